@@ -1,0 +1,18 @@
+# Warnings, sanitizers and CPU tuning, applied through one interface target so
+# every switchcost target gets the same flags.
+add_library(switchcost_options INTERFACE)
+add_library(switchcost::options ALIAS switchcost_options)
+target_compile_options(switchcost_options INTERFACE
+  -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
+  -Wnon-virtual-dtor -Wold-style-cast -Woverloaded-virtual -Wimplicit-fallthrough)
+if(SWITCHCOST_WERROR)
+  target_compile_options(switchcost_options INTERFACE -Werror)
+endif()
+if(SWITCHCOST_NATIVE)
+  target_compile_options(switchcost_options INTERFACE -march=native)
+endif()
+if(SWITCHCOST_SANITIZE)
+  target_compile_options(switchcost_options INTERFACE
+    -fsanitize=${SWITCHCOST_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)
+  target_link_options(switchcost_options INTERFACE -fsanitize=${SWITCHCOST_SANITIZE})
+endif()

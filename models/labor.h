@@ -1,0 +1,72 @@
+// Migration labor and schedule for one MSP.
+//
+// Hours (per trial):
+//   endpoint_hours = first_endpoint_hours * S(E, b), the Wright learning curve
+//     summed over E endpoints in closed form: the n-th endpoint takes
+//     first_endpoint_hours * n^b with b = log2(learning_rate), and
+//     S(E, b) = ((E + 1/2)^p - (1/2)^p) / p with p = b + 1 (the midpoint rule
+//     for sum_{n=1..E} n^b; relative error < 1% for E >= 1 and
+//     learning_rate in [0.6, 1]; exact E at learning_rate 1).
+//   config_hours   = clients * config_hours_per_client      (exclusions, policies, firewall rules re-entered by hand)
+//   rework_hours   = endpoints * failed_install_share * rework_hours_per_failed_install
+//   fix_hours      = clients * broken_app_client_share * fix_hours_per_broken_client
+//   overhead_hours = clients * overhead_hours_per_client
+//   hours          = setup_hours + endpoint_hours + config_hours + rework_hours + fix_hours + overhead_hours
+// Cost [USD] = hours * technician_cost_per_hour * (1 - billable_share).
+//
+// Schedule: work runs at capacity_hours_per_week from day 0 (the MSP's
+// migration start). Setup comes first (no endpoint moves while the script is
+// built), then the other work is interleaved with endpoint work in proportion,
+// so endpoint-hours done by day t >= t_setup are
+//   W(t) = (endpoint_hours / (hours - setup_hours)) * (t - t_setup) * capacity_hours_per_week / 7
+// and endpoints migrated by then are n(t) = N(W(t) / first_endpoint_hours),
+// the inverse of S: N(s) = (p s + (1/2)^p)^(1/p) - 1/2, capped at E.
+// duration_days = hours / (capacity_hours_per_week / 7).
+#pragma once
+
+#include "models/common.h"
+
+namespace switchcost::models {
+
+struct LaborInputs {
+  Column endpoints;                        // [endpoints] E >= 0
+  Column clients;                          // [clients] C >= 0
+  Column first_endpoint_hours;             // [h] for the first endpoint, > 0
+  Column learning_rate;                    // [-] Wright rate per doubling, in [0.6, 1]
+  Column setup_hours;                      // [h per MSP] removal/deploy script and template
+  Column config_hours_per_client;          // [h per client]
+  Column failed_install_share;             // [-] share of endpoints whose automated install fails, [0,1]
+  Column rework_hours_per_failed_install;  // [h per failed endpoint]
+  Column broken_app_client_share;          // [-] share of clients with a network program that breaks, [0,1]
+  Column fix_hours_per_broken_client;      // [h per broken client]
+  Column overhead_hours_per_client;        // [h per client] scheduling, communication, testing
+  Column technician_cost_per_hour;         // [USD/h] loaded cost of a technician hour
+  Column billable_share;                   // [-] share of labor billed to clients, [0,1]
+  Column capacity_hours_per_week;          // [h/week] technician time available for the migration, > 0
+
+  void resize(Eigen::Index n);             // every column to n elements
+};
+
+struct LaborResult {
+  Column endpoint_hours;  // [h] learning-curve part only
+  Column hours;           // [h] all labor
+  Column cost;            // [USD] borne by the MSP
+  Column setup_days;      // [days] from migration start to the end of setup
+  Column duration_days;   // [days] from migration start to completion
+
+  void resize(Eigen::Index n);
+};
+
+// Fills out (resized to inputs' size) from in. Pure.
+void migration_labor(const LaborInputs& in, LaborResult& out);
+
+// Learning-curve sum S(E, b) for one trial (see above), exposed for tests.
+double learning_curve_sum(double endpoints, double learning_rate) noexcept;
+// Its inverse N(s): endpoints done after s first-endpoint-equivalents of work.
+double learning_curve_endpoints(double work_units, double learning_rate) noexcept;
+// Endpoints migrated by day t (relative to migration start) for trial i of
+// (in, out): the schedule n(t) above. Exposed for the lost-updates model and tests.
+double endpoints_migrated_by(const LaborInputs& in, const LaborResult& out, Eigen::Index i,
+                             double day) noexcept;
+
+}  // namespace switchcost::models

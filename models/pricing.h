@@ -1,0 +1,60 @@
+// Competitor pricing: what the new licence costs the MSP over the horizon
+// compared with keeping the incumbent's price, in present value.
+//
+// Month m = 0 .. H-1 from the migration start (payments at the start of each
+// month), monthly discount factor v = (1 + discount_rate_per_year)^(-1/12),
+// year index y(m) = floor(m / 12):
+//   new(m) = new_price_per_endpoint_month * (1 + new_annual_escalation)^y(m)
+//            * (1 - volume_discount) * (1 - promo_discount * f_promo(m))
+//   old(m) = old_price_per_endpoint_month * (1 + old_annual_escalation)^y(m)
+//   f_promo(m) = clamp(promo_months - m, 0, 1)   (a fractional last promo month)
+//   volume_discount = discount of the highest tier whose min_endpoints <= E (0 if none)
+//   price_delta_pv = E * sum_m v^m (new(m) - old(m))
+//   cost = (1 - share_passed_to_clients) * price_delta_pv
+//          + new_setup_fee_per_endpoint * E + new_setup_fee_per_msp
+// A negative cost is a saving. Setup fees are one-time and not passed on.
+// Computed per trial with geometric sums per year: O(years), not O(months).
+#pragma once
+
+#include <vector>
+
+#include "models/common.h"
+
+namespace switchcost::models {
+
+struct VolumeTier {
+  double min_endpoints = 0;  // [endpoints] tier applies from this many endpoints
+  double discount = 0;       // [-] share off the list price, [0,1)
+};
+
+struct PricingInputs {
+  Column endpoints;                     // [endpoints]
+  Column new_price_per_endpoint_month;  // [USD/(endpoint month)]
+  Column old_price_per_endpoint_month;  // [USD/(endpoint month)]
+  Column new_annual_escalation;         // [-/year]
+  Column old_annual_escalation;         // [-/year]
+  Column promo_months;                  // [months] >= 0
+  Column promo_discount;                // [-] [0,1]
+  Column new_setup_fee_per_endpoint;    // [USD/endpoint]
+  Column new_setup_fee_per_msp;         // [USD]
+  Column share_passed_to_clients;       // [-] [0,1]
+  Column discount_rate_per_year;        // [-/year] > -1
+  std::vector<VolumeTier> volume_tiers; // sorted by min_endpoints (any order accepted)
+  int horizon_months = 36;              // [months] H >= 0
+
+  void resize(Eigen::Index n);
+};
+
+struct PricingResult {
+  Column price_delta_pv;  // [USD] E * PV of (new - old) before pass-through
+  Column cost;            // [USD] borne by the MSP
+
+  void resize(Eigen::Index n);
+};
+
+void competitor_pricing(const PricingInputs& in, PricingResult& out);
+
+// Volume discount for E endpoints (highest qualifying tier), for tests.
+double volume_discount(const std::vector<VolumeTier>& tiers, double endpoints) noexcept;
+
+}  // namespace switchcost::models

@@ -1,0 +1,53 @@
+// Counter-based random streams: every uniform is a pure function of
+// (seed, variable identity, trial index, draw index), computed with
+// Philox4x32-10 (Random123). Nothing here has state, so results do not depend
+// on how trials are split across threads, and two scenarios that name the same
+// variable draw the same values for it (common random numbers).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace switchcost::sim {
+
+// Stable 64-bit identity of a named random variable, e.g.
+// "msp.acme.labor.first_endpoint_hours": FNV-1a 64 over the bytes, then the
+// splitmix64 finaliser. Stable across platforms, compilers and versions.
+std::uint64_t variable_id(std::string_view name) noexcept;
+
+// All uniforms of one variable under one seed.
+struct Stream {
+  std::uint64_t seed = 0;      // the run's --seed
+  std::uint64_t variable = 0;  // variable_id(name)
+};
+
+// Philox4x32-10 key for a stream: splitmix64(seed ^ splitmix64(variable)),
+// split into two 32-bit words (low word first).
+struct PhiloxKey {
+  std::uint32_t k0 = 0, k1 = 0;
+};
+PhiloxKey philox_key(const Stream& stream) noexcept;
+
+// One Philox4x32-10 block: counter {c0,c1,c2,c3}, key {k0,k1}; exactly
+// Random123's philox4x32(ctr, key) with 10 rounds.
+struct Philox4x32Out {
+  std::uint32_t v[4];
+};
+Philox4x32Out philox4x32_10(std::uint32_t c0, std::uint32_t c1, std::uint32_t c2,
+                            std::uint32_t c3, PhiloxKey key) noexcept;
+
+// Two 32-bit words -> a double in the open interval (0,1) with 53 bits:
+// ((hi << 21 | lo >> 11) + 0.5) * 2^-53, where hi/lo are the two words.
+double u01_from_words(std::uint32_t hi, std::uint32_t lo) noexcept;
+
+// The uniform for (stream, trial, index). Counter = {trial low 32 bits,
+// trial high 32 bits, index / 2, 0}; the block's words {v0,v1} give even
+// indices, {v2,v3} odd ones.
+double uniform(const Stream& stream, std::uint64_t trial, std::uint32_t index) noexcept;
+
+// out[i] = uniform(stream, first_trial + i, index) for i in [0, n).
+void fill_uniforms(const Stream& stream, std::uint64_t first_trial, std::size_t n,
+                   std::uint32_t index, double* out) noexcept;
+
+}  // namespace switchcost::sim

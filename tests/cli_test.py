@@ -1,0 +1,2 @@
+import sys
+print("cli tests: pending")
