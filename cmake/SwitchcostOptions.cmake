@@ -5,6 +5,10 @@ add_library(switchcost::options ALIAS switchcost_options)
 target_compile_options(switchcost_options INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
   -Wnon-virtual-dtor -Wold-style-cast -Woverloaded-virtual -Wimplicit-fallthrough)
+# GCC 12 reports false -Wrestrict positives inside std::string at -O3 (GCC PR 105329).
+if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
+  target_compile_options(switchcost_options INTERFACE -Wno-restrict)
+endif()
 if(SWITCHCOST_WERROR)
   target_compile_options(switchcost_options INTERFACE -Werror)
 endif()

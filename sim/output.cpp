@@ -1,1 +1,126 @@
-// stub
+#include "sim/output.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <vector>
+
+#include "sim/error.h"
+
+namespace switchcost::sim {
+namespace {
+
+[[noreturn]] void fail(const std::string& path, const std::string& why) {
+  throw OutputError("cannot write " + path + ": " + why);
+}
+
+std::string errno_text(int err) { return std::strerror(err); }
+
+// Writes all bytes to fd, retrying on EINTR and short writes.
+void write_all(int fd, std::string_view content, const std::string& path) {
+  const char* p = content.data();
+  std::size_t left = content.size();
+  while (left > 0) {
+    const ssize_t n = ::write(fd, p, left);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      fail(path, errno_text(errno));
+    }
+    p += n;
+    left -= std::size_t(n);
+  }
+}
+
+std::string directory_of(const std::string& path) {
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  return parent.empty() ? std::string(".") : parent.string();
+}
+
+// A temporary file next to `path`; returns its fd and fills tmp.
+int make_temporary(const std::string& path, std::string& tmp) {
+  std::string pattern = directory_of(path) + "/." + std::filesystem::path(path).filename().string() + ".tmp-XXXXXX";
+  std::vector<char> name(pattern.begin(), pattern.end());
+  name.push_back('\0');
+  const int fd = ::mkstemp(name.data());
+  if (fd < 0) fail(path, "cannot create a file in " + directory_of(path) + ": " + errno_text(errno));
+  tmp.assign(name.data());
+  return fd;
+}
+
+}  // namespace
+
+OutputFile::OutputFile(std::string path) : path_(std::move(path)) {
+  if (path_.empty()) fail("''", "empty output path");
+  if (path_ == "-") {
+    direct_ = true;
+    return;
+  }
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode)) fail(path_, "it is a directory");
+    if (!S_ISREG(st.st_mode)) {
+      direct_ = true;
+      if (::access(path_.c_str(), W_OK) != 0) fail(path_, errno_text(errno));
+      return;
+    }
+  } else if (errno != ENOENT) {
+    fail(path_, errno_text(errno));
+  }
+  // Probe the directory with a real temporary file, so a read-only or missing
+  // directory is reported before the simulation starts.
+  std::string tmp;
+  const int fd = make_temporary(path_, tmp);
+  ::close(fd);
+  ::unlink(tmp.c_str());
+}
+
+void OutputFile::write(std::string_view content) const {
+  if (direct_) {
+    const bool is_stdout = path_ == "-";
+    const int fd = is_stdout ? STDOUT_FILENO : ::open(path_.c_str(), O_WRONLY | O_CLOEXEC);
+    if (fd < 0) fail(path_, errno_text(errno));
+    try {
+      write_all(fd, content, path_);
+    } catch (...) {
+      if (!is_stdout) ::close(fd);
+      throw;
+    }
+    if (!is_stdout && ::close(fd) != 0) fail(path_, errno_text(errno));
+    return;
+  }
+  std::string tmp;
+  const int fd = make_temporary(path_, tmp);
+  auto abandon = [&](const std::string& why) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    fail(path_, why);
+  };
+  try {
+    write_all(fd, content, path_);
+  } catch (const OutputError&) {
+    ::close(fd);
+    ::unlink(tmp.c_str());
+    throw;
+  }
+  // mkstemp makes the file 0600; give it the mode a new file would get.
+  const mode_t mask = ::umask(0);
+  ::umask(mask);
+  if (::fchmod(fd, 0666 & ~mask) != 0) abandon(errno_text(errno));
+  if (::fsync(fd) != 0) abandon(errno_text(errno));
+  if (::close(fd) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    fail(path_, errno_text(err));
+  }
+  if (::rename(tmp.c_str(), path_.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    fail(path_, errno_text(err));
+  }
+}
+
+}  // namespace switchcost::sim

@@ -1,1 +1,314 @@
-// stub
+#include "sim/report.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+#include "sim/yaml_reader.h"
+
+namespace switchcost::sim {
+namespace {
+
+constexpr Output cost_outputs[] = {Output::labor_cost,   Output::pricing_cost, Output::lost_updates_cost,
+                                   Output::stranded_cost, Output::refund_cost, Output::extras_cost,
+                                   Output::total_cost};
+
+// Shortest text that reads back as the same double (the same bytes on every
+// run and platform with the same library).
+std::string number(double x) {
+  char buf[32];
+  const auto res = std::to_chars(buf, buf + sizeof buf, x);
+  return std::string(buf, res.ptr);
+}
+
+std::string grouped(long long whole) {
+  std::string digits = std::to_string(whole < 0 ? -whole : whole);
+  std::string out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+std::string fixed(double x, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, x);
+  return buf;
+}
+
+std::string pad_left(const std::string& s, std::size_t width) {
+  return s.size() >= width ? s : std::string(width - s.size(), ' ') + s;
+}
+std::string pad_right(const std::string& s, std::size_t width) {
+  return s.size() >= width ? s : s + std::string(width - s.size(), ' ');
+}
+
+std::string date_of(double day) { return format_date(std::int64_t(std::floor(day))); }
+
+ScopeReport scope(const std::string& name, const Series& series, double updates_end) {
+  ScopeReport s;
+  s.name = name;
+  for (int o = 0; o < output_count; ++o) s.stats[std::size_t(o)] = summarize(series[std::size_t(o)]);
+  s.done_by_updates_end = share_at_most(series[std::size_t(Output::completion_day)], updates_end);
+  return s;
+}
+
+const Stats& of(const ScopeReport& s, Output o) { return s.stats[std::size_t(o)]; }
+
+void table_for(std::ostringstream& out, const ScopeReport& s, const ReportData& d, bool portfolio) {
+  const std::size_t w0 = 24, w1 = 22, w2 = 14;
+  out << "  " << pad_right("cost [USD]", w0) << pad_left("mean +- SE", w1) << pad_left("P50", w2)
+      << pad_left("P90", w2) << "\n";
+  for (Output o : cost_outputs) {
+    const Stats& st = of(s, o);
+    if (o == Output::total_cost) out << "  " << std::string(w0 + w1 + 2 * w2, '-') << "\n";
+    out << "  " << pad_right(output_label(o), w0)
+        << pad_left(format_money(st.mean) + " +- " + format_money(st.se).substr(st.se < 0 ? 1 : 0), w1)
+        << pad_left(format_money(st.at(0.5).value), w2) << pad_left(format_money(st.at(0.9).value), w2) << "\n";
+  }
+  const Stats& dur = of(s, Output::duration_days);
+  out << "  " << pad_right(portfolio ? "duration, last MSP [days]" : "duration [days]", w0)
+      << pad_left(fixed(dur.mean, 1) + " +- " + fixed(dur.se, 1), w1) << pad_left(fixed(dur.at(0.5).value, 1), w2)
+      << pad_left(fixed(dur.at(0.9).value, 1), w2) << "\n";
+  const Stats& done = of(s, Output::completion_day);
+  out << "  " << pad_right("completion date", w0) << pad_left("", w1) << pad_left(date_of(done.at(0.5).value), w2)
+      << pad_left(date_of(done.at(0.9).value), w2) << "\n";
+  out << "  " << (portfolio ? "P(every MSP done by " : "P(done by ") << format_date(d.timeline.updates_end)
+      << ", the update cut-off) = " << fixed(100 * s.done_by_updates_end.value, 1) << "% +- "
+      << fixed(100 * s.done_by_updates_end.se, 1) << "%\n";
+}
+
+// Minimal JSON writer: objects and arrays with commas handled, strings escaped.
+class Json {
+ public:
+  Json& open(const std::string& key, char bracket) {
+    field(key);
+    out_ << bracket;
+    first_ = true;
+    return *this;
+  }
+  Json& close(char bracket) {
+    out_ << bracket;
+    first_ = false;
+    return *this;
+  }
+  Json& value(const std::string& key, double x) {
+    field(key);
+    out_ << number(x);
+    return *this;
+  }
+  Json& value(const std::string& key, std::uint64_t x) {
+    field(key);
+    out_ << x;
+    return *this;
+  }
+  Json& value(const std::string& key, bool x) {
+    field(key);
+    out_ << (x ? "true" : "false");
+    return *this;
+  }
+  Json& value(const std::string& key, const std::string& s) {
+    field(key);
+    quote(s);
+    return *this;
+  }
+  std::string str() const { return out_.str() + "\n"; }
+
+ private:
+  void field(const std::string& key) {
+    if (!first_) out_ << ",";
+    first_ = false;
+    if (!key.empty()) {
+      quote(key);
+      out_ << ":";
+    }
+  }
+  void quote(const std::string& s) {
+    out_ << '"';
+    for (unsigned char c : s) {
+      if (c == '"' || c == '\\') {
+        out_ << '\\' << c;
+      } else if (c < 0x20) {
+        char buf[8];
+        std::snprintf(buf, sizeof buf, "\\u%04x", c);
+        out_ << buf;
+      } else {
+        out_ << c;
+      }
+    }
+    out_ << '"';
+  }
+  std::ostringstream out_;
+  bool first_ = true;
+};
+
+std::string pct_key(double p) { return "p" + std::to_string(int(std::lround(p * 100))); }
+
+void json_stats(Json& j, const std::string& key, const Stats& st) {
+  j.open(key, '{');
+  j.value("n", st.n).value("mean", st.mean).value("se", st.se).value("sd", st.sd);
+  j.value("min", st.min).value("max", st.max).value("cvar95", st.cvar95);
+  for (const auto& q : st.percentiles) j.value(pct_key(q.p), q.value);
+  j.open("ci95", '{');
+  for (const auto& q : st.percentiles) {
+    j.open(pct_key(q.p), '[');
+    j.value("", q.lo).value("", q.hi);
+    j.close(']');
+  }
+  j.close('}');
+  j.close('}');
+}
+
+void json_scope(Json& j, const std::string& key, const ScopeReport& s, bool is_msp) {
+  j.open(key, '{');
+  j.value("name", s.name);
+  if (is_msp) {
+    j.value("incumbent", s.incumbent).value("target", s.target);
+    j.value("endpoints_mean", s.endpoints_mean).value("clients_mean", s.clients_mean);
+  }
+  j.open("done_by_updates_end", '{').value("p", s.done_by_updates_end.value).value("se", s.done_by_updates_end.se);
+  j.close('}');
+  const Stats& done = of(s, Output::completion_day);
+  j.open("completion_date", '{');
+  for (const auto& q : done.percentiles) j.value(pct_key(q.p), date_of(q.value));
+  j.close('}');
+  j.open("outputs", '{');
+  for (int o = 0; o < output_count; ++o) json_stats(j, output_key(Output(o)), s.stats[std::size_t(o)]);
+  j.close('}');
+  j.close('}');
+}
+
+void csv_rows(std::ostringstream& out, const std::string& scope_name, const ScopeReport& s, bool complete) {
+  for (int o = 0; o < output_count; ++o) {
+    const Stats& st = s.stats[std::size_t(o)];
+    out << scope_name << ',' << s.name << ',' << output_key(Output(o)) << ',' << st.n << ',' << number(st.mean) << ','
+        << number(st.se) << ',' << number(st.sd) << ',' << number(st.min);
+    for (const auto& q : st.percentiles) out << ',' << number(q.value);
+    out << ',' << number(st.max) << ',' << number(st.cvar95) << ',' << (complete ? "true" : "false") << "\n";
+  }
+}
+
+}  // namespace
+
+std::string format_money(double usd) {
+  const long long whole = std::llround(usd);
+  return std::string(whole < 0 ? "-$" : "$") + grouped(whole);
+}
+
+ReportData build_report(const Scenario& scenario, const RunResult& result, const RunInfo& info) {
+  ReportData d;
+  d.info = info;
+  d.files = scenario.files;
+  d.timeline = scenario.timeline;
+  d.trials_requested = result.trials_requested;
+  d.trials_done = result.trials_done;
+  d.complete = result.complete;
+  const double updates_end = double(scenario.timeline.updates_end);
+  for (std::size_t m = 0; m < result.msps.size(); ++m) {
+    ScopeReport s = scope(result.msps[m].name, result.msps[m].series, updates_end);
+    const Msp& msp = scenario.msps[m];
+    s.incumbent = msp.incumbent;
+    s.target = msp.target;
+    s.endpoints_mean = msp.params.at("endpoints").dist.mean();
+    s.clients_mean = msp.params.at("clients").dist.mean();
+    d.msps.push_back(std::move(s));
+  }
+  d.portfolio = scope("portfolio", result.portfolio, updates_end);
+  for (const auto& s : d.msps) {
+    d.portfolio.endpoints_mean += s.endpoints_mean;
+    d.portfolio.clients_mean += s.clients_mean;
+  }
+  return d;
+}
+
+std::string render_table(const ReportData& d) {
+  std::ostringstream out;
+  out << "switchcost " << d.info.version << ": " << grouped(static_cast<long long>(d.trials_done)) << " trials, seed " << d.info.seed
+      << ", " << d.info.threads << (d.info.threads == 1 ? " thread, " : " threads, ") << fixed(d.info.seconds, 2)
+      << " s\n";
+  if (!d.complete)
+    out << "INTERRUPTED: " << grouped(static_cast<long long>(d.trials_done)) << " of " << grouped(static_cast<long long>(d.trials_requested))
+        << " trials done; the figures below are partial\n";
+  out << "scenario: " << d.files.front();
+  if (d.files.size() > 1) out << " (+" << d.files.size() - 1 << " more files)";
+  out << "\nban: no sales after " << format_date(d.timeline.sales_end) << ", no updates after "
+      << format_date(d.timeline.updates_end) << "; migrations start " << format_date(d.timeline.migration_start)
+      << "; prices over " << d.timeline.horizon_months << " months\n";
+
+  const bool compact = d.msps.size() > 8;
+  if (!compact) {
+    for (const auto& s : d.msps) {
+      out << "\nMSP " << s.name << ": " << grouped(std::llround(s.endpoints_mean)) << " endpoints, "
+          << grouped(std::llround(s.clients_mean)) << " clients, " << s.incumbent << " -> " << s.target << "\n";
+      table_for(out, s, d, false);
+    }
+  } else {
+    std::vector<const ScopeReport*> order;
+    for (const auto& s : d.msps) order.push_back(&s);
+    std::stable_sort(order.begin(), order.end(), [](const ScopeReport* a, const ScopeReport* b) {
+      return of(*a, Output::total_cost).mean > of(*b, Output::total_cost).mean;
+    });
+    out << "\n" << d.msps.size() << " MSPs, by expected total cost [USD]\n";
+    out << "  " << pad_right("MSP", 24) << pad_left("endpoints", 10) << pad_left("mean", 14) << pad_left("P50", 14)
+        << pad_left("P90", 14) << pad_left("P(done)", 9) << "\n";
+    for (const auto* s : order) {
+      const Stats& t = of(*s, Output::total_cost);
+      out << "  " << pad_right(s->name, 24) << pad_left(grouped(std::llround(s->endpoints_mean)), 10)
+          << pad_left(format_money(t.mean), 14) << pad_left(format_money(t.at(0.5).value), 14)
+          << pad_left(format_money(t.at(0.9).value), 14)
+          << pad_left(fixed(100 * s->done_by_updates_end.value, 1) + "%", 9) << "\n";
+    }
+  }
+  if (d.msps.size() > 1) {
+    out << "\nPortfolio: " << d.msps.size() << " MSPs, " << grouped(std::llround(d.portfolio.endpoints_mean))
+        << " endpoints\n";
+    table_for(out, d.portfolio, d, true);
+  }
+  const Stats& total = of(d.msps.size() > 1 ? d.portfolio : d.msps.front(), Output::total_cost);
+  out << "\nP95 total " << format_money(total.at(0.95).value) << ", CVaR95 (mean of the worst 5%) "
+      << format_money(total.cvar95) << ". Costs are to the MSP, in USD; the price change is a present value.\n";
+  return out.str();
+}
+
+std::string render_json(const ReportData& d) {
+  Json j;
+  j.open("", '{');
+  j.value("schema", std::string(run_schema));
+  j.open("manifest", '{');
+  j.value("version", d.info.version).value("command", std::string("run")).value("seed", d.info.seed);
+  j.value("trials_requested", d.trials_requested).value("trials", d.trials_done).value("complete", d.complete);
+  j.value("threads", std::uint64_t(d.info.threads));
+  j.open("inputs", '[');
+  for (const auto& f : d.info.inputs) j.value("", f);
+  j.close(']');
+  j.open("files", '[');
+  for (const auto& f : d.files) j.value("", f);
+  j.close(']');
+  j.close('}');
+  j.open("timeline", '{');
+  j.value("sales_end", format_date(d.timeline.sales_end)).value("updates_end", format_date(d.timeline.updates_end));
+  j.value("migration_start", format_date(d.timeline.migration_start));
+  j.value("horizon_months", std::uint64_t(d.timeline.horizon_months));
+  j.close('}');
+  j.open("msps", '[');
+  for (const auto& s : d.msps) json_scope(j, "", s, true);
+  j.close(']');
+  json_scope(j, "portfolio", d.portfolio, false);
+  j.close('}');
+  return j.str();
+}
+
+std::string render_csv(const ReportData& d) {
+  std::ostringstream out;
+  out << "scope,name,output,n,mean,se,sd,min";
+  for (double p : percentile_levels()) out << ',' << pct_key(p);
+  out << ",max,cvar95,complete\n";
+  for (const auto& s : d.msps) csv_rows(out, "msp", s, d.complete);
+  csv_rows(out, "portfolio", d.portfolio, d.complete);
+  return out.str();
+}
+
+}  // namespace switchcost::sim

@@ -1,1 +1,723 @@
-// stub
+#include "sim/scenario.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <utility>
+
+#include "sim/builtin.h"
+
+namespace switchcost::sim {
+namespace {
+
+constexpr double inf = std::numeric_limits<double>::infinity();
+// Largest magnitude any draw may reach: far beyond any plausible money,
+// hours or count here, and small enough that sums over a portfolio of
+// millions of endpoints stay finite.
+constexpr double value_cap = 1e15;
+// The most extreme uniforms the engine can draw (sim/random.h: 53 bits).
+constexpr double u_lowest = 0x1p-54;
+constexpr double u_highest = 1.0 - 0x1p-54;
+constexpr int max_include_depth = 32;
+constexpr int max_file_loads = 256;
+
+[[noreturn]] void fail(const Location& where, const std::string& message) {
+  throw ScenarioError(where, message);
+}
+[[noreturn]] void fail(const Node& at, const std::string& message) { fail(at.where, message); }
+
+std::string join(const std::vector<std::string_view>& words) {
+  std::string out;
+  for (const auto& w : words) {
+    if (!out.empty()) out += ", ";
+    out += w;
+  }
+  return out;
+}
+
+std::string format_number(double x) {
+  std::ostringstream s;
+  s.precision(10);
+  s << x;
+  return s.str();
+}
+
+std::string format_range(double lo, double hi) {
+  return "[" + format_number(lo) + ", " + (std::isinf(hi) ? std::string("inf)") : format_number(hi) + "]");
+}
+
+// Every key of `map` must be one of `known`; else an error at the key with
+// the likely intended one, or the full list.
+void check_keys(const Node& map, const std::vector<std::string_view>& known, const std::string& what) {
+  for (const auto& [key, value] : map.entries) {
+    if (std::find(known.begin(), known.end(), key.text) != known.end()) continue;
+    std::string message = "unknown key '" + key.text + "' in " + what;
+    const std::string near = suggest(key.text, known);
+    if (!near.empty())
+      message += "; did you mean '" + near + "'?";
+    else
+      message += "; expected one of: " + join(known);
+    fail(key, message);
+  }
+}
+
+const Node& expect_mapping(const Node& node, const std::string& what) {
+  if (!node.is_mapping()) fail(node, "expected " + what + " (a mapping), got " + describe_kind(node));
+  return node;
+}
+
+const Node& expect_sequence(const Node& node, const std::string& what) {
+  if (!node.is_sequence()) fail(node, "expected " + what + " (a list), got " + describe_kind(node));
+  return node;
+}
+
+// Names of MSPs, competitors and extra items become stream names and report
+// labels: keep them plain.
+std::string to_name(const Node& node, const std::string& what) {
+  if (!node.is_scalar()) fail(node, "expected " + what + " (a name), got " + describe_kind(node));
+  const std::string name = to_text(node);
+  const bool ok = !name.empty() && name.size() <= 64 &&
+                  std::all_of(name.begin(), name.end(), [](char c) {
+                    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                           c == '-' || c == '_' || c == '.';
+                  });
+  if (!ok)
+    fail(node, what + " '" + name + "' must be 1 to 64 letters, digits, '-', '_' or '.'");
+  return name;
+}
+
+// ---------------------------------------------------------------------------
+// Distributions
+
+const std::vector<std::string_view>& distribution_kinds() {
+  static const std::vector<std::string_view> kinds = {
+      "constant", "uniform", "triangular", "pert",   "normal", "lognormal",
+      "poisson",  "bernoulli", "beta",     "gamma", "discrete"};
+  return kinds;
+}
+
+// A distribution's parameters, written positionally ([1, 2, 4]) or by name
+// ({min: 1, mode: 2, max: 4}); `names` in positional order, the first
+// `required` of them mandatory. A bare number is accepted when the kind has
+// one main parameter ({poisson: 3}).
+class Args {
+ public:
+  Args(std::string kind, const Node& args, std::vector<std::string_view> names, std::size_t required,
+       bool scalar_ok)
+      : kind_(std::move(kind)), names_(std::move(names)) {
+    const std::string form = signature(required);
+    if (args.is_scalar() && scalar_ok) {
+      values_[std::string(names_[0])] = to_number(args);
+    } else if (args.is_sequence()) {
+      if (args.items.size() < required || args.items.size() > names_.size())
+        fail(args, kind_ + " takes " + form + ", got " + std::to_string(args.items.size()) +
+                       (args.items.size() == 1 ? " value" : " values"));
+      for (std::size_t i = 0; i < args.items.size(); ++i) values_[std::string(names_[i])] = to_number(args.items[i]);
+    } else if (args.is_mapping()) {
+      check_keys(args, names_, kind_ + " parameters");
+      for (const auto& [key, value] : args.entries) values_[key.text] = to_number(value);
+      for (std::size_t i = 0; i < required; ++i)
+        if (!values_.count(std::string(names_[i])))
+          fail(args, kind_ + " needs '" + std::string(names_[i]) + "'; it takes " + form);
+    } else {
+      fail(args, kind_ + " takes " + form + ", got " + describe_kind(args));
+    }
+  }
+
+  double get(std::string_view name) const { return values_.at(std::string(name)); }
+  double get_or(std::string_view name, double fallback) const {
+    auto it = values_.find(std::string(name));
+    return it == values_.end() ? fallback : it->second;
+  }
+
+ private:
+  std::string signature(std::size_t required) const {
+    std::string s = "[";
+    for (std::size_t i = 0; i < names_.size(); ++i) {
+      if (i) s += ", ";
+      s += names_[i];
+      if (i >= required) s += " (optional)";
+    }
+    return s + "] or {" + join(names_) + "}";
+  }
+
+  std::string kind_;
+  std::vector<std::string_view> names_;
+  std::map<std::string, double> values_;
+};
+
+// {lognormal: {mean, sd}} | {mu, sigma} | {pNN: x, pMM: y}
+Distribution lognormal_from_node(const Node& args) {
+  if (!args.is_mapping())
+    fail(args, "lognormal takes {mean: , sd: }, {mu: , sigma: } or two percentiles such as {p5: , p95: }, got " +
+                   describe_kind(args));
+  std::map<std::string, std::pair<double, const Node*>> given;
+  std::vector<std::pair<double, double>> percentiles;  // (p, x)
+  for (const auto& [key, value] : args.entries) {
+    const std::string& k = key.text;
+    const bool pct = k.size() >= 2 && k.size() <= 3 && k[0] == 'p' &&
+                     std::all_of(k.begin() + 1, k.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+                     k[1] != '0' && std::stoi(k.substr(1)) >= 1 && std::stoi(k.substr(1)) <= 99;
+    if (pct) {
+      percentiles.emplace_back(std::stoi(k.substr(1)) / 100.0, to_number(value));
+      continue;
+    }
+    if (k != "mean" && k != "sd" && k != "mu" && k != "sigma") {
+      const std::string near = suggest(k, {"mean", "sd", "mu", "sigma", "p5", "p50", "p95"});
+      fail(key, "unknown key '" + k + "' in lognormal parameters" +
+                    (near.empty() ? "; expected mean and sd, mu and sigma, or two percentiles pNN (p1 to p99)"
+                                  : "; did you mean '" + near + "'?"));
+    }
+    given[k] = {to_number(value), &value};
+  }
+  const bool by_moments = given.count("mean") || given.count("sd");
+  const bool by_log = given.count("mu") || given.count("sigma");
+  const int forms = int(by_moments) + int(by_log) + int(!percentiles.empty());
+  if (forms != 1)
+    fail(args, "lognormal takes exactly one of: {mean, sd}, {mu, sigma}, or two percentiles such as {p5, p95}");
+  if (by_moments) {
+    if (!given.count("mean") || !given.count("sd")) fail(args, "lognormal by moments needs both 'mean' and 'sd'");
+    return Distribution::lognormal_mean_sd(given["mean"].first, given["sd"].first);
+  }
+  if (by_log) {
+    if (!given.count("mu") || !given.count("sigma")) fail(args, "lognormal by log-parameters needs both 'mu' and 'sigma'");
+    return Distribution::lognormal_mu_sigma(given["mu"].first, given["sigma"].first);
+  }
+  if (percentiles.size() != 2)
+    fail(args, "lognormal by percentiles needs exactly two of p1..p99 (e.g. p5 and p95), got " +
+                   std::to_string(percentiles.size()));
+  std::sort(percentiles.begin(), percentiles.end());
+  return Distribution::lognormal_percentiles(percentiles[0].first, percentiles[0].second, percentiles[1].first,
+                                             percentiles[1].second);
+}
+
+Distribution discrete_from_node(const Node& args) {
+  if (!args.is_mapping()) fail(args, "discrete takes {values: [..], weights: [..]}, got " + describe_kind(args));
+  check_keys(args, {"values", "weights"}, "discrete parameters");
+  const Node* values = args.find("values");
+  const Node* weights = args.find("weights");
+  if (!values || !weights) fail(args, "discrete needs both 'values' and 'weights'");
+  auto numbers = [](const Node& list, const std::string& what) {
+    expect_sequence(list, what);
+    std::vector<double> out;
+    for (const Node& item : list.items) out.push_back(to_number(item));
+    return out;
+  };
+  return Distribution::discrete(numbers(*values, "discrete values"), numbers(*weights, "discrete weights"));
+}
+
+Distribution build_distribution(const std::string& kind, const Node& args) {
+  if (kind == "constant") return Distribution::constant(Args(kind, args, {"value"}, 1, true).get("value"));
+  if (kind == "uniform") {
+    Args a(kind, args, {"min", "max"}, 2, false);
+    return Distribution::uniform(a.get("min"), a.get("max"));
+  }
+  if (kind == "triangular") {
+    Args a(kind, args, {"min", "mode", "max"}, 3, false);
+    return Distribution::triangular(a.get("min"), a.get("mode"), a.get("max"));
+  }
+  if (kind == "pert") {
+    Args a(kind, args, {"min", "mode", "max", "lambda"}, 3, false);
+    return Distribution::pert(a.get("min"), a.get("mode"), a.get("max"), a.get_or("lambda", 4.0));
+  }
+  if (kind == "normal") {
+    Args a(kind, args, {"mean", "sd", "min", "max"}, 2, false);
+    return Distribution::normal(a.get("mean"), a.get("sd"), a.get_or("min", -inf), a.get_or("max", inf));
+  }
+  if (kind == "lognormal") return lognormal_from_node(args);
+  if (kind == "poisson") return Distribution::poisson(Args(kind, args, {"mean"}, 1, true).get("mean"));
+  if (kind == "bernoulli") return Distribution::bernoulli(Args(kind, args, {"p"}, 1, true).get("p"));
+  if (kind == "beta") {
+    Args a(kind, args, {"alpha", "beta", "min", "max"}, 2, false);
+    return Distribution::beta(a.get("alpha"), a.get("beta"), a.get_or("min", 0.0), a.get_or("max", 1.0));
+  }
+  if (kind == "gamma") {
+    if (args.is_mapping() && (args.find("mean") || args.find("sd"))) {
+      Args a(kind, args, {"mean", "sd"}, 2, false);
+      return Distribution::gamma_mean_sd(a.get("mean"), a.get("sd"));
+    }
+    Args a(kind, args, {"shape", "scale"}, 2, false);
+    return Distribution::gamma(a.get("shape"), a.get("scale"));
+  }
+  if (kind == "discrete") return discrete_from_node(args);
+  throw std::logic_error("unhandled distribution kind " + kind);
+}
+
+// ---------------------------------------------------------------------------
+// The schema
+
+const ParamSpec* find_spec(const std::vector<ParamSpec>& specs, std::string_view key) {
+  for (const auto& s : specs)
+    if (s.key == key) return &s;
+  return nullptr;
+}
+
+// Checks that every value `dist` can take lies in the parameter's range and
+// is finite even at the most extreme uniform the engine can draw.
+void check_range(const Distribution& dist, const ParamSpec& spec, const std::string& full_key, const Node& at) {
+  const double lo = dist.support_min();
+  const double hi = dist.support_max();
+  if (lo < spec.min || hi > spec.max) {
+    std::string message = full_key + " must lie in " + format_range(spec.min, spec.max) + " " +
+                          std::string(spec.unit) + ", but " + dist.describe() + " can take values in " +
+                          format_range(lo, hi);
+    if (std::isinf(lo) || std::isinf(hi))
+      message += "; give it bounds (normal with min/max, pert, triangular, uniform or beta)";
+    fail(at, message);
+  }
+  const double q_lo = dist.quantile(u_lowest);
+  const double q_hi = dist.quantile(u_highest);
+  if (!std::isfinite(q_lo) || !std::isfinite(q_hi) || std::fabs(q_lo) > value_cap || std::fabs(q_hi) > value_cap)
+    fail(at, full_key + ": " + dist.describe() + " reaches values beyond +-" + format_number(value_cap) +
+                 " in its tails, which would overflow the cost arithmetic; narrow it");
+}
+
+// Collects the parameters of one object (an MSP, a competitor, the market)
+// from a mapping whose keys are parameter names or sections ("labor") that
+// hold them. `extra` are keys the caller handles itself.
+void read_params(const Node& map, const std::string& prefix, const std::vector<ParamSpec>& specs,
+                 const std::vector<std::string_view>& extra, const std::string& what, Params& out) {
+  std::vector<std::string_view> known(extra.begin(), extra.end());
+  std::set<std::string, std::less<>> sections;
+  for (const auto& spec : specs) {
+    if (spec.key.substr(0, prefix.size()) != prefix) continue;
+    const std::string_view rest = spec.key.substr(prefix.size());
+    const std::string_view first = rest.substr(0, rest.find('.'));
+    if (std::find(known.begin(), known.end(), first) == known.end()) known.push_back(first);
+    if (first.size() != rest.size()) sections.emplace(first);
+  }
+  check_keys(map, known, what);
+  for (const auto& [key, value] : map.entries) {
+    if (std::find(extra.begin(), extra.end(), key.text) != extra.end()) continue;
+    const std::string full = prefix + key.text;
+    if (sections.count(key.text)) {
+      expect_mapping(value, "the '" + full + "' section");
+      read_params(value, full + ".", specs, {}, what + " section '" + key.text + "'", out);
+      continue;
+    }
+    const ParamSpec* spec = find_spec(specs, full);
+    Distribution dist = distribution_from_node(value);
+    check_range(dist, *spec, full, value);
+    out[full] = Var{std::move(dist), value.where, ""};
+  }
+}
+
+// Fills the parameters `specs` lacks in `params` with their fallbacks, or
+// fails for a missing required one.
+void complete_params(Params& params, const std::vector<ParamSpec>& specs, const std::string& stream_prefix,
+                     const Location& owner, const std::string& what, const Params* defaults = nullptr,
+                     const std::set<std::string_view>& optional = {}) {
+  for (const auto& spec : specs) {
+    const std::string key(spec.key);
+    auto it = params.find(key);
+    if (it == params.end() && defaults) {
+      auto d = defaults->find(key);
+      if (d != defaults->end()) it = params.emplace(key, d->second).first;
+    }
+    if (it == params.end()) {
+      if (optional.count(spec.key)) continue;
+      if (spec.required)
+        fail(owner, what + " has no '" + key + "' " + std::string(spec.unit) +
+                        (defaults ? " (and msp_defaults gives none)" : "") + "; add it");
+      it = params.emplace(key, Var{Distribution::constant(spec.fallback), owner, ""}).first;
+    }
+    it->second.stream = stream_prefix + key;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Loading
+
+struct Source {
+  std::string display;   // what messages call it
+  std::string identity;  // for cycle detection
+  std::string dir;       // where relative includes resolve ("builtin:dir" for embedded files)
+  bool builtin = false;
+  std::string_view text;  // embedded files only
+};
+
+template <class T>
+struct Placed {
+  T value{};
+  Location where;
+};
+
+// An MSP (or msp_defaults) as written, before defaults and checks.
+struct PartialMsp {
+  std::string name;
+  Location where;
+  Params params;
+  std::optional<Placed<std::string>> incumbent, target;
+  std::optional<std::vector<Node>> extras;  // items as written, read per MSP
+};
+
+std::string builtin_list() {
+  std::string list;
+  for (const auto& f : builtin_files()) list += (list.empty() ? "" : ", ") + std::string(f.path);
+  return list;
+}
+
+class Loader {
+ public:
+  explicit Loader(const ReadLimits& limits) : limits_(limits) {}
+
+  void load_top(const std::string& path) {
+    const Source source = resolve(path, nullptr, nullptr);
+    load(source, nullptr);
+  }
+
+  Scenario finish();
+
+ private:
+  Source resolve(const std::string& ref, const Source* parent, const Node* at);
+  void load(const Source& source, const Node* include_node);
+  void apply(const Node& root, const Source& source);
+  void apply_timeline(const Node& map);
+  void apply_competitors(const Node& map);
+  void apply_msp_fields(const Node& map, PartialMsp& msp, const std::string& what, bool is_default);
+
+  ReadLimits limits_;
+  std::vector<std::string> stack_;  // identities of files being applied
+  int loads_ = 0;
+  Scenario scenario_;
+  Location first_file_;
+  std::optional<Placed<std::int64_t>> sales_end_, updates_end_, migration_start_;
+  std::optional<Placed<int>> horizon_months_;
+  std::map<std::string, Competitor> competitors_;
+  PartialMsp defaults_;
+  std::vector<PartialMsp> msps_;
+};
+
+Source Loader::resolve(const std::string& ref, const Source* parent, const Node* at) {
+  namespace fs = std::filesystem;
+  const bool to_builtin = ref.rfind(builtin_prefix, 0) == 0 || (parent && parent->builtin && !ref.empty() && ref[0] != '/');
+  if (to_builtin) {
+    std::string rel = ref.rfind(builtin_prefix, 0) == 0 ? ref.substr(builtin_prefix.size())
+                                                       : (fs::path(parent->dir) / ref).string();
+    rel = fs::path(rel).lexically_normal().generic_string();
+    for (const auto& f : builtin_files()) {
+      if (f.path == rel) {
+        Source s;
+        s.display = std::string(builtin_prefix) + rel;
+        s.identity = s.display;
+        s.dir = fs::path(rel).parent_path().generic_string();
+        s.builtin = true;
+        s.text = f.text;
+        return s;
+      }
+    }
+    const std::string message = "no built-in scenario file '" + rel + "'; built-in files are: " + builtin_list();
+    if (at) fail(*at, message);
+    fail(Location{ref, 0, 0}, message);
+  }
+  fs::path p = parent ? fs::path(parent->dir) / ref : fs::path(ref);
+  Source s;
+  s.display = p.lexically_normal().string();
+  std::error_code ec;
+  const fs::path canonical = fs::weakly_canonical(p, ec);
+  s.identity = ec ? s.display : canonical.string();
+  s.dir = p.parent_path().string();
+  return s;
+}
+
+void Loader::load(const Source& source, const Node* include_node) {
+  if (std::find(stack_.begin(), stack_.end(), source.identity) != stack_.end()) {
+    std::string chain;
+    for (const auto& id : stack_) chain += id + " -> ";
+    fail(*include_node, "include cycle: " + chain + source.identity);
+  }
+  if (int(stack_.size()) >= max_include_depth)
+    fail(*include_node, "includes nest more than " + std::to_string(max_include_depth) + " deep");
+  if (++loads_ > max_file_loads)
+    fail(*include_node, "more than " + std::to_string(max_file_loads) +
+                            " file loads in one scenario; is the same file included many times?");
+  Node root;
+  if (source.builtin) {
+    root = read_yaml_text(source.text, source.display, limits_);
+  } else if (include_node) {
+    try {
+      root = read_yaml_file(source.display, limits_);
+    } catch (const ScenarioError& e) {
+      if (e.where().line != 0) throw;  // an error inside the included file
+      fail(*include_node, "cannot include '" + include_node->text + "': " + e.message());
+    }
+  } else {
+    root = read_yaml_file(source.display, limits_);
+  }
+  if (scenario_.files.empty()) first_file_ = Location{source.display, 0, 0};
+  scenario_.files.push_back(source.display);
+  stack_.push_back(source.identity);
+  apply(root, source);
+  stack_.pop_back();
+}
+
+void Loader::apply(const Node& root, const Source& source) {
+  expect_mapping(root, "a mapping of scenario keys at the top level");
+  check_keys(root, {"include", "timeline", "market", "competitors", "msp_defaults", "msps"}, "the top level");
+  if (const Node* inc = root.find("include")) {
+    std::vector<const Node*> refs;
+    if (inc->is_scalar())
+      refs.push_back(inc);
+    else
+      for (const Node& item : expect_sequence(*inc, "include: a file name or a list of them").items) refs.push_back(&item);
+    for (const Node* ref : refs) {
+      if (!ref->is_scalar()) fail(*ref, "expected a file name to include, got " + describe_kind(*ref));
+      load(resolve(to_text(*ref), &source, ref), ref);
+    }
+  }
+  for (const auto& [key, value] : root.entries) {
+    if (key.text == "timeline") {
+      apply_timeline(expect_mapping(value, "the timeline"));
+    } else if (key.text == "market") {
+      read_params(expect_mapping(value, "the market"), "", market_param_specs(), {}, "market", scenario_.market);
+    } else if (key.text == "competitors") {
+      apply_competitors(expect_mapping(value, "competitors: a mapping from name to prices"));
+    } else if (key.text == "msp_defaults") {
+      apply_msp_fields(expect_mapping(value, "msp_defaults"), defaults_, "msp_defaults", true);
+    } else if (key.text == "msps") {
+      for (const Node& item : expect_sequence(value, "msps: a list of MSPs").items) {
+        expect_mapping(item, "an MSP");
+        const Node* name = item.find("name");
+        if (!name) fail(item, "an MSP needs a 'name'");
+        PartialMsp msp;
+        msp.name = to_name(*name, "an MSP name");
+        msp.where = name->where;
+        for (const auto& other : msps_)
+          if (other.name == msp.name)
+            fail(*name, "MSP '" + msp.name + "' is defined twice (first at " + to_string(other.where) + ")");
+        apply_msp_fields(item, msp, "MSP '" + msp.name + "'", false);
+        msps_.push_back(std::move(msp));
+      }
+    }
+  }
+}
+
+void Loader::apply_timeline(const Node& map) {
+  check_keys(map, {"sales_end", "updates_end", "migration_start", "horizon_months"}, "the timeline");
+  for (const auto& [key, value] : map.entries) {
+    if (key.text == "horizon_months") {
+      horizon_months_ = Placed<int>{int(to_integer(value, 0, 120)), value.where};
+      continue;
+    }
+    Placed<std::int64_t> day{to_date(value), value.where};
+    if (key.text == "sales_end") sales_end_ = day;
+    if (key.text == "updates_end") updates_end_ = day;
+    if (key.text == "migration_start") migration_start_ = day;
+  }
+}
+
+void Loader::apply_competitors(const Node& map) {
+  for (const auto& [key, value] : map.entries) {
+    const std::string name = to_name(key, "a competitor name");
+    Competitor& competitor = competitors_[name];
+    if (competitor.name.empty()) {
+      competitor.name = name;
+      competitor.where = key.where;
+    }
+    const std::string what = "competitor '" + name + "'";
+    expect_mapping(value, what);
+    read_params(value, "", competitor_param_specs(), {"volume_tiers"}, what, competitor.params);
+    if (const Node* tiers = value.find("volume_tiers")) {
+      competitor.volume_tiers.clear();
+      for (const Node& tier : expect_sequence(*tiers, "volume_tiers: a list of {min_endpoints, discount}").items) {
+        expect_mapping(tier, "a volume tier {min_endpoints, discount}");
+        check_keys(tier, {"min_endpoints", "discount"}, "a volume tier");
+        const Node* min_endpoints = tier.find("min_endpoints");
+        const Node* discount = tier.find("discount");
+        if (!min_endpoints || !discount) fail(tier, "a volume tier needs 'min_endpoints' and 'discount'");
+        models::VolumeTier t{to_number(*min_endpoints), to_number(*discount)};
+        if (t.min_endpoints < 0) fail(*min_endpoints, "min_endpoints must be >= 0");
+        if (t.discount < 0 || t.discount >= 1) fail(*discount, "a volume discount must lie in [0, 1)");
+        competitor.volume_tiers.push_back(t);
+      }
+    }
+  }
+}
+
+void Loader::apply_msp_fields(const Node& map, PartialMsp& msp, const std::string& what, bool is_default) {
+  std::vector<std::string_view> extra = {"incumbent", "target", "extras"};
+  if (!is_default) extra.insert(extra.begin(), "name");
+  read_params(map, "", msp_param_specs(), extra, what, msp.params);
+  if (const Node* n = map.find("incumbent")) msp.incumbent = Placed<std::string>{to_name(*n, "a competitor name"), n->where};
+  if (const Node* n = map.find("target")) msp.target = Placed<std::string>{to_name(*n, "a competitor name"), n->where};
+  if (const Node* n = map.find("extras")) {
+    msp.extras = expect_sequence(*n, "extras: a list of {name, cost, per}").items;
+  }
+}
+
+ExtraItem read_extra(const Node& item, const std::string& msp_name, std::set<std::string>& seen) {
+  expect_mapping(item, "an extra item {name, cost, per}");
+  check_keys(item, {"name", "cost", "per"}, "an extra item");
+  const Node* name = item.find("name");
+  const Node* cost = item.find("cost");
+  const Node* per = item.find("per");
+  if (!name || !cost || !per) fail(item, "an extra item needs 'name', 'cost' and 'per'");
+  ExtraItem extra;
+  extra.name = to_name(*name, "an extra item name");
+  if (!seen.insert(extra.name).second)
+    fail(*name, "extra item '" + extra.name + "' is listed twice for MSP '" + msp_name + "'");
+  extra.cost = Var{distribution_from_node(*cost), cost->where, "msps." + msp_name + ".extras." + extra.name};
+  static const ParamSpec cost_spec{"cost", -value_cap, value_cap, true, 0, "[USD]"};
+  check_range(extra.cost.dist, cost_spec, "extras." + extra.name + ".cost", *cost);
+  const std::string p = to_text(*per);
+  if (p == "endpoint") extra.per = models::ExtraPer::endpoint;
+  else if (p == "client") extra.per = models::ExtraPer::client;
+  else if (p == "msp") extra.per = models::ExtraPer::msp;
+  else if (p == "month") extra.per = models::ExtraPer::month;
+  else {
+    const std::string near = suggest(p, {"endpoint", "client", "msp", "month"});
+    fail(*per, "per must be endpoint, client, msp or month, got '" + p + "'" +
+                   (near.empty() ? std::string() : "; did you mean '" + near + "'?"));
+  }
+  return extra;
+}
+
+Scenario Loader::finish() {
+  Scenario& s = scenario_;
+  auto need = [&](const auto& field, const char* key) {
+    if (!field) fail(first_file_, "the timeline has no '" + std::string(key) + "'; add it under timeline:");
+  };
+  need(sales_end_, "sales_end");
+  need(updates_end_, "updates_end");
+  need(migration_start_, "migration_start");
+  s.timeline.sales_end = sales_end_->value;
+  s.timeline.updates_end = updates_end_->value;
+  s.timeline.migration_start = migration_start_->value;
+  s.timeline.horizon_months = horizon_months_ ? horizon_months_->value : 36;
+  if (s.timeline.updates_end < s.timeline.sales_end)
+    fail(updates_end_->where, "updates_end " + format_date(s.timeline.updates_end) + " is before sales_end " +
+                                  format_date(s.timeline.sales_end) + " (set at " + to_string(sales_end_->where) +
+                                  "); dates must be in order");
+
+  complete_params(s.market, market_param_specs(), "market.", first_file_, "the market");
+  for (auto& [name, c] : competitors_) {
+    complete_params(c.params, competitor_param_specs(), "competitors." + name + ".", c.where,
+                    "competitor '" + name + "'");
+    s.competitors.emplace(name, std::move(c));
+  }
+
+  if (msps_.empty()) fail(first_file_, "the scenario defines no MSP; add one under msps:");
+  std::vector<std::string_view> competitor_names;
+  for (const auto& [name, c] : s.competitors) competitor_names.push_back(name);
+  auto check_competitor = [&](const Placed<std::string>& ref, const std::string& role) {
+    if (s.competitors.count(ref.value)) return;
+    const std::string near = suggest(ref.value, competitor_names);
+    fail(ref.where, role + " '" + ref.value + "' is not a competitor in this scenario" +
+                        (near.empty() ? "; competitors are: " + join(competitor_names)
+                                      : "; did you mean '" + near + "'?"));
+  };
+  for (PartialMsp& partial : msps_) {
+    Msp msp;
+    msp.name = partial.name;
+    msp.where = partial.where;
+    const std::string what = "MSP '" + msp.name + "'";
+    const auto incumbent = partial.incumbent ? partial.incumbent : defaults_.incumbent;
+    const auto target = partial.target ? partial.target : defaults_.target;
+    if (!incumbent) fail(msp.where, what + " has no 'incumbent' (the competitor it leaves); add it");
+    if (!target) fail(msp.where, what + " has no 'target' (the competitor it moves to); add it");
+    check_competitor(*incumbent, "incumbent");
+    check_competitor(*target, "target");
+    if (incumbent->value == target->value)
+      fail(target->where, what + ": target '" + target->value + "' is the incumbent; pick the competitor it moves to");
+    msp.incumbent = incumbent->value;
+    msp.target = target->value;
+    msp.params = std::move(partial.params);
+    complete_params(msp.params, msp_param_specs(), "msps." + msp.name + ".", msp.where, what, &defaults_.params,
+                    {"labor.technician_cost_per_hour"});
+    const auto& extras = partial.extras ? partial.extras : defaults_.extras;
+    std::set<std::string> seen;
+    if (extras)
+      for (const Node& item : *extras) msp.extras.push_back(read_extra(item, msp.name, seen));
+    s.msps.push_back(std::move(msp));
+  }
+  return std::move(scenario_);
+}
+
+}  // namespace
+
+Distribution distribution_from_node(const Node& node) {
+  if (node.is_scalar()) return Distribution::constant(to_number(node));
+  if (!node.is_mapping())
+    fail(node, "expected a number or a distribution such as {pert: [min, mode, max]}, got " + describe_kind(node));
+  if (node.entries.size() != 1)
+    fail(node, "a distribution is a mapping with one key naming its kind, such as {pert: [1, 2, 4]}; got " +
+                   std::to_string(node.entries.size()) + " keys");
+  const auto& [key, args] = node.entries.front();
+  const auto& kinds = distribution_kinds();
+  if (std::find(kinds.begin(), kinds.end(), key.text) == kinds.end()) {
+    const std::string near = suggest(key.text, kinds);
+    fail(key, "unknown distribution '" + key.text + "'" +
+                  (near.empty() ? "; expected one of: " + join(kinds) : "; did you mean '" + near + "'?"));
+  }
+  try {
+    return build_distribution(key.text, args);
+  } catch (const DistributionError& e) {
+    fail(args, e.what());
+  }
+}
+
+const std::vector<ParamSpec>& msp_param_specs() {
+  static const std::vector<ParamSpec> specs = {
+      {"endpoints", 0, 1e7, true, 0, "[endpoints]"},
+      {"clients", 0, 1e6, true, 0, "[clients]"},
+      {"start_delay_days", 0, 3650, false, 0, "[days]"},
+      {"labor.first_endpoint_hours", 1e-3, 1e3, true, 0, "[h]"},
+      {"labor.learning_rate", 0.6, 1, true, 0, "[-]"},
+      {"labor.setup_hours", 0, 1e5, true, 0, "[h]"},
+      {"labor.config_hours_per_client", 0, 1e4, true, 0, "[h per client]"},
+      {"labor.failed_install_share", 0, 1, true, 0, "[-]"},
+      {"labor.rework_hours_per_failed_install", 0, 1e3, true, 0, "[h per failed endpoint]"},
+      {"labor.broken_app_client_share", 0, 1, true, 0, "[-]"},
+      {"labor.fix_hours_per_broken_client", 0, 1e4, true, 0, "[h per broken client]"},
+      {"labor.overhead_hours_per_client", 0, 1e4, true, 0, "[h per client]"},
+      {"labor.technician_cost_per_hour", 0, 1e4, false, 0, "[USD/h]"},
+      {"labor.billable_share", 0, 1, true, 0, "[-]"},
+      {"labor.capacity_hours_per_week", 0.01, 1e5, true, 0, "[h/week]"},
+      {"licences.share_passed_to_clients", 0, 1, true, 0, "[-]"},
+      {"licences.prepaid_share", 0, 1, true, 0, "[-]"},
+      {"licences.prepaid_months_remaining", 0, 120, true, 0, "[months]"},
+      {"licences.recovered_share", 0, 1, true, 0, "[-]"},
+      {"refunds.client_prepaid_share", 0, 1, true, 0, "[-]"},
+      {"refunds.client_prepaid_months_remaining", 0, 120, true, 0, "[months]"},
+      {"refunds.client_price_per_endpoint_month", 0, 1e4, true, 0, "[USD/(endpoint month)]"},
+      {"refunds.refund_share", 0, 1, true, 0, "[-]"},
+  };
+  return specs;
+}
+
+const std::vector<ParamSpec>& competitor_param_specs() {
+  static const std::vector<ParamSpec> specs = {
+      {"price_per_endpoint_month", 0, 1e4, true, 0, "[USD/(endpoint month)]"},
+      {"setup_fee_per_endpoint", 0, 1e6, false, 0, "[USD/endpoint]"},
+      {"setup_fee_per_msp", 0, 1e9, false, 0, "[USD]"},
+      {"annual_price_escalation", -0.5, 1, false, 0, "[-/year]"},
+      {"promo_months", 0, 120, false, 0, "[months]"},
+      {"promo_discount", 0, 1, false, 0, "[-]"},
+  };
+  return specs;
+}
+
+const std::vector<ParamSpec>& market_param_specs() {
+  static const std::vector<ParamSpec> specs = {
+      {"technician_cost_per_hour", 0, 1e4, true, 0, "[USD/h]"},
+      {"discount_rate_per_year", 0, 1, true, 0, "[-/year]"},
+      {"threat.encounters_per_endpoint_day", 0, 1e3, true, 0, "[1/(endpoint day)]"},
+      {"threat.miss_rate_supported", 0, 1, true, 0, "[-]"},
+      {"threat.frozen_miss_multiplier", 1, 1e4, true, 0, "[-]"},
+      {"threat.protection_decay_days", 0.01, 1e4, true, 0, "[days]"},
+      {"threat.incident_cost", 0, value_cap, true, 0, "[USD per incident]"},
+  };
+  return specs;
+}
+
+Scenario load_scenario(const std::vector<std::string>& paths, const ReadLimits& limits) {
+  Loader loader(limits);
+  for (const auto& path : paths) loader.load_top(path);
+  return loader.finish();
+}
+
+}  // namespace switchcost::sim

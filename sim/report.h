@@ -1,0 +1,59 @@
+// Reports of a run: the terminal table a person reads, JSON for programs
+// (schema "switchcost.run/1", docs/output-format.md) and CSV for spreadsheets.
+// JSON and CSV hold no timing, so the same inputs, seed and version give the
+// same bytes; the only field that varies with the machine is
+// manifest.threads in the JSON.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "sim/engine.h"
+#include "sim/scenario.h"
+#include "sim/summary.h"
+
+namespace switchcost::sim {
+
+inline constexpr const char* run_schema = "switchcost.run/1";
+
+struct RunInfo {
+  std::string version;
+  std::uint64_t seed = 0;
+  unsigned threads = 1;
+  double seconds = 0;  // wall time: terminal only
+  std::vector<std::string> inputs;  // as given on the command line
+};
+
+struct ScopeReport {
+  std::string name;       // MSP name, or "portfolio"
+  std::string incumbent;  // MSPs only
+  std::string target;
+  double endpoints_mean = 0;
+  double clients_mean = 0;
+  std::array<Stats, output_count> stats;
+  Proportion done_by_updates_end;  // share of trials complete by timeline.updates_end
+};
+
+struct ReportData {
+  RunInfo info;
+  std::vector<std::string> files;  // every file read
+  Timeline timeline;
+  std::uint64_t trials_requested = 0;
+  std::uint64_t trials_done = 0;
+  bool complete = false;
+  std::vector<ScopeReport> msps;
+  ScopeReport portfolio;
+};
+
+ReportData build_report(const Scenario& scenario, const RunResult& result, const RunInfo& info);
+
+std::string render_table(const ReportData& data);
+std::string render_json(const ReportData& data);
+std::string render_csv(const ReportData& data);
+
+// "$12,345", "-$1,234": whole dollars with thousands separators.
+std::string format_money(double usd);
+
+}  // namespace switchcost::sim

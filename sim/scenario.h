@@ -1,0 +1,93 @@
+// A scenario: plain structs of distribution specs, read from one or more YAML
+// files (docs/scenario-format.md), validated, includes resolved. The engine
+// reads nothing else.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "models/extras.h"
+#include "models/pricing.h"
+#include "sim/distribution.h"
+#include "sim/error.h"
+#include "sim/yaml_reader.h"
+
+namespace switchcost::sim {
+
+// One uncertain input: its distribution, where it was written, and the name
+// of its random stream (which fixes the values it draws, see sim/random.h).
+struct Var {
+  Distribution dist;
+  Location where;
+  std::string stream;  // e.g. "msps.acme.labor.setup_hours"
+};
+
+// Inputs keyed by their scenario key ("labor.setup_hours").
+using Params = std::map<std::string, Var, std::less<>>;
+
+struct Timeline {
+  std::int64_t sales_end = 0;        // [days since 1970-01-01] no new sales or renewals after
+  std::int64_t updates_end = 0;      // [days since 1970-01-01] no signature updates after (cut-off)
+  std::int64_t migration_start = 0;  // [days since 1970-01-01] day 0 of every MSP's migration
+  int horizon_months = 36;           // [months] pricing horizon
+};
+
+struct Competitor {
+  std::string name;
+  Location where;
+  Params params;  // price_per_endpoint_month, setup_fee_per_endpoint, ...
+  std::vector<models::VolumeTier> volume_tiers;
+};
+
+struct ExtraItem {
+  std::string name;
+  Var cost;  // [USD per unit of `per`]
+  models::ExtraPer per = models::ExtraPer::msp;
+};
+
+struct Msp {
+  std::string name;
+  Location where;
+  std::string incumbent;  // competitor left (old price)
+  std::string target;     // competitor moved to (new price)
+  // Every per-MSP input ("endpoints", "labor.setup_hours", ...). An absent
+  // "labor.technician_cost_per_hour" means the market's rate is used.
+  Params params;
+  std::vector<ExtraItem> extras;
+};
+
+struct Scenario {
+  std::vector<std::string> files;  // every file read, in order (display names)
+  Timeline timeline;
+  Params market;  // "technician_cost_per_hour", "discount_rate_per_year", "threat.*"
+  std::map<std::string, Competitor, std::less<>> competitors;
+  std::vector<Msp> msps;
+};
+
+// Reads the files as one scenario (several files = one portfolio: they are
+// applied in order, as if one file included them all). Throws ScenarioError.
+Scenario load_scenario(const std::vector<std::string>& paths, const ReadLimits& limits = {});
+
+// The keys an MSP, a competitor and the market take, with their allowed
+// ranges and units: the schema, for validation and documentation.
+struct ParamSpec {
+  std::string_view key;
+  double min;           // smallest value a draw may take
+  double max;           // largest value a draw may take
+  bool required;        // else `fallback` (a constant) is used
+  double fallback;
+  std::string_view unit;
+};
+const std::vector<ParamSpec>& msp_param_specs();
+const std::vector<ParamSpec>& competitor_param_specs();
+const std::vector<ParamSpec>& market_param_specs();
+
+// Builds a distribution from a scenario value: a number, or a one-key mapping
+// naming the kind ({pert: [1, 2, 4]}). Throws ScenarioError at the node.
+Distribution distribution_from_node(const Node& node);
+
+}  // namespace switchcost::sim
