@@ -1,2 +1,261 @@
+#!/usr/bin/env python3
+"""End-to-end tests of the switchcost binary: the shipped scenarios, the JSON
+and CSV it writes, exit codes, the malformed-scenario corpus, interruption.
+
+usage: cli_test.py path/to/switchcost path/to/source-dir
+Prints one line per check and 'N passed, N failed' at the end.
+"""
+import json
+import math
+import os
+import signal
+import stat
+import subprocess
 import sys
-print("cli tests: pending")
+import tempfile
+import time
+
+BIN = os.path.abspath(sys.argv[1])
+SRC = os.path.abspath(sys.argv[2])
+SCENARIOS = os.path.join(SRC, "scenarios", "kaspersky-2024")
+BAD = os.path.join(SRC, "tests", "data", "scenarios", "bad")
+TMP = tempfile.mkdtemp(prefix="switchcost-cli-")
+
+passed = 0
+failed = 0
+
+
+def check(name, condition, detail=""):
+    global passed, failed
+    if condition:
+        passed += 1
+        print(f"ok   {name}")
+    else:
+        failed += 1
+        print(f"FAIL {name}: {detail}")
+
+
+def run(*args, timeout=300, cwd=None):
+    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=timeout, cwd=cwd)
+
+
+def strict_json(text):
+    def no_constants(name):
+        raise ValueError(f"non-finite number {name} in JSON")
+    return json.loads(text, parse_constant=no_constants)
+
+
+def tmp(name):
+    return os.path.join(TMP, name)
+
+
+def check_stats(where, stats):
+    keys = ["n", "mean", "se", "sd", "min", "max", "cvar95", "p5", "p10", "p50", "p90", "p95", "p99"]
+    missing = [k for k in keys if k not in stats]
+    check(f"{where}: has every statistic", not missing, f"missing {missing}")
+    if missing:
+        return
+    ordered = stats["min"] <= stats["p5"] <= stats["p10"] <= stats["p50"] <= stats["p90"] <= stats["p95"] <= stats["p99"] <= stats["max"]
+    check(f"{where}: percentiles in order", ordered, json.dumps(stats))
+    check(f"{where}: se = sd / sqrt(n)", math.isclose(stats["se"], stats["sd"] / math.sqrt(stats["n"]), rel_tol=1e-9, abs_tol=1e-12), json.dumps(stats))
+    check(f"{where}: cvar95 >= p95", stats["cvar95"] >= stats["p95"] - 1e-9 * abs(stats["p95"]), json.dumps(stats))
+    for p in ["p50", "p90"]:
+        lo, hi = stats["ci95"][p]
+        check(f"{where}: {p} inside its interval", lo <= stats[p] <= hi, f"{lo} {stats[p]} {hi}")
+
+
+def test_default_run():
+    out_json, out_csv = tmp("default.json"), tmp("default.csv")
+    r = run("run", "--trials", "20000", "--seed", "7", "--json", out_json, "--csv", out_csv)
+    check("default run exits 0", r.returncode == 0, r.stderr)
+    check("default run prints the table", "MSP " in r.stdout and "total" in r.stdout and "P(done by 2024-09-29" in r.stdout, r.stdout)
+    doc = strict_json(open(out_json).read())
+    check("schema is switchcost.run/1", doc["schema"] == "switchcost.run/1", doc.get("schema"))
+    m = doc["manifest"]
+    check("manifest: trials, seed, complete", m["trials"] == 20000 and m["seed"] == 7 and m["complete"] is True, json.dumps(m))
+    check("manifest: default scenario", m["inputs"] == ["builtin:kaspersky-2024/msp-350.yaml"], json.dumps(m["inputs"]))
+    check("one MSP", len(doc["msps"]) == 1, len(doc["msps"]))
+    msp = doc["msps"][0]
+    check("350 endpoints", abs(msp["endpoints_mean"] - 350) < 1e-9, msp["endpoints_mean"])
+    outs = msp["outputs"]
+    for key in ["labor_cost", "pricing_cost", "lost_updates_cost", "stranded_cost", "refund_cost", "extras_cost", "total_cost", "duration_days"]:
+        check_stats(f"msp {key}", outs[key])
+    parts = sum(outs[k]["mean"] for k in ["labor_cost", "pricing_cost", "lost_updates_cost", "stranded_cost", "refund_cost", "extras_cost"])
+    check("total mean = sum of component means", math.isclose(parts, outs["total_cost"]["mean"], rel_tol=1e-9, abs_tol=1e-6), f"{parts} vs {outs['total_cost']['mean']}")
+    check("labor costs something", outs["labor_cost"]["mean"] > 0, outs["labor_cost"]["mean"])
+    p = msp["done_by_updates_end"]["p"]
+    check("P(done by cut-off) is a probability", 0 <= p <= 1, p)
+    # The reported case: a previous AV migration of 300-400 endpoints took about two months.
+    med = outs["duration_days"]["p50"]
+    check("median duration about two months (45-80 days)", 45 <= med <= 80, med)
+    csv = open(out_csv).read().splitlines()
+    check("CSV header", csv[0].startswith("scope,name,output,n,mean,se,sd,min,p5,p10,p50,p90,p95,p99,max,cvar95"), csv[0])
+    check("CSV rows: 11 outputs x (MSP + portfolio)", len(csv) == 1 + 22, len(csv))
+    row = [r for r in csv if r.startswith("msp,") and ",total_cost," in r][0].split(",")
+    check("CSV mean equals JSON mean", float(row[4]) == outs["total_cost"]["mean"], f"{row[4]} vs {outs['total_cost']['mean']}")
+
+
+def test_thread_independence():
+    outs = {}
+    for threads in ["1", "2", "3"]:
+        j, c = tmp(f"t{threads}.json"), tmp(f"t{threads}.csv")
+        r = run("run", os.path.join(SCENARIOS, "portfolio.yaml"), "--trials", "30000", "--threads", threads,
+                "--block-trials", "1000" if threads == "3" else "4096", "--json", j, "--csv", c, "--quiet")
+        check(f"portfolio run with {threads} threads exits 0", r.returncode == 0, r.stderr)
+        doc = strict_json(open(j).read())
+        doc["manifest"].pop("threads")
+        outs[threads] = (json.dumps(doc, sort_keys=True), open(c, "rb").read())
+    check("JSON identical for 1, 2, 3 threads and block sizes", outs["1"][0] == outs["2"][0] == outs["3"][0])
+    check("CSV byte-identical for 1, 2, 3 threads", outs["1"][1] == outs["2"][1] == outs["3"][1])
+
+
+def test_portfolio():
+    j = tmp("portfolio.json")
+    r = run("run", os.path.join(SCENARIOS, "portfolio.yaml"), "--trials", "20000", "--json", j)
+    check("portfolio run exits 0", r.returncode == 0, r.stderr)
+    doc = strict_json(open(j).read())
+    check("portfolio has 3 MSPs", len(doc["msps"]) == 3, [m["name"] for m in doc["msps"]])
+    total = sum(m["outputs"]["total_cost"]["mean"] for m in doc["msps"])
+    check("portfolio mean = sum of MSP means", math.isclose(total, doc["portfolio"]["outputs"]["total_cost"]["mean"], rel_tol=1e-9),
+          f"{total} vs {doc['portfolio']['outputs']['total_cost']['mean']}")
+    check("portfolio table printed", "Portfolio: 3 MSPs" in r.stdout, r.stdout[-500:])
+    # Several files form one portfolio, same as a file including them.
+    files = [os.path.join(SCENARIOS, f) for f in ["msp-60.yaml", "msp-350.yaml", "msp-2500.yaml"]]
+    j2 = tmp("three.json")
+    r = run("run", *files, "--trials", "20000", "--json", j2, "--quiet")
+    check("three files run as one portfolio", r.returncode == 0, r.stderr)
+    doc2 = strict_json(open(j2).read())
+    check("three files = portfolio.yaml", doc2["portfolio"]["outputs"] == doc["portfolio"]["outputs"])
+    check_stats("portfolio total", doc["portfolio"]["outputs"]["total_cost"])
+
+
+def test_shipped_scenarios_validate():
+    files = []
+    for root, _, names in os.walk(SCENARIOS):
+        files += [os.path.join(root, n) for n in names if n.startswith("msp-") and n.endswith(".yaml") and n != "msp-defaults.yaml"]
+    files.append(os.path.join(SCENARIOS, "portfolio.yaml"))
+    r = run("validate", *files)
+    check("shipped scenarios validate", r.returncode == 0, r.stdout + r.stderr)
+
+
+def expected_of(path):
+    with open(path, "rb") as f:
+        first = f.readline().decode("utf-8", "replace")
+    if first.startswith("# expect: "):
+        loc, _, fragment = first[len("# expect: "):].strip().partition(": ")
+        return loc, fragment
+    return None
+
+
+def test_error_corpus():
+    count = 0
+    for name in sorted(os.listdir(BAD)):
+        path = os.path.join(BAD, name)
+        if name == "empty.yaml":
+            exp = (None, "empty")
+        else:
+            exp = expected_of(path)
+        if exp is None:
+            continue
+        count += 1
+        loc, fragment = exp
+        r = run("validate", path)
+        where = f"{path}:{loc}: " if loc else path
+        ok = r.returncode == 65 and where in r.stderr and fragment in r.stderr
+        check(f"bad scenario {name}: exit 65 at {loc}", ok, f"exit {r.returncode}, stderr: {r.stderr.strip()} (expected '{where}' and '{fragment}')")
+        check(f"bad scenario {name}: one line, no crash", r.stderr.count("\n") == 1 and "internal" not in r.stderr, r.stderr)
+    check("error corpus has at least a dozen cases", count >= 12, count)
+
+
+def test_exit_codes():
+    cases = [
+        (["run", "--no-such-option"], 2),
+        (["run", "--trials", "0"], 2),
+        (["run", "--trials", "-5"], 2),
+        (["run", "--trials", "12x"], 2),
+        (["run", "--threads", "100000"], 2),
+        (["frobnicate"], 2),
+        ([], 2),
+        (["validate"], 2),
+        (["run", "--trials", "100000000000"], 2),
+        (["run", "--trials", "1000000000", "--max-memory-gib", "1"], 2),
+        (["run", os.path.join(TMP, "missing.yaml")], 65),
+        (["run", TMP], 65),
+        (["run", "/dev/zero"], 65),
+        (["run", "--trials", "1000", "--json", "/nonexistent-dir/out.json"], 74),
+        (["run", "--trials", "1000", "--json", "/dev/full"], 74),
+        (["run", "--trials", "1000", "--csv", TMP], 74),
+        (["help"], 0),
+        (["version"], 0),
+        (["run", "--help"], 0),
+    ]
+    for args, code in cases:
+        r = run(*args)
+        check(f"exit {code} for {' '.join(args) or '(no arguments)'}", r.returncode == code, f"got {r.returncode}: {r.stderr.strip()}")
+        if code != 0:
+            check(f"message for {' '.join(args) or '(no arguments)'}", r.stderr.strip() != "" and "internal error" not in r.stderr, r.stderr)
+    check("/dev/full is still a device", stat.S_ISCHR(os.stat("/dev/full").st_mode))
+    r = run("run", "--trials", "100", "--json", "/dev/null", "--quiet")
+    check("writing to /dev/null works and leaves it a device", r.returncode == 0 and stat.S_ISCHR(os.stat("/dev/null").st_mode), r.stderr)
+    # The memory refusal states the estimate.
+    r = run("run", "--trials", "1000000000", "--max-memory-gib", "1")
+    check("memory refusal states the estimate", "GiB" in r.stderr and "need about" in r.stderr, r.stderr)
+
+
+def test_outputs_never_half_written():
+    scenario = tmp("copy.yaml")
+    with open(scenario, "w") as f:
+        f.write("include: [builtin:kaspersky-2024/msp-350.yaml]\n")
+    r = run("run", scenario, "--trials", "100", "--json", scenario)
+    check("output equal to an input is refused", r.returncode == 2 and open(scenario).read().startswith("include"), r.stderr)
+    target = tmp("keep.json")
+    with open(target, "w") as f:
+        f.write("old results\n")
+    r = run("run", os.path.join(BAD, "typo-key.yaml"), "--json", target)
+    check("bad scenario leaves the old output untouched", r.returncode == 65 and open(target).read() == "old results\n", r.stderr)
+    r = run("run", "--trials", "2000", "--json", target, "--quiet")
+    check("good run replaces the output", r.returncode == 0 and strict_json(open(target).read())["manifest"]["complete"], r.stderr)
+    leftovers = [n for n in os.listdir(TMP) if ".tmp-" in n]
+    check("no temporary files left behind", not leftovers, leftovers)
+    r = run("run", "--trials", "2000", "--json", "-", "--quiet")
+    check("--json - writes JSON to standard output", r.returncode == 0 and strict_json(r.stdout)["manifest"]["trials"] == 2000, r.stderr)
+
+
+def test_interrupt(sig, code):
+    j = tmp(f"partial-{sig}.json")
+    p = subprocess.Popen([BIN, "run", os.path.join(SCENARIOS, "portfolio.yaml"), "--trials", "3000000",
+                          "--threads", "2", "--json", j, "--quiet", "--max-memory-gib", "16"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    p.send_signal(sig)
+    try:
+        _, err = p.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        check(f"signal {sig} stops the run", False, "did not stop within 120 s")
+        return
+    check(f"signal {sig}: exit {code}", p.returncode == code, f"got {p.returncode}: {err}")
+    if os.path.exists(j):
+        doc = strict_json(open(j).read())
+        m = doc["manifest"]
+        check(f"signal {sig}: partial results marked", m["complete"] is False and 0 <= m["trials"] < 3000000, json.dumps(m))
+        check(f"signal {sig}: trials done are whole blocks", m["trials"] % 4096 == 0, m["trials"])
+    else:
+        check(f"signal {sig}: partial results written", False, "no JSON")
+
+
+def main():
+    tests = [test_default_run, test_thread_independence, test_portfolio, test_shipped_scenarios_validate,
+             test_error_corpus, test_exit_codes, test_outputs_never_half_written,
+             lambda: test_interrupt(signal.SIGINT, 130), lambda: test_interrupt(signal.SIGTERM, 143)]
+    for t in tests:
+        try:
+            t()
+        except Exception as e:  # a crash of the test itself is a failure, not an abort
+            check(getattr(t, "__name__", "test"), False, f"{type(e).__name__}: {e}")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,1 +1,192 @@
+// The engine: byte-identical results for any thread count and block size,
+// market-level inputs shared by every MSP, per-MSP inputs not, common random
+// numbers across scenarios, interruption at block boundaries, and the
+// calibration case from the 2024 news coverage.
+#include "sim/engine.h"
+
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "sim/summary.h"
+#include "test_util.h"
+
+namespace switchcost::sim {
+namespace {
+
+using test::shipped_assumptions;
+using test::temp_dir;
+using test::write_file;
+
+bool same_bytes(const std::vector<double>& a, const std::vector<double>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
+}
+
+bool same_bytes(const RunResult& a, const RunResult& b) {
+  if (a.msps.size() != b.msps.size() || a.trials_done != b.trials_done) return false;
+  for (std::size_t m = 0; m < a.msps.size(); ++m)
+    for (int o = 0; o < output_count; ++o)
+      if (!same_bytes(a.msps[m].series[std::size_t(o)], b.msps[m].series[std::size_t(o)])) return false;
+  for (int o = 0; o < output_count; ++o)
+    if (!same_bytes(a.portfolio[std::size_t(o)], b.portfolio[std::size_t(o)])) return false;
+  return true;
+}
+
+const std::vector<double>& series(const RunResult& r, std::size_t msp, Output o) {
+  return r.msps[msp].series[std::size_t(o)];
+}
+
+RunResult run(const Scenario& s, std::uint64_t trials, unsigned threads, std::size_t block = 4096,
+              std::uint64_t seed = 1) {
+  RunOptions o;
+  o.trials = trials;
+  o.threads = threads;
+  o.block_trials = block;
+  o.seed = seed;
+  return run_scenario(s, o);
+}
+
+TEST(Engine, ByteIdenticalForAnyThreadCountAndBlockSize) {
+  const Scenario s = load_scenario({SWITCHCOST_SOURCE_DIR "/scenarios/kaspersky-2024/portfolio.yaml"});
+  ASSERT_EQ(s.msps.size(), 3u);
+  const RunResult one = run(s, 20'000, 1);
+  EXPECT_TRUE(same_bytes(one, run(s, 20'000, 2)));
+  EXPECT_TRUE(same_bytes(one, run(s, 20'000, 3, 777)));
+  EXPECT_TRUE(same_bytes(one, run(s, 20'000, 2, 1)));
+  EXPECT_TRUE(one.complete);
+  EXPECT_FALSE(same_bytes(one, run(s, 20'000, 1, 4096, 2))) << "another seed must give other values";
+}
+
+TEST(Engine, PortfolioIsTheSumOfItsMsps) {
+  const Scenario s = load_scenario({SWITCHCOST_SOURCE_DIR "/scenarios/kaspersky-2024/portfolio.yaml"});
+  const RunResult r = run(s, 5'000, 2);
+  for (std::size_t i = 0; i < 5'000; ++i) {
+    double total = 0, last = 0;
+    for (std::size_t m = 0; m < r.msps.size(); ++m) {
+      total += series(r, m, Output::total_cost)[i];
+      last = std::max(last, series(r, m, Output::completion_day)[i]);
+    }
+    ASSERT_EQ(r.portfolio[std::size_t(Output::total_cost)][i], total) << "trial " << i;
+    ASSERT_EQ(r.portfolio[std::size_t(Output::completion_day)][i], last) << "trial " << i;
+  }
+}
+
+TEST(Engine, TotalIsTheSumOfComponents) {
+  const Scenario s = load_scenario({"builtin:kaspersky-2024/msp-350.yaml"});
+  const RunResult r = run(s, 5'000, 1);
+  for (std::size_t i = 0; i < 5'000; ++i) {
+    double sum = 0;
+    for (Output o : {Output::labor_cost, Output::pricing_cost, Output::lost_updates_cost, Output::stranded_cost,
+                     Output::refund_cost, Output::extras_cost})
+      sum += series(r, 0, o)[i];
+    ASSERT_EQ(series(r, 0, Output::total_cost)[i], sum);
+  }
+}
+
+// Two MSPs with identical constant labor inputs: their labor cost differs
+// only through the technician rate, which is market-level, so it is equal
+// in every trial. Their own hours per endpoint are per-MSP: drawn apart.
+TEST(Engine, MarketInputsAreSharedPerMspInputsAreNot) {
+  const std::string dir = temp_dir();
+  const std::string msp =
+      "    endpoints: 100\n    clients: 10\n"
+      "    labor: {first_endpoint_hours: 0.5, learning_rate: 0.9, setup_hours: 8, config_hours_per_client: 2,\n"
+      "            failed_install_share: 0.05, rework_hours_per_failed_install: 1, broken_app_client_share: 0.1,\n"
+      "            fix_hours_per_broken_client: 2, overhead_hours_per_client: 1, billable_share: 0.1,\n"
+      "            capacity_hours_per_week: 10}\n";
+  const std::string path = write_file(
+      dir, "two.yaml",
+      std::string(shipped_assumptions) + "msps:\n  - name: a\n" + msp + "  - name: b\n" + msp +
+          "  - name: c\n    endpoints: 100\n    clients: 10\n"
+          "    labor: {first_endpoint_hours: {uniform: [0.4, 0.6]}}\n"
+          "  - name: d\n    endpoints: 100\n    clients: 10\n"
+          "    labor: {first_endpoint_hours: {uniform: [0.4, 0.6]}}\n");
+  const Scenario s = load_scenario({path});
+  const RunResult r = run(s, 2'000, 2);
+  EXPECT_TRUE(same_bytes(series(r, 0, Output::labor_cost), series(r, 1, Output::labor_cost)));
+  const Stats a = summarize(series(r, 0, Output::labor_cost));
+  EXPECT_GT(a.sd, 0) << "the market technician rate is uncertain, so labor cost varies";
+  EXPECT_FALSE(same_bytes(series(r, 2, Output::labor_hours), series(r, 3, Output::labor_hours)))
+      << "per-MSP inputs draw from per-MSP streams";
+}
+
+// Common random numbers: moving the same MSP to another competitor changes
+// nothing about its labor, schedule or incidents, trial by trial.
+TEST(Engine, CommonRandomNumbersAcrossScenarios) {
+  const std::string dir = temp_dir();
+  const std::string base = std::string(shipped_assumptions) + "msps:\n  - name: acme\n    endpoints: 350\n    clients: 25\n";
+  const Scenario a = load_scenario({write_file(dir, "a.yaml", base + "    target: bitdefender\n")});
+  const Scenario b = load_scenario({write_file(dir, "b.yaml", base + "    target: eset\n")});
+  const RunResult ra = run(a, 5'000, 2);
+  const RunResult rb = run(b, 5'000, 1);
+  for (Output o : {Output::labor_cost, Output::labor_hours, Output::duration_days, Output::lost_updates_cost,
+                   Output::stranded_cost, Output::refund_cost})
+    EXPECT_TRUE(same_bytes(series(ra, 0, o), series(rb, 0, o))) << output_key(o);
+  EXPECT_FALSE(same_bytes(series(ra, 0, Output::pricing_cost), series(rb, 0, Output::pricing_cost)));
+}
+
+// TechCrunch (2024): an MSP with 300-400 endpoints said his previous AV
+// migration took about two months. The shipped 350-endpoint MSP is
+// calibrated to that: its median duration lies within 45-80 days.
+TEST(Engine, MedianDurationOfThe350EndpointMspIsAboutTwoMonths) {
+  const Scenario s = load_scenario({"builtin:kaspersky-2024/msp-350.yaml"});
+  const RunResult r = run(s, 20'000, 2);
+  const Stats d = summarize(series(r, 0, Output::duration_days));
+  EXPECT_GE(d.at(0.5).value, 45.0);
+  EXPECT_LE(d.at(0.5).value, 80.0);
+  // The order-statistic interval is tight enough that the answer is not noise.
+  EXPECT_LT(d.at(0.5).hi - d.at(0.5).lo, 3.0);
+}
+
+TEST(Engine, StopsAtABlockBoundaryWithAPrefixOfTrials) {
+  const Scenario s = load_scenario({SWITCHCOST_SOURCE_DIR "/scenarios/kaspersky-2024/portfolio.yaml"});
+  const RunResult full = run(s, 40'000, 1, 1000);
+  for (unsigned threads : {1u, 2u}) {
+    std::atomic<bool> stop{false};
+    RunOptions o;
+    o.trials = 40'000;
+    o.threads = threads;
+    o.block_trials = 1000;
+    o.stop = &stop;
+    o.progress = [&](std::uint64_t done, std::uint64_t) {
+      if (done >= 10'000) stop = true;
+    };
+    const RunResult part = run_scenario(s, o);
+    EXPECT_FALSE(part.complete);
+    EXPECT_GE(part.trials_done, 10'000u);
+    EXPECT_LT(part.trials_done, 40'000u);
+    EXPECT_EQ(part.trials_done % 1000, 0u);
+    for (int o2 = 0; o2 < output_count; ++o2) {
+      const auto& p = part.portfolio[std::size_t(o2)];
+      ASSERT_EQ(p.size(), part.trials_done);
+      EXPECT_EQ(0, std::memcmp(p.data(), full.portfolio[std::size_t(o2)].data(), p.size() * sizeof(double)))
+          << "a partial run is the prefix of the full run";
+    }
+  }
+  std::atomic<bool> stop{true};
+  RunOptions o;
+  o.trials = 1000;
+  o.stop = &stop;
+  const RunResult none = run_scenario(s, o);
+  EXPECT_EQ(none.trials_done, 0u);
+  EXPECT_FALSE(none.complete);
+}
+
+TEST(Engine, EveryOutputIsFinite) {
+  const Scenario s = load_scenario({SWITCHCOST_SOURCE_DIR "/scenarios/kaspersky-2024/portfolio.yaml"});
+  const RunResult r = run(s, 20'000, 2);
+  for (const auto& m : r.msps)
+    for (const auto& v : m.series)
+      for (double x : v) ASSERT_TRUE(std::isfinite(x));
+}
+
+TEST(Engine, ResultMemoryEstimate) {
+  const Scenario s = load_scenario({SWITCHCOST_SOURCE_DIR "/scenarios/kaspersky-2024/portfolio.yaml"});
+  // (3 MSPs + portfolio) x 11 outputs x 1000 trials x 8 bytes
+  EXPECT_EQ(estimate_result_bytes(s, 1000), 4u * output_count * 1000u * 8u);
+}
+
+}  // namespace
+}  // namespace switchcost::sim

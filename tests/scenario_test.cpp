@@ -1,1 +1,187 @@
+// The scenario layer: distributions written every documented way, the
+// schema's ranges, composition by include and msp_defaults, and errors that
+// point at file:line:col.
+#include "sim/scenario.h"
+
 #include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "sim/builtin.h"
+#include "test_util.h"
+
+namespace switchcost::sim {
+namespace {
+
+using test::shipped_assumptions;
+using test::temp_dir;
+using test::write_file;
+
+// The distribution written as the value of key `x` in a one-line document.
+Distribution dist(const std::string& value) {
+  const Node root = read_yaml_text("x: " + value + "\n", "inline.yaml");
+  return distribution_from_node(*root.find("x"));
+}
+
+// The error message (what()) for a distribution, or "" if it parses.
+std::string dist_error(const std::string& value) {
+  try {
+    dist(value);
+  } catch (const ScenarioError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(ScenarioDistributions, EveryDocumentedForm) {
+  EXPECT_EQ(dist("42").mean(), 42);
+  EXPECT_EQ(dist("{constant: 42}").mean(), 42);
+  EXPECT_DOUBLE_EQ(dist("{uniform: [1, 3]}").mean(), 2);
+  EXPECT_DOUBLE_EQ(dist("{uniform: {min: 1, max: 3}}").mean(), 2);
+  EXPECT_DOUBLE_EQ(dist("{triangular: [0, 3, 6]}").mean(), 3);
+  EXPECT_DOUBLE_EQ(dist("{triangular: {min: 0, mode: 3, max: 6}}").mean(), 3);
+  // PERT mean = (min + 4 mode + max) / 6 = (1 + 8 + 9) / 6 = 3
+  EXPECT_NEAR(dist("{pert: [1, 2, 9]}").mean(), 3, 1e-12);
+  // lambda 2: (1 + 2*2 + 9) / 4 = 3.5
+  EXPECT_NEAR(dist("{pert: {min: 1, mode: 2, max: 9, lambda: 2}}").mean(), 3.5, 1e-12);
+  EXPECT_DOUBLE_EQ(dist("{normal: [5, 2]}").mean(), 5);
+  EXPECT_NEAR(dist("{normal: {mean: 5, sd: 2, min: 5, max: 100}}").mean(), 5 + 2 * std::sqrt(2 / M_PI), 1e-6);
+  EXPECT_NEAR(dist("{lognormal: {mean: 100, sd: 30}}").mean(), 100, 1e-9);
+  EXPECT_NEAR(dist("{lognormal: {mu: 0, sigma: 1}}").mean(), std::exp(0.5), 1e-12);
+  const Distribution pct = dist("{lognormal: {p5: 2000, p95: 150000}}");
+  EXPECT_NEAR(pct.cdf(2000), 0.05, 1e-9);
+  EXPECT_NEAR(pct.cdf(150000), 0.95, 1e-9);
+  const Distribution swapped = dist("{lognormal: {p95: 150000, p50: 30000}}");
+  EXPECT_NEAR(swapped.quantile(0.5), 30000, 1e-6);
+  EXPECT_DOUBLE_EQ(dist("{poisson: 3}").mean(), 3);
+  EXPECT_DOUBLE_EQ(dist("{poisson: {mean: 3}}").mean(), 3);
+  EXPECT_DOUBLE_EQ(dist("{bernoulli: 0.25}").mean(), 0.25);
+  EXPECT_DOUBLE_EQ(dist("{beta: {alpha: 2, beta: 2, min: 10, max: 20}}").mean(), 15);
+  EXPECT_DOUBLE_EQ(dist("{gamma: {shape: 2, scale: 3}}").mean(), 6);
+  EXPECT_NEAR(dist("{gamma: {mean: 6, sd: 3}}").variance(), 9, 1e-9);
+  EXPECT_DOUBLE_EQ(dist("{discrete: {values: [1, 2], weights: [3, 1]}}").mean(), 1.25);
+}
+
+TEST(ScenarioDistributions, ErrorsPointAtTheValue) {
+  EXPECT_EQ(dist_error("{pert: [3, 2, 5]}").rfind("inline.yaml:1:10: pert needs min <= mode <= max", 0), 0u)
+      << dist_error("{pert: [3, 2, 5]}");
+  EXPECT_NE(dist_error("{pert: [1, 2]}").find("pert takes [min, mode, max, lambda (optional)]"), std::string::npos);
+  EXPECT_NE(dist_error("{pert: {min: 1, max: 3}}").find("pert needs 'mode'"), std::string::npos);
+  EXPECT_NE(dist_error("{pert: {min: 1, mode: 2, maks: 3}}").find("did you mean 'max'?"), std::string::npos);
+  EXPECT_NE(dist_error("{lognorm: {mean: 1, sd: 1}}").find("did you mean 'lognormal'?"), std::string::npos);
+  EXPECT_NE(dist_error("{lognormal: {mean: 1, mu: 1}}").find("exactly one of"), std::string::npos);
+  EXPECT_NE(dist_error("{lognormal: {p5: 10}}").find("exactly two"), std::string::npos);
+  EXPECT_NE(dist_error("{uniform: [1, 2], normal: [1, 2]}").find("one key"), std::string::npos);
+  EXPECT_NE(dist_error("[1, 2]").find("expected a number or a distribution"), std::string::npos);
+  EXPECT_NE(dist_error("{normal: [1, -2]}").find("sd"), std::string::npos);
+  EXPECT_NE(dist_error("{bernoulli: 1.5}").find("1.5"), std::string::npos);
+}
+
+std::string load_error(const std::string& text, const std::string& name = "s.yaml") {
+  const std::string dir = temp_dir();
+  const std::string path = write_file(dir, name, text);
+  try {
+    load_scenario({path});
+  } catch (const ScenarioError& e) {
+    const std::string what = e.what();
+    return what.substr(dir.size() + 1);  // drop the temp dir from the path
+  }
+  return "";
+}
+
+const std::string acme = "msps:\n  - name: acme\n    endpoints: 350\n    clients: 25\n";
+
+TEST(ScenarioSchema, RangesAndRequiredKeys) {
+  EXPECT_EQ(load_error(std::string(shipped_assumptions) + acme), "");
+  EXPECT_EQ(load_error(std::string(shipped_assumptions) + acme + "    labor: {learning_rate: 0.5}\n"),
+            "s.yaml:7:29: labor.learning_rate must lie in [0.6, 1] [-], but constant(0.5) can take values in "
+            "[0.5, 0.5]")
+      << "the message names the key, the range and the value";
+  EXPECT_NE(load_error(std::string(shipped_assumptions) + acme + "    labor: {billable_share: {normal: [0.1, 0.1]}}\n")
+                .find("give it bounds"),
+            std::string::npos);
+  EXPECT_NE(load_error(std::string(shipped_assumptions) + acme + "    labor: {setup_hourz: 3}\n")
+                .find("did you mean 'setup_hours'?"),
+            std::string::npos);
+  EXPECT_NE(load_error(std::string(shipped_assumptions) + acme + "    lab0r: {}\n").find("did you mean 'labor'?"),
+            std::string::npos);
+  EXPECT_NE(load_error(std::string(shipped_assumptions)).find("defines no MSP"), std::string::npos);
+}
+
+TEST(ScenarioSchema, MspValuesOverrideDefaultsAndStreamsArePerMsp) {
+  const std::string dir = temp_dir();
+  const std::string path = write_file(
+      dir, "s.yaml",
+      std::string(shipped_assumptions) + acme + "    labor: {setup_hours: 3}\n    target: eset\n" +
+          "  - name: other\n    endpoints: {uniform: [10, 20]}\n    clients: 2\n");
+  const Scenario s = load_scenario({path});
+  ASSERT_EQ(s.msps.size(), 2u);
+  const Msp& a = s.msps[0];
+  EXPECT_EQ(a.target, "eset");
+  EXPECT_EQ(a.incumbent, "kaspersky");
+  EXPECT_EQ(a.params.at("labor.setup_hours").dist.mean(), 3);
+  EXPECT_EQ(a.params.at("labor.setup_hours").where.line, 8);
+  EXPECT_EQ(a.params.at("labor.setup_hours").stream, "msps.acme.labor.setup_hours");
+  EXPECT_EQ(s.msps[1].params.at("labor.setup_hours").stream, "msps.other.labor.setup_hours");
+  EXPECT_EQ(s.msps[1].params.at("endpoints").dist.mean(), 15);
+  EXPECT_EQ(s.market.at("threat.incident_cost").stream, "market.threat.incident_cost");
+  EXPECT_EQ(s.competitors.at("eset").params.at("price_per_endpoint_month").stream,
+            "competitors.eset.price_per_endpoint_month");
+  EXPECT_FALSE(a.params.count("labor.technician_cost_per_hour")) << "absent: the market rate is used";
+}
+
+TEST(ScenarioSchema, LaterFilesOverrideEarlierOnesKeyByKey) {
+  const std::string dir = temp_dir();
+  write_file(dir, "prices.yaml", "competitors:\n  eset:\n    price_per_endpoint_month: 9\n    promo_months: 3\n");
+  const std::string text = "include:\n  - builtin:kaspersky-2024/timeline.yaml\n  - builtin:kaspersky-2024/market.yaml\n"
+                           "  - builtin:kaspersky-2024/prices/list.yaml\n  - builtin:kaspersky-2024/msp-defaults.yaml\n"
+                           "  - prices.yaml\n" + acme + "timeline: {horizon_months: 12}\n";
+  const Scenario s = load_scenario({write_file(dir, "t.yaml", text)});
+  EXPECT_EQ(s.competitors.at("eset").params.at("price_per_endpoint_month").dist.mean(), 9);
+  EXPECT_EQ(s.competitors.at("eset").params.at("promo_months").dist.mean(), 3);
+  EXPECT_EQ(s.timeline.horizon_months, 12);
+  EXPECT_EQ(s.timeline.updates_end - s.timeline.sales_end, 71) << "2024-07-20 .. 2024-09-29";
+  EXPECT_EQ(s.files.size(), 6u);
+}
+
+TEST(ScenarioSchema, IncludeErrorsPointAtTheIncludeEntry) {
+  const std::string dir = temp_dir();
+  write_file(dir, "a.yaml", "include: [b.yaml]\n");
+  write_file(dir, "b.yaml", "include:\n  - a.yaml\n");
+  try {
+    load_scenario({dir + "/a.yaml"});
+    FAIL() << "an include cycle must be an error";
+  } catch (const ScenarioError& e) {
+    EXPECT_EQ(e.where().file, dir + "/b.yaml");
+    EXPECT_EQ(e.where().line, 2);
+    EXPECT_EQ(e.where().column, 5);
+    EXPECT_NE(e.message().find("include cycle"), std::string::npos) << e.what();
+  }
+  EXPECT_NE(load_error("include: [builtin:nope.yaml]\n").find("no built-in scenario file 'nope.yaml'"),
+            std::string::npos);
+  EXPECT_EQ(load_error("include: [missing.yaml]\n").rfind("s.yaml:1:11: cannot include 'missing.yaml'", 0), 0u)
+      << load_error("include: [missing.yaml]\n");
+}
+
+TEST(ScenarioSchema, BuiltinFilesAreEmbeddedAndTheDefaultLoads) {
+  bool found = false;
+  for (const auto& f : builtin_files()) found |= std::string(builtin_prefix) + std::string(f.path) == default_scenario;
+  EXPECT_TRUE(found);
+  const Scenario s = load_scenario({std::string(default_scenario)});
+  ASSERT_EQ(s.msps.size(), 1u);
+  EXPECT_EQ(s.msps[0].params.at("endpoints").dist.mean(), 350);
+  EXPECT_EQ(s.msps[0].incumbent, "kaspersky");
+  for (const char* name : {"kaspersky", "bitdefender", "eset", "sophos", "microsoft-defender", "sentinelone",
+                           "crowdstrike", "webroot", "threatdown"})
+    EXPECT_TRUE(s.competitors.count(name)) << name;
+}
+
+TEST(ScenarioSchema, TimelineMustBeInOrder) {
+  EXPECT_NE(load_error(std::string(shipped_assumptions) + acme +
+                       "timeline: {sales_end: 2024-07-20, updates_end: 2024-07-19}\n")
+                .find("updates_end 2024-07-19 is before sales_end 2024-07-20"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace switchcost::sim
