@@ -256,8 +256,11 @@ const ParamSpec* find_spec(const std::vector<ParamSpec>& specs, std::string_view
   return nullptr;
 }
 
-// Checks that every value `dist` can take lies in the parameter's range and
-// is finite even at the most extreme uniform the engine can draw.
+// Checks that every value `dist` can take lies in the parameter's range
+// (hard limits: shares in [0, 1], counts >= 0, ...), and that even at the
+// most extreme uniform the engine can draw it stays within +-value_cap, which
+// is what keeps unbounded distributions (lognormal, gamma) from overflowing
+// the cost arithmetic.
 void check_range(const Distribution& dist, const ParamSpec& spec, const std::string& full_key, const Node& at) {
   const double lo = dist.support_min();
   const double hi = dist.support_max();
@@ -561,7 +564,7 @@ ExtraItem read_extra(const Node& item, const std::string& msp_name, std::set<std
   if (!seen.insert(extra.name).second)
     fail(*name, "extra item '" + extra.name + "' is listed twice for MSP '" + msp_name + "'");
   extra.cost = Var{distribution_from_node(*cost), cost->where, "msps." + msp_name + ".extras." + extra.name};
-  static const ParamSpec cost_spec{"cost", -value_cap, value_cap, true, 0, "[USD]"};
+  static const ParamSpec cost_spec{"cost", -inf, inf, true, 0, "[USD]"};
   check_range(extra.cost.dist, cost_spec, "extras." + extra.name + ".cost", *cost);
   const std::string p = to_text(*per);
   if (p == "endpoint") extra.per = models::ExtraPer::endpoint;
@@ -662,28 +665,28 @@ Distribution distribution_from_node(const Node& node) {
 
 const std::vector<ParamSpec>& msp_param_specs() {
   static const std::vector<ParamSpec> specs = {
-      {"endpoints", 0, 1e7, true, 0, "[endpoints]"},
-      {"clients", 0, 1e6, true, 0, "[clients]"},
+      {"endpoints", 0, inf, true, 0, "[endpoints]"},
+      {"clients", 0, inf, true, 0, "[clients]"},
       {"start_delay_days", 0, 3650, false, 0, "[days]"},
-      {"labor.first_endpoint_hours", 1e-3, 1e3, true, 0, "[h]"},
+      {"labor.first_endpoint_hours", 1e-3, inf, true, 0, "[h]"},
       {"labor.learning_rate", 0.6, 1, true, 0, "[-]"},
-      {"labor.setup_hours", 0, 1e5, true, 0, "[h]"},
-      {"labor.config_hours_per_client", 0, 1e4, true, 0, "[h per client]"},
+      {"labor.setup_hours", 0, inf, true, 0, "[h]"},
+      {"labor.config_hours_per_client", 0, inf, true, 0, "[h per client]"},
       {"labor.failed_install_share", 0, 1, true, 0, "[-]"},
-      {"labor.rework_hours_per_failed_install", 0, 1e3, true, 0, "[h per failed endpoint]"},
+      {"labor.rework_hours_per_failed_install", 0, inf, true, 0, "[h per failed endpoint]"},
       {"labor.broken_app_client_share", 0, 1, true, 0, "[-]"},
-      {"labor.fix_hours_per_broken_client", 0, 1e4, true, 0, "[h per broken client]"},
-      {"labor.overhead_hours_per_client", 0, 1e4, true, 0, "[h per client]"},
-      {"labor.technician_cost_per_hour", 0, 1e4, false, 0, "[USD/h]"},
+      {"labor.fix_hours_per_broken_client", 0, inf, true, 0, "[h per broken client]"},
+      {"labor.overhead_hours_per_client", 0, inf, true, 0, "[h per client]"},
+      {"labor.technician_cost_per_hour", 0, inf, false, 0, "[USD/h]"},
       {"labor.billable_share", 0, 1, true, 0, "[-]"},
-      {"labor.capacity_hours_per_week", 0.01, 1e5, true, 0, "[h/week]"},
+      {"labor.capacity_hours_per_week", 0.01, inf, true, 0, "[h/week]"},
       {"licences.share_passed_to_clients", 0, 1, true, 0, "[-]"},
       {"licences.prepaid_share", 0, 1, true, 0, "[-]"},
       {"licences.prepaid_months_remaining", 0, 120, true, 0, "[months]"},
       {"licences.recovered_share", 0, 1, true, 0, "[-]"},
       {"refunds.client_prepaid_share", 0, 1, true, 0, "[-]"},
       {"refunds.client_prepaid_months_remaining", 0, 120, true, 0, "[months]"},
-      {"refunds.client_price_per_endpoint_month", 0, 1e4, true, 0, "[USD/(endpoint month)]"},
+      {"refunds.client_price_per_endpoint_month", 0, inf, true, 0, "[USD/(endpoint month)]"},
       {"refunds.refund_share", 0, 1, true, 0, "[-]"},
   };
   return specs;
@@ -691,9 +694,9 @@ const std::vector<ParamSpec>& msp_param_specs() {
 
 const std::vector<ParamSpec>& competitor_param_specs() {
   static const std::vector<ParamSpec> specs = {
-      {"price_per_endpoint_month", 0, 1e4, true, 0, "[USD/(endpoint month)]"},
-      {"setup_fee_per_endpoint", 0, 1e6, false, 0, "[USD/endpoint]"},
-      {"setup_fee_per_msp", 0, 1e9, false, 0, "[USD]"},
+      {"price_per_endpoint_month", 0, inf, true, 0, "[USD/(endpoint month)]"},
+      {"setup_fee_per_endpoint", 0, inf, false, 0, "[USD/endpoint]"},
+      {"setup_fee_per_msp", 0, inf, false, 0, "[USD]"},
       {"annual_price_escalation", -0.5, 1, false, 0, "[-/year]"},
       {"promo_months", 0, 120, false, 0, "[months]"},
       {"promo_discount", 0, 1, false, 0, "[-]"},
@@ -703,13 +706,13 @@ const std::vector<ParamSpec>& competitor_param_specs() {
 
 const std::vector<ParamSpec>& market_param_specs() {
   static const std::vector<ParamSpec> specs = {
-      {"technician_cost_per_hour", 0, 1e4, true, 0, "[USD/h]"},
+      {"technician_cost_per_hour", 0, inf, true, 0, "[USD/h]"},
       {"discount_rate_per_year", 0, 1, true, 0, "[-/year]"},
-      {"threat.encounters_per_endpoint_day", 0, 1e3, true, 0, "[1/(endpoint day)]"},
+      {"threat.encounters_per_endpoint_day", 0, inf, true, 0, "[1/(endpoint day)]"},
       {"threat.miss_rate_supported", 0, 1, true, 0, "[-]"},
-      {"threat.frozen_miss_multiplier", 1, 1e4, true, 0, "[-]"},
-      {"threat.protection_decay_days", 0.01, 1e4, true, 0, "[days]"},
-      {"threat.incident_cost", 0, value_cap, true, 0, "[USD per incident]"},
+      {"threat.frozen_miss_multiplier", 1, inf, true, 0, "[-]"},
+      {"threat.protection_decay_days", 0.01, inf, true, 0, "[days]"},
+      {"threat.incident_cost", 0, inf, true, 0, "[USD per incident]"},
   };
   return specs;
 }
