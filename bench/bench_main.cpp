@@ -1,2 +1,209 @@
+// Benchmarks: random streams, distributions, model kernels and the engine end
+// to end, plus the "floor": drawing the same uniforms and transforms the
+// engine draws per MSP-trial, doing nothing else. CI compares the engine's
+// throughput with the floor measured in the same run (.ci/bench), because a
+// ratio survives a noisy machine where an absolute time does not.
 #include <benchmark/benchmark.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "models/labor.h"
+#include "models/lost_updates.h"
+#include "models/pricing.h"
+#include "sim/distribution.h"
+#include "sim/engine.h"
+#include "sim/random.h"
+#include "sim/scenario.h"
+
+namespace {
+
+using namespace switchcost;
+constexpr std::size_t block = 4096;
+
+void BM_Random_Philox(benchmark::State& state) {
+  std::vector<double> u(block);
+  const sim::Stream s{1, sim::variable_id("bench")};
+  std::uint64_t first = 0;
+  for (auto _ : state) {
+    sim::fill_uniforms(s, first, block, 0, u.data());
+    benchmark::DoNotOptimize(u.data());
+    first += block;
+  }
+  state.SetItemsProcessed(std::int64_t(state.iterations() * block));
+}
+BENCHMARK(BM_Random_Philox);
+
+void quantile_bench(benchmark::State& state, const sim::Distribution& d) {
+  std::vector<double> u(block), x(block);
+  sim::fill_uniforms(sim::Stream{1, 2}, 0, block, 0, u.data());
+  for (auto _ : state) {
+    d.quantiles(u.data(), x.data(), block);
+    benchmark::DoNotOptimize(x.data());
+  }
+  state.SetItemsProcessed(std::int64_t(state.iterations() * block));
+}
+void BM_Distribution_Uniform(benchmark::State& s) { quantile_bench(s, sim::Distribution::uniform(1, 2)); }
+void BM_Distribution_Triangular(benchmark::State& s) { quantile_bench(s, sim::Distribution::triangular(1, 2, 4)); }
+void BM_Distribution_Pert(benchmark::State& s) { quantile_bench(s, sim::Distribution::pert(1, 2, 4)); }
+void BM_Distribution_Normal(benchmark::State& s) { quantile_bench(s, sim::Distribution::normal(0, 1)); }
+void BM_Distribution_Lognormal(benchmark::State& s) {
+  quantile_bench(s, sim::Distribution::lognormal_percentiles(0.05, 2000, 0.95, 150000));
+}
+void BM_Distribution_Poisson(benchmark::State& s) { quantile_bench(s, sim::Distribution::poisson(3)); }
+void BM_Distribution_Bernoulli(benchmark::State& s) { quantile_bench(s, sim::Distribution::bernoulli(0.3)); }
+void BM_Distribution_Gamma(benchmark::State& s) { quantile_bench(s, sim::Distribution::gamma(2, 3)); }
+BENCHMARK(BM_Distribution_Uniform);
+BENCHMARK(BM_Distribution_Triangular);
+BENCHMARK(BM_Distribution_Pert);
+BENCHMARK(BM_Distribution_Normal);
+BENCHMARK(BM_Distribution_Lognormal);
+BENCHMARK(BM_Distribution_Poisson);
+BENCHMARK(BM_Distribution_Bernoulli);
+BENCHMARK(BM_Distribution_Gamma);
+
+models::LaborInputs labor_inputs(Eigen::Index n) {
+  models::LaborInputs in;
+  in.resize(n);
+  in.endpoints.setConstant(350);
+  in.clients.setConstant(25);
+  in.first_endpoint_hours = Eigen::ArrayXd::LinSpaced(n, 0.25, 1.0);
+  in.learning_rate = Eigen::ArrayXd::LinSpaced(n, 0.75, 0.95);
+  in.setup_hours.setConstant(8);
+  in.config_hours_per_client.setConstant(3);
+  in.failed_install_share.setConstant(0.05);
+  in.rework_hours_per_failed_install.setConstant(1);
+  in.broken_app_client_share.setConstant(0.1);
+  in.fix_hours_per_broken_client.setConstant(2);
+  in.overhead_hours_per_client.setConstant(1);
+  in.technician_cost_per_hour.setConstant(42);
+  in.billable_share.setConstant(0.1);
+  in.capacity_hours_per_week = Eigen::ArrayXd::LinSpaced(n, 10, 40);
+  return in;
+}
+
+void BM_Model_Labor(benchmark::State& state) {
+  const auto in = labor_inputs(block);
+  models::LaborResult out;
+  for (auto _ : state) {
+    models::migration_labor(in, out);
+    benchmark::DoNotOptimize(out.cost.data());
+  }
+  state.SetItemsProcessed(std::int64_t(state.iterations() * block));
+}
+BENCHMARK(BM_Model_Labor);
+
+void BM_Model_LostUpdates(benchmark::State& state) {
+  const auto in = labor_inputs(block);
+  models::LaborResult labor;
+  models::migration_labor(in, labor);
+  models::LostUpdatesInputs li;
+  li.resize(block);
+  li.cutoff_day = Eigen::ArrayXd::LinSpaced(block, 0, 120);
+  li.encounters_per_endpoint_day.setConstant(1.4e-4);
+  li.miss_rate_supported.setConstant(0.03);
+  li.frozen_miss_multiplier.setConstant(5);
+  li.protection_decay_days.setConstant(45);
+  models::LostUpdatesResult out;
+  for (auto _ : state) {
+    models::lost_updates(in, labor, li, out);
+    benchmark::DoNotOptimize(out.expected_incidents.data());
+  }
+  state.SetItemsProcessed(std::int64_t(state.iterations() * block));
+}
+BENCHMARK(BM_Model_LostUpdates);
+
+void BM_Model_Pricing(benchmark::State& state) {
+  models::PricingInputs in;
+  in.resize(block);
+  in.endpoints.setConstant(350);
+  in.new_price_per_endpoint_month = Eigen::ArrayXd::LinSpaced(block, 2, 4);
+  in.old_price_per_endpoint_month.setConstant(2.5);
+  in.new_annual_escalation.setConstant(0.03);
+  in.old_annual_escalation.setConstant(0.02);
+  in.promo_months.setConstant(3);
+  in.promo_discount.setConstant(0.3);
+  in.new_setup_fee_per_endpoint.setZero();
+  in.new_setup_fee_per_msp.setZero();
+  in.share_passed_to_clients.setConstant(0.5);
+  in.discount_rate_per_year.setConstant(0.08);
+  in.volume_tiers = {{100, 0.05}, {1000, 0.1}};
+  in.horizon_months = 36;
+  models::PricingResult out;
+  for (auto _ : state) {
+    models::competitor_pricing(in, out);
+    benchmark::DoNotOptimize(out.cost.data());
+  }
+  state.SetItemsProcessed(std::int64_t(state.iterations() * block));
+}
+BENCHMARK(BM_Model_Pricing);
+
+// A portfolio of `count` MSPs of varied size on the shipped assumptions,
+// written to a temporary file (deterministic).
+std::string portfolio_file(int count) {
+  const std::string path = "/tmp/switchcost-bench-portfolio-" + std::to_string(count) + ".yaml";
+  std::ofstream f(path);
+  f << "include: [builtin:kaspersky-2024/timeline.yaml, builtin:kaspersky-2024/market.yaml,\n"
+       "          builtin:kaspersky-2024/prices/list.yaml, builtin:kaspersky-2024/msp-defaults.yaml]\n"
+       "msps:\n";
+  const char* targets[] = {"bitdefender", "eset", "sophos", "microsoft-defender", "webroot"};
+  for (int i = 0; i < count; ++i) {
+    const int endpoints = 20 + (i * 7919) % 2500;
+    f << "  - {name: msp-" << i << ", endpoints: " << endpoints << ", clients: " << 1 + endpoints / 12
+      << ", target: " << targets[i % 5] << "}\n";
+  }
+  return path;
+}
+
+void engine_bench(benchmark::State& state, const sim::Scenario& s, std::uint64_t trials) {
+  sim::RunOptions o;
+  o.trials = trials;
+  o.threads = unsigned(state.range(0));
+  for (auto _ : state) {
+    auto r = sim::run_scenario(s, o);
+    benchmark::DoNotOptimize(r.portfolio[0].data());
+  }
+  state.SetItemsProcessed(std::int64_t(state.iterations() * trials * s.msps.size()));
+  state.counters["msp_trials"] = double(trials * s.msps.size());
+}
+
+void BM_Engine_Msp350(benchmark::State& state) {
+  static const sim::Scenario s = sim::load_scenario({"builtin:kaspersky-2024/msp-350.yaml"});
+  engine_bench(state, s, 100'000);
+}
+BENCHMARK(BM_Engine_Msp350)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_Engine_Portfolio100(benchmark::State& state) {
+  static const sim::Scenario s = sim::load_scenario({portfolio_file(100)});
+  engine_bench(state, s, 10'000);
+}
+BENCHMARK(BM_Engine_Portfolio100)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// The floor: per MSP-trial, the uniforms and inverse-CDF transforms of every
+// uncertain per-MSP input of the shipped 350-endpoint MSP (market inputs are
+// shared, so per MSP they cost nothing), and nothing else.
+void BM_Floor_Msp350Draws(benchmark::State& state) {
+  static const sim::Scenario s = sim::load_scenario({"builtin:kaspersky-2024/msp-350.yaml"});
+  std::vector<const sim::Var*> vars;
+  for (const auto& [key, var] : s.msps[0].params)
+    if (!var.dist.is_constant()) vars.push_back(&var);
+  std::vector<double> u(block), x(block);
+  std::uint64_t first = 0;
+  for (auto _ : state) {
+    for (const auto* v : vars) {
+      sim::fill_uniforms(sim::Stream{1, sim::variable_id(v->stream)}, first, block, 0, u.data());
+      v->dist.quantiles(u.data(), x.data(), block);
+      benchmark::DoNotOptimize(x.data());
+    }
+    first += block;
+  }
+  state.SetItemsProcessed(std::int64_t(state.iterations() * block));
+  state.counters["draws_per_msp_trial"] = double(vars.size());
+}
+BENCHMARK(BM_Floor_Msp350Draws);
+
+}  // namespace
+
 BENCHMARK_MAIN();

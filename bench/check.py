@@ -1,0 +1,39 @@
+#!/usr/bin/env python3
+"""Reads Google Benchmark JSON and gates the engine's speed as a ratio to the
+floor measured in the same run (machines are noisy; ratios are not).
+
+usage: check.py BENCH.json MAX_RATIO
+  ratio = (engine ns per MSP-trial, 1 thread) / (floor ns per MSP-trial)
+"""
+import json
+import sys
+
+
+def ns_per_item(b):
+    return 1e9 / b["items_per_second"]
+
+
+def main():
+    doc = json.load(open(sys.argv[1]))
+    max_ratio = float(sys.argv[2])
+    by_name = {b["name"]: b for b in doc["benchmarks"] if b.get("run_type", "iteration") == "iteration"}
+    engine = by_name["BM_Engine_Msp350/1/real_time"]
+    floor = by_name["BM_Floor_Msp350Draws"]
+    engine_ns = ns_per_item(engine)
+    floor_ns = ns_per_item(floor)
+    ratio = engine_ns / floor_ns
+    print(f"engine: {engine_ns:.1f} ns per MSP-trial (1 thread); floor: {floor_ns:.1f} ns; ratio {ratio:.2f} (limit {max_ratio})")
+    for name in ["BM_Engine_Msp350/2/real_time", "BM_Engine_Portfolio100/1/real_time", "BM_Engine_Portfolio100/2/real_time"]:
+        if name in by_name:
+            print(f"{name}: {ns_per_item(by_name[name]):.1f} ns per MSP-trial")
+    p1, p2 = by_name.get("BM_Engine_Portfolio100/1/real_time"), by_name.get("BM_Engine_Portfolio100/2/real_time")
+    if p1 and p2:
+        print(f"2 threads vs 1 on the 100-MSP portfolio: {p2['items_per_second'] / p1['items_per_second']:.2f}x")
+    if ratio > max_ratio:
+        print(f"FAIL: the engine is {ratio:.2f}x the floor, over the limit {max_ratio}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
