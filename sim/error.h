@@ -13,10 +13,12 @@ struct Location {
   int column = 0;
 };
 
-// "file:line:col" (or "file" when the line is unknown).
+// "file:line:col"; "file" when the line is unknown (0), "file:line" when
+// only the column is.
 std::string to_string(const Location& where);
 
-// Bad scenario data: exit code 65. what() is "file:line:col: message".
+// Bad scenario data: exit code 65. what() is "file:line:col: message" (the
+// location as to_string writes it; just the message if that is empty).
 class ScenarioError : public std::runtime_error {
  public:
   ScenarioError(Location where, const std::string& message);

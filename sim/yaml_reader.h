@@ -15,6 +15,29 @@
 // Every error is a ScenarioError at file:line:col with what was wrong and
 // what was expected. Scalars stay text here; the strict conversions below
 // turn them into numbers, dates and booleans.
+//
+// Details of the rules:
+//   - Lines and columns are 1-based; a column counts characters (not bytes,
+//     unlike yaml-cpp's marks), and a UTF-8 BOM is not a column. Errors about
+//     the whole file (not found, not a regular file, too large, UTF-16/32,
+//     empty) are at the file, line 0.
+//   - Besides NUL and invalid UTF-8, control characters other than tab, LF
+//     and CR (yaml-cpp reads 0x04 as the end of the input), and a CR not
+//     followed by LF (yaml-cpp 0.7 would keep it in the text) are errors.
+//   - A tab in the leading white space of a line is "used for indentation",
+//     except inside a block scalar (| or >) or on a blank line. This also
+//     refuses a tab at the start of a continuation line of a multi-line
+//     quoted string or flow collection, which YAML would allow.
+//   - Any line starting with '%' is refused as a directive (yaml-cpp 0.7
+//     would silently drop such a line after the document has begun).
+//   - A quoted string left open is an error at its opening quote (yaml-cpp
+//     0.7 would end it silently at the end of the file).
+//   - The root must be a mapping; an empty file (or only comments, or "---"
+//     alone) is an error.
+//   - The root mapping is depth 1; every node (each key, each value, each
+//     collection, the root) counts toward max_nodes. read_yaml_text applies
+//     max_file_bytes to the text too.
+//   - `key:` with nothing after it is a null placed at its key.
 #pragma once
 
 #include <cstddef>
@@ -31,8 +54,8 @@ namespace switchcost::sim {
 struct ReadLimits {
   std::size_t max_file_bytes = 4u << 20;     // 4 MiB
   std::size_t max_scalar_bytes = 64u << 10;  // 64 KiB
-  int max_depth = 64;                        // nested collections
-  std::size_t max_nodes = 500'000;
+  int max_depth = 64;                        // nested collections (the root is 1)
+  std::size_t max_nodes = 500'000;           // keys, values and collections
 };
 
 struct Node {
@@ -43,6 +66,12 @@ struct Node {
   bool quoted = false; // scalar was single- or double-quoted (or a block scalar)
   std::vector<Node> items;                      // sequence items, in order
   std::vector<std::pair<Node, Node>> entries;   // mapping (key, value), in order; keys are scalars
+
+  // Declared so that clang with libstdc++ 12 accepts the type: with only the
+  // implicit one, std::pair<Node, Node>'s default-constructor check needs
+  // Node's implicit destructor while the pair is still incomplete (a hard
+  // error in every file that creates a Node). Build nodes member by member.
+  Node() = default;
 
   bool is_null() const noexcept { return kind == Kind::null; }
   bool is_scalar() const noexcept { return kind == Kind::scalar; }
