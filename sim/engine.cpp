@@ -98,7 +98,7 @@ struct CompiledMsp {
   Draw endpoints, clients, start_delay_days;
   Draw first_endpoint_hours, learning_rate, setup_hours, config_hours_per_client, failed_install_share,
       rework_hours_per_failed_install, broken_app_client_share, fix_hours_per_broken_client,
-      overhead_hours_per_client, technician_cost_per_hour, billable_share, capacity_hours_per_week;
+      overhead_hours_per_client, technician_cost_per_hour, billable_share, technicians, capacity_hours_per_technician_week;
   Draw share_passed_to_clients, prepaid_share, prepaid_months_remaining, recovered_share;
   Draw client_prepaid_share, client_prepaid_months_remaining, client_price_per_endpoint_month, refund_share;
   std::vector<std::pair<Draw, models::ExtraPer>> extras;
@@ -172,7 +172,8 @@ Compiled compile(const Scenario& s, std::uint64_t seed) {
     cm.own_rate = m.params.count("labor.technician_cost_per_hour") != 0;
     if (cm.own_rate) cm.technician_cost_per_hour = p("labor.technician_cost_per_hour");
     cm.billable_share = p("labor.billable_share");
-    cm.capacity_hours_per_week = p("labor.capacity_hours_per_week");
+    cm.technicians = p("labor.technicians");
+    cm.capacity_hours_per_technician_week = p("labor.capacity_hours_per_technician_week");
     cm.share_passed_to_clients = p("licences.share_passed_to_clients");
     cm.prepaid_share = p("licences.prepaid_share");
     cm.prepaid_months_remaining = p("licences.prepaid_months_remaining");
@@ -199,7 +200,7 @@ struct Workspace {
   Column technician_cost_per_hour, discount_rate_per_year;
   Column encounters, miss_rate_supported, frozen_miss_multiplier, protection_decay_days;
   std::vector<CompetitorColumns> competitors;
-  Column start_delay_days, extras, extra_amount;
+  Column start_delay_days, technicians, extras, extra_amount;
   models::LaborInputs labor_in;
   models::LaborResult labor_out;
   models::LostUpdatesInputs lost_in;
@@ -264,7 +265,10 @@ void run_block(const Compiled& c, std::uint64_t first, Eigen::Index n, Workspace
     else
       li.technician_cost_per_hour = w.technician_cost_per_hour;
     cm.billable_share.fill(first, n, li.billable_share, u);
-    cm.capacity_hours_per_week.fill(first, n, li.capacity_hours_per_week, u);
+    // Weekly capacity = technicians x hours each can give the migration per week.
+    cm.technicians.fill(first, n, w.technicians, u);
+    cm.capacity_hours_per_technician_week.fill(first, n, li.capacity_hours_per_week, u);
+    li.capacity_hours_per_week *= w.technicians;
     models::migration_labor(li, w.labor_out);
 
     cm.start_delay_days.fill(first, n, w.start_delay_days, u);

@@ -46,6 +46,15 @@ std::string pad_right(const std::string& s, std::size_t width) {
   return s.size() >= width ? s : s + std::string(width - s.size(), ' ');
 }
 
+// A standard error: whole dollars from $10 up, cents below, so a small but
+// non-zero error does not read as "$0".
+std::string format_error(double usd) {
+  if (usd >= 9.995) return format_money(usd);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "$%.2f", usd);
+  return buf;
+}
+
 std::string date_of(double day) { return format_date(std::int64_t(std::floor(day))); }
 
 ScopeReport scope(const std::string& name, const Series& series, double updates_end) {
@@ -66,7 +75,7 @@ void table_for(std::ostringstream& out, const ScopeReport& s, const ReportData& 
     const Stats& st = of(s, o);
     if (o == Output::total_cost) out << "  " << std::string(w0 + w1 + 2 * w2, '-') << "\n";
     out << "  " << pad_right(output_label(o), w0)
-        << pad_left(format_money(st.mean) + " +- " + format_money(st.se).substr(st.se < 0 ? 1 : 0), w1)
+        << pad_left(format_money(st.mean) + " +- " + format_error(st.se), w1)
         << pad_left(format_money(st.at(0.5).value), w2) << pad_left(format_money(st.at(0.9).value), w2) << "\n";
   }
   const Stats& dur = of(s, Output::duration_days);

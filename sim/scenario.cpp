@@ -21,7 +21,7 @@ constexpr double inf = std::numeric_limits<double>::infinity();
 constexpr double value_cap = 1e15;
 // The most extreme uniforms the engine can draw (sim/random.h: 53 bits).
 constexpr double u_lowest = 0x1p-54;
-constexpr double u_highest = 1.0 - 0x1p-54;
+constexpr double u_highest = 1.0 - 0x1p-53;  // the largest double below 1
 constexpr int max_include_depth = 32;
 constexpr int max_file_loads = 256;
 
@@ -679,7 +679,8 @@ const std::vector<ParamSpec>& msp_param_specs() {
       {"labor.overhead_hours_per_client", 0, inf, true, 0, "[h per client]"},
       {"labor.technician_cost_per_hour", 0, inf, false, 0, "[USD/h]"},
       {"labor.billable_share", 0, 1, true, 0, "[-]"},
-      {"labor.capacity_hours_per_week", 0.01, inf, true, 0, "[h/week]"},
+      {"labor.technicians", 0.01, inf, false, 1, "[technicians]"},
+      {"labor.capacity_hours_per_technician_week", 0.01, inf, true, 0, "[h per technician-week]"},
       {"licences.share_passed_to_clients", 0, 1, true, 0, "[-]"},
       {"licences.prepaid_share", 0, 1, true, 0, "[-]"},
       {"licences.prepaid_months_remaining", 0, 120, true, 0, "[months]"},

@@ -95,7 +95,7 @@ TEST(Engine, MarketInputsAreSharedPerMspInputsAreNot) {
       "    labor: {first_endpoint_hours: 0.5, learning_rate: 0.9, setup_hours: 8, config_hours_per_client: 2,\n"
       "            failed_install_share: 0.05, rework_hours_per_failed_install: 1, broken_app_client_share: 0.1,\n"
       "            fix_hours_per_broken_client: 2, overhead_hours_per_client: 1, billable_share: 0.1,\n"
-      "            capacity_hours_per_week: 10}\n";
+      "            capacity_hours_per_technician_week: 10}\n";
   const std::string path = write_file(
       dir, "two.yaml",
       std::string(shipped_assumptions) + "msps:\n  - name: a\n" + msp + "  - name: b\n" + msp +
