@@ -50,8 +50,10 @@ const char* output_label(Output o) noexcept {
   return "?";
 }
 
-std::uint64_t estimate_result_bytes(const Scenario& scenario, std::uint64_t trials) noexcept {
-  const std::uint64_t series = (scenario.msps.size() + 1) * std::uint64_t(output_count);
+std::uint64_t estimate_result_bytes(const Scenario& scenario, std::uint64_t trials,
+                                    const std::array<bool, output_count>& keep) noexcept {
+  const auto kept = std::uint64_t(std::count(keep.begin(), keep.end(), true));
+  const std::uint64_t series = scenario.msps.size() * kept + std::uint64_t(output_count);
   return series * trials * sizeof(double);
 }
 
@@ -209,7 +211,12 @@ struct Workspace {
   models::PricingResult pricing_out;
   models::StrandedInputs stranded_in;
   models::StrandedResult stranded_out;
+  std::array<Column, output_count> block_out;  // one MSP's outputs for the block
+  std::array<Column, output_count> portfolio;  // running portfolio outputs for the block
 };
+
+// Portfolio durations and completion dates are the last MSP's; the rest add up.
+bool takes_max(Output o) { return o == Output::duration_days || o == Output::completion_day; }
 
 // Total cost of `count` incidents in one trial: exact draws up to
 // exact_incident_limit, the normal approximation of the sum beyond.
@@ -246,6 +253,7 @@ void run_block(const Compiled& c, std::uint64_t first, Eigen::Index n, Workspace
     cc.promo_discount.fill(first, n, col.promo_discount, u);
   }
 
+  for (auto& col : w.block_out) col.resize(n);
   for (std::size_t m = 0; m < c.msps.size(); ++m) {
     const CompiledMsp& cm = c.msps[m];
     auto& li = w.labor_in;
@@ -316,8 +324,7 @@ void run_block(const Compiled& c, std::uint64_t first, Eigen::Index n, Workspace
       models::add_extra_item(w.extra_amount, per, li.endpoints, li.clients, double(c.horizon_months), w.extras);
     }
 
-    Series& out = r.msps[m].series;
-    auto at = [&](Output o) { return out[std::size_t(o)].data() + first; };
+    auto at = [&](Output o) { return w.block_out[std::size_t(o)].data(); };
     const auto& lo = w.labor_out;
     for (Eigen::Index i = 0; i < n; ++i) {
       const std::uint64_t trial = first + std::uint64_t(i);
@@ -340,33 +347,34 @@ void run_block(const Compiled& c, std::uint64_t first, Eigen::Index n, Workspace
       at(Output::completion_day)[i] = c.migration_start + w.start_delay_days[i] + lo.duration_days[i];
       at(Output::incidents)[i] = count;
     }
+    // Check, keep what is kept, and add into the portfolio (in MSP order,
+    // so the sums are the same bytes every run).
     for (int o = 0; o < output_count; ++o) {
-      const double* v = out[std::size_t(o)].data() + first;
+      const Column& v = w.block_out[std::size_t(o)];
       for (Eigen::Index i = 0; i < n; ++i)
         if (!std::isfinite(v[i]))
           throw LimitError("MSP '" + cm.source->name + "': " + output_label(Output(o)) + " is not finite at trial " +
                            std::to_string(first + std::uint64_t(i)) +
                            "; some input of this MSP is too extreme for the arithmetic");
+      auto& kept = r.msps[m].series[std::size_t(o)];
+      if (!kept.empty()) std::copy(v.data(), v.data() + n, kept.data() + first);
+      Column& acc = w.portfolio[std::size_t(o)];
+      if (m == 0)
+        acc = v;
+      else if (takes_max(Output(o)))
+        acc = acc.max(v);
+      else
+        acc += v;
     }
   }
 
-  // The portfolio, summed in MSP order (fixed, so the same bytes every run).
-  auto& p = r.portfolio;
   for (int o = 0; o < output_count; ++o) {
-    double* dst = p[std::size_t(o)].data() + first;
-    const Output out = Output(o);
-    const bool take_max = out == Output::duration_days || out == Output::completion_day;
-    for (Eigen::Index i = 0; i < n; ++i) {
-      double acc = take_max ? -std::numeric_limits<double>::infinity() : 0.0;
-      for (const auto& msp : r.msps) {
-        const double v = msp.series[std::size_t(o)][std::size_t(first) + std::size_t(i)];
-        acc = take_max ? std::max(acc, v) : acc + v;
-      }
-      if (!std::isfinite(acc))
-        throw LimitError(std::string("portfolio ") + output_label(out) + " overflows at trial " +
+    const Column& acc = w.portfolio[std::size_t(o)];
+    for (Eigen::Index i = 0; i < n; ++i)
+      if (!std::isfinite(acc[i]))
+        throw LimitError(std::string("portfolio ") + output_label(Output(o)) + " overflows at trial " +
                          std::to_string(first + std::uint64_t(i)));
-      dst[i] = acc;
-    }
+    std::copy(acc.data(), acc.data() + n, r.portfolio[std::size_t(o)].data() + first);
   }
 }
 
@@ -380,7 +388,8 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
   r.msps.resize(scenario.msps.size());
   for (std::size_t m = 0; m < scenario.msps.size(); ++m) {
     r.msps[m].name = scenario.msps[m].name;
-    for (auto& v : r.msps[m].series) v.assign(trials, 0.0);
+    for (int o = 0; o < output_count; ++o)
+      if (options.keep_msp_outputs[std::size_t(o)]) r.msps[m].series[std::size_t(o)].assign(trials, 0.0);
   }
   for (auto& v : r.portfolio) v.assign(trials, 0.0);
 
@@ -428,7 +437,8 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
   r.complete = r.trials_done == options.trials;
   if (!r.complete) {
     for (auto& msp : r.msps)
-      for (auto& v : msp.series) v.resize(std::size_t(r.trials_done));
+      for (auto& v : msp.series)
+        if (!v.empty()) v.resize(std::size_t(r.trials_done));
     for (auto& v : r.portfolio) v.resize(std::size_t(r.trials_done));
   }
   return r;

@@ -42,6 +42,12 @@ const char* output_label(Output o) noexcept;
 
 using Series = std::array<std::vector<double>, output_count>;
 
+constexpr std::array<bool, output_count> all_outputs() {
+  std::array<bool, output_count> all{};
+  for (auto& b : all) b = true;
+  return all;
+}
+
 struct RunOptions {
   std::uint64_t trials = 100'000;
   std::uint64_t seed = 1;
@@ -50,6 +56,8 @@ struct RunOptions {
   // Checked between blocks: when set, the run stops at a block boundary
   // and returns the trials done so far (a prefix of the trial range).
   const std::atomic<bool>* stop = nullptr;
+  // Which per-MSP series to keep (the portfolio keeps all); others stay empty.
+  std::array<bool, output_count> keep_msp_outputs = all_outputs();
   // Called from one thread with (trials done, trials requested) now and then.
   std::function<void(std::uint64_t, std::uint64_t)> progress;
 };
@@ -68,7 +76,8 @@ struct RunResult {
 };
 
 // Bytes the per-trial results of a run would take.
-std::uint64_t estimate_result_bytes(const Scenario& scenario, std::uint64_t trials) noexcept;
+std::uint64_t estimate_result_bytes(const Scenario& scenario, std::uint64_t trials,
+                                    const std::array<bool, output_count>& keep = all_outputs()) noexcept;
 
 // Runs the scenario. Throws LimitError when a result overflows.
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options);

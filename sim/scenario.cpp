@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "sim/builtin.h"
+#include "sim/random.h"
 
 namespace switchcost::sim {
 namespace {
@@ -373,6 +374,17 @@ class Loader {
     load(source, nullptr);
   }
 
+  // A document given as text (an overlay made by the program), applied like
+  // a file; its relative includes resolve among the built-in files.
+  void load_overlay(const Overlay& overlay) {
+    Source source;
+    source.display = overlay.name;
+    source.identity = overlay.name;
+    source.builtin = true;
+    source.text = overlay.text;
+    load(source, nullptr);
+  }
+
   Scenario finish();
 
  private:
@@ -382,6 +394,8 @@ class Loader {
   void apply_timeline(const Node& map);
   void apply_competitors(const Node& map);
   void apply_msp_fields(const Node& map, PartialMsp& msp, const std::string& what, bool is_default);
+  void add_population(const Node& map);
+  void add_msp(PartialMsp msp, const Node& name_node);
 
   ReadLimits limits_;
   std::vector<std::string> stack_;  // identities of files being applied
@@ -392,6 +406,7 @@ class Loader {
   std::optional<Placed<int>> horizon_months_;
   std::map<std::string, Competitor> competitors_;
   PartialMsp defaults_;
+  PartialMsp overrides_;
   std::vector<PartialMsp> msps_;
 };
 
@@ -460,7 +475,8 @@ void Loader::load(const Source& source, const Node* include_node) {
 
 void Loader::apply(const Node& root, const Source& source) {
   expect_mapping(root, "a mapping of scenario keys at the top level");
-  check_keys(root, {"include", "timeline", "market", "competitors", "msp_defaults", "msps"}, "the top level");
+  check_keys(root, {"include", "timeline", "market", "competitors", "msp_defaults", "msp_overrides", "msps", "populations"},
+             "the top level");
   if (const Node* inc = root.find("include")) {
     std::vector<const Node*> refs;
     if (inc->is_scalar())
@@ -481,6 +497,11 @@ void Loader::apply(const Node& root, const Source& source) {
       apply_competitors(expect_mapping(value, "competitors: a mapping from name to prices"));
     } else if (key.text == "msp_defaults") {
       apply_msp_fields(expect_mapping(value, "msp_defaults"), defaults_, "msp_defaults", true);
+    } else if (key.text == "msp_overrides") {
+      apply_msp_fields(expect_mapping(value, "msp_overrides"), overrides_, "msp_overrides", true);
+    } else if (key.text == "populations") {
+      for (const Node& item : expect_sequence(value, "populations: a list of MSP populations").items)
+        add_population(expect_mapping(item, "a population"));
     } else if (key.text == "msps") {
       for (const Node& item : expect_sequence(value, "msps: a list of MSPs").items) {
         expect_mapping(item, "an MSP");
@@ -489,13 +510,98 @@ void Loader::apply(const Node& root, const Source& source) {
         PartialMsp msp;
         msp.name = to_name(*name, "an MSP name");
         msp.where = name->where;
-        for (const auto& other : msps_)
-          if (other.name == msp.name)
-            fail(*name, "MSP '" + msp.name + "' is defined twice (first at " + to_string(other.where) + ")");
         apply_msp_fields(item, msp, "MSP '" + msp.name + "'", false);
-        msps_.push_back(std::move(msp));
+        add_msp(std::move(msp), *name);
       }
     }
+  }
+}
+
+void Loader::add_msp(PartialMsp msp, const Node& name_node) {
+  for (const auto& other : msps_)
+    if (other.name == msp.name)
+      fail(name_node, "MSP '" + msp.name + "' is defined twice (first at " + to_string(other.where) + ")");
+  msps_.push_back(std::move(msp));
+}
+
+// A population: `count` MSPs whose size is drawn once per MSP (not per
+// trial) from the given distributions with the population's own seed, so the
+// same file gives the same MSPs whatever the run's --seed. MSP i (1-based)
+// is named <name_prefix>-<i zero-padded>; its endpoints, clients and
+// technicians are constants:
+//   endpoints   = max(1, round(q_endpoints(u)))
+//   clients     = max(1, round(endpoints / q_endpoints_per_client(u')))
+//   technicians = max(1, round(endpoints / q_endpoints_per_technician(u'')))
+// with u = uniform(seed, "population.<prefix>.<field>", trial = i); the
+// target is drawn from `targets` weights the same way (else msp_defaults').
+// Everything else comes from msp_defaults, drawn per MSP and per trial.
+void Loader::add_population(const Node& map) {
+  check_keys(map, {"name_prefix", "count", "seed", "endpoints", "endpoints_per_client", "endpoints_per_technician",
+                   "targets"},
+             "a population");
+  auto need = [&](const char* key) -> const Node& {
+    const Node* n = map.find(key);
+    if (!n) fail(map, std::string("a population needs '") + key + "'");
+    return *n;
+  };
+  const Node& prefix_node = need("name_prefix");
+  const std::string prefix = to_name(prefix_node, "a population name_prefix");
+  const auto count = to_integer(need("count"), 1, 100'000);
+  const auto seed = std::uint64_t(to_integer(need("seed"), 0, std::numeric_limits<std::int64_t>::max()));
+  struct Field {
+    const char* key;
+    Distribution dist;
+    ParamSpec spec;
+  };
+  std::vector<Field> fields;
+  for (const char* key : {"endpoints", "endpoints_per_client", "endpoints_per_technician"}) {
+    const Node& n = need(key);
+    Field f{key, distribution_from_node(n), ParamSpec{key, key == std::string("endpoints") ? 0.0 : 1e-3, inf, true, 0, ""}};
+    check_range(f.dist, f.spec, std::string("populations.") + key, n);
+    fields.push_back(std::move(f));
+  }
+  std::vector<std::string> targets;
+  std::vector<double> weights;
+  if (const Node* t = map.find("targets")) {
+    expect_mapping(*t, "targets: competitor names with weights");
+    for (const auto& [name, weight] : t->entries) {
+      targets.push_back(to_name(name, "a competitor name"));
+      weights.push_back(to_number(weight));
+      if (!(weights.back() >= 0)) fail(weight, "a target weight must be >= 0");
+    }
+  }
+  Distribution choice;
+  if (!targets.empty()) {
+    std::vector<double> index(targets.size());
+    for (std::size_t i = 0; i < index.size(); ++i) index[i] = double(i);
+    try {
+      choice = Distribution::discrete(index, weights);
+    } catch (const DistributionError& e) {
+      fail(*map.find("targets"), e.what());
+    }
+  }
+  const int digits = int(std::to_string(count).size());
+  auto draw = [&](const std::string& field, std::int64_t i, const Distribution& d) {
+    return d.quantile(uniform(Stream{seed, variable_id("population." + prefix + "." + field)}, std::uint64_t(i), 0));
+  };
+  for (std::int64_t i = 1; i <= count; ++i) {
+    std::string number = std::to_string(i);
+    PartialMsp msp;
+    msp.name = prefix + "-" + std::string(std::size_t(digits) - number.size(), '0') + number;
+    msp.where = prefix_node.where;
+    const double endpoints = std::max(1.0, std::round(draw("endpoints", i, fields[0].dist)));
+    const double clients = std::max(1.0, std::round(endpoints / draw("endpoints_per_client", i, fields[1].dist)));
+    const double technicians =
+        std::max(1.0, std::round(endpoints / draw("endpoints_per_technician", i, fields[2].dist)));
+    msp.params["endpoints"] = Var{Distribution::constant(endpoints), map.find("endpoints")->where, ""};
+    msp.params["clients"] = Var{Distribution::constant(clients), map.find("endpoints_per_client")->where, ""};
+    msp.params["labor.technicians"] =
+        Var{Distribution::constant(technicians), map.find("endpoints_per_technician")->where, ""};
+    if (!targets.empty()) {
+      const auto k = std::size_t(draw("target", i, choice));
+      msp.target = Placed<std::string>{targets[k], map.find("targets")->where};
+    }
+    add_msp(std::move(msp), prefix_node);
   }
 }
 
@@ -618,8 +724,10 @@ Scenario Loader::finish() {
     msp.name = partial.name;
     msp.where = partial.where;
     const std::string what = "MSP '" + msp.name + "'";
-    const auto incumbent = partial.incumbent ? partial.incumbent : defaults_.incumbent;
-    const auto target = partial.target ? partial.target : defaults_.target;
+    // Precedence: msp_overrides, then the MSP's own values, then msp_defaults.
+    const auto incumbent =
+        overrides_.incumbent ? overrides_.incumbent : partial.incumbent ? partial.incumbent : defaults_.incumbent;
+    const auto target = overrides_.target ? overrides_.target : partial.target ? partial.target : defaults_.target;
     if (!incumbent) fail(msp.where, what + " has no 'incumbent' (the competitor it leaves); add it");
     if (!target) fail(msp.where, what + " has no 'target' (the competitor it moves to); add it");
     check_competitor(*incumbent, "incumbent");
@@ -629,9 +737,10 @@ Scenario Loader::finish() {
     msp.incumbent = incumbent->value;
     msp.target = target->value;
     msp.params = std::move(partial.params);
+    for (const auto& [key, var] : overrides_.params) msp.params[key] = var;
     complete_params(msp.params, msp_param_specs(), "msps." + msp.name + ".", msp.where, what, &defaults_.params,
                     {"labor.technician_cost_per_hour"});
-    const auto& extras = partial.extras ? partial.extras : defaults_.extras;
+    const auto& extras = overrides_.extras ? overrides_.extras : partial.extras ? partial.extras : defaults_.extras;
     std::set<std::string> seen;
     if (extras)
       for (const Node& item : *extras) msp.extras.push_back(read_extra(item, msp.name, seen));
@@ -718,9 +827,11 @@ const std::vector<ParamSpec>& market_param_specs() {
   return specs;
 }
 
-Scenario load_scenario(const std::vector<std::string>& paths, const ReadLimits& limits) {
+Scenario load_scenario(const std::vector<std::string>& paths, const ReadLimits& limits,
+                       const std::vector<Overlay>& overlays) {
   Loader loader(limits);
   for (const auto& path : paths) loader.load_top(path);
+  for (const auto& overlay : overlays) loader.load_overlay(overlay);
   return loader.finish();
 }
 

@@ -68,9 +68,18 @@ struct Scenario {
   std::vector<Msp> msps;
 };
 
+// A YAML document made by the program rather than read from a file, e.g.
+// "msp_overrides: {target: eset}" for `compare --targets`.
+struct Overlay {
+  std::string name;  // what messages call it: "(--targets eset)"
+  std::string text;
+};
+
 // Reads the files as one scenario (several files = one portfolio: they are
-// applied in order, as if one file included them all). Throws ScenarioError.
-Scenario load_scenario(const std::vector<std::string>& paths, const ReadLimits& limits = {});
+// applied in order, as if one file included them all), then the overlays.
+// Throws ScenarioError.
+Scenario load_scenario(const std::vector<std::string>& paths, const ReadLimits& limits = {},
+                       const std::vector<Overlay>& overlays = {});
 
 // The keys an MSP, a competitor and the market take, with their allowed
 // ranges and units: the schema, for validation and documentation.
