@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "sim/builtin.h"
+#include "sim/compare.h"
 #include "sim/engine.h"
 #include "sim/error.h"
 #include "sim/output.h"
@@ -40,6 +41,8 @@ const char* const usage_text =
     "  run [FILE...]       simulate; several files form one portfolio; with no file,\n"
     "                      the built-in 350-endpoint MSP (" 
     "builtin:kaspersky-2024/msp-350.yaml)\n"
+    "  compare FILE...     compare alternatives (files, --base B --variant V..., or\n"
+    "                      --targets a,b,c): paired differences, P(cheaper), ranking\n"
     "  validate FILE...    check each file as a complete scenario, simulate nothing\n"
     "  builtin             list the scenario files built into the binary\n"
     "  help, version\n"
@@ -174,6 +177,96 @@ int command_validate(const std::vector<std::string>& args, std::ostream& out, st
   return code;
 }
 
+// What run and compare share: the numeric options, the outputs (checked
+// before any simulation), signals, progress and timing.
+struct Session {
+  RunOptions options;
+  std::uint64_t memory_limit = 0;
+  std::vector<std::pair<OutputFile, std::string>> outputs;  // (file, "json" or "csv")
+  bool to_stdout = false;
+  bool quiet = false;
+  std::chrono::steady_clock::time_point start;
+
+  Session(const Common& c, std::ostream& err) {
+    options.trials = parse_count("trials", c.trials, 1, max_trials);
+    options.seed = parse_count("seed", c.seed, 0, UINT64_MAX);
+    unsigned threads = unsigned(parse_count("threads", c.threads, 0, max_threads));
+    if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+    options.threads = threads;
+    options.block_trials = std::size_t(parse_count("block-trials", c.block, 1, 1u << 20));
+    memory_limit = c.max_memory_gib.empty() ? default_memory_limit()
+                                            : parse_count("max-memory-gib", c.max_memory_gib, 1, 1u << 20) << 30;
+    to_stdout = c.json == "-" || c.csv == "-";
+    quiet = c.quiet;
+    start = std::chrono::steady_clock::now();
+    if (!c.quiet && !to_stdout && isatty(STDERR_FILENO)) {
+      options.progress = [this, &err, last = start](std::uint64_t done, std::uint64_t total) mutable {
+        const auto now = std::chrono::steady_clock::now();
+        if (now - start < std::chrono::milliseconds(500) || now - last < std::chrono::milliseconds(200)) return;
+        last = now;
+        progress_shown = true;
+        err << "\r  " << int(100.0 * double(done) / double(total)) << "% (" << done << " / " << total << " trials)"
+            << std::flush;
+      };
+    }
+    stop_requested = false;
+    stop_signal = 0;
+    options.stop = &stop_requested;
+  }
+
+  // Outputs are checked before the simulation starts, and may not overwrite an input.
+  void prepare_outputs(const Common& c, const std::vector<std::string>& input_files) {
+    for (const auto& [path, format] : {std::pair{c.json, "json"}, std::pair{c.csv, "csv"}}) {
+      if (path.empty()) continue;
+      if (path != "-") {
+        std::error_code ec;
+        const auto target = std::filesystem::weakly_canonical(path, ec);
+        for (const auto& f : input_files) {
+          if (f.rfind(builtin_prefix, 0) == 0) continue;
+          std::error_code ec2;
+          if (!ec && std::filesystem::weakly_canonical(f, ec2) == target && !ec2)
+            throw UsageError("--" + std::string(format) + " " + path + " is an input file; refusing to overwrite it");
+        }
+      }
+      outputs.emplace_back(OutputFile(path), format);
+    }
+  }
+
+  void check_memory(std::uint64_t need, const std::string& what) const {
+    if (need > memory_limit)
+      throw UsageError(what + " need about " + gib(need) + " for per-trial results, over the limit of " +
+                       gib(memory_limit) + " (--max-memory-gib); use fewer trials");
+  }
+
+  RunInfo info(const std::vector<std::string>& arguments, const std::vector<std::string>& files) const {
+    RunInfo i;
+    i.version = version;
+    i.seed = options.seed;
+    i.threads = options.threads;
+    i.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    i.inputs = arguments;
+    i.input_hashes = hash_inputs(files);
+    return i;
+  }
+
+  void clear_progress(std::ostream& err) const {
+    if (progress_shown) err << "\r" << std::string(40, ' ') << "\r" << std::flush;
+  }
+
+  // Writes the outputs and the table; returns the exit code.
+  int finish(const std::string& json, const std::string& csv, const std::string& table, bool complete,
+             std::uint64_t done, std::uint64_t requested, std::ostream& out, std::ostream& err) const {
+    for (const auto& [file, format] : outputs) file.write(format == "json" ? json : csv);
+    if (!quiet && !to_stdout) out << table << std::flush;
+    if (complete) return exit_code::ok;
+    err << "switchcost: interrupted after " << done << " of " << requested
+        << " trials; results written are partial (complete: false)\n";
+    return 128 + (stop_signal.load() ? stop_signal.load() : SIGINT);
+  }
+
+  bool progress_shown = false;
+};
+
 int command_run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   Common c;
   bool help = false;
@@ -183,84 +276,119 @@ int command_run(const std::vector<std::string>& args, std::ostream& out, std::os
     out << "usage: switchcost run [options] [FILE...]\n\n" << options;
     return exit_code::ok;
   }
-  RunOptions ro;
-  ro.trials = parse_count("trials", c.trials, 1, max_trials);
-  ro.seed = parse_count("seed", c.seed, 0, UINT64_MAX);
-  unsigned threads = unsigned(parse_count("threads", c.threads, 0, max_threads));
-  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-  ro.threads = threads;
-  ro.block_trials = std::size_t(parse_count("block-trials", c.block, 1, 1u << 20));
-  const std::uint64_t memory_limit =
-      c.max_memory_gib.empty() ? default_memory_limit() : parse_count("max-memory-gib", c.max_memory_gib, 1, 1u << 20) << 30;
-
+  Session session(c, err);
   std::vector<std::string> inputs = c.files;
   if (inputs.empty()) inputs.push_back(std::string(default_scenario));
   const Scenario scenario = load_scenario(inputs);
-
-  // Outputs are checked before the simulation starts, and may not overwrite an input.
-  std::vector<std::pair<OutputFile, std::string>> outputs;  // (file, format)
-  for (const auto& [path, format] : {std::pair{c.json, "json"}, std::pair{c.csv, "csv"}}) {
-    if (path.empty()) continue;
-    if (path != "-") {
-      std::error_code ec;
-      const auto target = std::filesystem::weakly_canonical(path, ec);
-      for (const auto& f : scenario.files) {
-        if (f.rfind(builtin_prefix, 0) == 0) continue;
-        std::error_code ec2;
-        if (!ec && std::filesystem::weakly_canonical(f, ec2) == target && !ec2)
-          throw UsageError("--" + std::string(format) + " " + path + " is an input file; refusing to overwrite it");
-      }
-    }
-    outputs.emplace_back(OutputFile(path), format);
-  }
-
-  const std::uint64_t need = estimate_result_bytes(scenario, ro.trials);
-  if (need > memory_limit)
-    throw UsageError(std::to_string(ro.trials) + " trials x " + std::to_string(scenario.msps.size()) +
-                     " MSPs need about " + gib(need) + " for per-trial results, over the limit of " + gib(memory_limit) +
-                     " (--max-memory-gib); use fewer trials");
-
-  const bool to_stdout = c.json == "-" || c.csv == "-";
-  const bool show_progress = !c.quiet && !to_stdout && isatty(STDERR_FILENO);
-  const auto start = std::chrono::steady_clock::now();
-  auto last = start;
-  bool progress_shown = false;
-  if (show_progress) {
-    ro.progress = [&](std::uint64_t done, std::uint64_t total) {
-      const auto now = std::chrono::steady_clock::now();
-      if (now - start < std::chrono::milliseconds(500) || now - last < std::chrono::milliseconds(200)) return;
-      last = now;
-      progress_shown = true;
-      const int pct = int(100.0 * double(done) / double(total));
-      err << "\r  " << pct << "% (" << done << " / " << total << " trials)" << std::flush;
-    };
-  }
-  stop_requested = false;
-  stop_signal = 0;
-  ro.stop = &stop_requested;
+  session.prepare_outputs(c, scenario.files);
+  session.check_memory(estimate_result_bytes(scenario, session.options.trials),
+                       std::to_string(session.options.trials) + " trials x " + std::to_string(scenario.msps.size()) +
+                           " MSPs");
   RunResult result;
   {
     SignalGuard guard;
-    result = run_scenario(scenario, ro);
+    result = run_scenario(scenario, session.options);
   }
-  if (progress_shown) err << "\r" << std::string(40, ' ') << "\r" << std::flush;
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  session.clear_progress(err);
+  const ReportData data = build_report(scenario, result, session.info(inputs, scenario.files));
+  return session.finish(render_json(data), render_csv(data), render_table(data), result.complete, result.trials_done,
+                        result.trials_requested, out, err);
+}
 
-  RunInfo info;
-  info.version = version;
-  info.seed = ro.seed;
-  info.threads = ro.threads;
-  info.seconds = seconds;
-  info.inputs = inputs;
-  const ReportData data = build_report(scenario, result, info);
-  for (const auto& [file, format] : outputs) file.write(format == "json" ? render_json(data) : render_csv(data));
-  if (!c.quiet && !to_stdout) out << render_table(data) << std::flush;
-  if (!result.complete) {
-    err << "switchcost: interrupted after " << result.trials_done << " of " << result.trials_requested
-        << " trials; results written are partial (complete: false)\n";
-    return 128 + (stop_signal.load() ? stop_signal.load() : SIGINT);
+// "scenarios/x/surge.yaml" -> "surge"
+std::string label_of(const std::string& path) {
+  std::string stem = std::filesystem::path(path).stem().string();
+  return stem.empty() ? path : stem;
+}
+
+std::vector<std::string> split_names(const std::string& list) {
+  std::vector<std::string> names;
+  std::string current;
+  for (char ch : list + ",") {
+    if (ch == ',') {
+      if (!current.empty()) names.push_back(current);
+      current.clear();
+    } else if (ch != ' ') {
+      current += ch;
+    }
   }
-  return exit_code::ok;
+  return names;
+}
+
+int command_compare(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  Common c;
+  bool help = false;
+  std::string base, targets;
+  std::vector<std::string> variants;
+  auto options = run_options(c);
+  options.add_options()
+      ("base", po::value(&base), "the baseline scenario; each --variant is applied over it")
+      ("variant", po::value(&variants), "a file overlaid on --base (repeatable): one alternative each")
+      ("targets", po::value(&targets), "comma-separated competitors: one alternative per competitor, every MSP "
+                                       "moving to it (the first is the baseline)");
+  parse(options, args, c.files, help);
+  if (help) {
+    out << "usage: switchcost compare [options] FILE FILE...        each file is an alternative\n"
+           "       switchcost compare [options] --base B --variant V [--variant V...]\n"
+           "       switchcost compare [options] [FILE... | --base B] --targets a,b,c\n"
+           "The first alternative is the baseline. Alternatives share random numbers, so differences are paired.\n\n"
+        << options;
+    return exit_code::ok;
+  }
+  if (!base.empty() && !c.files.empty()) throw UsageError("give either --base or scenario files, not both");
+  if (!variants.empty() && base.empty()) throw UsageError("--variant needs --base");
+  if (!variants.empty() && !targets.empty()) throw UsageError("give either --variant or --targets, not both");
+  Session session(c, err);
+
+  std::vector<Alternative> alternatives;
+  std::vector<std::string> arguments, all_files;
+  auto add = [&](std::string label, std::vector<std::string> files, std::vector<Overlay> overlays) {
+    Alternative a;
+    a.label = std::move(label);
+    a.scenario = load_scenario(files, {}, overlays);
+    a.inputs = files;
+    for (const auto& o : overlays) a.inputs.push_back(o.name);
+    all_files.insert(all_files.end(), a.scenario.files.begin(), a.scenario.files.end());
+    alternatives.push_back(std::move(a));
+  };
+  if (!targets.empty()) {
+    std::vector<std::string> files = base.empty() ? c.files : std::vector<std::string>{base};
+    if (files.empty()) files.push_back(std::string(default_scenario));
+    const auto names = split_names(targets);
+    if (names.size() < 2) throw UsageError("--targets needs at least two competitors, comma-separated");
+    for (const auto& name : names)
+      add("target=" + name, files, {Overlay{"(--targets " + name + ")", "msp_overrides: {target: '" + name + "'}\n"}});
+    arguments = files;
+  } else if (!base.empty()) {
+    if (variants.empty()) throw UsageError("--base needs at least one --variant (or --targets)");
+    add(label_of(base), {base}, {});
+    for (const auto& v : variants) add(label_of(v), {base, v}, {});
+    arguments.push_back(base);
+    arguments.insert(arguments.end(), variants.begin(), variants.end());
+  } else {
+    if (c.files.size() < 2) throw UsageError("compare needs at least two alternatives (files, --variant or --targets)");
+    for (const auto& f : c.files) add(label_of(f), {f}, {});
+    arguments = c.files;
+  }
+  // Labels name the alternatives in every output: make them unique.
+  for (std::size_t i = 0; i < alternatives.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (alternatives[j].label == alternatives[i].label)
+        alternatives[i].label += "#" + std::to_string(i + 1);
+
+  session.prepare_outputs(c, all_files);
+  session.check_memory(estimate_compare_bytes(alternatives, session.options.trials),
+                       std::to_string(alternatives.size()) + " alternatives x " +
+                           std::to_string(session.options.trials) + " trials");
+  CompareResult result;
+  {
+    SignalGuard guard;
+    result = compare_alternatives(alternatives, session.options, RunInfo{});
+  }
+  session.clear_progress(err);
+  result.info = session.info(arguments, all_files);
+  return session.finish(render_compare_json(result), render_compare_csv(result), render_compare_table(result),
+                        result.complete, result.trials_done, result.trials_requested, out, err);
 }
 
 }  // namespace
@@ -284,11 +412,12 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     }
     if (command == "run") return command_run(args, out, err);
     if (command == "validate") return command_validate(args, out, err);
+    if (command == "compare") return command_compare(args, out, err);
     if (command == "builtin") {
       for (const auto& f : builtin_files()) out << builtin_prefix << f.path << "\n";
       return exit_code::ok;
     }
-    throw UsageError("unknown command '" + command + "'; commands are run, validate, builtin, help, version");
+    throw UsageError("unknown command '" + command + "'; commands are run, compare, validate, builtin, help, version");
   } catch (const UsageError& e) {
     err << "switchcost: " << e.what() << "\n(see switchcost help)\n";
     return exit_code::usage;

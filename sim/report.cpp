@@ -4,8 +4,13 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
+#include <iterator>
 #include <sstream>
 
+#include "sim/builtin.h"
+#include "sim/format.h"
+#include "sim/sha256.h"
 #include "sim/yaml_reader.h"
 
 namespace switchcost::sim {
@@ -14,46 +19,6 @@ namespace {
 constexpr Output cost_outputs[] = {Output::labor_cost,   Output::pricing_cost, Output::lost_updates_cost,
                                    Output::stranded_cost, Output::refund_cost, Output::extras_cost,
                                    Output::total_cost};
-
-// Shortest text that reads back as the same double (the same bytes on every
-// run and platform with the same library).
-std::string number(double x) {
-  char buf[32];
-  const auto res = std::to_chars(buf, buf + sizeof buf, x);
-  return std::string(buf, res.ptr);
-}
-
-std::string grouped(long long whole) {
-  std::string digits = std::to_string(whole < 0 ? -whole : whole);
-  std::string out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i && (digits.size() - i) % 3 == 0) out += ',';
-    out += digits[i];
-  }
-  return out;
-}
-
-std::string fixed(double x, int decimals) {
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%.*f", decimals, x);
-  return buf;
-}
-
-std::string pad_left(const std::string& s, std::size_t width) {
-  return s.size() >= width ? s : std::string(width - s.size(), ' ') + s;
-}
-std::string pad_right(const std::string& s, std::size_t width) {
-  return s.size() >= width ? s : s + std::string(width - s.size(), ' ');
-}
-
-// A standard error: whole dollars from $10 up, cents below, so a small but
-// non-zero error does not read as "$0".
-std::string format_error(double usd) {
-  if (usd >= 9.995) return format_money(usd);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "$%.2f", usd);
-  return buf;
-}
 
 std::string date_of(double day) { return format_date(std::int64_t(std::floor(day))); }
 
@@ -90,87 +55,6 @@ void table_for(std::ostringstream& out, const ScopeReport& s, const ReportData& 
       << fixed(100 * s.done_by_updates_end.se, 1) << "%\n";
 }
 
-// Minimal JSON writer: objects and arrays with commas handled, strings escaped.
-class Json {
- public:
-  Json& open(const std::string& key, char bracket) {
-    field(key);
-    out_ << bracket;
-    first_ = true;
-    return *this;
-  }
-  Json& close(char bracket) {
-    out_ << bracket;
-    first_ = false;
-    return *this;
-  }
-  Json& value(const std::string& key, double x) {
-    field(key);
-    out_ << number(x);
-    return *this;
-  }
-  Json& value(const std::string& key, std::uint64_t x) {
-    field(key);
-    out_ << x;
-    return *this;
-  }
-  Json& value(const std::string& key, bool x) {
-    field(key);
-    out_ << (x ? "true" : "false");
-    return *this;
-  }
-  Json& value(const std::string& key, const std::string& s) {
-    field(key);
-    quote(s);
-    return *this;
-  }
-  std::string str() const { return out_.str() + "\n"; }
-
- private:
-  void field(const std::string& key) {
-    if (!first_) out_ << ",";
-    first_ = false;
-    if (!key.empty()) {
-      quote(key);
-      out_ << ":";
-    }
-  }
-  void quote(const std::string& s) {
-    out_ << '"';
-    for (unsigned char c : s) {
-      if (c == '"' || c == '\\') {
-        out_ << '\\' << c;
-      } else if (c < 0x20) {
-        char buf[8];
-        std::snprintf(buf, sizeof buf, "\\u%04x", c);
-        out_ << buf;
-      } else {
-        out_ << c;
-      }
-    }
-    out_ << '"';
-  }
-  std::ostringstream out_;
-  bool first_ = true;
-};
-
-std::string pct_key(double p) { return "p" + std::to_string(int(std::lround(p * 100))); }
-
-void json_stats(Json& j, const std::string& key, const Stats& st) {
-  j.open(key, '{');
-  j.value("n", st.n).value("mean", st.mean).value("se", st.se).value("sd", st.sd);
-  j.value("min", st.min).value("max", st.max).value("cvar95", st.cvar95);
-  for (const auto& q : st.percentiles) j.value(pct_key(q.p), q.value);
-  j.open("ci95", '{');
-  for (const auto& q : st.percentiles) {
-    j.open(pct_key(q.p), '[');
-    j.value("", q.lo).value("", q.hi);
-    j.close(']');
-  }
-  j.close('}');
-  j.close('}');
-}
-
 void json_scope(Json& j, const std::string& key, const ScopeReport& s, bool is_msp) {
   j.open(key, '{');
   j.value("name", s.name);
@@ -202,9 +86,22 @@ void csv_rows(std::ostringstream& out, const std::string& scope_name, const Scop
 
 }  // namespace
 
-std::string format_money(double usd) {
-  const long long whole = std::llround(usd);
-  return std::string(whole < 0 ? "-$" : "$") + grouped(whole);
+
+std::vector<std::pair<std::string, std::string>> hash_inputs(const std::vector<std::string>& files) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& f : files) {
+    if (std::find_if(out.begin(), out.end(), [&](const auto& p) { return p.first == f; }) != out.end()) continue;
+    std::string bytes;
+    if (f.rfind(builtin_prefix, 0) == 0) {
+      for (const auto& b : builtin_files())
+        if (f.substr(builtin_prefix.size()) == b.path) bytes = std::string(b.text);
+    } else {
+      std::ifstream in(f, std::ios::binary);
+      bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    out.emplace_back(f, sha256_hex(bytes));
+  }
+  return out;
 }
 
 ReportData build_report(const Scenario& scenario, const RunResult& result, const RunInfo& info) {
@@ -290,11 +187,14 @@ std::string render_json(const ReportData& d) {
   j.value("version", d.info.version).value("command", std::string("run")).value("seed", d.info.seed);
   j.value("trials_requested", d.trials_requested).value("trials", d.trials_done).value("complete", d.complete);
   j.value("threads", std::uint64_t(d.info.threads));
-  j.open("inputs", '[');
+  j.open("arguments", '[');
   for (const auto& f : d.info.inputs) j.value("", f);
   j.close(']');
-  j.open("files", '[');
-  for (const auto& f : d.files) j.value("", f);
+  j.open("inputs", '[');
+  for (const auto& [path, hash] : d.info.input_hashes) {
+    j.open("", '{').value("path", path).value("sha256", hash);
+    j.close('}');
+  }
   j.close(']');
   j.close('}');
   j.open("timeline", '{');

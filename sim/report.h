@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/engine.h"
@@ -24,7 +25,13 @@ struct RunInfo {
   unsigned threads = 1;
   double seconds = 0;  // wall time: terminal only
   std::vector<std::string> inputs;  // as given on the command line
+  // Every file read (includes too), with the SHA-256 of its bytes.
+  std::vector<std::pair<std::string, std::string>> input_hashes;
 };
+
+// (file, sha256) for every file of a scenario; built-in files hash their
+// embedded text.
+std::vector<std::pair<std::string, std::string>> hash_inputs(const std::vector<std::string>& files);
 
 struct ScopeReport {
   std::string name;       // MSP name, or "portfolio"
@@ -52,8 +59,5 @@ ReportData build_report(const Scenario& scenario, const RunResult& result, const
 std::string render_table(const ReportData& data);
 std::string render_json(const ReportData& data);
 std::string render_csv(const ReportData& data);
-
-// "$12,345", "-$1,234": whole dollars with thousands separators.
-std::string format_money(double usd);
 
 }  // namespace switchcost::sim

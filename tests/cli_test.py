@@ -73,7 +73,9 @@ def test_default_run():
     check("schema is switchcost.run/1", doc["schema"] == "switchcost.run/1", doc.get("schema"))
     m = doc["manifest"]
     check("manifest: trials, seed, complete", m["trials"] == 20000 and m["seed"] == 7 and m["complete"] is True, json.dumps(m))
-    check("manifest: default scenario", m["inputs"] == ["builtin:kaspersky-2024/msp-350.yaml"], json.dumps(m["inputs"]))
+    check("manifest: default scenario", m["arguments"] == ["builtin:kaspersky-2024/msp-350.yaml"], json.dumps(m["arguments"]))
+    paths = [i["path"] for i in m["inputs"]]
+    check("manifest: every file read, with its SHA-256", "builtin:kaspersky-2024/market.yaml" in paths and all(len(i["sha256"]) == 64 for i in m["inputs"]), json.dumps(m["inputs"]))
     check("one MSP", len(doc["msps"]) == 1, len(doc["msps"]))
     msp = doc["msps"][0]
     check("350 endpoints", abs(msp["endpoints_mean"] - 350) < 1e-9, msp["endpoints_mean"])

@@ -1,0 +1,274 @@
+#include "sim/compare.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numeric>
+#include <sstream>
+
+#include "sim/format.h"
+#include "sim/yaml_reader.h"
+
+namespace switchcost::sim {
+
+PairedDifference paired_difference(const std::vector<double>& alternative, const std::vector<double>& baseline) {
+  PairedDifference d;
+  const std::size_t n = std::min(alternative.size(), baseline.size());
+  if (n == 0) return d;
+  std::vector<double> diff(n);
+  std::size_t cheaper = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    diff[i] = alternative[i] - baseline[i];
+    cheaper += alternative[i] < baseline[i] ? 1 : 0;
+  }
+  const Stats st = summarize(diff);
+  d.mean = st.mean;
+  d.se = st.se;
+  d.lo = st.mean - 1.959963984540054 * st.se;
+  d.hi = st.mean + 1.959963984540054 * st.se;
+  d.cheaper.value = double(cheaper) / double(n);
+  d.cheaper.se = std::sqrt(d.cheaper.value * (1 - d.cheaper.value) / double(n));
+  return d;
+}
+
+std::vector<double> cheapest_shares(const std::vector<const std::vector<double>*>& series) {
+  std::vector<double> share(series.size(), 0.0);
+  if (series.empty() || series[0]->empty()) return share;
+  const std::size_t n = series[0]->size();
+  std::vector<std::size_t> tied;
+  for (std::size_t i = 0; i < n; ++i) {
+    double best = (*series[0])[i];
+    for (const auto* s : series) best = std::min(best, (*s)[i]);
+    tied.clear();
+    for (std::size_t k = 0; k < series.size(); ++k)
+      if ((*series[k])[i] == best) tied.push_back(k);
+    for (std::size_t k : tied) share[k] += 1.0 / double(tied.size());
+  }
+  for (double& s : share) s /= double(n);
+  return share;
+}
+
+namespace {
+
+std::array<bool, output_count> totals_only() {
+  std::array<bool, output_count> keep{};
+  keep[std::size_t(Output::total_cost)] = true;
+  return keep;
+}
+
+}  // namespace
+
+std::uint64_t estimate_compare_bytes(const std::vector<Alternative>& alternatives, std::uint64_t trials) {
+  std::uint64_t bytes = 0;
+  for (const auto& a : alternatives) bytes += estimate_result_bytes(a.scenario, trials, totals_only());
+  return bytes;
+}
+
+CompareResult compare_alternatives(const std::vector<Alternative>& alternatives, const RunOptions& options,
+                                   const RunInfo& info) {
+  CompareResult result;
+  result.info = info;
+  result.trials_requested = options.trials;
+  result.updates_end = format_date(alternatives.front().scenario.timeline.updates_end);
+  RunOptions o = options;
+  o.keep_msp_outputs = totals_only();
+  std::vector<RunResult> runs;
+  for (const auto& a : alternatives) {
+    runs.push_back(run_scenario(a.scenario, o));
+    result.complete = result.complete && runs.back().complete;
+  }
+  // An interrupted comparison keeps the trials every alternative has.
+  std::uint64_t n = options.trials;
+  for (const auto& r : runs) n = std::min(n, r.trials_done);
+  result.trials_done = n;
+  auto cut = [&](std::vector<double>& v) { v.resize(std::size_t(n)); };
+  for (auto& r : runs) {
+    for (auto& v : r.portfolio) cut(v);
+    for (auto& m : r.msps) cut(m.series[std::size_t(Output::total_cost)]);
+  }
+
+  const auto total = [](const RunResult& r) -> const std::vector<double>& {
+    return r.portfolio[std::size_t(Output::total_cost)];
+  };
+  std::vector<const std::vector<double>*> totals;
+  for (const auto& r : runs) totals.push_back(&total(r));
+  const std::vector<double> cheapest = cheapest_shares(totals);
+  for (std::size_t k = 0; k < alternatives.size(); ++k) {
+    AlternativeResult a;
+    a.label = alternatives[k].label;
+    a.inputs = alternatives[k].inputs;
+    a.total = summarize(total(runs[k]));
+    a.duration = summarize(runs[k].portfolio[std::size_t(Output::duration_days)]);
+    a.done_by_updates_end = share_at_most(runs[k].portfolio[std::size_t(Output::completion_day)],
+                                          double(alternatives[k].scenario.timeline.updates_end));
+    a.vs_baseline = paired_difference(total(runs[k]), total(runs[0]));
+    a.p_cheapest = cheapest[k];
+    result.alternatives.push_back(std::move(a));
+  }
+  // Rank by mean total cost; equal means share the better rank.
+  for (auto& a : result.alternatives) {
+    a.rank = 1;
+    for (const auto& b : result.alternatives) a.rank += b.total.mean < a.total.mean ? 1 : 0;
+  }
+
+  // Per-MSP choice, over the MSPs every alternative has.
+  for (std::size_t m = 0; m < runs[0].msps.size(); ++m) {
+    const std::string& name = runs[0].msps[m].name;
+    std::vector<const std::vector<double>*> series;
+    for (const auto& r : runs) {
+      auto it = std::find_if(r.msps.begin(), r.msps.end(), [&](const MspSeries& s) { return s.name == name; });
+      if (it == r.msps.end()) break;
+      series.push_back(&it->series[std::size_t(Output::total_cost)]);
+    }
+    if (series.size() != runs.size()) continue;
+    MspChoice c;
+    c.name = name;
+    for (const auto* s : series) {
+      const Stats st = summarize(*s);
+      c.mean.push_back(st.mean);
+      c.p90.push_back(st.at(0.9).value);
+    }
+    c.p_cheapest = cheapest_shares(series);
+    result.msps.push_back(std::move(c));
+  }
+  return result;
+}
+
+std::string render_compare_table(const CompareResult& r) {
+  std::ostringstream out;
+  out << "switchcost " << r.info.version << " compare: " << r.alternatives.size() << " alternatives, "
+      << grouped(static_cast<long long>(r.trials_done)) << " trials each, seed " << r.info.seed << ", "
+      << fixed(r.info.seconds, 2) << " s\n";
+  if (!r.complete)
+    out << "INTERRUPTED: " << grouped(static_cast<long long>(r.trials_done)) << " of "
+        << grouped(static_cast<long long>(r.trials_requested)) << " trials; the figures below are partial\n";
+  out << "Differences are paired: every alternative draws the same values for the inputs it shares with the "
+         "baseline (common random numbers).\n\n";
+  std::size_t w0 = 12;
+  for (const auto& a : r.alternatives) w0 = std::max(w0, a.label.size() + 12);
+  out << "Portfolio total cost [USD]\n  " << pad_right("alternative", w0) << pad_left("mean +- SE", 22)
+      << pad_left("P50", 12) << pad_left("P90", 12) << pad_left("P95", 12) << pad_left("CVaR95", 12) << "\n";
+  for (std::size_t k = 0; k < r.alternatives.size(); ++k) {
+    const auto& a = r.alternatives[k];
+    out << "  " << pad_right(a.label + (k == 0 ? " (baseline)" : ""), w0)
+        << pad_left(format_money(a.total.mean) + " +- " + format_error(a.total.se), 22)
+        << pad_left(format_money(a.total.at(0.5).value), 12) << pad_left(format_money(a.total.at(0.9).value), 12)
+        << pad_left(format_money(a.total.at(0.95).value), 12) << pad_left(format_money(a.total.cvar95), 12) << "\n";
+  }
+  out << "\n  " << pad_right("alternative", w0) << pad_left("vs baseline (95% CI)", 36) << pad_left("P(cheaper)", 12)
+      << pad_left("P(cheapest)", 13) << pad_left("rank", 6) << "\n";
+  for (std::size_t k = 0; k < r.alternatives.size(); ++k) {
+    const auto& a = r.alternatives[k];
+    const std::string diff = k == 0 ? std::string("-")
+                                    : format_signed_money(a.vs_baseline.mean) + " [" +
+                                          format_signed_money(a.vs_baseline.lo) + ", " +
+                                          format_signed_money(a.vs_baseline.hi) + "]";
+    out << "  " << pad_right(a.label, w0) << pad_left(diff, 36)
+        << pad_left(k == 0 ? std::string("-") : format_percent(a.vs_baseline.cheaper.value), 12)
+        << pad_left(format_percent(a.p_cheapest), 13) << pad_left(std::to_string(a.rank), 6) << "\n";
+  }
+  if (!r.msps.empty()) {
+    std::vector<const MspChoice*> order;
+    for (const auto& m : r.msps) order.push_back(&m);
+    std::stable_sort(order.begin(), order.end(),
+                     [](const MspChoice* a, const MspChoice* b) { return a->mean[0] > b->mean[0]; });
+    const std::size_t shown = std::min<std::size_t>(order.size(), 20);
+    out << "\nPer MSP: expected total cost (P90) and P(cheapest), by baseline cost";
+    if (shown < order.size()) out << "; " << shown << " of " << order.size() << " shown, all in the JSON";
+    out << "\n  " << pad_right("MSP", 20);
+    std::vector<std::size_t> col;
+    for (const auto& a : r.alternatives) {
+      col.push_back(std::max<std::size_t>(28, a.label.size() + 2));
+      out << pad_left(a.label, col.back());
+    }
+    out << "\n";
+    for (std::size_t i = 0; i < shown; ++i) {
+      const auto& m = *order[i];
+      out << "  " << pad_right(m.name, 20);
+      for (std::size_t k = 0; k < m.mean.size(); ++k)
+        out << pad_left(format_money(m.mean[k]) + " (" + format_money(m.p90[k]) + ") " +
+                            format_percent(m.p_cheapest[k], 0),
+                        col[k]);
+      out << "\n";
+    }
+  }
+  return out.str();
+}
+
+std::string render_compare_json(const CompareResult& r) {
+  Json j;
+  j.open("", '{');
+  j.value("schema", compare_schema);
+  j.open("manifest", '{');
+  j.value("version", r.info.version).value("command", "compare").value("seed", r.info.seed);
+  j.value("trials_requested", r.trials_requested).value("trials", r.trials_done).value("complete", r.complete);
+  j.value("threads", std::uint64_t(r.info.threads));
+  j.open("inputs", '[');
+  for (const auto& f : r.info.input_hashes) {
+    j.open("", '{').value("path", f.first).value("sha256", f.second);
+    j.close('}');
+  }
+  j.close(']');
+  j.close('}');
+  j.open("alternatives", '[');
+  for (std::size_t k = 0; k < r.alternatives.size(); ++k) {
+    const auto& a = r.alternatives[k];
+    j.open("", '{');
+    j.value("label", a.label).value("baseline", k == 0).value("rank", std::uint64_t(a.rank));
+    j.open("inputs", '[');
+    for (const auto& f : a.inputs) j.value("", f);
+    j.close(']');
+    json_stats(j, "total_cost", a.total);
+    json_stats(j, "duration_days", a.duration);
+    j.open("done_by_updates_end", '{').value("p", a.done_by_updates_end.value).value("se", a.done_by_updates_end.se);
+    j.close('}');
+    j.open("vs_baseline", '{');
+    j.value("mean", a.vs_baseline.mean).value("se", a.vs_baseline.se);
+    j.open("ci95", '[').value("", a.vs_baseline.lo).value("", a.vs_baseline.hi);
+    j.close(']');
+    j.value("p_cheaper", a.vs_baseline.cheaper.value).value("p_cheaper_se", a.vs_baseline.cheaper.se);
+    j.close('}');
+    j.value("p_cheapest", a.p_cheapest);
+    j.close('}');
+  }
+  j.close(']');
+  j.open("msps", '[');
+  for (const auto& m : r.msps) {
+    j.open("", '{').value("name", m.name);
+    j.open("by_alternative", '[');
+    for (std::size_t k = 0; k < m.mean.size(); ++k) {
+      j.open("", '{').value("label", r.alternatives[k].label).value("mean", m.mean[k]).value("p90", m.p90[k]);
+      j.value("p_cheapest", m.p_cheapest[k]);
+      j.close('}');
+    }
+    j.close(']');
+    j.close('}');
+  }
+  j.close(']');
+  j.close('}');
+  return j.str();
+}
+
+std::string render_compare_csv(const CompareResult& r) {
+  std::ostringstream out;
+  out << "scope,name,alternative,baseline,mean,se,p50,p90,p95,cvar95,diff_mean,diff_se,diff_lo,diff_hi,"
+         "p_cheaper,p_cheapest,rank,n,complete\n";
+  const std::string complete = r.complete ? "true" : "false";
+  for (std::size_t k = 0; k < r.alternatives.size(); ++k) {
+    const auto& a = r.alternatives[k];
+    out << "portfolio,portfolio," << a.label << ',' << (k == 0 ? "true" : "false") << ',' << number(a.total.mean)
+        << ',' << number(a.total.se) << ',' << number(a.total.at(0.5).value) << ',' << number(a.total.at(0.9).value)
+        << ',' << number(a.total.at(0.95).value) << ',' << number(a.total.cvar95) << ',' << number(a.vs_baseline.mean)
+        << ',' << number(a.vs_baseline.se) << ',' << number(a.vs_baseline.lo) << ',' << number(a.vs_baseline.hi) << ','
+        << number(a.vs_baseline.cheaper.value) << ',' << number(a.p_cheapest) << ',' << a.rank << ','
+        << r.trials_done << ',' << complete << "\n";
+  }
+  for (const auto& m : r.msps)
+    for (std::size_t k = 0; k < m.mean.size(); ++k)
+      out << "msp," << m.name << ',' << r.alternatives[k].label << ',' << (k == 0 ? "true" : "false") << ','
+          << number(m.mean[k]) << ",,," << number(m.p90[k]) << ",,,,,,,," << number(m.p_cheapest[k]) << ",,"
+          << r.trials_done << ',' << complete << "\n";
+  return out.str();
+}
+
+}  // namespace switchcost::sim
