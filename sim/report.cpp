@@ -61,6 +61,7 @@ void json_scope(Json& j, const std::string& key, const ScopeReport& s, bool is_m
   if (is_msp) {
     j.value("incumbent", s.incumbent).value("target", s.target);
     j.value("endpoints_mean", s.endpoints_mean).value("clients_mean", s.clients_mean);
+    j.value("tail_mean", s.tail_mean).value("tail_share", s.tail_share);
   }
   j.open("done_by_updates_end", '{').value("p", s.done_by_updates_end.value).value("se", s.done_by_updates_end.se);
   j.close('}');
@@ -80,7 +81,9 @@ void csv_rows(std::ostringstream& out, const std::string& scope_name, const Scop
     out << scope_name << ',' << s.name << ',' << output_key(Output(o)) << ',' << st.n << ',' << number(st.mean) << ','
         << number(st.se) << ',' << number(st.sd) << ',' << number(st.min);
     for (const auto& q : st.percentiles) out << ',' << number(q.value);
-    out << ',' << number(st.max) << ',' << number(st.cvar95) << ',' << (complete ? "true" : "false") << "\n";
+    out << ',' << number(st.max) << ',' << number(st.cvar95) << ',';
+    if (scope_name == "msp" && Output(o) == Output::total_cost) out << number(s.tail_share);
+    out << ',' << (complete ? "true" : "false") << "\n";
   }
 }
 
@@ -123,6 +126,26 @@ ReportData build_report(const Scenario& scenario, const RunResult& result, const
     d.msps.push_back(std::move(s));
   }
   d.portfolio = scope("portfolio", result.portfolio, updates_end);
+  // Tail contributions: the portfolio's worst ceil(5%) trials (ties broken by
+  // trial index, so the set is the same every run), each MSP's mean there.
+  const auto& total = result.portfolio[std::size_t(Output::total_cost)];
+  if (!total.empty()) {
+    std::vector<std::size_t> order(total.size());
+    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+    const auto tail = std::max<std::size_t>(1, std::size_t(std::ceil(0.05 * double(total.size()))));
+    std::partial_sort(order.begin(), order.begin() + std::ptrdiff_t(tail), order.end(),
+                      [&](std::size_t a, std::size_t b) { return total[a] > total[b] || (total[a] == total[b] && a < b); });
+    double portfolio_tail = 0;
+    for (std::size_t k = 0; k < tail; ++k) portfolio_tail += total[order[k]];
+    for (std::size_t m = 0; m < result.msps.size(); ++m) {
+      const auto& own = result.msps[m].series[std::size_t(Output::total_cost)];
+      if (own.empty()) continue;
+      double sum = 0;
+      for (std::size_t k = 0; k < tail; ++k) sum += own[order[k]];
+      d.msps[m].tail_mean = sum / double(tail);
+      d.msps[m].tail_share = portfolio_tail != 0 ? sum / portfolio_tail : 0;
+    }
+  }
   for (const auto& s : d.msps) {
     d.portfolio.endpoints_mean += s.endpoints_mean;
     d.portfolio.clients_mean += s.clients_mean;
@@ -150,6 +173,9 @@ std::string render_table(const ReportData& d) {
       out << "\nMSP " << s.name << ": " << grouped(std::llround(s.endpoints_mean)) << " endpoints, "
           << grouped(std::llround(s.clients_mean)) << " clients, " << s.incumbent << " -> " << s.target << "\n";
       table_for(out, s, d, false);
+      if (d.msps.size() > 1)
+        out << "  share of the portfolio's tail (CVaR95): " << format_percent(s.tail_share) << " (mean "
+            << format_money(s.tail_mean) << " in the portfolio's worst 5% of trials)\n";
     }
   } else {
     std::vector<const ScopeReport*> order;
@@ -157,15 +183,19 @@ std::string render_table(const ReportData& d) {
     std::stable_sort(order.begin(), order.end(), [](const ScopeReport* a, const ScopeReport* b) {
       return of(*a, Output::total_cost).mean > of(*b, Output::total_cost).mean;
     });
-    out << "\n" << d.msps.size() << " MSPs, by expected total cost [USD]\n";
+    out << "\n" << d.msps.size() << " MSPs, by expected total cost [USD]; tail share = share of the portfolio's "
+           "CVaR95 (its worst 5% of trials)";
+    if (d.msps.size() > 40) out << "; the 40 largest shown, all in the JSON and CSV";
+    out << "\n";
     out << "  " << pad_right("MSP", 24) << pad_left("endpoints", 10) << pad_left("mean", 14) << pad_left("P50", 14)
-        << pad_left("P90", 14) << pad_left("P(done)", 9) << "\n";
+        << pad_left("P90", 14) << pad_left("tail share", 12) << pad_left("P(done)", 9) << "\n";
+    if (order.size() > 40) order.resize(40);
     for (const auto* s : order) {
       const Stats& t = of(*s, Output::total_cost);
       out << "  " << pad_right(s->name, 24) << pad_left(grouped(std::llround(s->endpoints_mean)), 10)
           << pad_left(format_money(t.mean), 14) << pad_left(format_money(t.at(0.5).value), 14)
-          << pad_left(format_money(t.at(0.9).value), 14)
-          << pad_left(fixed(100 * s->done_by_updates_end.value, 1) + "%", 9) << "\n";
+          << pad_left(format_money(t.at(0.9).value), 14) << pad_left(format_percent(s->tail_share), 12)
+          << pad_left(format_percent(s->done_by_updates_end.value), 9) << "\n";
     }
   }
   if (d.msps.size() > 1) {
@@ -214,7 +244,7 @@ std::string render_csv(const ReportData& d) {
   std::ostringstream out;
   out << "scope,name,output,n,mean,se,sd,min";
   for (double p : percentile_levels()) out << ',' << pct_key(p);
-  out << ",max,cvar95,complete\n";
+  out << ",max,cvar95,tail_share,complete\n";
   for (const auto& s : d.msps) csv_rows(out, "msp", s, d.complete);
   csv_rows(out, "portfolio", d.portfolio, d.complete);
   return out.str();

@@ -41,6 +41,11 @@ struct ScopeReport {
   double clients_mean = 0;
   std::array<Stats, output_count> stats;
   Proportion done_by_updates_end;  // share of trials complete by timeline.updates_end
+  // MSPs only: mean total cost over the portfolio's worst 5% of trials, and
+  // that as a share of the portfolio's CVaR95 (the shares add up to 1): where
+  // the tail exposure sits, not only the mean.
+  double tail_mean = 0;
+  double tail_share = 0;
 };
 
 struct ReportData {
