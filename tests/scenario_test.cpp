@@ -63,11 +63,11 @@ TEST(ScenarioDistributions, EveryDocumentedForm) {
 }
 
 TEST(ScenarioDistributions, ErrorsPointAtTheValue) {
-  EXPECT_EQ(dist_error("{pert: [3, 2, 5]}").rfind("inline.yaml:1:10: pert needs min <= mode <= max", 0), 0u)
+  EXPECT_EQ(dist_error("{pert: [3, 2, 5]}").rfind("inline.yaml:1:11: pert needs min <= mode <= max", 0), 0u)
       << dist_error("{pert: [3, 2, 5]}");
   EXPECT_NE(dist_error("{pert: [1, 2]}").find("pert takes [min, mode, max, lambda (optional)]"), std::string::npos);
   EXPECT_NE(dist_error("{pert: {min: 1, max: 3}}").find("pert needs 'mode'"), std::string::npos);
-  EXPECT_NE(dist_error("{pert: {min: 1, mode: 2, maks: 3}}").find("did you mean 'max'?"), std::string::npos);
+  EXPECT_NE(dist_error("{pert: {min: 1, mode: 2, maxx: 3}}").find("did you mean 'max'?"), std::string::npos);
   EXPECT_NE(dist_error("{lognorm: {mean: 1, sd: 1}}").find("did you mean 'lognormal'?"), std::string::npos);
   EXPECT_NE(dist_error("{lognormal: {mean: 1, mu: 1}}").find("exactly one of"), std::string::npos);
   EXPECT_NE(dist_error("{lognormal: {p5: 10}}").find("exactly two"), std::string::npos);
@@ -94,7 +94,7 @@ const std::string acme = "msps:\n  - name: acme\n    endpoints: 350\n    clients
 TEST(ScenarioSchema, RangesAndRequiredKeys) {
   EXPECT_EQ(load_error(std::string(shipped_assumptions) + acme), "");
   EXPECT_EQ(load_error(std::string(shipped_assumptions) + acme + "    labor: {learning_rate: 0.5}\n"),
-            "s.yaml:7:29: labor.learning_rate must lie in [0.6, 1] [-], but constant(0.5) can take values in "
+            "s.yaml:7:28: labor.learning_rate must lie in [0.6, 1] [-], but constant(0.5) can take values in "
             "[0.5, 0.5]")
       << "the message names the key, the range and the value";
   EXPECT_NE(load_error(std::string(shipped_assumptions) + acme + "    labor: {billable_share: {normal: [0.1, 0.1]}}\n")
@@ -120,7 +120,7 @@ TEST(ScenarioSchema, MspValuesOverrideDefaultsAndStreamsArePerMsp) {
   EXPECT_EQ(a.target, "eset");
   EXPECT_EQ(a.incumbent, "kaspersky");
   EXPECT_EQ(a.params.at("labor.setup_hours").dist.mean(), 3);
-  EXPECT_EQ(a.params.at("labor.setup_hours").where.line, 8);
+  EXPECT_EQ(a.params.at("labor.setup_hours").where.line, 7);
   EXPECT_EQ(a.params.at("labor.setup_hours").stream, "msps.acme.labor.setup_hours");
   EXPECT_EQ(s.msps[1].params.at("labor.setup_hours").stream, "msps.other.labor.setup_hours");
   EXPECT_EQ(s.msps[1].params.at("endpoints").dist.mean(), 15);

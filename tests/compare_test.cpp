@@ -1,0 +1,158 @@
+// Paired comparison of alternatives: exact zero for identical alternatives,
+// the variance reduction that common random numbers buy, independence of
+// the listing order, and confidence intervals that cover a known difference
+// at the stated rate.
+#include "sim/compare.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "sim/random.h"
+#include "test_util.h"
+
+namespace switchcost::sim {
+namespace {
+
+using test::temp_dir;
+using test::write_file;
+
+RunOptions options(std::uint64_t trials, std::uint64_t seed = 1) {
+  RunOptions o;
+  o.trials = trials;
+  o.seed = seed;
+  o.threads = 2;
+  return o;
+}
+
+Alternative alternative(const std::string& label, const std::vector<std::string>& files,
+                        const std::vector<Overlay>& overlays = {}) {
+  return Alternative{label, files, load_scenario(files, {}, overlays)};
+}
+
+const char* portfolio = SWITCHCOST_SOURCE_DIR "/scenarios/kaspersky-2024/portfolio.yaml";
+
+TEST(PairedStatistics, HandComputed) {
+  const PairedDifference d = paired_difference({3, 5, 7, 9}, {1, 5, 8, 5});
+  // differences 2, 0, -1, 4: mean 1.25, sample sd sqrt(((.75)^2 + 1.25^2 + 2.25^2 + 2.75^2) / 3) = sqrt(14.75 / 3)
+  EXPECT_DOUBLE_EQ(d.mean, 1.25);
+  EXPECT_NEAR(d.se, std::sqrt(14.75 / 3) / 2, 1e-12);
+  EXPECT_NEAR(d.hi - d.lo, 2 * 1.959963984540054 * d.se, 1e-12);
+  EXPECT_DOUBLE_EQ(d.cheaper.value, 0.25) << "only the third trial is cheaper; the tie is not";
+}
+
+TEST(PairedStatistics, CheapestSplitsTies) {
+  const std::vector<double> a = {1, 2, 3, 4}, b = {1, 1, 5, 4}, c = {2, 3, 1, 4};
+  const auto shares = cheapest_shares({&a, &b, &c});
+  // trial 0: a,b tie; 1: b; 2: c; 3: all tie -> a = 1/2 + 1/3, b = 1/2 + 1 + 1/3, c = 1 + 1/3 (over 4 trials)
+  EXPECT_NEAR(shares[0], (0.5 + 1.0 / 3) / 4, 1e-15);
+  EXPECT_NEAR(shares[1], (1.5 + 1.0 / 3) / 4, 1e-15);
+  EXPECT_NEAR(shares[2], (1 + 1.0 / 3) / 4, 1e-15);
+  const auto reordered = cheapest_shares({&c, &a, &b});
+  EXPECT_EQ(reordered[0], shares[2]);
+  EXPECT_EQ(reordered[1], shares[0]);
+  EXPECT_EQ(reordered[2], shares[1]);
+}
+
+TEST(Compare, IdenticalAlternativesDifferByExactlyZero) {
+  const CompareResult r = compare_alternatives(
+      {alternative("a", {portfolio}), alternative("b", {portfolio})}, options(10'000), RunInfo{});
+  const auto& d = r.alternatives[1].vs_baseline;
+  EXPECT_EQ(d.mean, 0.0);
+  EXPECT_EQ(d.se, 0.0);
+  EXPECT_EQ(d.lo, 0.0);
+  EXPECT_EQ(d.hi, 0.0);
+  EXPECT_EQ(d.cheaper.value, 0.0);
+  EXPECT_DOUBLE_EQ(r.alternatives[0].p_cheapest, 0.5) << "every trial is a tie";
+  EXPECT_EQ(r.alternatives[0].rank, 1);
+  EXPECT_EQ(r.alternatives[1].rank, 1);
+}
+
+// The same comparison (everyone moves to ESET instead of Bitdefender) drawn
+// with common random numbers and drawn independently (the variant with
+// another seed): the paired standard error is far smaller.
+TEST(Compare, CommonRandomNumbersReduceTheVariance) {
+  const std::vector<Overlay> eset = {{"(eset)", "msp_overrides: {target: eset}\n"}};
+  const std::vector<Overlay> bitdefender = {{"(bitdefender)", "msp_overrides: {target: bitdefender}\n"}};
+  const Alternative a = alternative("bitdefender", {portfolio}, bitdefender);
+  const Alternative b = alternative("eset", {portfolio}, eset);
+  const std::uint64_t n = 20'000;
+  const CompareResult paired = compare_alternatives({a, b}, options(n), RunInfo{});
+  const RunResult ra = run_scenario(a.scenario, options(n, 1));
+  const RunResult rb = run_scenario(b.scenario, options(n, 99));
+  const PairedDifference independent = paired_difference(rb.portfolio[std::size_t(Output::total_cost)],
+                                                         ra.portfolio[std::size_t(Output::total_cost)]);
+  const double paired_se = paired.alternatives[1].vs_baseline.se;
+  EXPECT_LT(paired_se, 0.8 * independent.se) << "paired " << paired_se << " vs independent " << independent.se;
+  // Both estimate the same difference: within 5 combined standard errors.
+  EXPECT_NEAR(paired.alternatives[1].vs_baseline.mean, independent.mean, 5 * std::hypot(paired_se, independent.se));
+}
+
+TEST(Compare, ResultsDoNotDependOnTheListingOrder) {
+  auto targets = [](const std::vector<std::string>& names) {
+    std::vector<Alternative> alts;
+    for (const auto& n : names)
+      alts.push_back(alternative(n, {portfolio}, {{"(" + n + ")", "msp_overrides: {target: " + n + "}\n"}}));
+    return alts;
+  };
+  const CompareResult x = compare_alternatives(targets({"bitdefender", "eset", "sophos"}), options(5'000), RunInfo{});
+  const CompareResult y = compare_alternatives(targets({"bitdefender", "sophos", "eset"}), options(5'000), RunInfo{});
+  for (const auto& [i, j] : {std::pair{1, 2}, std::pair{2, 1}, std::pair{0, 0}}) {
+    const auto& a = x.alternatives[std::size_t(i)];
+    const auto& b = y.alternatives[std::size_t(j)];
+    ASSERT_EQ(a.label, b.label);
+    EXPECT_EQ(a.total.mean, b.total.mean);
+    EXPECT_EQ(a.total.at(0.95).value, b.total.at(0.95).value);
+    EXPECT_EQ(a.vs_baseline.mean, b.vs_baseline.mean);
+    EXPECT_EQ(a.vs_baseline.cheaper.value, b.vs_baseline.cheaper.value);
+    EXPECT_EQ(a.p_cheapest, b.p_cheapest);
+    EXPECT_EQ(a.rank, b.rank);
+  }
+  for (std::size_t m = 0; m < x.msps.size(); ++m) {
+    EXPECT_EQ(x.msps[m].p_cheapest[1], y.msps[m].p_cheapest[2]);
+    EXPECT_EQ(x.msps[m].mean[2], y.msps[m].mean[1]);
+  }
+}
+
+// Synthetic case with a known difference: baseline X ~ N(0, 1) per trial,
+// alternative X + 0.1 + 0.5 Z (Z independent). The true mean difference is
+// 0.1. Over 400 replications of 500 trials, the 95% interval should cover
+// 0.1 about 95% of the time: SE of the coverage sqrt(.95 .05 / 400) = 1.09%,
+// so the bounds [89.5%, 100%] are 5 standard errors.
+TEST(Compare, ConfidenceIntervalCoversAKnownDifference) {
+  const int replications = 400;
+  const std::size_t n = 500;
+  int covered = 0;
+  std::vector<double> u(n), v(n), base(n), alt(n);
+  for (int r = 0; r < replications; ++r) {
+    const std::uint64_t first = std::uint64_t(r) * n;
+    fill_uniforms(Stream{7, variable_id("x")}, first, n, 0, u.data());
+    fill_uniforms(Stream{7, variable_id("z")}, first, n, 0, v.data());
+    for (std::size_t i = 0; i < n; ++i) {
+      base[i] = normal_quantile(u[i]);
+      alt[i] = base[i] + 0.1 + 0.5 * normal_quantile(v[i]);
+    }
+    const PairedDifference d = paired_difference(alt, base);
+    covered += d.lo <= 0.1 && 0.1 <= d.hi;
+  }
+  EXPECT_GE(covered, int(0.895 * replications));
+  EXPECT_LE(covered, replications);
+  // and the interval is not trivially wide: its half width is about 1.96 x 0.5 / sqrt(500) = 0.044
+  EXPECT_LT(covered, replications) << "a 95% interval that never misses in 400 tries is suspiciously wide";
+}
+
+TEST(Compare, PerMspChoiceCoversEveryMsp) {
+  const CompareResult r = compare_alternatives(
+      {alternative("bitdefender", {portfolio}, {{"(b)", "msp_overrides: {target: bitdefender}\n"}}),
+       alternative("webroot", {portfolio}, {{"(w)", "msp_overrides: {target: webroot}\n"}})},
+      options(5'000), RunInfo{});
+  ASSERT_EQ(r.msps.size(), 3u);
+  for (const auto& m : r.msps) {
+    EXPECT_NEAR(m.p_cheapest[0] + m.p_cheapest[1], 1.0, 1e-12) << m.name;
+    EXPECT_LE(m.mean[0], m.p90[0] * 10);
+  }
+  EXPECT_NEAR(r.alternatives[0].p_cheapest + r.alternatives[1].p_cheapest, 1.0, 1e-12);
+}
+
+}  // namespace
+}  // namespace switchcost::sim
