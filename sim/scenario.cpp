@@ -48,7 +48,8 @@ std::string format_number(double x) {
 }
 
 std::string format_range(double lo, double hi) {
-  return "[" + format_number(lo) + ", " + (std::isinf(hi) ? std::string("inf)") : format_number(hi) + "]");
+  return (std::isinf(lo) ? std::string("(-inf") : "[" + format_number(lo)) + ", " +
+         (std::isinf(hi) ? std::string("inf)") : format_number(hi) + "]");
 }
 
 // Every key of `map` must be one of `known`; else an error at the key with

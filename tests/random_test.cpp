@@ -1,1 +1,257 @@
+// Counter-based random streams (sim/random.h): Philox4x32-10 against
+// Random123, the uniform mapping, stream layout, pinned identities, and a
+// uniformity check.
+#include "sim/random.h"
+
+#include <Random123/philox.h>
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace switchcost::sim {
+namespace {
+
+// A small deterministic generator for test inputs (splitmix64).
+struct TestRng {
+  std::uint64_t state;
+  std::uint64_t next() {
+    std::uint64_t z = (state += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  std::uint32_t next32() { return static_cast<std::uint32_t>(next() >> 32); }
+};
+
+struct Kat {
+  std::uint32_t ctr[4];
+  std::uint32_t key[2];
+  std::uint32_t expected[4];
+};
+
+// Random123's kat_vectors, philox4x32 with 10 rounds.
+constexpr Kat philox_kats[] = {
+    {{0, 0, 0, 0}, {0, 0}, {0x6627e8d5, 0xe169c58d, 0xbc57ac4c, 0x9b00dbd8}},
+    {{0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff},
+     {0xffffffff, 0xffffffff},
+     {0x408f276d, 0x41c83b0e, 0xa20bc7c6, 0x6d5451fd}},
+    {{0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344},
+     {0xa4093822, 0x299f31d0},
+     {0xd16cfe09, 0x94fdcceb, 0x5001e420, 0x24126ea1}},
+};
+
+r123::Philox4x32::ctr_type reference(const std::uint32_t c[4], const std::uint32_t k[2]) {
+  r123::Philox4x32 philox;
+  const r123::Philox4x32::ctr_type ctr = {{c[0], c[1], c[2], c[3]}};
+  const r123::Philox4x32::key_type key = {{k[0], k[1]}};
+  return philox(ctr, key);
+}
+
+TEST(Philox, KnownAnswerVectors) {
+  for (const Kat& kat : philox_kats) {
+    const Philox4x32Out out = philox4x32_10(kat.ctr[0], kat.ctr[1], kat.ctr[2], kat.ctr[3], {kat.key[0], kat.key[1]});
+    for (int i = 0; i < 4; ++i) {
+      EXPECT_EQ(out.v[i], kat.expected[i]) << "word " << i << " of the vector with ctr[0] = " << std::hex << kat.ctr[0];
+    }
+  }
+}
+
+TEST(Philox, Random123HeaderAgreesWithTheKnownAnswers) {
+  // Guards the vectors above against a typo: the reference implementation
+  // must give them too.
+  for (const Kat& kat : philox_kats) {
+    const auto r = reference(kat.ctr, kat.key);
+    for (int i = 0; i < 4; ++i) {
+      EXPECT_EQ(r[i], kat.expected[i]) << "word " << i;
+    }
+  }
+}
+
+TEST(Philox, MatchesRandom123OnRandomInputs) {
+  TestRng rng{12345};
+  for (int n = 0; n < 5000; ++n) {
+    std::uint32_t c[4], k[2];
+    for (auto& w : c) w = rng.next32();
+    for (auto& w : k) w = rng.next32();
+    const auto r = reference(c, k);
+    const Philox4x32Out out = philox4x32_10(c[0], c[1], c[2], c[3], {k[0], k[1]});
+    for (int i = 0; i < 4; ++i) {
+      ASSERT_EQ(out.v[i], r[i]) << "input " << n << ", word " << i;
+    }
+  }
+}
+
+TEST(U01, ExtremeWordsStayInsideTheOpenInterval) {
+  const double lowest = u01_from_words(0, 0);
+  const double highest = u01_from_words(0xffffffffu, 0xffffffffu);
+  EXPECT_GT(lowest, 0.0);
+  EXPECT_LT(highest, 1.0);
+  EXPECT_EQ(lowest, 0x1p-54);
+  // (2^53 - 1 + 0.5) 2^-53 is not a double; it is pulled to the largest
+  // double below 1 rather than rounding up to 1.
+  EXPECT_EQ(highest, 1.0 - 0x1p-53);
+  // The bits of lo below its top 21 are ignored.
+  EXPECT_EQ(u01_from_words(0, 0x7ffu), lowest);
+  EXPECT_EQ(u01_from_words(0, 0x800u), 1.5 * 0x1p-53);
+}
+
+TEST(U01, FollowsTheDocumentedFormula) {
+  TestRng rng{99};
+  for (int n = 0; n < 100000; ++n) {
+    const std::uint32_t hi = rng.next32(), lo = rng.next32();
+    const std::uint64_t bits = (std::uint64_t{hi} << 21) | (lo >> 11);
+    // Exact in long double (64-bit mantissa on x86) or as the correctly
+    // rounded double: (bits + 0.5) 2^-53, rounded to nearest.
+    const double expected = std::min(static_cast<double>((static_cast<long double>(bits) + 0.5L) * 0x1p-53L),
+                                     1.0 - 0x1p-53);
+    const double u = u01_from_words(hi, lo);
+    ASSERT_EQ(u, expected) << "hi " << hi << " lo " << lo;
+    ASSERT_GT(u, 0.0);
+    ASSERT_LT(u, 1.0);
+    if (bits < (std::uint64_t{1} << 52)) {
+      ASSERT_EQ(u, (static_cast<double>(bits) + 0.5) * 0x1p-53);
+    }
+  }
+}
+
+TEST(Uniform, UsesTheDocumentedCounterLayout) {
+  const Stream stream{7, variable_id("layout")};
+  const PhiloxKey key = philox_key(stream);
+  for (const std::uint64_t trial : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{0xffffffffu},
+                                    std::uint64_t{0x100000000u}, std::uint64_t{0x123456789abcdefu}}) {
+    for (const std::uint32_t index : {0u, 1u, 2u, 3u, 1000u, 1001u, 0xffffffffu}) {
+      const Philox4x32Out r = philox4x32_10(static_cast<std::uint32_t>(trial), static_cast<std::uint32_t>(trial >> 32),
+                                            index / 2, 0, key);
+      const double expected = index % 2 == 0 ? u01_from_words(r.v[0], r.v[1]) : u01_from_words(r.v[2], r.v[3]);
+      EXPECT_EQ(uniform(stream, trial, index), expected) << "trial " << trial << " index " << index;
+    }
+  }
+}
+
+TEST(Uniform, FillUniformsEqualsUniformElementwise) {
+  const Stream stream{2024, variable_id("msp.acme.labor.first_endpoint_hours")};
+  const std::uint64_t firsts[] = {0, 1, 12345, 0xffffffffu - 100, 0x100000000u, 0xfffffffffffffff0u};
+  const std::uint32_t indices[] = {0, 1, 2, 7, 0xfffffffeu, 0xffffffffu};
+  const std::size_t sizes[] = {0, 1, 3, 17, 256, 1000};
+  for (const auto first : firsts) {
+    for (const auto index : indices) {
+      for (const auto n : sizes) {
+        std::vector<double> out(n + 1, -1.0);
+        fill_uniforms(stream, first, n, index, out.data());
+        for (std::size_t i = 0; i < n; ++i) {
+          ASSERT_EQ(out[i], uniform(stream, first + i, index))
+              << "first " << first << " index " << index << " n " << n << " i " << i;
+        }
+        EXPECT_EQ(out[n], -1.0) << "wrote past the end";
+      }
+    }
+  }
+}
+
+TEST(Uniform, DifferentSeedsVariablesAndIndicesGiveDifferentStreams) {
+  const std::uint64_t a = variable_id("a"), b = variable_id("b");
+  struct Source {
+    Stream stream;
+    std::uint32_t index;
+  };
+  const Source sources[] = {{{1, a}, 0}, {{2, a}, 0}, {{1, b}, 0}, {{2, b}, 0},
+                            {{1, a}, 1}, {{1, a}, 2}, {{0, 0}, 0}, {{0, 0}, 1}};
+  constexpr std::size_t n = 1000;
+  std::set<double> seen;
+  for (const Source& s : sources) {
+    std::vector<double> u(n);
+    fill_uniforms(s.stream, 0, n, s.index, u.data());
+    for (const double x : u) seen.insert(x);
+  }
+  // 8000 draws out of 2^53 values: any repeat means two streams overlap.
+  EXPECT_EQ(seen.size(), std::size(sources) * n);
+}
+
+TEST(Uniform, StreamsAreStatelessAndReproducible) {
+  const Stream s{5, variable_id("x")};
+  const double first = uniform(s, 77, 3);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(uniform(s, 77, 3), first);
+  EXPECT_NE(uniform(s, 78, 3), first);
+  EXPECT_NE(uniform(s, 77, 2), first);
+}
+
+// Pinned so that any change to the hashing, key derivation or mapping (which
+// would change every scenario's results) is caught.
+TEST(Pinned, VariableIds) {
+  // FNV-1a 64 then the splitmix64 finaliser, computed independently.
+  EXPECT_EQ(variable_id(""), 0xf52a15e9a9b5e89bULL);
+  EXPECT_EQ(variable_id("msp.acme.labor.first_endpoint_hours"), 0xe593dd74f0048a1dULL);
+  EXPECT_NE(variable_id("a"), variable_id("b"));
+  EXPECT_NE(variable_id("ab"), variable_id("ba"));
+}
+
+TEST(Pinned, KeyAndFirstUniform) {
+  const Stream s{42, variable_id("msp.acme.labor.first_endpoint_hours")};
+  const PhiloxKey key = philox_key(s);
+  // Computed independently (Python, exact rationals) from the definitions in
+  // random.h.
+  EXPECT_EQ(key.k0, 0xdd32c67du);
+  EXPECT_EQ(key.k1, 0x4852011au);
+  EXPECT_EQ(uniform(s, 0, 0), 0x1.60bc2cc70cb80p-1);
+  EXPECT_EQ(uniform(s, 1, 1), 0x1.aee11ab2b1f4dp-2);
+}
+
+TEST(Uniformity, ChiSquareKolmogorovSmirnovAndCorrelation) {
+  constexpr std::size_t n = 1'000'000;
+  const Stream s{20240601, variable_id("uniformity")};
+  std::vector<double> u(n), v(n);
+  fill_uniforms(s, 0, n, 0, u.data());
+  fill_uniforms(s, 0, n, 1, v.data());
+
+  // Mean within 5 standard errors of 1/2.
+  double sum = 0;
+  for (const double x : u) sum += x;
+  const double mean_se = std::sqrt(1.0 / 12 / n);
+  EXPECT_NEAR(sum / n, 0.5, 5 * mean_se);
+
+  // Chi-square over 1000 equal bins: df 999, sd sqrt(2 df) = 44.7.
+  constexpr std::size_t bins = 1000;
+  std::vector<double> count(bins, 0);
+  for (const double x : u) count[std::min(static_cast<std::size_t>(x * bins), bins - 1)] += 1;
+  const double expected = static_cast<double>(n) / bins;
+  double chi2 = 0;
+  for (const double c : count) chi2 += (c - expected) * (c - expected) / expected;
+  const double df = bins - 1;
+  EXPECT_LT(std::fabs(chi2 - df), 6 * std::sqrt(2 * df)) << "chi-square " << chi2 << " with " << df << " df";
+
+  // Kolmogorov-Smirnov: sqrt(n) D < 1.95 (p ~ 0.001).
+  std::vector<double> sorted = u;
+  std::sort(sorted.begin(), sorted.end());
+  double d = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    d = std::max(d, std::fabs(sorted[i] - static_cast<double>(i) / n));
+    d = std::max(d, std::fabs(static_cast<double>(i + 1) / n - sorted[i]));
+  }
+  EXPECT_LT(std::sqrt(static_cast<double>(n)) * d, 1.95) << "KS statistic D = " << d;
+
+  // No correlation between the two words of a block (index 0 vs 1), nor
+  // between neighbouring trials.
+  const auto correlation = [](const double* x, const double* y, std::size_t m) {
+    double sxy = 0, sx = 0, sy = 0, sxx = 0, syy = 0;
+    for (std::size_t i = 0; i < m; ++i) {
+      sx += x[i];
+      sy += y[i];
+      sxy += x[i] * y[i];
+      sxx += x[i] * x[i];
+      syy += y[i] * y[i];
+    }
+    const double k = static_cast<double>(m);
+    return (sxy / k - sx / k * sy / k) / std::sqrt((sxx / k - sx / k * sx / k) * (syy / k - sy / k * sy / k));
+  };
+  const double tol = 5 / std::sqrt(static_cast<double>(n));
+  EXPECT_LT(std::fabs(correlation(u.data(), v.data(), n)), tol);
+  EXPECT_LT(std::fabs(correlation(u.data(), u.data() + 1, n - 1)), tol);
+}
+
+}  // namespace
+}  // namespace switchcost::sim
