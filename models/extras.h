@@ -10,7 +10,8 @@ namespace switchcost::models {
 
 enum class ExtraPer { endpoint, client, msp, month };
 
-// out += amount * multiplier(per), elementwise. Pure.
+// out += amount * multiplier(per), elementwise. Pure. An out whose size
+// differs from amount's (e.g. empty) is first set to zeros of amount's size.
 void add_extra_item(const Column& amount, ExtraPer per, const Column& endpoints,
                     const Column& clients, double horizon_months, Column& out);
 

@@ -1,1 +1,90 @@
-// stub
+#include "models/labor.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace switchcost::models {
+
+void LaborInputs::resize(Eigen::Index n) {
+  endpoints.resize(n);
+  clients.resize(n);
+  first_endpoint_hours.resize(n);
+  learning_rate.resize(n);
+  setup_hours.resize(n);
+  config_hours_per_client.resize(n);
+  failed_install_share.resize(n);
+  rework_hours_per_failed_install.resize(n);
+  broken_app_client_share.resize(n);
+  fix_hours_per_broken_client.resize(n);
+  overhead_hours_per_client.resize(n);
+  technician_cost_per_hour.resize(n);
+  billable_share.resize(n);
+  capacity_hours_per_week.resize(n);
+}
+
+void LaborResult::resize(Eigen::Index n) {
+  endpoint_hours.resize(n);
+  hours.resize(n);
+  cost.resize(n);
+  setup_days.resize(n);
+  duration_days.resize(n);
+}
+
+// S(E, b) = ((E + 1/2)^p - (1/2)^p) / p = (1/2)^p * ((2E + 1)^p - 1) / p
+//         = 2^-p * expm1(p * log1p(2E)) / p,
+// which has no cancellation for small E or small p; p = 0 is the limit log(2E + 1).
+double learning_curve_sum(double endpoints, double learning_rate) noexcept {
+  if (!(endpoints > 0.0)) return 0.0;
+  const double b = std::log2(learning_rate);
+  if (b == 0.0) return endpoints;  // no learning: every endpoint takes the first one's time
+  const double p = b + 1.0;
+  const double log_ratio = std::log1p(2.0 * endpoints);  // log((E + 1/2) / (1/2))
+  if (p == 0.0) return log_ratio;
+  return std::exp2(-p) * std::expm1(p * log_ratio) / p;
+}
+
+// N(s) = (p s + (1/2)^p)^(1/p) - 1/2 = (1/2) * ((1 + p s 2^p)^(1/p) - 1)
+//      = expm1(log1p(p s 2^p) / p) / 2;  p = 0 is the limit expm1(s) / 2.
+double learning_curve_endpoints(double work_units, double learning_rate) noexcept {
+  if (!(work_units > 0.0)) return 0.0;
+  const double b = std::log2(learning_rate);
+  if (b == 0.0) return work_units;
+  const double p = b + 1.0;
+  if (p == 0.0) return 0.5 * std::expm1(work_units);
+  const double y = p * work_units * std::exp2(p);
+  // Only for p < 0 (learning_rate < 0.5, outside the valid range) can the
+  // finite sum S(infinity) be exceeded: every endpoint is then done.
+  if (y <= -1.0) return std::numeric_limits<double>::infinity();
+  return 0.5 * std::expm1(std::log1p(y) / p);
+}
+
+void migration_labor(const LaborInputs& in, LaborResult& out) {
+  const Eigen::Index n = in.endpoints.size();
+  out.resize(n);
+  out.endpoint_hours =
+      in.first_endpoint_hours *
+      in.endpoints.binaryExpr(in.learning_rate, [](double e, double lr) { return learning_curve_sum(e, lr); });
+  out.hours = in.setup_hours + out.endpoint_hours + in.clients * in.config_hours_per_client +
+              in.endpoints * in.failed_install_share * in.rework_hours_per_failed_install +
+              in.clients * in.broken_app_client_share * in.fix_hours_per_broken_client +
+              in.clients * in.overhead_hours_per_client;
+  out.cost = out.hours * in.technician_cost_per_hour * (1.0 - in.billable_share);
+  out.setup_days = in.setup_hours / (in.capacity_hours_per_week / days_per_week);
+  out.duration_days = out.hours / (in.capacity_hours_per_week / days_per_week);
+}
+
+double endpoints_migrated_by(const LaborInputs& in, const LaborResult& out, Eigen::Index i, double day) noexcept {
+  const double e = in.endpoints[i];
+  if (!(e > 0.0)) return 0.0;
+  if (day >= out.duration_days[i]) return e;
+  const double setup_days = out.setup_days[i];
+  if (!(day > setup_days)) return 0.0;  // before the migration starts, or still building the script
+  const double other_hours = out.hours[i] - in.setup_hours[i];
+  const double endpoint_share = other_hours > 0.0 ? out.endpoint_hours[i] / other_hours : 0.0;
+  const double work_hours =
+      endpoint_share * (day - setup_days) * in.capacity_hours_per_week[i] / days_per_week;  // W(t)
+  return std::min(e, learning_curve_endpoints(work_hours / in.first_endpoint_hours[i], in.learning_rate[i]));
+}
+
+}  // namespace switchcost::models

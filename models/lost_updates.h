@@ -12,9 +12,16 @@
 //   expected_incidents = encounters_per_endpoint_day
 //                        * integral_{t_c}^{t_end} (E - n(t)) * miss_excess(t - t_c) dt
 // Only the excess over a supported product counts: incidents it would have
-// missed anyway are not a cost of the ban. The integrals are computed per
-// trial in O(1) (closed form for the first, Gauss-Legendre quadrature on the
-// smooth pieces for the second; relative error < 1e-6, see the tests).
+// missed anyway are not a cost of the ban (m_frozen - m_supported is taken as
+// 0 if negative, which valid inputs never make it). The integrals are computed
+// per trial in O(1): closed form for the first; for the second, closed form
+// before the endpoint phase (E - n = E) and from 40 decay times after the
+// cut-off on (where the exponential is below 5e-18), and composite 16-node
+// Gauss-Legendre quadrature in between, on panels graded toward the branch
+// point of n(t) just before t_setup and no longer than 20 decay times
+// (models/lost_updates.cpp). Relative error < 1e-6 is the contract; the tests
+// check < 1e-8 against an adaptive integration, and a sweep over the valid
+// ranges measured < 1e-10.
 // The number of incidents is Poisson(expected_incidents) and each costs a
 // draw of the incident-cost distribution; the engine draws those, since a
 // model owns no random numbers.

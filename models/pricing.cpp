@@ -1,1 +1,119 @@
-// stub
+#include "models/pricing.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace switchcost::models {
+
+void PricingInputs::resize(Eigen::Index n) {
+  endpoints.resize(n);
+  new_price_per_endpoint_month.resize(n);
+  old_price_per_endpoint_month.resize(n);
+  new_annual_escalation.resize(n);
+  old_annual_escalation.resize(n);
+  promo_months.resize(n);
+  promo_discount.resize(n);
+  new_setup_fee_per_endpoint.resize(n);
+  new_setup_fee_per_msp.resize(n);
+  share_passed_to_clients.resize(n);
+  discount_rate_per_year.resize(n);
+}
+
+void PricingResult::resize(Eigen::Index n) {
+  price_delta_pv.resize(n);
+  cost.resize(n);
+}
+
+double volume_discount(const std::vector<VolumeTier>& tiers, double endpoints) noexcept {
+  // The qualifying tier with the largest min_endpoints; of tiers with equal
+  // min_endpoints the larger discount, so the order of the list never matters.
+  const VolumeTier* best = nullptr;
+  for (const VolumeTier& tier : tiers) {
+    if (!(tier.min_endpoints <= endpoints)) continue;
+    if (!best || tier.min_endpoints > best->min_endpoints ||
+        (tier.min_endpoints == best->min_endpoints && tier.discount > best->discount))
+      best = &tier;
+  }
+  return best ? best->discount : 0.0;
+}
+
+namespace {
+
+// Present-value sums of one trial, per USD of monthly list price and per endpoint.
+struct MonthSums {
+  double new_factor = 0.0;  // sum_m v^m (1 + g_new)^y(m) (1 - promo_discount f_promo(m))
+  double old_factor = 0.0;  // sum_m v^m (1 + g_old)^y(m)
+};
+
+// sum_{j=0}^{count-1} v^j with log_v = log(v) <= 0, without cancellation:
+// (1 - v^count) / (1 - v) = expm1(count log_v) / expm1(log_v).
+double geometric_sum(int count, double log_v) noexcept {
+  if (count <= 0) return 0.0;
+  if (log_v > -1e-18) return double(count);  // v = 1 to double precision (error ~ count^2 |log_v| / 2)
+  return std::expm1(double(count) * log_v) / std::expm1(log_v);
+}
+
+MonthSums month_sums(int horizon, double discount_rate, double new_escalation, double old_escalation,
+                     double promo_months, double promo_discount) noexcept {
+  MonthSums s;
+  if (horizon <= 0) return s;
+  const double log_v = -std::log1p(discount_rate) / months_per_year;  // log of the monthly discount factor
+  const double v = std::exp(log_v);
+  // One year on: prices escalate and money is worth (1 + rate)^-1 = v^12.
+  const double new_step = (1.0 + new_escalation) / (1.0 + discount_rate);
+  const double old_step = (1.0 + old_escalation) / (1.0 + discount_rate);
+  // Months 0 .. full_promo-1 have f_promo = 1, month full_promo has f_promo = promo_fraction, later 0.
+  int full_promo = 0;
+  double promo_fraction = 0.0;
+  if (promo_months > 0.0) {
+    const double whole = std::floor(promo_months);
+    if (whole >= double(horizon)) {
+      full_promo = horizon;
+    } else {
+      full_promo = int(whole);
+      promo_fraction = promo_months - whole;
+    }
+  }
+  const int year_months = int(months_per_year);
+  const double full_year = geometric_sum(year_months, log_v);
+  double new_year = 1.0;  // (1 + g_new)^y v^(12 y)
+  double old_year = 1.0;  // (1 + g_old)^y v^(12 y)
+  for (int first = 0; first < horizon; first += year_months) {
+    const int count = std::min(year_months, horizon - first);
+    const int promo_in_year = std::clamp(full_promo - first, 0, count);  // months with f_promo = 1
+    double new_in_year = (1.0 - promo_discount) * geometric_sum(promo_in_year, log_v);
+    if (promo_in_year < count) {
+      // Month promo_in_year of this year: the fractional promo month if it falls here, else full price;
+      // then full price to the end of the year.
+      const bool fractional_here = full_promo - first >= 0 && full_promo - first < count;
+      const double first_factor = 1.0 - promo_discount * (fractional_here ? promo_fraction : 0.0);
+      new_in_year += std::exp(double(promo_in_year) * log_v) *
+                     (first_factor + v * geometric_sum(count - promo_in_year - 1, log_v));
+    }
+    s.new_factor += new_year * new_in_year;
+    s.old_factor += old_year * (count == year_months ? full_year : geometric_sum(count, log_v));
+    new_year *= new_step;
+    old_year *= old_step;
+  }
+  return s;
+}
+
+}  // namespace
+
+void competitor_pricing(const PricingInputs& in, PricingResult& out) {
+  const Eigen::Index n = in.endpoints.size();
+  out.resize(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const double e = in.endpoints[i];
+    const MonthSums s = month_sums(in.horizon_months, in.discount_rate_per_year[i], in.new_annual_escalation[i],
+                                   in.old_annual_escalation[i], in.promo_months[i], in.promo_discount[i]);
+    const double new_pv =
+        in.new_price_per_endpoint_month[i] * (1.0 - volume_discount(in.volume_tiers, e)) * s.new_factor;
+    const double old_pv = in.old_price_per_endpoint_month[i] * s.old_factor;
+    out.price_delta_pv[i] = e * (new_pv - old_pv);
+  }
+  out.cost = (1.0 - in.share_passed_to_clients) * out.price_delta_pv + in.new_setup_fee_per_endpoint * in.endpoints +
+             in.new_setup_fee_per_msp;
+}
+
+}  // namespace switchcost::models

@@ -8,7 +8,9 @@
 //            * (1 - volume_discount) * (1 - promo_discount * f_promo(m))
 //   old(m) = old_price_per_endpoint_month * (1 + old_annual_escalation)^y(m)
 //   f_promo(m) = clamp(promo_months - m, 0, 1)   (a fractional last promo month)
-//   volume_discount = discount of the highest tier whose min_endpoints <= E (0 if none)
+//   volume_discount = discount of the highest tier whose min_endpoints <= E (0 if none):
+//     the qualifying tier with the largest min_endpoints, even if a lower tier
+//     offers more; of tiers with equal min_endpoints, the larger discount
 //   price_delta_pv = E * sum_m v^m (new(m) - old(m))
 //   cost = (1 - share_passed_to_clients) * price_delta_pv
 //          + new_setup_fee_per_endpoint * E + new_setup_fee_per_msp

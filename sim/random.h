@@ -12,8 +12,11 @@
 namespace switchcost::sim {
 
 // Stable 64-bit identity of a named random variable, e.g.
-// "msp.acme.labor.first_endpoint_hours": FNV-1a 64 over the bytes, then the
-// splitmix64 finaliser. Stable across platforms, compilers and versions.
+// "msp.acme.labor.first_endpoint_hours": FNV-1a 64 over the bytes (offset
+// basis 0xcbf29ce484222325, prime 0x100000001b3), then the splitmix64
+// finaliser mix(z) = z ^= z >> 30, z *= 0xbf58476d1ce4e5b9, z ^= z >> 27,
+// z *= 0x94d049bb133111eb, z ^= z >> 31. Stable across platforms, compilers
+// and versions (pinned in tests/random_test.cpp).
 std::uint64_t variable_id(std::string_view name) noexcept;
 
 // All uniforms of one variable under one seed.
@@ -23,7 +26,9 @@ struct Stream {
 };
 
 // Philox4x32-10 key for a stream: splitmix64(seed ^ splitmix64(variable)),
-// split into two 32-bit words (low word first).
+// split into two 32-bit words (low word first). Here splitmix64(x) is the
+// first output of a splitmix64 generator whose state is x, i.e.
+// mix(x + 0x9e3779b97f4a7c15) with mix as above.
 struct PhiloxKey {
   std::uint32_t k0 = 0, k1 = 0;
 };
@@ -38,7 +43,10 @@ Philox4x32Out philox4x32_10(std::uint32_t c0, std::uint32_t c1, std::uint32_t c2
                             std::uint32_t c3, PhiloxKey key) noexcept;
 
 // Two 32-bit words -> a double in the open interval (0,1) with 53 bits:
-// ((hi << 21 | lo >> 11) + 0.5) * 2^-53, where hi/lo are the two words.
+// ((hi << 21 | lo >> 11) + 0.5) * 2^-53, where hi/lo are the two words,
+// evaluated in double (round to nearest even: above 1/2 the half step is not
+// representable). The one input that would round up to 1 (both words all
+// ones) gives 1 - 2^-53 instead, so results lie in [2^-54, 1 - 2^-53].
 double u01_from_words(std::uint32_t hi, std::uint32_t lo) noexcept;
 
 // The uniform for (stream, trial, index). Counter = {trial low 32 bits,
