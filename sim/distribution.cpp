@@ -6,7 +6,7 @@
 //   triangular  min, mode, max
 //   pert        min, max, alpha, beta, mode, lambda   (a scaled beta)
 //   beta        min, max, alpha, beta
-//   normal      mean, sd, min, max, t_lo, t_hi        (t_*: see normal_tails below)
+//   normal      mean, sd, min, max, t_lo, t_hi        (t_*: see Truncation below)
 //   lognormal   mu, sigma, then how it was given (for describe()):
 //               mean, sd, 0, 0             by mean and sd
 //               p_lo, x_lo, p_hi, x_hi     by percentiles (p_hi > 0 marks it)

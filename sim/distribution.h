@@ -1,8 +1,11 @@
 // Probability distributions as inverse CDFs of a uniform: a sampler is a pure
 // function of u in (0,1), never of a generator. Parameters are validated by
 // the factory functions, which throw DistributionError with a message fit for
-// a user ("pert needs min <= mode <= max, got min 3 > mode 2"); the scenario
-// reader adds the file:line:col.
+// a user ("pert needs min <= mode <= max (got min 3, mode 2, max 5, lambda
+// 4)"); the scenario reader adds the file:line:col. Besides the rules below,
+// every factory refuses non-finite parameters (normal's min/max may be
+// -inf/inf) and parameters whose quantiles over all of (0,1), mean or
+// variance would overflow a double ("... is too extreme to compute with").
 //
 // No std::*_distribution anywhere: their output differs between standard
 // libraries, and ours must be the same bytes everywhere.
@@ -52,7 +55,8 @@ class Distribution {
   // PERT: beta on [min,max] with alpha = 1 + lambda (mode-min)/(max-min),
   // beta = 1 + lambda (max-mode)/(max-min); lambda > 0, default 4.
   static Distribution pert(double min, double mode, double max, double lambda = 4.0);
-  // Normal, truncated to [min,max] only when those are finite; sd > 0, min < max.
+  // Normal, truncated to [min,max] only when those are finite; sd > 0, min < max,
+  // and [min,max] must hold at least 1e-280 of the normal's probability.
   static Distribution normal(double mean, double sd, double min = -inf, double max = inf);
   // Lognormal: log X ~ Normal(mu, sigma), sigma > 0.
   static Distribution lognormal_mu_sigma(double mu, double sigma);
@@ -61,7 +65,7 @@ class Distribution {
   // By two percentiles: P(X <= x_lo) = p_lo, P(X <= x_hi) = p_hi, with
   // 0 < p_lo < p_hi < 1 and 0 < x_lo < x_hi (e.g. p5 and p95).
   static Distribution lognormal_percentiles(double p_lo, double x_lo, double p_hi, double x_hi);
-  static Distribution poisson(double mean);                               // mean >= 0
+  static Distribution poisson(double mean);                               // 0 <= mean <= 1e15
   static Distribution bernoulli(double p);                                // 0 <= p <= 1; values 0 or 1
   // Beta(alpha, beta) scaled to [min,max]; alpha, beta > 0, min < max.
   static Distribution beta(double alpha, double beta, double min = 0.0, double max = 1.0);
@@ -69,12 +73,17 @@ class Distribution {
   static Distribution gamma_mean_sd(double mean, double sd);              // mean, sd > 0
   // Discrete: values[i] with probability weights[i] / sum(weights); weights
   // >= 0 with a positive sum, sizes equal and non-zero, values finite.
+  // Equal values are merged and values of weight 0 dropped (they are not in
+  // the support); describe() lists the values sorted with probabilities.
   static Distribution discrete(std::vector<double> values, std::vector<double> weights);
 
   DistributionKind kind() const noexcept { return kind_; }
   bool is_constant() const noexcept { return kind_ == DistributionKind::constant; }
 
   // Inverse CDF. u in (0,1); for discrete kinds the smallest x with CDF(x) >= u.
+  // Finite for every u in (0,1). Outside: u <= 0 gives support_min(), u >= 1
+  // support_max(), NaN gives NaN. For gamma, beta and pert, u below the
+  // smallest normal double (2.2e-308) is taken as that value.
   double quantile(double u) const;
   // out[i] = quantile(u[i]); the block form the engine calls (may be faster).
   void quantiles(const double* u, double* out, std::size_t n) const;
@@ -94,11 +103,15 @@ class Distribution {
 };
 
 // Inverse CDF of the standard normal, |error| < 1e-15 relative (Wichura AS241).
+// 0 gives -inf, 1 gives inf, NaN gives NaN.
 double normal_quantile(double u) noexcept;
 // Standard normal CDF.
 double normal_cdf(double x) noexcept;
 // Poisson inverse CDF for a mean that changes per trial: the smallest k with
-// P(K <= k) >= u. mean >= 0 (0 gives 0). Exact (no normal approximation).
+// P(K <= k) >= u. 0 <= mean <= 1e15 (0 gives 0), else DistributionError.
+// Exact (no normal approximation): sums the probabilities for means up to 50,
+// else searches from a Cornish-Fisher guess with incomplete-gamma tails.
+// u <= 0 gives 0, u >= 1 gives inf, NaN gives NaN.
 double poisson_quantile(double mean, double u);
 
 }  // namespace switchcost::sim
