@@ -26,6 +26,8 @@
 #include <initializer_list>
 #include <numbers>
 #include <numeric>
+#include <map>
+#include <mutex>
 #include <utility>
 
 #include <boost/math/special_functions/beta.hpp>
@@ -456,6 +458,76 @@ double beta_quantile(double alpha, double beta, double u) {
   return ibeta_inverse(alpha, beta, u, 1 - u);  // 1 - u is exact for u > 1/2
 }
 
+}  // namespace
+
+// A tabulated quantile of the standard Beta(alpha, beta), the fast path for
+// beta and PERT draws (the exact inverse costs 0.4-2 us; this about 20 ns).
+//
+// The quantile Q is tabulated as a function of t = logit(u) = ln(u / (1-u))
+// on a uniform grid of `intervals` steps over [-T, T], T = logit(1 - u_min),
+// with the exact Q and its exact derivative dQ/dt = u (1 - u) / pdf(Q) at
+// every node, and evaluated by cubic Hermite interpolation, clamped between
+// the two nodes so it stays monotone. In logit space Q is smooth into both
+// tails for shape parameters in [1, max_shape], which PERT always has
+// (alpha, beta in [1, 1 + lambda]). Outside the body (u < u_min or
+// u > 1 - u_min, a share 2e-6 of draws) and for other shapes the exact
+// inverse is used. Accuracy (tests/distribution_test.cpp, BetaTable.*):
+// |Q_table(u) - Q(u)| <= 1e-9 on [0,1] for every u and shape tested.
+struct BetaTable {
+  static constexpr int intervals = 1024;
+  static constexpr double u_min = 1e-6;
+  static constexpr double max_shape = 64;
+  double alpha = 1, beta = 1;
+  double t_max = 0, step = 0;
+  std::vector<double> x, dxdt;  // intervals + 1 nodes
+
+  double quantile(double u) const {
+    const double t = std::log(u / (1 - u));
+    const double s = (t + t_max) / step;
+    if (!(s >= 0 && s < intervals)) return beta_quantile(alpha, beta, u);
+    const auto i = static_cast<std::size_t>(s);
+    const double f = s - static_cast<double>(i);
+    const double f2 = f * f, f3 = f2 * f;
+    const double h00 = 2 * f3 - 3 * f2 + 1, h10 = f3 - 2 * f2 + f, h01 = -2 * f3 + 3 * f2, h11 = f3 - f2;
+    const double v = h00 * x[i] + h10 * step * dxdt[i] + h01 * x[i + 1] + h11 * step * dxdt[i + 1];
+    return std::clamp(v, x[i], x[i + 1]);
+  }
+};
+
+namespace {
+
+bool tabulates(double alpha, double beta) {
+  return alpha >= 1 && beta >= 1 && alpha <= BetaTable::max_shape && beta <= BetaTable::max_shape;
+}
+
+// Tables by shape, built once per process (scenarios copy distributions and
+// include the same files many times).
+std::shared_ptr<const BetaTable> beta_table(double alpha, double beta) {
+  if (!tabulates(alpha, beta)) return nullptr;
+  static std::mutex mutex;
+  static std::map<std::pair<double, double>, std::shared_ptr<const BetaTable>> cache;
+  std::lock_guard<std::mutex> lock(mutex);
+  auto& slot = cache[{alpha, beta}];
+  if (slot) return slot;
+  auto table = std::make_shared<BetaTable>();
+  table->alpha = alpha;
+  table->beta = beta;
+  table->t_max = std::log((1 - BetaTable::u_min) / BetaTable::u_min);
+  table->step = 2 * table->t_max / BetaTable::intervals;
+  table->x.resize(BetaTable::intervals + 1);
+  table->dxdt.resize(BetaTable::intervals + 1);
+  for (int i = 0; i <= BetaTable::intervals; ++i) {
+    const double t = -table->t_max + i * table->step;
+    const double u = 1 / (1 + std::exp(-t));
+    const double x = beta_quantile(alpha, beta, u);
+    const double pdf = boost::math::ibeta_derivative(alpha, beta, x, boost_policy);
+    table->x[std::size_t(i)] = x;
+    table->dxdt[std::size_t(i)] = pdf > 0 ? u * (1 - u) / pdf : 0;
+  }
+  slot = std::move(table);
+  return slot;
+}
+
 double beta_variance01(double alpha, double beta) {
   const double s = alpha + beta;
   return (alpha / s) * (beta / s) / (s + 1);
@@ -669,6 +741,7 @@ Distribution Distribution::pert(double min, double mode, double max, double lamb
   d.p_[4] = mode;
   d.p_[5] = lambda;
   check_usable(d);
+  d.table_ = beta_table(d.p_[2], d.p_[3]);
   return d;
 }
 
@@ -787,6 +860,7 @@ Distribution Distribution::beta(double alpha, double beta, double min, double ma
   d.p_[2] = alpha;
   d.p_[3] = beta;
   check_usable(d);
+  d.table_ = beta_table(alpha, beta);
   return d;
 }
 
@@ -888,7 +962,7 @@ double Distribution::quantile(double u) const {
     }
     case Kind::pert:
     case Kind::beta: {
-      const double t = beta_quantile(p_[2], p_[3], u);
+      const double t = table_ ? table_->quantile(u) : beta_quantile(p_[2], p_[3], u);
       return std::clamp(p_[0] + t * (p_[1] - p_[0]), p_[0], p_[1]);
     }
     case Kind::normal: {
@@ -1139,6 +1213,20 @@ std::string Distribution::describe() const {
     }
   }
   return name;
+}
+
+}  // namespace switchcost::sim
+
+namespace switchcost::sim {
+
+double beta_quantile_exact(double alpha, double beta, double u) { return beta_quantile(alpha, beta, u); }
+
+BetaTableInfo beta_table_info(double alpha, double beta) {
+  BetaTableInfo info;
+  info.tabulated = tabulates(alpha, beta);
+  info.u_min = BetaTable::u_min;
+  info.intervals = BetaTable::intervals;
+  return info;
 }
 
 }  // namespace switchcost::sim

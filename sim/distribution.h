@@ -13,6 +13,7 @@
 
 #include <cstddef>
 #include <limits>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -99,8 +100,24 @@ class Distribution {
  private:
   DistributionKind kind_;
   double p_[6] = {0, 0, 0, 0, 0, 0};  // kind-specific parameters (see distribution.cpp)
+  // Beta and PERT: the tabulated quantile of the standard Beta(alpha, beta)
+  // (see BetaTable in distribution.cpp), shared by every copy and every
+  // distribution of the same shape; null where the exact inverse is used.
+  std::shared_ptr<const struct BetaTable> table_;
   std::vector<double> values_, cumulative_;  // discrete only
 };
+
+// The fast quantile of a standard Beta(alpha, beta) for u in the table's
+// body, and whether a table is used for that shape (exposed for the
+// accuracy tests and benchmarks).
+struct BetaTableInfo {
+  bool tabulated = false;
+  double u_min = 0;  // the table covers [u_min, 1 - u_min]; outside, the exact inverse
+  int intervals = 0;
+};
+BetaTableInfo beta_table_info(double alpha, double beta);
+// The exact (slow) quantile of the standard Beta(alpha, beta): the reference.
+double beta_quantile_exact(double alpha, double beta, double u);
 
 // Inverse CDF of the standard normal, |error| < 1e-15 relative (Wichura AS241).
 // 0 gives -inf, 1 gives inf, NaN gives NaN.
