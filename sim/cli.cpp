@@ -1,6 +1,7 @@
 #include "sim/cli.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -85,19 +86,15 @@ class SignalGuard {
     struct sigaction sa {};
     sa.sa_handler = on_signal;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old_int_);
-    sigaction(SIGTERM, &sa, &old_term_);
+    sigaction(SIGINT, &sa, nullptr);
+    sigaction(SIGTERM, &sa, nullptr);
   }
-  ~SignalGuard() {
-    sigaction(SIGINT, &old_int_, nullptr);
-    sigaction(SIGTERM, &old_term_, nullptr);
-  }
+  // The handlers stay installed until the process exits: restoring them
+  // would open a window, between writing the outputs and exiting, where a
+  // Ctrl-C kills the process without its exit code.
+  ~SignalGuard() = default;
   SignalGuard(const SignalGuard&) = delete;
   SignalGuard& operator=(const SignalGuard&) = delete;
-
- private:
-  struct sigaction old_int_ {};
-  struct sigaction old_term_ {};
 };
 
 std::uint64_t default_memory_limit() {
@@ -196,7 +193,18 @@ struct Session {
     options.block_trials = std::size_t(parse_count("block-trials", c.block, 1, 1u << 20));
     memory_limit = c.max_memory_gib.empty() ? default_memory_limit()
                                             : parse_count("max-memory-gib", c.max_memory_gib, 1, 1u << 20) << 30;
-    to_stdout = c.json == "-" || c.csv == "-";
+    // An output is "to standard output" when it is named so, or when its path
+    // resolves to the very file standard output is (a symlink to
+    // /proc/self/fd/1 with stdout redirected to a file, say): the table is
+    // then left out so that it cannot overwrite or garble the JSON or CSV.
+    auto is_stdout = [](const std::string& p) {
+      if (p.empty()) return false;
+      if (p == "-" || p == "/dev/stdout" || p == "/dev/fd/1" || p == "/proc/self/fd/1") return true;
+      struct stat out_st {}, path_st {};
+      return ::fstat(STDOUT_FILENO, &out_st) == 0 && ::stat(p.c_str(), &path_st) == 0 &&
+             out_st.st_dev == path_st.st_dev && out_st.st_ino == path_st.st_ino;
+    };
+    to_stdout = is_stdout(c.json) || is_stdout(c.csv);
     quiet = c.quiet;
     start = std::chrono::steady_clock::now();
     if (!c.quiet && !to_stdout && isatty(STDERR_FILENO)) {
@@ -258,9 +266,12 @@ struct Session {
              std::uint64_t done, std::uint64_t requested, std::ostream& out, std::ostream& err) const {
     for (const auto& [file, format] : outputs) file.write(format == "json" ? json : csv);
     if (!quiet && !to_stdout) out << table << std::flush;
-    if (complete) return exit_code::ok;
-    err << "switchcost: interrupted after " << done << " of " << requested
-        << " trials; results written are partial (complete: false)\n";
+    if (complete && !stop_requested.load()) return exit_code::ok;
+    if (complete)
+      err << "switchcost: interrupted after the simulation; the results written are complete\n";
+    else
+      err << "switchcost: interrupted after " << done << " of " << requested
+          << " trials; results written are partial (complete: false)\n";
     return 128 + (stop_signal.load() ? stop_signal.load() : SIGINT);
   }
 
@@ -284,11 +295,10 @@ int command_run(const std::vector<std::string>& args, std::ostream& out, std::os
   session.check_memory(estimate_result_bytes(scenario, session.options.trials),
                        std::to_string(session.options.trials) + " trials x " + std::to_string(scenario.msps.size()) +
                            " MSPs");
-  RunResult result;
-  {
-    SignalGuard guard;
-    result = run_scenario(scenario, session.options);
-  }
+  // Ctrl-C is caught until the outputs are written: the run stops at a block
+  // boundary and what was done is still written, marked partial.
+  SignalGuard guard;
+  const RunResult result = run_scenario(scenario, session.options);
   session.clear_progress(err);
   const ReportData data = build_report(scenario, result, session.info(inputs, scenario.files));
   return session.finish(render_json(data), render_csv(data), render_table(data), result.complete, result.trials_done,
@@ -380,11 +390,8 @@ int command_compare(const std::vector<std::string>& args, std::ostream& out, std
   session.check_memory(estimate_compare_bytes(alternatives, session.options.trials),
                        std::to_string(alternatives.size()) + " alternatives x " +
                            std::to_string(session.options.trials) + " trials");
-  CompareResult result;
-  {
-    SignalGuard guard;
-    result = compare_alternatives(alternatives, session.options, RunInfo{});
-  }
+  SignalGuard guard;  // until the outputs are written, as for run
+  CompareResult result = compare_alternatives(alternatives, session.options, RunInfo{});
   session.clear_progress(err);
   result.info = session.info(arguments, all_files);
   return session.finish(render_compare_json(result), render_compare_csv(result), render_compare_table(result),
@@ -419,22 +426,22 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     }
     throw UsageError("unknown command '" + command + "'; commands are run, compare, validate, builtin, help, version");
   } catch (const UsageError& e) {
-    err << "switchcost: " << e.what() << "\n(see switchcost help)\n";
+    err << "switchcost: " << printable(e.what()) << "\n(see switchcost help)\n";
     return exit_code::usage;
   } catch (const ScenarioError& e) {
     err << e.what() << "\n";
     return exit_code::data;
   } catch (const LimitError& e) {
-    err << "switchcost: " << e.what() << "\n";
+    err << "switchcost: " << printable(e.what()) << "\n";
     return exit_code::data;
   } catch (const OutputError& e) {
-    err << "switchcost: " << e.what() << "\n";
+    err << "switchcost: " << printable(e.what()) << "\n";
     return exit_code::output;
   } catch (const std::bad_alloc&) {
     err << "switchcost: out of memory\n";
     return exit_code::internal;
   } catch (const std::exception& e) {
-    err << "switchcost: internal error: " << e.what() << "\n";
+    err << "switchcost: internal error: " << printable(e.what()) << "\n";
     return exit_code::internal;
   }
 }

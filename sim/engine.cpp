@@ -218,6 +218,14 @@ struct Workspace {
 // Portfolio durations and completion dates are the last MSP's; the rest add up.
 bool takes_max(Output o) { return o == Output::duration_days || o == Output::completion_day; }
 
+// Poisson(mean) incidents from one uniform: exact up to a mean of 1e12;
+// beyond, the normal approximation round(mean + sqrt(mean) z), whose
+// relative error there is below 1e-6.
+double incident_count(double mean, double u) {
+  if (mean <= 1e12) return poisson_quantile(mean, u);
+  return std::max(0.0, std::round(mean + std::sqrt(mean) * normal_quantile(u)));
+}
+
 // Total cost of `count` incidents in one trial: exact draws up to
 // exact_incident_limit, the normal approximation of the sum beyond.
 double incident_cost_total(const Compiled& c, const Stream& stream, std::uint64_t trial, double count) {
@@ -328,7 +336,7 @@ void run_block(const Compiled& c, std::uint64_t first, Eigen::Index n, Workspace
     const auto& lo = w.labor_out;
     for (Eigen::Index i = 0; i < n; ++i) {
       const std::uint64_t trial = first + std::uint64_t(i);
-      const double count = poisson_quantile(w.lost_out.expected_incidents[i], uniform(cm.incident_count, trial, 0));
+      const double count = incident_count(w.lost_out.expected_incidents[i], uniform(cm.incident_count, trial, 0));
       const double lost = incident_cost_total(c, cm.incident_cost, trial, count);
       const double labor = lo.cost[i];
       const double pricing = w.pricing_out.cost[i];

@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace switchcost::sim {
 
@@ -16,6 +17,11 @@ struct Location {
 // "file:line:col"; "file" when the line is unknown (0), "file:line" when
 // only the column is.
 std::string to_string(const Location& where);
+
+// Text with control characters escaped (\n, \t, \r, \xNN; C1 controls
+// and DEL too), so a message about untrusted input stays one line and
+// cannot steer the terminal. Every error message passes through it.
+std::string printable(std::string_view text);
 
 // Bad scenario data: exit code 65. what() is "file:line:col: message" (the
 // location as to_string writes it; just the message if that is empty).

@@ -37,6 +37,11 @@ std::string pad_right(const std::string& s, std::size_t width) {
 }
 
 std::string format_money(double usd) {
+  if (!(std::fabs(usd) < 1e15)) {  // beyond whole dollars a person can read: scientific
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%s$%.6g", usd < 0 ? "-" : "", std::fabs(usd));
+    return buf;
+  }
   const long long whole = std::llround(usd);
   return std::string(whole < 0 ? "-$" : "$") + grouped(whole);
 }
@@ -49,6 +54,7 @@ std::string format_error(double usd) {
 }
 
 std::string format_signed_money(double usd) {
+  if (!(std::fabs(usd) < 1e15)) return (usd < 0 ? "" : "+") + format_money(usd);
   const long long whole = std::llround(usd);
   return std::string(whole < 0 ? "-$" : "+$") + grouped(whole);
 }
@@ -94,6 +100,12 @@ Json& Json::value(const std::string& key, const std::string& s) {
   return *this;
 }
 
+Json& Json::null(const std::string& key) {
+  field(key);
+  out_ << "null";
+  return *this;
+}
+
 void Json::field(const std::string& key) {
   if (!first_) out_ << ",";
   first_ = false;
@@ -121,6 +133,13 @@ void Json::quote(const std::string& s) {
 
 void json_stats(Json& j, const std::string& key, const Stats& st) {
   j.open(key, '{');
+  if (st.n == 0) {  // an interrupted run with no trial done: no numbers, not zeros
+    j.value("n", st.n);
+    for (const char* k : {"mean", "se", "sd", "min", "max", "cvar95"}) j.null(k);
+    for (const auto& q : st.percentiles) j.null(pct_key(q.p));
+    j.close('}');
+    return;
+  }
   j.value("n", st.n).value("mean", st.mean).value("se", st.se).value("sd", st.sd);
   j.value("min", st.min).value("max", st.max).value("cvar95", st.cvar95);
   for (const auto& q : st.percentiles) j.value(pct_key(q.p), q.value);

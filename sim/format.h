@@ -42,6 +42,7 @@ class Json {
   Json& value(const std::string& key, bool x);
   Json& value(const std::string& key, const std::string& s);
   Json& value(const std::string& key, const char* s) { return value(key, std::string(s)); }
+  Json& null(const std::string& key);
   std::string str() const { return out_.str() + "\n"; }
 
  private:
@@ -51,6 +52,7 @@ class Json {
   bool first_ = true;
 };
 
+// With n = 0 every statistic is null.
 // {"n":..,"mean":..,"se":..,"sd":..,"min":..,"max":..,"cvar95":..,"p5":..,...,"ci95":{"p5":[lo,hi],...}}
 void json_stats(Json& j, const std::string& key, const Stats& st);
 

@@ -51,12 +51,36 @@ int make_temporary(const std::string& path, std::string& tmp) {
   return fd;
 }
 
+// Whether the path, or any link on the way to its target, is under /dev/ or
+// /proc/ (/dev/stdout -> /proc/self/fd/1 -> the shell's redirect target).
+bool leads_into_dev_or_proc(std::string path) {
+  auto special = [](const std::string& p) { return p.rfind("/dev/", 0) == 0 || p.rfind("/proc/", 0) == 0; };
+  for (int hop = 0; hop < 40; ++hop) {
+    if (special(path)) return true;
+    char target[4096];
+    const ssize_t n = ::readlink(path.c_str(), target, sizeof target - 1);
+    if (n < 0) return false;  // not a link (or gone): a plain path
+    std::string next(target, std::size_t(n));
+    if (!next.empty() && next[0] != '/') next = directory_of(path) + "/" + next;
+    path = next;
+  }
+  return false;
+}
+
 }  // namespace
 
 OutputFile::OutputFile(std::string path) : path_(std::move(path)) {
   if (path_.empty()) fail("''", "empty output path");
   if (path_ == "-") {
     direct_ = true;
+    return;
+  }
+  // /dev/stdout, /dev/fd/N, /proc/self/fd/N, devices: never replace them by
+  // a rename (that would swap the link for a file); write through them.
+  if (leads_into_dev_or_proc(path_)) {
+    direct_ = true;
+    append_ = true;
+    if (::access(path_.c_str(), W_OK) != 0) fail(path_, errno_text(errno));
     return;
   }
   struct stat st {};
@@ -81,7 +105,8 @@ OutputFile::OutputFile(std::string path) : path_(std::move(path)) {
 void OutputFile::write(std::string_view content) const {
   if (direct_) {
     const bool is_stdout = path_ == "-";
-    const int fd = is_stdout ? STDOUT_FILENO : ::open(path_.c_str(), O_WRONLY | O_CLOEXEC);
+    const int fd =
+        is_stdout ? STDOUT_FILENO : ::open(path_.c_str(), O_WRONLY | O_CLOEXEC | (append_ ? O_APPEND : 0));
     if (fd < 0) fail(path_, errno_text(errno));
     try {
       write_all(fd, content, path_);

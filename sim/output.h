@@ -15,7 +15,9 @@ namespace switchcost::sim {
 //   - an existing path that is not a regular file (/dev/stdout, a FIFO,
 //     /dev/full): written directly, never replaced; write errors are caught
 //     the same way.
-// "-" means standard output.
+// "-" means standard output. Paths under /dev/ and /proc/ (/dev/stdout,
+// /dev/fd/3) are always written directly, appending, even when they lead to
+// a regular file: renaming over them would replace the link itself.
 class OutputFile {
  public:
   explicit OutputFile(std::string path);
@@ -26,6 +28,7 @@ class OutputFile {
  private:
   std::string path_;
   bool direct_ = false;  // existing non-regular target (or "-")
+  bool append_ = false;  // under /dev or /proc: never truncate what is behind the link
 };
 
 }  // namespace switchcost::sim

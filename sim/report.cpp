@@ -20,7 +20,14 @@ constexpr Output cost_outputs[] = {Output::labor_cost,   Output::pricing_cost, O
                                    Output::stranded_cost, Output::refund_cost, Output::extras_cost,
                                    Output::total_cost};
 
-std::string date_of(double day) { return format_date(std::int64_t(std::floor(day))); }
+// A day number as an ISO date; days past 9999-12-31 (absurd inputs) read
+// "after 9999-12-31" rather than a garbled date.
+std::string date_of(double day) {
+  constexpr double last = 2932896;  // 9999-12-31 in days since 1970-01-01
+  if (!(day <= last)) return "after 9999-12-31";
+  if (!(day >= -719162)) return "before 0001-01-01";
+  return format_date(std::int64_t(std::floor(day)));
+}
 
 ScopeReport scope(const std::string& name, const Series& series, double updates_end) {
   ScopeReport s;
@@ -66,8 +73,13 @@ void json_scope(Json& j, const std::string& key, const ScopeReport& s, bool is_m
   j.open("done_by_updates_end", '{').value("p", s.done_by_updates_end.value).value("se", s.done_by_updates_end.se);
   j.close('}');
   const Stats& done = of(s, Output::completion_day);
-  j.open("completion_date", '{');
-  for (const auto& q : done.percentiles) j.value(pct_key(q.p), date_of(q.value));
+  j.open("completion_date", '{');  // null: not a date before 10000 (absurd inputs), or no trials
+  for (const auto& q : done.percentiles) {
+    if (done.n > 0 && q.value >= -719162 && q.value <= 2932896)
+      j.value(pct_key(q.p), date_of(q.value));
+    else
+      j.null(pct_key(q.p));
+  }
   j.close('}');
   j.open("outputs", '{');
   for (int o = 0; o < output_count; ++o) json_stats(j, output_key(Output(o)), s.stats[std::size_t(o)]);
@@ -161,6 +173,10 @@ std::string render_table(const ReportData& d) {
   if (!d.complete)
     out << "INTERRUPTED: " << grouped(static_cast<long long>(d.trials_done)) << " of " << grouped(static_cast<long long>(d.trials_requested))
         << " trials done; the figures below are partial\n";
+  if (d.trials_done == 0) {
+    out << "No trial finished before the interruption: there are no results.\n";
+    return out.str();
+  }
   out << "scenario: " << d.files.front();
   if (d.files.size() > 1) out << " (+" << d.files.size() - 1 << " more files)";
   out << "\nban: no sales after " << format_date(d.timeline.sales_end) << ", no updates after "

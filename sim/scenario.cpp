@@ -409,6 +409,7 @@ class Loader {
   PartialMsp defaults_;
   PartialMsp overrides_;
   std::vector<PartialMsp> msps_;
+  std::map<std::string, Location> msp_names_;  // for duplicate names
 };
 
 Source Loader::resolve(const std::string& ref, const Source* parent, const Node* at) {
@@ -519,9 +520,8 @@ void Loader::apply(const Node& root, const Source& source) {
 }
 
 void Loader::add_msp(PartialMsp msp, const Node& name_node) {
-  for (const auto& other : msps_)
-    if (other.name == msp.name)
-      fail(name_node, "MSP '" + msp.name + "' is defined twice (first at " + to_string(other.where) + ")");
+  const auto [it, added] = msp_names_.emplace(msp.name, msp.where);
+  if (!added) fail(name_node, "MSP '" + msp.name + "' is defined twice (first at " + to_string(it->second) + ")");
   msps_.push_back(std::move(msp));
 }
 
