@@ -250,9 +250,128 @@ def test_interrupt(sig, code):
         check(f"signal {sig}: partial results written", False, "no JSON")
 
 
+def compare_json(*args, name="compare"):
+    j, c = tmp(f"{name}.json"), tmp(f"{name}.csv")
+    r = run("compare", *args, "--json", j, "--csv", c, cwd=SCENARIOS)
+    check(f"{name}: exits 0", r.returncode == 0, r.stderr)
+    if r.returncode != 0:
+        return r, None, None
+    return r, strict_json(open(j).read()), open(c).read().splitlines()
+
+
+def check_compare_doc(name, doc, n_alternatives, n_msps):
+    check(f"{name}: schema switchcost.compare/1", doc["schema"] == "switchcost.compare/1", doc.get("schema"))
+    check(f"{name}: manifest complete", doc["manifest"]["complete"] is True and doc["manifest"]["command"] == "compare",
+          json.dumps(doc["manifest"])[:300])
+    alts = doc["alternatives"]
+    check(f"{name}: {n_alternatives} alternatives", len(alts) == n_alternatives, [a["label"] for a in alts])
+    check(f"{name}: the first is the baseline", alts[0]["baseline"] and not any(a["baseline"] for a in alts[1:]))
+    base = alts[0]
+    check(f"{name}: baseline differs from itself by exactly 0",
+          base["vs_baseline"]["mean"] == 0 and base["vs_baseline"]["se"] == 0, json.dumps(base["vs_baseline"]))
+    for a in alts:
+        check_stats(f"{name}: {a['label']} total", a["total_cost"])
+        d = a["vs_baseline"]
+        # Paired: the mean difference is the difference of the means.
+        expected = a["total_cost"]["mean"] - base["total_cost"]["mean"]
+        check(f"{name}: {a['label']} mean difference = difference of means",
+              math.isclose(d["mean"], expected, rel_tol=1e-9, abs_tol=1e-6 * abs(base["total_cost"]["mean"])),
+              f"{d['mean']} vs {expected}")
+        lo, hi = d["ci95"]
+        check(f"{name}: {a['label']} CI brackets the difference", lo <= d["mean"] <= hi, json.dumps(d))
+        check(f"{name}: {a['label']} P(cheaper) in [0,1]", 0 <= d["p_cheaper"] <= 1, d["p_cheaper"])
+    ranks = sorted(a["rank"] for a in alts)
+    by_mean = sorted(alts, key=lambda a: a["total_cost"]["mean"])
+    check(f"{name}: rank 1 has the lowest mean", by_mean[0]["rank"] == 1, [(a["label"], a["rank"]) for a in alts])
+    check(f"{name}: ranks between 1 and {n_alternatives}", ranks[0] == 1 and ranks[-1] <= n_alternatives, ranks)
+    total_cheapest = sum(a["p_cheapest"] for a in alts)
+    check(f"{name}: P(cheapest) sums to 1 for the portfolio", math.isclose(total_cheapest, 1, abs_tol=1e-9), total_cheapest)
+    check(f"{name}: {n_msps} MSPs in the per-MSP choice", len(doc["msps"]) == n_msps, len(doc["msps"]))
+    bad = [m["name"] for m in doc["msps"]
+           if len(m["by_alternative"]) != n_alternatives
+           or not math.isclose(sum(x["p_cheapest"] for x in m["by_alternative"]), 1, abs_tol=1e-9)]
+    check(f"{name}: every MSP has each alternative and P(cheapest) summing to 1", not bad, bad[:5])
+    msp_sum = sum(m["by_alternative"][0]["mean"] for m in doc["msps"])
+    check(f"{name}: baseline MSP means add up to the portfolio mean",
+          math.isclose(msp_sum, base["total_cost"]["mean"], rel_tol=1e-9), f"{msp_sum} vs {base['total_cost']['mean']}")
+
+
+def test_compare_price_scenarios():
+    """The analyst's job on the shipped files: the portfolio under the three price sets."""
+    r, doc, csv = compare_json("--base", "portfolio.yaml", "--variant", "prices/surge.yaml",
+                               "--variant", "prices/promo.yaml", "--trials", "20000", name="prices")
+    if doc is None:
+        return
+    check_compare_doc("prices", doc, 3, 3)
+    alts = {a["label"]: a for a in doc["alternatives"]}
+    check("prices: labels are the variant names", set(alts) == {"portfolio", "surge", "promo"}, list(alts))
+    surge, promo = alts["surge"]["vs_baseline"], alts["promo"]["vs_baseline"]
+    # A surge raises every price above list, so it costs more in every trial
+    # (common random numbers); promotions lower it.
+    check("prices: surge costs more, interval above 0", surge["ci95"][0] > 0, json.dumps(surge))
+    check("prices: promo costs less, interval below 0", promo["ci95"][1] < 0, json.dumps(promo))
+    check("prices: promo ranks first, surge last", alts["promo"]["rank"] == 1 and alts["surge"]["rank"] == 3,
+          {k: a["rank"] for k, a in alts.items()})
+    # Common random numbers: the paired SE is far below the independent one.
+    independent = math.hypot(alts["surge"]["total_cost"]["se"], alts["portfolio"]["total_cost"]["se"])
+    check("prices: paired SE < independent SE / 5", surge["se"] < independent / 5, f"{surge['se']} vs {independent}")
+    check("prices: table shows the paired differences", "vs baseline (95% CI)" in r.stdout and "surge" in r.stdout, r.stdout[:800])
+    check("prices: CSV header", csv[0].startswith("scope,name,alternative,baseline,mean,se,p50,p90,p95,cvar95,diff_mean"), csv[0])
+    rows = [x.split(",") for x in csv[1:]]
+    check("prices: CSV has 3 portfolio rows and 3 x 3 MSP rows",
+          sum(x[0] == "portfolio" for x in rows) == 3 and sum(x[0] == "msp" for x in rows) == 9, len(rows))
+    surge_row = [x for x in rows if x[0] == "portfolio" and x[2] == "surge"][0]
+    check("prices: CSV mean equals JSON mean", float(surge_row[4]) == alts["surge"]["total_cost"]["mean"], surge_row)
+
+    # Order independence: listing the variants the other way round changes nothing but the order.
+    _, doc2, _ = compare_json("--base", "portfolio.yaml", "--variant", "prices/promo.yaml",
+                              "--variant", "prices/surge.yaml", "--trials", "20000", name="prices-reversed")
+    if doc2 is not None:
+        alts2 = {a["label"]: a for a in doc2["alternatives"]}
+        same = all(alts2[k]["total_cost"] == alts[k]["total_cost"] and alts2[k]["vs_baseline"] == alts[k]["vs_baseline"]
+                   for k in alts)
+        check("prices: results do not depend on the order of the variants", same)
+
+    # Overlaying the list prices the base already uses changes nothing: exactly 0.
+    _, doc3, _ = compare_json("--base", "portfolio.yaml", "--variant", "prices/list.yaml", "--trials", "5000", name="prices-same")
+    if doc3 is not None:
+        d = doc3["alternatives"][1]["vs_baseline"]
+        check("prices: the same price set overlaid differs by exactly 0",
+              d["mean"] == 0 and d["se"] == 0 and d["ci95"] == [0, 0], json.dumps(d))
+
+    # Whole files as alternatives, and the thread count does not matter.
+    outs = []
+    for threads in ["1", "2"]:
+        j = tmp(f"files-{threads}.json")
+        r = run("compare", "msp-350.yaml", "msp-350.yaml", "--trials", "10000", "--threads", threads, "--json", j, "--quiet",
+                cwd=SCENARIOS)
+        check(f"compare two files with {threads} thread(s) exits 0", r.returncode == 0, r.stderr)
+        doc4 = strict_json(open(j).read())
+        d = doc4["alternatives"][1]["vs_baseline"]
+        check(f"two identical files differ by exactly 0 ({threads} thread(s))", d["mean"] == 0 and d["se"] == 0, json.dumps(d))
+        doc4["manifest"].pop("threads")
+        doc4["manifest"].pop("seconds", None)
+        outs.append(json.dumps(doc4, sort_keys=True))
+    check("compare JSON identical for 1 and 2 threads", outs[0] == outs[1])
+
+
+def test_compare_targets_population():
+    """Which competitor is cheapest for each of the 200 generated MSPs."""
+    targets = ["bitdefender", "eset", "sophos", "microsoft-defender"]
+    r, doc, _ = compare_json("--base", "population-200.yaml", "--targets", ",".join(targets), "--trials", "2000",
+                             name="targets")
+    if doc is None:
+        return
+    check_compare_doc("targets", doc, 4, 200)
+    labels = [a["label"] for a in doc["alternatives"]]
+    check("targets: one alternative per competitor, in the order given", labels == [f"target={t}" for t in targets], labels)
+    check("targets: table lists the top MSPs and says the rest are in the JSON", "20 of 200 shown" in r.stdout, r.stdout[:1500])
+
+
 def main():
     tests = [test_default_run, test_thread_independence, test_portfolio, test_shipped_scenarios_validate,
-             test_error_corpus, test_exit_codes, test_outputs_never_half_written,
+             test_error_corpus, test_exit_codes, test_outputs_never_half_written, test_compare_price_scenarios,
+             test_compare_targets_population,
              lambda: test_interrupt(signal.SIGINT, 130), lambda: test_interrupt(signal.SIGTERM, 143)]
     for t in tests:
         try:
