@@ -33,12 +33,19 @@ class Sum {
   double sum_ = 0, comp_ = 0;
 };
 
-// Type-7 quantile of sorted data: h = (n-1) p, interpolate between floor and ceil.
-double quantile_sorted(const std::vector<double>& s, double p) {
-  const double h = double(s.size() - 1) * p;
-  const auto lo = std::size_t(std::floor(h));
-  const std::size_t hi = std::min(lo + 1, s.size() - 1);
-  return s[lo] + (h - double(lo)) * (s[hi] - s[lo]);
+// Puts the order statistics at every index in ranks[lo, hi) (ascending,
+// within [first, last)) in place, as a full sort would, in O(n log k):
+// select the middle rank, then recurse on each side with its ranks.
+void select_ranks(double* data, std::size_t first, std::size_t last, const std::vector<std::size_t>& ranks,
+                  std::size_t lo, std::size_t hi) {
+  while (lo < hi && first < last) {
+    const std::size_t mid = lo + (hi - lo) / 2;
+    const std::size_t r = ranks[mid];
+    std::nth_element(data + first, data + r, data + last);
+    select_ranks(data, first, r, ranks, lo, mid);  // ranks below r
+    first = r + 1;                                 // ranks above r, iteratively
+    lo = mid + 1;
+  }
 }
 
 }  // namespace
@@ -59,19 +66,40 @@ Stats summarize(const std::vector<double>& x) {
   st.sd = x.size() > 1 ? std::sqrt(squares.value() / (n - 1)) : 0.0;
   st.se = st.sd / std::sqrt(n);
 
-  std::vector<double> sorted(x);
-  std::sort(sorted.begin(), sorted.end());
-  st.min = sorted.front();
-  st.max = sorted.back();
+  // Only a few order statistics are needed: the two around each percentile,
+  // the ends of its interval, and the worst 5% (sorted, for CVaR95). They are
+  // selected rather than sorted, which gives the same values in O(n log k);
+  // for 100,000 trials that is several times faster than a full sort.
+  struct Ranks {
+    std::size_t below, above, lo, hi;
+  };
+  std::vector<Ranks> at_level;
+  const auto tail = std::max<std::size_t>(1, std::size_t(std::ceil(0.05 * n)));
+  std::vector<std::size_t> ranks = {x.size() - tail};
   for (double p : percentile_levels()) {
     // 95% interval for the p-quantile: order statistics at n p -+ 1.96 sqrt(n p (1-p)).
     const double half = 1.959963984540054 * std::sqrt(n * p * (1 - p));
     const double lo_rank = std::max(0.0, std::floor(n * p - half) - 1);
     const double hi_rank = std::min(n - 1, std::ceil(n * p + half) - 1);
-    st.percentiles.push_back({p, quantile_sorted(sorted, p), sorted[std::size_t(std::max(0.0, lo_rank))],
-                              sorted[std::size_t(std::max(0.0, hi_rank))]});
+    const auto below = std::size_t(std::floor(double(x.size() - 1) * p));
+    Ranks r{below, std::min(below + 1, x.size() - 1), std::size_t(lo_rank), std::size_t(hi_rank)};
+    at_level.push_back(r);
+    ranks.insert(ranks.end(), {r.below, r.above, r.lo, r.hi});
   }
-  const auto tail = std::max<std::size_t>(1, std::size_t(std::ceil(0.05 * n)));
+  std::sort(ranks.begin(), ranks.end());
+  ranks.erase(std::unique(ranks.begin(), ranks.end()), ranks.end());
+  std::vector<double> sorted(x);  // partly ordered: exact at every selected rank and in the tail
+  select_ranks(sorted.data(), 0, sorted.size(), ranks, 0, ranks.size());
+  std::sort(sorted.begin() + std::ptrdiff_t(sorted.size() - tail), sorted.end());
+  st.min = *std::min_element(sorted.begin(), sorted.end());
+  st.max = sorted.back();
+  for (std::size_t k = 0; k < percentile_levels().size(); ++k) {
+    const double p = percentile_levels()[k];
+    const Ranks& r = at_level[k];
+    const double h = double(x.size() - 1) * p;  // type 7: interpolate between floor(h) and the next
+    const double value = sorted[r.below] + (h - double(r.below)) * (sorted[r.above] - sorted[r.below]);
+    st.percentiles.push_back({p, value, sorted[r.lo], sorted[r.hi]});
+  }
   Sum worst;
   for (std::size_t i = sorted.size() - tail; i < sorted.size(); ++i) worst.add(sorted[i]);
   st.cvar95 = worst.value() / double(tail);

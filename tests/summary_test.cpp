@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <numeric>
 
@@ -42,6 +43,35 @@ TEST(Summary, OrderDoesNotMatterForQuantiles) {
   const Stats st = summarize(x);
   EXPECT_EQ(st.at(0.5).value, 3.0);
   EXPECT_NEAR(st.at(0.9).value, 4.6, 1e-12);  // h = 3.6 -> 4 + 0.6
+}
+
+// The order statistics are selected, not sorted: check them against a full
+// sort on series with ties, of every small length and a few large ones.
+TEST(Summary, SelectedOrderStatisticsEqualAFullSort) {
+  const Stream stream{11, 5};
+  for (std::size_t n : {1u, 2u, 3u, 4u, 5u, 7u, 19u, 20u, 21u, 99u, 100u, 101u, 1000u, 4097u, 100000u}) {
+    std::vector<double> x(n);
+    for (std::size_t i = 0; i < n; ++i) x[i] = std::floor(50 * uniform(stream, i, 0)) * 0.5;  // many ties
+    std::vector<double> s(x);
+    std::sort(s.begin(), s.end());
+    const Stats st = summarize(x);
+    const double dn = double(n);
+    ASSERT_EQ(st.min, s.front()) << n;
+    ASSERT_EQ(st.max, s.back()) << n;
+    for (const auto& q : st.percentiles) {
+      const double h = (dn - 1) * q.p;
+      const auto lo = std::size_t(std::floor(h));
+      const auto hi = std::min(lo + 1, n - 1);
+      ASSERT_EQ(q.value, s[lo] + (h - double(lo)) * (s[hi] - s[lo])) << n << " p " << q.p;
+      const double half = 1.959963984540054 * std::sqrt(dn * q.p * (1 - q.p));
+      ASSERT_EQ(q.lo, s[std::size_t(std::max(0.0, std::floor(dn * q.p - half) - 1))]) << n << " p " << q.p;
+      ASSERT_EQ(q.hi, s[std::size_t(std::max(0.0, std::min(dn - 1, std::ceil(dn * q.p + half) - 1)))]) << n;
+    }
+    const auto tail = std::max<std::size_t>(1, std::size_t(std::ceil(0.05 * dn)));
+    double worst = 0;
+    for (std::size_t i = n - tail; i < n; ++i) worst += s[i];
+    ASSERT_NEAR(st.cvar95, worst / double(tail), 1e-12 * std::fabs(worst)) << n;
+  }
 }
 
 TEST(Summary, EmptyAndSingle) {
