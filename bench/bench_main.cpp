@@ -140,20 +140,22 @@ void BM_Model_Pricing(benchmark::State& state) {
 }
 BENCHMARK(BM_Model_Pricing);
 
-// A portfolio of `count` MSPs of varied size on the shipped assumptions,
-// written to a temporary file (deterministic).
+// A generated portfolio of `count` MSPs: the shipped 200-MSP population
+// (scenarios/kaspersky-2024/population-200.yaml) with a larger count,
+// written to a temporary file; the same MSPs every time (fixed seed).
 std::string portfolio_file(int count) {
-  const std::string path = "/tmp/switchcost-bench-portfolio-" + std::to_string(count) + ".yaml";
+  const std::string path = "/tmp/switchcost-bench-population-" + std::to_string(count) + ".yaml";
   std::ofstream f(path);
   f << "include: [builtin:kaspersky-2024/timeline.yaml, builtin:kaspersky-2024/market.yaml,\n"
        "          builtin:kaspersky-2024/prices/list.yaml, builtin:kaspersky-2024/msp-defaults.yaml]\n"
-       "msps:\n";
-  const char* targets[] = {"bitdefender", "eset", "sophos", "microsoft-defender", "webroot"};
-  for (int i = 0; i < count; ++i) {
-    const int endpoints = 20 + (i * 7919) % 2500;
-    f << "  - {name: msp-" << i << ", endpoints: " << endpoints << ", clients: " << 1 + endpoints / 12
-      << ", target: " << targets[i % 5] << "}\n";
-  }
+       "populations:\n"
+       "  - name_prefix: msp\n"
+       "    count: " << count << "\n"
+       "    seed: 2024\n"
+       "    endpoints: {lognormal: {p5: 40, p95: 3000}}\n"
+       "    endpoints_per_client: {pert: [5, 12, 30]}\n"
+       "    endpoints_per_technician: {pert: [120, 180, 300]}\n"
+       "    targets: {bitdefender: 3, eset: 2, sophos: 2, microsoft-defender: 2, webroot: 1, sentinelone: 1}\n";
   return path;
 }
 
@@ -175,11 +177,11 @@ void BM_Engine_Msp350(benchmark::State& state) {
 }
 BENCHMARK(BM_Engine_Msp350)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
-void BM_Engine_Portfolio100(benchmark::State& state) {
-  static const sim::Scenario s = sim::load_scenario({portfolio_file(100)});
-  engine_bench(state, s, 10'000);
+void BM_Engine_Portfolio1000(benchmark::State& state) {
+  static const sim::Scenario s = sim::load_scenario({portfolio_file(1000)});
+  engine_bench(state, s, 2'000);
 }
-BENCHMARK(BM_Engine_Portfolio100)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+BENCHMARK(BM_Engine_Portfolio1000)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // The floor: per MSP-trial, the uniforms and inverse-CDF transforms of every
 // uncertain per-MSP input of the shipped 350-endpoint MSP (market inputs are

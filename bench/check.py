@@ -23,12 +23,12 @@ def main():
     floor_ns = ns_per_item(floor)
     ratio = engine_ns / floor_ns
     print(f"engine: {engine_ns:.1f} ns per MSP-trial (1 thread); floor: {floor_ns:.1f} ns; ratio {ratio:.2f} (limit {max_ratio})")
-    for name in ["BM_Engine_Msp350/2/real_time", "BM_Engine_Portfolio100/1/real_time", "BM_Engine_Portfolio100/2/real_time"]:
+    for name in ["BM_Engine_Msp350/2/real_time", "BM_Engine_Portfolio1000/1/real_time", "BM_Engine_Portfolio1000/2/real_time"]:
         if name in by_name:
             print(f"{name}: {ns_per_item(by_name[name]):.1f} ns per MSP-trial")
-    p1, p2 = by_name.get("BM_Engine_Portfolio100/1/real_time"), by_name.get("BM_Engine_Portfolio100/2/real_time")
+    p1, p2 = by_name.get("BM_Engine_Portfolio1000/1/real_time"), by_name.get("BM_Engine_Portfolio1000/2/real_time")
     if p1 and p2:
-        print(f"2 threads vs 1 on the 100-MSP portfolio: {p2['items_per_second'] / p1['items_per_second']:.2f}x")
+        print(f"2 threads vs 1 on the 1,000-MSP portfolio: {p2['items_per_second'] / p1['items_per_second']:.2f}x")
     if ratio > max_ratio:
         print(f"FAIL: the engine is {ratio:.2f}x the floor, over the limit {max_ratio}", file=sys.stderr)
         return 1

@@ -2,6 +2,10 @@
 // See random.h for the contract; everything here is a pure function.
 #include "sim/random.h"
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
 namespace switchcost::sim {
 
 namespace {
@@ -64,19 +68,111 @@ inline double to_u01(std::uint32_t hi, std::uint32_t lo) noexcept {
   return u < below_one ? u : below_one;
 }
 
-template <bool odd>
-void fill_uniforms_impl(PhiloxKey key, std::uint64_t first_trial, std::size_t n, std::uint32_t c2,
-                        double* out) noexcept {
-  for (std::size_t i = 0; i < n; ++i) {
-    const std::uint64_t trial = first_trial + i;
-    std::uint32_t v0 = static_cast<std::uint32_t>(trial);
-    std::uint32_t v1 = static_cast<std::uint32_t>(trial >> 32);
-    std::uint32_t v2 = c2;
-    std::uint32_t v3 = 0;
+// Trials [first, first + n) of one stream and index, two trials per block.
+void fill_portable(PhiloxKey key, std::uint64_t first, std::size_t n, std::uint32_t index, double* out) noexcept {
+  std::size_t i = 0;
+  if (n > 0 && (first & 1u)) {  // an odd first trial: the second half of its block
+    std::uint32_t v0 = static_cast<std::uint32_t>(first >> 1), v1 = static_cast<std::uint32_t>(first >> 33),
+                  v2 = index, v3 = 0;
     philox_rounds(v0, v1, v2, v3, key.k0, key.k1);
-    out[i] = odd ? to_u01(v2, v3) : to_u01(v0, v1);
+    out[i++] = to_u01(v2, v3);
+  }
+  for (; i + 1 < n; i += 2) {
+    const std::uint64_t pair = (first + i) >> 1;
+    std::uint32_t v0 = static_cast<std::uint32_t>(pair), v1 = static_cast<std::uint32_t>(pair >> 32), v2 = index,
+                  v3 = 0;
+    philox_rounds(v0, v1, v2, v3, key.k0, key.k1);
+    out[i] = to_u01(v0, v1);
+    out[i + 1] = to_u01(v2, v3);
+  }
+  if (i < n) {  // an even last trial: the first half of its block
+    const std::uint64_t pair = (first + i) >> 1;
+    std::uint32_t v0 = static_cast<std::uint32_t>(pair), v1 = static_cast<std::uint32_t>(pair >> 32), v2 = index,
+                  v3 = 0;
+    philox_rounds(v0, v1, v2, v3, key.k0, key.k1);
+    out[i] = to_u01(v0, v1);
   }
 }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define SWITCHCOST_HAVE_AVX2_PATH 1
+
+// 32 x 32 -> 64-bit products of the 8 lanes of a with m, split into high
+// and low words, lane by lane.
+__attribute__((target("avx2"))) inline void mul_hi_lo(__m256i a, __m256i m, __m256i& hi, __m256i& lo) noexcept {
+  const __m256i even = _mm256_mul_epu32(a, m);                         // lanes 0,2,4,6 as 64-bit
+  const __m256i odd = _mm256_mul_epu32(_mm256_srli_epi64(a, 32), m);  // lanes 1,3,5,7
+  hi = _mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
+  lo = _mm256_blend_epi32(even, _mm256_slli_epi64(odd, 32), 0xAA);
+}
+
+// to_u01 on 4 lanes: the same operations in the same order, so the same bits.
+__attribute__((target("avx2"))) inline __m256d to_u01_x4(__m128i hi, __m128i lo) noexcept {
+  const __m128i sign = _mm_set1_epi32(static_cast<int>(0x80000000u));
+  const __m256d hi_d = _mm256_add_pd(_mm256_cvtepi32_pd(_mm_xor_si128(hi, sign)), _mm256_set1_pd(2147483648.0));
+  const __m256d lo_d = _mm256_cvtepi32_pd(_mm_srli_epi32(lo, 11));
+  const __m256d bits = _mm256_add_pd(_mm256_mul_pd(hi_d, _mm256_set1_pd(0x1p21)), lo_d);
+  const __m256d u = _mm256_mul_pd(_mm256_add_pd(bits, _mm256_set1_pd(0.5)), _mm256_set1_pd(0x1p-53));
+  return _mm256_min_pd(u, _mm256_set1_pd(below_one));
+}
+
+// Eight blocks (16 trials) at a time from an even first trial; the rest, and
+// a run of pairs whose low counter word would wrap inside a group of eight,
+// go through the portable path.
+__attribute__((target("avx2"))) void fill_avx2(PhiloxKey key, std::uint64_t first, std::size_t n,
+                                               std::uint32_t index, double* out) noexcept {
+  std::size_t i = 0;
+  if (n > 0 && (first & 1u)) {
+    fill_portable(key, first, 1, index, out);
+    i = 1;
+  }
+  const __m256i m0 = _mm256_set1_epi32(static_cast<int>(philox_m0));
+  const __m256i m1 = _mm256_set1_epi32(static_cast<int>(philox_m1));
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  for (; i + 16 <= n; i += 16) {
+    const std::uint64_t pair = (first + i) >> 1;
+    if (static_cast<std::uint32_t>(pair) > 0xFFFFFFF8u) {  // the low word would wrap: rare, portable
+      fill_portable(key, first + i, 16, index, out + i);
+      continue;
+    }
+    __m256i c0 = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(pair))), lane);
+    __m256i c1 = _mm256_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(pair >> 32)));
+    __m256i c2 = _mm256_set1_epi32(static_cast<int>(index));
+    __m256i c3 = _mm256_setzero_si256();
+    std::uint32_t k0 = key.k0, k1 = key.k1;
+    for (int round = 0; round < 10; ++round) {
+      if (round > 0) {
+        k0 += philox_w0;
+        k1 += philox_w1;
+      }
+      __m256i hi0, lo0, hi1, lo1;
+      mul_hi_lo(c0, m0, hi0, lo0);
+      mul_hi_lo(c2, m1, hi1, lo1);
+      c0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), _mm256_set1_epi32(static_cast<int>(k0)));
+      c1 = lo1;
+      c2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c3), _mm256_set1_epi32(static_cast<int>(k1)));
+      c3 = lo0;
+    }
+    // Block j gives trial 2j (words c0, c1) and trial 2j + 1 (words c2, c3).
+    for (int half = 0; half < 2; ++half) {
+      const __m256d even = half == 0 ? to_u01_x4(_mm256_castsi256_si128(c0), _mm256_castsi256_si128(c1))
+                                     : to_u01_x4(_mm256_extracti128_si256(c0, 1), _mm256_extracti128_si256(c1, 1));
+      const __m256d odd = half == 0 ? to_u01_x4(_mm256_castsi256_si128(c2), _mm256_castsi256_si128(c3))
+                                    : to_u01_x4(_mm256_extracti128_si256(c2, 1), _mm256_extracti128_si256(c3, 1));
+      const __m256d a = _mm256_unpacklo_pd(even, odd);  // e0 o0 e2 o2
+      const __m256d b = _mm256_unpackhi_pd(even, odd);  // e1 o1 e3 o3
+      _mm256_storeu_pd(out + i + 8 * half, _mm256_permute2f128_pd(a, b, 0x20));
+      _mm256_storeu_pd(out + i + 8 * half + 4, _mm256_permute2f128_pd(a, b, 0x31));
+    }
+  }
+  if (i < n) fill_portable(key, first + i, n - i, index, out + i);
+}
+
+bool detect_avx2() noexcept {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2");
+}
+#endif
 
 }  // namespace
 
@@ -103,18 +199,34 @@ Philox4x32Out philox4x32_10(std::uint32_t c0, std::uint32_t c1, std::uint32_t c2
 double u01_from_words(std::uint32_t hi, std::uint32_t lo) noexcept { return to_u01(hi, lo); }
 
 double uniform(const Stream& stream, std::uint64_t trial, std::uint32_t index) noexcept {
-  const Philox4x32Out r = philox4x32_10(static_cast<std::uint32_t>(trial), static_cast<std::uint32_t>(trial >> 32),
-                                        index / 2, 0, philox_key(stream));
-  return (index & 1u) ? to_u01(r.v[2], r.v[3]) : to_u01(r.v[0], r.v[1]);
+  const Philox4x32Out r = philox4x32_10(static_cast<std::uint32_t>(trial >> 1), static_cast<std::uint32_t>(trial >> 33),
+                                        index, 0, philox_key(stream));
+  return (trial & 1u) ? to_u01(r.v[2], r.v[3]) : to_u01(r.v[0], r.v[1]);
+}
+
+bool uniforms_use_avx2() noexcept {
+#ifdef SWITCHCOST_HAVE_AVX2_PATH
+  static const bool avx2 = detect_avx2();
+  return avx2;
+#else
+  return false;
+#endif
 }
 
 void fill_uniforms(const Stream& stream, std::uint64_t first_trial, std::size_t n, std::uint32_t index,
                    double* out) noexcept {
-  const PhiloxKey key = philox_key(stream);
-  if (index & 1u)
-    fill_uniforms_impl<true>(key, first_trial, n, index / 2, out);
-  else
-    fill_uniforms_impl<false>(key, first_trial, n, index / 2, out);
+#ifdef SWITCHCOST_HAVE_AVX2_PATH
+  if (uniforms_use_avx2()) {
+    fill_avx2(philox_key(stream), first_trial, n, index, out);
+    return;
+  }
+#endif
+  fill_portable(philox_key(stream), first_trial, n, index, out);
+}
+
+void fill_uniforms_portable(const Stream& stream, std::uint64_t first_trial, std::size_t n, std::uint32_t index,
+                            double* out) noexcept {
+  fill_portable(philox_key(stream), first_trial, n, index, out);
 }
 
 }  // namespace switchcost::sim

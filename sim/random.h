@@ -49,13 +49,24 @@ Philox4x32Out philox4x32_10(std::uint32_t c0, std::uint32_t c1, std::uint32_t c2
 // ones) gives 1 - 2^-53 instead, so results lie in [2^-54, 1 - 2^-53].
 double u01_from_words(std::uint32_t hi, std::uint32_t lo) noexcept;
 
-// The uniform for (stream, trial, index). Counter = {trial low 32 bits,
-// trial high 32 bits, index / 2, 0}; the block's words {v0,v1} give even
-// indices, {v2,v3} odd ones.
+// The uniform for (stream, trial, index). One Philox block serves two
+// consecutive trials: counter = {(trial >> 1) low 32 bits, (trial >> 1) high
+// 32 bits, index, 0}; an even trial takes the block's words {v0,v1}, an odd
+// trial {v2,v3}, as u01_from_words(hi, lo).
 double uniform(const Stream& stream, std::uint64_t trial, std::uint32_t index) noexcept;
 
-// out[i] = uniform(stream, first_trial + i, index) for i in [0, n).
+// out[i] = uniform(stream, first_trial + i, index) for i in [0, n). Uses AVX2
+// when the CPU has it (checked once at run time) and portable code otherwise;
+// both give the same bits (tests/random_test.cpp).
 void fill_uniforms(const Stream& stream, std::uint64_t first_trial, std::size_t n,
                    std::uint32_t index, double* out) noexcept;
+
+// The portable path of fill_uniforms, exposed for the test that checks the
+// vector path against it.
+void fill_uniforms_portable(const Stream& stream, std::uint64_t first_trial, std::size_t n,
+                            std::uint32_t index, double* out) noexcept;
+
+// Whether fill_uniforms uses the AVX2 path on this machine.
+bool uniforms_use_avx2() noexcept;
 
 }  // namespace switchcost::sim

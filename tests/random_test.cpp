@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
 #include <set>
 #include <string>
 #include <vector>
@@ -125,9 +126,10 @@ TEST(Uniform, UsesTheDocumentedCounterLayout) {
   for (const std::uint64_t trial : {std::uint64_t{0}, std::uint64_t{1}, std::uint64_t{0xffffffffu},
                                     std::uint64_t{0x100000000u}, std::uint64_t{0x123456789abcdefu}}) {
     for (const std::uint32_t index : {0u, 1u, 2u, 3u, 1000u, 1001u, 0xffffffffu}) {
-      const Philox4x32Out r = philox4x32_10(static_cast<std::uint32_t>(trial), static_cast<std::uint32_t>(trial >> 32),
-                                            index / 2, 0, key);
-      const double expected = index % 2 == 0 ? u01_from_words(r.v[0], r.v[1]) : u01_from_words(r.v[2], r.v[3]);
+      // Two trials per block: counter {trial / 2 (64 bits), index, 0}; even trials take {v0,v1}, odd {v2,v3}.
+      const Philox4x32Out r = philox4x32_10(static_cast<std::uint32_t>(trial >> 1),
+                                            static_cast<std::uint32_t>(trial >> 33), index, 0, key);
+      const double expected = trial % 2 == 0 ? u01_from_words(r.v[0], r.v[1]) : u01_from_words(r.v[2], r.v[3]);
       EXPECT_EQ(uniform(stream, trial, index), expected) << "trial " << trial << " index " << index;
     }
   }
@@ -135,7 +137,10 @@ TEST(Uniform, UsesTheDocumentedCounterLayout) {
 
 TEST(Uniform, FillUniformsEqualsUniformElementwise) {
   const Stream stream{2024, variable_id("msp.acme.labor.first_endpoint_hours")};
-  const std::uint64_t firsts[] = {0, 1, 12345, 0xffffffffu - 100, 0x100000000u, 0xfffffffffffffff0u};
+  // Includes runs where the block counter's low word wraps (trial / 2 near
+  // 2^32), which the vector path hands to the portable one.
+  const std::uint64_t firsts[] = {0,           1,           12345,       0xffffffffu - 100, 0x100000000u,
+                                  0x1fffffff0u, 0x1fffffff1u, 0x1ffffffe7u, 0xfffffffffffffff0u};
   const std::uint32_t indices[] = {0, 1, 2, 7, 0xfffffffeu, 0xffffffffu};
   const std::size_t sizes[] = {0, 1, 3, 17, 256, 1000};
   for (const auto first : firsts) {
@@ -148,6 +153,10 @@ TEST(Uniform, FillUniformsEqualsUniformElementwise) {
               << "first " << first << " index " << index << " n " << n << " i " << i;
         }
         EXPECT_EQ(out[n], -1.0) << "wrote past the end";
+        // The vector path (when the CPU has AVX2) and the portable path agree bit for bit.
+        std::vector<double> portable(n + 1, -1.0);
+        fill_uniforms_portable(stream, first, n, index, portable.data());
+        ASSERT_EQ(portable, out) << "first " << first << " index " << index << " n " << n;
       }
     }
   }
@@ -170,6 +179,12 @@ TEST(Uniform, DifferentSeedsVariablesAndIndicesGiveDifferentStreams) {
   }
   // 8000 draws out of 2^53 values: any repeat means two streams overlap.
   EXPECT_EQ(seen.size(), std::size(sources) * n);
+}
+
+TEST(Uniform, ReportsWhichPathItUses) {
+  // Informational: the figures in bench/ depend on it.
+  std::printf("fill_uniforms uses the %s path\n", uniforms_use_avx2() ? "AVX2" : "portable");
+  SUCCEED();
 }
 
 TEST(Uniform, StreamsAreStatelessAndReproducible) {
@@ -198,7 +213,9 @@ TEST(Pinned, KeyAndFirstUniform) {
   EXPECT_EQ(key.k0, 0xdd32c67du);
   EXPECT_EQ(key.k1, 0x4852011au);
   EXPECT_EQ(uniform(s, 0, 0), 0x1.60bc2cc70cb80p-1);
-  EXPECT_EQ(uniform(s, 1, 1), 0x1.aee11ab2b1f4dp-2);
+  EXPECT_EQ(uniform(s, 1, 1), 0x1.df457af9f6ae4p-4);
+  EXPECT_EQ(uniform(s, 1, 0), 0x1.6f4309e6de844p-1);  // the second half of trial 0's block
+  EXPECT_EQ(uniform(s, 12345, 7), 0x1.7da10531c7852p-1);
 }
 
 TEST(Uniformity, ChiSquareKolmogorovSmirnovAndCorrelation) {
@@ -234,8 +251,8 @@ TEST(Uniformity, ChiSquareKolmogorovSmirnovAndCorrelation) {
   }
   EXPECT_LT(std::sqrt(static_cast<double>(n)) * d, 1.95) << "KS statistic D = " << d;
 
-  // No correlation between the two words of a block (index 0 vs 1), nor
-  // between neighbouring trials.
+  // No correlation between two indices of a trial (index 0 vs 1), nor
+  // between neighbouring trials (the two halves of one block).
   const auto correlation = [](const double* x, const double* y, std::size_t m) {
     double sxy = 0, sx = 0, sy = 0, sxx = 0, syy = 0;
     for (std::size_t i = 0; i < m; ++i) {

@@ -1,0 +1,460 @@
+"""The switchcost default model (one MSP: scenarios/kaspersky-2024/msp-350.yaml),
+written the way a NumPy user writes a Monte Carlo cost model (in the style of
+pyfair or riskquant): every input is an array over trials drawn with
+numpy.random.Generator's own samplers, and every formula is an array
+expression. Python loops run over MSPs, competitors and volume tiers only,
+never over trials.
+
+It is a reference for speed and for the model's meaning, not part of the
+product. The formulas follow models/*.h and sim/engine.cpp:
+
+  labor         models/labor.h         learning-curve hours, capacity, duration
+  lost updates  models/lost_updates.h  unprotected endpoints after the cut-off,
+                                       decaying protection, Poisson incidents,
+                                       lognormal incident cost
+  pricing       models/pricing.h       new vs old price over the horizon in PV
+  stranded      models/stranded.h      prepaid licences and client refunds
+  extras        models/extras.h        extra line items (none in the default)
+
+Wiring as in sim/engine.cpp: market inputs (technician rate, discount rate,
+threat inputs) and competitor prices are drawn once per trial and shared by
+every MSP; everything else is drawn per MSP and trial;
+capacity = technicians x capacity_hours_per_technician_week;
+cutoff_day = (updates_end - migration_start) - start_delay_days;
+incidents = Poisson(expected_incidents); each incident's cost is a draw of
+market.threat.incident_cost (above 10,000 incidents in one trial, the normal
+approximation of their sum, as the engine does).
+
+Differences from the C++ engine (see README.md):
+  * random numbers: NumPy's PCG64 and its samplers (beta for PERT, lognormal,
+    poisson, uniform) instead of the engine's Philox streams and inverse CDFs,
+    so the two agree in distribution, not trial by trial;
+  * the lost-updates integral is 48-node Gauss-Legendre quadrature on the
+    endpoint phase after the cut-off (the engine: closed forms plus graded
+    16-node panels); the default scenario's draws give the same expected
+    incidents to about 1e-9 relative (README.md).
+
+Usage:
+  import model
+  out = model.simulate(trials=100_000, msps=1, seed=1)
+  out["total_cost"].mean()
+"""
+
+import datetime
+import statistics
+
+import numpy as np
+
+# ---------------------------------------------------------------------------
+# Distributions: specs as tuples, drawn with numpy.random.Generator samplers.
+# ---------------------------------------------------------------------------
+
+
+def const(value):
+    return ("const", float(value))
+
+
+def uniform(lo, hi):
+    return ("uniform", float(lo), float(hi))
+
+
+def pert(lo, mode, hi, lam=4.0):
+    """Beta-PERT: lo + (hi - lo) Beta(1 + lam (mode-lo)/(hi-lo), 1 + lam (hi-mode)/(hi-lo)),
+    as sim/distribution.h (lambda 4 by default)."""
+    width = hi - lo
+    return ("pert", float(lo), float(hi), 1.0 + lam * (mode - lo) / width, 1.0 + lam * (hi - mode) / width,
+            float(mode), float(lam))
+
+
+def lognormal_percentiles(p_lo, x_lo, p_hi, x_hi):
+    """Lognormal through two percentiles (e.g. {p50: 30000, p95: 574000}), as
+    Distribution::lognormal_percentiles: sigma from the two, mu anchored at the
+    one nearer the median."""
+    z_lo = statistics.NormalDist().inv_cdf(p_lo)
+    z_hi = statistics.NormalDist().inv_cdf(p_hi)
+    sigma = (np.log(x_hi) - np.log(x_lo)) / (z_hi - z_lo)
+    mu = np.log(x_lo) - sigma * z_lo if abs(z_lo) <= abs(z_hi) else np.log(x_hi) - sigma * z_hi
+    return ("lognormal", float(mu), float(sigma), {f"p{round(100 * p_lo)}": x_lo, f"p{round(100 * p_hi)}": x_hi})
+
+
+def draw(rng, spec, n):
+    kind = spec[0]
+    if kind == "const":
+        return np.full(n, spec[1])
+    if kind == "uniform":
+        return rng.uniform(spec[1], spec[2], n)
+    if kind == "pert":
+        lo, hi, a, b = spec[1:5]
+        return lo + (hi - lo) * rng.beta(a, b, n)
+    if kind == "lognormal":
+        return rng.lognormal(spec[1], spec[2], n)
+    raise ValueError(f"unknown distribution {kind}")
+
+
+def dist_mean(spec):
+    kind = spec[0]
+    if kind == "const":
+        return spec[1]
+    if kind == "uniform":
+        return 0.5 * (spec[1] + spec[2])
+    if kind == "pert":
+        lo, hi, a, b = spec[1:5]
+        return lo + (hi - lo) * a / (a + b)
+    if kind == "lognormal":
+        return float(np.exp(spec[1] + spec[2] ** 2 / 2))
+    raise ValueError(kind)
+
+
+def dist_sd(spec):
+    if spec[0] == "lognormal":
+        mu, s = spec[1], spec[2]
+        return float(np.sqrt(np.expm1(s * s) * np.exp(2 * mu + s * s)))
+    raise ValueError(spec[0])
+
+
+# ---------------------------------------------------------------------------
+# The default scenario, scenarios/kaspersky-2024/msp-350.yaml with its includes.
+# ---------------------------------------------------------------------------
+
+
+def default_scenario():
+    return {
+        # timeline.yaml
+        "timeline": {
+            "updates_end": datetime.date(2024, 9, 29),      # timeline.updates_end
+            "migration_start": datetime.date(2024, 7, 1),   # timeline.migration_start
+            "horizon_months": 36,                           # timeline.horizon_months
+        },
+        # market.yaml
+        "market": {
+            "technician_cost_per_hour": pert(35, 42, 60),                  # market.technician_cost_per_hour
+            "discount_rate_per_year": const(0.08),                         # market.discount_rate_per_year
+            "encounters_per_endpoint_day": pert(0.00007, 0.00012, 0.00028),  # market.threat.encounters_per_endpoint_day
+            "miss_rate_supported": pert(0.01, 0.03, 0.05),                 # market.threat.miss_rate_supported
+            "frozen_miss_multiplier": pert(2, 5, 20),                      # market.threat.frozen_miss_multiplier
+            "protection_decay_days": pert(14, 45, 120),                    # market.threat.protection_decay_days
+            "incident_cost": lognormal_percentiles(0.50, 30000, 0.95, 574000),  # market.threat.incident_cost {p50, p95}
+        },
+        # prices/list.yaml: only the products an MSP uses are drawn (as in the
+        # engine): the incumbent kaspersky and the target bitdefender.
+        "competitors": {
+            "kaspersky": {
+                "price_per_endpoint_month": pert(0.64, 2.50, 4.17),  # competitors.kaspersky.price_per_endpoint_month
+                "setup_fee_per_endpoint": const(0),                  # competitors.kaspersky.setup_fee_per_endpoint
+                "setup_fee_per_msp": const(0),                       # competitors.kaspersky.setup_fee_per_msp
+                "annual_price_escalation": pert(0, 0.03, 0.08),      # competitors.kaspersky.annual_price_escalation
+                "promo_months": const(0),                            # competitors.kaspersky.promo_months
+                "promo_discount": const(0),                          # competitors.kaspersky.promo_discount
+                "volume_tiers": [],                                  # none in prices/list.yaml
+            },
+            "bitdefender": {
+                "price_per_endpoint_month": pert(2.25, 3.15, 4.05),  # competitors.bitdefender.price_per_endpoint_month
+                "setup_fee_per_endpoint": const(0),                  # competitors.bitdefender.setup_fee_per_endpoint
+                "setup_fee_per_msp": const(0),                       # competitors.bitdefender.setup_fee_per_msp
+                "annual_price_escalation": pert(0, 0.03, 0.08),      # competitors.bitdefender.annual_price_escalation
+                "promo_months": const(0),                            # competitors.bitdefender.promo_months
+                "promo_discount": const(0),                          # competitors.bitdefender.promo_discount
+                "volume_tiers": [],                                  # none in prices/list.yaml
+            },
+        },
+        # msp-350.yaml (msps[0]) over msp-defaults.yaml (msp_defaults)
+        "msp": {
+            "name": "msp-350",
+            "incumbent": "kaspersky",                                   # msp_defaults.incumbent
+            "target": "bitdefender",                                    # msp_defaults.target
+            "endpoints": const(350),                                    # msp-350.yaml endpoints
+            "clients": const(25),                                       # msp-350.yaml clients
+            "start_delay_days": const(0),                               # msp-350.yaml start_delay_days
+            "first_endpoint_hours": pert(0.25, 0.5, 1.0),               # msp_defaults.labor.first_endpoint_hours
+            "learning_rate": pert(0.75, 0.85, 0.95),                    # msp_defaults.labor.learning_rate
+            "setup_hours": pert(4, 8, 24),                              # msp_defaults.labor.setup_hours
+            "config_hours_per_client": pert(1, 3, 8),                   # msp_defaults.labor.config_hours_per_client
+            "failed_install_share": pert(0.03, 0.05, 0.15),             # msp_defaults.labor.failed_install_share
+            "rework_hours_per_failed_install": pert(0.5, 1, 2),         # msp_defaults.labor.rework_hours_per_failed_install
+            "broken_app_client_share": pert(0, 0.1, 0.3),               # msp_defaults.labor.broken_app_client_share
+            "fix_hours_per_broken_client": pert(1, 3, 8),               # msp_defaults.labor.fix_hours_per_broken_client
+            "overhead_hours_per_client": pert(0.5, 1, 3),               # msp_defaults.labor.overhead_hours_per_client
+            "technician_cost_per_hour": None,                           # not set: the market's rate
+            "billable_share": pert(0, 0.1, 0.5),                        # msp_defaults.labor.billable_share
+            "technicians": const(2),                                    # msp-350.yaml labor.technicians
+            "capacity_hours_per_technician_week": pert(7.5, 13, 18.5),  # msp-350.yaml labor.capacity_hours_per_technician_week
+            "share_passed_to_clients": pert(0, 0.2, 0.6),               # msp_defaults.licences.share_passed_to_clients
+            "prepaid_share": pert(0, 0.05, 0.3),                        # msp_defaults.licences.prepaid_share
+            "prepaid_months_remaining": uniform(0, 12),                 # msp_defaults.licences.prepaid_months_remaining
+            "recovered_share": pert(0, 0.1, 0.5),                       # msp_defaults.licences.recovered_share
+            "client_prepaid_share": pert(0, 0.1, 0.3),                  # msp_defaults.refunds.client_prepaid_share
+            "client_prepaid_months_remaining": uniform(0, 12),          # msp_defaults.refunds.client_prepaid_months_remaining
+            "client_price_per_endpoint_month": const(5),                # msp_defaults.refunds.client_price_per_endpoint_month
+            "refund_share": pert(0, 0.05, 0.3),                         # msp_defaults.refunds.refund_share
+            "extras": [],                                               # none (msp-defaults.yaml has only a comment)
+        },
+    }
+
+
+DAYS_PER_WEEK = 7.0
+MONTHS_PER_YEAR = 12
+EXACT_INCIDENT_LIMIT = 10_000  # sim/engine.cpp exact_incident_limit
+
+
+# ---------------------------------------------------------------------------
+# Labor (models/labor.h)
+# ---------------------------------------------------------------------------
+
+
+def learning_exponent(learning_rate):
+    """p = b + 1 with b = log2(learning_rate) (Wright curve: n-th endpoint takes t1 n^b)."""
+    return np.log2(learning_rate) + 1.0
+
+
+def learning_curve_sum(endpoints, p):
+    """S(E) = ((E + 1/2)^p - (1/2)^p) / p = 2^-p expm1(p log1p(2E)) / p  (p in (0, 1] here)."""
+    return np.exp2(-p) * np.expm1(p * np.log1p(2.0 * endpoints)) / p
+
+
+def learning_curve_endpoints(work_units, p):
+    """N(s) = (p s + (1/2)^p)^(1/p) - 1/2 = expm1(log1p(p s 2^p) / p) / 2, the inverse of S."""
+    return 0.5 * np.expm1(np.log1p(p * work_units * np.exp2(p)) / p)
+
+
+def migration_labor(x):
+    p = learning_exponent(x["learning_rate"])
+    endpoint_hours = x["first_endpoint_hours"] * learning_curve_sum(x["endpoints"], p)
+    hours = (x["setup_hours"] + endpoint_hours
+             + x["clients"] * x["config_hours_per_client"]
+             + x["endpoints"] * x["failed_install_share"] * x["rework_hours_per_failed_install"]
+             + x["clients"] * x["broken_app_client_share"] * x["fix_hours_per_broken_client"]
+             + x["clients"] * x["overhead_hours_per_client"])
+    per_day = x["capacity_hours_per_week"] / DAYS_PER_WEEK
+    return {
+        "p": p,
+        "endpoint_hours": endpoint_hours,
+        "hours": hours,
+        "cost": hours * x["technician_cost_per_hour"] * (1.0 - x["billable_share"]),
+        "setup_days": x["setup_hours"] / per_day,
+        "duration_days": hours / per_day,
+    }
+
+
+# ---------------------------------------------------------------------------
+# Lost updates (models/lost_updates.h)
+# ---------------------------------------------------------------------------
+
+GAUSS_NODES, GAUSS_WEIGHTS = np.polynomial.legendre.leggauss(48)
+
+
+def phi(y):
+    """integral_0^y (1 - exp(-s)) ds = y - (1 - exp(-y)), with a series for small y."""
+    small = y < 1e-3
+    return np.where(small, y * y * (0.5 - y / 6.0 + y * y / 24.0), y + np.expm1(-y))
+
+
+def expected_incidents(x, lab, cutoff_day, encounters, miss_supported, frozen_multiplier, decay):
+    """encounters * integral_{t_c}^{t_end} (E - n(t)) (m_frozen - m_supported) (1 - exp(-(t - t_c)/decay)) dt."""
+    n = cutoff_day.shape[0]
+    excess = np.maximum(0.0, np.minimum(1.0, miss_supported * frozen_multiplier) - miss_supported)
+    scale = encounters * excess
+    out = np.zeros(n)
+    # Only trials still migrating after the cut-off contribute (a few percent by default).
+    live = np.flatnonzero((x["endpoints"] > 0) & (lab["duration_days"] > cutoff_day) & (scale > 0))
+    if live.size == 0:
+        return out
+    E = x["endpoints"][live]
+    t_c = cutoff_day[live]
+    t_s = lab["setup_days"][live]
+    t_e = lab["duration_days"][live]
+    tau = decay[live]
+    p = lab["p"][live]
+
+    # Before the endpoint phase nothing has moved (E - n = E): closed form.
+    pre = np.maximum(0.0, np.minimum(t_s, t_e) - t_c)
+    weighted = E * tau * phi(pre / tau)
+
+    # Endpoint phase after the cut-off, [a, t_end], by Gauss-Legendre quadrature
+    # over a (trials x nodes) array. n(t) is the schedule of models/labor.h:
+    # W(t) = endpoint_share (t - t_setup) capacity / 7, n = min(E, N(W / t1)).
+    a = np.maximum(t_c, t_s)
+    half = 0.5 * (t_e - a)
+    mid = 0.5 * (t_e + a)
+    t = mid[:, None] + half[:, None] * GAUSS_NODES[None, :]
+    other = (lab["hours"] - x["setup_hours"])[live]
+    share = np.where(other > 0, lab["endpoint_hours"][live] / np.where(other > 0, other, 1.0), 0.0)
+    rate = (share * x["capacity_hours_per_week"][live] / DAYS_PER_WEEK / x["first_endpoint_hours"][live])
+    work_units = rate[:, None] * (t - t_s[:, None])
+    done = np.minimum(E[:, None], learning_curve_endpoints(np.maximum(work_units, 0.0), p[:, None]))
+    factor = -np.expm1(-(t - t_c[:, None]) / tau[:, None])
+    weighted += half * (((E[:, None] - done) * factor) @ GAUSS_WEIGHTS)
+
+    out[live] = scale[live] * weighted
+    return out
+
+
+def incident_costs(rng, counts, cost_spec):
+    """Total cost per trial of counts[i] incidents, each a draw of cost_spec."""
+    counts = counts.astype(np.int64)
+    exact = np.where(counts <= EXACT_INCIDENT_LIMIT, counts, 0)
+    total_draws = int(exact.sum())
+    if total_draws:
+        costs = draw(rng, cost_spec, total_draws)
+        total = np.bincount(np.repeat(np.arange(counts.size), exact), weights=costs, minlength=counts.size)
+    else:
+        total = np.zeros(counts.size)
+    big = counts > EXACT_INCIDENT_LIMIT
+    if big.any():  # normal approximation of the sum (central limit theorem), as the engine
+        k = counts[big].astype(float)
+        z = rng.standard_normal(k.size)
+        total[big] = np.maximum(0.0, k * dist_mean(cost_spec) + np.sqrt(k) * dist_sd(cost_spec) * z)
+    return total
+
+
+# ---------------------------------------------------------------------------
+# Pricing (models/pricing.h)
+# ---------------------------------------------------------------------------
+
+
+def volume_discount(tiers, endpoints):
+    """Discount of the qualifying tier with the largest min_endpoints (ties: larger discount)."""
+    best_min = np.full(endpoints.shape, -np.inf)
+    best = np.zeros(endpoints.shape)
+    for tier_min, tier_discount in tiers:
+        better = (tier_min <= endpoints) & ((tier_min > best_min) | ((tier_min == best_min) & (tier_discount > best)))
+        best_min = np.where(better, tier_min, best_min)
+        best = np.where(better, tier_discount, best)
+    return best
+
+
+def competitor_pricing(endpoints, new, old, share_passed, discount_rate, horizon_months):
+    """PV over months m = 0..H-1 (payments at the start of each month) of E (new(m) - old(m)),
+    as a (trials x months) array."""
+    m = np.arange(horizon_months, dtype=float)
+    year = np.floor(m / MONTHS_PER_YEAR)
+    log_v = -np.log1p(discount_rate) / MONTHS_PER_YEAR                # log monthly discount factor
+    discount = np.exp(log_v[:, None] * m[None, :])                      # v^m
+    promo = np.clip(new["promo_months"][:, None] - m[None, :], 0.0, 1.0)  # f_promo(m)
+    new_month = (np.exp(np.log1p(new["annual_price_escalation"])[:, None] * year[None, :])
+                 * (1.0 - new["promo_discount"][:, None] * promo))
+    old_month = np.exp(np.log1p(old["annual_price_escalation"])[:, None] * year[None, :])
+    new_factor = (discount * new_month).sum(axis=1)
+    old_factor = (discount * old_month).sum(axis=1)
+    new_pv = new["price_per_endpoint_month"] * (1.0 - volume_discount(new["volume_tiers"], endpoints)) * new_factor
+    old_pv = old["price_per_endpoint_month"] * old_factor
+    price_delta_pv = endpoints * (new_pv - old_pv)
+    return ((1.0 - share_passed) * price_delta_pv
+            + new["setup_fee_per_endpoint"] * endpoints + new["setup_fee_per_msp"])
+
+
+# ---------------------------------------------------------------------------
+# The run
+# ---------------------------------------------------------------------------
+
+MARKET_KEYS = ["technician_cost_per_hour", "discount_rate_per_year", "encounters_per_endpoint_day",
+               "miss_rate_supported", "frozen_miss_multiplier", "protection_decay_days"]
+COMPETITOR_KEYS = ["price_per_endpoint_month", "setup_fee_per_endpoint", "setup_fee_per_msp",
+                   "annual_price_escalation", "promo_months", "promo_discount"]
+MSP_KEYS = ["endpoints", "clients", "start_delay_days", "first_endpoint_hours", "learning_rate", "setup_hours",
+            "config_hours_per_client", "failed_install_share", "rework_hours_per_failed_install",
+            "broken_app_client_share", "fix_hours_per_broken_client", "overhead_hours_per_client",
+            "billable_share", "technicians", "capacity_hours_per_technician_week", "share_passed_to_clients",
+            "prepaid_share", "prepaid_months_remaining", "recovered_share", "client_prepaid_share",
+            "client_prepaid_months_remaining", "client_price_per_endpoint_month", "refund_share"]
+OUTPUTS = ["labor_cost", "pricing_cost", "lost_updates_cost", "stranded_cost", "refund_cost", "extras_cost",
+           "total_cost", "labor_hours", "duration_days", "incidents"]
+EXTRA_MULTIPLIER = {"endpoint": "endpoints", "client": "clients"}
+
+
+def draw_market(rng, scenario, trials, competitor_names):
+    mkt = {k: draw(rng, scenario["market"][k], trials) for k in MARKET_KEYS}
+    comps = {}
+    for name in sorted(competitor_names):
+        c = scenario["competitors"][name]
+        comps[name] = {k: draw(rng, c[k], trials) for k in COMPETITOR_KEYS}
+        comps[name]["volume_tiers"] = c["volume_tiers"]
+    return mkt, comps
+
+
+def simulate_msp(rng, scenario, msp, mkt, comps, trials):
+    """One MSP's outputs for every trial (arrays of length `trials`)."""
+    x = {k: draw(rng, msp[k], trials) for k in MSP_KEYS}
+    own_rate = msp.get("technician_cost_per_hour")
+    x["technician_cost_per_hour"] = (draw(rng, own_rate, trials) if own_rate is not None
+                                     else mkt["technician_cost_per_hour"])
+    x["capacity_hours_per_week"] = x["technicians"] * x["capacity_hours_per_technician_week"]
+    lab = migration_labor(x)
+
+    tl = scenario["timeline"]
+    cutoff_day = (tl["updates_end"] - tl["migration_start"]).days - x["start_delay_days"]
+    expected = expected_incidents(x, lab, cutoff_day, mkt["encounters_per_endpoint_day"],
+                                  mkt["miss_rate_supported"], mkt["frozen_miss_multiplier"],
+                                  mkt["protection_decay_days"])
+    incidents = rng.poisson(expected)
+    lost = incident_costs(rng, incidents, scenario["market"]["incident_cost"])
+
+    new, old = comps[msp["target"]], comps[msp["incumbent"]]
+    pricing = competitor_pricing(x["endpoints"], new, old, x["share_passed_to_clients"],
+                                 mkt["discount_rate_per_year"], tl["horizon_months"])
+
+    E = x["endpoints"]
+    stranded = E * x["prepaid_share"] * x["prepaid_months_remaining"] * old["price_per_endpoint_month"] * (
+        1.0 - x["recovered_share"])
+    refunds = E * x["client_prepaid_share"] * x["client_prepaid_months_remaining"] * x[
+        "client_price_per_endpoint_month"] * x["refund_share"]
+
+    extras = np.zeros(trials)
+    for spec, per in msp["extras"]:
+        amount = draw(rng, spec, trials)
+        extras += amount * (x[EXTRA_MULTIPLIER[per]] if per in EXTRA_MULTIPLIER
+                            else tl["horizon_months"] if per == "month" else 1.0)
+
+    return {
+        "labor_cost": lab["cost"],
+        "pricing_cost": pricing,
+        "lost_updates_cost": lost,
+        "stranded_cost": stranded,
+        "refund_cost": refunds,
+        "extras_cost": extras,
+        "total_cost": lab["cost"] + pricing + lost + stranded + refunds + extras,
+        "labor_hours": lab["hours"],
+        "duration_days": lab["duration_days"],
+        "completion_offset_days": x["start_delay_days"] + lab["duration_days"],  # after migration_start
+        "incidents": incidents.astype(float),
+        "expected_incidents": expected,
+    }
+
+
+def simulate_block(rng, scenario, trials, msps):
+    msp = scenario["msp"]
+    mkt, comps = draw_market(rng, scenario, trials, {msp["incumbent"], msp["target"]})
+    portfolio = None
+    for _ in range(msps):  # loop over MSPs; each MSP is vectorised over trials
+        out = simulate_msp(rng, scenario, msp, mkt, comps, trials)
+        if portfolio is None:
+            portfolio = out
+        else:
+            for k, v in out.items():
+                if k in ("duration_days", "completion_offset_days"):
+                    np.maximum(portfolio[k], v, out=portfolio[k])
+                else:
+                    portfolio[k] += v
+    return portfolio
+
+
+def simulate(trials=100_000, msps=1, seed=1, scenario=None, chunk=1 << 17):
+    """Portfolio of `msps` copies of the scenario's MSP, each vectorised over trials.
+    Returns per-trial arrays: costs, hours and incidents summed over MSPs;
+    duration_days and completion_offset_days the last MSP's (as the engine's
+    portfolio). Trials go in chunks of at most `chunk` only to bound memory
+    (the pricing step holds a few trials x months arrays)."""
+    scenario = scenario or default_scenario()
+    rng = np.random.default_rng(seed)
+    if trials <= chunk:
+        return simulate_block(rng, scenario, trials, msps)
+    parts = [simulate_block(rng, scenario, min(chunk, trials - first), msps) for first in range(0, trials, chunk)]
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+if __name__ == "__main__":
+    import sys
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    r = simulate(n)
+    for k in OUTPUTS:
+        v = r[k]
+        print(f"{k:18s} mean {v.mean():12.4f}  se {v.std(ddof=1) / np.sqrt(n):10.4f}")
