@@ -5,6 +5,13 @@ add_library(switchcost::options ALIAS switchcost_options)
 target_compile_options(switchcost_options INTERFACE
   -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wno-sign-conversion
   -Wnon-virtual-dtor -Wold-style-cast -Woverloaded-virtual -Wimplicit-fallthrough)
+# No fused multiply-add contraction: the same source gives the same bits with
+# and without FMA hardware, so the AVX2 clones of the hot loops (picked at
+# run time) and the portable ones agree exactly, and so do -march=native builds.
+# -fno-trapping-math (no code here reads floating-point exception flags) lets
+# GCC turn selects into blends, so that loops with them vectorise; it does not
+# change any result.
+target_compile_options(switchcost_options INTERFACE -ffp-contract=off -fno-trapping-math)
 # GCC 12 reports false -Wrestrict positives inside std::string at -O3 (GCC PR 105329).
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
   target_compile_options(switchcost_options INTERFACE -Wno-restrict)
