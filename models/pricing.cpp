@@ -100,20 +100,36 @@ MonthSums month_sums(int horizon, double discount_rate, double new_escalation, d
 
 }  // namespace
 
-void competitor_pricing(const PricingInputs& in, PricingResult& out) {
+void price_factors(const PricingInputs& in, PriceFactors& out) {
+  const Eigen::Index n = in.discount_rate_per_year.size();
+  out.new_factor.resize(n);
+  out.old_factor.resize(n);
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const MonthSums s = month_sums(in.horizon_months, in.discount_rate_per_year[i], in.new_annual_escalation[i],
+                                   in.old_annual_escalation[i], in.promo_months[i], in.promo_discount[i]);
+    out.new_factor[i] = s.new_factor;
+    out.old_factor[i] = s.old_factor;
+  }
+}
+
+void competitor_pricing(const PricingInputs& in, const PriceFactors& factors, PricingResult& out) {
   const Eigen::Index n = in.endpoints.size();
   out.resize(n);
   for (Eigen::Index i = 0; i < n; ++i) {
     const double e = in.endpoints[i];
-    const MonthSums s = month_sums(in.horizon_months, in.discount_rate_per_year[i], in.new_annual_escalation[i],
-                                   in.old_annual_escalation[i], in.promo_months[i], in.promo_discount[i]);
     const double new_pv =
-        in.new_price_per_endpoint_month[i] * (1.0 - volume_discount(in.volume_tiers, e)) * s.new_factor;
-    const double old_pv = in.old_price_per_endpoint_month[i] * s.old_factor;
+        in.new_price_per_endpoint_month[i] * (1.0 - volume_discount(in.volume_tiers, e)) * factors.new_factor[i];
+    const double old_pv = in.old_price_per_endpoint_month[i] * factors.old_factor[i];
     out.price_delta_pv[i] = e * (new_pv - old_pv);
   }
   out.cost = (1.0 - in.share_passed_to_clients) * out.price_delta_pv + in.new_setup_fee_per_endpoint * in.endpoints +
              in.new_setup_fee_per_msp;
+}
+
+void competitor_pricing(const PricingInputs& in, PricingResult& out) {
+  PriceFactors factors;
+  price_factors(in, factors);
+  competitor_pricing(in, factors, out);
 }
 
 }  // namespace switchcost::models

@@ -56,6 +56,21 @@ struct PricingResult {
 
 void competitor_pricing(const PricingInputs& in, PricingResult& out);
 
+// The two present-value sums per USD of monthly price and per endpoint,
+// new_factor = sum_m v^m (1 + g_new)^y(m) (1 - promo_discount f_promo(m)) and
+// old_factor = sum_m v^m (1 + g_old)^y(m), per trial. They depend only on the
+// discount rate, the two products' escalation and the promotion (market-level
+// inputs), so the engine computes them once per block for each (target,
+// incumbent) pair and shares them across MSPs. Reads only those inputs of `in`.
+struct PriceFactors {
+  Column new_factor;  // [months] discounted, escalated, promotion-weighted
+  Column old_factor;  // [months]
+};
+void price_factors(const PricingInputs& in, PriceFactors& out);
+
+// competitor_pricing with the factors given (the same bits as computing them).
+void competitor_pricing(const PricingInputs& in, const PriceFactors& factors, PricingResult& out);
+
 // Volume discount for E endpoints (highest qualifying tier), for tests.
 double volume_discount(const std::vector<VolumeTier>& tiers, double endpoints) noexcept;
 
