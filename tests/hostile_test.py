@@ -39,8 +39,13 @@ DATA = os.path.join(SRC, "tests", "data", "hostile")
 PORTFOLIO = os.path.join(SRC, "scenarios", "kaspersky-2024", "portfolio.yaml")
 TMP = tempfile.mkdtemp(prefix="switchcost-hostile-")
 
-TIMEOUT = 60           # seconds per run: more is a hang
-MEMORY = 2 << 30       # RLIMIT_AS per run
+# Under a sanitizer (SWITCHCOST_SANITIZED is set by tests/CMakeLists.txt) the
+# address space cannot be limited (the shadow memory reserves terabytes), so
+# the sanitizer's own hard RSS limit bounds memory instead, and runs get more
+# time: they are several times slower.
+SANITIZED = bool(os.environ.get("SWITCHCOST_SANITIZED"))
+TIMEOUT = 180 if SANITIZED else 60   # seconds per run: more is a hang
+MEMORY = 2 << 30       # RLIMIT_AS per run (RSS under a sanitizer)
 RUN_TRIALS = "2000"    # trials for runs that must finish
 
 INCLUDES = ("include: [builtin:kaspersky-2024/timeline.yaml, builtin:kaspersky-2024/market.yaml, "
@@ -58,7 +63,15 @@ failures = []   # (case, reasons)
 # Running the binary
 
 def limit_memory():
+    if SANITIZED:
+        return
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY, MEMORY))
+
+
+if SANITIZED:
+    for var in ("ASAN_OPTIONS", "TSAN_OPTIONS"):
+        extra = f"hard_rss_limit_mb={MEMORY >> 20}"
+        os.environ[var] = f"{os.environ[var]}:{extra}" if os.environ.get(var) else extra
 
 
 class Result:
