@@ -519,13 +519,29 @@ struct BetaTable {
 
 namespace {
 
+// An AVX2 clone picked at load time (GNU ifunc) on x86-64. Not under the
+// sanitizers: an ifunc resolver runs before their runtimes are set up, and
+// ThreadSanitizer crashes on it.
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define SWITCHCOST_SANITIZED_BUILD 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SWITCHCOST_SANITIZED_BUILD 1
+#endif
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(SWITCHCOST_SANITIZED_BUILD)
+#define SWITCHCOST_AVX2_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define SWITCHCOST_AVX2_CLONES
+#endif
+
 // The body of BetaTable::quantiles: NaN where the exact inverse is needed.
 // Two passes: the logit and grid position (branch-free, vectorised), then the
 // Hermite step (table lookups, which GCC does not vectorise for x86-64).
-__attribute__((target_clones("avx2", "default"))) void beta_table_body(const double* __restrict node, double t_max,
-                                                                       double step, const double* __restrict u,
-                                                                       double* __restrict out,
-                                                                       std::size_t n) noexcept {
+SWITCHCOST_AVX2_CLONES void beta_table_body(const double* __restrict node, double t_max, double step,
+                                            const double* __restrict u, double* __restrict out,
+                                            std::size_t n) noexcept {
   constexpr double last = BetaTable::intervals;
   for (std::size_t k = 0; k < n; ++k) {
     const double s = (log_positive(u[k] / (1.0 - u[k])) + t_max) / step;
