@@ -828,8 +828,11 @@ def test_signals():
         record(f"fault: {sig.name} during a long run", r, problems)
 
     # A second SIGINT exits at once; the JSON is then the old content or a
-    # complete document, never half-written.
-    for delay in (0.0, 0.1, 0.5, 1.0):
+    # complete document, never half-written. Signals sent back to back (no
+    # delay) are one signal: a pending SIGINT does not queue a second. Under a
+    # sanitizer signals reach the program only at its next intercepted call,
+    # so two sent 0.1 s apart can merge too: there only the outputs are checked.
+    for delay in (0.1, 0.5, 1.0):
         j = tmp(f"double-{delay}.json")
         with open(j, "w") as f:
             f.write("old\n")
@@ -838,7 +841,7 @@ def test_signals():
         # The second SIGINT _exit()s from the signal handler: silence on
         # stderr is acceptable there (the documented contract is "exits at once").
         problems = [p for p in problems if p != "no message on stderr"]
-        if not r.timed_out and after > 5:
+        if not r.timed_out and after > 5 and not SANITIZED:
             problems.append(f"took {after:.1f} s to exit after the second SIGINT")
         content = open(j).read() if os.path.exists(j) else None
         if content is None:
