@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <boost/program_options.hpp>
 #include <chrono>
@@ -240,10 +241,10 @@ struct Session {
     }
   }
 
-  void check_memory(std::uint64_t need, const std::string& what) const {
+  void check_memory(std::uint64_t need, const std::string& what, const std::string& advice = "use fewer trials") const {
     if (need > memory_limit)
       throw UsageError(what + " need about " + gib(need) + " for per-trial results, over the limit of " +
-                       gib(memory_limit) + " (--max-memory-gib); use fewer trials");
+                       gib(memory_limit) + " (--max-memory-gib); " + advice);
   }
 
   RunInfo info(const std::vector<std::string>& arguments, const std::vector<std::string>& files) const {
@@ -278,31 +279,69 @@ struct Session {
   bool progress_shown = false;
 };
 
+// Per-MSP series above this many bytes (or a quarter of the memory limit)
+// make --msp-stats auto choose sketch.
+constexpr std::uint64_t auto_exact_bytes = 1ULL << 30;
+
 int command_run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   Common c;
   bool help = false;
-  const auto options = run_options(c);
+  std::string msp_stats = "auto";
+  auto options = run_options(c);
+  options.add_options()
+      ("msp-stats", po::value(&msp_stats),
+       "per-MSP statistics: exact (every trial kept: 88 bytes per MSP-trial), sketch (memory independent of "
+       "the trials: per-MSP percentiles and CVaR95 within 0.5% relative, everything else exact), or auto "
+       "(default): exact while the per-MSP series take at most 1 GiB and a quarter of the memory limit");
   parse(options, args, c.files, help);
   if (help) {
     out << "usage: switchcost run [options] [FILE...]\n\n" << options;
     return exit_code::ok;
   }
+  if (msp_stats != "auto" && msp_stats != "exact" && msp_stats != "sketch")
+    throw UsageError("--msp-stats takes exact, sketch or auto, got '" + msp_stats + "'");
   Session session(c, err);
   std::vector<std::string> inputs = c.files;
   if (inputs.empty()) inputs.push_back(std::string(default_scenario));
   const Scenario scenario = load_scenario(inputs);
   session.prepare_outputs(c, scenario.files);
-  session.check_memory(estimate_result_bytes(scenario, session.options.trials),
-                       std::to_string(session.options.trials) + " trials x " + std::to_string(scenario.msps.size()) +
-                           " MSPs");
+  RunOptions& run = session.options;
+  const std::uint64_t msp_series_bytes =
+      std::uint64_t(scenario.msps.size()) * std::uint64_t(output_count) * run.trials * sizeof(double);
+  if (msp_stats == "auto")
+    run.msp_stats = msp_series_bytes <= std::min(auto_exact_bytes, session.memory_limit / 4) ? MspStats::exact
+                                                                                              : MspStats::sketch;
+  else
+    run.msp_stats = msp_stats == "sketch" ? MspStats::sketch : MspStats::exact;
+  std::string advice = "use fewer trials";
+  if (run.msp_stats == MspStats::exact) {
+    RunOptions other = run;
+    other.msp_stats = MspStats::sketch;
+    const std::uint64_t sketched = estimate_result_bytes(scenario, other);
+    if (sketched <= session.memory_limit) advice = "use --msp-stats sketch (about " + gib(sketched) + ") or fewer trials";
+  }
+  session.check_memory(estimate_result_bytes(scenario, run),
+                       std::to_string(run.trials) + " trials x " + std::to_string(scenario.msps.size()) +
+                           " MSPs with per-MSP statistics " + to_string(run.msp_stats),
+                       advice);
   // Ctrl-C is caught until the outputs are written: the run stops at a block
   // boundary and what was done is still written, marked partial.
   SignalGuard guard;
-  const RunResult result = run_scenario(scenario, session.options);
-  session.clear_progress(err);
-  const ReportData data = build_report(scenario, result, session.info(inputs, scenario.files));
-  return session.finish(render_json(data), render_csv(data), render_table(data), result.complete, result.trials_done,
-                        result.trials_requested, out, err);
+  ReportData data;
+  {
+    // The results (per-MSP series or sketches) are released before the
+    // outputs are rendered: the two would otherwise add up at the peak.
+    const RunResult result = run_scenario(scenario, session.options);
+    session.clear_progress(err);
+    data = build_report(scenario, result, session.info(inputs, scenario.files));
+  }
+  // Only the formats asked for are rendered (a run of 10,000 MSPs makes 60 MB of JSON).
+  auto wanted = [&](const char* format) {
+    return std::any_of(session.outputs.begin(), session.outputs.end(), [&](const auto& o) { return o.second == format; });
+  };
+  return session.finish(wanted("json") ? render_json(data) : std::string(),
+                        wanted("csv") ? render_csv(data) : std::string(), render_table(data), data.complete,
+                        data.trials_done, data.trials_requested, out, err);
 }
 
 // "scenarios/x/surge.yaml" -> "surge"
@@ -387,9 +426,12 @@ int command_compare(const std::vector<std::string>& args, std::ostream& out, std
         alternatives[i].label += "#" + std::to_string(i + 1);
 
   session.prepare_outputs(c, all_files);
+  // compare keeps every MSP's per-trial total cost (its per-MSP statistics
+  // are paired, trial by trial), so it has no sketch mode.
   session.check_memory(estimate_compare_bytes(alternatives, session.options.trials),
                        std::to_string(alternatives.size()) + " alternatives x " +
-                           std::to_string(session.options.trials) + " trials");
+                           std::to_string(session.options.trials) + " trials",
+                       "use fewer trials (compare keeps every MSP's total cost per trial, for paired differences)");
   SignalGuard guard;  // until the outputs are written, as for run
   CompareResult result = compare_alternatives(alternatives, session.options, RunInfo{});
   session.clear_progress(err);

@@ -72,6 +72,7 @@ CompareResult compare_alternatives(const std::vector<Alternative>& alternatives,
   result.updates_end = format_date(alternatives.front().scenario.timeline.updates_end);
   RunOptions o = options;
   o.keep_msp_outputs = totals_only();
+  o.msp_stats = MspStats::exact;  // paired per-MSP statistics need the per-trial totals
   std::vector<RunResult> runs;
   for (const auto& a : alternatives) {
     runs.push_back(run_scenario(a.scenario, o));

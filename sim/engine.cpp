@@ -2,8 +2,12 @@
 
 #include <algorithm>
 #include <cmath>
+#include <condition_variable>
 #include <exception>
+#include <limits>
+#include <map>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "models/labor.h"
@@ -50,11 +54,48 @@ const char* output_label(Output o) noexcept {
   return "?";
 }
 
+const char* to_string(MspStats mode) noexcept { return mode == MspStats::sketch ? "sketch" : "exact"; }
+
 std::uint64_t estimate_result_bytes(const Scenario& scenario, std::uint64_t trials,
                                     const std::array<bool, output_count>& keep) noexcept {
   const auto kept = std::uint64_t(std::count(keep.begin(), keep.end(), true));
   const std::uint64_t series = scenario.msps.size() * kept + std::uint64_t(output_count);
   return series * trials * sizeof(double);
+}
+
+namespace {
+// Second pass: at most this many bytes of per-MSP total costs at a time.
+constexpr std::size_t tail_pass_bytes = std::size_t(32) << 20;
+}  // namespace
+
+std::uint64_t sketch_buckets_assumed(std::uint64_t trials) noexcept {
+  return 100 + std::uint64_t(200 * std::log10(double(std::max<std::uint64_t>(trials, 1))));
+}
+
+std::uint64_t estimate_result_bytes(const Scenario& scenario, const RunOptions& options) noexcept {
+  if (options.msp_stats == MspStats::exact)
+    return estimate_result_bytes(scenario, options.trials, options.keep_msp_outputs);
+  const std::uint64_t msps = scenario.msps.size();
+  const std::uint64_t threads = std::max(1u, options.threads);
+  const std::uint64_t portfolio = std::uint64_t(output_count) * options.trials * sizeof(double);
+  // Tail pass: the trial order it sorts (8 B per trial), the tail list, and the chunk of values.
+  const std::uint64_t tail = options.trials * 2 * sizeof(std::size_t) + tail_pass_bytes;
+  const std::uint64_t window = 3 * threads * msps * output_count * sizeof(BlockMoments);
+  const std::uint64_t per_msp =
+      sizeof(MspSeries) + sizeof(MspSketch) + output_count * sketch_buckets_assumed(options.trials) * sizeof(std::uint32_t);
+  return portfolio + tail + window + msps * per_msp;
+}
+
+std::vector<std::size_t> portfolio_tail_trials(const std::vector<double>& total) {
+  if (total.empty()) return {};
+  std::vector<std::size_t> order(total.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  const std::size_t tail = tail_count(total.size());
+  std::partial_sort(order.begin(), order.begin() + std::ptrdiff_t(tail), order.end(),
+                    [&](std::size_t a, std::size_t b) { return total[a] > total[b] || (total[a] == total[b] && a < b); });
+  order.resize(tail);
+  order.shrink_to_fit();
+  return order;
 }
 
 namespace {
@@ -66,20 +107,35 @@ using models::Column;
 // theorem) instead of k separate draws, so a trial's cost stays O(1).
 constexpr double exact_incident_limit = 10'000;
 
+// The trials a block computes: the range first .. first + n - 1 (the run), or
+// the listed ones (the tail pass of sketch mode). Each trial's values depend
+// only on its index, never on the others in the block.
+struct TrialSet {
+  std::uint64_t first = 0;
+  const std::uint64_t* list = nullptr;  // when set, element i is trial list[i]
+  Eigen::Index n = 0;
+  std::uint64_t operator[](Eigen::Index i) const { return list ? list[i] : first + std::uint64_t(i); }
+};
+
 // An input compiled for drawing: its distribution and its stream.
 struct Draw {
   const Distribution* dist = nullptr;
   Stream stream;
 
-  // Fills out[0..n) with the values of trials first .. first+n-1.
-  void fill(std::uint64_t first, Eigen::Index n, Column& out, std::vector<double>& u) const {
+  // Fills out[0..n) with the values of the trials of t.
+  void fill(const TrialSet& t, Column& out, std::vector<double>& u) const {
+    const Eigen::Index n = t.n;
     out.resize(n);
     if (dist->is_constant()) {
       out.setConstant(dist->quantile(0.5));
       return;
     }
     u.resize(std::size_t(n));
-    fill_uniforms(stream, first, std::size_t(n), 0, u.data());
+    if (t.list) {
+      for (Eigen::Index i = 0; i < n; ++i) u[std::size_t(i)] = uniform(stream, t.list[i], 0);
+    } else {
+      fill_uniforms(stream, t.first, std::size_t(n), 0, u.data());  // = uniform(stream, first + i, 0), faster
+    }
     dist->quantiles(u.data(), out.data(), std::size_t(n));
   }
 };
@@ -196,12 +252,17 @@ struct CompetitorColumns {
   Column price, setup_per_endpoint, setup_per_msp, escalation, promo_months, promo_discount;
 };
 
-// One thread's scratch space, sized for a block and reused.
-struct Workspace {
-  std::vector<double> u;
+// Market-level inputs of a block of trials, shared by every MSP.
+struct Market {
   Column technician_cost_per_hour, discount_rate_per_year;
   Column encounters, miss_rate_supported, frozen_miss_multiplier, protection_decay_days;
   std::vector<CompetitorColumns> competitors;
+};
+
+// One thread's scratch space, sized for a block and reused.
+struct Workspace {
+  std::vector<double> u;
+  Market market;
   Column start_delay_days, technicians, extras, extra_amount;
   models::LaborInputs labor_in;
   models::LaborResult labor_out;
@@ -213,6 +274,16 @@ struct Workspace {
   models::StrandedResult stranded_out;
   std::array<Column, output_count> block_out;  // one MSP's outputs for the block
   std::array<Column, output_count> portfolio;  // running portfolio outputs for the block
+  // Sketch mode: one MSP's block, sketched before it is merged under the lock.
+  std::vector<QuantileSketch> local;
+  // Sketch mode: this block's moments, [msp * output_count + output].
+  std::vector<BlockMoments> moments;
+};
+
+// Sketch mode: where run_block puts each MSP's block (see run_scenario).
+struct SketchSink {
+  std::vector<std::mutex>* locks = nullptr;  // MSP m merges under locks[m % size]
+  double updates_end = 0;                   // [days since 1970-01-01] for done_by_updates_end
 };
 
 // Portfolio durations and completion dates are the last MSP's; the rest add up.
@@ -240,130 +311,173 @@ double incident_cost_total(const Compiled& c, const Stream& stream, std::uint64_
   return total;
 }
 
-void run_block(const Compiled& c, std::uint64_t first, Eigen::Index n, Workspace& w, RunResult& r) {
-  auto& u = w.u;
-  // Market-level inputs: drawn once per trial, shared by every MSP.
-  c.technician_cost_per_hour.fill(first, n, w.technician_cost_per_hour, u);
-  c.discount_rate_per_year.fill(first, n, w.discount_rate_per_year, u);
-  c.encounters.fill(first, n, w.encounters, u);
-  c.miss_rate_supported.fill(first, n, w.miss_rate_supported, u);
-  c.frozen_miss_multiplier.fill(first, n, w.frozen_miss_multiplier, u);
-  c.protection_decay_days.fill(first, n, w.protection_decay_days, u);
-  w.competitors.resize(c.competitors.size());
+// Draws the market-level inputs of the trials of t.
+void draw_market(const Compiled& c, const TrialSet& t, Market& mk, std::vector<double>& u) {
+  c.technician_cost_per_hour.fill(t, mk.technician_cost_per_hour, u);
+  c.discount_rate_per_year.fill(t, mk.discount_rate_per_year, u);
+  c.encounters.fill(t, mk.encounters, u);
+  c.miss_rate_supported.fill(t, mk.miss_rate_supported, u);
+  c.frozen_miss_multiplier.fill(t, mk.frozen_miss_multiplier, u);
+  c.protection_decay_days.fill(t, mk.protection_decay_days, u);
+  mk.competitors.resize(c.competitors.size());
   for (std::size_t k = 0; k < c.competitors.size(); ++k) {
     const auto& cc = c.competitors[k];
-    auto& col = w.competitors[k];
-    cc.price.fill(first, n, col.price, u);
-    cc.setup_per_endpoint.fill(first, n, col.setup_per_endpoint, u);
-    cc.setup_per_msp.fill(first, n, col.setup_per_msp, u);
-    cc.escalation.fill(first, n, col.escalation, u);
-    cc.promo_months.fill(first, n, col.promo_months, u);
-    cc.promo_discount.fill(first, n, col.promo_discount, u);
+    auto& col = mk.competitors[k];
+    cc.price.fill(t, col.price, u);
+    cc.setup_per_endpoint.fill(t, col.setup_per_endpoint, u);
+    cc.setup_per_msp.fill(t, col.setup_per_msp, u);
+    cc.escalation.fill(t, col.escalation, u);
+    cc.promo_months.fill(t, col.promo_months, u);
+    cc.promo_discount.fill(t, col.promo_discount, u);
+  }
+}
+
+// MSP m's outputs for the trials of t into w.block_out, checked finite.
+void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& mk, Workspace& w) {
+  const Eigen::Index n = t.n;
+  auto& u = w.u;
+  for (auto& col : w.block_out) col.resize(n);
+  const CompiledMsp& cm = c.msps[m];
+  auto& li = w.labor_in;
+  cm.endpoints.fill(t, li.endpoints, u);
+  cm.clients.fill(t, li.clients, u);
+  cm.first_endpoint_hours.fill(t, li.first_endpoint_hours, u);
+  cm.learning_rate.fill(t, li.learning_rate, u);
+  cm.setup_hours.fill(t, li.setup_hours, u);
+  cm.config_hours_per_client.fill(t, li.config_hours_per_client, u);
+  cm.failed_install_share.fill(t, li.failed_install_share, u);
+  cm.rework_hours_per_failed_install.fill(t, li.rework_hours_per_failed_install, u);
+  cm.broken_app_client_share.fill(t, li.broken_app_client_share, u);
+  cm.fix_hours_per_broken_client.fill(t, li.fix_hours_per_broken_client, u);
+  cm.overhead_hours_per_client.fill(t, li.overhead_hours_per_client, u);
+  if (cm.own_rate)
+    cm.technician_cost_per_hour.fill(t, li.technician_cost_per_hour, u);
+  else
+    li.technician_cost_per_hour = mk.technician_cost_per_hour;
+  cm.billable_share.fill(t, li.billable_share, u);
+  // Weekly capacity = technicians x hours each can give the migration per week.
+  cm.technicians.fill(t, w.technicians, u);
+  cm.capacity_hours_per_technician_week.fill(t, li.capacity_hours_per_week, u);
+  li.capacity_hours_per_week *= w.technicians;
+  models::migration_labor(li, w.labor_out);
+
+  cm.start_delay_days.fill(t, w.start_delay_days, u);
+  auto& lu = w.lost_in;
+  lu.cutoff_day = c.cutoff_day - w.start_delay_days;
+  lu.encounters_per_endpoint_day = mk.encounters;
+  lu.miss_rate_supported = mk.miss_rate_supported;
+  lu.frozen_miss_multiplier = mk.frozen_miss_multiplier;
+  lu.protection_decay_days = mk.protection_decay_days;
+  models::lost_updates(li, w.labor_out, lu, w.lost_out);
+
+  const auto& target = mk.competitors[cm.target];
+  const auto& incumbent = mk.competitors[cm.incumbent];
+  auto& pi = w.pricing_in;
+  pi.endpoints = li.endpoints;
+  pi.new_price_per_endpoint_month = target.price;
+  pi.old_price_per_endpoint_month = incumbent.price;
+  pi.new_annual_escalation = target.escalation;
+  pi.old_annual_escalation = incumbent.escalation;
+  pi.promo_months = target.promo_months;
+  pi.promo_discount = target.promo_discount;
+  pi.new_setup_fee_per_endpoint = target.setup_per_endpoint;
+  pi.new_setup_fee_per_msp = target.setup_per_msp;
+  cm.share_passed_to_clients.fill(t, pi.share_passed_to_clients, u);
+  pi.discount_rate_per_year = mk.discount_rate_per_year;
+  pi.volume_tiers = c.competitors[cm.target].source->volume_tiers;
+  pi.horizon_months = c.horizon_months;
+  models::competitor_pricing(pi, w.pricing_out);
+
+  auto& si = w.stranded_in;
+  si.endpoints = li.endpoints;
+  si.old_price_per_endpoint_month = incumbent.price;
+  cm.prepaid_share.fill(t, si.prepaid_share, u);
+  cm.prepaid_months_remaining.fill(t, si.prepaid_months_remaining, u);
+  cm.recovered_share.fill(t, si.recovered_share, u);
+  cm.client_prepaid_share.fill(t, si.client_prepaid_share, u);
+  cm.client_prepaid_months_remaining.fill(t, si.client_prepaid_months_remaining, u);
+  cm.client_price_per_endpoint_month.fill(t, si.client_price_per_endpoint_month, u);
+  cm.refund_share.fill(t, si.refund_share, u);
+  models::stranded_licences(si, w.stranded_out);
+
+  w.extras.setZero(n);
+  for (const auto& [draw, per] : cm.extras) {
+    draw.fill(t, w.extra_amount, u);
+    models::add_extra_item(w.extra_amount, per, li.endpoints, li.clients, double(c.horizon_months), w.extras);
   }
 
-  for (auto& col : w.block_out) col.resize(n);
-  for (std::size_t m = 0; m < c.msps.size(); ++m) {
-    const CompiledMsp& cm = c.msps[m];
-    auto& li = w.labor_in;
-    cm.endpoints.fill(first, n, li.endpoints, u);
-    cm.clients.fill(first, n, li.clients, u);
-    cm.first_endpoint_hours.fill(first, n, li.first_endpoint_hours, u);
-    cm.learning_rate.fill(first, n, li.learning_rate, u);
-    cm.setup_hours.fill(first, n, li.setup_hours, u);
-    cm.config_hours_per_client.fill(first, n, li.config_hours_per_client, u);
-    cm.failed_install_share.fill(first, n, li.failed_install_share, u);
-    cm.rework_hours_per_failed_install.fill(first, n, li.rework_hours_per_failed_install, u);
-    cm.broken_app_client_share.fill(first, n, li.broken_app_client_share, u);
-    cm.fix_hours_per_broken_client.fill(first, n, li.fix_hours_per_broken_client, u);
-    cm.overhead_hours_per_client.fill(first, n, li.overhead_hours_per_client, u);
-    if (cm.own_rate)
-      cm.technician_cost_per_hour.fill(first, n, li.technician_cost_per_hour, u);
+  auto at = [&](Output o) { return w.block_out[std::size_t(o)].data(); };
+  const auto& lo = w.labor_out;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const std::uint64_t trial = t[i];
+    const double count = incident_count(w.lost_out.expected_incidents[i], uniform(cm.incident_count, trial, 0));
+    const double lost = incident_cost_total(c, cm.incident_cost, trial, count);
+    const double labor = lo.cost[i];
+    const double pricing = w.pricing_out.cost[i];
+    const double stranded = w.stranded_out.stranded_cost[i];
+    const double refunds = w.stranded_out.refund_cost[i];
+    const double extras = w.extras[i];
+    at(Output::labor_cost)[i] = labor;
+    at(Output::pricing_cost)[i] = pricing;
+    at(Output::lost_updates_cost)[i] = lost;
+    at(Output::stranded_cost)[i] = stranded;
+    at(Output::refund_cost)[i] = refunds;
+    at(Output::extras_cost)[i] = extras;
+    at(Output::total_cost)[i] = labor + pricing + lost + stranded + refunds + extras;
+    at(Output::labor_hours)[i] = lo.hours[i];
+    at(Output::duration_days)[i] = lo.duration_days[i];
+    at(Output::completion_day)[i] = c.migration_start + w.start_delay_days[i] + lo.duration_days[i];
+    at(Output::incidents)[i] = count;
+  }
+  for (int o = 0; o < output_count; ++o) {
+    const Column& v = w.block_out[std::size_t(o)];
+    for (Eigen::Index i = 0; i < n; ++i)
+      if (!std::isfinite(v[i]))
+        throw LimitError("MSP '" + cm.source->name + "': " + output_label(Output(o)) + " is not finite at trial " +
+                         std::to_string(t[i]) + "; some input of this MSP is too extreme for the arithmetic");
+  }
+}
+
+// Sketch mode: MSP m's block (in w.block_out) into its moments (w.moments,
+// folded later in block order) and, under its lock, its sketches.
+void sketch_msp(std::size_t m, Eigen::Index n, Workspace& w, RunResult& r, const SketchSink& sink) {
+  MspSketch& msp = *r.msps[m].sketch;
+  std::uint64_t done_by = 0;
+  for (int o = 0; o < output_count; ++o) {
+    const Column& v = w.block_out[std::size_t(o)];
+    w.moments[m * std::size_t(output_count) + std::size_t(o)] = BlockMoments::of(v.data(), std::size_t(n));
+    QuantileSketch& local = w.local[std::size_t(o)];
+    local.clear();
+    const double origin = r.sketch_origin[std::size_t(o)];
+    if (origin == 0)
+      local.add(v.data(), std::size_t(n));
     else
-      li.technician_cost_per_hour = w.technician_cost_per_hour;
-    cm.billable_share.fill(first, n, li.billable_share, u);
-    // Weekly capacity = technicians x hours each can give the migration per week.
-    cm.technicians.fill(first, n, w.technicians, u);
-    cm.capacity_hours_per_technician_week.fill(first, n, li.capacity_hours_per_week, u);
-    li.capacity_hours_per_week *= w.technicians;
-    models::migration_labor(li, w.labor_out);
+      for (Eigen::Index i = 0; i < n; ++i) local.add(v[i] - origin);
+  }
+  const Column& done = w.block_out[std::size_t(Output::completion_day)];
+  for (Eigen::Index i = 0; i < n; ++i) done_by += done[i] <= sink.updates_end ? 1 : 0;
+  std::lock_guard<std::mutex> lock((*sink.locks)[m % sink.locks->size()]);
+  for (int o = 0; o < output_count; ++o) msp.quantiles[std::size_t(o)].merge(w.local[std::size_t(o)]);
+  msp.done_by_updates_end += done_by;
+}
 
-    cm.start_delay_days.fill(first, n, w.start_delay_days, u);
-    auto& lu = w.lost_in;
-    lu.cutoff_day = c.cutoff_day - w.start_delay_days;
-    lu.encounters_per_endpoint_day = w.encounters;
-    lu.miss_rate_supported = w.miss_rate_supported;
-    lu.frozen_miss_multiplier = w.frozen_miss_multiplier;
-    lu.protection_decay_days = w.protection_decay_days;
-    models::lost_updates(li, w.labor_out, lu, w.lost_out);
-
-    const auto& target = w.competitors[cm.target];
-    const auto& incumbent = w.competitors[cm.incumbent];
-    auto& pi = w.pricing_in;
-    pi.endpoints = li.endpoints;
-    pi.new_price_per_endpoint_month = target.price;
-    pi.old_price_per_endpoint_month = incumbent.price;
-    pi.new_annual_escalation = target.escalation;
-    pi.old_annual_escalation = incumbent.escalation;
-    pi.promo_months = target.promo_months;
-    pi.promo_discount = target.promo_discount;
-    pi.new_setup_fee_per_endpoint = target.setup_per_endpoint;
-    pi.new_setup_fee_per_msp = target.setup_per_msp;
-    cm.share_passed_to_clients.fill(first, n, pi.share_passed_to_clients, u);
-    pi.discount_rate_per_year = w.discount_rate_per_year;
-    pi.volume_tiers = c.competitors[cm.target].source->volume_tiers;
-    pi.horizon_months = c.horizon_months;
-    models::competitor_pricing(pi, w.pricing_out);
-
-    auto& si = w.stranded_in;
-    si.endpoints = li.endpoints;
-    si.old_price_per_endpoint_month = incumbent.price;
-    cm.prepaid_share.fill(first, n, si.prepaid_share, u);
-    cm.prepaid_months_remaining.fill(first, n, si.prepaid_months_remaining, u);
-    cm.recovered_share.fill(first, n, si.recovered_share, u);
-    cm.client_prepaid_share.fill(first, n, si.client_prepaid_share, u);
-    cm.client_prepaid_months_remaining.fill(first, n, si.client_prepaid_months_remaining, u);
-    cm.client_price_per_endpoint_month.fill(first, n, si.client_price_per_endpoint_month, u);
-    cm.refund_share.fill(first, n, si.refund_share, u);
-    models::stranded_licences(si, w.stranded_out);
-
-    w.extras.setZero(n);
-    for (const auto& [draw, per] : cm.extras) {
-      draw.fill(first, n, w.extra_amount, u);
-      models::add_extra_item(w.extra_amount, per, li.endpoints, li.clients, double(c.horizon_months), w.extras);
-    }
-
-    auto at = [&](Output o) { return w.block_out[std::size_t(o)].data(); };
-    const auto& lo = w.labor_out;
-    for (Eigen::Index i = 0; i < n; ++i) {
-      const std::uint64_t trial = first + std::uint64_t(i);
-      const double count = incident_count(w.lost_out.expected_incidents[i], uniform(cm.incident_count, trial, 0));
-      const double lost = incident_cost_total(c, cm.incident_cost, trial, count);
-      const double labor = lo.cost[i];
-      const double pricing = w.pricing_out.cost[i];
-      const double stranded = w.stranded_out.stranded_cost[i];
-      const double refunds = w.stranded_out.refund_cost[i];
-      const double extras = w.extras[i];
-      at(Output::labor_cost)[i] = labor;
-      at(Output::pricing_cost)[i] = pricing;
-      at(Output::lost_updates_cost)[i] = lost;
-      at(Output::stranded_cost)[i] = stranded;
-      at(Output::refund_cost)[i] = refunds;
-      at(Output::extras_cost)[i] = extras;
-      at(Output::total_cost)[i] = labor + pricing + lost + stranded + refunds + extras;
-      at(Output::labor_hours)[i] = lo.hours[i];
-      at(Output::duration_days)[i] = lo.duration_days[i];
-      at(Output::completion_day)[i] = c.migration_start + w.start_delay_days[i] + lo.duration_days[i];
-      at(Output::incidents)[i] = count;
-    }
-    // Check, keep what is kept, and add into the portfolio (in MSP order,
-    // so the sums are the same bytes every run).
+// The trials first .. first + n - 1: every MSP's outputs, kept (exact mode)
+// or sketched (sketch mode), and the portfolio's.
+void run_block(const Compiled& c, std::uint64_t first, Eigen::Index n, Workspace& w, RunResult& r,
+               const SketchSink* sketch) {
+  const TrialSet t{first, nullptr, n};
+  draw_market(c, t, w.market, w.u);
+  if (sketch) {
+    w.moments.resize(c.msps.size() * std::size_t(output_count));
+    w.local.resize(std::size_t(output_count), QuantileSketch(r.sketch_relative_error));
+  }
+  for (std::size_t m = 0; m < c.msps.size(); ++m) {
+    run_msp(c, m, t, w.market, w);
+    if (sketch) sketch_msp(m, n, w, r, *sketch);
+    // Keep what is kept, and add into the portfolio (in MSP order, so the
+    // sums are the same bytes every run).
     for (int o = 0; o < output_count; ++o) {
       const Column& v = w.block_out[std::size_t(o)];
-      for (Eigen::Index i = 0; i < n; ++i)
-        if (!std::isfinite(v[i]))
-          throw LimitError("MSP '" + cm.source->name + "': " + output_label(Output(o)) + " is not finite at trial " +
-                           std::to_string(first + std::uint64_t(i)) +
-                           "; some input of this MSP is too extreme for the arithmetic");
       auto& kept = r.msps[m].series[std::size_t(o)];
       if (!kept.empty()) std::copy(v.data(), v.data() + n, kept.data() + first);
       Column& acc = w.portfolio[std::size_t(o)];
@@ -386,23 +500,98 @@ void run_block(const Compiled& c, std::uint64_t first, Eigen::Index n, Workspace
   }
 }
 
+// Sketch mode, second pass: each MSP's total cost summed over the
+// portfolio's tail trials (in portfolio_tail_trials order, as exact mode sums
+// them). The tail is re-run in chunks of trials; within a chunk the MSPs are
+// shared out among the threads, and each MSP's sum is taken by one thread
+// in trial order, so the sums are the same bytes for any thread count.
+void tail_pass(const Compiled& c, RunResult& r, unsigned threads) {
+  const auto& total = r.portfolio[std::size_t(Output::total_cost)];
+  const std::vector<std::size_t> tail = portfolio_tail_trials(total);
+  const std::size_t msps = c.msps.size();
+  if (tail.empty() || msps == 0) return;
+  const std::size_t chunk =
+      std::clamp<std::size_t>(tail_pass_bytes / sizeof(double) / msps, 64, sketch_block_trials);
+  std::vector<double> values(chunk * msps);  // [m * chunk + i]: MSP m's total cost in the chunk's trial i
+  std::vector<std::uint64_t> trials(chunk);
+  const unsigned workers = std::max(1u, std::min<unsigned>(threads, unsigned(std::min<std::size_t>(msps, 1024))));
+  std::vector<Workspace> spaces(workers);
+  Market market;
+  for (std::size_t start = 0; start < tail.size(); start += chunk) {
+    const std::size_t n = std::min(chunk, tail.size() - start);
+    for (std::size_t i = 0; i < n; ++i) trials[i] = tail[start + i];
+    const TrialSet t{0, trials.data(), Eigen::Index(n)};
+    draw_market(c, t, market, spaces[0].u);
+    std::atomic<std::size_t> next{0};
+    std::exception_ptr error;
+    std::mutex error_mutex;
+    auto work = [&](Workspace& w) {
+      for (std::size_t m; (m = next.fetch_add(1)) < msps;) {
+        try {
+          run_msp(c, m, t, market, w);
+        } catch (...) {
+          std::lock_guard<std::mutex> lock(error_mutex);
+          if (!error) error = std::current_exception();
+          next = msps;
+          return;
+        }
+        const Column& v = w.block_out[std::size_t(Output::total_cost)];
+        std::copy(v.data(), v.data() + n, values.data() + m * chunk);
+      }
+    };
+    std::vector<std::thread> pool;
+    for (unsigned k = 1; k < workers; ++k) pool.emplace_back(work, std::ref(spaces[k]));
+    work(spaces[0]);
+    for (auto& th : pool) th.join();
+    if (error) std::rethrow_exception(error);
+    // The same trials must give the same portfolio totals as the first pass
+    // (summed in MSP order, as run_block does), bit for bit.
+    for (std::size_t i = 0; i < n; ++i) {
+      double sum = values[i];
+      for (std::size_t m = 1; m < msps; ++m) sum += values[m * chunk + i];
+      if (sum != total[trials[i]])
+        throw std::logic_error("tail pass: trial " + std::to_string(trials[i]) +
+                               " gave another portfolio total than in the first pass");
+    }
+    for (std::size_t m = 0; m < msps; ++m) {
+      double& sum = r.msps[m].sketch->tail_total_cost;
+      for (std::size_t i = 0; i < n; ++i) sum += values[m * chunk + i];
+    }
+  }
+}
+
 }  // namespace
 
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
   const Compiled compiled = compile(scenario, options.seed);
+  const bool sketch = options.msp_stats == MspStats::sketch;
   RunResult r;
   r.trials_requested = options.trials;
+  r.msp_stats = options.msp_stats;
   const std::size_t trials = std::size_t(options.trials);
   r.msps.resize(scenario.msps.size());
+  if (sketch) {
+    // A sketch bucket counts up to 2^32 - 1 values (a constant output puts every trial in one).
+    if (options.trials > std::numeric_limits<std::uint32_t>::max())
+      throw LimitError("per-MSP sketches hold at most 4,294,967,295 trials; use fewer trials");
+    r.sketch_relative_error = options.sketch_relative_error;
+    r.sketch_origin[std::size_t(Output::completion_day)] = compiled.migration_start;
+  }
   for (std::size_t m = 0; m < scenario.msps.size(); ++m) {
     r.msps[m].name = scenario.msps[m].name;
+    if (sketch) {
+      auto& k = r.msps[m].sketch.emplace();
+      for (auto& q : k.quantiles) q = QuantileSketch(options.sketch_relative_error);
+      continue;
+    }
     for (int o = 0; o < output_count; ++o)
       if (options.keep_msp_outputs[std::size_t(o)]) r.msps[m].series[std::size_t(o)].assign(trials, 0.0);
   }
   for (auto& v : r.portfolio) v.assign(trials, 0.0);
 
-  const std::size_t block = std::max<std::size_t>(1, options.block_trials);
+  const std::size_t block = sketch ? sketch_block_trials : std::max<std::size_t>(1, options.block_trials);
   const std::size_t blocks = (trials + block - 1) / block;
+  const unsigned threads = std::max(1u, std::min<unsigned>(options.threads, unsigned(std::max<std::size_t>(1, blocks))));
   std::atomic<std::size_t> next{0};
   std::atomic<std::uint64_t> done{0};
   std::mutex error_mutex;
@@ -410,29 +599,83 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
   std::exception_ptr error;
   std::atomic<bool> failed{false};
 
+  // Sketch mode: block moments fold in block order. A finished block that is
+  // not the next to fold waits in `pending`; a thread starts a block only
+  // while it is fewer than `window` blocks ahead of the fold, which bounds
+  // the blocks held to about 3 x threads whatever the trials.
+  std::vector<std::mutex> sketch_locks(sketch ? std::min<std::size_t>(std::max<std::size_t>(1, r.msps.size()), 1024) : 0);
+  const SketchSink sink{&sketch_locks, double(scenario.timeline.updates_end)};
+  std::mutex fold_mutex;
+  std::condition_variable fold_cv;
+  std::size_t folded = 0;  // blocks [0, folded) are in the moments
+  std::map<std::size_t, std::vector<BlockMoments>> pending;
+  std::vector<std::vector<BlockMoments>> spare;
+  const std::size_t window = 2 * std::size_t(threads);
+  auto fold = [&](const std::vector<BlockMoments>& moments) {
+    for (std::size_t m = 0; m < r.msps.size(); ++m)
+      for (int o = 0; o < output_count; ++o)
+        r.msps[m].sketch->moments[std::size_t(o)].add(moments[m * std::size_t(output_count) + std::size_t(o)]);
+  };
+  auto stopped = [&] { return failed.load() || (options.stop && options.stop->load()); };
+
   auto worker = [&](bool reports_progress) {
     Workspace w;
     for (;;) {
-      if (failed.load() || (options.stop && options.stop->load())) break;
-      const std::size_t b = next.fetch_add(1);
+      if (stopped()) break;
+      std::size_t b = 0;
+      if (sketch) {
+        std::unique_lock<std::mutex> lock(fold_mutex);
+        fold_cv.wait(lock, [&] { return stopped() || next.load() >= blocks || next.load() < folded + window; });
+        if (stopped()) break;
+        b = next.fetch_add(1);
+      } else {
+        b = next.fetch_add(1);
+      }
       if (b >= blocks) break;
       const std::size_t first = b * block;
       const std::size_t n = std::min(block, trials - first);
       try {
-        run_block(compiled, first, Eigen::Index(n), w, r);
+        run_block(compiled, first, Eigen::Index(n), w, r, sketch ? &sink : nullptr);
       } catch (...) {
-        std::lock_guard<std::mutex> lock(error_mutex);
-        if (b < error_block) {  // report the earliest failing block, whatever the thread count
-          error_block = b;
-          error = std::current_exception();
+        {
+          std::lock_guard<std::mutex> lock(error_mutex);
+          if (b < error_block) {  // report the earliest failing block, whatever the thread count
+            error_block = b;
+            error = std::current_exception();
+          }
+          failed = true;  // blocks before b are in flight and finish, so the earliest failure is found
         }
-        failed = true;  // blocks before b are in flight and finish, so the earliest failure is found
+        if (sketch) {
+          { std::lock_guard<std::mutex> lock(fold_mutex); }  // no waiter misses the wake-up
+          fold_cv.notify_all();
+        }
+        continue;
+      }
+      if (sketch) {
+        {
+          std::lock_guard<std::mutex> lock(fold_mutex);
+          if (b == folded) {
+            fold(w.moments);
+            for (++folded; !pending.empty() && pending.begin()->first == folded; ++folded) {
+              fold(pending.begin()->second);
+              spare.push_back(std::move(pending.begin()->second));
+              pending.erase(pending.begin());
+            }
+          } else {
+            pending.emplace(b, std::move(w.moments));
+            w.moments.clear();
+            if (!spare.empty()) {
+              w.moments = std::move(spare.back());
+              spare.pop_back();
+            }
+          }
+        }
+        fold_cv.notify_all();
       }
       done.fetch_add(n);
       if (reports_progress && options.progress) options.progress(done.load(), options.trials);
     }
   };
-  const unsigned threads = std::max(1u, std::min<unsigned>(options.threads, unsigned(std::max<std::size_t>(1, blocks))));
   std::vector<std::thread> pool;
   for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker, false);
   worker(true);
@@ -448,6 +691,15 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
       for (auto& v : msp.series)
         if (!v.empty()) v.resize(std::size_t(r.trials_done));
     for (auto& v : r.portfolio) v.resize(std::size_t(r.trials_done));
+  }
+  if (sketch) {
+    if (!pending.empty() || folded * block < r.trials_done)
+      throw std::logic_error("sketch mode: a finished block was not folded");
+    for (auto& msp : r.msps)
+      for (auto& q : msp.sketch->quantiles) q.shrink_to_fit();
+    // Runs even after an interruption: it is short, and the partial results
+    // need their tail shares.
+    tail_pass(compiled, r, options.threads);
   }
   return r;
 }

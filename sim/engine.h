@@ -5,6 +5,26 @@
 // variate is a pure function of (seed, variable, trial) and each trial's
 // outputs land at a fixed place, results are byte-identical for any thread
 // count and block size.
+//
+// Per-MSP statistics are kept in one of two ways (RunOptions::msp_stats):
+// - exact: every MSP's per-trial series, 88 bytes per MSP-trial (11 outputs);
+//   the report summarises them exactly.
+// - sketch: memory independent of the trials. Per MSP and output, a quantile
+//   sketch (sim/sketch.h: percentiles within 0.5% relative) and exact block
+//   moments (mean, sd, SE): each block of sketch_block_trials trials adds its
+//   compensated sums in trial order; blocks fold in block order through a
+//   window of 2 x threads pending blocks (a thread waits before starting a
+//   block more than the window ahead of the fold), so the moments are the same
+//   bytes for any thread count. Sketches are merged per block under a lock
+//   (integer counts: order-independent). Also exact: the count of trials done
+//   by the update cut-off and the tail contributions, by a second pass over
+//   the portfolio's worst 5% of trials only: the engine is counter-based, so
+//   re-running a trial gives the same bits (checked: the second pass's
+//   portfolio total must equal the first's, trial by trial), and each MSP's
+//   total cost is summed over those trials in the order exact mode sums them.
+//   That pass costs about 5-10% of the first (5% of the trials, with
+//   uniforms drawn one by one rather than in vector blocks).
+// The portfolio's series are kept whole in both modes (88 bytes per trial).
 #pragma once
 
 #include <array>
@@ -12,10 +32,12 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "sim/scenario.h"
+#include "sim/sketch.h"
 
 namespace switchcost::sim {
 
@@ -48,23 +70,46 @@ constexpr std::array<bool, output_count> all_outputs() {
   return all;
 }
 
+// How per-MSP statistics are kept (see the top of this file).
+enum class MspStats { exact, sketch };
+const char* to_string(MspStats mode) noexcept;  // "exact", "sketch"
+
+// In sketch mode blocks are always this many trials (whatever
+// RunOptions::block_trials), so the block moments, and with them the means
+// and sds, do not depend on the block size either.
+inline constexpr std::size_t sketch_block_trials = 4096;
+
 struct RunOptions {
   std::uint64_t trials = 100'000;
   std::uint64_t seed = 1;
   unsigned threads = 1;
-  std::size_t block_trials = 4096;
+  std::size_t block_trials = 4096;  // exact mode; sketch mode uses sketch_block_trials
   // Checked between blocks: when set, the run stops at a block boundary
   // and returns the trials done so far (a prefix of the trial range).
   const std::atomic<bool>* stop = nullptr;
-  // Which per-MSP series to keep (the portfolio keeps all); others stay empty.
+  // Which per-MSP series to keep in exact mode (the portfolio keeps all);
+  // others stay empty. Sketch mode keeps statistics of every output.
   std::array<bool, output_count> keep_msp_outputs = all_outputs();
+  MspStats msp_stats = MspStats::exact;
+  double sketch_relative_error = QuantileSketch::default_relative_error;  // [-] alpha of the sketches
   // Called from one thread with (trials done, trials requested) now and then.
   std::function<void(std::uint64_t, std::uint64_t)> progress;
 };
 
+// Sketch mode: what is kept of one MSP, in memory independent of the trials.
+struct MspSketch {
+  std::array<MomentAccumulator, output_count> moments;  // exact mean, sd, SE of each output
+  std::array<QuantileSketch, output_count> quantiles;   // of x - RunResult::sketch_origin[o]
+  std::uint64_t done_by_updates_end = 0;  // trials with completion_day <= timeline.updates_end
+  // [USD] total_cost summed over portfolio_tail_trials(portfolio total), in
+  // that order (as exact mode sums it, so the same bytes).
+  double tail_total_cost = 0;
+};
+
 struct MspSeries {
   std::string name;
-  Series series;  // each vector holds trials_done values, trial order
+  Series series;  // exact mode: each vector holds trials_done values, trial order; sketch mode: empty
+  std::optional<MspSketch> sketch;  // sketch mode only
 };
 
 struct RunResult {
@@ -73,11 +118,34 @@ struct RunResult {
   bool complete = false;
   std::vector<MspSeries> msps;
   Series portfolio;  // costs, hours and incidents summed over MSPs; durations and completion: the last MSP
+  MspStats msp_stats = MspStats::exact;
+  double sketch_relative_error = 0;  // [-] sketch mode: alpha of the per-MSP sketches
+  // Sketch mode: the sketch of output o holds x - sketch_origin[o]. Zero but
+  // for completion_day, sketched as days after timeline.migration_start so
+  // that its relative error is on the span, not on days since 1970.
+  std::array<double, output_count> sketch_origin{};
 };
 
-// Bytes the per-trial results of a run would take.
+// The portfolio's tail: its worst tail_count(n) trials (5%, at least one),
+// highest total first, ties by trial index, so the set and its order are the
+// same every run. Empty for no trials.
+std::vector<std::size_t> portfolio_tail_trials(const std::vector<double>& total);
+
+// Bytes the per-trial results of a run in exact mode would take.
 std::uint64_t estimate_result_bytes(const Scenario& scenario, std::uint64_t trials,
                                     const std::array<bool, output_count>& keep = all_outputs()) noexcept;
+// Bytes the results of a run with these options would take, in its mode:
+// exact, as above; sketch, the portfolio series (88 B per trial), the tail
+// pass (16 B per trial, at most 32 MiB of per-MSP values at a time), the
+// window of block moments (3 x threads blocks x 11 outputs x 24 B per MSP),
+// and per MSP its sketches, taken as sketch_buckets_assumed(trials) buckets
+// of 4 B per output. The real size depends on the range of the values, which
+// widens with the trials (outputs with values near zero reach further down):
+// the shipped population averages 535, 640, 770 and 960 buckets per output at
+// 4,096, 20,000, 100,000 and 1,000,000 trials; the assumption, 100 + 200
+// log10(trials), is 820, 960, 1100 and 1300.
+std::uint64_t sketch_buckets_assumed(std::uint64_t trials) noexcept;
+std::uint64_t estimate_result_bytes(const Scenario& scenario, const RunOptions& options) noexcept;
 
 // Runs the scenario. Throws LimitError when a result overflows.
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options);

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <sstream>
 #include <string>
+#include <string_view>
 
 #include "sim/summary.h"
 
@@ -43,7 +44,14 @@ class Json {
   Json& value(const std::string& key, const std::string& s);
   Json& value(const std::string& key, const char* s) { return value(key, std::string(s)); }
   Json& null(const std::string& key);
-  std::string str() const { return out_.str() + "\n"; }
+  // The document and a newline, copied once (a run of 10,000 MSPs writes 60 MB).
+  std::string str() const {
+    const std::string_view body = out_.view();
+    std::string text;
+    text.reserve(body.size() + 1);
+    text.append(body).push_back('\n');
+    return text;
+  }
 
  private:
   void field(const std::string& key);

@@ -37,6 +37,22 @@ ScopeReport scope(const std::string& name, const Series& series, double updates_
   return s;
 }
 
+// Sketch mode: an MSP's statistics from its sketches and moments. P(done by
+// the cut-off) is an exact count, with the standard error share_at_most gives.
+ScopeReport sketch_scope(const std::string& name, const MspSketch& k, const RunResult& r) {
+  ScopeReport s;
+  s.name = name;
+  for (int o = 0; o < output_count; ++o)
+    s.stats[std::size_t(o)] =
+        summarize(k.moments[std::size_t(o)], k.quantiles[std::size_t(o)], r.sketch_origin[std::size_t(o)]);
+  if (r.trials_done > 0) {
+    const double n = double(r.trials_done);
+    s.done_by_updates_end.value = double(k.done_by_updates_end) / n;
+    s.done_by_updates_end.se = std::sqrt(s.done_by_updates_end.value * (1 - s.done_by_updates_end.value) / n);
+  }
+  return s;
+}
+
 const Stats& of(const ScopeReport& s, Output o) { return s.stats[std::size_t(o)]; }
 
 void table_for(std::ostringstream& out, const ScopeReport& s, const ReportData& d, bool portfolio) {
@@ -127,9 +143,12 @@ ReportData build_report(const Scenario& scenario, const RunResult& result, const
   d.trials_requested = result.trials_requested;
   d.trials_done = result.trials_done;
   d.complete = result.complete;
+  d.msp_stats = result.msp_stats;
+  d.sketch_relative_error = result.sketch_relative_error;
   const double updates_end = double(scenario.timeline.updates_end);
   for (std::size_t m = 0; m < result.msps.size(); ++m) {
-    ScopeReport s = scope(result.msps[m].name, result.msps[m].series, updates_end);
+    const MspSeries& from = result.msps[m];
+    ScopeReport s = from.sketch ? sketch_scope(from.name, *from.sketch, result) : scope(from.name, from.series, updates_end);
     const Msp& msp = scenario.msps[m];
     s.incumbent = msp.incumbent;
     s.target = msp.target;
@@ -140,20 +159,23 @@ ReportData build_report(const Scenario& scenario, const RunResult& result, const
   d.portfolio = scope("portfolio", result.portfolio, updates_end);
   // Tail contributions: the portfolio's worst ceil(5%) trials (ties broken by
   // trial index, so the set is the same every run), each MSP's mean there.
+  // Sketch mode: the engine's second pass summed each MSP's total cost over
+  // the same trials in the same order.
   const auto& total = result.portfolio[std::size_t(Output::total_cost)];
   if (!total.empty()) {
-    std::vector<std::size_t> order(total.size());
-    for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
-    const auto tail = std::max<std::size_t>(1, std::size_t(std::ceil(0.05 * double(total.size()))));
-    std::partial_sort(order.begin(), order.begin() + std::ptrdiff_t(tail), order.end(),
-                      [&](std::size_t a, std::size_t b) { return total[a] > total[b] || (total[a] == total[b] && a < b); });
+    const std::vector<std::size_t> order = portfolio_tail_trials(total);
+    const std::size_t tail = order.size();
     double portfolio_tail = 0;
     for (std::size_t k = 0; k < tail; ++k) portfolio_tail += total[order[k]];
     for (std::size_t m = 0; m < result.msps.size(); ++m) {
-      const auto& own = result.msps[m].series[std::size_t(Output::total_cost)];
-      if (own.empty()) continue;
       double sum = 0;
-      for (std::size_t k = 0; k < tail; ++k) sum += own[order[k]];
+      if (result.msps[m].sketch) {
+        sum = result.msps[m].sketch->tail_total_cost;
+      } else {
+        const auto& own = result.msps[m].series[std::size_t(Output::total_cost)];
+        if (own.empty()) continue;
+        for (std::size_t k = 0; k < tail; ++k) sum += own[order[k]];
+      }
       d.msps[m].tail_mean = sum / double(tail);
       d.msps[m].tail_share = portfolio_tail != 0 ? sum / portfolio_tail : 0;
     }
@@ -222,6 +244,9 @@ std::string render_table(const ReportData& d) {
   const Stats& total = of(d.msps.size() > 1 ? d.portfolio : d.msps.front(), Output::total_cost);
   out << "\nP95 total " << format_money(total.at(0.95).value) << ", CVaR95 (mean of the worst 5%) "
       << format_money(total.cvar95) << ". Costs are to the MSP, in USD; the price change is a present value.\n";
+  if (d.msp_stats == MspStats::sketch)
+    out << "Per-MSP percentiles and CVaR95 are from quantile sketches (within "
+        << format_percent(d.sketch_relative_error) << " relative); means, SEs, P(done) and tail shares are exact.\n";
   return out.str();
 }
 
@@ -233,6 +258,8 @@ std::string render_json(const ReportData& d) {
   j.value("version", d.info.version).value("command", std::string("run")).value("seed", d.info.seed);
   j.value("trials_requested", d.trials_requested).value("trials", d.trials_done).value("complete", d.complete);
   j.value("threads", std::uint64_t(d.info.threads));
+  j.value("msp_stats", to_string(d.msp_stats));
+  if (d.msp_stats == MspStats::sketch) j.value("sketch_relative_error", d.sketch_relative_error);
   j.open("arguments", '[');
   for (const auto& f : d.info.inputs) j.value("", f);
   j.close(']');

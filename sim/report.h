@@ -50,6 +50,12 @@ struct ScopeReport {
 
 struct ReportData {
   RunInfo info;
+  // How the per-MSP statistics were kept: exact from every trial, or (sketch)
+  // percentiles, their intervals and CVaR95 from quantile sketches within
+  // sketch_relative_error relative; means, SEs, sds, min, max, P(done) and
+  // tail shares are exact in both.
+  MspStats msp_stats = MspStats::exact;
+  double sketch_relative_error = 0;
   std::vector<std::string> files;  // every file read
   Timeline timeline;
   std::uint64_t trials_requested = 0;

@@ -19,19 +19,7 @@ const Percentile& Stats::at(double p) const {
 
 namespace {
 
-// Neumaier's compensated sum, in index order.
-class Sum {
- public:
-  void add(double x) {
-    const double t = sum_ + x;
-    comp_ += std::fabs(sum_) >= std::fabs(x) ? (sum_ - t) + x : (x - t) + sum_;
-    sum_ = t;
-  }
-  double value() const { return sum_ + comp_; }
-
- private:
-  double sum_ = 0, comp_ = 0;
-};
+using Sum = NeumaierSum;  // in index order
 
 // Puts the order statistics at every index in ranks[lo, hi) (ascending,
 // within [first, last)) in place, as a full sort would, in O(n log k):
@@ -49,6 +37,19 @@ void select_ranks(double* data, std::size_t first, std::size_t last, const std::
 }
 
 }  // namespace
+
+PercentileRanks percentile_ranks(std::size_t size, double p) {
+  const double n = double(size);
+  // 95% interval for the p-quantile: order statistics at n p -+ 1.96 sqrt(n p (1-p)).
+  const double half = 1.959963984540054 * std::sqrt(n * p * (1 - p));
+  const double lo_rank = std::max(0.0, std::floor(n * p - half) - 1);
+  const double hi_rank = std::min(n - 1, std::ceil(n * p + half) - 1);
+  const double h = double(size - 1) * p;  // type 7: interpolate between floor(h) and the next
+  const auto below = std::size_t(std::floor(h));
+  return {below, std::min(below + 1, size - 1), std::size_t(lo_rank), std::size_t(hi_rank), h};
+}
+
+std::size_t tail_count(std::size_t n) { return std::max<std::size_t>(1, std::size_t(std::ceil(0.05 * double(n)))); }
 
 Stats summarize(const std::vector<double>& x) {
   Stats st;
@@ -70,19 +71,11 @@ Stats summarize(const std::vector<double>& x) {
   // the ends of its interval, and the worst 5% (sorted, for CVaR95). They are
   // selected rather than sorted, which gives the same values in O(n log k);
   // for 100,000 trials that is several times faster than a full sort.
-  struct Ranks {
-    std::size_t below, above, lo, hi;
-  };
-  std::vector<Ranks> at_level;
-  const auto tail = std::max<std::size_t>(1, std::size_t(std::ceil(0.05 * n)));
+  std::vector<PercentileRanks> at_level;
+  const std::size_t tail = tail_count(x.size());
   std::vector<std::size_t> ranks = {x.size() - tail};
   for (double p : percentile_levels()) {
-    // 95% interval for the p-quantile: order statistics at n p -+ 1.96 sqrt(n p (1-p)).
-    const double half = 1.959963984540054 * std::sqrt(n * p * (1 - p));
-    const double lo_rank = std::max(0.0, std::floor(n * p - half) - 1);
-    const double hi_rank = std::min(n - 1, std::ceil(n * p + half) - 1);
-    const auto below = std::size_t(std::floor(double(x.size() - 1) * p));
-    Ranks r{below, std::min(below + 1, x.size() - 1), std::size_t(lo_rank), std::size_t(hi_rank)};
+    const PercentileRanks r = percentile_ranks(x.size(), p);
     at_level.push_back(r);
     ranks.insert(ranks.end(), {r.below, r.above, r.lo, r.hi});
   }
@@ -95,9 +88,8 @@ Stats summarize(const std::vector<double>& x) {
   st.max = sorted.back();
   for (std::size_t k = 0; k < percentile_levels().size(); ++k) {
     const double p = percentile_levels()[k];
-    const Ranks& r = at_level[k];
-    const double h = double(x.size() - 1) * p;  // type 7: interpolate between floor(h) and the next
-    const double value = sorted[r.below] + (h - double(r.below)) * (sorted[r.above] - sorted[r.below]);
+    const PercentileRanks& r = at_level[k];
+    const double value = sorted[r.below] + (r.h - double(r.below)) * (sorted[r.above] - sorted[r.below]);
     st.percentiles.push_back({p, value, sorted[r.lo], sorted[r.hi]});
   }
   Sum worst;

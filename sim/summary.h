@@ -4,6 +4,8 @@
 // depend on how the trials were split across threads.
 #pragma once
 
+#include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -32,6 +34,36 @@ struct Stats {
 
 // 0.05, 0.10, 0.50, 0.90, 0.95, 0.99
 const std::vector<double>& percentile_levels();
+
+// The order statistics (0-based ranks in the sorted sample of n >= 1) that a
+// percentile at level p uses: its type-7 value interpolates between `below`
+// and `above` at h = (n - 1) p, value = x(below) + (h - below) (x(above) -
+// x(below)); its 95% interval is [x(lo), x(hi)] with lo = floor(n p - d) - 1
+// and hi = ceil(n p + d) - 1 clamped to [0, n - 1], d = 1.96 sqrt(n p (1 - p)).
+struct PercentileRanks {
+  std::size_t below = 0, above = 0, lo = 0, hi = 0;
+  double h = 0;
+};
+PercentileRanks percentile_ranks(std::size_t n, double p);
+
+// Trials in a 5% tail of n >= 1 trials: max(1, ceil(0.05 n)). CVaR95 is the
+// mean of the largest this many values.
+std::size_t tail_count(std::size_t n);
+
+// Neumaier's compensated sum: |error| <= 2 eps |sum| + O(n eps^2) sum |x_i|
+// (eps = 2^-53), so it does not grow with the number of terms n in practice.
+class NeumaierSum {
+ public:
+  void add(double x) {
+    const double t = sum_ + x;
+    comp_ += std::fabs(sum_) >= std::fabs(x) ? (sum_ - t) + x : (x - t) + sum_;
+    sum_ = t;
+  }
+  double value() const { return sum_ + comp_; }
+
+ private:
+  double sum_ = 0, comp_ = 0;
+};
 
 // Statistics of x (empty x gives n = 0 and zeros). Sums are compensated
 // (Neumaier) and taken in index order.

@@ -368,10 +368,127 @@ def test_compare_targets_population():
     check("targets: table lists the top MSPs and says the rest are in the JSON", "20 of 200 shown" in r.stdout, r.stdout[:1500])
 
 
+def day_number(iso):
+    import datetime
+    return (datetime.date.fromisoformat(iso) - datetime.date(1970, 1, 1)).days
+
+
+def test_msp_stats_sketch():
+    """--msp-stats sketch: per-MSP statistics in bounded memory, against exact mode on the 200-MSP population."""
+    pop = os.path.join(SCENARIOS, "population-200.yaml")
+    docs = {}
+    for mode in ["exact", "sketch"]:
+        j = tmp(f"msp-stats-{mode}.json")
+        r = run("run", pop, "--trials", "6000", "--msp-stats", mode, "--json", j, "--threads", "2")
+        check(f"--msp-stats {mode}: exits 0", r.returncode == 0, r.stderr)
+        if r.returncode != 0:
+            return
+        docs[mode] = strict_json(open(j).read())
+        note = "quantile sketches (within 0.5% relative)" in r.stdout
+        check(f"--msp-stats {mode}: table {'notes' if mode == 'sketch' else 'does not note'} the sketch",
+              note == (mode == "sketch"), r.stdout[-600:])
+    exact, sketch = docs["exact"], docs["sketch"]
+    check("manifest: msp_stats exact", exact["manifest"].get("msp_stats") == "exact" and
+          "sketch_relative_error" not in exact["manifest"], json.dumps(exact["manifest"])[:300])
+    check("manifest: msp_stats sketch, relative error 0.005", sketch["manifest"].get("msp_stats") == "sketch" and
+          sketch["manifest"].get("sketch_relative_error") == 0.005, json.dumps(sketch["manifest"])[:300])
+    check("sketch: the portfolio is exact, identical to exact mode", sketch["portfolio"] == exact["portfolio"])
+    alpha = 0.005 * (1 + 1e-9)
+    origin = day_number(exact["timeline"]["migration_start"])  # completion days are sketched from here
+    problems = []
+    for a, b in zip(exact["msps"], sketch["msps"]):
+        for key in ["name", "incumbent", "target", "endpoints_mean", "clients_mean", "done_by_updates_end"]:
+            if a[key] != b[key]:
+                problems.append(f"{a['name']} {key}: {a[key]} vs {b[key]}")
+        for key in ["tail_mean", "tail_share"]:
+            if not math.isclose(a[key], b[key], rel_tol=1e-12, abs_tol=1e-300):
+                problems.append(f"{a['name']} {key}: {a[key]} vs {b[key]}")
+        for p, date in a["completion_date"].items():
+            if abs(day_number(date) - day_number(b["completion_date"][p])) > 1:
+                problems.append(f"{a['name']} completion {p}: {date} vs {b['completion_date'][p]}")
+        for output, sa in a["outputs"].items():
+            sb = b["outputs"][output]
+            where = f"{a['name']} {output}"
+            for key in ["n", "min", "max"]:
+                if sa[key] != sb[key]:
+                    problems.append(f"{where} {key}: {sa[key]} vs {sb[key]}")
+            scale = abs(sa["mean"]) + sa["sd"]
+            for key in ["mean", "sd", "se"]:
+                if abs(sa[key] - sb[key]) > 1e-12 * max(abs(sa[key]), 1e-3 * scale):
+                    problems.append(f"{where} {key}: {sa[key]} vs {sb[key]}")
+            shift = origin if output == "completion_day" else 0
+            for key in ["p5", "p10", "p50", "p90", "p95", "p99", "cvar95"]:
+                if abs(sa[key] - sb[key]) > alpha * abs(sa[key] - shift) + 1e-9:
+                    problems.append(f"{where} {key}: {sa[key]} vs {sb[key]}")
+            for key, (lo, hi) in sa["ci95"].items():
+                lo2, hi2 = sb["ci95"][key]
+                if abs(lo - lo2) > alpha * abs(lo - shift) + 1e-9 or abs(hi - hi2) > alpha * abs(hi - shift) + 1e-9:
+                    problems.append(f"{where} ci95 {key}: {[lo, hi]} vs {[lo2, hi2]}")
+            check_ok = sb["min"] <= sb["p5"] <= sb["p50"] <= sb["p99"] <= sb["max"] and sb["cvar95"] >= sb["p95"] - 1e-9 * abs(sb["p95"])
+            if not check_ok:
+                problems.append(f"{where}: sketched statistics out of order: {json.dumps(sb)}")
+    check("sketch vs exact: means/sd/SE within 1e-12, percentiles/intervals/CVaR95 within 0.5%, tail shares, "
+          "P(done), min and max identical", not problems, "; ".join(problems[:10]))
+    shares = sum(m["tail_share"] for m in sketch["msps"])
+    check("sketch: tail shares add up to 1", math.isclose(shares, 1, rel_tol=1e-9), shares)
+    # Sketch mode is the same bytes for any thread count.
+    j1 = tmp("msp-stats-sketch-1.json")
+    r = run("run", pop, "--trials", "6000", "--msp-stats", "sketch", "--json", j1, "--threads", "1", "--quiet")
+    one = strict_json(open(j1).read()) if r.returncode == 0 else None
+    if one:
+        one["manifest"].pop("threads")
+        two = json.loads(json.dumps(sketch))
+        two["manifest"].pop("threads")
+        check("sketch: JSON identical for 1 and 2 threads", one == two)
+    # auto: exact while the per-MSP series fit in 1 GiB and a quarter of the limit.
+    # 200 MSPs x 11 outputs x 16,000 trials x 8 B = 269 MiB: exact under the default limit, sketch under 1 GiB.
+    for limit, want in [([], "exact"), (["--max-memory-gib", "1"], "sketch")]:
+        j = tmp(f"msp-stats-auto-{want}.json")
+        r = run("run", pop, "--trials", "16000", "--json", j, "--quiet", *limit)
+        mode = strict_json(open(j).read())["manifest"].get("msp_stats") if r.returncode == 0 else r.stderr
+        check(f"--msp-stats auto {' '.join(limit) or '(default limit)'} chooses {want}", mode == want, mode)
+    # Memory checks use the chosen mode's estimate, and say how to fit.
+    r = run("run", pop, "--trials", "1000000", "--msp-stats", "exact", "--max-memory-gib", "1")
+    check("exact mode too big: refused with the estimate and the advice to sketch",
+          r.returncode == 2 and "need about" in r.stderr and "--msp-stats sketch" in r.stderr, r.stderr)
+    r = run("run", pop, "--trials", "1000000000", "--msp-stats", "sketch", "--max-memory-gib", "4")
+    check("sketch mode too big (the portfolio series): refused with the estimate",
+          r.returncode == 2 and "need about" in r.stderr and "sketch" in r.stderr, r.stderr)
+    r = run("run", "--trials", "100", "--msp-stats", "fast")
+    check("--msp-stats fast: usage error", r.returncode == 2 and "--msp-stats" in r.stderr, r.stderr)
+    r = run("compare", "--base", pop, "--targets", "eset,sophos", "--trials", "100000000", "--max-memory-gib", "1")
+    check("compare too big: refused with the estimate (no sketch mode there)",
+          r.returncode == 2 and "need about" in r.stderr and "compare keeps" in r.stderr, r.stderr)
+    r = run("compare", "--base", pop, "--targets", "eset,sophos", "--msp-stats", "sketch")
+    check("compare has no --msp-stats", r.returncode == 2, r.stderr)
+    # Interrupted in sketch mode: partial results, still with tail shares.
+    j = tmp("msp-stats-partial.json")
+    p = subprocess.Popen([BIN, "run", pop, "--trials", "2000000", "--msp-stats", "sketch", "--threads", "2",
+                          "--json", j, "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(2.5)
+    p.send_signal(signal.SIGINT)
+    try:
+        _, err = p.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        check("sketch: SIGINT stops the run", False, "did not stop within 120 s")
+        return
+    check("sketch: SIGINT exits 130", p.returncode == 130, f"got {p.returncode}: {err}")
+    if os.path.exists(j):
+        doc = strict_json(open(j).read())
+        m = doc["manifest"]
+        check("sketch: partial results marked, whole blocks", m["complete"] is False and m["msp_stats"] == "sketch" and
+              0 < m["trials"] < 2000000 and m["trials"] % 4096 == 0, json.dumps(m)[:300])
+        check("sketch: partial results have tail shares adding up to 1",
+              math.isclose(sum(x["tail_share"] for x in doc["msps"]), 1, rel_tol=1e-9))
+    else:
+        check("sketch: partial results written", False, "no JSON")
+
+
 def main():
     tests = [test_default_run, test_thread_independence, test_portfolio, test_shipped_scenarios_validate,
              test_error_corpus, test_exit_codes, test_outputs_never_half_written, test_compare_price_scenarios,
-             test_compare_targets_population,
+             test_compare_targets_population, test_msp_stats_sketch,
              lambda: test_interrupt(signal.SIGINT, 130), lambda: test_interrupt(signal.SIGTERM, 143)]
     for t in tests:
         try:

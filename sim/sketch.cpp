@@ -1,0 +1,319 @@
+#include "sim/sketch.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+
+namespace switchcost::sim {
+
+QuantileSketch::QuantileSketch(double relative_error, double zero_floor, std::size_t max_buckets)
+    : alpha_(relative_error), floor_(zero_floor), max_buckets_(max_buckets) {
+  // alpha >= 1e-6 keeps every bucket index of a finite double (|log x| < 745)
+  // within 32 bits.
+  if (!(relative_error >= 1e-6 && relative_error < 1))
+    throw std::invalid_argument("quantile sketch: relative error must be in [1e-6, 1)");
+  if (!(zero_floor >= std::numeric_limits<double>::min() && zero_floor < 1e300))
+    throw std::invalid_argument("quantile sketch: zero floor must be a positive normal number");
+  if (max_buckets < 2 || max_buckets > (1u << 30))
+    throw std::invalid_argument("quantile sketch: max_buckets must be in [2, 2^30]");
+  const double gamma = (1 + alpha_) / (1 - alpha_);
+  ln_gamma_ = std::log1p(2 * alpha_ / (1 - alpha_));  // log(gamma), accurately for small alpha
+  inverse_ln_gamma_ = 1 / ln_gamma_;
+  value_scale_ = 2 / (gamma + 1);  // = 1 - alpha
+}
+
+std::int32_t QuantileSketch::index_of(double magnitude) const noexcept {
+  return std::int32_t(std::ceil(std::log(magnitude) * inverse_ln_gamma_));
+}
+
+double QuantileSketch::value_of(std::int32_t index) const noexcept {
+  return std::exp(double(index) * ln_gamma_) * value_scale_;
+}
+
+namespace {
+
+std::uint32_t checked_add(std::uint32_t count, std::uint64_t more) {
+  const std::uint64_t sum = std::uint64_t(count) + more;
+  if (sum > std::numeric_limits<std::uint32_t>::max())
+    throw std::overflow_error("quantile sketch: more than 2^32 - 1 values in one bucket");
+  return std::uint32_t(sum);
+}
+
+// Grows v by `more` zeros at the front or the back; with `exact`, to exactly
+// the size needed (for long-lived sketches), else geometrically.
+void grow(std::vector<std::uint32_t>& v, std::size_t more, bool front, bool exact) {
+  if (exact && v.size() + more > v.capacity()) v.reserve(v.size() + more);
+  if (front)
+    v.insert(v.begin(), more, 0u);
+  else
+    v.resize(v.size() + more, 0u);
+}
+
+}  // namespace
+
+void QuantileSketch::Store::add(std::int32_t index, std::uint64_t count, std::size_t max_buckets, bool exact) {
+  if (count == 0) return;
+  if (counts.empty()) {
+    offset = top = index;
+    counts.assign(1, 0u);
+  }
+  top = std::max(top, index);
+  // Collapsing: only the top max_buckets indices are kept; anything lower is
+  // counted in the lowest kept bucket. As `top` only grows, a value of index
+  // i ends in bucket max(i, top - max_buckets + 1) with the final top,
+  // whatever the order of adds and merges.
+  const std::int64_t lowest = std::int64_t(top) - std::int64_t(max_buckets) + 1;
+  if (offset < lowest) {
+    const auto drop = std::size_t(lowest - offset);
+    const std::size_t k = std::min(drop, counts.size());
+    std::uint64_t moved = 0;
+    for (std::size_t i = 0; i < k; ++i) moved += counts[i];
+    counts.erase(counts.begin(), counts.begin() + std::ptrdiff_t(k));
+    offset = std::int32_t(lowest);
+    if (counts.empty()) counts.assign(1, 0u);
+    counts[0] = checked_add(counts[0], moved);
+  }
+  const auto i = std::int32_t(std::max<std::int64_t>(index, lowest));
+  if (i < offset) {
+    grow(counts, std::size_t(offset - i), true, exact);
+    offset = i;
+  } else if (std::size_t(i - offset) >= counts.size()) {
+    grow(counts, std::size_t(i - offset) + 1 - counts.size(), false, exact);
+  }
+  auto& c = counts[std::size_t(i - offset)];
+  c = checked_add(c, count);
+  total += count;
+}
+
+std::uint32_t QuantileSketch::Store::at(std::int32_t index) const noexcept {
+  if (index < offset || std::size_t(index - offset) >= counts.size()) return 0;
+  return counts[std::size_t(index - offset)];
+}
+
+bool QuantileSketch::Store::same_counts(const Store& other) const noexcept {
+  if (total != other.total) return false;
+  if (total == 0) return true;
+  const std::int32_t lo = std::min(offset, other.offset);
+  const std::int32_t hi = std::int32_t(std::max<std::int64_t>(offset + std::int64_t(counts.size()),
+                                                              other.offset + std::int64_t(other.counts.size())));
+  for (std::int32_t i = lo; i < hi; ++i)
+    if (at(i) != other.at(i)) return false;
+  return true;
+}
+
+void QuantileSketch::add(double x) {
+  if (!std::isfinite(x)) throw std::invalid_argument("quantile sketch: value is not finite");
+  if (n_ == 0) {
+    min_ = max_ = x;
+  } else {
+    min_ = std::min(min_, x);
+    max_ = std::max(max_, x);
+  }
+  ++n_;
+  const double magnitude = std::fabs(x);
+  if (magnitude < floor_) {
+    ++zero_;
+    return;
+  }
+  Store& store = x > 0 ? positive_ : negative_;
+  const std::int32_t index = index_of(magnitude);
+  // Fast path: a bucket the store already covers, below its top (so no
+  // collapsing is due).
+  if (index >= store.offset && index <= store.top && !store.counts.empty()) {
+    auto& c = store.counts[std::size_t(index - store.offset)];
+    if (c == std::numeric_limits<std::uint32_t>::max())
+      throw std::overflow_error("quantile sketch: more than 2^32 - 1 values in one bucket");
+    ++c;
+    ++store.total;
+    return;
+  }
+  store.add(index, 1, max_buckets_, false);
+}
+
+void QuantileSketch::add(const double* x, std::size_t n) {
+  for (std::size_t i = 0; i < n; ++i) add(x[i]);
+}
+
+void QuantileSketch::merge(const QuantileSketch& other) {
+  if (other.alpha_ != alpha_ || other.floor_ != floor_ || other.max_buckets_ != max_buckets_)
+    throw std::invalid_argument("quantile sketch: merging sketches with different parameters");
+  if (other.n_ == 0) return;
+  if (&other == this) {  // doubling: merge a copy, not the counts being changed
+    const QuantileSketch copy(other);
+    merge(copy);
+    return;
+  }
+  if (n_ == 0) {
+    min_ = other.min_;
+    max_ = other.max_;
+  } else {
+    min_ = std::min(min_, other.min_);
+    max_ = std::max(max_, other.max_);
+  }
+  n_ += other.n_;
+  zero_ += other.zero_;
+  for (auto [from, to] : {std::pair{&other.positive_, &positive_}, std::pair{&other.negative_, &negative_}}) {
+    if (from->total == 0) continue;
+    // Highest bucket first (it sets the collapsing limit), then the lowest,
+    // so that the store grows at most twice, to exactly what it needs.
+    std::size_t first = 0, last = from->counts.size();
+    while (from->counts[first] == 0) ++first;
+    while (from->counts[last - 1] == 0) --last;
+    const auto index = [&](std::size_t k) { return std::int32_t(from->offset + std::int64_t(k)); };
+    to->add(index(last - 1), from->counts[last - 1], max_buckets_, true);
+    if (first < last - 1) to->add(index(first), from->counts[first], max_buckets_, true);
+    for (std::size_t k = first + 1; k + 1 < last; ++k) to->add(index(k), from->counts[k], max_buckets_, true);
+  }
+}
+
+void QuantileSketch::clear() noexcept {
+  for (Store* s : {&positive_, &negative_}) {
+    s->counts.clear();
+    s->offset = s->top = 0;
+    s->total = 0;
+  }
+  zero_ = n_ = 0;
+  min_ = max_ = 0;
+}
+
+void QuantileSketch::shrink_to_fit() {
+  positive_.counts.shrink_to_fit();
+  negative_.counts.shrink_to_fit();
+}
+
+std::size_t QuantileSketch::memory_bytes() const noexcept {
+  return sizeof(*this) + (positive_.counts.capacity() + negative_.counts.capacity()) * sizeof(std::uint32_t);
+}
+
+bool QuantileSketch::same_counts(const QuantileSketch& other) const noexcept {
+  return alpha_ == other.alpha_ && floor_ == other.floor_ && max_buckets_ == other.max_buckets_ &&
+         n_ == other.n_ && zero_ == other.zero_ && min() == other.min() && max() == other.max() &&
+         positive_.same_counts(other.positive_) && negative_.same_counts(other.negative_);
+}
+
+std::vector<double> QuantileSketch::order_statistics(const std::vector<std::uint64_t>& ranks) const {
+  std::vector<double> out;
+  out.reserve(ranks.size());
+  for (std::size_t r = 1; r < ranks.size(); ++r)
+    if (ranks[r] < ranks[r - 1]) throw std::invalid_argument("quantile sketch: ranks must be ascending");
+  if (!ranks.empty() && ranks.back() >= n_) throw std::invalid_argument("quantile sketch: rank out of range");
+  std::size_t next = 0;  // next rank to answer
+  std::uint64_t below = 0;  // values in the buckets passed so far
+  // Answers every pending rank that falls in a bucket of `count` values
+  // represented by `value`.
+  auto visit = [&](std::uint64_t count, double value) {
+    below += count;
+    for (; next < ranks.size() && ranks[next] < below; ++next) {
+      const std::uint64_t k = ranks[next];
+      out.push_back(k == 0 ? min_ : k + 1 == n_ ? max_ : clamped(value));
+    }
+  };
+  // Ascending values: negatives from the largest magnitude, zero, positives.
+  for (std::size_t k = negative_.counts.size(); k-- > 0 && next < ranks.size();)
+    if (negative_.counts[k]) visit(negative_.counts[k], -value_of(std::int32_t(negative_.offset + std::int64_t(k))));
+  if (zero_ && next < ranks.size()) visit(zero_, 0.0);
+  for (std::size_t k = 0; k < positive_.counts.size() && next < ranks.size(); ++k)
+    if (positive_.counts[k]) visit(positive_.counts[k], value_of(std::int32_t(positive_.offset + std::int64_t(k))));
+  return out;
+}
+
+double QuantileSketch::order_statistic(std::uint64_t k) const { return order_statistics({k}).front(); }
+
+double QuantileSketch::top_mean(std::uint64_t k) const {
+  if (k == 0 || k > n_) throw std::invalid_argument("quantile sketch: top_mean needs 1 <= k <= count");
+  NeumaierSum sum;
+  sum.add(max_);  // the largest value is known exactly
+  std::uint64_t left = k - 1;
+  bool skipped_max = false;  // the max's own count, in the highest non-empty bucket
+  auto visit = [&](std::uint64_t count, double value) {
+    if (!skipped_max) {
+      --count;
+      skipped_max = true;
+    }
+    const std::uint64_t take = std::min(count, left);
+    if (take) sum.add(clamped(value) * double(take));
+    left -= take;
+  };
+  // Descending values: positives from the largest, zero, negatives from the smallest magnitude.
+  for (std::size_t j = positive_.counts.size(); j-- > 0 && left > 0;)
+    if (positive_.counts[j]) visit(positive_.counts[j], value_of(std::int32_t(positive_.offset + std::int64_t(j))));
+  if (zero_ && left > 0) visit(zero_, 0.0);
+  for (std::size_t j = 0; j < negative_.counts.size() && left > 0; ++j)
+    if (negative_.counts[j]) visit(negative_.counts[j], -value_of(std::int32_t(negative_.offset + std::int64_t(j))));
+  return sum.value() / double(k);
+}
+
+BlockMoments BlockMoments::of(const double* x, std::size_t n) {
+  BlockMoments b;
+  b.n = n;
+  if (n == 0) return b;
+  NeumaierSum sum;
+  for (std::size_t i = 0; i < n; ++i) sum.add(x[i]);
+  b.sum = sum.value();
+  const double mean = b.sum / double(n);
+  NeumaierSum squares;
+  for (std::size_t i = 0; i < n; ++i) squares.add((x[i] - mean) * (x[i] - mean));
+  b.m2 = squares.value();
+  return b;
+}
+
+void MomentAccumulator::add(const BlockMoments& b) {
+  if (b.n == 0) return;
+  if (n_ > 0) {
+    // Chan et al.: M2 of the union = M2_a + M2_b + d^2 n_a n_b / (n_a + n_b).
+    const double na = double(n_), nb = double(b.n);
+    const double d = b.sum / nb - sum_.value() / na;
+    m2_.add(d * d * (na * nb / (na + nb)));
+  }
+  m2_.add(b.m2);
+  sum_.add(b.sum);
+  n_ += b.n;
+}
+
+double MomentAccumulator::mean() const noexcept { return n_ ? sum_.value() / double(n_) : 0.0; }
+
+double MomentAccumulator::sd() const noexcept {
+  return n_ > 1 ? std::sqrt(std::max(0.0, m2_.value()) / (double(n_) - 1)) : 0.0;
+}
+
+double MomentAccumulator::se() const noexcept { return n_ ? sd() / std::sqrt(double(n_)) : 0.0; }
+
+Stats summarize(const MomentAccumulator& moments, const QuantileSketch& sketch, double origin) {
+  if (moments.count() != sketch.count())
+    throw std::invalid_argument("summarize: the moments and the sketch count different trials");
+  Stats st;
+  st.n = sketch.count();
+  if (st.n == 0) {
+    for (double p : percentile_levels()) st.percentiles.push_back({p, 0, 0, 0});
+    return st;
+  }
+  st.mean = moments.mean();
+  st.sd = moments.sd();
+  st.se = moments.se();
+  st.min = sketch.min() + origin;
+  st.max = sketch.max() + origin;
+  const auto n = std::size_t(st.n);
+  std::vector<PercentileRanks> at_level;
+  std::vector<std::uint64_t> ranks;
+  for (double p : percentile_levels()) {
+    const PercentileRanks r = percentile_ranks(n, p);
+    at_level.push_back(r);
+    ranks.insert(ranks.end(), {r.below, r.above, r.lo, r.hi});
+  }
+  std::sort(ranks.begin(), ranks.end());
+  ranks.erase(std::unique(ranks.begin(), ranks.end()), ranks.end());
+  const std::vector<double> values = sketch.order_statistics(ranks);
+  auto x = [&](std::size_t rank) {
+    return values[std::size_t(std::lower_bound(ranks.begin(), ranks.end(), rank) - ranks.begin())] + origin;
+  };
+  for (std::size_t k = 0; k < percentile_levels().size(); ++k) {
+    const PercentileRanks& r = at_level[k];
+    const double value = x(r.below) + (r.h - double(r.below)) * (x(r.above) - x(r.below));
+    st.percentiles.push_back({percentile_levels()[k], value, x(r.lo), x(r.hi)});
+  }
+  st.cvar95 = sketch.top_mean(tail_count(n)) + origin;
+  return st;
+}
+
+}  // namespace switchcost::sim

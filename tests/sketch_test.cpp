@@ -1,0 +1,474 @@
+// Bounded-memory per-MSP statistics: the quantile sketch against exact order
+// statistics (within its relative error, for heavy tails, negatives, zeros,
+// constants, n = 1), merging in any order, block moments against
+// summarize(), and the engine's sketch mode against its exact mode on the
+// shipped portfolio (means and tail shares to the last bits, percentiles
+// within 0.5%), for any thread count and across an interruption.
+#include "sim/sketch.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstring>
+#include <functional>
+#include <numeric>
+#include <string>
+#include <vector>
+
+#include "sim/distribution.h"
+#include "sim/engine.h"
+#include "sim/random.h"
+#include "sim/report.h"
+#include "sim/summary.h"
+
+namespace switchcost::sim {
+namespace {
+
+constexpr double alpha = QuantileSketch::default_relative_error;
+constexpr double floor_ = QuantileSketch::default_zero_floor;
+// alpha, plus the few ulps that rounding in log and exp may add.
+constexpr double bound = alpha * (1 + 1e-12);
+
+using Generator = std::function<double(double u)>;
+
+std::vector<double> sample(const Generator& g, std::size_t n, std::uint64_t seed) {
+  const Stream stream{seed, variable_id("sketch-test")};
+  std::vector<double> x(n);
+  for (std::size_t i = 0; i < n; ++i) x[i] = g(uniform(stream, i, 0));
+  return x;
+}
+
+QuantileSketch sketch_of(const std::vector<double>& x) {
+  QuantileSketch s;
+  s.add(x.data(), x.size());
+  return s;
+}
+
+// Every estimated order statistic within alpha relative of the exact one
+// (values below the zero floor within the floor).
+void expect_order_statistics_within_bound(const std::vector<double>& x, const std::string& what) {
+  const QuantileSketch s = sketch_of(x);
+  std::vector<double> sorted(x);
+  std::sort(sorted.begin(), sorted.end());
+  ASSERT_EQ(s.count(), x.size()) << what;
+  EXPECT_EQ(s.min(), sorted.front()) << what;
+  EXPECT_EQ(s.max(), sorted.back()) << what;
+  std::vector<std::uint64_t> ranks(x.size());
+  std::iota(ranks.begin(), ranks.end(), 0);
+  const std::vector<double> est = s.order_statistics(ranks);
+  for (std::size_t k = 0; k < x.size(); ++k) {
+    const double exact = sorted[k];
+    const double tolerance = std::fabs(exact) < floor_ ? floor_ : bound * std::fabs(exact);
+    ASSERT_LE(std::fabs(est[k] - exact), tolerance) << what << ": rank " << k << " of " << x.size();
+  }
+  EXPECT_EQ(s.order_statistic(x.size() / 2), est[x.size() / 2]) << what;
+  // The mean of the top k: within alpha of the exact one when they share a sign.
+  for (std::size_t k : {std::size_t(1), std::size_t(2), tail_count(x.size()), x.size()}) {
+    if (k > x.size()) continue;
+    const double exact = std::accumulate(sorted.end() - std::ptrdiff_t(k), sorted.end(), 0.0) / double(k);
+    double magnitude = 0;
+    for (std::size_t i = x.size() - k; i < x.size(); ++i) magnitude += std::fabs(sorted[i]) + floor_;
+    EXPECT_LE(std::fabs(s.top_mean(k) - exact), bound * magnitude / double(k) + 1e-9 * std::fabs(exact))
+        << what << ": top " << k;
+  }
+}
+
+const std::vector<std::pair<std::string, Generator>>& distributions() {
+  static const std::vector<std::pair<std::string, Generator>> all = {
+      {"uniform 1..1000", [](double u) { return 1 + 999 * u; }},
+      {"lognormal sigma 2.5 (heavy tail)", [](double u) { return 5000 * std::exp(2.5 * normal_quantile(u)); }},
+      {"normal crossing zero", [](double u) { return 300 + 1000 * normal_quantile(u); }},
+      {"all negative", [](double u) { return -20 * std::exp(normal_quantile(u)); }},
+      {"half zeros", [](double u) { return u < 0.5 ? 0.0 : 3 * u; }},
+      {"tiny values below the floor", [](double u) { return u < 0.3 ? 1e-12 * u : u; }},
+      {"constant", [](double) { return 42.5; }},
+      {"constant zero", [](double) { return 0.0; }},
+      {"Poisson counts (ties)", [](double u) { return poisson_quantile(3, u); }},
+      {"dates (large, narrow)", [](double u) { return 19905 + std::floor(200 * u); }},
+  };
+  return all;
+}
+
+TEST(Sketch, OrderStatisticsWithinRelativeErrorOfTheExactOnes) {
+  for (const auto& [name, g] : distributions())
+    for (std::size_t n : {std::size_t(1), std::size_t(2), std::size_t(3), std::size_t(20), std::size_t(1001),
+                          std::size_t(50'000)})
+      expect_order_statistics_within_bound(sample(g, n, 7), name + ", n " + std::to_string(n));
+}
+
+TEST(Sketch, SingleValue) {
+  QuantileSketch s;
+  s.add(-3.25);
+  EXPECT_EQ(s.count(), 1u);
+  EXPECT_EQ(s.order_statistic(0), -3.25);  // the exact min and max
+  EXPECT_EQ(s.top_mean(1), -3.25);
+  const double x = -3.25;
+  MomentAccumulator m;
+  m.add(BlockMoments::of(&x, 1));
+  const Stats st = summarize(m, s);
+  EXPECT_EQ(st.mean, -3.25);
+  EXPECT_EQ(st.sd, 0.0);
+  EXPECT_EQ(st.at(0.5).value, -3.25);
+  EXPECT_EQ(st.at(0.99).hi, -3.25);
+  EXPECT_EQ(st.cvar95, -3.25);
+}
+
+TEST(Sketch, RepresentativeValuesSitInsideTheirBuckets) {
+  // gamma^(i-1) < |x| <= gamma^i, estimate 2 gamma^i / (gamma + 1): the
+  // worst cases are the bucket ends, where the error is alpha exactly.
+  const double gamma = (1 + alpha) / (1 - alpha);
+  for (int i : {-300, -7, 0, 1, 2, 100, 1000, 5000}) {
+    const double top = std::pow(gamma, i);
+    const double bottom = std::nextafter(std::pow(gamma, i - 1), 1e308);
+    for (double x : {top * (1 - 1e-15), bottom * (1 + 1e-15), std::sqrt(top * bottom)}) {
+      QuantileSketch s;
+      for (int k = 0; k < 3; ++k) s.add(x);
+      s.add(x * 1e-3);  // so that the middle rank is not the exact min or max
+      s.add(x * 1e3);
+      const double est = s.order_statistic(2);
+      EXPECT_LE(std::fabs(est - x), bound * x) << "bucket " << i << ", x " << x;
+    }
+  }
+}
+
+TEST(Sketch, BucketsGrowWithTheRangeOfTheValues) {
+  // 3 decades at alpha 0.005: log(1000) / log(gamma) = 690.8 buckets.
+  const auto x = sample([](double u) { return std::pow(10.0, 3 * u); }, 200'000, 3);
+  const QuantileSketch s = sketch_of(x);
+  EXPECT_GE(s.bucket_count(), 689u);
+  EXPECT_LE(s.bucket_count(), 694u);
+  QuantileSketch c;
+  for (int k = 0; k < 1000; ++k) c.add(19905.0);
+  EXPECT_EQ(c.bucket_count(), 1u);
+}
+
+TEST(Sketch, MergeIsExactAndOrderIndependent) {
+  // Both signs, zeros, and 40 decades per sign (so the stores collapse too).
+  const auto x = sample(
+      [](double u) { return (u < 0.2 ? -1.0 : 1.0) * (u < 0.9 ? std::exp(6 * normal_quantile(u)) : 0.0); }, 30'000, 11);
+  const QuantileSketch whole = sketch_of(x);
+  // Seven uneven parts, merged in three different orders and shapes.
+  const std::vector<std::size_t> cuts = {0, 10, 500, 501, 7000, 20'000, 29'999, 30'000};
+  std::vector<QuantileSketch> parts;
+  for (std::size_t k = 0; k + 1 < cuts.size(); ++k) {
+    QuantileSketch p;
+    p.add(x.data() + cuts[k], cuts[k + 1] - cuts[k]);
+    parts.push_back(p);
+  }
+  QuantileSketch forward, backward, tree;
+  for (const auto& p : parts) forward.merge(p);
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) backward.merge(*it);
+  QuantileSketch left, right;
+  for (std::size_t k = 0; k < parts.size(); ++k) (k % 2 ? left : right).merge(parts[k]);
+  tree.merge(right);
+  tree.merge(left);
+  for (const QuantileSketch* s : {&forward, &backward, &tree}) {
+    EXPECT_TRUE(s->same_counts(whole));
+    std::vector<std::uint64_t> ranks(x.size());
+    std::iota(ranks.begin(), ranks.end(), 0);
+    const auto a = s->order_statistics(ranks), b = whole.order_statistics(ranks);
+    EXPECT_EQ(0, std::memcmp(a.data(), b.data(), a.size() * sizeof(double)));
+    EXPECT_EQ(s->top_mean(1500), whole.top_mean(1500));
+  }
+  QuantileSketch twice = whole, doubled = whole;
+  twice.merge(whole);
+  doubled.merge(doubled);
+  EXPECT_TRUE(doubled.same_counts(twice)) << "merging a sketch into itself doubles it";
+  EXPECT_EQ(doubled.count(), 2 * whole.count());
+  QuantileSketch empty;
+  forward.merge(empty);
+  EXPECT_TRUE(forward.same_counts(whole));
+  empty.merge(whole);
+  EXPECT_TRUE(empty.same_counts(whole));
+}
+
+TEST(Sketch, CollapsingKeepsTheTopBucketsExactlyAndIsOrderIndependent) {
+  // 64 buckets (0.28 decades) for values spanning 12 decades: the lowest
+  // collapse, the top 64 buckets stay within alpha.
+  const std::size_t max_buckets = 64;
+  const auto x = sample([](double u) { return std::pow(10.0, 12 * u - 3); }, 20'000, 5);
+  QuantileSketch whole(alpha, floor_, max_buckets), forward(alpha, floor_, max_buckets),
+      backward(alpha, floor_, max_buckets);
+  whole.add(x.data(), x.size());
+  EXPECT_LE(whole.bucket_count(), max_buckets);
+  std::vector<QuantileSketch> parts;
+  for (std::size_t k = 0; k < 10; ++k) {
+    QuantileSketch p(alpha, floor_, max_buckets);
+    p.add(x.data() + k * 2000, 2000);
+    parts.push_back(p);
+  }
+  for (const auto& p : parts) forward.merge(p);
+  for (auto it = parts.rbegin(); it != parts.rend(); ++it) backward.merge(*it);
+  EXPECT_TRUE(forward.same_counts(whole));
+  EXPECT_TRUE(backward.same_counts(whole));
+  std::vector<double> sorted(x);
+  std::sort(sorted.begin(), sorted.end());
+  const double gamma = (1 + alpha) / (1 - alpha);
+  const double kept_from = sorted.back() / std::pow(gamma, double(max_buckets) - 1);
+  for (std::size_t k = 0; k < sorted.size(); ++k)
+    if (sorted[k] > kept_from * gamma) {
+      ASSERT_LE(std::fabs(whole.order_statistic(k) - sorted[k]), bound * sorted[k]) << "rank " << k;
+    }
+  EXPECT_EQ(whole.count(), x.size());
+  EXPECT_EQ(whole.min(), sorted.front());
+}
+
+TEST(Sketch, RefusesWhatItCannotHold) {
+  QuantileSketch s;
+  EXPECT_THROW(s.add(std::nan("")), std::invalid_argument);
+  EXPECT_THROW(s.add(INFINITY), std::invalid_argument);
+  EXPECT_THROW(s.merge(QuantileSketch(0.01)), std::invalid_argument);
+  EXPECT_THROW(QuantileSketch(0.0), std::invalid_argument);
+  EXPECT_THROW(QuantileSketch(1.0), std::invalid_argument);
+  EXPECT_THROW(QuantileSketch(alpha, 0.0), std::invalid_argument);
+  s.add(1);
+  EXPECT_THROW(s.order_statistic(1), std::invalid_argument);
+  EXPECT_THROW(s.top_mean(2), std::invalid_argument);
+  EXPECT_THROW(s.order_statistics({0, 0, 1}), std::invalid_argument);
+  s.clear();
+  EXPECT_EQ(s.count(), 0u);
+  EXPECT_EQ(s.bucket_count(), 0u);
+}
+
+// Moments from blocks agree with summarize() on the whole series.
+MomentAccumulator moments_of(const std::vector<double>& x, std::size_t block) {
+  MomentAccumulator m;
+  for (std::size_t first = 0; first < x.size(); first += block)
+    m.add(BlockMoments::of(x.data() + first, std::min(block, x.size() - first)));
+  return m;
+}
+
+TEST(Sketch, BlockMomentsAgreeWithTheWholeSeries) {
+  for (const auto& [name, g] : distributions()) {
+    for (std::size_t n : {std::size_t(1), std::size_t(2), std::size_t(4095), std::size_t(100'000)}) {
+      const auto x = sample(g, n, 13);
+      const Stats exact = summarize(x);
+      for (std::size_t block : {std::size_t(1), std::size_t(7), std::size_t(4096), n}) {
+        const MomentAccumulator m = moments_of(x, block);
+        const std::string what = name + ", n " + std::to_string(n) + ", block " + std::to_string(block);
+        EXPECT_EQ(m.count(), n) << what;
+        // Relative to the scale of the values, not of a mean that may cancel to ~0.
+        const double scale = std::fabs(exact.mean) + exact.sd;
+        EXPECT_LE(std::fabs(m.mean() - exact.mean), 1e-14 * scale) << what;
+        EXPECT_LE(std::fabs(m.sd() - exact.sd), 1e-12 * exact.sd + 1e-15 * scale) << what;
+        EXPECT_LE(std::fabs(m.se() - exact.se), 1e-12 * exact.se + 1e-15 * scale) << what;
+      }
+    }
+  }
+}
+
+TEST(Sketch, StatsFromTheSketchAgreeWithExactStats) {
+  for (const auto& [name, g] : distributions()) {
+    for (std::size_t n : {std::size_t(1), std::size_t(19), std::size_t(20'000)}) {
+      const auto x = sample(g, n, 17);
+      const Stats exact = summarize(x);
+      const Stats est = summarize(moments_of(x, 4096), sketch_of(x));
+      std::vector<double> sorted(x);
+      std::sort(sorted.begin(), sorted.end());
+      const std::string what = name + ", n " + std::to_string(n);
+      EXPECT_EQ(est.n, exact.n);
+      EXPECT_EQ(est.min, exact.min) << what;
+      EXPECT_EQ(est.max, exact.max) << what;
+      for (std::size_t k = 0; k < exact.percentiles.size(); ++k) {
+        const Percentile &e = exact.percentiles[k], &s = est.percentiles[k];
+        const PercentileRanks r = percentile_ranks(n, e.p);
+        const double span = std::max(std::fabs(sorted[r.below]), std::fabs(sorted[r.above])) + floor_;
+        EXPECT_LE(std::fabs(s.value - e.value), bound * span) << what << " p" << e.p;
+        EXPECT_LE(std::fabs(s.lo - e.lo), bound * std::fabs(e.lo) + floor_) << what << " p" << e.p;
+        EXPECT_LE(std::fabs(s.hi - e.hi), bound * std::fabs(e.hi) + floor_) << what << " p" << e.p;
+      }
+      double magnitude = 0;
+      const std::size_t tail = tail_count(n);
+      for (std::size_t i = n - tail; i < n; ++i) magnitude += std::fabs(sorted[i]) + floor_;
+      EXPECT_LE(std::fabs(est.cvar95 - exact.cvar95), bound * magnitude / double(tail) + 1e-12 * std::fabs(exact.cvar95))
+          << what;
+    }
+  }
+}
+
+TEST(Sketch, OriginShiftsTheRelativeError) {
+  // Dates as days after a start: relative error on the span, not on 19,905 days.
+  const auto x = sample([](double u) { return 19905 + 30 + 60 * u; }, 10'000, 19);
+  QuantileSketch shifted;
+  for (double v : x) shifted.add(v - 19905);
+  const Stats est = summarize(moments_of(x, 4096), shifted, 19905);
+  const Stats exact = summarize(x);
+  EXPECT_EQ(est.min, exact.min);
+  EXPECT_EQ(est.max, exact.max);
+  for (std::size_t k = 0; k < exact.percentiles.size(); ++k)
+    EXPECT_LE(std::fabs(est.percentiles[k].value - exact.percentiles[k].value), 90 * bound);  // < 0.5 day
+}
+
+// ---------------------------------------------------------------------------
+// The engine's sketch mode against its exact mode.
+
+const Scenario& shipped_portfolio() {
+  static const Scenario s = load_scenario({SWITCHCOST_SOURCE_DIR "/scenarios/kaspersky-2024/portfolio.yaml"});
+  return s;
+}
+
+RunResult run(const Scenario& s, MspStats mode, std::uint64_t trials, unsigned threads, std::size_t block = 4096) {
+  RunOptions o;
+  o.trials = trials;
+  o.threads = threads;
+  o.block_trials = block;
+  o.msp_stats = mode;
+  return run_scenario(s, o);
+}
+
+bool same_bytes(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+bool same_sketch_results(const RunResult& a, const RunResult& b) {
+  if (a.trials_done != b.trials_done || a.msps.size() != b.msps.size()) return false;
+  for (std::size_t m = 0; m < a.msps.size(); ++m) {
+    const MspSketch &x = *a.msps[m].sketch, &y = *b.msps[m].sketch;
+    for (int o = 0; o < output_count; ++o) {
+      const auto k = std::size_t(o);
+      if (!same_bytes(x.moments[k].mean(), y.moments[k].mean()) || !same_bytes(x.moments[k].sd(), y.moments[k].sd()) ||
+          !x.quantiles[k].same_counts(y.quantiles[k]))
+        return false;
+    }
+    if (x.done_by_updates_end != y.done_by_updates_end || !same_bytes(x.tail_total_cost, y.tail_total_cost)) return false;
+  }
+  for (int o = 0; o < output_count; ++o)
+    if (a.portfolio[std::size_t(o)] != b.portfolio[std::size_t(o)]) return false;
+  return true;
+}
+
+TEST(SketchEngine, AgreesWithExactModeOnTheShippedPortfolio) {
+  const Scenario& s = shipped_portfolio();
+  const RunResult exact = run(s, MspStats::exact, 20'000, 2);
+  const RunResult sketch = run(s, MspStats::sketch, 20'000, 2);
+  ASSERT_EQ(sketch.msp_stats, MspStats::sketch);
+  ASSERT_TRUE(sketch.complete);
+  for (const auto& m : sketch.msps)
+    for (const auto& v : m.series) EXPECT_TRUE(v.empty()) << "sketch mode keeps no per-MSP series";
+  const RunInfo info;
+  const ReportData de = build_report(s, exact, info), ds = build_report(s, sketch, info);
+  ASSERT_EQ(de.msps.size(), ds.msps.size());
+  const double origin = double(s.timeline.migration_start);
+  for (std::size_t m = 0; m < de.msps.size(); ++m) {
+    const ScopeReport &e = de.msps[m], &k = ds.msps[m];
+    EXPECT_EQ(e.tail_share, k.tail_share) << e.name << ": the tail pass sums the same trials in the same order";
+    EXPECT_EQ(e.tail_mean, k.tail_mean) << e.name;
+    EXPECT_EQ(e.done_by_updates_end.value, k.done_by_updates_end.value) << e.name;
+    EXPECT_EQ(e.done_by_updates_end.se, k.done_by_updates_end.se) << e.name;
+    for (int o = 0; o < output_count; ++o) {
+      const Stats &a = e.stats[std::size_t(o)], &b = k.stats[std::size_t(o)];
+      const std::string what = e.name + " " + output_key(Output(o));
+      const double shift = Output(o) == Output::completion_day ? origin : 0.0;
+      EXPECT_EQ(a.n, b.n) << what;
+      EXPECT_EQ(a.min, b.min) << what;
+      EXPECT_EQ(a.max, b.max) << what;
+      const double scale = std::fabs(a.mean) + a.sd;
+      EXPECT_LE(std::fabs(a.mean - b.mean), 1e-12 * scale) << what;
+      EXPECT_LE(std::fabs(a.sd - b.sd), 1e-12 * a.sd + 1e-15 * scale) << what;
+      EXPECT_LE(std::fabs(a.se - b.se), 1e-12 * a.se + 1e-15 * scale) << what;
+      // Percentiles within alpha (of the span after the origin, for dates).
+      const auto& series = exact.msps[m].series[std::size_t(o)];
+      std::vector<double> sorted(series);
+      std::sort(sorted.begin(), sorted.end());
+      for (std::size_t q = 0; q < a.percentiles.size(); ++q) {
+        const PercentileRanks r = percentile_ranks(sorted.size(), a.percentiles[q].p);
+        const double span = std::max(std::fabs(sorted[r.below] - shift), std::fabs(sorted[r.above] - shift));
+        EXPECT_LE(std::fabs(a.percentiles[q].value - b.percentiles[q].value), bound * span + floor_ + 1e-9)
+            << what << " p" << a.percentiles[q].p;
+        EXPECT_LE(std::fabs(a.percentiles[q].lo - b.percentiles[q].lo), bound * std::fabs(a.percentiles[q].lo - shift) + 1e-9)
+            << what;
+        EXPECT_LE(std::fabs(a.percentiles[q].hi - b.percentiles[q].hi), bound * std::fabs(a.percentiles[q].hi - shift) + 1e-9)
+            << what;
+      }
+      EXPECT_LE(std::fabs(a.cvar95 - b.cvar95), bound * std::fabs(a.cvar95 - shift) + 1e-9) << what;
+    }
+  }
+  // The portfolio is exact in both modes: the same statistics.
+  for (int o = 0; o < output_count; ++o) {
+    const Stats &a = de.portfolio.stats[std::size_t(o)], &b = ds.portfolio.stats[std::size_t(o)];
+    EXPECT_EQ(a.mean, b.mean);
+    EXPECT_EQ(a.at(0.95).value, b.at(0.95).value);
+    EXPECT_EQ(a.cvar95, b.cvar95);
+  }
+  EXPECT_EQ(render_json(de).find("\"msp_stats\":\"sketch\""), std::string::npos);
+  EXPECT_NE(render_json(ds).find("\"msp_stats\":\"sketch\",\"sketch_relative_error\":0.005"), std::string::npos);
+  EXPECT_NE(render_table(ds).find("quantile sketches"), std::string::npos);
+  EXPECT_EQ(render_table(de).find("quantile sketches"), std::string::npos);
+}
+
+TEST(SketchEngine, ByteIdenticalForAnyThreadCountAndBlockOption) {
+  const Scenario& s = shipped_portfolio();
+  const RunResult one = run(s, MspStats::sketch, 30'000, 1);
+  EXPECT_TRUE(same_sketch_results(one, run(s, MspStats::sketch, 30'000, 2)));
+  EXPECT_TRUE(same_sketch_results(one, run(s, MspStats::sketch, 30'000, 3, 777)))
+      << "sketch mode blocks are always sketch_block_trials";
+  EXPECT_FALSE(same_sketch_results(one, run(s, MspStats::sketch, 29'999, 1)));
+}
+
+TEST(SketchEngine, ManyMspsAndThreadsGiveTheSameBytes) {
+  const Scenario s = load_scenario({SWITCHCOST_SOURCE_DIR "/scenarios/kaspersky-2024/population-200.yaml"});
+  const RunResult one = run(s, MspStats::sketch, 9'000, 1);
+  EXPECT_TRUE(same_sketch_results(one, run(s, MspStats::sketch, 9'000, 4)));
+  // Real sketches stay within the memory the estimate assumes for them.
+  std::size_t bytes = 0, sketches = 0;
+  for (const auto& m : one.msps)
+    for (const auto& q : m.sketch->quantiles) {
+      bytes += q.memory_bytes();
+      ++sketches;
+    }
+  EXPECT_LE(double(bytes) / double(sketches), double(sizeof(QuantileSketch) + sketch_buckets_assumed(9'000) * 4));
+}
+
+TEST(SketchEngine, InterruptedRunIsThePrefixRun) {
+  const Scenario& s = shipped_portfolio();
+  for (unsigned threads : {1u, 2u}) {
+    std::atomic<bool> stop{false};
+    RunOptions o;
+    o.trials = 60'000;
+    o.threads = threads;
+    o.msp_stats = MspStats::sketch;
+    o.stop = &stop;
+    o.progress = [&](std::uint64_t done, std::uint64_t) {
+      if (done >= 12'000) stop = true;
+    };
+    const RunResult part = run_scenario(s, o);
+    EXPECT_FALSE(part.complete);
+    ASSERT_GT(part.trials_done, 0u);
+    EXPECT_LT(part.trials_done, 60'000u);
+    EXPECT_EQ(part.trials_done % sketch_block_trials, 0u);
+    for (const auto& m : part.msps) EXPECT_EQ(m.sketch->moments[0].count(), part.trials_done);
+    EXPECT_TRUE(same_sketch_results(part, run(s, MspStats::sketch, part.trials_done, 1)))
+        << "a partial run is the run of its trials";
+  }
+  // Stopped before any trial: no statistics, and no NaN in the reports.
+  std::atomic<bool> stop{true};
+  RunOptions o;
+  o.trials = 1000;
+  o.msp_stats = MspStats::sketch;
+  o.stop = &stop;
+  const RunResult none = run_scenario(s, o);
+  EXPECT_EQ(none.trials_done, 0u);
+  const ReportData d = build_report(s, none, RunInfo{});
+  for (const std::string& text : {render_json(d), render_csv(d), render_table(d)}) {
+    EXPECT_EQ(text.find("nan"), std::string::npos);
+    EXPECT_EQ(text.find("inf"), std::string::npos);
+  }
+}
+
+TEST(SketchEngine, MemoryEstimate) {
+  const Scenario& s = shipped_portfolio();
+  RunOptions o;
+  o.trials = 1'000'000;
+  o.threads = 2;
+  const std::uint64_t exact = estimate_result_bytes(s, o);
+  EXPECT_EQ(exact, estimate_result_bytes(s, o.trials));
+  o.msp_stats = MspStats::sketch;
+  const std::uint64_t sketch = estimate_result_bytes(s, o);
+  // Portfolio series (88 B per trial) and the tail pass (16 B per trial + 32 MiB).
+  EXPECT_GE(sketch, 104u * o.trials + (32u << 20));
+  EXPECT_LT(sketch, 104u * o.trials + (33u << 20));
+  EXPECT_LT(sketch, exact / 2);
+}
+
+}  // namespace
+}  // namespace switchcost::sim
