@@ -159,9 +159,11 @@ std::string portfolio_file(int count) {
   return path;
 }
 
-void engine_bench(benchmark::State& state, const sim::Scenario& s, std::uint64_t trials) {
+void engine_bench(benchmark::State& state, const sim::Scenario& s, std::uint64_t trials,
+                  sim::MspStats mode = sim::MspStats::exact) {
   sim::RunOptions o;
   o.trials = trials;
+  o.msp_stats = mode;
   o.threads = unsigned(state.range(0));
   for (auto _ : state) {
     auto r = sim::run_scenario(s, o);
@@ -177,9 +179,12 @@ void BM_Engine_Msp350(benchmark::State& state) {
 }
 BENCHMARK(BM_Engine_Msp350)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// As `switchcost run` runs it (--msp-stats auto picks sketch for 1,000 MSPs
+// at any useful trial count): per-MSP sketches, the portfolio series, the
+// tail pass. Four blocks of 4,096 trials, so that two threads share them.
 void BM_Engine_Portfolio1000(benchmark::State& state) {
   static const sim::Scenario s = sim::load_scenario({portfolio_file(1000)});
-  engine_bench(state, s, 2'000);
+  engine_bench(state, s, 4 * sim::sketch_block_trials, sim::MspStats::sketch);
 }
 BENCHMARK(BM_Engine_Portfolio1000)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 

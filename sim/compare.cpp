@@ -11,7 +11,7 @@
 
 namespace switchcost::sim {
 
-PairedDifference paired_difference(const std::vector<double>& alternative, const std::vector<double>& baseline) {
+PairedDifference paired_difference(std::span<const double> alternative, std::span<const double> baseline) {
   PairedDifference d;
   const std::size_t n = std::min(alternative.size(), baseline.size());
   if (n == 0) return d;
@@ -31,17 +31,17 @@ PairedDifference paired_difference(const std::vector<double>& alternative, const
   return d;
 }
 
-std::vector<double> cheapest_shares(const std::vector<const std::vector<double>*>& series) {
+std::vector<double> cheapest_shares(const std::vector<std::span<const double>>& series) {
   std::vector<double> share(series.size(), 0.0);
-  if (series.empty() || series[0]->empty()) return share;
-  const std::size_t n = series[0]->size();
+  if (series.empty() || series[0].empty()) return share;
+  const std::size_t n = series[0].size();
   std::vector<std::size_t> tied;
   for (std::size_t i = 0; i < n; ++i) {
-    double best = (*series[0])[i];
-    for (const auto* s : series) best = std::min(best, (*s)[i]);
+    double best = series[0][i];
+    for (const auto& s : series) best = std::min(best, s[i]);
     tied.clear();
     for (std::size_t k = 0; k < series.size(); ++k)
-      if ((*series[k])[i] == best) tied.push_back(k);
+      if (series[k][i] == best) tied.push_back(k);
     for (std::size_t k : tied) share[k] += 1.0 / double(tied.size());
   }
   for (double& s : share) s /= double(n);
@@ -82,17 +82,15 @@ CompareResult compare_alternatives(const std::vector<Alternative>& alternatives,
   std::uint64_t n = options.trials;
   for (const auto& r : runs) n = std::min(n, r.trials_done);
   result.trials_done = n;
-  auto cut = [&](std::vector<double>& v) { v.resize(std::size_t(n)); };
+  auto cut = [&](Values& v) { v.resize(std::size_t(n)); };
   for (auto& r : runs) {
     for (auto& v : r.portfolio) cut(v);
     for (auto& m : r.msps) cut(m.series[std::size_t(Output::total_cost)]);
   }
 
-  const auto total = [](const RunResult& r) -> const std::vector<double>& {
-    return r.portfolio[std::size_t(Output::total_cost)];
-  };
-  std::vector<const std::vector<double>*> totals;
-  for (const auto& r : runs) totals.push_back(&total(r));
+  const auto total = [](const RunResult& r) -> const Values& { return r.portfolio[std::size_t(Output::total_cost)]; };
+  std::vector<std::span<const double>> totals;
+  for (const auto& r : runs) totals.push_back(total(r));
   const std::vector<double> cheapest = cheapest_shares(totals);
   for (std::size_t k = 0; k < alternatives.size(); ++k) {
     AlternativeResult a;
@@ -115,17 +113,17 @@ CompareResult compare_alternatives(const std::vector<Alternative>& alternatives,
   // Per-MSP choice, over the MSPs every alternative has.
   for (std::size_t m = 0; m < runs[0].msps.size(); ++m) {
     const std::string& name = runs[0].msps[m].name;
-    std::vector<const std::vector<double>*> series;
+    std::vector<std::span<const double>> series;
     for (const auto& r : runs) {
       auto it = std::find_if(r.msps.begin(), r.msps.end(), [&](const MspSeries& s) { return s.name == name; });
       if (it == r.msps.end()) break;
-      series.push_back(&it->series[std::size_t(Output::total_cost)]);
+      series.push_back(it->series[std::size_t(Output::total_cost)]);
     }
     if (series.size() != runs.size()) continue;
     MspChoice c;
     c.name = name;
-    for (const auto* s : series) {
-      const Stats st = summarize(*s);
+    for (const auto& s : series) {
+      const Stats st = summarize(s);
       c.mean.push_back(st.mean);
       c.p90.push_back(st.at(0.9).value);
     }

@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -39,12 +40,12 @@ struct PairedDifference {
   Proportion cheaper;  // share of trials where alt < baseline (ties are not cheaper)
 };
 
-PairedDifference paired_difference(const std::vector<double>& alternative, const std::vector<double>& baseline);
+PairedDifference paired_difference(std::span<const double> alternative, std::span<const double> baseline);
 
 // For each trial, which series is lowest; returns each series' share of
 // trials. Ties are split equally among the tied series, so the result does
 // not depend on their order. All series have the same length.
-std::vector<double> cheapest_shares(const std::vector<const std::vector<double>*>& series);
+std::vector<double> cheapest_shares(const std::vector<std::span<const double>>& series);
 
 struct AlternativeResult {
   std::string label;

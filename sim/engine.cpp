@@ -86,7 +86,7 @@ std::uint64_t estimate_result_bytes(const Scenario& scenario, const RunOptions& 
   return portfolio + tail + window + msps * per_msp;
 }
 
-std::vector<std::size_t> portfolio_tail_trials(const std::vector<double>& total) {
+std::vector<std::size_t> portfolio_tail_trials(std::span<const double> total) {
   if (total.empty()) return {};
   std::vector<std::size_t> order(total.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -152,6 +152,7 @@ struct CompiledCompetitor {
 struct CompiledMsp {
   const Msp* source = nullptr;
   std::size_t incumbent = 0, target = 0;  // indices into competitors
+  std::size_t pair = 0;                    // index into Compiled::pairs
   bool own_rate = false;
   Draw endpoints, clients, start_delay_days;
   Draw first_endpoint_hours, learning_rate, setup_hours, config_hours_per_client, failed_install_share,
@@ -170,6 +171,10 @@ struct Compiled {
   double incident_cost_mean = 0, incident_cost_sd = 0;
   std::vector<CompiledCompetitor> competitors;
   std::vector<CompiledMsp> msps;
+  // The distinct (target, incumbent) pairs of the MSPs: their present-value
+  // price factors depend only on market-level inputs, so they are computed
+  // once per block and pair (draw_market) and shared by the MSPs.
+  std::vector<std::pair<std::size_t, std::size_t>> pairs;
   double cutoff_day = 0;  // updates_end - migration_start [days]
   double migration_start = 0;
   int horizon_months = 0;
@@ -214,6 +219,9 @@ Compiled compile(const Scenario& s, std::uint64_t seed) {
     cm.source = &m;
     cm.incumbent = index_of(m.incumbent);
     cm.target = index_of(m.target);
+    const std::pair<std::size_t, std::size_t> pair{cm.target, cm.incumbent};
+    cm.pair = std::size_t(std::find(c.pairs.begin(), c.pairs.end(), pair) - c.pairs.begin());
+    if (cm.pair == c.pairs.size()) c.pairs.push_back(pair);
     auto p = [&](const char* key) { return compile(m.params.at(key), seed); };
     cm.endpoints = p("endpoints");
     cm.clients = p("clients");
@@ -257,6 +265,7 @@ struct Market {
   Column technician_cost_per_hour, discount_rate_per_year;
   Column encounters, miss_rate_supported, frozen_miss_multiplier, protection_decay_days;
   std::vector<CompetitorColumns> competitors;
+  std::vector<models::PriceFactors> price_factors;  // per Compiled::pairs
 };
 
 // One thread's scratch space, sized for a block and reused.
@@ -330,6 +339,19 @@ void draw_market(const Compiled& c, const TrialSet& t, Market& mk, std::vector<d
     cc.promo_months.fill(t, col.promo_months, u);
     cc.promo_discount.fill(t, col.promo_discount, u);
   }
+  mk.price_factors.resize(c.pairs.size());
+  for (std::size_t p = 0; p < c.pairs.size(); ++p) {
+    const auto& target = mk.competitors[c.pairs[p].first];
+    const auto& incumbent = mk.competitors[c.pairs[p].second];
+    models::PricingInputs pi;  // only the market-level inputs price_factors reads
+    pi.discount_rate_per_year = mk.discount_rate_per_year;
+    pi.new_annual_escalation = target.escalation;
+    pi.old_annual_escalation = incumbent.escalation;
+    pi.promo_months = target.promo_months;
+    pi.promo_discount = target.promo_discount;
+    pi.horizon_months = c.horizon_months;
+    models::price_factors(pi, mk.price_factors[p]);
+  }
 }
 
 // MSP m's outputs for the trials of t into w.block_out, checked finite.
@@ -376,17 +398,11 @@ void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& 
   pi.endpoints = li.endpoints;
   pi.new_price_per_endpoint_month = target.price;
   pi.old_price_per_endpoint_month = incumbent.price;
-  pi.new_annual_escalation = target.escalation;
-  pi.old_annual_escalation = incumbent.escalation;
-  pi.promo_months = target.promo_months;
-  pi.promo_discount = target.promo_discount;
   pi.new_setup_fee_per_endpoint = target.setup_per_endpoint;
   pi.new_setup_fee_per_msp = target.setup_per_msp;
   cm.share_passed_to_clients.fill(t, pi.share_passed_to_clients, u);
-  pi.discount_rate_per_year = mk.discount_rate_per_year;
   pi.volume_tiers = c.competitors[cm.target].source->volume_tiers;
-  pi.horizon_months = c.horizon_months;
-  models::competitor_pricing(pi, w.pricing_out);
+  models::competitor_pricing(pi, mk.price_factors[cm.pair], w.pricing_out);
 
   auto& si = w.stranded_in;
   si.endpoints = li.endpoints;
@@ -406,11 +422,19 @@ void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& 
     models::add_extra_item(w.extra_amount, per, li.endpoints, li.clients, double(c.horizon_months), w.extras);
   }
 
+  // The uniforms of the incident counts, drawn as a block like the inputs.
+  u.resize(std::size_t(n));
+  if (t.list) {
+    for (Eigen::Index i = 0; i < n; ++i) u[std::size_t(i)] = uniform(cm.incident_count, t.list[i], 0);
+  } else {
+    fill_uniforms(cm.incident_count, t.first, std::size_t(n), 0, u.data());
+  }
   auto at = [&](Output o) { return w.block_out[std::size_t(o)].data(); };
   const auto& lo = w.labor_out;
   for (Eigen::Index i = 0; i < n; ++i) {
     const std::uint64_t trial = t[i];
-    const double count = incident_count(w.lost_out.expected_incidents[i], uniform(cm.incident_count, trial, 0));
+    const double expected = w.lost_out.expected_incidents[i];
+    const double count = expected == 0 ? 0.0 : incident_count(expected, u[std::size_t(i)]);
     const double lost = incident_cost_total(c, cm.incident_cost, trial, count);
     const double labor = lo.cost[i];
     const double pricing = w.pricing_out.cost[i];
@@ -585,9 +609,9 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
       continue;
     }
     for (int o = 0; o < output_count; ++o)
-      if (options.keep_msp_outputs[std::size_t(o)]) r.msps[m].series[std::size_t(o)].assign(trials, 0.0);
+      if (options.keep_msp_outputs[std::size_t(o)]) r.msps[m].series[std::size_t(o)].resize(trials);  // every element is written
   }
-  for (auto& v : r.portfolio) v.assign(trials, 0.0);
+  for (auto& v : r.portfolio) v.resize(trials);
 
   const std::size_t block = sketch ? sketch_block_trials : std::max<std::size_t>(1, options.block_trials);
   const std::size_t blocks = (trials + block - 1) / block;

@@ -33,11 +33,13 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
 #include "sim/scenario.h"
 #include "sim/sketch.h"
+#include "sim/values.h"
 
 namespace switchcost::sim {
 
@@ -62,7 +64,7 @@ inline constexpr int cost_output_count = 7;  // labor_cost .. total_cost
 const char* output_key(Output o) noexcept;
 const char* output_label(Output o) noexcept;
 
-using Series = std::array<std::vector<double>, output_count>;
+using Series = std::array<Values, output_count>;
 
 constexpr std::array<bool, output_count> all_outputs() {
   std::array<bool, output_count> all{};
@@ -129,7 +131,7 @@ struct RunResult {
 // The portfolio's tail: its worst tail_count(n) trials (5%, at least one),
 // highest total first, ties by trial index, so the set and its order are the
 // same every run. Empty for no trials.
-std::vector<std::size_t> portfolio_tail_trials(const std::vector<double>& total);
+std::vector<std::size_t> portfolio_tail_trials(std::span<const double> total);
 
 // Bytes the per-trial results of a run in exact mode would take.
 std::uint64_t estimate_result_bytes(const Scenario& scenario, std::uint64_t trials,

@@ -1,5 +1,7 @@
 #include "sim/summary.h"
 
+#include "sim/values.h"
+
 #include <algorithm>
 #include <cmath>
 #include <stdexcept>
@@ -51,7 +53,7 @@ PercentileRanks percentile_ranks(std::size_t size, double p) {
 
 std::size_t tail_count(std::size_t n) { return std::max<std::size_t>(1, std::size_t(std::ceil(0.05 * double(n)))); }
 
-Stats summarize(const std::vector<double>& x) {
+Stats summarize(std::span<const double> x) {
   Stats st;
   st.n = x.size();
   if (x.empty()) {
@@ -81,7 +83,7 @@ Stats summarize(const std::vector<double>& x) {
   }
   std::sort(ranks.begin(), ranks.end());
   ranks.erase(std::unique(ranks.begin(), ranks.end()), ranks.end());
-  std::vector<double> sorted(x);  // partly ordered: exact at every selected rank and in the tail
+  Values sorted(x.begin(), x.end());  // partly ordered: exact at every selected rank and in the tail
   select_ranks(sorted.data(), 0, sorted.size(), ranks, 0, ranks.size());
   std::sort(sorted.begin() + std::ptrdiff_t(sorted.size() - tail), sorted.end());
   st.min = *std::min_element(sorted.begin(), sorted.end());
@@ -98,7 +100,7 @@ Stats summarize(const std::vector<double>& x) {
   return st;
 }
 
-Proportion share_at_most(const std::vector<double>& x, double threshold) {
+Proportion share_at_most(std::span<const double> x, double threshold) {
   Proportion p;
   if (x.empty()) return p;
   std::size_t k = 0;

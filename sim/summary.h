@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <vector>
 
 namespace switchcost::sim {
@@ -67,13 +68,13 @@ class NeumaierSum {
 
 // Statistics of x (empty x gives n = 0 and zeros). Sums are compensated
 // (Neumaier) and taken in index order.
-Stats summarize(const std::vector<double>& x);
+Stats summarize(std::span<const double> x);
 
 // Share of x at or below threshold, with its standard error sqrt(q(1-q)/n).
 struct Proportion {
   double value = 0;
   double se = 0;
 };
-Proportion share_at_most(const std::vector<double>& x, double threshold);
+Proportion share_at_most(std::span<const double> x, double threshold);
 
 }  // namespace switchcost::sim

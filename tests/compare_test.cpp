@@ -33,7 +33,8 @@ Alternative alternative(const std::string& label, const std::vector<std::string>
 const char* portfolio = SWITCHCOST_SOURCE_DIR "/scenarios/kaspersky-2024/portfolio.yaml";
 
 TEST(PairedStatistics, HandComputed) {
-  const PairedDifference d = paired_difference({3, 5, 7, 9}, {1, 5, 8, 5});
+  const std::vector<double> alternative = {3, 5, 7, 9}, baseline = {1, 5, 8, 5};
+  const PairedDifference d = paired_difference(alternative, baseline);
   // differences 2, 0, -1, 4: mean 1.25, sample sd sqrt(((.75)^2 + 1.25^2 + 2.25^2 + 2.75^2) / 3) = sqrt(14.75 / 3)
   EXPECT_DOUBLE_EQ(d.mean, 1.25);
   EXPECT_NEAR(d.se, std::sqrt(14.75 / 3) / 2, 1e-12);
@@ -43,12 +44,12 @@ TEST(PairedStatistics, HandComputed) {
 
 TEST(PairedStatistics, CheapestSplitsTies) {
   const std::vector<double> a = {1, 2, 3, 4}, b = {1, 1, 5, 4}, c = {2, 3, 1, 4};
-  const auto shares = cheapest_shares({&a, &b, &c});
+  const auto shares = cheapest_shares({a, b, c});
   // trial 0: a,b tie; 1: b; 2: c; 3: all tie -> a = 1/2 + 1/3, b = 1/2 + 1 + 1/3, c = 1 + 1/3 (over 4 trials)
   EXPECT_NEAR(shares[0], (0.5 + 1.0 / 3) / 4, 1e-15);
   EXPECT_NEAR(shares[1], (1.5 + 1.0 / 3) / 4, 1e-15);
   EXPECT_NEAR(shares[2], (1 + 1.0 / 3) / 4, 1e-15);
-  const auto reordered = cheapest_shares({&c, &a, &b});
+  const auto reordered = cheapest_shares({c, a, b});
   EXPECT_EQ(reordered[0], shares[2]);
   EXPECT_EQ(reordered[1], shares[0]);
   EXPECT_EQ(reordered[2], shares[1]);

@@ -20,7 +20,7 @@ using test::shipped_assumptions;
 using test::temp_dir;
 using test::write_file;
 
-bool same_bytes(const std::vector<double>& a, const std::vector<double>& b) {
+bool same_bytes(const Values& a, const Values& b) {
   return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
 }
 
@@ -34,7 +34,7 @@ bool same_bytes(const RunResult& a, const RunResult& b) {
   return true;
 }
 
-const std::vector<double>& series(const RunResult& r, std::size_t msp, Output o) {
+const Values& series(const RunResult& r, std::size_t msp, Output o) {
   return r.msps[msp].series[std::size_t(o)];
 }
 

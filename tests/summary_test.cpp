@@ -76,7 +76,8 @@ TEST(Summary, SelectedOrderStatisticsEqualAFullSort) {
 
 TEST(Summary, EmptyAndSingle) {
   EXPECT_EQ(summarize({}).n, 0u);
-  const Stats one = summarize({7.0});
+  const std::vector<double> seven = {7.0};
+  const Stats one = summarize(seven);
   EXPECT_EQ(one.mean, 7.0);
   EXPECT_EQ(one.sd, 0.0);
   EXPECT_EQ(one.at(0.99).value, 7.0);
@@ -91,7 +92,8 @@ TEST(Summary, CompensatedSumKeepsSmallTerms) {
 }
 
 TEST(Summary, ShareAtMost) {
-  const Proportion p = share_at_most({1, 2, 3, 4}, 2.5);
+  const std::vector<double> four = {1, 2, 3, 4};
+  const Proportion p = share_at_most(four, 2.5);
   EXPECT_DOUBLE_EQ(p.value, 0.5);
   EXPECT_DOUBLE_EQ(p.se, std::sqrt(0.25 / 4));
 }
