@@ -58,33 +58,10 @@ std::string to_lower(std::string_view s) {
 // cut (at a character boundary) so one bad value cannot flood the terminal.
 std::string quote_text(std::string_view s) {
   constexpr std::size_t max_shown = 60;
-  std::string out = "'";
-  std::size_t i = 0;
-  for (; i < s.size() && i < max_shown; ++i) {
-    const unsigned char c = static_cast<unsigned char>(s[i]);
-    if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (c == '\r') {
-      out += "\\r";
-    } else if (c < 0x20 || c == 0x7F) {
-      static constexpr char hex[] = "0123456789ABCDEF";
-      out += "\\x";
-      out += hex[c >> 4];
-      out += hex[c & 0xF];
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  if (i < s.size()) {
-    // Do not leave half a UTF-8 character behind.
-    while (!out.empty() && is_continuation(static_cast<unsigned char>(out.back()))) out.pop_back();
-    if (!out.empty() && static_cast<unsigned char>(out.back()) >= 0xC0) out.pop_back();
-    out += "...";
-  }
-  out += '\'';
-  return out;
+  std::size_t n = std::min(s.size(), max_shown);
+  // Do not cut a UTF-8 character in half: back off to its first byte.
+  while (n < s.size() && n > 0 && is_continuation(static_cast<unsigned char>(s[n]))) --n;
+  return "'" + printable(s.substr(0, n)) + (n < s.size() ? "..." : "") + "'";
 }
 
 std::string format_bytes(std::size_t n) {
