@@ -18,7 +18,7 @@
 //               probability; cumulative_[i] = P(X <= values_[i]), last == 1.
 #include "sim/distribution.h"
 
-#include "sim/fastmath.h"
+#include "models/fastmath.h"
 
 #include <algorithm>
 #include <bit>
@@ -506,7 +506,7 @@ SWITCHCOST_AVX2_CLONES void beta_table_body(const double* __restrict node, doubl
                                             std::size_t n) noexcept {
   constexpr double last = BetaTable::intervals;
   for (std::size_t k = 0; k < n; ++k) {
-    const double s = (log_positive(u[k] / (1.0 - u[k])) + t_max) / step;
+    const double s = (fastmath::log_positive(u[k] / (1.0 - u[k])) + t_max) / step;
     out[k] = s >= 0.0 && s < last ? s : -1.0;  // grid position, or -1 outside the body
   }
   for (std::size_t k = 0; k < n; ++k) {

@@ -7,7 +7,7 @@
 #include <bit>
 #include <cstdint>
 
-namespace switchcost::sim {
+namespace switchcost::fastmath {
 
 // An AVX2 clone picked at load time (GNU ifunc) on x86-64. Not under the
 // sanitizers: an ifunc resolver runs before their runtimes are set up, and
@@ -49,4 +49,4 @@ inline double log_positive(double x) noexcept {
   return e * ln2_hi + (e * ln2_lo + 2.0 * s * p);
 }
 
-}  // namespace switchcost::sim
+}  // namespace switchcost::fastmath
