@@ -153,7 +153,10 @@ void QuantileSketch::merge(const QuantileSketch& other) {
   }
   n_ += other.n_;
   zero_ += other.zero_;
-  for (auto [from, to] : {std::pair{&other.positive_, &positive_}, std::pair{&other.negative_, &negative_}}) {
+  for (const auto& [source, target] :
+       {std::pair{&other.positive_, &positive_}, std::pair{&other.negative_, &negative_}}) {
+    const Store* from = source;  // plain variables: lambdas cannot capture bindings before clang 16
+    Store* to = target;
     if (from->total == 0) continue;
     // Highest bucket first (it sets the collapsing limit), then the lowest,
     // so that the store grows at most twice, to exactly what it needs.
