@@ -75,7 +75,10 @@ std::atomic<bool> stop_requested{false};
 std::atomic<int> stop_signal{0};
 
 extern "C" void on_signal(int sig) {
-  if (stop_requested.load()) _exit(128 + sig);  // a second Ctrl-C exits at once
+  if (stop_requested.load()) {  // a second Ctrl-C exits at once, leaving no temporary file behind
+    remove_pending_temporary();
+    _exit(128 + sig);
+  }
   stop_signal.store(sig);
   stop_requested.store(true);
 }

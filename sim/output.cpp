@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -40,6 +41,19 @@ std::string directory_of(const std::string& path) {
   return parent.empty() ? std::string(".") : parent.string();
 }
 
+// The temporary being written (one at a time: outputs are written in turn),
+// for remove_pending_temporary(). The path is copied in before the flag is
+// set and the flag cleared before the buffer is reused.
+char pending_path[4096];
+std::atomic<bool> pending{false};
+
+void set_pending(const std::string& tmp) noexcept {
+  pending.store(false);
+  if (tmp.size() >= sizeof pending_path) return;  // too long to keep: not removed on a second signal
+  std::memcpy(pending_path, tmp.c_str(), tmp.size() + 1);
+  pending.store(true);
+}
+
 // A temporary file next to `path`; returns its fd and fills tmp.
 int make_temporary(const std::string& path, std::string& tmp) {
   std::string pattern = directory_of(path) + "/." + std::filesystem::path(path).filename().string() + ".tmp-XXXXXX";
@@ -48,6 +62,7 @@ int make_temporary(const std::string& path, std::string& tmp) {
   const int fd = ::mkstemp(name.data());
   if (fd < 0) fail(path, "cannot create a file in " + directory_of(path) + ": " + errno_text(errno));
   tmp.assign(name.data());
+  set_pending(tmp);
   return fd;
 }
 
@@ -100,6 +115,7 @@ OutputFile::OutputFile(std::string path) : path_(std::move(path)) {
   const int fd = make_temporary(path_, tmp);
   ::close(fd);
   ::unlink(tmp.c_str());
+  pending.store(false);
 }
 
 void OutputFile::write(std::string_view content) const {
@@ -144,8 +160,14 @@ void OutputFile::write(std::string_view content) const {
   if (::rename(tmp.c_str(), path_.c_str()) != 0) {
     const int err = errno;
     ::unlink(tmp.c_str());
+    pending.store(false);
     fail(path_, errno_text(err));
   }
+  pending.store(false);  // renamed: the temporary's name is gone
+}
+
+void remove_pending_temporary() noexcept {
+  if (pending.load()) ::unlink(pending_path);
 }
 
 }  // namespace switchcost::sim

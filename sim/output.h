@@ -31,4 +31,9 @@ class OutputFile {
   bool append_ = false;  // under /dev or /proc: never truncate what is behind the link
 };
 
+// Removes the temporary file an OutputFile is writing, if any: for a signal
+// handler that exits at once (a second Ctrl-C), so that no temporary is left
+// behind. Async-signal-safe (an atomic flag, a fixed buffer and unlink).
+void remove_pending_temporary() noexcept;
+
 }  // namespace switchcost::sim
