@@ -122,7 +122,7 @@ struct Common {
 };
 
 po::options_description run_options(Common& c) {
-  po::options_description d("options for run");
+  po::options_description d("options");
   d.add_options()
       ("trials,n", po::value(&c.trials), "Monte Carlo trials (default 100000)")
       ("seed,s", po::value(&c.seed), "random seed; same seed, inputs and version give the same results (default 1)")
