@@ -115,6 +115,17 @@ struct TrialSet {
   const std::uint64_t* list = nullptr;  // when set, element i is trial list[i]
   Eigen::Index n = 0;
   std::uint64_t operator[](Eigen::Index i) const { return list ? list[i] : first + std::uint64_t(i); }
+
+  // u[0..n) = uniform(stream, trial i, 0) for the trials of this set: in one
+  // vector pass for a range, one by one for a list.
+  void uniforms(const Stream& stream, std::vector<double>& u) const {
+    u.resize(std::size_t(n));
+    if (list) {
+      for (Eigen::Index i = 0; i < n; ++i) u[std::size_t(i)] = uniform(stream, list[i], 0);
+    } else {
+      fill_uniforms(stream, first, std::size_t(n), 0, u.data());
+    }
+  }
 };
 
 // An input compiled for drawing: its distribution and its stream.
@@ -130,12 +141,7 @@ struct Draw {
       out.setConstant(dist->quantile(0.5));
       return;
     }
-    u.resize(std::size_t(n));
-    if (t.list) {
-      for (Eigen::Index i = 0; i < n; ++i) u[std::size_t(i)] = uniform(stream, t.list[i], 0);
-    } else {
-      fill_uniforms(stream, t.first, std::size_t(n), 0, u.data());  // = uniform(stream, first + i, 0), faster
-    }
+    t.uniforms(stream, u);
     dist->quantiles(u.data(), out.data(), std::size_t(n));
   }
 };
@@ -423,12 +429,7 @@ void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& 
   }
 
   // The uniforms of the incident counts, drawn as a block like the inputs.
-  u.resize(std::size_t(n));
-  if (t.list) {
-    for (Eigen::Index i = 0; i < n; ++i) u[std::size_t(i)] = uniform(cm.incident_count, t.list[i], 0);
-  } else {
-    fill_uniforms(cm.incident_count, t.first, std::size_t(n), 0, u.data());
-  }
+  t.uniforms(cm.incident_count, u);
   auto at = [&](Output o) { return w.block_out[std::size_t(o)].data(); };
   const auto& lo = w.labor_out;
   for (Eigen::Index i = 0; i < n; ++i) {

@@ -21,8 +21,6 @@ const Percentile& Stats::at(double p) const {
 
 namespace {
 
-using Sum = NeumaierSum;  // in index order
-
 // Puts the order statistics at every index in ranks[lo, hi) (ascending,
 // within [first, last)) in place, as a full sort would, in O(n log k):
 // select the middle rank, then recurse on each side with its ranks.
@@ -61,10 +59,10 @@ Stats summarize(std::span<const double> x) {
     return st;
   }
   const double n = double(x.size());
-  Sum sum;
+  NeumaierSum sum;  // in index order
   for (double v : x) sum.add(v);
   st.mean = sum.value() / n;
-  Sum squares;
+  NeumaierSum squares;
   for (double v : x) squares.add((v - st.mean) * (v - st.mean));
   st.sd = x.size() > 1 ? std::sqrt(squares.value() / (n - 1)) : 0.0;
   st.se = st.sd / std::sqrt(n);
@@ -94,7 +92,7 @@ Stats summarize(std::span<const double> x) {
     const double value = sorted[r.below] + (r.h - double(r.below)) * (sorted[r.above] - sorted[r.below]);
     st.percentiles.push_back({p, value, sorted[r.lo], sorted[r.hi]});
   }
-  Sum worst;
+  NeumaierSum worst;
   for (std::size_t i = sorted.size() - tail; i < sorted.size(); ++i) worst.add(sorted[i]);
   st.cvar95 = worst.value() / double(tail);
   return st;
