@@ -6,6 +6,7 @@
 #include <exception>
 #include <limits>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
@@ -602,6 +603,21 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
     r.sketch_relative_error = options.sketch_relative_error;
     r.sketch_origin[std::size_t(Output::completion_day)] = compiled.migration_start;
   }
+  // Every series of the run comes from one arena (sim/values.h: one mapping
+  // with huge pages, so few first-touch page faults); every element is
+  // written before it is read.
+  const std::size_t kept = sketch ? 0 : std::size_t(std::count(options.keep_msp_outputs.begin(),
+                                                                options.keep_msp_outputs.end(), true));
+  const std::size_t series_count = scenario.msps.size() * kept + std::size_t(output_count);
+  const std::size_t series_bytes = (trials * sizeof(double) + 63) / 64 * 64;
+  std::shared_ptr<SeriesArena> arena;
+  if (trials > 0 && series_bytes / sizeof(double) >= trials && series_count <= std::size_t(-1) / series_bytes)
+    arena = std::make_shared<SeriesArena>(series_count * series_bytes);
+  const SeriesAllocator<double> from_arena(arena);
+  auto allocate = [&](Values& v) {
+    v = Values(from_arena);
+    v.resize(trials);
+  };
   for (std::size_t m = 0; m < scenario.msps.size(); ++m) {
     r.msps[m].name = scenario.msps[m].name;
     if (sketch) {
@@ -610,9 +626,9 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
       continue;
     }
     for (int o = 0; o < output_count; ++o)
-      if (options.keep_msp_outputs[std::size_t(o)]) r.msps[m].series[std::size_t(o)].resize(trials);  // every element is written
+      if (options.keep_msp_outputs[std::size_t(o)]) allocate(r.msps[m].series[std::size_t(o)]);
   }
-  for (auto& v : r.portfolio) v.resize(trials);
+  for (auto& v : r.portfolio) allocate(v);
 
   const std::size_t block = sketch ? sketch_block_trials : std::max<std::size_t>(1, options.block_trials);
   const std::size_t blocks = (trials + block - 1) / block;

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <memory>
 
 #include "sim/summary.h"
 #include "test_util.h"
@@ -46,6 +47,60 @@ RunResult run(const Scenario& s, std::uint64_t trials, unsigned threads, std::si
   o.block_trials = block;
   o.seed = seed;
   return run_scenario(s, o);
+}
+
+// The arena every series of a run comes from (sim/values.h).
+TEST(SeriesArena, CarvesAlignedDisjointPiecesUntilFull) {
+  SeriesArena arena(3 * SeriesArena::huge_page);
+  EXPECT_EQ(arena.capacity(), 3 * SeriesArena::huge_page);
+  char* a = static_cast<char*>(arena.take(100));
+  char* b = static_cast<char*>(arena.take(1));
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(a) % SeriesArena::huge_page, 0u) << "the start is huge-page aligned";
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(b) % 64, 0u);
+  EXPECT_EQ(b - a, 128) << "100 bytes round up to two cache lines";
+  EXPECT_TRUE(arena.owns(a));
+  EXPECT_TRUE(arena.owns(b));
+  int outside = 0;
+  EXPECT_FALSE(arena.owns(&outside));
+  EXPECT_EQ(arena.take(3 * SeriesArena::huge_page), nullptr) << "more than is left";
+  EXPECT_NE(arena.take(3 * SeriesArena::huge_page - 192), nullptr) << "exactly what is left";
+  EXPECT_EQ(arena.take(1), nullptr) << "full";
+}
+
+TEST(SeriesArena, SeriesUseItAndCopiesDoNot) {
+  auto arena = std::make_shared<SeriesArena>(1000 * sizeof(double));
+  Values v{SeriesAllocator<double>(arena)};
+  v.resize(1000);
+  EXPECT_TRUE(arena->owns(v.data()));
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = double(i);
+  const Values copy = v;  // a copy is the caller's: plain memory, not the arena's
+  EXPECT_FALSE(arena->owns(copy.data()));
+  EXPECT_TRUE(same_bytes(copy, v));
+  Values moved;
+  moved = std::move(v);  // the memory moves with its allocator
+  EXPECT_TRUE(arena->owns(moved.data()));
+  EXPECT_EQ(moved[999], 999.0);
+  moved.resize(300'000);  // beyond the arena: falls back to plain memory, values kept
+  EXPECT_FALSE(arena->owns(moved.data()));
+  EXPECT_EQ(moved[999], 999.0);
+  std::weak_ptr<SeriesArena> alive = arena;
+  arena.reset();
+  EXPECT_FALSE(alive.expired()) << "the series hold the arena";
+  moved = Values();
+  v = Values();
+  EXPECT_TRUE(alive.expired()) << "the arena goes with the last series that used it";
+}
+
+TEST(SeriesArena, ARunTakesEverySeriesFromOneArena) {
+  const Scenario s = load_scenario({SWITCHCOST_SOURCE_DIR "/scenarios/kaspersky-2024/portfolio.yaml"});
+  const RunResult r = run(s, 5'000, 2);
+  const auto& arena = r.portfolio[0].get_allocator().arena;
+  ASSERT_NE(arena, nullptr);
+  for (const auto& msp : r.msps)
+    for (const auto& v : msp.series) EXPECT_TRUE(arena->owns(v.data()));
+  for (const auto& v : r.portfolio) EXPECT_TRUE(arena->owns(v.data()));
 }
 
 TEST(Engine, ByteIdenticalForAnyThreadCountAndBlockSize) {

@@ -1,0 +1,59 @@
+#include "sim/values.h"
+
+#include <sys/mman.h>
+
+#include <cstdint>
+#include <cstdlib>
+
+namespace switchcost::sim {
+
+namespace {
+constexpr std::size_t series_alignment = 64;  // a cache line: aligned vector loads and stores
+std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
+}  // namespace
+
+SeriesArena::SeriesArena(std::size_t bytes) {
+  if (bytes > std::size_t(-1) / 2) throw std::bad_alloc();
+  capacity_ = round_up(bytes == 0 ? 1 : bytes, huge_page);
+  // One huge page more than needed, so that the start can be aligned to one.
+  mapped_ = capacity_ + huge_page;
+  void* p = ::mmap(nullptr, mapped_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) throw std::bad_alloc();
+  mapping_ = p;
+  base_ = reinterpret_cast<char*>(round_up(reinterpret_cast<std::uintptr_t>(p), huge_page));
+  ::madvise(base_, capacity_, MADV_HUGEPAGE);  // fails harmlessly where huge pages are off
+}
+
+SeriesArena::~SeriesArena() { ::munmap(mapping_, mapped_); }
+
+void* SeriesArena::take(std::size_t bytes) noexcept {
+  const std::size_t size = round_up(bytes == 0 ? 1 : bytes, series_alignment);
+  if (size < bytes) return nullptr;  // wrapped
+  std::size_t start = used_.load(std::memory_order_relaxed);
+  do {
+    if (size > capacity_ - start) return nullptr;
+  } while (!used_.compare_exchange_weak(start, start + size, std::memory_order_relaxed));
+  return base_ + start;
+}
+
+bool SeriesArena::owns(const void* p) const noexcept {
+  const auto a = reinterpret_cast<std::uintptr_t>(p), b = reinterpret_cast<std::uintptr_t>(base_);
+  return a >= b && a - b < capacity_;
+}
+
+void* allocate_series_bytes(std::size_t bytes) {
+  void* p = nullptr;
+  if (bytes >= 2 * SeriesArena::huge_page) {
+    const std::size_t rounded = round_up(bytes, SeriesArena::huge_page);
+    p = std::aligned_alloc(SeriesArena::huge_page, rounded);
+    if (p) ::madvise(p, rounded, MADV_HUGEPAGE);
+  } else {
+    p = std::malloc(bytes == 0 ? 1 : bytes);
+  }
+  if (!p) throw std::bad_alloc();
+  return p;
+}
+
+void free_series_bytes(void* p) noexcept { std::free(p); }
+
+}  // namespace switchcost::sim
