@@ -34,6 +34,10 @@
 #include <mutex>
 #include <utility>
 
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#endif
+
 #include <boost/math/special_functions/beta.hpp>
 #include <boost/math/special_functions/gamma.hpp>
 #include <boost/math/special_functions/log1p.hpp>
@@ -485,7 +489,7 @@ struct BetaTable {
   static constexpr double u_min = 1e-6;
   static constexpr double max_shape = 64;
   double alpha = 1, beta = 1;
-  double t_max = 0, step = 0;
+  double t_max = 0, step = 0, inverse_step = 0;  // 1 / step: a product, not a division, per draw
   std::vector<double> node;  // per node: Q, step dQ/dt (intervals + 1 nodes)
 
   void quantiles(const double* u, double* out, std::size_t n) const;
@@ -499,36 +503,93 @@ struct BetaTable {
 namespace {
 
 // The body of BetaTable::quantiles: NaN where the exact inverse is needed.
-// Two passes: the logit and grid position (branch-free, vectorised), then the
-// Hermite step (table lookups, which GCC does not vectorise for x86-64).
-SWITCHCOST_AVX2_CLONES void beta_table_body(const double* __restrict node, double t_max, double step,
-                                            const double* __restrict u, double* __restrict out,
-                                            std::size_t n) noexcept {
+// Two passes: the logit and grid position (branch-free, vectorised by the
+// compiler), then the Hermite step (table lookups: AVX2 intrinsics where the
+// CPU has them, since GCC does not vectorise the lookups for x86-64; the
+// same operations in the same order, so the same bits as the scalar step).
+SWITCHCOST_AVX2_CLONES void beta_table_positions(double t_max, double inverse_step, const double* __restrict u,
+                                                 double* __restrict out, std::size_t n) noexcept {
   constexpr double last = BetaTable::intervals;
   for (std::size_t k = 0; k < n; ++k) {
-    const double s = (fastmath::log_positive(u[k] / (1.0 - u[k])) + t_max) / step;
+    const double s = (fastmath::log_positive(u[k] / (1.0 - u[k])) + t_max) * inverse_step;
     out[k] = s >= 0.0 && s < last ? s : -1.0;  // grid position, or -1 outside the body
   }
-  for (std::size_t k = 0; k < n; ++k) {
-    const double s = out[k];
-    if (s < 0.0) {
-      out[k] = std::numeric_limits<double>::quiet_NaN();
-      continue;
-    }
-    const int i = static_cast<int>(s);
-    const double f = s - static_cast<double>(i);
-    const double f2 = f * f, f3 = f2 * f;
-    const double h00 = 2 * f3 - 3 * f2 + 1, h10 = f3 - 2 * f2 + f, h01 = -2 * f3 + 3 * f2, h11 = f3 - f2;
-    const double* a = node + 2 * i;  // Q_i, step Q'_i, Q_(i+1), step Q'_(i+1)
-    const double v = h00 * a[0] + h10 * a[1] + h01 * a[2] + h11 * a[3];
-    out[k] = v < a[0] ? a[0] : (v > a[2] ? a[2] : v);
+}
+
+// The Hermite step of one grid position s (see BetaTable).
+inline double beta_table_hermite(const double* node, double s) noexcept {
+  if (s < 0.0) return std::numeric_limits<double>::quiet_NaN();
+  const int i = static_cast<int>(s);
+  const double f = s - static_cast<double>(i);
+  const double f2 = f * f, f3 = f2 * f;
+  const double h00 = 2 * f3 - 3 * f2 + 1, h10 = f3 - 2 * f2 + f, h01 = -2 * f3 + 3 * f2, h11 = f3 - f2;
+  const double* a = node + 2 * i;  // Q_i, step Q'_i, Q_(i+1), step Q'_(i+1)
+  const double v = h00 * a[0] + h10 * a[1] + h01 * a[2] + h11 * a[3];
+  return v < a[0] ? a[0] : (v > a[2] ? a[2] : v);
+}
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define SWITCHCOST_HAVE_AVX2_HERMITE 1
+// beta_table_hermite on four positions at a time: the four nodes of each
+// lane are one unaligned load, transposed into Q_i, Q'_i, Q_(i+1), Q'_(i+1).
+__attribute__((target("avx2"))) void beta_table_hermite_avx2(const double* node, double* out,
+                                                             std::size_t n) noexcept {
+  std::size_t k = 0;
+  const __m256d zero = _mm256_setzero_pd(), one = _mm256_set1_pd(1), two = _mm256_set1_pd(2),
+                three = _mm256_set1_pd(3), minus_two = _mm256_set1_pd(-2),
+                not_a_number = _mm256_set1_pd(std::numeric_limits<double>::quiet_NaN());
+  for (; k + 4 <= n; k += 4) {
+    const __m256d s_raw = _mm256_loadu_pd(out + k);
+    const __m256d outside = _mm256_cmp_pd(s_raw, zero, _CMP_LT_OQ);
+    const __m256d s = _mm256_blendv_pd(s_raw, zero, outside);  // node 0 for lanes outside (result discarded)
+    const __m128i i = _mm256_cvttpd_epi32(s);
+    const __m256d f = _mm256_sub_pd(s, _mm256_cvtepi32_pd(i));
+    alignas(16) std::int32_t idx[4];
+    _mm_store_si128(reinterpret_cast<__m128i*>(idx), i);
+    const __m256d r0 = _mm256_loadu_pd(node + 2 * idx[0]), r1 = _mm256_loadu_pd(node + 2 * idx[1]),
+                  r2 = _mm256_loadu_pd(node + 2 * idx[2]), r3 = _mm256_loadu_pd(node + 2 * idx[3]);
+    const __m256d t0 = _mm256_unpacklo_pd(r0, r1), t1 = _mm256_unpackhi_pd(r0, r1);
+    const __m256d t2 = _mm256_unpacklo_pd(r2, r3), t3 = _mm256_unpackhi_pd(r2, r3);
+    const __m256d a0 = _mm256_permute2f128_pd(t0, t2, 0x20), a1 = _mm256_permute2f128_pd(t1, t3, 0x20);
+    const __m256d a2 = _mm256_permute2f128_pd(t0, t2, 0x31), a3 = _mm256_permute2f128_pd(t1, t3, 0x31);
+    const __m256d f2 = _mm256_mul_pd(f, f), f3 = _mm256_mul_pd(f2, f);
+    const __m256d h00 = _mm256_add_pd(_mm256_sub_pd(_mm256_mul_pd(two, f3), _mm256_mul_pd(three, f2)), one);
+    const __m256d h10 = _mm256_add_pd(_mm256_sub_pd(f3, _mm256_mul_pd(two, f2)), f);
+    const __m256d h01 = _mm256_add_pd(_mm256_mul_pd(minus_two, f3), _mm256_mul_pd(three, f2));
+    const __m256d h11 = _mm256_sub_pd(f3, f2);
+    const __m256d v = _mm256_add_pd(
+        _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(h00, a0), _mm256_mul_pd(h10, a1)), _mm256_mul_pd(h01, a2)),
+        _mm256_mul_pd(h11, a3));
+    __m256d r = _mm256_blendv_pd(v, a2, _mm256_cmp_pd(v, a2, _CMP_GT_OQ));
+    r = _mm256_blendv_pd(r, a0, _mm256_cmp_pd(v, a0, _CMP_LT_OQ));
+    _mm256_storeu_pd(out + k, _mm256_blendv_pd(r, not_a_number, outside));
   }
+  for (; k < n; ++k) out[k] = beta_table_hermite(node, out[k]);
+}
+
+bool cpu_has_avx2() noexcept {
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2");
+}
+#endif
+
+void beta_table_body(const double* node, double t_max, double inverse_step, const double* u, double* out,
+                     std::size_t n) noexcept {
+  beta_table_positions(t_max, inverse_step, u, out, n);
+#ifdef SWITCHCOST_HAVE_AVX2_HERMITE
+  static const bool avx2 = cpu_has_avx2();
+  if (avx2) {
+    beta_table_hermite_avx2(node, out, n);
+    return;
+  }
+#endif
+  for (std::size_t k = 0; k < n; ++k) out[k] = beta_table_hermite(node, out[k]);
 }
 
 }  // namespace
 
 void BetaTable::quantiles(const double* u, double* out, std::size_t n) const {
-  beta_table_body(node.data(), t_max, step, u, out, n);
+  beta_table_body(node.data(), t_max, inverse_step, u, out, n);
   for (std::size_t k = 0; k < n; ++k)
     if (std::isnan(out[k])) out[k] = beta_quantile(alpha, beta, u[k]);  // tails (and a NaN u)
 }
@@ -553,6 +614,7 @@ std::shared_ptr<const BetaTable> beta_table(double alpha, double beta) {
   table->beta = beta;
   table->t_max = std::log((1 - BetaTable::u_min) / BetaTable::u_min);
   table->step = 2 * table->t_max / BetaTable::intervals;
+  table->inverse_step = BetaTable::intervals / (2 * table->t_max);
   table->node.resize(2 * (BetaTable::intervals + 1));
   for (int i = 0; i <= BetaTable::intervals; ++i) {
     const double t = -table->t_max + i * table->step;

@@ -292,6 +292,7 @@ struct Workspace {
   std::array<Column, output_count> portfolio;  // running portfolio outputs for the block
   // Sketch mode: one MSP's block, sketched before it is merged under the lock.
   std::vector<QuantileSketch> local;
+  Column shifted;  // x - RunResult::sketch_origin[o] of one output
   // Sketch mode: this block's moments, [msp * output_count + output].
   std::vector<BlockMoments> moments;
 };
@@ -475,10 +476,12 @@ void sketch_msp(std::size_t m, Eigen::Index n, Workspace& w, RunResult& r, const
     QuantileSketch& local = w.local[std::size_t(o)];
     local.clear();
     const double origin = r.sketch_origin[std::size_t(o)];
-    if (origin == 0)
+    if (origin == 0) {
       local.add(v.data(), std::size_t(n));
-    else
-      for (Eigen::Index i = 0; i < n; ++i) local.add(v[i] - origin);
+    } else {
+      w.shifted = v - origin;
+      local.add(w.shifted.data(), std::size_t(n));
+    }
   }
   const Column& done = w.block_out[std::size_t(Output::completion_day)];
   for (Eigen::Index i = 0; i < n; ++i) done_by += done[i] <= sink.updates_end ? 1 : 0;

@@ -24,7 +24,9 @@
 // order statistics as a full sort, each within alpha relative (within
 // zero_floor absolute for the values counted as zero). Up to rounding in log
 // and exp, a few ulps on top of alpha, which may move a value lying on a
-// bucket boundary into its neighbour. What follows (summarize() below):
+// bucket boundary into its neighbour (the log is fastmath::log_positive,
+// within 2 ulp of std::log, so that a block's indices are computed in one
+// vectorised pass). What follows (summarize() below):
 //   type-7 percentile x(b) + f (x(b+1) - x(b)), 0 <= f < 1, from the two
 //     estimates: error <= alpha max(|x(b)|, |x(b+1)|), alpha relative when
 //     the two share a sign;
@@ -45,7 +47,9 @@
 //
 // Block moments: the mean, sd and SE are exact statistics, not sketched.
 // Each block of trials gives (Neumaier) sums of x and of (x - block mean)^2,
-// in trial order; the blocks are combined in block order (Chan, Golub and
+// in trial order in four interleaved lanes (trial i in lane i mod 4, the
+// lanes combined in lane order: a fixed order, four times the parallelism of
+// one chain); the blocks are combined in block order (Chan, Golub and
 // LeVeque's pairwise update):
 //     mean = S / n with S the compensated sum of the block sums;
 //     M2 = sum over blocks of M2_b + d_b^2 n_a n_b / (n_a + n_b),
@@ -76,7 +80,8 @@ class QuantileSketch {
   explicit QuantileSketch(double relative_error = default_relative_error, double zero_floor = default_zero_floor,
                           std::size_t max_buckets = default_max_buckets);
 
-  // x must be finite (else std::invalid_argument).
+  // x must be finite (else std::invalid_argument; a block with a
+  // non-finite value adds nothing).
   void add(double x);
   void add(const double* x, std::size_t n);
   // Adds other's counts; both must have the same parameters (else
@@ -123,6 +128,8 @@ class QuantileSketch {
   };
 
   std::int32_t index_of(double magnitude) const noexcept;  // magnitude >= floor_
+  void add_at(double x, std::int32_t index);               // x finite, index = index_of(|x|) if |x| >= floor_
+  void count_at(Store& store, std::int32_t index);         // one more in a bucket (checked)
   double value_of(std::int32_t index) const noexcept;      // 2 gamma^i / (gamma + 1)
   double clamped(double v) const noexcept { return v < min_ ? min_ : v > max_ ? max_ : v; }
 

@@ -215,6 +215,25 @@ TEST(Sketch, CollapsingKeepsTheTopBucketsExactlyAndIsOrderIndependent) {
   EXPECT_EQ(whole.min(), sorted.front());
 }
 
+// add(block) computes the bucket indices in one vectorised pass and the
+// range in four chains; it must count exactly as adding one by one does.
+TEST(Sketch, BlockAddCountsAsSingleAdds) {
+  const auto x = sample(
+      [](double u) { return (u < 0.3 ? -1.0 : 1.0) * (u < 0.95 ? std::exp(8 * normal_quantile(u)) : 0.0); }, 10'007, 5);
+  QuantileSketch block, single;
+  block.add(x.data(), x.size());
+  for (double v : x) single.add(v);
+  EXPECT_TRUE(block.same_counts(single));
+  EXPECT_EQ(block.min(), *std::min_element(x.begin(), x.end()));
+  EXPECT_EQ(block.max(), *std::max_element(x.begin(), x.end()));
+  // A block with a value that is not finite adds nothing.
+  std::vector<double> bad = {1.0, 2.0, 3.0, 4.0, 5.0, std::nan(""), 7.0};
+  EXPECT_THROW(block.add(bad.data(), bad.size()), std::invalid_argument);
+  bad[5] = -INFINITY;
+  EXPECT_THROW(block.add(bad.data(), bad.size()), std::invalid_argument);
+  EXPECT_TRUE(block.same_counts(single));
+}
+
 TEST(Sketch, RefusesWhatItCannotHold) {
   QuantileSketch s;
   EXPECT_THROW(s.add(std::nan("")), std::invalid_argument);
