@@ -19,7 +19,8 @@
 // cut-off on (where the exponential is below 5e-18), and composite 16-node
 // Gauss-Legendre quadrature in between, on panels graded toward the branch
 // point of n(t) just before t_setup and no longer than 20 decay times
-// (models/lost_updates.cpp). Relative error < 1e-6 is the contract; the tests
+// (models/lost_updates.cpp; its nodes vectorised, with models/fastmath.h's
+// expm1 and log1p). Relative error < 1e-6 is the contract; the tests
 // check < 1e-8 against an adaptive integration, and a sweep over the valid
 // ranges measured < 1e-10.
 // The number of incidents is Poisson(expected_incidents) and each costs a

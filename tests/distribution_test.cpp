@@ -1061,6 +1061,95 @@ TEST(BetaTable, BlockAndSingleValuesGiveTheSameBits) {
   }
 }
 
+// Error of a double result in ulps of the long double reference (x87 expm1l / log1pl
+// are good to about 2^-11 of a double ulp, so they serve as the exact value).
+double ulps_off(double got, long double exact) {
+  const double rounded = static_cast<double>(exact);
+  const double ulp = std::nextafter(std::fabs(rounded), inf) - std::fabs(rounded);
+  return static_cast<double>(std::fabs(static_cast<long double>(got) - exact) / static_cast<long double>(ulp));
+}
+
+// The vectorisable expm1 of the lost-updates quadrature (models/fastmath.h):
+// within 1.5 ulp (relative error < 3.4e-16) of std::expm1 in long double over
+// every binade from 2^-1074 to 2^9 of both signs, -0.5..0.5, down to -60
+// (where it is -1) and up to 709.78; the special values as std::expm1.
+TEST(FastMath, Expm1WithinOneAndAHalfUlp) {
+  const Stream stream{3, 5};
+  double worst = 0;
+  auto check = [&](double x) {
+    const double got = fastmath::expm1(x);
+    const long double exact = std::expm1(static_cast<long double>(x));
+    const double err = ulps_off(got, exact);
+    worst = std::max(worst, err);
+    ASSERT_LE(err, 1.5) << "x = " << x << " got " << got << " libm " << std::expm1(x);
+  };
+  for (int e = -1074; e <= 9; ++e) {
+    for (std::uint64_t i = 0; i < 400; ++i) {
+      const double x = std::ldexp(1.0 + uniform(stream, i, std::uint32_t(e + 2000)), e);
+      if (x <= 709.78) {
+        ASSERT_NO_FATAL_FAILURE(check(x));
+      }
+      ASSERT_NO_FATAL_FAILURE(check(-x));
+    }
+  }
+  for (std::uint64_t i = 0; i < 200'000; ++i) {
+    ASSERT_NO_FATAL_FAILURE(check(uniform(stream, i, 1) - 0.5));
+    ASSERT_NO_FATAL_FAILURE(check(-60.0 * uniform(stream, i, 2)));
+    ASSERT_NO_FATAL_FAILURE(check(709.78 * uniform(stream, i, 3)));
+  }
+  EXPECT_EQ(fastmath::expm1(0.0), 0.0);
+  EXPECT_TRUE(std::signbit(fastmath::expm1(-0.0)));
+  EXPECT_EQ(fastmath::expm1(-45.0), -1.0);
+  EXPECT_EQ(fastmath::expm1(-1e300), -1.0);
+  EXPECT_EQ(fastmath::expm1(-inf), -1.0);
+  EXPECT_EQ(fastmath::expm1(709.79), inf);
+  EXPECT_EQ(fastmath::expm1(inf), inf);
+  EXPECT_TRUE(std::isnan(fastmath::expm1(std::numeric_limits<double>::quiet_NaN())));
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2f", worst);
+  RecordProperty("worst_ulp", text);
+}
+
+// The vectorisable log1p (models/fastmath.h): within 1 ulp (relative error
+// < 2.3e-16) of std::log1p in long double over every binade from 2^-1074 to
+// 2^1000 of x, of -x down to -1/2, -0.5..0.5, and next to -1 (x = -1 + 2^-k u,
+// k up to 53); the special values as std::log1p.
+TEST(FastMath, Log1pWithinOneUlp) {
+  const Stream stream{3, 6};
+  double worst = 0;
+  auto check = [&](double x) {
+    const double got = fastmath::log1p(x);
+    const long double exact = std::log1p(static_cast<long double>(x));
+    const double err = ulps_off(got, exact);
+    worst = std::max(worst, err);
+    ASSERT_LE(err, 1.0) << "x = " << x << " got " << got << " libm " << std::log1p(x);
+  };
+  for (int e = -1074; e <= 1000; ++e) {
+    for (std::uint64_t i = 0; i < 400; ++i) {
+      const double x = std::ldexp(1.0 + uniform(stream, i, std::uint32_t(e + 2000)), e);
+      ASSERT_NO_FATAL_FAILURE(check(x));
+      if (x < 0.5) {
+        ASSERT_NO_FATAL_FAILURE(check(-x));
+      }
+    }
+  }
+  for (std::uint64_t i = 0; i < 200'000; ++i) {
+    ASSERT_NO_FATAL_FAILURE(check(uniform(stream, i, 1) - 0.5));
+    const double near = -1.0 + std::ldexp(uniform(stream, i, 2), -int(i % 54));
+    if (near > -1.0) {
+      ASSERT_NO_FATAL_FAILURE(check(near));
+    }
+  }
+  EXPECT_EQ(fastmath::log1p(0.0), 0.0);
+  EXPECT_EQ(fastmath::log1p(-1.0), -inf);
+  EXPECT_TRUE(std::isnan(fastmath::log1p(-2.0)));
+  EXPECT_EQ(fastmath::log1p(inf), inf);
+  EXPECT_TRUE(std::isnan(fastmath::log1p(std::numeric_limits<double>::quiet_NaN())));
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2f", worst);
+  RecordProperty("worst_ulp", text);
+}
+
 TEST(BetaTable, MonotoneAndInsideTheSupport) {
   const Distribution d = Distribution::pert(10, 12, 40);
   double previous = 10;
