@@ -59,8 +59,8 @@ namespace {
 // arithmetic, within 1.3 and 1 ulp; libm's are within 0.8), so a panel's 16 nodes are
 // branch-free and call-free: ell() is written with selects, and the panel is evaluated in
 // stages (ell at the 16 nodes; expm1 of the 32 arguments; the products), each a short loop
-// that GCC vectorises (4 doubles per AVX2 instruction in integrate_trial's AVX2 clone,
-// SWITCHCOST_AVX2_CLONES), then summed in node order. One loop over the whole chain was
+// that GCC vectorises (4 or 8 doubles per instruction in integrate_trial's AVX2 and AVX-512
+// clones, SWITCHCOST_SIMD_CLONES), then summed in node order. One loop over the whole chain was
 // latency-bound (225 ns a panel against 150 ns staged; libm's 690 ns, on the development VM).
 // Once-per-trial expm1 / log1p (beta_2p, phi, ell_min) use them too. Measured in one session
 // against the libm version (medians of 3, twice): BM_Model_LostUpdates 307-312 -> 168-175 ns
@@ -175,7 +175,7 @@ struct TrialIntegrals {
   double weighted = 0.0;     // integral (E - n(t)) (1 - exp(-(t - t_c) / decay)) dt
 };
 
-SWITCHCOST_AVX2_CLONES TrialIntegrals integrate_trial(double endpoints, double learning_rate, double t_setup,
+SWITCHCOST_SIMD_CLONES TrialIntegrals integrate_trial(double endpoints, double learning_rate, double t_setup,
                                                       double t_end, double t_cut, double decay,
                                                       bool need_weighted) noexcept {
   TrialIntegrals r;

@@ -481,9 +481,10 @@ double beta_quantile(double alpha, double beta, double u) {
 // u > 1 - u_min, a share 2e-6 of draws) and for other shapes the exact
 // inverse is used. Accuracy (tests/distribution_test.cpp, BetaTable.*):
 // |Q_table(u) - Q(u)| <= 1e-9 on [0,1] for every u and shape tested.
-// quantiles() runs the body as a branch-free loop (vectorised; an AVX2 clone
-// is picked at run time, with the same bits since floating-point contraction
-// is off project-wide) and then fixes the tails with the exact inverse.
+// quantiles() runs the body as a branch-free loop (vectorised; an AVX-512 or
+// AVX2 clone is picked at run time, with the same bits since floating-point
+// contraction is off project-wide) and then fixes the tails with the exact
+// inverse.
 struct BetaTable {
   static constexpr int intervals = 1024;
   static constexpr double u_min = 1e-6;
@@ -507,7 +508,7 @@ namespace {
 // compiler), then the Hermite step (table lookups: AVX2 intrinsics where the
 // CPU has them, since GCC does not vectorise the lookups for x86-64; the
 // same operations in the same order, so the same bits as the scalar step).
-SWITCHCOST_AVX2_CLONES void beta_table_positions(double t_max, double inverse_step, const double* __restrict u,
+SWITCHCOST_SIMD_CLONES void beta_table_positions(double t_max, double inverse_step, const double* __restrict u,
                                                  double* __restrict out, std::size_t n) noexcept {
   constexpr double last = BetaTable::intervals;
   for (std::size_t k = 0; k < n; ++k) {

@@ -3,7 +3,16 @@
 #include "sim/random.h"
 
 #if defined(__x86_64__) && defined(__GNUC__)
+// GCC 12 warns falsely inside avx512fintrin.h (its _mm512_undefined_* values
+// "may be used uninitialized" when the intrinsics are inlined).
+#if !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
+#if !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 #endif
 
 namespace switchcost::sim {
@@ -168,9 +177,80 @@ __attribute__((target("avx2"))) void fill_avx2(PhiloxKey key, std::uint64_t firs
   if (i < n) fill_portable(key, first + i, n - i, index, out + i);
 }
 
-bool detect_avx2() noexcept {
+// 32 x 32 -> 64-bit products of the 16 lanes of a with m, as mul_hi_lo.
+__attribute__((target("avx512f"))) inline void mul_hi_lo_x16(__m512i a, __m512i m, __m512i& hi,
+                                                             __m512i& lo) noexcept {
+  const __m512i even = _mm512_mul_epu32(a, m);
+  const __m512i odd = _mm512_mul_epu32(_mm512_srli_epi64(a, 32), m);
+  hi = _mm512_mask_blend_epi32(0xAAAA, _mm512_srli_epi64(even, 32), odd);
+  lo = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
+}
+
+// to_u01 on 8 lanes: the same operations in the same order, so the same bits.
+__attribute__((target("avx512f"))) inline __m512d to_u01_x8(__m256i hi, __m256i lo) noexcept {
+  const __m256i sign = _mm256_set1_epi32(static_cast<int>(0x80000000u));
+  const __m512d hi_d = _mm512_add_pd(_mm512_cvtepi32_pd(_mm256_xor_si256(hi, sign)), _mm512_set1_pd(2147483648.0));
+  const __m512d lo_d = _mm512_cvtepi32_pd(_mm256_srli_epi32(lo, 11));
+  const __m512d bits = _mm512_add_pd(_mm512_mul_pd(hi_d, _mm512_set1_pd(0x1p21)), lo_d);
+  const __m512d u = _mm512_mul_pd(_mm512_add_pd(bits, _mm512_set1_pd(0.5)), _mm512_set1_pd(0x1p-53));
+  return _mm512_min_pd(u, _mm512_set1_pd(below_one));
+}
+
+// As fill_avx2 with sixteen blocks (32 trials) at a time.
+__attribute__((target("avx512f"))) void fill_avx512(PhiloxKey key, std::uint64_t first, std::size_t n,
+                                                    std::uint32_t index, double* out) noexcept {
+  std::size_t i = 0;
+  if (n > 0 && (first & 1u)) {
+    fill_portable(key, first, 1, index, out);
+    i = 1;
+  }
+  const __m512i m0 = _mm512_set1_epi32(static_cast<int>(philox_m0));
+  const __m512i m1 = _mm512_set1_epi32(static_cast<int>(philox_m1));
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  // Trial 2j from the even words (c0, c1) of block j, trial 2j + 1 from the odd ones (c2, c3).
+  const __m512i low_pairs = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11);
+  const __m512i high_pairs = _mm512_setr_epi64(4, 12, 5, 13, 6, 14, 7, 15);
+  for (; i + 32 <= n; i += 32) {
+    const std::uint64_t pair = (first + i) >> 1;
+    if (static_cast<std::uint32_t>(pair) > 0xFFFFFFF0u) {  // the low word would wrap: rare, portable
+      fill_portable(key, first + i, 32, index, out + i);
+      continue;
+    }
+    __m512i c0 = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(pair))), lane);
+    __m512i c1 = _mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(pair >> 32)));
+    __m512i c2 = _mm512_set1_epi32(static_cast<int>(index));
+    __m512i c3 = _mm512_setzero_si512();
+    std::uint32_t k0 = key.k0, k1 = key.k1;
+    for (int round = 0; round < 10; ++round) {
+      if (round > 0) {
+        k0 += philox_w0;
+        k1 += philox_w1;
+      }
+      __m512i hi0, lo0, hi1, lo1;
+      mul_hi_lo_x16(c0, m0, hi0, lo0);
+      mul_hi_lo_x16(c2, m1, hi1, lo1);
+      c0 = _mm512_xor_si512(_mm512_xor_si512(hi1, c1), _mm512_set1_epi32(static_cast<int>(k0)));
+      c1 = lo1;
+      c2 = _mm512_xor_si512(_mm512_xor_si512(hi0, c3), _mm512_set1_epi32(static_cast<int>(k1)));
+      c3 = lo0;
+    }
+    for (int half = 0; half < 2; ++half) {
+      const __m512d even = half == 0 ? to_u01_x8(_mm512_castsi512_si256(c0), _mm512_castsi512_si256(c1))
+                                     : to_u01_x8(_mm512_extracti64x4_epi64(c0, 1), _mm512_extracti64x4_epi64(c1, 1));
+      const __m512d odd = half == 0 ? to_u01_x8(_mm512_castsi512_si256(c2), _mm512_castsi512_si256(c3))
+                                    : to_u01_x8(_mm512_extracti64x4_epi64(c2, 1), _mm512_extracti64x4_epi64(c3, 1));
+      _mm512_storeu_pd(out + i + 16 * half, _mm512_permutex2var_pd(even, low_pairs, odd));
+      _mm512_storeu_pd(out + i + 16 * half + 8, _mm512_permutex2var_pd(even, high_pairs, odd));
+    }
+  }
+  if (i < n) fill_avx2(key, first + i, n - i, index, out + i);
+}
+
+UniformPath detect_path() noexcept {
   __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2");
+  if (__builtin_cpu_supports("avx512f")) return UniformPath::avx512;
+  if (__builtin_cpu_supports("avx2")) return UniformPath::avx2;
+  return UniformPath::portable;
 }
 #endif
 
@@ -204,29 +284,44 @@ double uniform(const Stream& stream, std::uint64_t trial, std::uint32_t index) n
   return (trial & 1u) ? to_u01(r.v[2], r.v[3]) : to_u01(r.v[0], r.v[1]);
 }
 
-bool uniforms_use_avx2() noexcept {
+const char* to_string(UniformPath path) noexcept {
+  switch (path) {
+    case UniformPath::portable: return "portable";
+    case UniformPath::avx2: return "AVX2";
+    case UniformPath::avx512: return "AVX-512";
+  }
+  return "?";
+}
+
+UniformPath uniforms_path() noexcept {
 #ifdef SWITCHCOST_HAVE_AVX2_PATH
-  static const bool avx2 = detect_avx2();
-  return avx2;
+  static const UniformPath path = detect_path();
+  return path;
 #else
-  return false;
+  return UniformPath::portable;
 #endif
+}
+
+bool uniforms_path_available(UniformPath path) noexcept {
+  return static_cast<int>(path) <= static_cast<int>(uniforms_path());
+}
+
+void fill_uniforms_on(UniformPath path, const Stream& stream, std::uint64_t first_trial, std::size_t n,
+                      std::uint32_t index, double* out) noexcept {
+  if (!uniforms_path_available(path)) path = UniformPath::portable;
+  const PhiloxKey key = philox_key(stream);
+  switch (path) {
+#ifdef SWITCHCOST_HAVE_AVX2_PATH
+    case UniformPath::avx512: fill_avx512(key, first_trial, n, index, out); return;
+    case UniformPath::avx2: fill_avx2(key, first_trial, n, index, out); return;
+#endif
+    default: fill_portable(key, first_trial, n, index, out); return;
+  }
 }
 
 void fill_uniforms(const Stream& stream, std::uint64_t first_trial, std::size_t n, std::uint32_t index,
                    double* out) noexcept {
-#ifdef SWITCHCOST_HAVE_AVX2_PATH
-  if (uniforms_use_avx2()) {
-    fill_avx2(philox_key(stream), first_trial, n, index, out);
-    return;
-  }
-#endif
-  fill_portable(philox_key(stream), first_trial, n, index, out);
-}
-
-void fill_uniforms_portable(const Stream& stream, std::uint64_t first_trial, std::size_t n, std::uint32_t index,
-                            double* out) noexcept {
-  fill_portable(philox_key(stream), first_trial, n, index, out);
+  fill_uniforms_on(uniforms_path(), stream, first_trial, n, index, out);
 }
 
 }  // namespace switchcost::sim

@@ -55,18 +55,23 @@ double u01_from_words(std::uint32_t hi, std::uint32_t lo) noexcept;
 // trial {v2,v3}, as u01_from_words(hi, lo).
 double uniform(const Stream& stream, std::uint64_t trial, std::uint32_t index) noexcept;
 
-// out[i] = uniform(stream, first_trial + i, index) for i in [0, n). Uses AVX2
-// when the CPU has it (checked once at run time) and portable code otherwise;
-// both give the same bits (tests/random_test.cpp).
+// The code paths of fill_uniforms, slowest first. All give the same bits
+// (tests/random_test.cpp checks every path the CPU has against uniform()).
+enum class UniformPath { portable, avx2, avx512 };
+const char* to_string(UniformPath path) noexcept;  // "portable", "AVX2", "AVX-512"
+// The fastest path this CPU has (checked once at run time).
+UniformPath uniforms_path() noexcept;
+bool uniforms_path_available(UniformPath path) noexcept;
+
+// out[i] = uniform(stream, first_trial + i, index) for i in [0, n), on
+// uniforms_path(): eight Philox blocks (16 trials) per step with AVX2,
+// sixteen (32 trials) with AVX-512F, else one at a time.
 void fill_uniforms(const Stream& stream, std::uint64_t first_trial, std::size_t n,
                    std::uint32_t index, double* out) noexcept;
 
-// The portable path of fill_uniforms, exposed for the test that checks the
-// vector path against it.
-void fill_uniforms_portable(const Stream& stream, std::uint64_t first_trial, std::size_t n,
-                            std::uint32_t index, double* out) noexcept;
-
-// Whether fill_uniforms uses the AVX2 path on this machine.
-bool uniforms_use_avx2() noexcept;
+// fill_uniforms on a chosen path (the portable one if the CPU lacks it), for
+// the tests that compare the paths.
+void fill_uniforms_on(UniformPath path, const Stream& stream, std::uint64_t first_trial, std::size_t n,
+                      std::uint32_t index, double* out) noexcept;
 
 }  // namespace switchcost::sim

@@ -15,10 +15,10 @@ namespace {
 // Bucket index ceil(log(|x|) / ln gamma) of each x[k] with |x| >= zero_floor
 // (others, NaN and infinities included, get the zero floor's index and are
 // not used). fastmath::log_positive (within 2 ulp of std::log) keeps the loop
-// free of calls, so it vectorises (an AVX2 clone is picked at load time; the
+// free of calls, so it vectorises (a SIMD clone is picked at load time; the
 // bits are the same). A value within a few ulp of a bucket boundary may land
 // in the neighbouring bucket, as the sketch's contract allows (sketch.h).
-SWITCHCOST_AVX2_CLONES void bucket_indices(const double* __restrict x, std::size_t n, double zero_floor,
+SWITCHCOST_SIMD_CLONES void bucket_indices(const double* __restrict x, std::size_t n, double zero_floor,
                                            double inverse_ln_gamma, std::int32_t* __restrict index) noexcept {
   constexpr double largest = std::numeric_limits<double>::max();
   for (std::size_t k = 0; k < n; ++k) {
@@ -30,7 +30,7 @@ SWITCHCOST_AVX2_CLONES void bucket_indices(const double* __restrict x, std::size
 
 // Whether every x[k] is finite: an integer OR over the exponent fields, so
 // that the loop vectorises.
-SWITCHCOST_AVX2_CLONES bool all_finite(const double* x, std::size_t n) noexcept {
+SWITCHCOST_SIMD_CLONES bool all_finite(const double* x, std::size_t n) noexcept {
   constexpr std::uint64_t exponent = 0x7FF0000000000000ULL;
   std::uint64_t special = 0;
   for (std::size_t k = 0; k < n; ++k) special |= (std::bit_cast<std::uint64_t>(x[k]) & exponent) == exponent ? 1u : 0u;

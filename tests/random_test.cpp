@@ -10,6 +10,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <set>
 #include <string>
 #include <vector>
@@ -140,9 +141,9 @@ TEST(Uniform, FillUniformsEqualsUniformElementwise) {
   // Includes runs where the block counter's low word wraps (trial / 2 near
   // 2^32), which the vector path hands to the portable one.
   const std::uint64_t firsts[] = {0,           1,           12345,       0xffffffffu - 100, 0x100000000u,
-                                  0x1fffffff0u, 0x1fffffff1u, 0x1ffffffe7u, 0xfffffffffffffff0u};
+                                  0x1fffffff0u, 0x1fffffff1u, 0x1ffffffe7u, 0x1ffffffc0u, 0xfffffffffffffff0u};
   const std::uint32_t indices[] = {0, 1, 2, 7, 0xfffffffeu, 0xffffffffu};
-  const std::size_t sizes[] = {0, 1, 3, 17, 256, 1000};
+  const std::size_t sizes[] = {0, 1, 3, 17, 33, 65, 256, 1000};
   for (const auto first : firsts) {
     for (const auto index : indices) {
       for (const auto n : sizes) {
@@ -153,10 +154,14 @@ TEST(Uniform, FillUniformsEqualsUniformElementwise) {
               << "first " << first << " index " << index << " n " << n << " i " << i;
         }
         EXPECT_EQ(out[n], -1.0) << "wrote past the end";
-        // The vector path (when the CPU has AVX2) and the portable path agree bit for bit.
-        std::vector<double> portable(n + 1, -1.0);
-        fill_uniforms_portable(stream, first, n, index, portable.data());
-        ASSERT_EQ(portable, out) << "first " << first << " index " << index << " n " << n;
+        // Every path this CPU has agrees with the one fill_uniforms takes, bit for bit.
+        for (const UniformPath path : {UniformPath::portable, UniformPath::avx2, UniformPath::avx512}) {
+          if (!uniforms_path_available(path)) continue;
+          std::vector<double> other(n + 1, -1.0);
+          fill_uniforms_on(path, stream, first, n, index, other.data());
+          ASSERT_EQ(0, std::memcmp(other.data(), out.data(), (n + 1) * sizeof(double)))
+              << to_string(path) << " first " << first << " index " << index << " n " << n;
+        }
       }
     }
   }
@@ -183,7 +188,7 @@ TEST(Uniform, DifferentSeedsVariablesAndIndicesGiveDifferentStreams) {
 
 TEST(Uniform, ReportsWhichPathItUses) {
   // Informational: the figures in bench/ depend on it.
-  std::printf("fill_uniforms uses the %s path\n", uniforms_use_avx2() ? "AVX2" : "portable");
+  std::printf("fill_uniforms uses the %s path\n", to_string(uniforms_path()));
   SUCCEED();
 }
 
