@@ -1,5 +1,7 @@
 #include "models/labor.h"
 
+#include "models/fastmath.h"
+
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -31,17 +33,38 @@ void LaborResult::resize(Eigen::Index n) {
   duration_days.resize(n);
 }
 
+namespace {
+
 // S(E, b) = ((E + 1/2)^p - (1/2)^p) / p = (1/2)^p * ((2E + 1)^p - 1) / p
 //         = 2^-p * expm1(p * log1p(2E)) / p,
 // which has no cancellation for small E or small p; p = 0 is the limit log(2E + 1).
-double learning_curve_sum(double endpoints, double learning_rate) noexcept {
-  if (!(endpoints > 0.0)) return 0.0;
-  const double b = std::log2(learning_rate);
-  if (b == 0.0) return endpoints;  // no learning: every endpoint takes the first one's time
+// With models/fastmath.h's log, log1p and expm1 (within 2, 1 and 1.5 ulp;
+// b = log(learning_rate) / ln 2, 2^-p = expm1(-p ln 2) + 1) and selects for
+// the special cases, so that loops over it vectorise; b is exactly 0 at
+// learning_rate 1. Valid for learning_rate in (0, 1] (the scenario reader
+// allows [0.6, 1]).
+inline double learning_curve_sum_kernel(double endpoints, double learning_rate) noexcept {
+  constexpr double inverse_ln2 = 1.44269504088896340736;  // 1 / ln 2
+  constexpr double ln2 = 0.69314718055994530942;
+  const double b = fastmath::log_positive(learning_rate) * inverse_ln2;
   const double p = b + 1.0;
-  const double log_ratio = std::log1p(2.0 * endpoints);  // log((E + 1/2) / (1/2))
-  if (p == 0.0) return log_ratio;
-  return std::exp2(-p) * std::expm1(p * log_ratio) / p;
+  const double log_ratio = fastmath::log1p(2.0 * endpoints);  // log((E + 1/2) / (1/2))
+  const double general = (fastmath::expm1(-p * ln2) + 1.0) * fastmath::expm1(p * log_ratio) / p;
+  double sum = p == 0.0 ? log_ratio : general;
+  sum = b == 0.0 ? endpoints : sum;  // no learning: every endpoint takes the first one's time
+  return endpoints > 0.0 ? sum : 0.0;
+}
+
+SWITCHCOST_SIMD_CLONES void learning_curve_sums(const double* __restrict endpoints,
+                                                const double* __restrict learning_rate, double* __restrict out,
+                                                Eigen::Index n) noexcept {
+  for (Eigen::Index i = 0; i < n; ++i) out[i] = learning_curve_sum_kernel(endpoints[i], learning_rate[i]);
+}
+
+}  // namespace
+
+double learning_curve_sum(double endpoints, double learning_rate) noexcept {
+  return learning_curve_sum_kernel(endpoints, learning_rate);
 }
 
 // N(s) = (p s + (1/2)^p)^(1/p) - 1/2 = (1/2) * ((1 + p s 2^p)^(1/p) - 1)
@@ -62,9 +85,8 @@ double learning_curve_endpoints(double work_units, double learning_rate) noexcep
 void migration_labor(const LaborInputs& in, LaborResult& out) {
   const Eigen::Index n = in.endpoints.size();
   out.resize(n);
-  out.endpoint_hours =
-      in.first_endpoint_hours *
-      in.endpoints.binaryExpr(in.learning_rate, [](double e, double lr) { return learning_curve_sum(e, lr); });
+  learning_curve_sums(in.endpoints.data(), in.learning_rate.data(), out.endpoint_hours.data(), n);
+  out.endpoint_hours *= in.first_endpoint_hours;
   out.hours = in.setup_hours + out.endpoint_hours + in.clients * in.config_hours_per_client +
               in.endpoints * in.failed_install_share * in.rework_hours_per_failed_install +
               in.clients * in.broken_app_client_share * in.fix_hours_per_broken_client +

@@ -10,7 +10,8 @@
 //     with learning_rate: at most 6.2% (E = 1, learning_rate 0.6), < 2% for
 //     E >= 10, < 1% for E >= 54, and < 1% for every E >= 1 when
 //     learning_rate >= 0.9; see tests/models_test.cpp). Evaluated as
-//     2^-p expm1(p log1p(2E)) / p, without cancellation; S(0, b) = 0.
+//     2^-p expm1(p log1p(2E)) / p, without cancellation, with
+//     models/fastmath.h's functions in a vectorised loop; S(0, b) = 0.
 //   config_hours   = clients * config_hours_per_client      (exclusions, policies, firewall rules re-entered by hand)
 //   rework_hours   = endpoints * failed_install_share * rework_hours_per_failed_install
 //   fix_hours      = clients * broken_app_client_share * fix_hours_per_broken_client
