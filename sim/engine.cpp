@@ -117,12 +117,12 @@ struct TrialSet {
   Eigen::Index n = 0;
   std::uint64_t operator[](Eigen::Index i) const { return list ? list[i] : first + std::uint64_t(i); }
 
-  // u[0..n) = uniform(stream, trial i, 0) for the trials of this set: in one
-  // vector pass for a range, one by one for a list.
+  // u[0..n) = uniform(stream, trial i, 0) for the trials of this set, in
+  // vector passes (fill_uniforms, fill_uniforms_list).
   void uniforms(const Stream& stream, std::vector<double>& u) const {
     u.resize(std::size_t(n));
     if (list) {
-      for (Eigen::Index i = 0; i < n; ++i) u[std::size_t(i)] = uniform(stream, list[i], 0);
+      fill_uniforms_list(stream, list, std::size_t(n), 0, u.data());
     } else {
       fill_uniforms(stream, first, std::size_t(n), 0, u.data());
     }

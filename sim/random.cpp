@@ -77,6 +77,14 @@ inline double to_u01(std::uint32_t hi, std::uint32_t lo) noexcept {
   return u < below_one ? u : below_one;
 }
 
+// uniform() for a key already derived from the stream.
+inline double uniform_from_key(PhiloxKey key, std::uint64_t trial, std::uint32_t index) noexcept {
+  std::uint32_t v0 = static_cast<std::uint32_t>(trial >> 1), v1 = static_cast<std::uint32_t>(trial >> 33), v2 = index,
+                v3 = 0;
+  philox_rounds(v0, v1, v2, v3, key.k0, key.k1);
+  return (trial & 1u) ? to_u01(v2, v3) : to_u01(v0, v1);
+}
+
 // Trials [first, first + n) of one stream and index, two trials per block.
 void fill_portable(PhiloxKey key, std::uint64_t first, std::size_t n, std::uint32_t index, double* out) noexcept {
   std::size_t i = 0;
@@ -246,6 +254,48 @@ __attribute__((target("avx512f"))) void fill_avx512(PhiloxKey key, std::uint64_t
   if (i < n) fill_avx2(key, first + i, n - i, index, out + i);
 }
 
+// uniform(stream, trials[i], index) for i in [0, n): sixteen listed trials
+// per step, each from its own block; the rest one by one.
+__attribute__((target("avx512f"))) void fill_list_avx512(PhiloxKey key, const std::uint64_t* trials, std::size_t n,
+                                                         std::uint32_t index, double* out) noexcept {
+  const __m512i m0 = _mm512_set1_epi32(static_cast<int>(philox_m0));
+  const __m512i m1 = _mm512_set1_epi32(static_cast<int>(philox_m1));
+  const __m512i one = _mm512_set1_epi64(1);
+  std::size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m512i t_lo = _mm512_loadu_si512(trials + i), t_hi = _mm512_loadu_si512(trials + i + 8);
+    const __m512i pair_lo = _mm512_srli_epi64(t_lo, 1), pair_hi = _mm512_srli_epi64(t_hi, 1);
+    // Counter words per lane: c0 the low 32 bits of trial >> 1, c1 the high ones.
+    __m512i c0 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(pair_lo)),
+                                    _mm512_cvtepi64_epi32(pair_hi), 1);
+    __m512i c1 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(_mm512_srli_epi64(pair_lo, 32))),
+                                    _mm512_cvtepi64_epi32(_mm512_srli_epi64(pair_hi, 32)), 1);
+    __m512i c2 = _mm512_set1_epi32(static_cast<int>(index));
+    __m512i c3 = _mm512_setzero_si512();
+    std::uint32_t k0 = key.k0, k1 = key.k1;
+    for (int round = 0; round < 10; ++round) {
+      if (round > 0) {
+        k0 += philox_w0;
+        k1 += philox_w1;
+      }
+      __m512i hi0, lo0, hi1, lo1;
+      mul_hi_lo_x16(c0, m0, hi0, lo0);
+      mul_hi_lo_x16(c2, m1, hi1, lo1);
+      c0 = _mm512_xor_si512(_mm512_xor_si512(hi1, c1), _mm512_set1_epi32(static_cast<int>(k0)));
+      c1 = lo1;
+      c2 = _mm512_xor_si512(_mm512_xor_si512(hi0, c3), _mm512_set1_epi32(static_cast<int>(k1)));
+      c3 = lo0;
+    }
+    // An even trial takes words (c0, c1) of its block, an odd one (c2, c3).
+    const __mmask16 odd = static_cast<__mmask16>(
+        _mm512_test_epi64_mask(t_lo, one) | (static_cast<unsigned>(_mm512_test_epi64_mask(t_hi, one)) << 8));
+    const __m512i hi = _mm512_mask_blend_epi32(odd, c0, c2), lo = _mm512_mask_blend_epi32(odd, c1, c3);
+    _mm512_storeu_pd(out + i, to_u01_x8(_mm512_castsi512_si256(hi), _mm512_castsi512_si256(lo)));
+    _mm512_storeu_pd(out + i + 8, to_u01_x8(_mm512_extracti64x4_epi64(hi, 1), _mm512_extracti64x4_epi64(lo, 1)));
+  }
+  for (; i < n; ++i) out[i] = uniform_from_key(key, trials[i], index);
+}
+
 UniformPath detect_path() noexcept {
   __builtin_cpu_init();
   if (__builtin_cpu_supports("avx512f")) return UniformPath::avx512;
@@ -279,9 +329,7 @@ Philox4x32Out philox4x32_10(std::uint32_t c0, std::uint32_t c1, std::uint32_t c2
 double u01_from_words(std::uint32_t hi, std::uint32_t lo) noexcept { return to_u01(hi, lo); }
 
 double uniform(const Stream& stream, std::uint64_t trial, std::uint32_t index) noexcept {
-  const Philox4x32Out r = philox4x32_10(static_cast<std::uint32_t>(trial >> 1), static_cast<std::uint32_t>(trial >> 33),
-                                        index, 0, philox_key(stream));
-  return (trial & 1u) ? to_u01(r.v[2], r.v[3]) : to_u01(r.v[0], r.v[1]);
+  return uniform_from_key(philox_key(stream), trial, index);
 }
 
 const char* to_string(UniformPath path) noexcept {
@@ -322,6 +370,23 @@ void fill_uniforms_on(UniformPath path, const Stream& stream, std::uint64_t firs
 void fill_uniforms(const Stream& stream, std::uint64_t first_trial, std::size_t n, std::uint32_t index,
                    double* out) noexcept {
   fill_uniforms_on(uniforms_path(), stream, first_trial, n, index, out);
+}
+
+void fill_uniforms_list_on(UniformPath path, const Stream& stream, const std::uint64_t* trials, std::size_t n,
+                           std::uint32_t index, double* out) noexcept {
+  const PhiloxKey key = philox_key(stream);
+#ifdef SWITCHCOST_HAVE_AVX2_PATH
+  if (path == UniformPath::avx512 && uniforms_path_available(path)) {
+    fill_list_avx512(key, trials, n, index, out);
+    return;
+  }
+#endif
+  for (std::size_t i = 0; i < n; ++i) out[i] = uniform_from_key(key, trials[i], index);
+}
+
+void fill_uniforms_list(const Stream& stream, const std::uint64_t* trials, std::size_t n, std::uint32_t index,
+                        double* out) noexcept {
+  fill_uniforms_list_on(uniforms_path(), stream, trials, n, index, out);
 }
 
 }  // namespace switchcost::sim

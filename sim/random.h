@@ -69,9 +69,16 @@ bool uniforms_path_available(UniformPath path) noexcept;
 void fill_uniforms(const Stream& stream, std::uint64_t first_trial, std::size_t n,
                    std::uint32_t index, double* out) noexcept;
 
-// fill_uniforms on a chosen path (the portable one if the CPU lacks it), for
+// out[i] = uniform(stream, trials[i], index) for i in [0, n): any trials,
+// in any order (sixteen at a time with AVX-512F, else one by one).
+void fill_uniforms_list(const Stream& stream, const std::uint64_t* trials, std::size_t n,
+                        std::uint32_t index, double* out) noexcept;
+
+// fill_uniforms and fill_uniforms_list on a chosen path (the portable one if the CPU lacks it), for
 // the tests that compare the paths.
 void fill_uniforms_on(UniformPath path, const Stream& stream, std::uint64_t first_trial, std::size_t n,
                       std::uint32_t index, double* out) noexcept;
+void fill_uniforms_list_on(UniformPath path, const Stream& stream, const std::uint64_t* trials, std::size_t n,
+                           std::uint32_t index, double* out) noexcept;
 
 }  // namespace switchcost::sim

@@ -167,6 +167,25 @@ TEST(Uniform, FillUniformsEqualsUniformElementwise) {
   }
 }
 
+TEST(Uniform, ListedTrialsMatchTheScalarUniformOnEveryPath) {
+  const Stream stream{42, variable_id("listed")};
+  std::vector<std::uint64_t> trials;
+  for (std::uint64_t k = 0; k < 1000; ++k) trials.push_back((k * 0x9E3779B97F4A7C15ULL) >> (k % 64));  // any order
+  for (const std::uint64_t t : {0ULL, 1ULL, 0x1ffffffffULL, 0x200000000ULL, 0xffffffffffffffffULL}) trials.push_back(t);
+  for (const std::uint32_t index : {0u, 5u, 0xffffffffu}) {
+    for (const std::size_t n : {std::size_t(0), std::size_t(1), std::size_t(15), std::size_t(16), std::size_t(17),
+                                trials.size()}) {
+      for (const UniformPath path : {UniformPath::portable, UniformPath::avx2, UniformPath::avx512}) {
+        std::vector<double> out(n + 1, -1.0);
+        fill_uniforms_list_on(path, stream, trials.data(), n, index, out.data());
+        for (std::size_t i = 0; i < n; ++i)
+          ASSERT_EQ(out[i], uniform(stream, trials[i], index)) << to_string(path) << " trial " << trials[i];
+        EXPECT_EQ(out[n], -1.0) << "wrote past the end";
+      }
+    }
+  }
+}
+
 TEST(Uniform, DifferentSeedsVariablesAndIndicesGiveDifferentStreams) {
   const std::uint64_t a = variable_id("a"), b = variable_id("b");
   struct Source {
