@@ -47,9 +47,8 @@
 //
 // Block moments: the mean, sd and SE are exact statistics, not sketched.
 // Each block of trials gives (Neumaier) sums of x and of (x - block mean)^2,
-// in trial order in four interleaved lanes (trial i in lane i mod 4, the
-// lanes combined in lane order: a fixed order, four times the parallelism of
-// one chain); the blocks are combined in block order (Chan, Golub and
+// in trial order in eight interleaved lanes (trial i in lane i mod 8, the
+// lanes combined in lane order: a fixed order, vectorised); the blocks are combined in block order (Chan, Golub and
 // LeVeque's pairwise update):
 //     mean = S / n with S the compensated sum of the block sums;
 //     M2 = sum over blocks of M2_b + d_b^2 n_a n_b / (n_a + n_b),
