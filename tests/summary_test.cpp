@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <numeric>
 
 #include "sim/random.h"
@@ -49,28 +50,41 @@ TEST(Summary, OrderDoesNotMatterForQuantiles) {
 // sort on series with ties, of every small length and a few large ones.
 TEST(Summary, SelectedOrderStatisticsEqualAFullSort) {
   const Stream stream{11, 5};
+  // Series shaped to stress the histogram that narrows the selection: ties,
+  // both signs and zeros, a mass at zero with a few huge values (most values
+  // in one bucket), values one ulp apart, a constant, a 600-decade range.
+  const std::vector<std::function<double(std::size_t, double)>> shapes = {
+      [](std::size_t, double u) { return std::floor(50 * u) * 0.5; },
+      [](std::size_t, double u) { return (u < 0.3 ? -1 : 1) * std::exp(40 * (u - 0.5)) * (u < 0.4 && u > 0.35 ? 0 : 1); },
+      [](std::size_t i, double u) { return u < 0.93 ? 0.0 : (i % 7 == 0 ? 1e300 : u * 1e4); },
+      [](std::size_t, double u) { return std::nextafter(1.0, 2.0 * double(u < 0.5)) + (u < 0.1 ? 1e-16 : 0.0); },
+      [](std::size_t, double) { return -3.25; },
+      [](std::size_t, double u) { return std::pow(10.0, 600 * u - 300); },
+  };
   for (std::size_t n : {1u, 2u, 3u, 4u, 5u, 7u, 19u, 20u, 21u, 99u, 100u, 101u, 1000u, 4097u, 100000u}) {
-    std::vector<double> x(n);
-    for (std::size_t i = 0; i < n; ++i) x[i] = std::floor(50 * uniform(stream, i, 0)) * 0.5;  // many ties
-    std::vector<double> s(x);
-    std::sort(s.begin(), s.end());
-    const Stats st = summarize(x);
-    const double dn = double(n);
-    ASSERT_EQ(st.min, s.front()) << n;
-    ASSERT_EQ(st.max, s.back()) << n;
-    for (const auto& q : st.percentiles) {
-      const double h = (dn - 1) * q.p;
-      const auto lo = std::size_t(std::floor(h));
-      const auto hi = std::min(lo + 1, n - 1);
-      ASSERT_EQ(q.value, s[lo] + (h - double(lo)) * (s[hi] - s[lo])) << n << " p " << q.p;
-      const double half = 1.959963984540054 * std::sqrt(dn * q.p * (1 - q.p));
-      ASSERT_EQ(q.lo, s[std::size_t(std::max(0.0, std::floor(dn * q.p - half) - 1))]) << n << " p " << q.p;
-      ASSERT_EQ(q.hi, s[std::size_t(std::max(0.0, std::min(dn - 1, std::ceil(dn * q.p + half) - 1)))]) << n;
+    for (const auto& shape : shapes) {
+      std::vector<double> x(n);
+      for (std::size_t i = 0; i < n; ++i) x[i] = shape(i, uniform(stream, i, 0));
+      std::vector<double> s(x);
+      std::sort(s.begin(), s.end());
+      const Stats st = summarize(x);
+      const double dn = double(n);
+      ASSERT_EQ(st.min, s.front()) << n;
+      ASSERT_EQ(st.max, s.back()) << n;
+      for (const auto& q : st.percentiles) {
+        const double h = (dn - 1) * q.p;
+        const auto lo = std::size_t(std::floor(h));
+        const auto hi = std::min(lo + 1, n - 1);
+        ASSERT_EQ(q.value, s[lo] + (h - double(lo)) * (s[hi] - s[lo])) << n << " p " << q.p;
+        const double half = 1.959963984540054 * std::sqrt(dn * q.p * (1 - q.p));
+        ASSERT_EQ(q.lo, s[std::size_t(std::max(0.0, std::floor(dn * q.p - half) - 1))]) << n << " p " << q.p;
+        ASSERT_EQ(q.hi, s[std::size_t(std::max(0.0, std::min(dn - 1, std::ceil(dn * q.p + half) - 1)))]) << n;
+      }
+      const auto tail = std::max<std::size_t>(1, std::size_t(std::ceil(0.05 * dn)));
+      double worst = 0;
+      for (std::size_t i = n - tail; i < n; ++i) worst += s[i];
+      ASSERT_NEAR(st.cvar95, worst / double(tail), 1e-12 * std::fabs(worst)) << n;
     }
-    const auto tail = std::max<std::size_t>(1, std::size_t(std::ceil(0.05 * dn)));
-    double worst = 0;
-    for (std::size_t i = n - tail; i < n; ++i) worst += s[i];
-    ASSERT_NEAR(st.cvar95, worst / double(tail), 1e-12 * std::fabs(worst)) << n;
   }
 }
 
