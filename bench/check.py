@@ -3,7 +3,8 @@
 floor measured in the same run (machines are noisy; ratios are not).
 
 usage: check.py BENCH.json MAX_RATIO
-  ratio = (engine ns per MSP-trial, 1 thread) / (floor ns per MSP-trial)
+  ratio = (engine ns per MSP-trial, 1 thread) / (floor ns per MSP-trial),
+  each from its best repetition
 """
 import json
 import sys
@@ -16,7 +17,15 @@ def ns_per_item(b):
 def main():
     doc = json.load(open(sys.argv[1]))
     max_ratio = float(sys.argv[2])
-    by_name = {b["name"]: b for b in doc["benchmarks"] if b.get("run_type", "iteration") == "iteration"}
+    # With --benchmark_repetitions, the best repetition of each (noise on a
+    # shared machine only ever slows a run down).
+    by_name = {}
+    for b in doc["benchmarks"]:
+        if b.get("run_type", "iteration") != "iteration":
+            continue
+        best = by_name.get(b["name"])
+        if best is None or b["items_per_second"] > best["items_per_second"]:
+            by_name[b["name"]] = b
     engine = by_name["BM_Engine_Msp350/1/real_time"]
     floor = by_name["BM_Floor_Msp350Draws"]
     engine_ns = ns_per_item(engine)
@@ -29,6 +38,13 @@ def main():
     p1, p2 = by_name.get("BM_Engine_Portfolio1000/1/real_time"), by_name.get("BM_Engine_Portfolio1000/2/real_time")
     if p1 and p2:
         print(f"2 threads vs 1 on the 1,000-MSP portfolio: {p2['items_per_second'] / p1['items_per_second']:.2f}x")
+    if p1 and floor.get("of_them_per_msp") and floor.get("draws_per_msp_trial"):
+        # In a large portfolio the market draws are shared: per MSP-trial only
+        # the per-MSP draws remain, so that share of the floor is its floor.
+        per_msp_floor = floor_ns * floor["of_them_per_msp"] / floor["draws_per_msp_trial"]
+        print(f"1,000-MSP portfolio, 1 thread: {ns_per_item(p1):.1f} ns per MSP-trial; per-MSP floor "
+              f"({floor['of_them_per_msp']:.0f} of {floor['draws_per_msp_trial']:.0f} draws) {per_msp_floor:.1f} ns; "
+              f"ratio {ns_per_item(p1) / per_msp_floor:.2f}")
     if ratio > max_ratio:
         print(f"FAIL: the engine is {ratio:.2f}x the floor, over the limit {max_ratio}", file=sys.stderr)
         return 1
