@@ -30,6 +30,20 @@ namespace switchcost::fastmath {
 #define SWITCHCOST_SIMD_CLONES
 #endif
 
+// x = m 2^e with m in [sqrt(1/2), sqrt(2)) for a positive normal x, exactly
+// (bit operations and exact arithmetic; e as a double).
+struct Reduced {
+  double m, e;
+};
+inline Reduced reduce(double x) noexcept {
+  const auto bits = std::bit_cast<std::uint64_t>(x);
+  // The biased exponent as a double, exactly: 2^52 + k - 2^52.
+  const double biased = std::bit_cast<double>((bits >> 52) | 0x4330000000000000ULL) - 0x1p52;
+  const double m = std::bit_cast<double>((bits & 0x000FFFFFFFFFFFFFULL) | 0x3FF0000000000000ULL);  // [1, 2)
+  const bool high = m > 1.4142135623730951;
+  return {high ? 0.5 * m : m, biased - 1023.0 + (high ? 1.0 : 0.0)};
+}
+
 // Natural logarithm of a positive normal double, to about 1 ulp, written in
 // plain arithmetic (no calls, no branches) so that loops over it vectorise:
 // x = m 2^e with m in [sqrt(1/2), sqrt(2)), log x = e ln 2 + log m, and
@@ -37,13 +51,7 @@ namespace switchcost::fastmath {
 // |s| <= 0.1716, summed to s^23 (the next term is below 1e-19 of the sum).
 // ln 2 is split (Cody-Waite) so that e ln2_hi is exact.
 inline double log_positive(double x) noexcept {
-  const auto bits = std::bit_cast<std::uint64_t>(x);
-  // The biased exponent as a double, exactly: 2^52 + k - 2^52.
-  const double biased = std::bit_cast<double>((bits >> 52) | 0x4330000000000000ULL) - 0x1p52;
-  double m = std::bit_cast<double>((bits & 0x000FFFFFFFFFFFFFULL) | 0x3FF0000000000000ULL);  // [1, 2)
-  const bool high = m > 1.4142135623730951;
-  m = high ? 0.5 * m : m;
-  const double e = biased - 1023.0 + (high ? 1.0 : 0.0);
+  const auto [m, e] = reduce(x);
   const double s = (m - 1.0) / (m + 1.0);
   const double s2 = s * s;
   double p = 1.0 / 23;
@@ -126,12 +134,7 @@ inline double log1p(double x) noexcept {
   const double u = 1.0 + x;
   const double bv = u - x;  // TwoSum: c = 1 + x - u exactly
   const double c = (x - (u - bv)) + (1.0 - bv);
-  const auto bits = std::bit_cast<std::uint64_t>(u);
-  const double biased = std::bit_cast<double>((bits >> 52) | 0x4330000000000000ULL) - 0x1p52;
-  double m = std::bit_cast<double>((bits & 0x000FFFFFFFFFFFFFULL) | 0x3FF0000000000000ULL);  // [1, 2)
-  const bool high = m > 1.4142135623730951;
-  m = high ? 0.5 * m : m;
-  const double e = biased - 1023.0 + (high ? 1.0 : 0.0);
+  const auto [m, e] = reduce(u);  // u <= 0 and u = inf are replaced below
   const double f = m - 1.0;
   const double s = f / (2.0 + f);
   const double z = s * s;

@@ -194,6 +194,28 @@ __attribute__((target("avx512f"))) inline void mul_hi_lo_x16(__m512i a, __m512i 
   lo = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
 }
 
+// Ten Philox4x32 rounds on sixteen blocks at once (lane j of c0..c3 is
+// block j), as philox_rounds.
+__attribute__((target("avx512f"))) inline void philox_rounds_x16(__m512i& c0, __m512i& c1, __m512i& c2, __m512i& c3,
+                                                                 PhiloxKey key) noexcept {
+  const __m512i m0 = _mm512_set1_epi32(static_cast<int>(philox_m0));
+  const __m512i m1 = _mm512_set1_epi32(static_cast<int>(philox_m1));
+  std::uint32_t k0 = key.k0, k1 = key.k1;
+  for (int round = 0; round < 10; ++round) {
+    if (round > 0) {
+      k0 += philox_w0;
+      k1 += philox_w1;
+    }
+    __m512i hi0, lo0, hi1, lo1;
+    mul_hi_lo_x16(c0, m0, hi0, lo0);
+    mul_hi_lo_x16(c2, m1, hi1, lo1);
+    c0 = _mm512_xor_si512(_mm512_xor_si512(hi1, c1), _mm512_set1_epi32(static_cast<int>(k0)));
+    c1 = lo1;
+    c2 = _mm512_xor_si512(_mm512_xor_si512(hi0, c3), _mm512_set1_epi32(static_cast<int>(k1)));
+    c3 = lo0;
+  }
+}
+
 // to_u01 on 8 lanes: the same operations in the same order, so the same bits.
 __attribute__((target("avx512f"))) inline __m512d to_u01_x8(__m256i hi, __m256i lo) noexcept {
   const __m256i sign = _mm256_set1_epi32(static_cast<int>(0x80000000u));
@@ -212,8 +234,6 @@ __attribute__((target("avx512f"))) void fill_avx512(PhiloxKey key, std::uint64_t
     fill_portable(key, first, 1, index, out);
     i = 1;
   }
-  const __m512i m0 = _mm512_set1_epi32(static_cast<int>(philox_m0));
-  const __m512i m1 = _mm512_set1_epi32(static_cast<int>(philox_m1));
   const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
   // Trial 2j from the even words (c0, c1) of block j, trial 2j + 1 from the odd ones (c2, c3).
   const __m512i low_pairs = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11);
@@ -228,20 +248,7 @@ __attribute__((target("avx512f"))) void fill_avx512(PhiloxKey key, std::uint64_t
     __m512i c1 = _mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(pair >> 32)));
     __m512i c2 = _mm512_set1_epi32(static_cast<int>(index));
     __m512i c3 = _mm512_setzero_si512();
-    std::uint32_t k0 = key.k0, k1 = key.k1;
-    for (int round = 0; round < 10; ++round) {
-      if (round > 0) {
-        k0 += philox_w0;
-        k1 += philox_w1;
-      }
-      __m512i hi0, lo0, hi1, lo1;
-      mul_hi_lo_x16(c0, m0, hi0, lo0);
-      mul_hi_lo_x16(c2, m1, hi1, lo1);
-      c0 = _mm512_xor_si512(_mm512_xor_si512(hi1, c1), _mm512_set1_epi32(static_cast<int>(k0)));
-      c1 = lo1;
-      c2 = _mm512_xor_si512(_mm512_xor_si512(hi0, c3), _mm512_set1_epi32(static_cast<int>(k1)));
-      c3 = lo0;
-    }
+    philox_rounds_x16(c0, c1, c2, c3, key);
     for (int half = 0; half < 2; ++half) {
       const __m512d even = half == 0 ? to_u01_x8(_mm512_castsi512_si256(c0), _mm512_castsi512_si256(c1))
                                      : to_u01_x8(_mm512_extracti64x4_epi64(c0, 1), _mm512_extracti64x4_epi64(c1, 1));
@@ -258,8 +265,6 @@ __attribute__((target("avx512f"))) void fill_avx512(PhiloxKey key, std::uint64_t
 // per step, each from its own block; the rest one by one.
 __attribute__((target("avx512f"))) void fill_list_avx512(PhiloxKey key, const std::uint64_t* trials, std::size_t n,
                                                          std::uint32_t index, double* out) noexcept {
-  const __m512i m0 = _mm512_set1_epi32(static_cast<int>(philox_m0));
-  const __m512i m1 = _mm512_set1_epi32(static_cast<int>(philox_m1));
   const __m512i one = _mm512_set1_epi64(1);
   std::size_t i = 0;
   for (; i + 16 <= n; i += 16) {
@@ -272,20 +277,7 @@ __attribute__((target("avx512f"))) void fill_list_avx512(PhiloxKey key, const st
                                     _mm512_cvtepi64_epi32(_mm512_srli_epi64(pair_hi, 32)), 1);
     __m512i c2 = _mm512_set1_epi32(static_cast<int>(index));
     __m512i c3 = _mm512_setzero_si512();
-    std::uint32_t k0 = key.k0, k1 = key.k1;
-    for (int round = 0; round < 10; ++round) {
-      if (round > 0) {
-        k0 += philox_w0;
-        k1 += philox_w1;
-      }
-      __m512i hi0, lo0, hi1, lo1;
-      mul_hi_lo_x16(c0, m0, hi0, lo0);
-      mul_hi_lo_x16(c2, m1, hi1, lo1);
-      c0 = _mm512_xor_si512(_mm512_xor_si512(hi1, c1), _mm512_set1_epi32(static_cast<int>(k0)));
-      c1 = lo1;
-      c2 = _mm512_xor_si512(_mm512_xor_si512(hi0, c3), _mm512_set1_epi32(static_cast<int>(k1)));
-      c3 = lo0;
-    }
+    philox_rounds_x16(c0, c1, c2, c3, key);
     // An even trial takes words (c0, c1) of its block, an odd one (c2, c3).
     const __mmask16 odd = static_cast<__mmask16>(
         _mm512_test_epi64_mask(t_lo, one) | (static_cast<unsigned>(_mm512_test_epi64_mask(t_hi, one)) << 8));
