@@ -45,8 +45,8 @@ inline std::uint64_t order_key(double v) noexcept {
 
 // The order statistics of x (finite, n >= 1) at `ranks` (ascending, unique,
 // < n) and its largest `tail` values in ascending order, without sorting or
-// copying x: one pass for the range of the keys, one for a histogram of
-// 2^16 buckets of equal key width, one that gathers the values of the
+// copying x: one pass for the range of the keys, one for a histogram of up
+// to 2^16 buckets of equal key width, one that gathers the values of the
 // buckets holding a wanted rank and of those from the first tail rank up;
 // the ranks are then selected within those few values (select_ranks). Exact:
 // the same values as a full sort. Three streaming passes instead of about
@@ -61,7 +61,9 @@ void order_statistics(std::span<const double> x, const std::vector<std::size_t>&
     key_min = k < key_min ? k : key_min;
     key_max = k > key_max ? k : key_max;
   }
-  constexpr int histogram_bits = 16;
+  // About eight values a bucket on average, 2^8 to 2^16 buckets (zeroing
+  // more buckets than that costs more than it saves).
+  const int histogram_bits = std::clamp(int(std::bit_width(n)) - 3, 8, 16);
   const int width = int(std::bit_width(key_max - key_min));
   const int shift = width > histogram_bits ? width - histogram_bits : 0;
   const std::size_t buckets = std::size_t((key_max - key_min) >> shift) + 1;
