@@ -166,7 +166,8 @@ void QuantileSketch::add(const double* x, std::size_t n) {
   if (n == 0) return;
   // No bucket can pass 2^32 - 1 when the whole sketch stays below it: then
   // the counts are incremented unchecked.
-  const bool unchecked = n <= std::numeric_limits<std::uint32_t>::max() - n_;
+  constexpr std::uint64_t bucket_limit = std::numeric_limits<std::uint32_t>::max();
+  const bool unchecked = n_ <= bucket_limit && n <= bucket_limit - n_;
   constexpr std::size_t chunk = 512;
   std::int32_t index[chunk];
   for (std::size_t start = 0; start < n; start += chunk) {
