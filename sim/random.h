@@ -74,8 +74,8 @@ void fill_uniforms(const Stream& stream, std::uint64_t first_trial, std::size_t 
 void fill_uniforms_list(const Stream& stream, const std::uint64_t* trials, std::size_t n,
                         std::uint32_t index, double* out) noexcept;
 
-// fill_uniforms and fill_uniforms_list on a chosen path (the portable one if the CPU lacks it), for
-// the tests that compare the paths.
+// fill_uniforms and fill_uniforms_list on a chosen path (the portable one
+// if the CPU lacks it), for the tests that compare the paths.
 void fill_uniforms_on(UniformPath path, const Stream& stream, std::uint64_t first_trial, std::size_t n,
                       std::uint32_t index, double* out) noexcept;
 void fill_uniforms_list_on(UniformPath path, const Stream& stream, const std::uint64_t* trials, std::size_t n,
