@@ -26,6 +26,7 @@ void LaborInputs::resize(Eigen::Index n) {
 }
 
 void LaborResult::resize(Eigen::Index n) {
+  learning_sum.resize(n);
   endpoint_hours.resize(n);
   hours.resize(n);
   cost.resize(n);
@@ -85,8 +86,8 @@ double learning_curve_endpoints(double work_units, double learning_rate) noexcep
 void migration_labor(const LaborInputs& in, LaborResult& out) {
   const Eigen::Index n = in.endpoints.size();
   out.resize(n);
-  learning_curve_sums(in.endpoints.data(), in.learning_rate.data(), out.endpoint_hours.data(), n);
-  out.endpoint_hours *= in.first_endpoint_hours;
+  learning_curve_sums(in.endpoints.data(), in.learning_rate.data(), out.learning_sum.data(), n);
+  out.endpoint_hours = out.learning_sum * in.first_endpoint_hours;
   out.hours = in.setup_hours + out.endpoint_hours + in.clients * in.config_hours_per_client +
               in.endpoints * in.failed_install_share * in.rework_hours_per_failed_install +
               in.clients * in.broken_app_client_share * in.fix_hours_per_broken_client +

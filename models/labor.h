@@ -56,6 +56,7 @@ struct LaborInputs {
 };
 
 struct LaborResult {
+  Column learning_sum;    // [first-endpoint equivalents] S(E, b); endpoint_hours / first_endpoint_hours
   Column endpoint_hours;  // [h] learning-curve part only
   Column hours;           // [h] all labor
   Column cost;            // [USD] borne by the MSP

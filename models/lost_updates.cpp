@@ -175,8 +175,9 @@ struct TrialIntegrals {
   double weighted = 0.0;     // integral (E - n(t)) (1 - exp(-(t - t_c) / decay)) dt
 };
 
-SWITCHCOST_SIMD_CLONES TrialIntegrals integrate_trial(double endpoints, double learning_rate, double t_setup,
-                                                      double t_end, double t_cut, double decay,
+// learning_sum is S(E, b) of models/labor.h, as migration_labor computed it.
+SWITCHCOST_SIMD_CLONES TrialIntegrals integrate_trial(double endpoints, double learning_rate, double learning_sum,
+                                                      double t_setup, double t_end, double t_cut, double decay,
                                                       bool need_weighted) noexcept {
   TrialIntegrals r;
   if (!(endpoints > 0.0) || !(t_end > t_cut)) return r;
@@ -195,7 +196,7 @@ SWITCHCOST_SIMD_CLONES TrialIntegrals integrate_trial(double endpoints, double l
   ph.p = b + 1.0;
   ph.x_end = endpoints + 0.5;
   ph.x_end_p = b == 0.0 ? ph.x_end : std::pow(ph.x_end, ph.p);
-  ph.rate = learning_curve_sum(endpoints, learning_rate) / phase_days;
+  ph.rate = learning_sum / phase_days;
   ph.ell_min = -fastmath::log1p(2.0 * endpoints);
   if (!std::isfinite(ph.rate) || !(ph.rate > 0.0)) return r;  // a phase too short to represent
 
@@ -262,8 +263,9 @@ void lost_updates(const LaborInputs& labor_in, const LaborResult& labor_out, con
     const double excess = std::max(0.0, frozen - supported);  // m_frozen - m_supported >= 0
     const double scale = in.encounters_per_endpoint_day[i] * excess;
     const TrialIntegrals r =
-        integrate_trial(labor_in.endpoints[i], labor_in.learning_rate[i], labor_out.setup_days[i],
-                        labor_out.duration_days[i], in.cutoff_day[i], in.protection_decay_days[i], scale > 0.0);
+        integrate_trial(labor_in.endpoints[i], labor_in.learning_rate[i], labor_out.learning_sum[i],
+                        labor_out.setup_days[i], labor_out.duration_days[i], in.cutoff_day[i],
+                        in.protection_decay_days[i], scale > 0.0);
     out.unprotected_endpoint_days[i] = r.unprotected;
     out.expected_incidents[i] = scale > 0.0 ? scale * r.weighted : 0.0;
   }
