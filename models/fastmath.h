@@ -24,7 +24,28 @@ namespace switchcost::fastmath {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define SWITCHCOST_SANITIZED_BUILD 1
 #endif
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(SWITCHCOST_SANITIZED_BUILD)
+#if defined(__x86_64__) && defined(__GNUC__)
+// x86-64 with GCC or clang: the hand-written AVX2 and AVX-512 paths
+// (sim/random.cpp, sim/distribution.cpp) are built and picked at run time.
+#define SWITCHCOST_X86_INTRINSICS 1
+// Whether this CPU and its OS run AVX2 / AVX-512F code (libgcc checks CPUID
+// and the register state the OS saves), asked once per process.
+inline bool cpu_has_avx2() noexcept {
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") != 0;
+  }();
+  return has;
+}
+inline bool cpu_has_avx512f() noexcept {
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") != 0;
+  }();
+  return has;
+}
+#endif
+#if defined(SWITCHCOST_X86_INTRINSICS) && !defined(SWITCHCOST_SANITIZED_BUILD)
 #define SWITCHCOST_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define SWITCHCOST_SIMD_CLONES

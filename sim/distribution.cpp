@@ -34,7 +34,7 @@
 #include <mutex>
 #include <utility>
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#ifdef SWITCHCOST_X86_INTRINSICS
 #include <immintrin.h>
 #endif
 
@@ -529,8 +529,7 @@ inline double beta_table_hermite(const double* node, double s) noexcept {
   return v < a[0] ? a[0] : (v > a[2] ? a[2] : v);
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#define SWITCHCOST_HAVE_AVX2_HERMITE 1
+#ifdef SWITCHCOST_X86_INTRINSICS
 // beta_table_hermite on four positions at a time: the four nodes of each
 // lane are one unaligned load, transposed into Q_i, Q'_i, Q_(i+1), Q'_(i+1).
 __attribute__((target("avx2"))) void beta_table_hermite_avx2(const double* node, double* out,
@@ -568,18 +567,13 @@ __attribute__((target("avx2"))) void beta_table_hermite_avx2(const double* node,
   for (; k < n; ++k) out[k] = beta_table_hermite(node, out[k]);
 }
 
-bool cpu_has_avx2() noexcept {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2");
-}
 #endif
 
 void beta_table_body(const double* node, double t_max, double inverse_step, const double* u, double* out,
                      std::size_t n) noexcept {
   beta_table_positions(t_max, inverse_step, u, out, n);
-#ifdef SWITCHCOST_HAVE_AVX2_HERMITE
-  static const bool avx2 = cpu_has_avx2();
-  if (avx2) {
+#ifdef SWITCHCOST_X86_INTRINSICS
+  if (fastmath::cpu_has_avx2()) {
     beta_table_hermite_avx2(node, out, n);
     return;
   }

@@ -2,7 +2,9 @@
 // See random.h for the contract; everything here is a pure function.
 #include "sim/random.h"
 
-#if defined(__x86_64__) && defined(__GNUC__)
+#include "models/fastmath.h"
+
+#ifdef SWITCHCOST_X86_INTRINSICS
 // GCC 12 warns falsely inside avx512fintrin.h (its _mm512_undefined_* values
 // "may be used uninitialized" when the intrinsics are inlined).
 #if !defined(__clang__)
@@ -111,8 +113,7 @@ void fill_portable(PhiloxKey key, std::uint64_t first, std::size_t n, std::uint3
   }
 }
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#define SWITCHCOST_HAVE_AVX2_PATH 1
+#ifdef SWITCHCOST_X86_INTRINSICS
 
 // 32 x 32 -> 64-bit products of the 8 lanes of a with m, split into high
 // and low words, lane by lane.
@@ -288,12 +289,6 @@ __attribute__((target("avx512f"))) void fill_list_avx512(PhiloxKey key, const st
   for (; i < n; ++i) out[i] = uniform_from_key(key, trials[i], index);
 }
 
-UniformPath detect_path() noexcept {
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) return UniformPath::avx512;
-  if (__builtin_cpu_supports("avx2")) return UniformPath::avx2;
-  return UniformPath::portable;
-}
 #endif
 
 }  // namespace
@@ -334,9 +329,10 @@ const char* to_string(UniformPath path) noexcept {
 }
 
 UniformPath uniforms_path() noexcept {
-#ifdef SWITCHCOST_HAVE_AVX2_PATH
-  static const UniformPath path = detect_path();
-  return path;
+#ifdef SWITCHCOST_X86_INTRINSICS
+  if (fastmath::cpu_has_avx512f()) return UniformPath::avx512;
+  if (fastmath::cpu_has_avx2()) return UniformPath::avx2;
+  return UniformPath::portable;
 #else
   return UniformPath::portable;
 #endif
@@ -351,7 +347,7 @@ void fill_uniforms_on(UniformPath path, const Stream& stream, std::uint64_t firs
   if (!uniforms_path_available(path)) path = UniformPath::portable;
   const PhiloxKey key = philox_key(stream);
   switch (path) {
-#ifdef SWITCHCOST_HAVE_AVX2_PATH
+#ifdef SWITCHCOST_X86_INTRINSICS
     case UniformPath::avx512: fill_avx512(key, first_trial, n, index, out); return;
     case UniformPath::avx2: fill_avx2(key, first_trial, n, index, out); return;
 #endif
@@ -367,7 +363,7 @@ void fill_uniforms(const Stream& stream, std::uint64_t first_trial, std::size_t 
 void fill_uniforms_list_on(UniformPath path, const Stream& stream, const std::uint64_t* trials, std::size_t n,
                            std::uint32_t index, double* out) noexcept {
   const PhiloxKey key = philox_key(stream);
-#ifdef SWITCHCOST_HAVE_AVX2_PATH
+#ifdef SWITCHCOST_X86_INTRINSICS
   if (path == UniformPath::avx512 && uniforms_path_available(path)) {
     fill_list_avx512(key, trials, n, index, out);
     return;
