@@ -57,11 +57,18 @@ const char* output_label(Output o) noexcept {
 
 const char* to_string(MspStats mode) noexcept { return mode == MspStats::sketch ? "sketch" : "exact"; }
 
+namespace {
+// Per-trial series a run in exact mode keeps: the kept outputs of every MSP
+// and all of the portfolio's.
+std::uint64_t exact_series_count(const Scenario& scenario, const std::array<bool, output_count>& keep) noexcept {
+  const auto kept = std::uint64_t(std::count(keep.begin(), keep.end(), true));
+  return scenario.msps.size() * kept + std::uint64_t(output_count);
+}
+}  // namespace
+
 std::uint64_t estimate_result_bytes(const Scenario& scenario, std::uint64_t trials,
                                     const std::array<bool, output_count>& keep) noexcept {
-  const auto kept = std::uint64_t(std::count(keep.begin(), keep.end(), true));
-  const std::uint64_t series = scenario.msps.size() * kept + std::uint64_t(output_count);
-  return series * trials * sizeof(double);
+  return exact_series_count(scenario, keep) * trials * sizeof(double);
 }
 
 namespace {
@@ -658,9 +665,8 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
   // Every series of the run comes from one arena (sim/values.h: one mapping
   // with huge pages, so few first-touch page faults); every element is
   // written before it is read.
-  const std::size_t kept = sketch ? 0 : std::size_t(std::count(options.keep_msp_outputs.begin(),
-                                                                options.keep_msp_outputs.end(), true));
-  const std::size_t series_count = scenario.msps.size() * kept + std::size_t(output_count);
+  const std::size_t series_count =
+      sketch ? std::size_t(output_count) : std::size_t(exact_series_count(scenario, options.keep_msp_outputs));
   const std::size_t series_bytes = (trials * sizeof(double) + 63) / 64 * 64;
   std::shared_ptr<SeriesArena> arena;
   if (trials > 0 && series_bytes / sizeof(double) >= trials && series_count <= std::size_t(-1) / series_bytes)
