@@ -1,6 +1,7 @@
 #include "models/pricing.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 namespace switchcost::models {
@@ -53,12 +54,53 @@ double geometric_sum(int count, double log_v) noexcept {
   return std::expm1(double(count) * log_v) / std::expm1(log_v);
 }
 
-MonthSums month_sums(int horizon, double discount_rate, double new_escalation, double old_escalation,
+constexpr int year_months = int(months_per_year);
+
+// What month_sums needs of the discount rate r: log_v = log(v) for the
+// monthly factor v = (1 + r)^(-1/12), v itself, and for k = 0 .. 12 the sums
+// geometric_sum(k, log_v) and the powers v^k = exp(k log_v). Direct computes
+// them when asked (about ten calls per trial); Table once for a whole block
+// whose trials share r (a constant discount rate, as in the shipped
+// scenarios), with the same expressions, so both give the same bits.
+class DirectDiscount {
+ public:
+  explicit DirectDiscount(double rate) noexcept
+      : rate_(rate), log_v_(-std::log1p(rate) / months_per_year), v_(std::exp(log_v_)) {}
+  double rate() const noexcept { return rate_; }
+  double v() const noexcept { return v_; }
+  double sum(int count) const noexcept { return geometric_sum(count, log_v_); }  // count <= 12
+  double power(int k) const noexcept { return std::exp(double(k) * log_v_); }   // 0 <= k <= 12
+
+ private:
+  double rate_, log_v_, v_;
+};
+
+class TableDiscount {
+ public:
+  explicit TableDiscount(double rate) noexcept : rate_(rate) {
+    const DirectDiscount d(rate);
+    v_ = d.v();
+    for (int k = 0; k <= year_months; ++k) {
+      sums_[std::size_t(k)] = d.sum(k);
+      powers_[std::size_t(k)] = d.power(k);
+    }
+  }
+  double rate() const noexcept { return rate_; }
+  double v() const noexcept { return v_; }
+  double sum(int count) const noexcept { return count <= 0 ? 0.0 : sums_[std::size_t(count)]; }
+  double power(int k) const noexcept { return powers_[std::size_t(k)]; }
+
+ private:
+  double rate_, v_ = 1.0;
+  std::array<double, year_months + 1> sums_{}, powers_{};
+};
+
+template <class Discount>
+MonthSums month_sums(int horizon, const Discount& d, double new_escalation, double old_escalation,
                      double promo_months, double promo_discount) noexcept {
   MonthSums s;
   if (horizon <= 0) return s;
-  const double log_v = -std::log1p(discount_rate) / months_per_year;  // log of the monthly discount factor
-  const double v = std::exp(log_v);
+  const double discount_rate = d.rate();
   // One year on: prices escalate and money is worth (1 + rate)^-1 = v^12.
   const double new_step = (1.0 + new_escalation) / (1.0 + discount_rate);
   const double old_step = (1.0 + old_escalation) / (1.0 + discount_rate);
@@ -74,24 +116,22 @@ MonthSums month_sums(int horizon, double discount_rate, double new_escalation, d
       promo_fraction = promo_months - whole;
     }
   }
-  const int year_months = int(months_per_year);
-  const double full_year = geometric_sum(year_months, log_v);
+  const double full_year = d.sum(year_months);
   double new_year = 1.0;  // (1 + g_new)^y v^(12 y)
   double old_year = 1.0;  // (1 + g_old)^y v^(12 y)
   for (int first = 0; first < horizon; first += year_months) {
     const int count = std::min(year_months, horizon - first);
     const int promo_in_year = std::clamp(full_promo - first, 0, count);  // months with f_promo = 1
-    double new_in_year = (1.0 - promo_discount) * geometric_sum(promo_in_year, log_v);
+    double new_in_year = (1.0 - promo_discount) * d.sum(promo_in_year);
     if (promo_in_year < count) {
       // Month promo_in_year of this year: the fractional promo month if it falls here, else full price;
       // then full price to the end of the year.
       const bool fractional_here = full_promo - first >= 0 && full_promo - first < count;
       const double first_factor = 1.0 - promo_discount * (fractional_here ? promo_fraction : 0.0);
-      new_in_year += std::exp(double(promo_in_year) * log_v) *
-                     (first_factor + v * geometric_sum(count - promo_in_year - 1, log_v));
+      new_in_year += d.power(promo_in_year) * (first_factor + d.v() * d.sum(count - promo_in_year - 1));
     }
     s.new_factor += new_year * new_in_year;
-    s.old_factor += old_year * (count == year_months ? full_year : geometric_sum(count, log_v));
+    s.old_factor += old_year * (count == year_months ? full_year : d.sum(count));
     new_year *= new_step;
     old_year *= old_step;
   }
@@ -104,11 +144,20 @@ void price_factors(const PricingInputs& in, PriceFactors& out) {
   const Eigen::Index n = in.discount_rate_per_year.size();
   out.new_factor.resize(n);
   out.old_factor.resize(n);
-  for (Eigen::Index i = 0; i < n; ++i) {
-    const MonthSums s = month_sums(in.horizon_months, in.discount_rate_per_year[i], in.new_annual_escalation[i],
-                                   in.old_annual_escalation[i], in.promo_months[i], in.promo_discount[i]);
-    out.new_factor[i] = s.new_factor;
-    out.old_factor[i] = s.old_factor;
+  auto each_trial = [&](auto&& discount_of) {
+    for (Eigen::Index i = 0; i < n; ++i) {
+      const MonthSums s = month_sums(in.horizon_months, discount_of(i), in.new_annual_escalation[i],
+                                     in.old_annual_escalation[i], in.promo_months[i], in.promo_discount[i]);
+      out.new_factor[i] = s.new_factor;
+      out.old_factor[i] = s.old_factor;
+    }
+  };
+  const auto& rate = in.discount_rate_per_year;
+  if (n > 0 && (rate == rate[0]).all()) {
+    const TableDiscount table(rate[0]);
+    each_trial([&](Eigen::Index) -> const TableDiscount& { return table; });
+  } else {
+    each_trial([&](Eigen::Index i) { return DirectDiscount(rate[i]); });
   }
 }
 

@@ -15,7 +15,9 @@
 //   cost = (1 - share_passed_to_clients) * price_delta_pv
 //          + new_setup_fee_per_endpoint * E + new_setup_fee_per_msp
 // A negative cost is a saving. Setup fees are one-time and not passed on.
-// Computed per trial with geometric sums per year: O(years), not O(months).
+// Computed per trial with geometric sums per year: O(years), not O(months);
+// when a block's trials share one discount rate (a constant input), its sums
+// and powers of v are tabulated once per block (the same bits as per trial).
 #pragma once
 
 #include <vector>

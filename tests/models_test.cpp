@@ -779,6 +779,49 @@ TEST(Pricing, MatchesBruteForceMonthLoop) {
               20 * n, worst, worst_one_sided);
 }
 
+// A block whose trials share one discount rate (a constant input, as in the
+// shipped scenarios) takes the tabulated path of price_factors; it must give
+// the bits of the per-trial path, which a block of mixed rates takes.
+TEST(Pricing, SharedDiscountRateGivesThePerTrialBits) {
+  std::mt19937_64 rng(777);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  const int n = 400;
+  for (const double rate : {0.0, 1e-12, 0.08, 0.35, 2.0}) {
+    for (const int horizon : {0, 1, 11, 12, 13, 36, 61}) {
+      PricingInputs shared;
+      shared.resize(n);
+      shared.horizon_months = horizon;
+      for (int i = 0; i < n; ++i) {
+        shared.endpoints[i] = std::floor(5000 * u(rng));
+        shared.new_price_per_endpoint_month[i] = 20 * u(rng);
+        shared.old_price_per_endpoint_month[i] = 20 * u(rng);
+        shared.new_annual_escalation[i] = -0.5 + 1.5 * u(rng);
+        shared.old_annual_escalation[i] = -0.5 + 1.5 * u(rng);
+        shared.promo_months[i] = i % 3 == 0 ? 0.0 : i % 3 == 1 ? std::floor(30 * u(rng)) : 70 * u(rng);
+        shared.promo_discount[i] = u(rng);
+        shared.new_setup_fee_per_endpoint[i] = 0;
+        shared.new_setup_fee_per_msp[i] = 0;
+        shared.share_passed_to_clients[i] = u(rng);
+        shared.discount_rate_per_year[i] = rate;
+      }
+      PriceFactors tabulated, per_trial;
+      price_factors(shared, tabulated);
+      PricingInputs mixed = shared;  // the same trials, with trial 0's rate changed: per-trial path
+      mixed.discount_rate_per_year[0] = rate + 0.5;
+      price_factors(mixed, per_trial);
+      for (int i = 1; i < n; ++i) {
+        ASSERT_EQ(tabulated.new_factor[i], per_trial.new_factor[i]) << "rate " << rate << " horizon " << horizon;
+        ASSERT_EQ(tabulated.old_factor[i], per_trial.old_factor[i]) << "rate " << rate << " horizon " << horizon;
+      }
+      const PricingResult r = run_pricing(shared);
+      for (int i = 0; i < n; ++i) {
+        const BruteForce b = brute_pricing(shared, i);
+        EXPECT_LE(std::fabs(r.price_delta_pv[i] - b.pv), 1e-12 * b.magnitude) << "rate " << rate << " trial " << i;
+      }
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Stranded licences and refunds
 
