@@ -295,8 +295,7 @@ struct Workspace {
   models::PricingResult pricing_out;
   models::StrandedInputs stranded_in;
   models::StrandedResult stranded_out;
-  std::array<Column, output_count> block_out;  // one MSP's outputs for the block
-  std::array<Column, output_count> portfolio;  // running portfolio outputs for the block
+  std::array<Column, output_count> block_out;  // one MSP's outputs for the block, where not kept
   // Sketch mode: one MSP's block, sketched before it is merged under the lock.
   std::vector<QuantileSketch> local;
   Column shifted;  // x - RunResult::sketch_origin[o] of one output
@@ -418,11 +417,26 @@ void draw_market(const Compiled& c, const TrialSet& t, Market& mk, std::vector<d
   }
 }
 
-// MSP m's outputs for the trials of t into w.block_out, checked finite.
-void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& mk, Workspace& w) {
+// Where run_msp writes an MSP's outputs for a block: out[o][i] is output o of
+// the block's trial i.
+using BlockOutputs = std::array<double*, output_count>;
+
+// The workspace's own block columns, sized for n trials.
+BlockOutputs workspace_outputs(Workspace& w, Eigen::Index n) {
+  BlockOutputs out;
+  for (int o = 0; o < output_count; ++o) {
+    w.block_out[std::size_t(o)].resize(n);
+    out[std::size_t(o)] = w.block_out[std::size_t(o)].data();
+  }
+  return out;
+}
+
+// MSP m's outputs for the trials of t into out (exact mode: straight into
+// the kept series, no copy), checked finite.
+void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& mk, Workspace& w,
+             const BlockOutputs& out) {
   const Eigen::Index n = t.n;
   auto& u = w.u;
-  for (auto& col : w.block_out) col.resize(n);
   const CompiledMsp& cm = c.msps[m];
   auto& li = w.labor_in;
   cm.endpoints.fill(t, li.endpoints, u);
@@ -488,7 +502,7 @@ void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& 
 
   // The uniforms of the incident counts, drawn as a block like the inputs.
   t.uniforms(cm.incident_count, u);
-  auto at = [&](Output o) { return w.block_out[std::size_t(o)].data(); };
+  auto at = [&](Output o) { return out[std::size_t(o)]; };
   const auto& lo = w.labor_out;
   for (Eigen::Index i = 0; i < n; ++i) {
     const std::uint64_t trial = t[i];
@@ -513,7 +527,7 @@ void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& 
     at(Output::incidents)[i] = count;
   }
   for (int o = 0; o < output_count; ++o) {
-    const Column& v = w.block_out[std::size_t(o)];
+    const double* v = out[std::size_t(o)];
     for (Eigen::Index i = 0; i < n; ++i)
       if (!std::isfinite(v[i]))
         throw LimitError("MSP '" + cm.source->name + "': " + output_label(Output(o)) + " is not finite at trial " +
@@ -521,25 +535,26 @@ void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& 
   }
 }
 
-// Sketch mode: MSP m's block (in w.block_out) into its moments (w.moments,
-// folded later in block order) and, under its lock, its sketches.
-void sketch_msp(std::size_t m, Eigen::Index n, Workspace& w, RunResult& r, const SketchSink& sink) {
+// Sketch mode: MSP m's block (in out) into its moments (w.moments, folded
+// later in block order) and, under its lock, its sketches.
+void sketch_msp(std::size_t m, Eigen::Index n, const BlockOutputs& out, Workspace& w, RunResult& r,
+                const SketchSink& sink) {
   MspSketch& msp = *r.msps[m].sketch;
   std::uint64_t done_by = 0;
   for (int o = 0; o < output_count; ++o) {
-    const Column& v = w.block_out[std::size_t(o)];
-    w.moments[m * std::size_t(output_count) + std::size_t(o)] = BlockMoments::of(v.data(), std::size_t(n));
+    const double* v = out[std::size_t(o)];
+    w.moments[m * std::size_t(output_count) + std::size_t(o)] = BlockMoments::of(v, std::size_t(n));
     QuantileSketch& local = w.local[std::size_t(o)];
     local.clear();
     const double origin = r.sketch_origin[std::size_t(o)];
     if (origin == 0) {
-      local.add(v.data(), std::size_t(n));
+      local.add(v, std::size_t(n));
     } else {
-      w.shifted = v - origin;
+      w.shifted = Eigen::Map<const Column>(v, n) - origin;
       local.add(w.shifted.data(), std::size_t(n));
     }
   }
-  const Column& done = w.block_out[std::size_t(Output::completion_day)];
+  const double* done = out[std::size_t(Output::completion_day)];
   for (Eigen::Index i = 0; i < n; ++i) done_by += done[i] <= sink.updates_end ? 1 : 0;
   std::lock_guard<std::mutex> lock((*sink.locks)[m % sink.locks->size()]);
   for (int o = 0; o < output_count; ++o) msp.quantiles[std::size_t(o)].merge(w.local[std::size_t(o)]);
@@ -556,16 +571,21 @@ void run_block(const Compiled& c, std::uint64_t first, Eigen::Index n, Workspace
     w.moments.resize(c.msps.size() * std::size_t(output_count));
     w.local.resize(std::size_t(output_count), QuantileSketch(r.sketch_relative_error));
   }
+  const BlockOutputs own = workspace_outputs(w, n);
   for (std::size_t m = 0; m < c.msps.size(); ++m) {
-    run_msp(c, m, t, w.market, w);
-    if (sketch) sketch_msp(m, n, w, r, *sketch);
-    // Keep what is kept, and add into the portfolio (in MSP order, so the
-    // sums are the same bytes every run).
+    // Kept outputs are written where they are kept; the rest into the workspace.
+    BlockOutputs out = own;
     for (int o = 0; o < output_count; ++o) {
-      const Column& v = w.block_out[std::size_t(o)];
       auto& kept = r.msps[m].series[std::size_t(o)];
-      if (!kept.empty()) std::copy(v.data(), v.data() + n, kept.data() + first);
-      Column& acc = w.portfolio[std::size_t(o)];
+      if (!kept.empty()) out[std::size_t(o)] = kept.data() + first;
+    }
+    run_msp(c, m, t, w.market, w, out);
+    if (sketch) sketch_msp(m, n, out, w, r, *sketch);
+    // Add into the portfolio's own series (in MSP order, so the sums are the
+    // same bytes every run).
+    for (int o = 0; o < output_count; ++o) {
+      const Eigen::Map<const Column> v(out[std::size_t(o)], n);
+      Eigen::Map<Column> acc(r.portfolio[std::size_t(o)].data() + first, n);
       if (m == 0)
         acc = v;
       else if (takes_max(Output(o)))
@@ -576,12 +596,11 @@ void run_block(const Compiled& c, std::uint64_t first, Eigen::Index n, Workspace
   }
 
   for (int o = 0; o < output_count; ++o) {
-    const Column& acc = w.portfolio[std::size_t(o)];
+    const double* acc = r.portfolio[std::size_t(o)].data() + first;
     for (Eigen::Index i = 0; i < n; ++i)
       if (!std::isfinite(acc[i]))
         throw LimitError(std::string("portfolio ") + output_label(Output(o)) + " overflows at trial " +
                          std::to_string(first + std::uint64_t(i)));
-    std::copy(acc.data(), acc.data() + n, r.portfolio[std::size_t(o)].data() + first);
   }
 }
 
@@ -613,7 +632,7 @@ void tail_pass(const Compiled& c, RunResult& r, unsigned threads) {
     auto work = [&](Workspace& w) {
       for (std::size_t m; (m = next.fetch_add(1)) < msps;) {
         try {
-          run_msp(c, m, t, market, w);
+          run_msp(c, m, t, market, w, workspace_outputs(w, t.n));
         } catch (...) {
           std::lock_guard<std::mutex> lock(error_mutex);
           if (!error) error = std::current_exception();
