@@ -141,6 +141,12 @@ MonthSums month_sums(int horizon, const Discount& d, double new_escalation, doub
 }  // namespace
 
 void price_factors(const PricingInputs& in, PriceFactors& out) {
+  price_factors(PriceFactorInputs{in.discount_rate_per_year, in.new_annual_escalation, in.old_annual_escalation,
+                                  in.promo_months, in.promo_discount, in.horizon_months},
+                out);
+}
+
+void price_factors(const PriceFactorInputs& in, PriceFactors& out) {
   const Eigen::Index n = in.discount_rate_per_year.size();
   out.new_factor.resize(n);
   out.old_factor.resize(n);

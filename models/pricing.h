@@ -68,6 +68,17 @@ struct PriceFactors {
   Column new_factor;  // [months] discounted, escalated, promotion-weighted
   Column old_factor;  // [months]
 };
+// The inputs price_factors reads, by reference (the engine passes its market
+// columns without copying them).
+struct PriceFactorInputs {
+  const Column& discount_rate_per_year;  // [-/year] > -1
+  const Column& new_annual_escalation;   // [-/year]
+  const Column& old_annual_escalation;   // [-/year]
+  const Column& promo_months;            // [months] >= 0
+  const Column& promo_discount;          // [-] [0,1]
+  int horizon_months;                    // [months]
+};
+void price_factors(const PriceFactorInputs& in, PriceFactors& out);
 void price_factors(const PricingInputs& in, PriceFactors& out);
 
 // competitor_pricing with the factors given (the same bits as computing them).

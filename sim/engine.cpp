@@ -406,14 +406,9 @@ void draw_market(const Compiled& c, const TrialSet& t, Market& mk, std::vector<d
   for (std::size_t p = 0; p < c.pairs.size(); ++p) {
     const auto& target = mk.competitors[c.pairs[p].first];
     const auto& incumbent = mk.competitors[c.pairs[p].second];
-    models::PricingInputs pi;  // only the market-level inputs price_factors reads
-    pi.discount_rate_per_year = mk.discount_rate_per_year;
-    pi.new_annual_escalation = target.escalation;
-    pi.old_annual_escalation = incumbent.escalation;
-    pi.promo_months = target.promo_months;
-    pi.promo_discount = target.promo_discount;
-    pi.horizon_months = c.horizon_months;
-    models::price_factors(pi, mk.price_factors[p]);
+    models::price_factors({mk.discount_rate_per_year, target.escalation, incumbent.escalation, target.promo_months,
+                           target.promo_discount, c.horizon_months},
+                          mk.price_factors[p]);
   }
 }
 
