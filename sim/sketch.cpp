@@ -139,6 +139,24 @@ void QuantileSketch::Store::add(std::int32_t index, std::uint64_t count, std::si
   total += count;
 }
 
+bool QuantileSketch::Store::cover(std::int32_t lo, std::int32_t hi, std::size_t max_buckets) {
+  const std::int64_t new_top = counts.empty() ? hi : std::max(top, hi);
+  const std::int64_t lowest = new_top - std::int64_t(max_buckets) + 1;
+  if (lo < lowest || (!counts.empty() && offset < lowest)) return false;  // collapsing: Store::add's business
+  if (counts.empty()) {
+    offset = lo;
+    counts.assign(std::size_t(hi - lo) + 1, 0u);
+  } else {
+    if (lo < offset) {
+      grow(counts, std::size_t(offset - lo), true, false);
+      offset = lo;
+    }
+    if (std::size_t(hi - offset) >= counts.size()) grow(counts, std::size_t(hi - offset) + 1 - counts.size(), false, false);
+  }
+  top = std::int32_t(new_top);
+  return true;
+}
+
 std::uint32_t QuantileSketch::Store::at(std::int32_t index) const noexcept {
   if (index < offset || std::size_t(index - offset) >= counts.size()) return 0;
   return counts[std::size_t(index - offset)];
@@ -179,6 +197,28 @@ void QuantileSketch::add(const double* x, std::size_t n) {
     min_ = n_ == 0 ? lo : std::min(min_, lo);
     max_ = n_ == 0 ? hi : std::max(max_, hi);
     n_ += m;
+    // Fast paths, counting exactly as the loop below would: a chunk all
+    // below the zero floor (an output that is zero in most trials), and a
+    // chunk all positive whose buckets the store holds after growing once
+    // (no per-value range checks or growth).
+    if (lo > -floor_ && hi < floor_) {
+      zero_ += m;
+      continue;
+    }
+    if (unchecked && lo >= floor_) {
+      std::int32_t first = index[0], last = index[0];
+      for (std::size_t k = 1; k < m; ++k) {
+        first = std::min(first, index[k]);
+        last = std::max(last, index[k]);
+      }
+      if (positive_.cover(first, last, max_buckets_)) {
+        std::uint32_t* counts = positive_.counts.data();
+        const std::int32_t offset = positive_.offset;
+        for (std::size_t k = 0; k < m; ++k) ++counts[index[k] - offset];
+        positive_.total += m;
+        continue;
+      }
+    }
     for (std::size_t k = 0; k < m; ++k) {
       if (std::fabs(v[k]) < floor_) {
         ++zero_;

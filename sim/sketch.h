@@ -122,6 +122,10 @@ class QuantileSketch {
     std::int32_t top = 0;        // highest index ever added (valid when counts non-empty)
     std::uint64_t total = 0;     // sum of counts
     void add(std::int32_t index, std::uint64_t count, std::size_t max_buckets, bool exact_growth);
+    // Grows the store to hold indices lo..hi (lo <= hi, both about to be
+    // added) and returns true, if that needs no collapsing; else changes
+    // nothing and returns false.
+    bool cover(std::int32_t lo, std::int32_t hi, std::size_t max_buckets);
     std::uint32_t at(std::int32_t index) const noexcept;
     bool same_counts(const Store& other) const noexcept;
   };

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cmath>
 #include <cstring>
@@ -232,6 +233,35 @@ TEST(Sketch, BlockAddCountsAsSingleAdds) {
   bad[5] = -INFINITY;
   EXPECT_THROW(block.add(bad.data(), bad.size()), std::invalid_argument);
   EXPECT_TRUE(block.same_counts(single));
+}
+
+// The block add's fast paths (a chunk all below the zero floor; a chunk all
+// positive, counted after the store grows once) must count exactly as single
+// adds, also where collapsing (few buckets) sends a chunk to the slow path.
+TEST(Sketch, BlockFastPathsCountAsSingleAdds) {
+  const auto positive = sample([](double u) { return std::exp(3 * normal_quantile(u)); }, 5'003, 11);
+  const auto widening = sample([](double u) { return std::pow(10.0, 10 * u - 4); }, 5'003, 12);
+  std::vector<double> zeros(3'000, 0.0);
+  zeros[1'700] = 0.5 * floor_;
+  zeros[2'900] = -0.5 * floor_;
+  std::vector<double> mixed(positive);
+  mixed.insert(mixed.end(), zeros.begin(), zeros.end());
+  mixed.insert(mixed.end(), widening.begin(), widening.end());
+  const std::array<const std::vector<double>*, 4> series = {&positive, &widening, &zeros, &mixed};
+  for (const std::size_t max_buckets : {std::size_t(64), std::size_t(4096), QuantileSketch::default_max_buckets}) {
+    for (const std::vector<double>* x : series) {
+      QuantileSketch block(alpha, floor_, max_buckets), single(alpha, floor_, max_buckets);
+      // In pieces of uneven length, so that chunks start anywhere in the series.
+      for (std::size_t start = 0, piece = 1; start < x->size(); start += piece, piece = piece * 3 + 1)
+        block.add(x->data() + start, std::min(piece, x->size() - start));
+      for (double v : *x) single.add(v);
+      EXPECT_TRUE(block.same_counts(single)) << "max_buckets " << max_buckets << ", series of " << x->size();
+      EXPECT_EQ(block.count(), x->size());
+      EXPECT_EQ(block.bucket_count(), single.bucket_count());
+      EXPECT_EQ(block.min(), single.min());
+      EXPECT_EQ(block.max(), single.max());
+    }
+  }
 }
 
 TEST(Sketch, RefusesWhatItCannotHold) {
