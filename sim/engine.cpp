@@ -99,8 +99,13 @@ std::vector<std::size_t> portfolio_tail_trials(std::span<const double> total) {
   std::vector<std::size_t> order(total.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
   const std::size_t tail = tail_count(total.size());
-  std::partial_sort(order.begin(), order.begin() + std::ptrdiff_t(tail), order.end(),
-                    [&](std::size_t a, std::size_t b) { return total[a] > total[b] || (total[a] == total[b] && a < b); });
+  // A strict total order (ties by trial index), so selecting the tail and
+  // then sorting it gives what a partial sort gives, in O(n + k log k).
+  const auto worse = [&](std::size_t a, std::size_t b) {
+    return total[a] > total[b] || (total[a] == total[b] && a < b);
+  };
+  std::nth_element(order.begin(), order.begin() + std::ptrdiff_t(tail - 1), order.end(), worse);
+  std::sort(order.begin(), order.begin() + std::ptrdiff_t(tail), worse);
   order.resize(tail);
   order.shrink_to_fit();
   return order;

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <memory>
 
+#include "sim/report.h"
 #include "sim/summary.h"
 #include "test_util.h"
 
@@ -125,6 +126,30 @@ TEST(Engine, PortfolioIsTheSumOfItsMsps) {
     }
     ASSERT_EQ(r.portfolio[std::size_t(Output::total_cost)][i], total) << "trial " << i;
     ASSERT_EQ(r.portfolio[std::size_t(Output::completion_day)][i], last) << "trial " << i;
+  }
+}
+
+// build_report takes a single MSP's statistics for the portfolio's, which
+// relies on this: with one MSP, every portfolio series is the MSP's, byte for
+// byte; and the report's portfolio statistics are then those of its series.
+TEST(Engine, OneMspIsItsPortfolioByteForByte) {
+  const Scenario s = load_scenario({"builtin:kaspersky-2024/msp-350.yaml"});
+  for (const std::size_t block : {std::size_t(1000), std::size_t(4096)}) {
+    const RunResult r = run(s, 9'001, 2, block);
+    for (int o = 0; o < output_count; ++o)
+      EXPECT_TRUE(same_bytes(r.portfolio[std::size_t(o)], series(r, 0, Output(o)))) << output_label(Output(o));
+    const ReportData d = build_report(s, r, RunInfo{});
+    for (int o = 0; o < output_count; ++o) {
+      const Stats direct = summarize(r.portfolio[std::size_t(o)]);
+      const Stats& reported = d.portfolio.stats[std::size_t(o)];
+      EXPECT_EQ(reported.mean, direct.mean);
+      EXPECT_EQ(reported.sd, direct.sd);
+      EXPECT_EQ(reported.cvar95, direct.cvar95);
+      EXPECT_EQ(reported.at(0.9).value, direct.at(0.9).value);
+    }
+    EXPECT_EQ(d.portfolio.name, "portfolio");
+    EXPECT_EQ(d.portfolio.done_by_updates_end.value,
+              share_at_most(r.portfolio[std::size_t(Output::completion_day)], double(s.timeline.updates_end)).value);
   }
 }
 
