@@ -508,13 +508,19 @@ namespace {
 // compiler), then the Hermite step (table lookups: AVX2 intrinsics where the
 // CPU has them, since GCC does not vectorise the lookups for x86-64; the
 // same operations in the same order, so the same bits as the scalar step).
-SWITCHCOST_SIMD_CLONES void beta_table_positions(double t_max, double inverse_step, const double* __restrict u,
-                                                 double* __restrict out, std::size_t n) noexcept {
+// Returns how many are outside the body (the tails, and a NaN u).
+SWITCHCOST_SIMD_CLONES std::size_t beta_table_positions(double t_max, double inverse_step,
+                                                        const double* __restrict u, double* __restrict out,
+                                                        std::size_t n) noexcept {
   constexpr double last = BetaTable::intervals;
+  std::size_t outside = 0;
   for (std::size_t k = 0; k < n; ++k) {
     const double s = (fastmath::log_positive(u[k] / (1.0 - u[k])) + t_max) * inverse_step;
-    out[k] = s >= 0.0 && s < last ? s : -1.0;  // grid position, or -1 outside the body
+    const bool inside = s >= 0.0 && s < last;
+    out[k] = inside ? s : -1.0;  // grid position, or -1 outside the body
+    outside += inside ? 0 : 1;
   }
+  return outside;
 }
 
 // The Hermite step of one grid position s (see BetaTable).
@@ -569,24 +575,28 @@ __attribute__((target("avx2"))) void beta_table_hermite_avx2(const double* node,
 
 #endif
 
-void beta_table_body(const double* node, double t_max, double inverse_step, const double* u, double* out,
-                     std::size_t n) noexcept {
-  beta_table_positions(t_max, inverse_step, u, out, n);
+// Returns how many are left NaN for the exact inverse.
+std::size_t beta_table_body(const double* node, double t_max, double inverse_step, const double* u, double* out,
+                            std::size_t n) noexcept {
+  const std::size_t outside = beta_table_positions(t_max, inverse_step, u, out, n);
 #ifdef SWITCHCOST_X86_INTRINSICS
   if (fastmath::cpu_has_avx2()) {
     beta_table_hermite_avx2(node, out, n);
-    return;
+    return outside;
   }
 #endif
   for (std::size_t k = 0; k < n; ++k) out[k] = beta_table_hermite(node, out[k]);
+  return outside;
 }
 
 }  // namespace
 
 void BetaTable::quantiles(const double* u, double* out, std::size_t n) const {
-  beta_table_body(node.data(), t_max, inverse_step, u, out, n);
+  // The tails (and a NaN u): about one draw in 500,000, so the scan for them
+  // is skipped when the body found none.
+  if (beta_table_body(node.data(), t_max, inverse_step, u, out, n) == 0) return;
   for (std::size_t k = 0; k < n; ++k)
-    if (std::isnan(out[k])) out[k] = beta_quantile(alpha, beta, u[k]);  // tails (and a NaN u)
+    if (std::isnan(out[k])) out[k] = beta_quantile(alpha, beta, u[k]);
 }
 
 namespace {
