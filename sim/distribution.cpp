@@ -493,7 +493,8 @@ struct BetaTable {
   double t_max = 0, step = 0, inverse_step = 0;  // 1 / step: a product, not a division, per draw
   std::vector<double> node;  // per node: Q, step dQ/dt (intervals + 1 nodes)
 
-  void quantiles(const double* u, double* out, std::size_t n) const;
+  // Returns how many u were outside the body (tails, the ends, NaN).
+  std::size_t quantiles(const double* u, double* out, std::size_t n) const;
   double quantile(double u) const {
     double x;
     quantiles(&u, &x, 1);
@@ -591,12 +592,14 @@ std::size_t beta_table_body(const double* node, double t_max, double inverse_ste
 
 }  // namespace
 
-void BetaTable::quantiles(const double* u, double* out, std::size_t n) const {
+std::size_t BetaTable::quantiles(const double* u, double* out, std::size_t n) const {
   // The tails (and a NaN u): about one draw in 500,000, so the scan for them
   // is skipped when the body found none.
-  if (beta_table_body(node.data(), t_max, inverse_step, u, out, n) == 0) return;
+  const std::size_t outside = beta_table_body(node.data(), t_max, inverse_step, u, out, n);
+  if (outside == 0) return 0;
   for (std::size_t k = 0; k < n; ++k)
-    if (std::isnan(out[k])) out[k] = beta_quantile(alpha, beta, u[k]);
+    if (std::isnan(out[k])) out[k] = std::isnan(u[k]) ? u[k] : beta_quantile(alpha, beta, u[k]);
+  return outside;
 }
 
 namespace {
@@ -1110,11 +1113,25 @@ void Distribution::quantiles(const double* u, double* out, std::size_t n) const 
     case Kind::lognormal:
       for (std::size_t i = 0; i < n; ++i) out[i] = std::exp(p_[0] + p_[1] * normal_quantile(u[i]));
       return;
+    case Kind::uniform: {  // the same operations as quantile(), batched and branch-free
+      const double lo = p_[0], hi = p_[1], width = hi - lo;
+      for (std::size_t i = 0; i < n; ++i) {
+        const double v = u[i];
+        double x = std::min(lo + v * width, hi);
+        x = v <= 0 ? lo : x;
+        x = v >= 1 ? hi : x;
+        out[i] = v != v ? nan : x;  // NaN u
+      }
+      return;
+    }
     case Kind::pert:
     case Kind::beta:
       if (table_) {  // the same operations as quantile(), batched
-        table_->quantiles(u, out, n);
-        for (std::size_t i = 0; i < n; ++i) out[i] = std::clamp(p_[0] + out[i] * (p_[1] - p_[0]), p_[0], p_[1]);
+        const std::size_t outside = table_->quantiles(u, out, n);
+        const double lo = p_[0], hi = p_[1], width = hi - lo;  // locals: out cannot alias them, so the loop vectorises
+        for (std::size_t i = 0; i < n; ++i) out[i] = std::clamp(lo + out[i] * width, lo, hi);
+        if (outside > 0)  // u = 0 or 1 (no stream draws them): the ends as quantile() has them
+          for (std::size_t i = 0; i < n; ++i) out[i] = u[i] <= 0 ? lo : (u[i] >= 1 ? hi : out[i]);
         return;
       }
       break;

@@ -86,7 +86,8 @@ class Distribution {
   // support_max(), NaN gives NaN. For gamma, beta and pert, u below the
   // smallest normal double (2.2e-308) is taken as that value.
   double quantile(double u) const;
-  // out[i] = quantile(u[i]); the block form the engine calls (may be faster).
+  // out[i] = quantile(u[i]), the same bits; the block form the engine calls
+  // (faster). u and out must not overlap.
   void quantiles(const double* u, double* out, std::size_t n) const;
   double cdf(double x) const;
   double mean() const;

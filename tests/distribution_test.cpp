@@ -409,8 +409,13 @@ TEST_P(EveryKind, BlockQuantilesEqualSingleQuantiles) {
   u[0] = tiny_u;
   u[1] = 0x1p-54;
   u[2] = 1 - 0x1p-53;
+  u[3] = 0.0;  // the ends, which no stream draws but quantiles() accepts
+  u[4] = 1.0;
+  u[5] = std::nan("");
   d.quantiles(u.data(), block.data(), u.size());
+  EXPECT_TRUE(std::isnan(block[5])) << "a NaN u gives NaN";
   for (std::size_t i = 0; i < u.size(); ++i) {
+    if (i == 5) continue;
     ASSERT_EQ(block[i], d.quantile(u[i])) << "u = " << u[i];
   }
 }
