@@ -538,6 +538,7 @@ void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& 
   }
   for (int o = 0; o < output_count; ++o) {
     const double* v = out[std::size_t(o)];
+    if (all_finite(v, std::size_t(n))) continue;  // the common case, checked in one vector pass
     for (Eigen::Index i = 0; i < n; ++i)
       if (!std::isfinite(v[i]))
         throw LimitError("MSP '" + cm.source->name + "': " + output_label(Output(o)) + " is not finite at trial " +
@@ -608,6 +609,7 @@ void run_block(const Compiled& c, std::uint64_t first, Eigen::Index n, Workspace
 
   for (int o = 0; o < output_count; ++o) {
     const double* acc = r.portfolio[std::size_t(o)].data() + first;
+    if (all_finite(acc, std::size_t(n))) continue;
     for (Eigen::Index i = 0; i < n; ++i)
       if (!std::isfinite(acc[i]))
         throw LimitError(std::string("portfolio ") + output_label(Output(o)) + " overflows at trial " +

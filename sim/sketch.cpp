@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "models/fastmath.h"
+#include "sim/values.h"
 
 namespace switchcost::sim {
 
@@ -27,15 +28,6 @@ SWITCHCOST_SIMD_CLONES void bucket_indices(const double* __restrict x, std::size
     const double safe = magnitude >= zero_floor && magnitude <= largest ? magnitude : zero_floor;
     index[k] = static_cast<std::int32_t>(std::ceil(fastmath::log_positive(safe) * inverse_ln_gamma));
   }
-}
-
-// Whether every x[k] is finite: an integer OR over the exponent fields, so
-// that the loop vectorises.
-SWITCHCOST_SIMD_CLONES bool all_finite(const double* x, std::size_t n) noexcept {
-  constexpr std::uint64_t exponent = 0x7FF0000000000000ULL;
-  std::uint64_t special = 0;
-  for (std::size_t k = 0; k < n; ++k) special |= (std::bit_cast<std::uint64_t>(x[k]) & exponent) == exponent ? 1u : 0u;
-  return special == 0;
 }
 
 // The least and the greatest of x[0..n), n > 0, all finite: four

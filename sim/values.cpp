@@ -2,10 +2,14 @@
 
 #include <sys/mman.h>
 
+#include <bit>
+
 #include <cstdint>
 #include <cstdlib>
 #include <mutex>
 #include <utility>
+
+#include "models/fastmath.h"
 
 namespace switchcost::sim {
 
@@ -99,5 +103,13 @@ void* allocate_series_bytes(std::size_t bytes) {
 }
 
 void free_series_bytes(void* p) noexcept { std::free(p); }
+
+// An integer OR over the exponent fields, so that the loop vectorises.
+SWITCHCOST_SIMD_CLONES bool all_finite(const double* x, std::size_t n) noexcept {
+  constexpr std::uint64_t exponent = 0x7FF0000000000000ULL;
+  std::uint64_t special = 0;
+  for (std::size_t k = 0; k < n; ++k) special |= (std::bit_cast<std::uint64_t>(x[k]) & exponent) == exponent ? 1u : 0u;
+  return special == 0;
+}
 
 }  // namespace switchcost::sim

@@ -112,4 +112,7 @@ struct SeriesAllocator {
 // A per-trial series: a std::vector whose resize(n) does not zero-fill.
 using Values = std::vector<double, SeriesAllocator<double>>;
 
+// Whether every x[k] is finite (no NaN, no infinity); vectorised.
+bool all_finite(const double* x, std::size_t n) noexcept;
+
 }  // namespace switchcost::sim
