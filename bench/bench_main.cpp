@@ -10,13 +10,16 @@
 #include <string>
 #include <vector>
 
+#include "models/extras.h"
 #include "models/labor.h"
 #include "models/lost_updates.h"
 #include "models/pricing.h"
+#include "models/stranded.h"
 #include "sim/distribution.h"
 #include "sim/engine.h"
 #include "sim/random.h"
 #include "sim/scenario.h"
+#include "sim/sketch.h"
 
 namespace {
 
@@ -115,7 +118,7 @@ void BM_Model_LostUpdates(benchmark::State& state) {
 }
 BENCHMARK(BM_Model_LostUpdates);
 
-void BM_Model_Pricing(benchmark::State& state) {
+models::PricingInputs pricing_inputs() {
   models::PricingInputs in;
   in.resize(block);
   in.endpoints.setConstant(350);
@@ -131,6 +134,10 @@ void BM_Model_Pricing(benchmark::State& state) {
   in.discount_rate_per_year.setConstant(0.08);
   in.volume_tiers = {{100, 0.05}, {1000, 0.1}};
   in.horizon_months = 36;
+  return in;
+}
+
+void pricing_bench(benchmark::State& state, const models::PricingInputs& in) {
   models::PricingResult out;
   for (auto _ : state) {
     models::competitor_pricing(in, out);
@@ -138,7 +145,75 @@ void BM_Model_Pricing(benchmark::State& state) {
   }
   state.SetItemsProcessed(std::int64_t(state.iterations() * block));
 }
+
+// A constant discount rate, as in the shipped scenarios: the discount sums
+// are tabulated once per block.
+void BM_Model_Pricing(benchmark::State& state) { pricing_bench(state, pricing_inputs()); }
 BENCHMARK(BM_Model_Pricing);
+
+// A discount rate drawn per trial: the sums are computed per trial.
+void BM_Model_Pricing_RatePerTrial(benchmark::State& state) {
+  auto in = pricing_inputs();
+  in.discount_rate_per_year = Eigen::ArrayXd::LinSpaced(block, 0.04, 0.12);
+  pricing_bench(state, in);
+}
+BENCHMARK(BM_Model_Pricing_RatePerTrial);
+
+void BM_Model_Stranded(benchmark::State& state) {
+  models::StrandedInputs in;
+  in.resize(block);
+  in.endpoints.setConstant(350);
+  in.old_price_per_endpoint_month = Eigen::ArrayXd::LinSpaced(block, 0.64, 4.17);
+  in.prepaid_share = Eigen::ArrayXd::LinSpaced(block, 0, 0.3);
+  in.prepaid_months_remaining = Eigen::ArrayXd::LinSpaced(block, 0, 12);
+  in.recovered_share.setConstant(0.1);
+  in.client_prepaid_share = Eigen::ArrayXd::LinSpaced(block, 0, 0.3);
+  in.client_prepaid_months_remaining = Eigen::ArrayXd::LinSpaced(block, 12, 0);
+  in.client_price_per_endpoint_month.setConstant(5);
+  in.refund_share.setConstant(0.05);
+  models::StrandedResult out;
+  for (auto _ : state) {
+    models::stranded_licences(in, out);
+    benchmark::DoNotOptimize(out.stranded_cost.data());
+  }
+  state.SetItemsProcessed(std::int64_t(state.iterations() * block));
+}
+BENCHMARK(BM_Model_Stranded);
+
+void BM_Model_Extras(benchmark::State& state) {
+  const Eigen::ArrayXd amount = Eigen::ArrayXd::LinSpaced(block, 1, 3);
+  const Eigen::ArrayXd endpoints = Eigen::ArrayXd::Constant(block, 350);
+  const Eigen::ArrayXd clients = Eigen::ArrayXd::Constant(block, 25);
+  Eigen::ArrayXd total = Eigen::ArrayXd::Zero(block);
+  for (auto _ : state) {
+    models::add_extra_item(amount, models::ExtraPer::endpoint, endpoints, clients, 36.0, total);
+    benchmark::DoNotOptimize(total.data());
+  }
+  state.SetItemsProcessed(std::int64_t(state.iterations() * block));
+}
+BENCHMARK(BM_Model_Extras);
+
+// One output's block into a fresh sketch, as the engine's sketch mode does
+// per MSP, output and block: lognormal values (a cost), then all zeros (a
+// component that is zero in most trials).
+void sketch_bench(benchmark::State& state, const std::vector<double>& x) {
+  sim::QuantileSketch sketch(0.005);
+  for (auto _ : state) {
+    sketch.clear();
+    sketch.add(x.data(), x.size());
+    benchmark::DoNotOptimize(&sketch);
+  }
+  state.SetItemsProcessed(std::int64_t(state.iterations() * x.size()));
+}
+void BM_Sketch_AddCosts(benchmark::State& state) {
+  std::vector<double> u(block), x(block);
+  sim::fill_uniforms(sim::Stream{1, sim::variable_id("sketch")}, 0, block, 0, u.data());
+  sim::Distribution::lognormal_percentiles(0.05, 1000, 0.95, 50000).quantiles(u.data(), x.data(), block);
+  sketch_bench(state, x);
+}
+BENCHMARK(BM_Sketch_AddCosts);
+void BM_Sketch_AddZeros(benchmark::State& state) { sketch_bench(state, std::vector<double>(block, 0.0)); }
+BENCHMARK(BM_Sketch_AddZeros);
 
 // A generated portfolio of `count` MSPs: the shipped 200-MSP population
 // (scenarios/kaspersky-2024/population-200.yaml) with a larger count,

@@ -20,14 +20,23 @@ namespace {
 // free of calls, so it vectorises (a SIMD clone is picked at load time; the
 // bits are the same). A value within a few ulp of a bucket boundary may land
 // in the neighbouring bucket, as the sketch's contract allows (sketch.h).
-SWITCHCOST_SIMD_CLONES void bucket_indices(const double* __restrict x, std::size_t n, double zero_floor,
-                                           double inverse_ln_gamma, std::int32_t* __restrict index) noexcept {
+// Returns the least and the greatest index (n > 0).
+struct IndexRange {
+  std::int32_t first, last;
+};
+SWITCHCOST_SIMD_CLONES IndexRange bucket_indices(const double* __restrict x, std::size_t n, double zero_floor,
+                                                 double inverse_ln_gamma, std::int32_t* __restrict index) noexcept {
   constexpr double largest = std::numeric_limits<double>::max();
+  std::int32_t first = std::numeric_limits<std::int32_t>::max(), last = std::numeric_limits<std::int32_t>::min();
   for (std::size_t k = 0; k < n; ++k) {
     const double magnitude = std::fabs(x[k]);
     const double safe = magnitude >= zero_floor && magnitude <= largest ? magnitude : zero_floor;
-    index[k] = static_cast<std::int32_t>(std::ceil(fastmath::log_positive(safe) * inverse_ln_gamma));
+    const auto i = static_cast<std::int32_t>(std::ceil(fastmath::log_positive(safe) * inverse_ln_gamma));
+    index[k] = i;
+    first = i < first ? i : first;
+    last = i > last ? i : last;
   }
+  return {first, last};
 }
 
 // The least and the greatest of x[0..n), n > 0, all finite: four
@@ -183,27 +192,22 @@ void QuantileSketch::add(const double* x, std::size_t n) {
   for (std::size_t start = 0; start < n; start += chunk) {
     const std::size_t m = std::min(chunk, n - start);
     const double* v = x + start;
-    bucket_indices(v, m, floor_, inverse_ln_gamma_, index);
     double lo, hi;
     min_max(v, m, lo, hi);
     min_ = n_ == 0 ? lo : std::min(min_, lo);
     max_ = n_ == 0 ? hi : std::max(max_, hi);
     n_ += m;
     // Fast paths, counting exactly as the loop below would: a chunk all
-    // below the zero floor (an output that is zero in most trials), and a
-    // chunk all positive whose buckets the store holds after growing once
-    // (no per-value range checks or growth).
+    // below the zero floor (an output that is zero in most trials: no bucket
+    // indices needed), and a chunk all positive whose buckets the store holds
+    // after growing once (no per-value range checks or growth).
     if (lo > -floor_ && hi < floor_) {
       zero_ += m;
       continue;
     }
+    const IndexRange range = bucket_indices(v, m, floor_, inverse_ln_gamma_, index);
     if (unchecked && lo >= floor_) {
-      std::int32_t first = index[0], last = index[0];
-      for (std::size_t k = 1; k < m; ++k) {
-        first = std::min(first, index[k]);
-        last = std::max(last, index[k]);
-      }
-      if (positive_.cover(first, last, max_buckets_)) {
+      if (positive_.cover(range.first, range.last, max_buckets_)) {
         std::uint32_t* counts = positive_.counts.data();
         const std::int32_t offset = positive_.offset;
         for (std::size_t k = 0; k < m; ++k) ++counts[index[k] - offset];
