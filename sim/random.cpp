@@ -217,6 +217,36 @@ __attribute__((target("avx512f"))) inline void philox_rounds_x16(__m512i& c0, __
   }
 }
 
+// philox_rounds_x16 on two independent sets of sixteen blocks, interleaved
+// round by round: one set's rounds are a chain of dependent multiplies
+// (latency-bound); two in flight fill the multiplier.
+__attribute__((target("avx512f"))) inline void philox_rounds_x16_twice(__m512i (&a)[4], __m512i (&b)[4],
+                                                                       PhiloxKey key) noexcept {
+  const __m512i m0 = _mm512_set1_epi32(static_cast<int>(philox_m0));
+  const __m512i m1 = _mm512_set1_epi32(static_cast<int>(philox_m1));
+  std::uint32_t k0 = key.k0, k1 = key.k1;
+  for (int round = 0; round < 10; ++round) {
+    if (round > 0) {
+      k0 += philox_w0;
+      k1 += philox_w1;
+    }
+    const __m512i key0 = _mm512_set1_epi32(static_cast<int>(k0)), key1 = _mm512_set1_epi32(static_cast<int>(k1));
+    __m512i hi0a, lo0a, hi1a, lo1a, hi0b, lo0b, hi1b, lo1b;
+    mul_hi_lo_x16(a[0], m0, hi0a, lo0a);
+    mul_hi_lo_x16(b[0], m0, hi0b, lo0b);
+    mul_hi_lo_x16(a[2], m1, hi1a, lo1a);
+    mul_hi_lo_x16(b[2], m1, hi1b, lo1b);
+    a[0] = _mm512_xor_si512(_mm512_xor_si512(hi1a, a[1]), key0);
+    b[0] = _mm512_xor_si512(_mm512_xor_si512(hi1b, b[1]), key0);
+    a[1] = lo1a;
+    b[1] = lo1b;
+    a[2] = _mm512_xor_si512(_mm512_xor_si512(hi0a, a[3]), key1);
+    b[2] = _mm512_xor_si512(_mm512_xor_si512(hi0b, b[3]), key1);
+    a[3] = lo0a;
+    b[3] = lo0b;
+  }
+}
+
 // to_u01 on 8 lanes: the same operations in the same order, so the same bits.
 __attribute__((target("avx512f"))) inline __m512d to_u01_x8(__m256i hi, __m256i lo) noexcept {
   const __m256i sign = _mm256_set1_epi32(static_cast<int>(0x80000000u));
@@ -227,6 +257,31 @@ __attribute__((target("avx512f"))) inline __m512d to_u01_x8(__m256i hi, __m256i 
   return _mm512_min_pd(u, _mm512_set1_pd(below_one));
 }
 
+// The counters of the sixteen blocks from `pair` on: trials 2 pair .. 2 pair + 31.
+__attribute__((target("avx512f"))) inline void counters_x16(std::uint64_t pair, std::uint32_t index,
+                                                            __m512i (&c)[4]) noexcept {
+  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+  c[0] = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(pair))), lane);
+  c[1] = _mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(pair >> 32)));
+  c[2] = _mm512_set1_epi32(static_cast<int>(index));
+  c[3] = _mm512_setzero_si512();
+}
+
+// The 32 uniforms of sixteen blocks, in trial order: trial 2j from the even
+// words (c0, c1) of block j, trial 2j + 1 from the odd ones (c2, c3).
+__attribute__((target("avx512f"))) inline void store_trials_x32(const __m512i (&c)[4], double* to) noexcept {
+  const __m512i low_pairs = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11);
+  const __m512i high_pairs = _mm512_setr_epi64(4, 12, 5, 13, 6, 14, 7, 15);
+  for (int half = 0; half < 2; ++half) {
+    const __m512d even = half == 0 ? to_u01_x8(_mm512_castsi512_si256(c[0]), _mm512_castsi512_si256(c[1]))
+                                   : to_u01_x8(_mm512_extracti64x4_epi64(c[0], 1), _mm512_extracti64x4_epi64(c[1], 1));
+    const __m512d odd = half == 0 ? to_u01_x8(_mm512_castsi512_si256(c[2]), _mm512_castsi512_si256(c[3]))
+                                  : to_u01_x8(_mm512_extracti64x4_epi64(c[2], 1), _mm512_extracti64x4_epi64(c[3], 1));
+    _mm512_storeu_pd(to + 16 * half, _mm512_permutex2var_pd(even, low_pairs, odd));
+    _mm512_storeu_pd(to + 16 * half + 8, _mm512_permutex2var_pd(even, high_pairs, odd));
+  }
+}
+
 // As fill_avx2 with sixteen blocks (32 trials) at a time.
 __attribute__((target("avx512f"))) void fill_avx512(PhiloxKey key, std::uint64_t first, std::size_t n,
                                                     std::uint32_t index, double* out) noexcept {
@@ -235,29 +290,27 @@ __attribute__((target("avx512f"))) void fill_avx512(PhiloxKey key, std::uint64_t
     fill_portable(key, first, 1, index, out);
     i = 1;
   }
-  const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
-  // Trial 2j from the even words (c0, c1) of block j, trial 2j + 1 from the odd ones (c2, c3).
-  const __m512i low_pairs = _mm512_setr_epi64(0, 8, 1, 9, 2, 10, 3, 11);
-  const __m512i high_pairs = _mm512_setr_epi64(4, 12, 5, 13, 6, 14, 7, 15);
+  // 64 trials a step while the low counter word cannot wrap inside them.
+  for (; i + 64 <= n; i += 64) {
+    const std::uint64_t pair = (first + i) >> 1;
+    if (static_cast<std::uint32_t>(pair) > 0xFFFFFFE0u) break;  // the 32-at-a-time loop handles the wrap
+    __m512i a[4], b[4];
+    counters_x16(pair, index, a);
+    counters_x16(pair + 16, index, b);
+    philox_rounds_x16_twice(a, b, key);
+    store_trials_x32(a, out + i);
+    store_trials_x32(b, out + i + 32);
+  }
   for (; i + 32 <= n; i += 32) {
     const std::uint64_t pair = (first + i) >> 1;
     if (static_cast<std::uint32_t>(pair) > 0xFFFFFFF0u) {  // the low word would wrap: rare, portable
       fill_portable(key, first + i, 32, index, out + i);
       continue;
     }
-    __m512i c0 = _mm512_add_epi32(_mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(pair))), lane);
-    __m512i c1 = _mm512_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(pair >> 32)));
-    __m512i c2 = _mm512_set1_epi32(static_cast<int>(index));
-    __m512i c3 = _mm512_setzero_si512();
-    philox_rounds_x16(c0, c1, c2, c3, key);
-    for (int half = 0; half < 2; ++half) {
-      const __m512d even = half == 0 ? to_u01_x8(_mm512_castsi512_si256(c0), _mm512_castsi512_si256(c1))
-                                     : to_u01_x8(_mm512_extracti64x4_epi64(c0, 1), _mm512_extracti64x4_epi64(c1, 1));
-      const __m512d odd = half == 0 ? to_u01_x8(_mm512_castsi512_si256(c2), _mm512_castsi512_si256(c3))
-                                    : to_u01_x8(_mm512_extracti64x4_epi64(c2, 1), _mm512_extracti64x4_epi64(c3, 1));
-      _mm512_storeu_pd(out + i + 16 * half, _mm512_permutex2var_pd(even, low_pairs, odd));
-      _mm512_storeu_pd(out + i + 16 * half + 8, _mm512_permutex2var_pd(even, high_pairs, odd));
-    }
+    __m512i c[4];
+    counters_x16(pair, index, c);
+    philox_rounds_x16(c[0], c[1], c[2], c[3], key);
+    store_trials_x32(c, out + i);
   }
   if (i < n) fill_avx2(key, first + i, n - i, index, out + i);
 }
