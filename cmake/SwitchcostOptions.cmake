@@ -9,9 +9,11 @@ target_compile_options(switchcost_options INTERFACE
 # and without FMA hardware, so the AVX2 clones of the hot loops (picked at
 # run time) and the portable ones agree exactly, and so do -march=native builds.
 # -fno-trapping-math (no code here reads floating-point exception flags) lets
-# GCC turn selects into blends, so that loops with them vectorise; it does not
-# change any result.
-target_compile_options(switchcost_options INTERFACE -ffp-contract=off -fno-trapping-math)
+# GCC turn selects into blends, so that loops with them vectorise, and
+# -fno-math-errno (no code reads errno after a math function) lets it use the
+# sqrt instruction without a library fallback, so that loops with sqrt
+# vectorise; neither changes any result.
+target_compile_options(switchcost_options INTERFACE -ffp-contract=off -fno-trapping-math -fno-math-errno)
 # GCC 12 reports false -Wrestrict positives inside std::string at -O3 (GCC PR 105329).
 if(CMAKE_CXX_COMPILER_ID STREQUAL "GNU" AND CMAKE_CXX_COMPILER_VERSION VERSION_LESS 13)
   target_compile_options(switchcost_options INTERFACE -Wno-restrict)

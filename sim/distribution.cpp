@@ -1124,6 +1124,18 @@ void Distribution::quantiles(const double* u, double* out, std::size_t n) const 
       }
       return;
     }
+    case Kind::triangular: {  // the same operations as quantile(), both branches computed, then selected
+      const double a = p_[0], c = p_[1], b = p_[2], w = b - a, left = c - a, right = b - c;
+      for (std::size_t i = 0; i < n; ++i) {
+        const double v = u[i];
+        const double rising = a + std::sqrt(v * w * left), falling = b - std::sqrt((1 - v) * w * right);
+        double x = std::clamp(v * w < left ? rising : falling, a, b);
+        x = v <= 0 ? a : x;
+        x = v >= 1 ? b : x;
+        out[i] = v != v ? nan : x;
+      }
+      return;
+    }
     case Kind::pert:
     case Kind::beta:
       if (table_) {  // the same operations as quantile(), batched
