@@ -2,9 +2,10 @@
 """Reads Google Benchmark JSON and gates the engine's speed as a ratio to the
 floor measured in the same run (machines are noisy; ratios are not).
 
-usage: check.py BENCH.json MAX_RATIO
+usage: check.py BENCH.json MAX_RATIO [PORTFOLIO_MAX_RATIO]
   ratio = (engine ns per MSP-trial, 1 thread) / (floor ns per MSP-trial),
-  each from its best repetition
+  each from its best repetition; with PORTFOLIO_MAX_RATIO, also the
+  1,000-MSP portfolio (sketch mode, 1 thread) against its per-MSP floor
 """
 import json
 import sys
@@ -17,6 +18,8 @@ def ns_per_item(b):
 def main():
     doc = json.load(open(sys.argv[1]))
     max_ratio = float(sys.argv[2])
+    portfolio_max_ratio = float(sys.argv[3]) if len(sys.argv) > 3 else None
+    failed = False
     # With --benchmark_repetitions, the best repetition of each (noise on a
     # shared machine only ever slows a run down).
     by_name = {}
@@ -42,13 +45,22 @@ def main():
         # In a large portfolio the market draws are shared: per MSP-trial only
         # the per-MSP draws remain, so that share of the floor is its floor.
         per_msp_floor = floor_ns * floor["of_them_per_msp"] / floor["draws_per_msp_trial"]
+        portfolio_ratio = ns_per_item(p1) / per_msp_floor
+        limit = f" (limit {portfolio_max_ratio})" if portfolio_max_ratio is not None else ""
         print(f"1,000-MSP portfolio, 1 thread: {ns_per_item(p1):.1f} ns per MSP-trial; per-MSP floor "
               f"({floor['of_them_per_msp']:.0f} of {floor['draws_per_msp_trial']:.0f} draws) {per_msp_floor:.1f} ns; "
-              f"ratio {ns_per_item(p1) / per_msp_floor:.2f}")
+              f"ratio {portfolio_ratio:.2f}{limit}")
+        if portfolio_max_ratio is not None and portfolio_ratio > portfolio_max_ratio:
+            print(f"FAIL: the portfolio is {portfolio_ratio:.2f}x its per-MSP floor, over the limit "
+                  f"{portfolio_max_ratio}", file=sys.stderr)
+            failed = True
+    elif portfolio_max_ratio is not None:
+        print("FAIL: the portfolio benchmark or the floor's draw counts are missing", file=sys.stderr)
+        failed = True
     if ratio > max_ratio:
         print(f"FAIL: the engine is {ratio:.2f}x the floor, over the limit {max_ratio}", file=sys.stderr)
-        return 1
-    return 0
+        failed = True
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
