@@ -39,6 +39,24 @@ void BM_Random_Philox(benchmark::State& state) {
 }
 BENCHMARK(BM_Random_Philox);
 
+// The AVX2 path (CPUs without AVX-512), where this CPU has it.
+void BM_Random_Philox_AVX2(benchmark::State& state) {
+  if (!sim::uniforms_path_available(sim::UniformPath::avx2)) {
+    state.SkipWithError("no AVX2 on this CPU");
+    return;
+  }
+  std::vector<double> u(block);
+  const sim::Stream s{1, sim::variable_id("bench")};
+  std::uint64_t first = 0;
+  for (auto _ : state) {
+    sim::fill_uniforms_on(sim::UniformPath::avx2, s, first, block, 0, u.data());
+    benchmark::DoNotOptimize(u.data());
+    first += block;
+  }
+  state.SetItemsProcessed(std::int64_t(state.iterations() * block));
+}
+BENCHMARK(BM_Random_Philox_AVX2);
+
 void quantile_bench(benchmark::State& state, const sim::Distribution& d) {
   std::vector<double> u(block), x(block);
   sim::fill_uniforms(sim::Stream{1, 2}, 0, block, 0, u.data());

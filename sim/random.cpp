@@ -137,6 +137,64 @@ __attribute__((target("avx2"))) inline __m256d to_u01_x4(__m128i hi, __m128i lo)
 // Eight blocks (16 trials) at a time from an even first trial; the rest, and
 // a run of pairs whose low counter word would wrap inside a group of eight,
 // go through the portable path.
+// The counters of the eight blocks from `pair` on: trials 2 pair .. 2 pair + 15.
+__attribute__((target("avx2"))) inline void counters_x8(std::uint64_t pair, std::uint32_t index,
+                                                        __m256i (&c)[4]) noexcept {
+  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  c[0] = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(pair))), lane);
+  c[1] = _mm256_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(pair >> 32)));
+  c[2] = _mm256_set1_epi32(static_cast<int>(index));
+  c[3] = _mm256_setzero_si256();
+}
+
+// One Philox4x32 round on `sets` independent sets of eight blocks (lane j of
+// c[0..3] is block j), interleaved so that their multiplies overlap.
+template <int sets>
+__attribute__((target("avx2"))) inline void philox_round_x8(__m256i (&c)[sets][4], std::uint32_t k0,
+                                                            std::uint32_t k1) noexcept {
+  const __m256i m0 = _mm256_set1_epi32(static_cast<int>(philox_m0));
+  const __m256i m1 = _mm256_set1_epi32(static_cast<int>(philox_m1));
+  const __m256i key0 = _mm256_set1_epi32(static_cast<int>(k0)), key1 = _mm256_set1_epi32(static_cast<int>(k1));
+  __m256i hi0[sets], lo0[sets], hi1[sets], lo1[sets];
+  for (int s = 0; s < sets; ++s) {
+    mul_hi_lo(c[s][0], m0, hi0[s], lo0[s]);
+    mul_hi_lo(c[s][2], m1, hi1[s], lo1[s]);
+  }
+  for (int s = 0; s < sets; ++s) {
+    c[s][0] = _mm256_xor_si256(_mm256_xor_si256(hi1[s], c[s][1]), key0);
+    c[s][1] = lo1[s];
+    c[s][2] = _mm256_xor_si256(_mm256_xor_si256(hi0[s], c[s][3]), key1);
+    c[s][3] = lo0[s];
+  }
+}
+
+template <int sets>
+__attribute__((target("avx2"))) inline void philox_rounds_x8(__m256i (&c)[sets][4], PhiloxKey key) noexcept {
+  std::uint32_t k0 = key.k0, k1 = key.k1;
+  for (int round = 0; round < 10; ++round) {
+    if (round > 0) {
+      k0 += philox_w0;
+      k1 += philox_w1;
+    }
+    philox_round_x8<sets>(c, k0, k1);
+  }
+}
+
+// The 16 uniforms of eight blocks, in trial order: block j gives trial 2j
+// (words c0, c1) and trial 2j + 1 (words c2, c3).
+__attribute__((target("avx2"))) inline void store_trials_x16(const __m256i (&c)[4], double* to) noexcept {
+  for (int half = 0; half < 2; ++half) {
+    const __m256d even = half == 0 ? to_u01_x4(_mm256_castsi256_si128(c[0]), _mm256_castsi256_si128(c[1]))
+                                   : to_u01_x4(_mm256_extracti128_si256(c[0], 1), _mm256_extracti128_si256(c[1], 1));
+    const __m256d odd = half == 0 ? to_u01_x4(_mm256_castsi256_si128(c[2]), _mm256_castsi256_si128(c[3]))
+                                  : to_u01_x4(_mm256_extracti128_si256(c[2], 1), _mm256_extracti128_si256(c[3], 1));
+    const __m256d a = _mm256_unpacklo_pd(even, odd);  // e0 o0 e2 o2
+    const __m256d b = _mm256_unpackhi_pd(even, odd);  // e1 o1 e3 o3
+    _mm256_storeu_pd(to + 8 * half, _mm256_permute2f128_pd(a, b, 0x20));
+    _mm256_storeu_pd(to + 8 * half + 4, _mm256_permute2f128_pd(a, b, 0x31));
+  }
+}
+
 __attribute__((target("avx2"))) void fill_avx2(PhiloxKey key, std::uint64_t first, std::size_t n,
                                                std::uint32_t index, double* out) noexcept {
   std::size_t i = 0;
@@ -144,44 +202,29 @@ __attribute__((target("avx2"))) void fill_avx2(PhiloxKey key, std::uint64_t firs
     fill_portable(key, first, 1, index, out);
     i = 1;
   }
-  const __m256i m0 = _mm256_set1_epi32(static_cast<int>(philox_m0));
-  const __m256i m1 = _mm256_set1_epi32(static_cast<int>(philox_m1));
-  const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+  // 32 trials a step (two interleaved sets of eight blocks: one set's rounds
+  // are a latency-bound chain of multiplies) while the low counter word
+  // cannot wrap inside them.
+  for (; i + 32 <= n; i += 32) {
+    const std::uint64_t pair = (first + i) >> 1;
+    if (static_cast<std::uint32_t>(pair) > 0xFFFFFFF0u) break;  // the 16-at-a-time loop handles the wrap
+    __m256i c[2][4];
+    counters_x8(pair, index, c[0]);
+    counters_x8(pair + 8, index, c[1]);
+    philox_rounds_x8<2>(c, key);
+    store_trials_x16(c[0], out + i);
+    store_trials_x16(c[1], out + i + 16);
+  }
   for (; i + 16 <= n; i += 16) {
     const std::uint64_t pair = (first + i) >> 1;
     if (static_cast<std::uint32_t>(pair) > 0xFFFFFFF8u) {  // the low word would wrap: rare, portable
       fill_portable(key, first + i, 16, index, out + i);
       continue;
     }
-    __m256i c0 = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(pair))), lane);
-    __m256i c1 = _mm256_set1_epi32(static_cast<int>(static_cast<std::uint32_t>(pair >> 32)));
-    __m256i c2 = _mm256_set1_epi32(static_cast<int>(index));
-    __m256i c3 = _mm256_setzero_si256();
-    std::uint32_t k0 = key.k0, k1 = key.k1;
-    for (int round = 0; round < 10; ++round) {
-      if (round > 0) {
-        k0 += philox_w0;
-        k1 += philox_w1;
-      }
-      __m256i hi0, lo0, hi1, lo1;
-      mul_hi_lo(c0, m0, hi0, lo0);
-      mul_hi_lo(c2, m1, hi1, lo1);
-      c0 = _mm256_xor_si256(_mm256_xor_si256(hi1, c1), _mm256_set1_epi32(static_cast<int>(k0)));
-      c1 = lo1;
-      c2 = _mm256_xor_si256(_mm256_xor_si256(hi0, c3), _mm256_set1_epi32(static_cast<int>(k1)));
-      c3 = lo0;
-    }
-    // Block j gives trial 2j (words c0, c1) and trial 2j + 1 (words c2, c3).
-    for (int half = 0; half < 2; ++half) {
-      const __m256d even = half == 0 ? to_u01_x4(_mm256_castsi256_si128(c0), _mm256_castsi256_si128(c1))
-                                     : to_u01_x4(_mm256_extracti128_si256(c0, 1), _mm256_extracti128_si256(c1, 1));
-      const __m256d odd = half == 0 ? to_u01_x4(_mm256_castsi256_si128(c2), _mm256_castsi256_si128(c3))
-                                    : to_u01_x4(_mm256_extracti128_si256(c2, 1), _mm256_extracti128_si256(c3, 1));
-      const __m256d a = _mm256_unpacklo_pd(even, odd);  // e0 o0 e2 o2
-      const __m256d b = _mm256_unpackhi_pd(even, odd);  // e1 o1 e3 o3
-      _mm256_storeu_pd(out + i + 8 * half, _mm256_permute2f128_pd(a, b, 0x20));
-      _mm256_storeu_pd(out + i + 8 * half + 4, _mm256_permute2f128_pd(a, b, 0x31));
-    }
+    __m256i c[1][4];
+    counters_x8(pair, index, c[0]);
+    philox_rounds_x8<1>(c, key);
+    store_trials_x16(c[0], out + i);
   }
   if (i < n) fill_portable(key, first + i, n - i, index, out + i);
 }

@@ -142,10 +142,11 @@ TEST(Uniform, FillUniformsEqualsUniformElementwise) {
   // 2^32), which the vector path hands to the portable one.
   // (The AVX-512 path takes 64 trials a step while the low word cannot wrap
   // within them, 32 near the wrap: 0x1ffffffc0 and 0x1ffffff80 start steps
-  // right at that boundary, 0x1ffffffc2 just past it.)
+  // right at that boundary, 0x1ffffffc2 just past it; the AVX2 path 32 and
+  // 16: 0x1ffffffe0 and 0x1ffffffe2.)
   const std::uint64_t firsts[] = {0,           1,           12345,       0xffffffffu - 100, 0x100000000u,
                                   0x1fffffff0u, 0x1fffffff1u, 0x1ffffffe7u, 0x1ffffffc0u, 0x1ffffffc2u,
-                                  0x1ffffff80u, 0x1ffffff81u, 0xfffffffffffffff0u};
+                                  0x1ffffff80u, 0x1ffffff81u, 0x1ffffffe0u, 0x1ffffffe2u, 0xfffffffffffffff0u};
   const std::uint32_t indices[] = {0, 1, 2, 7, 0xfffffffeu, 0xffffffffu};
   const std::size_t sizes[] = {0, 1, 3, 17, 33, 63, 64, 65, 128, 129, 256, 1000};
   for (const auto first : firsts) {
