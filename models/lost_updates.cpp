@@ -152,21 +152,24 @@ struct EndpointPhase {
   double p;          // learning exponent b + 1
   double x_end;      // X = E + 1/2
   double x_end_p;    // X^p
+  double x_end_p1;   // X^(p+1) = X^p X
   double rate;       // k [first-endpoint equivalents per day]
   double ell_min;    // log((1/2) / X): ell at the start of the phase
 
   // ell = log(x / X) at delta days before t_end, 0 <= delta <= t_end - t_setup.
   // Branch-free (selects, fastmath::log1p) so that the quadrature's node loop vectorises.
   double ell(double delta) const noexcept {
-    const double y = -p * rate * delta / x_end_p;
+    const double y = w_change(delta);
     const double log_branch = y <= -1.0 ? ell_min : fastmath::log1p(y) / p;
     double value = p == 0.0 ? -rate * delta : log_branch;
     value = value < ell_min ? ell_min : value;  // std::clamp(value, ell_min, 0.0)
     return 0.0 < value ? 0.0 : value;
   }
+  // y = x(t)^p / X^p - 1 at delta days before t_end (w = x^p is linear in t).
+  double w_change(double delta) const noexcept { return -p * rate * delta / x_end_p; }
   // integral (E - n(t)) dt from the point where log(x / X) = ell to t_end.
   double remaining_endpoint_days(double ell_start) const noexcept {
-    return std::pow(x_end, p + 1.0) * beta_2p(ell_start, p) / rate;
+    return x_end_p1 * beta_2p(ell_start, p) / rate;
   }
 };
 
@@ -196,6 +199,7 @@ SWITCHCOST_SIMD_CLONES TrialIntegrals integrate_trial(double endpoints, double l
   ph.p = b + 1.0;
   ph.x_end = endpoints + 0.5;
   ph.x_end_p = b == 0.0 ? ph.x_end : std::pow(ph.x_end, ph.p);
+  ph.x_end_p1 = ph.x_end_p * ph.x_end;
   ph.rate = learning_sum / phase_days;
   ph.ell_min = -fastmath::log1p(2.0 * endpoints);
   if (!std::isfinite(ph.rate) || !(ph.rate > 0.0)) return r;  // a phase too short to represent
@@ -218,8 +222,11 @@ SWITCHCOST_SIMD_CLONES TrialIntegrals integrate_trial(double endpoints, double l
   const double tau_a = a - t_cut;  // days since the cut-off at a
   // Distance (in days) before a of the branch point w = x^p = 0; none when x(t) is
   // linear (p = 1) or exponential (p = 0) in t.
+  // w(a) = x(a)^p = X^p (1 + y(a)) where ell was not clamped (x(a) > 1/2),
+  // else (1/2)^p = X^p exp(p ell_min); the distance is w(a) / (p k).
   const bool branch = ph.p != 1.0 && ph.p > 0.0;
-  const double branch_days = branch ? std::exp(ph.p * (ell_a + std::log(ph.x_end))) / (ph.p * ph.rate) : 0.0;
+  const double w_ratio = ell_a > ph.ell_min ? 1.0 + ph.w_change(delta_a) : std::exp(ph.p * ph.ell_min);
+  const double branch_days = branch ? ph.x_end_p * w_ratio / (ph.p * ph.rate) : 0.0;
   const GaussLegendre& gl = gauss_legendre();
   double sum = 0.0;
   double s0 = 0.0;
