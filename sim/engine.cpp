@@ -632,7 +632,7 @@ void tail_pass(const Compiled& c, RunResult& r, unsigned threads) {
   std::vector<double> values(chunk * msps);  // [m * chunk + i]: MSP m's total cost in the chunk's trial i
   std::vector<std::uint64_t> trials(chunk);
   const unsigned workers = std::max(1u, std::min<unsigned>(threads, unsigned(std::min<std::size_t>(msps, 1024))));
-  std::vector<PooledWorkspace> spaces(workers);  // NOLINT: default-constructed, any size
+  std::vector<PooledWorkspace> spaces(workers);  // any block size
   Market market;
   for (std::size_t start = 0; start < tail.size(); start += chunk) {
     const std::size_t n = std::min(chunk, tail.size() - start);
@@ -750,8 +750,10 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
   auto stopped = [&] { return failed.load() || (options.stop && options.stop->load()); };
 
   auto worker = [&](bool reports_progress) {
-    // One workspace for full blocks and, when the run ends on a shorter one,
-    // another for that (see WorkspacePool).
+    // One workspace for full blocks and, when an exact-mode run ends on a
+    // shorter one, another for that (see WorkspacePool). Not in sketch mode,
+    // where a workspace holds every MSP's block moments (tens of MB for
+    // 10,000 MSPs; the memory estimate allows three blocks' worth a thread).
     std::optional<PooledWorkspace> full, short_block;
     for (;;) {
       if (stopped()) break;
@@ -767,7 +769,7 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
       if (b >= blocks) break;
       const std::size_t first = b * block;
       const std::size_t n = std::min(block, trials - first);
-      auto& held = n == block ? full : short_block;
+      auto& held = n == block || sketch ? full : short_block;
       if (!held) held.emplace(Eigen::Index(n));
       Workspace& w = **held;
       try {

@@ -238,33 +238,12 @@ __attribute__((target("avx512f"))) inline void mul_hi_lo_x16(__m512i a, __m512i 
   lo = _mm512_mask_blend_epi32(0xAAAA, even, _mm512_slli_epi64(odd, 32));
 }
 
-// Ten Philox4x32 rounds on sixteen blocks at once (lane j of c0..c3 is
-// block j), as philox_rounds.
-__attribute__((target("avx512f"))) inline void philox_rounds_x16(__m512i& c0, __m512i& c1, __m512i& c2, __m512i& c3,
-                                                                 PhiloxKey key) noexcept {
-  const __m512i m0 = _mm512_set1_epi32(static_cast<int>(philox_m0));
-  const __m512i m1 = _mm512_set1_epi32(static_cast<int>(philox_m1));
-  std::uint32_t k0 = key.k0, k1 = key.k1;
-  for (int round = 0; round < 10; ++round) {
-    if (round > 0) {
-      k0 += philox_w0;
-      k1 += philox_w1;
-    }
-    __m512i hi0, lo0, hi1, lo1;
-    mul_hi_lo_x16(c0, m0, hi0, lo0);
-    mul_hi_lo_x16(c2, m1, hi1, lo1);
-    c0 = _mm512_xor_si512(_mm512_xor_si512(hi1, c1), _mm512_set1_epi32(static_cast<int>(k0)));
-    c1 = lo1;
-    c2 = _mm512_xor_si512(_mm512_xor_si512(hi0, c3), _mm512_set1_epi32(static_cast<int>(k1)));
-    c3 = lo0;
-  }
-}
-
-// philox_rounds_x16 on two independent sets of sixteen blocks, interleaved
+// Ten Philox4x32 rounds, as philox_rounds, on `sets` independent sets of
+// sixteen blocks (lane j of c[s][0..3] is block j of set s), interleaved
 // round by round: one set's rounds are a chain of dependent multiplies
-// (latency-bound); two in flight fill the multiplier.
-__attribute__((target("avx512f"))) inline void philox_rounds_x16_twice(__m512i (&a)[4], __m512i (&b)[4],
-                                                                       PhiloxKey key) noexcept {
+// (latency-bound), and two sets in flight keep the multiplier busy.
+template <int sets>
+__attribute__((target("avx512f"))) inline void philox_rounds_x16(__m512i (&c)[sets][4], PhiloxKey key) noexcept {
   const __m512i m0 = _mm512_set1_epi32(static_cast<int>(philox_m0));
   const __m512i m1 = _mm512_set1_epi32(static_cast<int>(philox_m1));
   std::uint32_t k0 = key.k0, k1 = key.k1;
@@ -274,19 +253,17 @@ __attribute__((target("avx512f"))) inline void philox_rounds_x16_twice(__m512i (
       k1 += philox_w1;
     }
     const __m512i key0 = _mm512_set1_epi32(static_cast<int>(k0)), key1 = _mm512_set1_epi32(static_cast<int>(k1));
-    __m512i hi0a, lo0a, hi1a, lo1a, hi0b, lo0b, hi1b, lo1b;
-    mul_hi_lo_x16(a[0], m0, hi0a, lo0a);
-    mul_hi_lo_x16(b[0], m0, hi0b, lo0b);
-    mul_hi_lo_x16(a[2], m1, hi1a, lo1a);
-    mul_hi_lo_x16(b[2], m1, hi1b, lo1b);
-    a[0] = _mm512_xor_si512(_mm512_xor_si512(hi1a, a[1]), key0);
-    b[0] = _mm512_xor_si512(_mm512_xor_si512(hi1b, b[1]), key0);
-    a[1] = lo1a;
-    b[1] = lo1b;
-    a[2] = _mm512_xor_si512(_mm512_xor_si512(hi0a, a[3]), key1);
-    b[2] = _mm512_xor_si512(_mm512_xor_si512(hi0b, b[3]), key1);
-    a[3] = lo0a;
-    b[3] = lo0b;
+    __m512i hi0[sets], lo0[sets], hi1[sets], lo1[sets];
+    for (int s = 0; s < sets; ++s) {
+      mul_hi_lo_x16(c[s][0], m0, hi0[s], lo0[s]);
+      mul_hi_lo_x16(c[s][2], m1, hi1[s], lo1[s]);
+    }
+    for (int s = 0; s < sets; ++s) {
+      c[s][0] = _mm512_xor_si512(_mm512_xor_si512(hi1[s], c[s][1]), key0);
+      c[s][1] = lo1[s];
+      c[s][2] = _mm512_xor_si512(_mm512_xor_si512(hi0[s], c[s][3]), key1);
+      c[s][3] = lo0[s];
+    }
   }
 }
 
@@ -337,12 +314,12 @@ __attribute__((target("avx512f"))) void fill_avx512(PhiloxKey key, std::uint64_t
   for (; i + 64 <= n; i += 64) {
     const std::uint64_t pair = (first + i) >> 1;
     if (static_cast<std::uint32_t>(pair) > 0xFFFFFFE0u) break;  // the 32-at-a-time loop handles the wrap
-    __m512i a[4], b[4];
-    counters_x16(pair, index, a);
-    counters_x16(pair + 16, index, b);
-    philox_rounds_x16_twice(a, b, key);
-    store_trials_x32(a, out + i);
-    store_trials_x32(b, out + i + 32);
+    __m512i c[2][4];
+    counters_x16(pair, index, c[0]);
+    counters_x16(pair + 16, index, c[1]);
+    philox_rounds_x16<2>(c, key);
+    store_trials_x32(c[0], out + i);
+    store_trials_x32(c[1], out + i + 32);
   }
   for (; i + 32 <= n; i += 32) {
     const std::uint64_t pair = (first + i) >> 1;
@@ -350,37 +327,59 @@ __attribute__((target("avx512f"))) void fill_avx512(PhiloxKey key, std::uint64_t
       fill_portable(key, first + i, 32, index, out + i);
       continue;
     }
-    __m512i c[4];
-    counters_x16(pair, index, c);
-    philox_rounds_x16(c[0], c[1], c[2], c[3], key);
-    store_trials_x32(c, out + i);
+    __m512i c[1][4];
+    counters_x16(pair, index, c[0]);
+    philox_rounds_x16<1>(c, key);
+    store_trials_x32(c[0], out + i);
   }
   if (i < n) fill_avx2(key, first + i, n - i, index, out + i);
 }
 
-// uniform(stream, trials[i], index) for i in [0, n): sixteen listed trials
-// per step, each from its own block; the rest one by one.
+// The counters of the sixteen listed trials t[0..16), each from its own
+// block: c0 the low 32 bits of trial >> 1, c1 the high ones.
+__attribute__((target("avx512f"))) inline void list_counters_x16(const std::uint64_t* t, std::uint32_t index,
+                                                                 __m512i (&c)[4]) noexcept {
+  const __m512i pair_lo = _mm512_srli_epi64(_mm512_loadu_si512(t), 1);
+  const __m512i pair_hi = _mm512_srli_epi64(_mm512_loadu_si512(t + 8), 1);
+  c[0] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(pair_lo)), _mm512_cvtepi64_epi32(pair_hi), 1);
+  c[1] = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(_mm512_srli_epi64(pair_lo, 32))),
+                            _mm512_cvtepi64_epi32(_mm512_srli_epi64(pair_hi, 32)), 1);
+  c[2] = _mm512_set1_epi32(static_cast<int>(index));
+  c[3] = _mm512_setzero_si512();
+}
+
+// The uniforms of the sixteen listed trials t[0..16): an even trial takes
+// words (c0, c1) of its block, an odd one (c2, c3).
+__attribute__((target("avx512f"))) inline void store_list_x16(const std::uint64_t* t, const __m512i (&c)[4],
+                                                              double* to) noexcept {
+  const __m512i one = _mm512_set1_epi64(1);
+  const __mmask16 odd = static_cast<__mmask16>(
+      _mm512_test_epi64_mask(_mm512_loadu_si512(t), one) |
+      (static_cast<unsigned>(_mm512_test_epi64_mask(_mm512_loadu_si512(t + 8), one)) << 8));
+  const __m512i hi = _mm512_mask_blend_epi32(odd, c[0], c[2]), lo = _mm512_mask_blend_epi32(odd, c[1], c[3]);
+  _mm512_storeu_pd(to, to_u01_x8(_mm512_castsi512_si256(hi), _mm512_castsi512_si256(lo)));
+  _mm512_storeu_pd(to + 8, to_u01_x8(_mm512_extracti64x4_epi64(hi, 1), _mm512_extracti64x4_epi64(lo, 1)));
+}
+
+// uniform(stream, trials[i], index) for i in [0, n): 32 listed trials a step
+// (two interleaved sets of sixteen, each trial from its own block), then 16,
+// then the rest one by one.
 __attribute__((target("avx512f"))) void fill_list_avx512(PhiloxKey key, const std::uint64_t* trials, std::size_t n,
                                                          std::uint32_t index, double* out) noexcept {
-  const __m512i one = _mm512_set1_epi64(1);
   std::size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    __m512i c[2][4];
+    list_counters_x16(trials + i, index, c[0]);
+    list_counters_x16(trials + i + 16, index, c[1]);
+    philox_rounds_x16<2>(c, key);
+    store_list_x16(trials + i, c[0], out + i);
+    store_list_x16(trials + i + 16, c[1], out + i + 16);
+  }
   for (; i + 16 <= n; i += 16) {
-    const __m512i t_lo = _mm512_loadu_si512(trials + i), t_hi = _mm512_loadu_si512(trials + i + 8);
-    const __m512i pair_lo = _mm512_srli_epi64(t_lo, 1), pair_hi = _mm512_srli_epi64(t_hi, 1);
-    // Counter words per lane: c0 the low 32 bits of trial >> 1, c1 the high ones.
-    __m512i c0 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(pair_lo)),
-                                    _mm512_cvtepi64_epi32(pair_hi), 1);
-    __m512i c1 = _mm512_inserti64x4(_mm512_castsi256_si512(_mm512_cvtepi64_epi32(_mm512_srli_epi64(pair_lo, 32))),
-                                    _mm512_cvtepi64_epi32(_mm512_srli_epi64(pair_hi, 32)), 1);
-    __m512i c2 = _mm512_set1_epi32(static_cast<int>(index));
-    __m512i c3 = _mm512_setzero_si512();
-    philox_rounds_x16(c0, c1, c2, c3, key);
-    // An even trial takes words (c0, c1) of its block, an odd one (c2, c3).
-    const __mmask16 odd = static_cast<__mmask16>(
-        _mm512_test_epi64_mask(t_lo, one) | (static_cast<unsigned>(_mm512_test_epi64_mask(t_hi, one)) << 8));
-    const __m512i hi = _mm512_mask_blend_epi32(odd, c0, c2), lo = _mm512_mask_blend_epi32(odd, c1, c3);
-    _mm512_storeu_pd(out + i, to_u01_x8(_mm512_castsi512_si256(hi), _mm512_castsi512_si256(lo)));
-    _mm512_storeu_pd(out + i + 8, to_u01_x8(_mm512_extracti64x4_epi64(hi, 1), _mm512_extracti64x4_epi64(lo, 1)));
+    __m512i c[1][4];
+    list_counters_x16(trials + i, index, c[0]);
+    philox_rounds_x16<1>(c, key);
+    store_list_x16(trials + i, c[0], out + i);
   }
   for (; i < n; ++i) out[i] = uniform_from_key(key, trials[i], index);
 }

@@ -1,7 +1,6 @@
 #include "sim/sketch.h"
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -14,6 +13,11 @@ namespace switchcost::sim {
 
 namespace {
 
+// The least and the greatest of a run of bucket indices.
+struct IndexRange {
+  std::int32_t first, last;
+};
+
 // Bucket index ceil(log(|x|) / ln gamma) of each x[k] with |x| >= zero_floor
 // (others, NaN and infinities included, get the zero floor's index and are
 // not used). fastmath::log_positive (within 2 ulp of std::log) keeps the loop
@@ -21,9 +25,6 @@ namespace {
 // bits are the same). A value within a few ulp of a bucket boundary may land
 // in the neighbouring bucket, as the sketch's contract allows (sketch.h).
 // Returns the least and the greatest index (n > 0).
-struct IndexRange {
-  std::int32_t first, last;
-};
 SWITCHCOST_SIMD_CLONES IndexRange bucket_indices(const double* __restrict x, std::size_t n, double zero_floor,
                                                  double inverse_ln_gamma, std::int32_t* __restrict index) noexcept {
   constexpr double largest = std::numeric_limits<double>::max();

@@ -26,9 +26,10 @@
 
 namespace switchcost::sim {
 
-// One mapping that series are carved from, front to back; memory returns to
-// the system when the arena is destroyed, i.e. when the last series (each
-// holds a reference through its allocator) is gone.
+// One mapping that series are carved from, front to back. The arena lives
+// until the last series (each holds a reference through its allocator) is
+// gone; its mapping then goes back to the system, or, up to 1 GiB, is kept
+// for the process's next arena (memory already faulted in; see values.cpp).
 class SeriesArena {
  public:
   // Reserves `bytes` (rounded up to 2 MiB); throws std::bad_alloc.

@@ -179,6 +179,7 @@ TEST(Uniform, ListedTrialsMatchTheScalarUniformOnEveryPath) {
   for (const std::uint64_t t : {0ULL, 1ULL, 0x1ffffffffULL, 0x200000000ULL, 0xffffffffffffffffULL}) trials.push_back(t);
   for (const std::uint32_t index : {0u, 5u, 0xffffffffu}) {
     for (const std::size_t n : {std::size_t(0), std::size_t(1), std::size_t(15), std::size_t(16), std::size_t(17),
+                                std::size_t(31), std::size_t(32), std::size_t(33), std::size_t(48), std::size_t(63),
                                 trials.size()}) {
       for (const UniformPath path : {UniformPath::portable, UniformPath::avx2, UniformPath::avx512}) {
         std::vector<double> out(n + 1, -1.0);
