@@ -752,8 +752,9 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
   auto worker = [&](bool reports_progress) {
     // One workspace for full blocks and, when an exact-mode run ends on a
     // shorter one, another for that (see WorkspacePool). Not in sketch mode,
-    // where a workspace holds every MSP's block moments (tens of MB for
-    // 10,000 MSPs; the memory estimate allows three blocks' worth a thread).
+    // where a workspace also holds every MSP's block moments (24 bytes per
+    // MSP and output) and the memory estimate counts a fixed number of them
+    // per thread.
     std::optional<PooledWorkspace> full, short_block;
     for (;;) {
       if (stopped()) break;
