@@ -26,35 +26,27 @@ namespace {
 using namespace switchcost;
 constexpr std::size_t block = 4096;
 
-void BM_Random_Philox(benchmark::State& state) {
-  std::vector<double> u(block);
-  const sim::Stream s{1, sim::variable_id("bench")};
-  std::uint64_t first = 0;
-  for (auto _ : state) {
-    sim::fill_uniforms(s, first, block, 0, u.data());
-    benchmark::DoNotOptimize(u.data());
-    first += block;
-  }
-  state.SetItemsProcessed(std::int64_t(state.iterations() * block));
-}
-BENCHMARK(BM_Random_Philox);
-
-// The AVX2 path (CPUs without AVX-512), where this CPU has it.
-void BM_Random_Philox_AVX2(benchmark::State& state) {
-  if (!sim::uniforms_path_available(sim::UniformPath::avx2)) {
-    state.SkipWithError("no AVX2 on this CPU");
+// Uniforms on one path of sim/random.cpp, a block at a time.
+void philox_bench(benchmark::State& state, sim::UniformPath path) {
+  if (!sim::uniforms_path_available(path)) {
+    state.SkipWithError("this CPU lacks that path");
     return;
   }
   std::vector<double> u(block);
   const sim::Stream s{1, sim::variable_id("bench")};
   std::uint64_t first = 0;
   for (auto _ : state) {
-    sim::fill_uniforms_on(sim::UniformPath::avx2, s, first, block, 0, u.data());
+    sim::fill_uniforms_on(path, s, first, block, 0, u.data());
     benchmark::DoNotOptimize(u.data());
     first += block;
   }
   state.SetItemsProcessed(std::int64_t(state.iterations() * block));
 }
+// The path fill_uniforms takes on this CPU.
+void BM_Random_Philox(benchmark::State& state) { philox_bench(state, sim::uniforms_path()); }
+BENCHMARK(BM_Random_Philox);
+// The AVX2 path (CPUs without AVX-512), where this CPU has it.
+void BM_Random_Philox_AVX2(benchmark::State& state) { philox_bench(state, sim::UniformPath::avx2); }
 BENCHMARK(BM_Random_Philox_AVX2);
 
 void quantile_bench(benchmark::State& state, const sim::Distribution& d) {
