@@ -1099,6 +1099,19 @@ double Distribution::quantile(double u) const {
   return nan;
 }
 
+namespace {
+
+// x, the quantile of u inside (0, 1), or what quantile() gives at the ends:
+// the support's min for u <= 0, its max for u >= 1, NaN for a NaN u. As
+// selects, so that the batched loops over it vectorise.
+inline double at_ends(double u, double x, double support_min, double support_max) noexcept {
+  x = u <= 0 ? support_min : x;
+  x = u >= 1 ? support_max : x;
+  return u != u ? nan : x;
+}
+
+}  // namespace
+
 void Distribution::quantiles(const double* u, double* out, std::size_t n) const {
   switch (kind_) {
     case Kind::constant:
@@ -1115,13 +1128,7 @@ void Distribution::quantiles(const double* u, double* out, std::size_t n) const 
       return;
     case Kind::uniform: {  // the same operations as quantile(), batched and branch-free
       const double lo = p_[0], hi = p_[1], width = hi - lo;
-      for (std::size_t i = 0; i < n; ++i) {
-        const double v = u[i];
-        double x = std::min(lo + v * width, hi);
-        x = v <= 0 ? lo : x;
-        x = v >= 1 ? hi : x;
-        out[i] = v != v ? nan : x;  // NaN u
-      }
+      for (std::size_t i = 0; i < n; ++i) out[i] = at_ends(u[i], std::min(lo + u[i] * width, hi), lo, hi);
       return;
     }
     case Kind::triangular: {  // the same operations as quantile(), both branches computed, then selected
@@ -1129,10 +1136,7 @@ void Distribution::quantiles(const double* u, double* out, std::size_t n) const 
       for (std::size_t i = 0; i < n; ++i) {
         const double v = u[i];
         const double rising = a + std::sqrt(v * w * left), falling = b - std::sqrt((1 - v) * w * right);
-        double x = std::clamp(v * w < left ? rising : falling, a, b);
-        x = v <= 0 ? a : x;
-        x = v >= 1 ? b : x;
-        out[i] = v != v ? nan : x;
+        out[i] = at_ends(v, std::clamp(v * w < left ? rising : falling, a, b), a, b);
       }
       return;
     }
@@ -1143,7 +1147,7 @@ void Distribution::quantiles(const double* u, double* out, std::size_t n) const 
         const double lo = p_[0], hi = p_[1], width = hi - lo;  // locals: out cannot alias them, so the loop vectorises
         for (std::size_t i = 0; i < n; ++i) out[i] = std::clamp(lo + out[i] * width, lo, hi);
         if (outside > 0)  // u = 0 or 1 (no stream draws them): the ends as quantile() has them
-          for (std::size_t i = 0; i < n; ++i) out[i] = u[i] <= 0 ? lo : (u[i] >= 1 ? hi : out[i]);
+          for (std::size_t i = 0; i < n; ++i) out[i] = at_ends(u[i], out[i], lo, hi);
         return;
       }
       break;
