@@ -3,21 +3,7 @@
 #include "sim/random.h"
 
 #include "models/fastmath.h"
-
-#ifdef SWITCHCOST_X86_INTRINSICS
-// GCC 12 warns falsely inside avx512fintrin.h (its _mm512_undefined_* values
-// "may be" or, at -O2 in the sanitizer builds, "is used uninitialized" when
-// the intrinsics are inlined).
-#if !defined(__clang__)
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#endif
-#include <immintrin.h>
-#if !defined(__clang__)
-#pragma GCC diagnostic pop
-#endif
-#endif
+#include "sim/intrinsics.h"
 
 namespace switchcost::sim {
 
