@@ -141,7 +141,7 @@ void QuantileSketch::Store::add(std::int32_t index, std::uint64_t count, std::si
   total += count;
 }
 
-bool QuantileSketch::Store::cover(std::int32_t lo, std::int32_t hi, std::size_t max_buckets) {
+bool QuantileSketch::Store::cover(std::int32_t lo, std::int32_t hi, std::size_t max_buckets, bool exact_growth) {
   const std::int64_t new_top = counts.empty() ? hi : std::max(top, hi);
   const std::int64_t lowest = new_top - std::int64_t(max_buckets) + 1;
   if (lo < lowest || (!counts.empty() && offset < lowest)) return false;  // collapsing: Store::add's business
@@ -149,11 +149,14 @@ bool QuantileSketch::Store::cover(std::int32_t lo, std::int32_t hi, std::size_t 
     offset = lo;
     counts.assign(std::size_t(hi - lo) + 1, 0u);
   } else {
-    if (lo < offset) {
-      grow(counts, std::size_t(offset - lo), true, false);
+    const std::size_t front = lo < offset ? std::size_t(offset - lo) : 0;
+    const std::size_t back = std::size_t(std::max<std::int64_t>(0, std::int64_t(hi) - offset + 1 - std::int64_t(counts.size())));
+    if (exact_growth && counts.size() + front + back > counts.capacity()) counts.reserve(counts.size() + front + back);
+    if (front > 0) {
+      grow(counts, front, true, false);
       offset = lo;
     }
-    if (std::size_t(hi - offset) >= counts.size()) grow(counts, std::size_t(hi - offset) + 1 - counts.size(), false, false);
+    if (back > 0) grow(counts, back, false, false);
   }
   top = std::int32_t(new_top);
   return true;
@@ -208,7 +211,7 @@ void QuantileSketch::add(const double* x, std::size_t n) {
     }
     const IndexRange range = bucket_indices(v, m, floor_, inverse_ln_gamma_, index);
     if (unchecked && lo >= floor_) {
-      if (positive_.cover(range.first, range.last, max_buckets_)) {
+      if (positive_.cover(range.first, range.last, max_buckets_, false)) {
         std::uint32_t* counts = positive_.counts.data();
         const std::int32_t offset = positive_.offset;
         for (std::size_t k = 0; k < m; ++k) ++counts[index[k] - offset];
@@ -291,6 +294,17 @@ void QuantileSketch::merge(const QuantileSketch& other) {
     while (from->counts[first] == 0) ++first;
     while (from->counts[last - 1] == 0) --last;
     const auto index = [&](std::size_t k) { return std::int32_t(from->offset + std::int64_t(k)); };
+    // Fast path, counting exactly as the adds below would: no bucket can pass
+    // 2^32 - 1 (the merged sketch holds fewer values) and the store holds
+    // both ranges without collapsing, after growing once to exactly that.
+    if (n_ <= std::numeric_limits<std::uint32_t>::max() &&
+        to->cover(index(first), index(last - 1), max_buckets_, true)) {
+      std::uint32_t* into = to->counts.data() + (index(first) - to->offset);
+      const std::uint32_t* add = from->counts.data() + first;
+      for (std::size_t k = 0; k < last - first; ++k) into[k] += add[k];
+      to->total += from->total;
+      continue;
+    }
     to->add(index(last - 1), from->counts[last - 1], max_buckets_, true);
     if (first < last - 1) to->add(index(first), from->counts[first], max_buckets_, true);
     for (std::size_t k = first + 1; k + 1 < last; ++k) to->add(index(k), from->counts[k], max_buckets_, true);

@@ -124,8 +124,9 @@ class QuantileSketch {
     void add(std::int32_t index, std::uint64_t count, std::size_t max_buckets, bool exact_growth);
     // Grows the store to hold indices lo..hi (lo <= hi, both about to be
     // added) and returns true, if that needs no collapsing; else changes
-    // nothing and returns false.
-    bool cover(std::int32_t lo, std::int32_t hi, std::size_t max_buckets);
+    // nothing and returns false. With exact_growth, to exactly the size needed
+    // (for long-lived sketches), else geometrically.
+    bool cover(std::int32_t lo, std::int32_t hi, std::size_t max_buckets, bool exact_growth);
     std::uint32_t at(std::int32_t index) const noexcept;
     bool same_counts(const Store& other) const noexcept;
   };
