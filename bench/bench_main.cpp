@@ -273,6 +273,45 @@ void BM_Engine_Portfolio1000(benchmark::State& state) {
 }
 BENCHMARK(BM_Engine_Portfolio1000)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
+// An analyst's comparison: the shipped-size 200-MSP population moved to three
+// targets (compare --targets bitdefender,eset,sophos), exact mode as compare
+// runs it, per-MSP totals kept. /0: one run per alternative (run_scenario),
+// as compare did before run_scenarios; /1: the three together
+// (run_scenarios), which draws and computes labor, lost updates and stranded
+// licences once per MSP. Items: MSP-trials of all three alternatives.
+void BM_Engine_Compare3Targets(benchmark::State& state) {
+  static const std::string file = portfolio_file(200);
+  static const std::vector<sim::Scenario> alternatives = [] {
+    std::vector<sim::Scenario> v;
+    for (const char* target : {"bitdefender", "eset", "sophos"})
+      v.push_back(sim::load_scenario({file}, {}, {{"(target)", std::string("msp_overrides: {target: ") + target + "}\n"}}));
+    return v;
+  }();
+  sim::RunOptions o;
+  o.trials = 2 * sim::sketch_block_trials;
+  o.threads = 1;
+  o.keep_msp_outputs = {};
+  o.keep_msp_outputs[std::size_t(sim::Output::total_cost)] = true;
+  const bool together = state.range(0) == 1;
+  std::vector<const sim::Scenario*> scenarios;
+  for (const auto& a : alternatives) scenarios.push_back(&a);
+  for (auto _ : state) {
+    if (together) {
+      auto r = sim::run_scenarios(scenarios, o);
+      benchmark::DoNotOptimize(r[0].portfolio[0].data());
+    } else {
+      for (const auto* a : scenarios) {
+        auto r = sim::run_scenario(*a, o);
+        benchmark::DoNotOptimize(r.portfolio[0].data());
+      }
+    }
+  }
+  const double msp_trials = double(o.trials * alternatives[0].msps.size() * alternatives.size());
+  state.SetItemsProcessed(std::int64_t(double(state.iterations()) * msp_trials));
+  state.counters["msp_trials"] = msp_trials;
+}
+BENCHMARK(BM_Engine_Compare3Targets)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+
 // The floor: per MSP-trial, the uniforms and inverse-CDF transforms of every
 // uncertain input the engine draws for the shipped 350-endpoint MSP, and
 // nothing else. With one MSP, the market-level inputs (labor rate, discount

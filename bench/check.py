@@ -41,6 +41,10 @@ def main():
     p1, p2 = by_name.get("BM_Engine_Portfolio1000/1/real_time"), by_name.get("BM_Engine_Portfolio1000/2/real_time")
     if p1 and p2:
         print(f"2 threads vs 1 on the 1,000-MSP portfolio: {p2['items_per_second'] / p1['items_per_second']:.2f}x")
+    c0, c1 = by_name.get("BM_Engine_Compare3Targets/0/real_time"), by_name.get("BM_Engine_Compare3Targets/1/real_time")
+    if c0 and c1:
+        print(f"compare, 200 MSPs x 3 targets, 1 thread: {ns_per_item(c0):.1f} ns per MSP-trial run one by one, "
+              f"{ns_per_item(c1):.1f} run together: {c1['items_per_second'] / c0['items_per_second']:.2f}x")
     if p1 and floor.get("of_them_per_msp") and floor.get("draws_per_msp_trial"):
         # In a large portfolio the market draws are shared: per MSP-trial only
         # the per-MSP draws remain, so that share of the floor is its floor.

@@ -73,11 +73,10 @@ CompareResult compare_alternatives(const std::vector<Alternative>& alternatives,
   RunOptions o = options;
   o.keep_msp_outputs = totals_only();
   o.msp_stats = MspStats::exact;  // paired per-MSP statistics need the per-trial totals
-  std::vector<RunResult> runs;
-  for (const auto& a : alternatives) {
-    runs.push_back(run_scenario(a.scenario, o));
-    result.complete = result.complete && runs.back().complete;
-  }
+  std::vector<const Scenario*> scenarios;
+  for (const auto& a : alternatives) scenarios.push_back(&a.scenario);
+  std::vector<RunResult> runs = run_scenarios(scenarios, o);
+  for (const auto& r : runs) result.complete = result.complete && r.complete;
   // An interrupted comparison keeps the trials every alternative has.
   std::uint64_t n = options.trials;
   for (const auto& r : runs) n = std::min(n, r.trials_done);

@@ -26,6 +26,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <initializer_list>
 #include <limits>
@@ -1357,6 +1358,16 @@ double Distribution::support_max() const {
     case Kind::discrete: return values_.back();
   }
   return nan;
+}
+
+bool Distribution::same_quantiles(const Distribution& other) const noexcept {
+  const auto same_bits = [](const double* a, const double* b, std::size_t n) {
+    return n == 0 || std::memcmp(a, b, n * sizeof(double)) == 0;
+  };
+  return kind_ == other.kind_ && same_bits(p_, other.p_, std::size(p_)) && values_.size() == other.values_.size() &&
+         cumulative_.size() == other.cumulative_.size() &&
+         same_bits(values_.data(), other.values_.data(), values_.size()) &&
+         same_bits(cumulative_.data(), other.cumulative_.data(), cumulative_.size());
 }
 
 std::string Distribution::describe() const {

@@ -97,6 +97,10 @@ class Distribution {
   double support_max() const;
   // "pert(min 0.15, mode 0.35, max 1, lambda 4)": for messages and reports.
   std::string describe() const;
+  // Whether quantile() gives the same bits as other's for every u: the same
+  // kind with the same parameters, bit for bit (conservative: a lognormal
+  // given by mean and sd and the same one given by mu and sigma differ).
+  bool same_quantiles(const Distribution& other) const noexcept;
 
  private:
   DistributionKind kind_;

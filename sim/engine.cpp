@@ -276,6 +276,73 @@ Compiled compile(const Scenario& s, std::uint64_t seed) {
   return c;
 }
 
+// Whether two draws give the same values for every trial: the same stream
+// and a distribution with the same quantiles.
+bool same(const Draw& a, const Draw& b) {
+  return a.stream.seed == b.stream.seed && a.stream.variable == b.stream.variable &&
+         a.dist->same_quantiles(*b.dist);
+}
+
+// Several scenarios over the same trials (run_scenarios, for compare): what
+// MSP m of scenario k can take over from MSP m of scenario k - 1, because
+// every input of that part is drawn the same (the same streams and
+// distributions: common random numbers) and run_block computes scenario k's
+// MSP m right after scenario k - 1's in the same workspace, which still holds
+// the values. An MSP's labor, lost updates and stranded licences depend only
+// on its own draws, the market's labor rate and threat inputs, the incumbent's
+// price and the timeline, which alternatives that differ in target or price
+// set share; then only the pricing, extra items and incidents are computed
+// again.
+struct MspReuse {
+  bool labor = false;     // the labor inputs and result
+  bool lost = false;      // the start delay and the lost-updates result (needs labor)
+  bool stranded = false;  // the stranded-licences result (needs labor)
+};
+
+std::vector<MspReuse> reuse_from(const Compiled& c, const Compiled& previous) {
+  std::vector<MspReuse> reuse(c.msps.size());
+  for (std::size_t m = 0; m < std::min(c.msps.size(), previous.msps.size()); ++m) {
+    const CompiledMsp& a = c.msps[m];
+    const CompiledMsp& b = previous.msps[m];
+    const auto all_same = [](std::initializer_list<std::pair<const Draw*, const Draw*>> pairs) {
+      return std::all_of(pairs.begin(), pairs.end(), [](const auto& p) { return same(*p.first, *p.second); });
+    };
+    const bool rate_same = a.own_rate == b.own_rate &&
+                           (a.own_rate ? same(a.technician_cost_per_hour, b.technician_cost_per_hour)
+                                       : same(c.technician_cost_per_hour, previous.technician_cost_per_hour));
+    MspReuse& r = reuse[m];
+    r.labor = rate_same && all_same({{&a.endpoints, &b.endpoints},
+                                     {&a.clients, &b.clients},
+                                     {&a.first_endpoint_hours, &b.first_endpoint_hours},
+                                     {&a.learning_rate, &b.learning_rate},
+                                     {&a.setup_hours, &b.setup_hours},
+                                     {&a.config_hours_per_client, &b.config_hours_per_client},
+                                     {&a.failed_install_share, &b.failed_install_share},
+                                     {&a.rework_hours_per_failed_install, &b.rework_hours_per_failed_install},
+                                     {&a.broken_app_client_share, &b.broken_app_client_share},
+                                     {&a.fix_hours_per_broken_client, &b.fix_hours_per_broken_client},
+                                     {&a.overhead_hours_per_client, &b.overhead_hours_per_client},
+                                     {&a.billable_share, &b.billable_share},
+                                     {&a.technicians, &b.technicians},
+                                     {&a.capacity_hours_per_technician_week, &b.capacity_hours_per_technician_week}});
+    r.lost = r.labor && c.cutoff_day == previous.cutoff_day &&
+             all_same({{&a.start_delay_days, &b.start_delay_days},
+                       {&c.encounters, &previous.encounters},
+                       {&c.miss_rate_supported, &previous.miss_rate_supported},
+                       {&c.frozen_miss_multiplier, &previous.frozen_miss_multiplier},
+                       {&c.protection_decay_days, &previous.protection_decay_days}});
+    r.stranded = r.labor && all_same({{&c.competitors[a.incumbent].price, &previous.competitors[b.incumbent].price},
+                                      {&a.prepaid_share, &b.prepaid_share},
+                                      {&a.prepaid_months_remaining, &b.prepaid_months_remaining},
+                                      {&a.recovered_share, &b.recovered_share},
+                                      {&a.client_prepaid_share, &b.client_prepaid_share},
+                                      {&a.client_prepaid_months_remaining, &b.client_prepaid_months_remaining},
+                                      {&a.client_price_per_endpoint_month, &b.client_price_per_endpoint_month},
+                                      {&a.refund_share, &b.refund_share}});
+  }
+  return reuse;
+}
+
 struct CompetitorColumns {
   Column price, setup_per_endpoint, setup_per_msp, escalation, promo_months, promo_discount;
 };
@@ -291,7 +358,7 @@ struct Market {
 // One thread's scratch space, sized for a block and reused.
 struct Workspace {
   std::vector<double> u;
-  Market market;
+  std::vector<Market> markets;  // per scenario of the run
   Column start_delay_days, technicians, extras, extra_amount;
   models::LaborInputs labor_in;
   models::LaborResult labor_out;
@@ -441,13 +508,9 @@ BlockOutputs workspace_outputs(Workspace& w, Eigen::Index n) {
   return out;
 }
 
-// MSP m's outputs for the trials of t into out (exact mode: straight into
-// the kept series, no copy), checked finite.
-void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& mk, Workspace& w,
-             const BlockOutputs& out) {
-  const Eigen::Index n = t.n;
+// MSP m's labor inputs and result (into w.labor_in, w.labor_out).
+void draw_labor(const CompiledMsp& cm, const TrialSet& t, const Market& mk, Workspace& w) {
   auto& u = w.u;
-  const CompiledMsp& cm = c.msps[m];
   auto& li = w.labor_in;
   cm.endpoints.fill(t, li.endpoints, u);
   cm.clients.fill(t, li.clients, u);
@@ -470,15 +533,29 @@ void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& 
   cm.capacity_hours_per_technician_week.fill(t, li.capacity_hours_per_week, u);
   li.capacity_hours_per_week *= w.technicians;
   models::migration_labor(li, w.labor_out);
+}
 
-  cm.start_delay_days.fill(t, w.start_delay_days, u);
-  auto& lu = w.lost_in;
-  lu.cutoff_day = c.cutoff_day - w.start_delay_days;
-  lu.encounters_per_endpoint_day = mk.encounters;
-  lu.miss_rate_supported = mk.miss_rate_supported;
-  lu.frozen_miss_multiplier = mk.frozen_miss_multiplier;
-  lu.protection_decay_days = mk.protection_decay_days;
-  models::lost_updates(li, w.labor_out, lu, w.lost_out);
+// MSP m's outputs for the trials of t into out (exact mode: straight into
+// the kept series, no copy), checked finite.
+// With reuse (see MspReuse), the parts it names are taken as the workspace
+// holds them.
+void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& mk, Workspace& w,
+             const BlockOutputs& out, const MspReuse& reuse = {}) {
+  const Eigen::Index n = t.n;
+  auto& u = w.u;
+  const CompiledMsp& cm = c.msps[m];
+  auto& li = w.labor_in;
+  if (!reuse.labor) draw_labor(cm, t, mk, w);
+  if (!reuse.lost) {
+    cm.start_delay_days.fill(t, w.start_delay_days, u);
+    auto& lu = w.lost_in;
+    lu.cutoff_day = c.cutoff_day - w.start_delay_days;
+    lu.encounters_per_endpoint_day = mk.encounters;
+    lu.miss_rate_supported = mk.miss_rate_supported;
+    lu.frozen_miss_multiplier = mk.frozen_miss_multiplier;
+    lu.protection_decay_days = mk.protection_decay_days;
+    models::lost_updates(li, w.labor_out, lu, w.lost_out);
+  }
 
   const auto& target = mk.competitors[cm.target];
   const auto& incumbent = mk.competitors[cm.incumbent];
@@ -492,18 +569,19 @@ void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& 
   pi.volume_tiers = c.competitors[cm.target].source->volume_tiers;
   models::competitor_pricing(pi, mk.price_factors[cm.pair], w.pricing_out);
 
-  auto& si = w.stranded_in;
-  si.endpoints = li.endpoints;
-  si.old_price_per_endpoint_month = incumbent.price;
-  cm.prepaid_share.fill(t, si.prepaid_share, u);
-  cm.prepaid_months_remaining.fill(t, si.prepaid_months_remaining, u);
-  cm.recovered_share.fill(t, si.recovered_share, u);
-  cm.client_prepaid_share.fill(t, si.client_prepaid_share, u);
-  cm.client_prepaid_months_remaining.fill(t, si.client_prepaid_months_remaining, u);
-  cm.client_price_per_endpoint_month.fill(t, si.client_price_per_endpoint_month, u);
-  cm.refund_share.fill(t, si.refund_share, u);
-  models::stranded_licences(si, w.stranded_out);
-
+  if (!reuse.stranded) {
+    auto& si = w.stranded_in;
+    si.endpoints = li.endpoints;
+    si.old_price_per_endpoint_month = incumbent.price;
+    cm.prepaid_share.fill(t, si.prepaid_share, u);
+    cm.prepaid_months_remaining.fill(t, si.prepaid_months_remaining, u);
+    cm.recovered_share.fill(t, si.recovered_share, u);
+    cm.client_prepaid_share.fill(t, si.client_prepaid_share, u);
+    cm.client_prepaid_months_remaining.fill(t, si.client_prepaid_months_remaining, u);
+    cm.client_price_per_endpoint_month.fill(t, si.client_price_per_endpoint_month, u);
+    cm.refund_share.fill(t, si.refund_share, u);
+    models::stranded_licences(si, w.stranded_out);
+  }
   w.extras.setZero(n);
   for (const auto& [draw, per] : cm.extras) {
     draw.fill(t, w.extra_amount, u);
@@ -572,49 +650,71 @@ void sketch_msp(std::size_t m, Eigen::Index n, const BlockOutputs& out, Workspac
   msp.done_by_updates_end += done_by;
 }
 
-// The trials first .. first + n - 1: every MSP's outputs, kept (exact mode)
-// or sketched (sketch mode), and the portfolio's.
-void run_block(const Compiled& c, std::uint64_t first, Eigen::Index n, Workspace& w, RunResult& r,
+// The scenarios of a run (one, or compare's alternatives), compiled, with
+// what each MSP takes over from the previous scenario's (none for the first).
+struct Run {
+  std::vector<Compiled> compiled;
+  std::vector<std::vector<MspReuse>> reuse;  // [scenario][msp]
+};
+
+// The trials first .. first + n - 1 of every scenario: every MSP's outputs,
+// kept (exact mode) or sketched (sketch mode, one scenario), and the
+// portfolio's. MSP by MSP, each scenario's MSP m right after the previous
+// scenario's (see MspReuse); a scenario's portfolio sums its MSPs in MSP
+// order, so the bytes are those of a run of that scenario alone.
+void run_block(const Run& run, std::uint64_t first, Eigen::Index n, Workspace& w, std::vector<RunResult>& results,
                const SketchSink* sketch) {
   w.trials = n;
   const TrialSet t{first, nullptr, n};
-  draw_market(c, t, w.market, w.u);
-  if (sketch) {
-    w.moments.resize(c.msps.size() * std::size_t(output_count));
-    w.local.resize(std::size_t(output_count), QuantileSketch(r.sketch_relative_error));
+  const std::size_t scenarios = run.compiled.size();
+  w.markets.resize(scenarios);
+  std::size_t msps = 0;
+  for (std::size_t k = 0; k < scenarios; ++k) {
+    draw_market(run.compiled[k], t, w.markets[k], w.u);
+    msps = std::max(msps, run.compiled[k].msps.size());
+  }
+  if (sketch) {  // one scenario
+    w.moments.resize(msps * std::size_t(output_count));
+    w.local.resize(std::size_t(output_count), QuantileSketch(results[0].sketch_relative_error));
   }
   const BlockOutputs own = workspace_outputs(w, n);
-  for (std::size_t m = 0; m < c.msps.size(); ++m) {
-    // Kept outputs are written where they are kept; the rest into the workspace.
-    BlockOutputs out = own;
-    for (int o = 0; o < output_count; ++o) {
-      auto& kept = r.msps[m].series[std::size_t(o)];
-      if (!kept.empty()) out[std::size_t(o)] = kept.data() + first;
-    }
-    run_msp(c, m, t, w.market, w, out);
-    if (sketch) sketch_msp(m, n, out, w, r, *sketch);
-    // Add into the portfolio's own series (in MSP order, so the sums are the
-    // same bytes every run).
-    for (int o = 0; o < output_count; ++o) {
-      const Eigen::Map<const Column> v(out[std::size_t(o)], n);
-      Eigen::Map<Column> acc(r.portfolio[std::size_t(o)].data() + first, n);
-      if (m == 0)
-        acc = v;
-      else if (takes_max(Output(o)))
-        acc = acc.max(v);
-      else
-        acc += v;
+  for (std::size_t m = 0; m < msps; ++m) {
+    for (std::size_t k = 0; k < scenarios; ++k) {
+      const Compiled& c = run.compiled[k];
+      if (m >= c.msps.size()) continue;
+      RunResult& r = results[k];
+      // Kept outputs are written where they are kept; the rest into the workspace.
+      BlockOutputs out = own;
+      for (int o = 0; o < output_count; ++o) {
+        auto& kept = r.msps[m].series[std::size_t(o)];
+        if (!kept.empty()) out[std::size_t(o)] = kept.data() + first;
+      }
+      run_msp(c, m, t, w.markets[k], w, out, run.reuse[k][m]);
+      if (sketch) sketch_msp(m, n, out, w, r, *sketch);
+      // Add into the portfolio's own series (in MSP order, so the sums are the
+      // same bytes every run).
+      for (int o = 0; o < output_count; ++o) {
+        const Eigen::Map<const Column> v(out[std::size_t(o)], n);
+        Eigen::Map<Column> acc(r.portfolio[std::size_t(o)].data() + first, n);
+        if (m == 0)
+          acc = v;
+        else if (takes_max(Output(o)))
+          acc = acc.max(v);
+        else
+          acc += v;
+      }
     }
   }
 
-  for (int o = 0; o < output_count; ++o) {
-    const double* acc = r.portfolio[std::size_t(o)].data() + first;
-    if (all_finite(acc, std::size_t(n))) continue;
-    for (Eigen::Index i = 0; i < n; ++i)
-      if (!std::isfinite(acc[i]))
-        throw LimitError(std::string("portfolio ") + output_label(Output(o)) + " overflows at trial " +
-                         std::to_string(first + std::uint64_t(i)));
-  }
+  for (const RunResult& r : results)
+    for (int o = 0; o < output_count; ++o) {
+      const double* acc = r.portfolio[std::size_t(o)].data() + first;
+      if (all_finite(acc, std::size_t(n))) continue;
+      for (Eigen::Index i = 0; i < n; ++i)
+        if (!std::isfinite(acc[i]))
+          throw LimitError(std::string("portfolio ") + output_label(Output(o)) + " overflows at trial " +
+                           std::to_string(first + std::uint64_t(i)));
+    }
 }
 
 // Sketch mode, second pass: each MSP's total cost summed over the
@@ -679,46 +779,58 @@ void tail_pass(const Compiled& c, RunResult& r, unsigned threads) {
 
 }  // namespace
 
-RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
-  const Compiled compiled = compile(scenario, options.seed);
+std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenarios, const RunOptions& options) {
   const bool sketch = options.msp_stats == MspStats::sketch;
-  RunResult r;
-  r.trials_requested = options.trials;
-  r.msp_stats = options.msp_stats;
+  if (scenarios.empty()) return {};
+  if (sketch && scenarios.size() > 1) throw std::invalid_argument("run_scenarios: sketch mode runs one scenario");
+  Run run;
+  for (const Scenario* s : scenarios) run.compiled.push_back(compile(*s, options.seed));
+  run.reuse.emplace_back(run.compiled[0].msps.size());
+  for (std::size_t k = 1; k < scenarios.size(); ++k) run.reuse.push_back(reuse_from(run.compiled[k], run.compiled[k - 1]));
   const std::size_t trials = std::size_t(options.trials);
-  r.msps.resize(scenario.msps.size());
-  if (sketch) {
-    // A sketch bucket counts up to 2^32 - 1 values (a constant output puts every trial in one).
-    if (options.trials > std::numeric_limits<std::uint32_t>::max())
-      throw LimitError("per-MSP sketches hold at most 4,294,967,295 trials; use fewer trials");
-    r.sketch_relative_error = options.sketch_relative_error;
-    r.sketch_origin[std::size_t(Output::completion_day)] = compiled.migration_start;
-  }
-  // Every series of the run comes from one arena (sim/values.h: one mapping
-  // with huge pages, so few first-touch page faults); every element is
-  // written before it is read.
-  const std::size_t series_count =
-      sketch ? std::size_t(output_count) : std::size_t(exact_series_count(scenario, options.keep_msp_outputs));
-  const std::size_t series_bytes = (trials * sizeof(double) + 63) / 64 * 64;
-  std::shared_ptr<SeriesArena> arena;
-  if (trials > 0 && series_bytes / sizeof(double) >= trials && series_count <= std::size_t(-1) / series_bytes)
-    arena = std::make_shared<SeriesArena>(series_count * series_bytes);
-  const SeriesAllocator<double> from_arena(arena);
-  auto allocate = [&](Values& v) {
-    v = Values(from_arena);
-    v.resize(trials);
-  };
-  for (std::size_t m = 0; m < scenario.msps.size(); ++m) {
-    r.msps[m].name = scenario.msps[m].name;
+  // A sketch bucket counts up to 2^32 - 1 values (a constant output puts every trial in one).
+  if (sketch && options.trials > std::numeric_limits<std::uint32_t>::max())
+    throw LimitError("per-MSP sketches hold at most 4,294,967,295 trials; use fewer trials");
+  std::vector<RunResult> results(scenarios.size());
+  for (std::size_t s = 0; s < scenarios.size(); ++s) {
+    const Scenario& scenario = *scenarios[s];
+    RunResult& r = results[s];
+    r.trials_requested = options.trials;
+    r.msp_stats = options.msp_stats;
+    r.msps.resize(scenario.msps.size());
     if (sketch) {
-      auto& k = r.msps[m].sketch.emplace();
-      for (auto& q : k.quantiles) q = QuantileSketch(options.sketch_relative_error);
-      continue;
+      r.sketch_relative_error = options.sketch_relative_error;
+      r.sketch_origin[std::size_t(Output::completion_day)] = run.compiled[s].migration_start;
     }
-    for (int o = 0; o < output_count; ++o)
-      if (options.keep_msp_outputs[std::size_t(o)]) allocate(r.msps[m].series[std::size_t(o)]);
+    // Every series of the scenario comes from one arena (sim/values.h: one
+    // mapping with huge pages, so few first-touch page faults); every element
+    // is written before it is read.
+    const std::size_t series_count =
+        sketch ? std::size_t(output_count) : std::size_t(exact_series_count(scenario, options.keep_msp_outputs));
+    const std::size_t series_bytes = (trials * sizeof(double) + 63) / 64 * 64;
+    std::shared_ptr<SeriesArena> arena;
+    if (trials > 0 && series_bytes / sizeof(double) >= trials && series_count <= std::size_t(-1) / series_bytes)
+      arena = std::make_shared<SeriesArena>(series_count * series_bytes);
+    const SeriesAllocator<double> from_arena(arena);
+    auto allocate = [&](Values& v) {
+      v = Values(from_arena);
+      v.resize(trials);
+    };
+    for (std::size_t m = 0; m < scenario.msps.size(); ++m) {
+      r.msps[m].name = scenario.msps[m].name;
+      if (sketch) {
+        auto& k = r.msps[m].sketch.emplace();
+        for (auto& q : k.quantiles) q = QuantileSketch(options.sketch_relative_error);
+        continue;
+      }
+      for (int o = 0; o < output_count; ++o)
+        if (options.keep_msp_outputs[std::size_t(o)]) allocate(r.msps[m].series[std::size_t(o)]);
+    }
+    for (auto& v : r.portfolio) allocate(v);
   }
-  for (auto& v : r.portfolio) allocate(v);
+  // Sketch mode's state is that of its one scenario.
+  RunResult& r = results[0];
+  const Scenario& scenario = *scenarios[0];
 
   const std::size_t block = sketch ? sketch_block_trials : std::max<std::size_t>(1, options.block_trials);
   const std::size_t blocks = (trials + block - 1) / block;
@@ -774,7 +886,7 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
       if (!held) held.emplace(Eigen::Index(n));
       Workspace& w = **held;
       try {
-        run_block(compiled, first, Eigen::Index(n), w, r, sketch ? &sink : nullptr);
+        run_block(run, first, Eigen::Index(n), w, results, sketch ? &sink : nullptr);
       } catch (...) {
         {
           std::lock_guard<std::mutex> lock(error_mutex);
@@ -822,14 +934,15 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
   if (error) std::rethrow_exception(error);
 
   // Every block handed out was finished, and blocks are handed out in order,
-  // so the trials done are the prefix [0, done).
-  r.trials_done = done.load();
-  r.complete = r.trials_done == options.trials;
-  if (!r.complete) {
-    for (auto& msp : r.msps)
+  // so the trials done are the prefix [0, done), the same in every scenario.
+  for (RunResult& result : results) {
+    result.trials_done = done.load();
+    result.complete = result.trials_done == options.trials;
+    if (result.complete) continue;
+    for (auto& msp : result.msps)
       for (auto& v : msp.series)
-        if (!v.empty()) v.resize(std::size_t(r.trials_done));
-    for (auto& v : r.portfolio) v.resize(std::size_t(r.trials_done));
+        if (!v.empty()) v.resize(std::size_t(result.trials_done));
+    for (auto& v : result.portfolio) v.resize(std::size_t(result.trials_done));
   }
   if (sketch) {
     if (!pending.empty() || folded * block < r.trials_done)
@@ -838,9 +951,13 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
       for (auto& q : msp.sketch->quantiles) q.shrink_to_fit();
     // Runs even after an interruption: it is short, and the partial results
     // need their tail shares.
-    tail_pass(compiled, r, options.threads);
+    tail_pass(run.compiled[0], r, options.threads);
   }
-  return r;
+  return results;
+}
+
+RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
+  return std::move(run_scenarios({&scenario}, options).front());
 }
 
 }  // namespace switchcost::sim

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 
 #include "sim/random.h"
 #include "test_util.h"
@@ -153,6 +154,64 @@ TEST(Compare, PerMspChoiceCoversEveryMsp) {
     EXPECT_LE(m.mean[0], m.p90[0] * 10);
   }
   EXPECT_NEAR(r.alternatives[0].p_cheapest + r.alternatives[1].p_cheapest, 1.0, 1e-12);
+}
+
+// run_scenarios runs alternatives together and computes once what an MSP's
+// inputs share with the previous alternative's (labor, lost updates,
+// stranded licences); each result must still be the bytes of the alternative
+// run alone. The sequence switches each shared part off and on again: a new
+// target (all shared), a labor input changed (nothing shared), back to the
+// labor of two alternatives before (nothing shared with the one before it), a
+// threat input changed (labor shared, lost updates not), the incumbent's
+// price changed (stranded licences not), fewer MSPs, then more again.
+TEST(Compare, RunTogetherGivesTheBytesOfEachRunAlone) {
+  const char* msp_60 = SWITCHCOST_SOURCE_DIR "/scenarios/kaspersky-2024/msp-60.yaml";
+  const std::vector<Alternative> alternatives = {
+      alternative("base", {portfolio}),
+      alternative("eset", {portfolio}, {{"(eset)", "msp_overrides: {target: eset}\n"}}),
+      alternative("setup", {portfolio},
+                  {{"(setup)", "msp_overrides: {target: eset, labor: {setup_hours: {pert: [1, 3, 20]}}}\n"}}),
+      alternative("eset again", {portfolio}, {{"(eset)", "msp_overrides: {target: eset}\n"}}),
+      alternative("decay", {portfolio},
+                  {{"(decay)", "market: {threat: {protection_decay_days: {pert: [2, 9, 30]}}}\n"}}),
+      alternative("kaspersky price", {portfolio},
+                  {{"(price)", "competitors: {kaspersky: {price_per_endpoint_month: {pert: [1, 2, 6]}}}\n"}}),
+      alternative("one msp", {msp_60}),
+      alternative("base again", {portfolio}),
+  };
+  std::vector<const Scenario*> scenarios;
+  for (const auto& a : alternatives) scenarios.push_back(&a.scenario);
+  RunOptions o = options(9'000);  // two full blocks and a short one
+  o.block_trials = 4'000;
+  const std::vector<RunResult> together = run_scenarios(scenarios, o);
+  ASSERT_EQ(together.size(), alternatives.size());
+  const auto same_bytes = [](const Values& a, const Values& b) {
+    return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
+  };
+  for (std::size_t k = 0; k < alternatives.size(); ++k) {
+    const RunResult alone = run_scenario(alternatives[k].scenario, o);
+    const RunResult& r = together[k];
+    EXPECT_TRUE(r.complete);
+    ASSERT_EQ(r.msps.size(), alone.msps.size());
+    for (int out = 0; out < output_count; ++out) {
+      EXPECT_TRUE(same_bytes(r.portfolio[std::size_t(out)], alone.portfolio[std::size_t(out)]))
+          << alternatives[k].label << " portfolio " << output_key(Output(out));
+      for (std::size_t m = 0; m < r.msps.size(); ++m)
+        EXPECT_TRUE(same_bytes(r.msps[m].series[std::size_t(out)], alone.msps[m].series[std::size_t(out)]))
+            << alternatives[k].label << " " << r.msps[m].name << " " << output_key(Output(out));
+    }
+  }
+  // The alternatives really differ where they should (so the reuse had something to get wrong).
+  const auto mean_total = [](const RunResult& r) {
+    const Values& v = r.portfolio[std::size_t(Output::total_cost)];
+    double sum = 0;
+    for (double x : v) sum += x;
+    return sum / double(v.size());
+  };
+  for (std::size_t k = 1; k < 6; ++k)
+    EXPECT_NE(mean_total(together[k]), mean_total(together[k - 1])) << alternatives[k].label;
+  EXPECT_EQ(mean_total(together[3]), mean_total(together[1])) << "the same alternative twice";
+  EXPECT_EQ(mean_total(together[7]), mean_total(together[0]));
 }
 
 }  // namespace
