@@ -122,9 +122,9 @@ CompareResult compare_alternatives(const std::vector<Alternative>& alternatives,
     MspChoice c;
     c.name = name;
     for (const auto& s : series) {
-      const Stats st = summarize(s);
+      const MeanAndPercentile st = mean_and_percentile(s, 0.9);
       c.mean.push_back(st.mean);
-      c.p90.push_back(st.at(0.9).value);
+      c.p90.push_back(st.value);
     }
     c.p_cheapest = cheapest_shares(series);
     result.msps.push_back(std::move(c));

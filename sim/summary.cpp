@@ -190,6 +190,22 @@ Stats summarize(std::span<const double> x) {
   return st;
 }
 
+MeanAndPercentile mean_and_percentile(std::span<const double> x, double p) {
+  MeanAndPercentile r;
+  if (x.empty()) return r;
+  NeumaierSum sum;  // in index order, as summarize
+  for (double v : x) sum.add(v);
+  r.mean = sum.value() / double(x.size());
+  const PercentileRanks ranks = percentile_ranks(x.size(), p);
+  std::vector<std::size_t> wanted = {ranks.below, ranks.above};
+  wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
+  std::vector<double> at_rank, top;
+  order_statistics(x, wanted, 1, at_rank, top);  // and the largest value (the least tail there is)
+  const double below = at_rank.front(), above = at_rank.back();
+  r.value = below + (ranks.h - double(ranks.below)) * (above - below);
+  return r;
+}
+
 Proportion share_at_most(std::span<const double> x, double threshold) {
   Proportion p;
   if (x.empty()) return p;

@@ -69,6 +69,15 @@ class NeumaierSum {
 // Statistics of x (empty x gives n = 0 and zeros). Sums are compensated
 // (Neumaier) and taken in index order.
 Stats summarize(std::span<const double> x);
+// Only the mean and the value of percentile level p (one of
+// percentile_levels()), the same bits as summarize(x).mean and
+// summarize(x).at(p).value, for a fraction of the work (compare's per-MSP
+// table).
+struct MeanAndPercentile {
+  double mean = 0;
+  double value = 0;
+};
+MeanAndPercentile mean_and_percentile(std::span<const double> x, double p);
 
 // Share of x at or below threshold, with its standard error sqrt(q(1-q)/n).
 struct Proportion {

@@ -84,12 +84,20 @@ TEST(Summary, SelectedOrderStatisticsEqualAFullSort) {
       double worst = 0;
       for (std::size_t i = n - tail; i < n; ++i) worst += s[i];
       ASSERT_NEAR(st.cvar95, worst / double(tail), 1e-12 * std::fabs(worst)) << n;
+      // The short form gives summarize's bits.
+      for (const double p : percentile_levels()) {
+        const MeanAndPercentile short_form = mean_and_percentile(x, p);
+        ASSERT_EQ(short_form.mean, st.mean) << n;
+        ASSERT_EQ(short_form.value, st.at(p).value) << n << " p " << p;
+      }
     }
   }
 }
 
 TEST(Summary, EmptyAndSingle) {
   EXPECT_EQ(summarize({}).n, 0u);
+  EXPECT_EQ(mean_and_percentile({}, 0.9).mean, 0.0);
+  EXPECT_EQ(mean_and_percentile({}, 0.9).value, 0.0);
   const std::vector<double> seven = {7.0};
   const Stats one = summarize(seven);
   EXPECT_EQ(one.mean, 7.0);
