@@ -171,11 +171,6 @@ struct EndpointPhase {
   double w_change(double delta) const noexcept { return -p * rate * delta / x_end_p; }
 };
 
-struct TrialIntegrals {
-  double unprotected = 0.0;  // integral (E - n(t)) dt
-  double weighted = 0.0;     // integral (E - n(t)) (1 - exp(-(t - t_c) / decay)) dt
-};
-
 // encounters_per_endpoint_day x (m_frozen - m_supported): the weighted integral's factor.
 double incident_scale(const LostUpdatesInputs& in, Eigen::Index i) noexcept {
   const double supported = in.miss_rate_supported[i];

@@ -573,7 +573,6 @@ __attribute__((target("avx2"))) void beta_table_hermite_avx2(const double* node,
   for (; k < n; ++k) out[k] = beta_table_hermite(node, out[k]);
 }
 
-
 // The same on eight positions at a time (AVX-512F): the four nodes of lanes
 // k and k + 4 are one 512-bit row, and the rows are transposed into Q_i,
 // Q'_i, Q_(i+1), Q'_(i+1) by unpacks and two-source permutes. The same

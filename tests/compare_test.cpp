@@ -163,7 +163,8 @@ TEST(Compare, PerMspChoiceCoversEveryMsp) {
 // target (all shared), a labor input changed (nothing shared), back to the
 // labor of two alternatives before (nothing shared with the one before it), a
 // threat input changed (labor shared, lost updates not), the incumbent's
-// price changed (stranded licences not), fewer MSPs, then more again.
+// price changed too (labor and lost updates shared, stranded licences not),
+// fewer MSPs, then more again.
 TEST(Compare, RunTogetherGivesTheBytesOfEachRunAlone) {
   const char* msp_60 = SWITCHCOST_SOURCE_DIR "/scenarios/kaspersky-2024/msp-60.yaml";
   const std::vector<Alternative> alternatives = {
@@ -175,7 +176,8 @@ TEST(Compare, RunTogetherGivesTheBytesOfEachRunAlone) {
       alternative("decay", {portfolio},
                   {{"(decay)", "market: {threat: {protection_decay_days: {pert: [2, 9, 30]}}}\n"}}),
       alternative("kaspersky price", {portfolio},
-                  {{"(price)", "competitors: {kaspersky: {price_per_endpoint_month: {pert: [1, 2, 6]}}}\n"}}),
+                  {{"(decay)", "market: {threat: {protection_decay_days: {pert: [2, 9, 30]}}}\n"},
+                   {"(price)", "competitors: {kaspersky: {price_per_endpoint_month: {pert: [1, 2, 6]}}}\n"}}),
       alternative("one msp", {msp_60}),
       alternative("base again", {portfolio}),
   };
