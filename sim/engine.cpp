@@ -727,8 +727,10 @@ void tail_pass(const Compiled& c, RunResult& r, unsigned threads) {
   const std::vector<std::size_t> tail = portfolio_tail_trials(total);
   const std::size_t msps = c.msps.size();
   if (tail.empty() || msps == 0) return;
-  const std::size_t chunk =
-      std::clamp<std::size_t>(tail_pass_bytes / sizeof(double) / msps, 64, sketch_block_trials);
+  // No larger than the tail: its buffer is fresh memory, whose first-touch
+  // page faults cost more than the rest of the pass on a short run.
+  const std::size_t chunk = std::min(
+      tail.size(), std::clamp<std::size_t>(tail_pass_bytes / sizeof(double) / msps, 64, sketch_block_trials));
   std::vector<double> values(chunk * msps);  // [m * chunk + i]: MSP m's total cost in the chunk's trial i
   std::vector<std::uint64_t> trials(chunk);
   const unsigned workers = std::max(1u, std::min<unsigned>(threads, unsigned(std::min<std::size_t>(msps, 1024))));
