@@ -290,9 +290,9 @@ bool same(const Draw& a, const Draw& b) {
 // MSP m right after scenario k - 1's in the same workspace, which still holds
 // the values. An MSP's labor, lost updates and stranded licences depend only
 // on its own draws, the market's labor rate and threat inputs, the incumbent's
-// price and the timeline, which alternatives that differ in target or price
-// set share; then only the pricing, extra items and incidents are computed
-// again.
+// price and the update cut-off, which alternatives that differ only in targets
+// or in the competitors' prices share; then only the pricing, extra items and
+// incidents are computed again.
 struct MspReuse {
   bool labor = false;     // the labor inputs and result
   bool lost = false;      // the start delay and the lost-updates result (needs labor)

@@ -155,9 +155,9 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& options);
 // only: each result has the bytes run_scenario gives for its scenario alone
 // (the trials done are the same for all). Faster than one run each: the
 // scenarios are run block by block and MSP by MSP together, and the part of
-// an MSP whose inputs are drawn the same as in the previous scenario (labor,
-// lost updates, stranded licences, when only targets or prices differ) is
-// computed once.
+// an MSP whose inputs are drawn the same as in the previous scenario (labor
+// and lost updates when only targets or prices differ; stranded licences
+// unless the incumbent's price changes) is computed once.
 std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenarios, const RunOptions& options);
 
 }  // namespace switchcost::sim
