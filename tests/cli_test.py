@@ -8,6 +8,9 @@ Prints one line per check and 'N passed, N failed' at the end.
 import json
 import math
 import os
+import pty
+import re
+import select
 import signal
 import stat
 import subprocess
@@ -47,6 +50,46 @@ def strict_json(text):
 
 def tmp(name):
     return os.path.join(TMP, name)
+
+
+def signal_mid_run(args, sig, min_done=1, timeout=120):
+    """Starts `switchcost ARGS` with its standard error on a pseudo-terminal, so
+    that it shows its progress line, and sends SIG once that line says at least
+    MIN_DONE trials are done: the signal arrives mid-run however fast the
+    machine is (no sleep to guess). Returns (process, stderr text) after the
+    process ends; the process is None when it did not end within TIMEOUT s."""
+    master, slave = pty.openpty()
+    p = subprocess.Popen([BIN, *args], stdout=subprocess.DEVNULL, stderr=slave)
+    os.close(slave)
+    err, sent, deadline = "", False, time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([master], [], [], 0.05)
+            if ready:
+                try:
+                    chunk = os.read(master, 4096).decode(errors="replace")
+                except OSError:  # EIO: every writer of the terminal has closed it
+                    chunk = ""
+                if not chunk:
+                    break
+                err += chunk
+            if not sent:
+                done = [int(d) for d in re.findall(r"\((\d+) / \d+ trials\)", err)]
+                if done and done[-1] >= min_done:
+                    p.send_signal(sig)
+                    sent = True
+            elif p.poll() is not None and not ready:
+                break
+        if p.poll() is None:
+            try:
+                p.wait(timeout=max(1.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+                return None, err
+        return p, err
+    finally:
+        os.close(master)
 
 
 def check_stats(where, stats):
@@ -228,23 +271,19 @@ def test_outputs_never_half_written():
 
 
 def test_interrupt(sig, code):
+    # 30,000,000 trials of the 3-MSP portfolio would take tens of seconds; the
+    # signal comes once the progress line shows trials done.
     j = tmp(f"partial-{sig}.json")
-    p = subprocess.Popen([BIN, "run", os.path.join(SCENARIOS, "portfolio.yaml"), "--trials", "3000000",
-                          "--threads", "2", "--json", j, "--quiet", "--max-memory-gib", "16"],
-                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(1.5)
-    p.send_signal(sig)
-    try:
-        _, err = p.communicate(timeout=120)
-    except subprocess.TimeoutExpired:
-        p.kill()
+    p, err = signal_mid_run(["run", os.path.join(SCENARIOS, "portfolio.yaml"), "--trials", "30000000",
+                             "--threads", "2", "--json", j, "--max-memory-gib", "16"], sig)
+    if p is None:
         check(f"signal {sig} stops the run", False, "did not stop within 120 s")
         return
-    check(f"signal {sig}: exit {code}", p.returncode == code, f"got {p.returncode}: {err}")
+    check(f"signal {sig}: exit {code}", p.returncode == code, f"got {p.returncode}: {err[-500:]}")
     if os.path.exists(j):
         doc = strict_json(open(j).read())
         m = doc["manifest"]
-        check(f"signal {sig}: partial results marked", m["complete"] is False and 0 <= m["trials"] < 3000000, json.dumps(m))
+        check(f"signal {sig}: partial results marked", m["complete"] is False and 0 < m["trials"] < 30000000, json.dumps(m))
         check(f"signal {sig}: trials done are whole blocks", m["trials"] % 4096 == 0, m["trials"])
     else:
         check(f"signal {sig}: partial results written", False, "no JSON")
@@ -463,14 +502,9 @@ def test_msp_stats_sketch():
     check("compare has no --msp-stats", r.returncode == 2, r.stderr)
     # Interrupted in sketch mode: partial results, still with tail shares.
     j = tmp("msp-stats-partial.json")
-    p = subprocess.Popen([BIN, "run", pop, "--trials", "2000000", "--msp-stats", "sketch", "--threads", "2",
-                          "--json", j, "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(2.5)
-    p.send_signal(signal.SIGINT)
-    try:
-        _, err = p.communicate(timeout=120)
-    except subprocess.TimeoutExpired:
-        p.kill()
+    p, err = signal_mid_run(["run", pop, "--trials", "2000000", "--msp-stats", "sketch", "--threads", "2",
+                             "--json", j], signal.SIGINT)
+    if p is None:
         check("sketch: SIGINT stops the run", False, "did not stop within 120 s")
         return
     check("sketch: SIGINT exits 130", p.returncode == 130, f"got {p.returncode}: {err}")
