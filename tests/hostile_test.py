@@ -779,8 +779,8 @@ def test_arithmetic():
 # ---------------------------------------------------------------------------
 # Faults
 
-def interrupt(sig, json_path, second_after=None, trials=200_000):
-    """Starts a long run (the 200-MSP population: about 10 s on 2 cores, in
+def interrupt(sig, json_path, second_after=None, trials=1_000_000):
+    """Starts a long run (the 200-MSP population, 1,000,000 trials: about 20 s on 2 cores, in
     sketch mode, so that memory stays small), sends `sig` after 1.5 s (and
     SIGINT again `second_after` seconds later); returns (Result, seconds from
     the last signal to the exit)."""
@@ -817,7 +817,7 @@ def interrupt(sig, json_path, second_after=None, trials=200_000):
 
 
 def test_signals():
-    trials = 200_000
+    trials = 1_000_000
     for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
         j = tmp(f"partial-{sig.name}.json")
         r, _ = interrupt(sig, j, trials=trials)
