@@ -469,27 +469,42 @@ double beta_quantile(double alpha, double beta, double u) {
 // A tabulated quantile of the standard Beta(alpha, beta), the fast path for
 // beta and PERT draws (the exact inverse costs 0.4-2 us; this a few ns).
 //
-// The quantile Q is tabulated as a function of t = logit(u) = ln(u / (1-u))
-// on a uniform grid of `intervals` steps over [-T, T], T = logit(1 - u_min),
-// with the exact Q and its exact derivative dQ/dt = u (1 - u) / pdf(Q) at
-// every node, and evaluated by cubic Hermite interpolation, clamped between
-// the two nodes so it stays monotone. In logit space Q is smooth into both
-// tails for shape parameters in [1, max_shape], which PERT always has
-// (alpha, beta in [1, 1 + lambda]). Outside the body (u < u_min or
-// u > 1 - u_min, a share 2e-6 of draws) and for other shapes the exact
-// inverse is used. Accuracy (tests/distribution_test.cpp, BetaTable.*):
-// |Q_table(u) - Q(u)| <= 1e-9 on [0,1] for every u and shape tested.
+// The grid is the floating-point grid of w = min(u, 1 - u): each binade
+// [2^e, 2^(e+1)) of w from 2^-17 to 1/2 (octaves = 16 of them) is cut into
+// per_octave = 64 equal intervals, so an interval's index and the position
+// inside it are read off w's bits (exponent and top 6 mantissa bits; the other
+// 46 bits are the position), with no division or logarithm per draw; 1 - u is
+// exact for u >= 1/2. Relative to w the steps are 1/128 to 1/64 in every
+// binade, so the tails, where Q changes fastest relative to u, get as fine a
+// grid as the middle (the error is largest in the top binade, where the steps
+// are widest in u: 32 per binade gave 1.0e-9 for Beta(1, 2), 64 give 1e-10). The u < 1/2 side maps to grid positions [0, N) and the
+// u >= 1/2 side, mirrored, to [N, 2N), N = octaves * per_octave, so that the
+// position rises with u across the whole table. Each interval stores the exact
+// Q at its two ends and the exact derivatives h dQ/du = h / pdf(Q) there (h
+// the interval's width in u: the widths double from one binade to the next,
+// so a node on a binade's edge has a different scaled derivative on each
+// side, hence per interval, not per node), and Q is evaluated by cubic
+// Hermite interpolation, clamped between the two ends so it stays monotone.
+// Shapes are in [1, max_shape], which PERT always has (alpha, beta in
+// [1, 1 + lambda]). Outside the body (w < 2^-17, a share 1.5e-5 of draws) and
+// for other shapes the exact inverse is used. Accuracy
+// (tests/distribution_test.cpp, BetaTable.*): |Q_table(u) - Q(u)| <= 1e-9 on
+// [0,1] for every u and shape tested.
 // quantiles() runs the body as a branch-free loop (vectorised; an AVX-512 or
 // AVX2 clone is picked at run time, with the same bits since floating-point
 // contraction is off project-wide) and then fixes the tails with the exact
 // inverse.
 struct BetaTable {
-  static constexpr int intervals = 1024;
-  static constexpr double u_min = 1e-6;
+  static constexpr int octaves = 16;
+  static constexpr int log2_per_octave = 6;
+  static constexpr int per_octave = 1 << log2_per_octave;
+  static constexpr int side_intervals = octaves * per_octave;  // N
+  static constexpr int intervals = 2 * side_intervals;
+  static constexpr int min_exponent = -1 - octaves;  // the binades of w below 1/2
+  static constexpr double w_min = 1.0 / double(std::uint64_t{1} << -min_exponent);
   static constexpr double max_shape = 64;
   double alpha = 1, beta = 1;
-  double t_max = 0, step = 0, inverse_step = 0;  // 1 / step: a product, not a division, per draw
-  std::vector<double> node;  // per node: Q, step dQ/dt (intervals + 1 nodes)
+  std::vector<double> node;  // per interval: Q, h Q' at its start, Q, h Q' at its end
 
   // Returns how many u were outside the body (tails, the ends, NaN).
   std::size_t quantiles(const double* u, double* out, std::size_t n) const;
@@ -503,20 +518,36 @@ struct BetaTable {
 namespace {
 
 // The body of BetaTable::quantiles: NaN where the exact inverse is needed.
-// Two passes: the logit and grid position (branch-free, vectorised by the
-// compiler), then the Hermite step (table lookups: AVX-512 or AVX2
-// intrinsics where the CPU has them, since GCC does not vectorise the lookups
-// for x86-64; the same operations in the same order, so the same bits as the
-// scalar step; AVX-512 took BM_Distribution_Pert from 4.7 to 3.6 ns a draw).
+// Two passes: the grid position (bit operations and exact additions,
+// branch-free, vectorised by the compiler), then the Hermite step (table
+// lookups: AVX-512 or AVX2 intrinsics where the CPU has them, since GCC does
+// not vectorise the lookups for x86-64; the same operations in the same
+// order, so the same bits as the scalar step; AVX-512 took
+// BM_Distribution_Pert from 4.7 to 3.6 ns a draw).
 // Returns how many are outside the body (the tails, and a NaN u).
-SWITCHCOST_SIMD_CLONES std::size_t beta_table_positions(double t_max, double inverse_step,
-                                                        const double* __restrict u, double* __restrict out,
+SWITCHCOST_SIMD_CLONES std::size_t beta_table_positions(const double* __restrict u, double* __restrict out,
                                                         std::size_t n) noexcept {
-  constexpr double last = BetaTable::intervals;
+  using Table = BetaTable;
+  constexpr int shift = 52 - Table::log2_per_octave;  // w's bits >> shift: exponent and top mantissa bits
+  constexpr std::uint64_t first = std::bit_cast<std::uint64_t>(Table::w_min) >> shift;
+  constexpr std::uint64_t position_mask = (std::uint64_t{1} << shift) - 1;
+  constexpr std::uint64_t one = std::bit_cast<std::uint64_t>(1.0);
+  constexpr std::uint64_t two_52 = std::bit_cast<std::uint64_t>(0x1p52);
+  constexpr double side = Table::side_intervals, last = Table::intervals;
   std::size_t outside = 0;
   for (std::size_t k = 0; k < n; ++k) {
-    const double s = (fastmath::log_positive(u[k] / (1.0 - u[k])) + t_max) * inverse_step;
-    const bool inside = s >= 0.0 && s < last;
+    const bool upper = u[k] >= 0.5;
+    const double w = upper ? 1.0 - u[k] : u[k];  // exact for u >= 1/2 (Sterbenz)
+    const std::uint64_t bits = std::bit_cast<std::uint64_t>(w);
+    // j = interval in the side (exact: 2^52 + j as a double, minus 2^52; junk
+    // for w below the table, discarded), f = position in it in [0, 1) (exact:
+    // 1.f as a double, minus 1).
+    const double j = std::bit_cast<double>(two_52 | ((bits >> shift) - first)) - 0x1p52;
+    const double f = std::bit_cast<double>(one | ((bits & position_mask) << Table::log2_per_octave)) - 1.0;
+    // u < 1/2: s = j + f; u >= 1/2, mirrored: s = 2N - (j + f) = (2N - 1 - j) + (1 - f),
+    // each term exact, one rounding (monotone).
+    const double s = upper ? ((2 * side - 1) - j) + (1.0 - f) : j + f;
+    const bool inside = w >= Table::w_min && s < last;  // false for a NaN u
     out[k] = inside ? s : -1.0;  // grid position, or -1 outside the body
     outside += inside ? 0 : 1;
   }
@@ -530,7 +561,7 @@ inline double beta_table_hermite(const double* node, double s) noexcept {
   const double f = s - static_cast<double>(i);
   const double f2 = f * f, f3 = f2 * f;
   const double h00 = 2 * f3 - 3 * f2 + 1, h10 = f3 - 2 * f2 + f, h01 = -2 * f3 + 3 * f2, h11 = f3 - f2;
-  const double* a = node + 2 * i;  // Q_i, step Q'_i, Q_(i+1), step Q'_(i+1)
+  const double* a = node + 4 * i;  // Q and h Q' at the interval's start, then at its end
   const double v = h00 * a[0] + h10 * a[1] + h01 * a[2] + h11 * a[3];
   return v < a[0] ? a[0] : (v > a[2] ? a[2] : v);
 }
@@ -552,8 +583,8 @@ __attribute__((target("avx2"))) void beta_table_hermite_avx2(const double* node,
     const __m256d f = _mm256_sub_pd(s, _mm256_cvtepi32_pd(i));
     alignas(16) std::int32_t idx[4];
     _mm_store_si128(reinterpret_cast<__m128i*>(idx), i);
-    const __m256d r0 = _mm256_loadu_pd(node + 2 * idx[0]), r1 = _mm256_loadu_pd(node + 2 * idx[1]),
-                  r2 = _mm256_loadu_pd(node + 2 * idx[2]), r3 = _mm256_loadu_pd(node + 2 * idx[3]);
+    const __m256d r0 = _mm256_loadu_pd(node + 4 * idx[0]), r1 = _mm256_loadu_pd(node + 4 * idx[1]),
+                  r2 = _mm256_loadu_pd(node + 4 * idx[2]), r3 = _mm256_loadu_pd(node + 4 * idx[3]);
     const __m256d t0 = _mm256_unpacklo_pd(r0, r1), t1 = _mm256_unpackhi_pd(r0, r1);
     const __m256d t2 = _mm256_unpacklo_pd(r2, r3), t3 = _mm256_unpackhi_pd(r2, r3);
     const __m256d a0 = _mm256_permute2f128_pd(t0, t2, 0x20), a1 = _mm256_permute2f128_pd(t1, t3, 0x20);
@@ -597,8 +628,8 @@ __attribute__((target("avx512f"))) void beta_table_hermite_avx512(const double* 
     _mm256_store_si256(reinterpret_cast<__m256i*>(idx), i);
     __m512d z[4];  // z[j]: the nodes of lane j, then of lane j + 4
     for (int j = 0; j < 4; ++j)
-      z[j] = _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_loadu_pd(node + 2 * idx[j])),
-                                _mm256_loadu_pd(node + 2 * idx[j + 4]), 1);
+      z[j] = _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_loadu_pd(node + 4 * idx[j])),
+                                _mm256_loadu_pd(node + 4 * idx[j + 4]), 1);
     const __m512d z0 = z[0], z1 = z[1], z2 = z[2], z3 = z[3];
     const __m512d t0 = _mm512_unpacklo_pd(z0, z1), t1 = _mm512_unpackhi_pd(z0, z1);
     const __m512d t2 = _mm512_unpacklo_pd(z2, z3), t3 = _mm512_unpackhi_pd(z2, z3);
@@ -622,9 +653,8 @@ __attribute__((target("avx512f"))) void beta_table_hermite_avx512(const double* 
 #endif
 
 // Returns how many are left NaN for the exact inverse.
-std::size_t beta_table_body(const double* node, double t_max, double inverse_step, const double* u, double* out,
-                            std::size_t n) noexcept {
-  const std::size_t outside = beta_table_positions(t_max, inverse_step, u, out, n);
+std::size_t beta_table_body(const double* node, const double* u, double* out, std::size_t n) noexcept {
+  const std::size_t outside = beta_table_positions(u, out, n);
 #ifdef SWITCHCOST_X86_INTRINSICS
   if (fastmath::cpu_has_avx512f()) {
     beta_table_hermite_avx512(node, out, n);
@@ -644,7 +674,7 @@ std::size_t beta_table_body(const double* node, double t_max, double inverse_ste
 std::size_t BetaTable::quantiles(const double* u, double* out, std::size_t n) const {
   // The tails (and a NaN u): about one draw in 500,000, so the scan for them
   // is skipped when the body found none.
-  const std::size_t outside = beta_table_body(node.data(), t_max, inverse_step, u, out, n);
+  const std::size_t outside = beta_table_body(node.data(), u, out, n);
   if (outside == 0) return 0;
   for (std::size_t k = 0; k < n; ++k)
     if (std::isnan(out[k])) out[k] = std::isnan(u[k]) ? u[k] : beta_quantile(alpha, beta, u[k]);
@@ -669,17 +699,29 @@ std::shared_ptr<const BetaTable> beta_table(double alpha, double beta) {
   auto table = std::make_shared<BetaTable>();
   table->alpha = alpha;
   table->beta = beta;
-  table->t_max = std::log((1 - BetaTable::u_min) / BetaTable::u_min);
-  table->step = 2 * table->t_max / BetaTable::intervals;
-  table->inverse_step = BetaTable::intervals / (2 * table->t_max);
-  table->node.resize(2 * (BetaTable::intervals + 1));
-  for (int i = 0; i <= BetaTable::intervals; ++i) {
-    const double t = -table->t_max + i * table->step;
-    const double u = 1 / (1 + std::exp(-t));
-    const double x = beta_quantile(alpha, beta, u);
-    const double pdf = boost::math::ibeta_derivative(alpha, beta, x, boost_policy);
-    table->node[2 * std::size_t(i)] = x;
-    table->node[2 * std::size_t(i) + 1] = table->step * (pdf > 0 ? u * (1 - u) / pdf : 0);
+  // Node p of the side u < 1/2 (p in [0, N]) is w_p = 2^(min_exponent + p / M) (1 + (p mod M) / M),
+  // M = per_octave (exact: 6 significant bits); on the side u >= 1/2, node p is 1 - w_(2N - p).
+  constexpr int side = BetaTable::side_intervals, per_octave = BetaTable::per_octave;
+  auto w_node = [](int p) {
+    return std::ldexp(1.0 + double(p % per_octave) / per_octave, BetaTable::min_exponent + p / per_octave);
+  };
+  auto u_node = [&](int p) { return p <= side ? w_node(p) : 1.0 - w_node(2 * side - p); };
+  table->node.resize(4 * std::size_t(BetaTable::intervals));
+  std::vector<double> q(BetaTable::intervals + 1), slope(BetaTable::intervals + 1);  // Q and dQ/du = 1 / pdf(Q)
+  for (int p = 0; p <= BetaTable::intervals; ++p) {
+    q[p] = beta_quantile(alpha, beta, u_node(p));
+    const double pdf = boost::math::ibeta_derivative(alpha, beta, q[p], boost_policy);
+    slope[p] = pdf > 0 ? 1 / pdf : 0;
+  }
+  for (int i = 0; i < BetaTable::intervals; ++i) {
+    // The interval's width in u: that of the binade of w it lies in.
+    const int in_side = i < side ? i : 2 * side - 1 - i;
+    const double h = std::ldexp(1.0 / per_octave, BetaTable::min_exponent + in_side / per_octave);
+    double* a = table->node.data() + 4 * std::size_t(i);
+    a[0] = q[i];
+    a[1] = h * slope[i];
+    a[2] = q[i + 1];
+    a[3] = h * slope[i + 1];
   }
   slot = std::move(table);
   return slot;
@@ -1429,7 +1471,7 @@ double beta_quantile_exact(double alpha, double beta, double u) { return beta_qu
 BetaTableInfo beta_table_info(double alpha, double beta) {
   BetaTableInfo info;
   info.tabulated = tabulates(alpha, beta);
-  info.u_min = BetaTable::u_min;
+  info.u_min = BetaTable::w_min;
   info.intervals = BetaTable::intervals;
   return info;
 }

@@ -1022,8 +1022,40 @@ TEST(BetaTable, MatchesTheExactQuantileWithinTheStatedBound) {
   RecordProperty("worst_abs_error", text);
 }
 
-// The vectorisable log behind the tabulated quantile (models/fastmath.h):
-// within 2 ulp of std::log over every binade the logit takes and more.
+// The table's grid is the binades of w = min(u, 1 - u), 64 intervals each
+// (BetaTable in sim/distribution.cpp): at every binade edge 2^e, on both
+// sides of the median, and next to it (one ulp and 1e-9 of the binade either
+// way), and next to the table's ends (2^-17, where the exact inverse takes
+// over) and the median, the table is within the bound and does not go down
+// as u rises.
+TEST(BetaTable, WithinTheBoundAndMonotoneAtTheBinadeEdges) {
+  for (const auto& [a, b] : {std::pair{1.0, 2.0}, std::pair{2.0, 1.0}, std::pair{1.3, 17.5}, std::pair{64.0, 1.0},
+                             std::pair{3.7, 3.7}, std::pair{5.0, 40.0}}) {
+    const Distribution d = Distribution::beta(a, b);
+    std::vector<double> us;
+    for (int e = -18; e <= -1; ++e) {
+      const double edge = std::ldexp(1.0, e);
+      for (double w : {edge, std::nextafter(edge, 0.0), std::nextafter(edge, 1.0), edge * (1 - 1e-9),
+                       edge * (1 + 1e-9), edge * (1 + 1.0 / 64), edge * (1 + 0.5 / 64)}) {
+        us.push_back(w);
+        us.push_back(1 - w);
+      }
+    }
+    us.push_back(0.5);
+    std::sort(us.begin(), us.end());
+    double previous = 0;
+    for (double u : us) {
+      const double x = d.quantile(u);
+      ASSERT_LE(std::fabs(x - beta_quantile_exact(a, b, u)), 1e-9) << "alpha " << a << " beta " << b << " u " << u;
+      ASSERT_GE(x, previous) << "alpha " << a << " beta " << b << " u " << u;
+      previous = x;
+    }
+  }
+}
+
+// The vectorisable log behind the sketches and the labor model
+// (models/fastmath.h): within 2 ulp of std::log over every binade from
+// 2^-1000 to 2^1000.
 TEST(FastMath, LogPositiveWithinTwoUlp) {
   const Stream stream{3, 4};
   double worst = 0;
