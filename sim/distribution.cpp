@@ -504,15 +504,11 @@ struct BetaTable {
   static constexpr double w_min = 1.0 / double(std::uint64_t{1} << -min_exponent);
   static constexpr double max_shape = 64;
   double alpha = 1, beta = 1;
-  std::vector<double> node;  // per interval: Q, h Q' at its start, Q, h Q' at its end
+  std::vector<double> node;  // per interval: Q0, Q1 at its ends, c1, c2 (see beta_table_hermite)
 
+  // The quantiles of u scaled to [lo, hi]: clamp(lo + Q(u) (hi - lo), lo, hi).
   // Returns how many u were outside the body (tails, the ends, NaN).
-  std::size_t quantiles(const double* u, double* out, std::size_t n) const;
-  double quantile(double u) const {
-    double x;
-    quantiles(&u, &x, 1);
-    return x;
-  }
+  std::size_t quantiles(const double* u, double* out, std::size_t n, double lo, double hi) const;
 };
 
 namespace {
@@ -554,31 +550,36 @@ SWITCHCOST_SIMD_CLONES std::size_t beta_table_positions(const double* __restrict
   return outside;
 }
 
-// The Hermite step of one grid position s (see BetaTable).
-inline double beta_table_hermite(const double* node, double s) noexcept {
+// The Hermite step of one grid position s (see BetaTable), in Horner form:
+// with the interval's Q0, Q1, c1 = h Q'0 and c2 = 3 (Q1 - Q0) - 2 h Q'0 - h Q'1,
+// and c3 = (Q1 - Q0) - c1 - c2 (= h Q'0 + h Q'1 - 2 (Q1 - Q0)),
+//   Q(f) = Q0 + f (c1 + f (c2 + f c3)),
+// the cubic Hermite interpolant, clamped to [Q0, Q1]; then scaled to the
+// distribution's [lo, hi] as Distribution::quantile does, clamp(lo + Q
+// width, lo, hi). NaN for a position outside the body (s < 0).
+inline double beta_table_hermite(const double* node, double s, double lo, double width, double hi) noexcept {
   if (s < 0.0) return std::numeric_limits<double>::quiet_NaN();
   const int i = static_cast<int>(s);
   const double f = s - static_cast<double>(i);
-  const double f2 = f * f, f3 = f2 * f;
-  const double h00 = 2 * f3 - 3 * f2 + 1, h10 = f3 - 2 * f2 + f, h01 = -2 * f3 + 3 * f2, h11 = f3 - f2;
-  const double* a = node + 4 * i;  // Q and h Q' at the interval's start, then at its end
-  const double v = h00 * a[0] + h10 * a[1] + h01 * a[2] + h11 * a[3];
-  return v < a[0] ? a[0] : (v > a[2] ? a[2] : v);
+  const double* a = node + 4 * i;  // Q0, Q1, c1, c2
+  const double c3 = ((a[1] - a[0]) - a[2]) - a[3];
+  const double v = a[0] + f * (a[2] + f * (a[3] + f * c3));
+  const double q = v < a[0] ? a[0] : (v > a[1] ? a[1] : v);
+  return std::clamp(lo + q * width, lo, hi);
 }
 
 #ifdef SWITCHCOST_X86_INTRINSICS
-// beta_table_hermite on four positions at a time: the four nodes of each
-// lane are one unaligned load, transposed into Q_i, Q'_i, Q_(i+1), Q'_(i+1).
-__attribute__((target("avx2"))) void beta_table_hermite_avx2(const double* node, double* out,
-                                                             std::size_t n) noexcept {
+// beta_table_hermite on four positions at a time: the four values of each
+// lane's interval are one unaligned load, transposed into Q0, Q1, c1, c2.
+__attribute__((target("avx2"))) void beta_table_hermite_avx2(const double* node, double* out, std::size_t n,
+                                                             double lo, double width, double hi) noexcept {
   std::size_t k = 0;
-  const __m256d zero = _mm256_setzero_pd(), one = _mm256_set1_pd(1), two = _mm256_set1_pd(2),
-                three = _mm256_set1_pd(3), minus_two = _mm256_set1_pd(-2),
-                not_a_number = _mm256_set1_pd(std::numeric_limits<double>::quiet_NaN());
+  const __m256d zero = _mm256_setzero_pd(), low = _mm256_set1_pd(lo), wide = _mm256_set1_pd(width),
+                high = _mm256_set1_pd(hi), not_a_number = _mm256_set1_pd(std::numeric_limits<double>::quiet_NaN());
   for (; k + 4 <= n; k += 4) {
     const __m256d s_raw = _mm256_loadu_pd(out + k);
     const __m256d outside = _mm256_cmp_pd(s_raw, zero, _CMP_LT_OQ);
-    const __m256d s = _mm256_blendv_pd(s_raw, zero, outside);  // node 0 for lanes outside (result discarded)
+    const __m256d s = _mm256_blendv_pd(s_raw, zero, outside);  // interval 0 for lanes outside (result discarded)
     const __m128i i = _mm256_cvttpd_epi32(s);
     const __m256d f = _mm256_sub_pd(s, _mm256_cvtepi32_pd(i));
     alignas(16) std::int32_t idx[4];
@@ -589,44 +590,42 @@ __attribute__((target("avx2"))) void beta_table_hermite_avx2(const double* node,
     const __m256d t2 = _mm256_unpacklo_pd(r2, r3), t3 = _mm256_unpackhi_pd(r2, r3);
     const __m256d a0 = _mm256_permute2f128_pd(t0, t2, 0x20), a1 = _mm256_permute2f128_pd(t1, t3, 0x20);
     const __m256d a2 = _mm256_permute2f128_pd(t0, t2, 0x31), a3 = _mm256_permute2f128_pd(t1, t3, 0x31);
-    const __m256d f2 = _mm256_mul_pd(f, f), f3 = _mm256_mul_pd(f2, f);
-    const __m256d h00 = _mm256_add_pd(_mm256_sub_pd(_mm256_mul_pd(two, f3), _mm256_mul_pd(three, f2)), one);
-    const __m256d h10 = _mm256_add_pd(_mm256_sub_pd(f3, _mm256_mul_pd(two, f2)), f);
-    const __m256d h01 = _mm256_add_pd(_mm256_mul_pd(minus_two, f3), _mm256_mul_pd(three, f2));
-    const __m256d h11 = _mm256_sub_pd(f3, f2);
-    const __m256d v = _mm256_add_pd(
-        _mm256_add_pd(_mm256_add_pd(_mm256_mul_pd(h00, a0), _mm256_mul_pd(h10, a1)), _mm256_mul_pd(h01, a2)),
-        _mm256_mul_pd(h11, a3));
-    __m256d r = _mm256_blendv_pd(v, a2, _mm256_cmp_pd(v, a2, _CMP_GT_OQ));
-    r = _mm256_blendv_pd(r, a0, _mm256_cmp_pd(v, a0, _CMP_LT_OQ));
+    const __m256d c3 = _mm256_sub_pd(_mm256_sub_pd(_mm256_sub_pd(a1, a0), a2), a3);
+    const __m256d v =
+        _mm256_add_pd(a0, _mm256_mul_pd(f, _mm256_add_pd(a2, _mm256_mul_pd(f, _mm256_add_pd(a3, _mm256_mul_pd(f, c3))))));
+    __m256d q = _mm256_blendv_pd(v, a1, _mm256_cmp_pd(v, a1, _CMP_GT_OQ));
+    q = _mm256_blendv_pd(q, a0, _mm256_cmp_pd(v, a0, _CMP_LT_OQ));
+    // std::clamp(x, lo, hi): x < lo ? lo : (hi < x ? hi : x).
+    const __m256d x = _mm256_add_pd(low, _mm256_mul_pd(q, wide));
+    __m256d r = _mm256_blendv_pd(x, high, _mm256_cmp_pd(high, x, _CMP_LT_OQ));
+    r = _mm256_blendv_pd(r, low, _mm256_cmp_pd(x, low, _CMP_LT_OQ));
     _mm256_storeu_pd(out + k, _mm256_blendv_pd(r, not_a_number, outside));
   }
-  for (; k < n; ++k) out[k] = beta_table_hermite(node, out[k]);
+  for (; k < n; ++k) out[k] = beta_table_hermite(node, out[k], lo, width, hi);
 }
 
-// The same on eight positions at a time (AVX-512F): the four nodes of lanes
-// k and k + 4 are one 512-bit row, and the rows are transposed into Q_i,
-// Q'_i, Q_(i+1), Q'_(i+1) by unpacks and two-source permutes. The same
-// operations in the same order as beta_table_hermite, so the same bits; the
-// last n mod 8 positions go to the AVX2 step.
-__attribute__((target("avx512f"))) void beta_table_hermite_avx512(const double* node, double* out,
-                                                                 std::size_t n) noexcept {
+// The same on eight positions at a time (AVX-512F): the four values of
+// lanes k and k + 4 are one 512-bit row, and the rows are transposed into
+// Q0, Q1, c1, c2 by unpacks and two-source permutes. The same operations in
+// the same order as beta_table_hermite, so the same bits; the last n mod 8
+// positions go to the AVX2 step.
+__attribute__((target("avx512f"))) void beta_table_hermite_avx512(const double* node, double* out, std::size_t n,
+                                                                 double lo, double width, double hi) noexcept {
   std::size_t k = 0;
-  const __m512d zero = _mm512_setzero_pd(), one = _mm512_set1_pd(1), two = _mm512_set1_pd(2),
-                three = _mm512_set1_pd(3), minus_two = _mm512_set1_pd(-2),
-                not_a_number = _mm512_set1_pd(std::numeric_limits<double>::quiet_NaN());
+  const __m512d zero = _mm512_setzero_pd(), low = _mm512_set1_pd(lo), wide = _mm512_set1_pd(width),
+                high = _mm512_set1_pd(hi), not_a_number = _mm512_set1_pd(std::numeric_limits<double>::quiet_NaN());
   // 128-bit lanes: (t0.0, t2.0, t0.2, t2.2) and (t0.1, t2.1, t0.3, t2.3).
   const __m512i even_lanes = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0);
   const __m512i odd_lanes = _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2);
   for (; k + 8 <= n; k += 8) {
     const __m512d s_raw = _mm512_loadu_pd(out + k);
     const __mmask8 outside = _mm512_cmp_pd_mask(s_raw, zero, _CMP_LT_OQ);
-    const __m512d s = _mm512_mask_blend_pd(outside, s_raw, zero);  // node 0 outside (result discarded)
+    const __m512d s = _mm512_mask_blend_pd(outside, s_raw, zero);  // interval 0 outside (result discarded)
     const __m256i i = _mm512_cvttpd_epi32(s);
     const __m512d f = _mm512_sub_pd(s, _mm512_cvtepi32_pd(i));
     alignas(32) std::int32_t idx[8];
     _mm256_store_si256(reinterpret_cast<__m256i*>(idx), i);
-    __m512d z[4];  // z[j]: the nodes of lane j, then of lane j + 4
+    __m512d z[4];  // z[j]: the interval of lane j, then of lane j + 4
     for (int j = 0; j < 4; ++j)
       z[j] = _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_loadu_pd(node + 4 * idx[j])),
                                 _mm256_loadu_pd(node + 4 * idx[j + 4]), 1);
@@ -635,49 +634,50 @@ __attribute__((target("avx512f"))) void beta_table_hermite_avx512(const double* 
     const __m512d t2 = _mm512_unpacklo_pd(z2, z3), t3 = _mm512_unpackhi_pd(z2, z3);
     const __m512d a0 = _mm512_permutex2var_pd(t0, even_lanes, t2), a1 = _mm512_permutex2var_pd(t1, even_lanes, t3);
     const __m512d a2 = _mm512_permutex2var_pd(t0, odd_lanes, t2), a3 = _mm512_permutex2var_pd(t1, odd_lanes, t3);
-    const __m512d f2 = _mm512_mul_pd(f, f), f3 = _mm512_mul_pd(f2, f);
-    const __m512d h00 = _mm512_add_pd(_mm512_sub_pd(_mm512_mul_pd(two, f3), _mm512_mul_pd(three, f2)), one);
-    const __m512d h10 = _mm512_add_pd(_mm512_sub_pd(f3, _mm512_mul_pd(two, f2)), f);
-    const __m512d h01 = _mm512_add_pd(_mm512_mul_pd(minus_two, f3), _mm512_mul_pd(three, f2));
-    const __m512d h11 = _mm512_sub_pd(f3, f2);
-    const __m512d v = _mm512_add_pd(
-        _mm512_add_pd(_mm512_add_pd(_mm512_mul_pd(h00, a0), _mm512_mul_pd(h10, a1)), _mm512_mul_pd(h01, a2)),
-        _mm512_mul_pd(h11, a3));
-    __m512d r = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(v, a2, _CMP_GT_OQ), v, a2);
-    r = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(v, a0, _CMP_LT_OQ), r, a0);
+    const __m512d c3 = _mm512_sub_pd(_mm512_sub_pd(_mm512_sub_pd(a1, a0), a2), a3);
+    const __m512d v =
+        _mm512_add_pd(a0, _mm512_mul_pd(f, _mm512_add_pd(a2, _mm512_mul_pd(f, _mm512_add_pd(a3, _mm512_mul_pd(f, c3))))));
+    __m512d q = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(v, a1, _CMP_GT_OQ), v, a1);
+    q = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(v, a0, _CMP_LT_OQ), q, a0);
+    const __m512d x = _mm512_add_pd(low, _mm512_mul_pd(q, wide));
+    __m512d r = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(high, x, _CMP_LT_OQ), x, high);
+    r = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(x, low, _CMP_LT_OQ), r, low);
     _mm512_storeu_pd(out + k, _mm512_mask_blend_pd(outside, r, not_a_number));
   }
-  beta_table_hermite_avx2(node, out + k, n - k);
+  beta_table_hermite_avx2(node, out + k, n - k, lo, width, hi);
 }
 
 #endif
 
 // Returns how many are left NaN for the exact inverse.
-std::size_t beta_table_body(const double* node, const double* u, double* out, std::size_t n) noexcept {
+std::size_t beta_table_body(const double* node, const double* u, double* out, std::size_t n, double lo, double hi) noexcept {
   const std::size_t outside = beta_table_positions(u, out, n);
+  const double width = hi - lo;
 #ifdef SWITCHCOST_X86_INTRINSICS
   if (fastmath::cpu_has_avx512f()) {
-    beta_table_hermite_avx512(node, out, n);
+    beta_table_hermite_avx512(node, out, n, lo, width, hi);
     return outside;
   }
   if (fastmath::cpu_has_avx2()) {
-    beta_table_hermite_avx2(node, out, n);
+    beta_table_hermite_avx2(node, out, n, lo, width, hi);
     return outside;
   }
 #endif
-  for (std::size_t k = 0; k < n; ++k) out[k] = beta_table_hermite(node, out[k]);
+  for (std::size_t k = 0; k < n; ++k) out[k] = beta_table_hermite(node, out[k], lo, width, hi);
   return outside;
 }
 
 }  // namespace
 
-std::size_t BetaTable::quantiles(const double* u, double* out, std::size_t n) const {
-  // The tails (and a NaN u): about one draw in 500,000, so the scan for them
+std::size_t BetaTable::quantiles(const double* u, double* out, std::size_t n, double lo, double hi) const {
+  // The tails (and a NaN u): about one draw in 30,000, so the scan for them
   // is skipped when the body found none.
-  const std::size_t outside = beta_table_body(node.data(), u, out, n);
+  const std::size_t outside = beta_table_body(node.data(), u, out, n, lo, hi);
   if (outside == 0) return 0;
+  const double width = hi - lo;
   for (std::size_t k = 0; k < n; ++k)
-    if (std::isnan(out[k])) out[k] = std::isnan(u[k]) ? u[k] : beta_quantile(alpha, beta, u[k]);
+    if (std::isnan(out[k]))
+      out[k] = std::isnan(u[k]) ? u[k] : std::clamp(lo + beta_quantile(alpha, beta, u[k]) * width, lo, hi);
   return outside;
 }
 
@@ -717,11 +717,12 @@ std::shared_ptr<const BetaTable> beta_table(double alpha, double beta) {
     // The interval's width in u: that of the binade of w it lies in.
     const int in_side = i < side ? i : 2 * side - 1 - i;
     const double h = std::ldexp(1.0 / per_octave, BetaTable::min_exponent + in_side / per_octave);
+    const double d0 = h * slope[i], d1 = h * slope[i + 1];
     double* a = table->node.data() + 4 * std::size_t(i);
     a[0] = q[i];
-    a[1] = h * slope[i];
-    a[2] = q[i + 1];
-    a[3] = h * slope[i + 1];
+    a[1] = q[i + 1];
+    a[2] = d0;
+    a[3] = 3 * (q[i + 1] - q[i]) - 2 * d0 - d1;
   }
   slot = std::move(table);
   return slot;
@@ -1161,8 +1162,12 @@ double Distribution::quantile(double u) const {
     }
     case Kind::pert:
     case Kind::beta: {
-      const double t = table_ ? table_->quantile(u) : beta_quantile(p_[2], p_[3], u);
-      return std::clamp(p_[0] + t * (p_[1] - p_[0]), p_[0], p_[1]);
+        if (table_) {  // the same operations as quantiles()
+        double x;
+        table_->quantiles(&u, &x, 1, p_[0], p_[1]);
+        return x;
+      }
+      return std::clamp(p_[0] + beta_quantile(p_[2], p_[3], u) * (p_[1] - p_[0]), p_[0], p_[1]);
     }
     case Kind::normal: {
       const double mean = p_[0], sd = p_[1], min = p_[2], max = p_[3];
@@ -1234,9 +1239,8 @@ void Distribution::quantiles(const double* u, double* out, std::size_t n) const 
     case Kind::pert:
     case Kind::beta:
       if (table_) {  // the same operations as quantile(), batched
-        const std::size_t outside = table_->quantiles(u, out, n);
-        const double lo = p_[0], hi = p_[1], width = hi - lo;  // locals: out cannot alias them, so the loop vectorises
-        for (std::size_t i = 0; i < n; ++i) out[i] = std::clamp(lo + out[i] * width, lo, hi);
+        const double lo = p_[0], hi = p_[1];
+        const std::size_t outside = table_->quantiles(u, out, n, lo, hi);
         if (outside > 0)  // u = 0 or 1 (no stream draws them): the ends as quantile() has them
           for (std::size_t i = 0; i < n; ++i) out[i] = at_ends(u[i], out[i], lo, hi);
         return;
