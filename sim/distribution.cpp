@@ -393,7 +393,9 @@ double ibeta_guess(double a, double b, double p, double lbeta) {
 //     with p when p <= 1/2, else the upper tail compared with q,
 // with Boost's forward ibeta/ibetac (reliable) for F. G is increasing in t
 // from -inf at v = 0 to > 0 at v = 1, and nearly linear where v is small.
-double ibeta_inverse(double a, double b, double p, double q) {
+// x_start, when inside (0, 1), replaces the first guess (the table's nodes
+// start from the previous node's Q and slope: about half the iterations).
+double ibeta_inverse(double a, double b, double p, double q, double x_start = 0) {
   // Below the smallest normal double, ibeta's subnormal results are too
   // coarse to solve against; the quantile there is that of DBL_MIN.
   constexpr double smallest = std::numeric_limits<double>::min();
@@ -412,7 +414,9 @@ double ibeta_inverse(double a, double b, double p, double q) {
   }
 
   // A first guess, then whether to solve for x or for y = 1 - x.
-  double x_guess = lower ? ibeta_guess(a, b, p, lbeta) : 1 - ibeta_guess(b, a, q, lbeta);
+  double x_guess = x_start > 0 && x_start < 1 ? x_start
+                   : lower                     ? ibeta_guess(a, b, p, lbeta)
+                                               : 1 - ibeta_guess(b, a, q, lbeta);
   if (!(x_guess > 0 && x_guess < 1)) x_guess = a / (a + b);
   const bool mirrored = x_guess > 0.5;  // solve for y
   // In terms of v: v ~ Beta(a', b'); F is increasing in v when sign > 0.
@@ -709,7 +713,10 @@ std::shared_ptr<const BetaTable> beta_table(double alpha, double beta) {
   table->node.resize(4 * std::size_t(BetaTable::intervals));
   std::vector<double> q(BetaTable::intervals + 1), slope(BetaTable::intervals + 1);  // Q and dQ/du = 1 / pdf(Q)
   for (int p = 0; p <= BetaTable::intervals; ++p) {
-    q[p] = beta_quantile(alpha, beta, u_node(p));
+    const double u = u_node(p);
+    // Started from the previous node's value and slope (the same root to within the iteration's tolerance).
+    const double start = p > 0 ? q[p - 1] + (u - u_node(p - 1)) * slope[p - 1] : 0;
+    q[p] = ibeta_inverse(alpha, beta, u, 1 - u, start);
     const double pdf = boost::math::ibeta_derivative(alpha, beta, q[p], boost_policy);
     slope[p] = pdf > 0 ? 1 / pdf : 0;
   }
