@@ -517,77 +517,83 @@ struct BetaTable {
 
 namespace {
 
-// The body of BetaTable::quantiles: NaN where the exact inverse is needed.
-// Two passes: the grid position (bit operations and exact additions,
-// branch-free, vectorised by the compiler), then the Hermite step (table
-// lookups: AVX-512 or AVX2 intrinsics where the CPU has them, since GCC does
-// not vectorise the lookups for x86-64; the same operations in the same
-// order, so the same bits as the scalar step; AVX-512 took
-// BM_Distribution_Pert from 4.7 to 3.6 ns a draw).
-// Returns how many are outside the body (the tails, and a NaN u).
-SWITCHCOST_SIMD_CLONES std::size_t beta_table_positions(const double* __restrict u, double* __restrict out,
-                                                        std::size_t n) noexcept {
-  using Table = BetaTable;
-  constexpr int shift = 52 - Table::log2_per_octave;  // w's bits >> shift: exponent and top mantissa bits
-  constexpr std::uint64_t first = std::bit_cast<std::uint64_t>(Table::w_min) >> shift;
-  constexpr std::uint64_t position_mask = (std::uint64_t{1} << shift) - 1;
-  constexpr std::uint64_t one = std::bit_cast<std::uint64_t>(1.0);
-  constexpr std::uint64_t two_52 = std::bit_cast<std::uint64_t>(0x1p52);
-  constexpr double side = Table::side_intervals, last = Table::intervals;
-  std::size_t outside = 0;
-  for (std::size_t k = 0; k < n; ++k) {
-    const bool upper = u[k] >= 0.5;
-    const double w = upper ? 1.0 - u[k] : u[k];  // exact for u >= 1/2 (Sterbenz)
-    const std::uint64_t bits = std::bit_cast<std::uint64_t>(w);
-    // j = interval in the side (exact: 2^52 + j as a double, minus 2^52; junk
-    // for w below the table, discarded), f = position in it in [0, 1) (exact:
-    // 1.f as a double, minus 1).
-    const double j = std::bit_cast<double>(two_52 | ((bits >> shift) - first)) - 0x1p52;
-    const double f = std::bit_cast<double>(one | ((bits & position_mask) << Table::log2_per_octave)) - 1.0;
-    // u < 1/2: s = j + f; u >= 1/2, mirrored: s = 2N - (j + f) = (2N - 1 - j) + (1 - f),
-    // each term exact, one rounding (monotone).
-    const double s = upper ? ((2 * side - 1) - j) + (1.0 - f) : j + f;
-    const bool inside = w >= Table::w_min && s < last;  // false for a NaN u
-    out[k] = inside ? s : -1.0;  // grid position, or -1 outside the body
-    outside += inside ? 0 : 1;
-  }
-  return outside;
-}
-
-// The Hermite step of one grid position s (see BetaTable), in Horner form:
-// with the interval's Q0, Q1, c1 = h Q'0 and c2 = 3 (Q1 - Q0) - 2 h Q'0 - h Q'1,
+// The Hermite step in one interval a (see BetaTable), in Horner form: with
+// the interval's Q0, Q1, c1 = h Q'0 and c2 = 3 (Q1 - Q0) - 2 h Q'0 - h Q'1,
 // and c3 = (Q1 - Q0) - c1 - c2 (= h Q'0 + h Q'1 - 2 (Q1 - Q0)),
 //   Q(f) = Q0 + f (c1 + f (c2 + f c3)),
-// the cubic Hermite interpolant, clamped to [Q0, Q1]; then scaled to the
-// distribution's [lo, hi] as Distribution::quantile does, clamp(lo + Q
-// width, lo, hi). NaN for a position outside the body (s < 0).
-inline double beta_table_hermite(const double* node, double s, double lo, double width, double hi) noexcept {
-  if (s < 0.0) return std::numeric_limits<double>::quiet_NaN();
-  const int i = static_cast<int>(s);
-  const double f = s - static_cast<double>(i);
-  const double* a = node + 4 * i;  // Q0, Q1, c1, c2
+// the cubic Hermite interpolant at position f in [0, 1], clamped to [Q0,
+// Q1]; then scaled to the distribution's [lo, hi] as Distribution::quantile
+// does, clamp(lo + Q width, lo, hi).
+inline double beta_table_hermite(const double* a, double f, double lo, double width, double hi) noexcept {
   const double c3 = ((a[1] - a[0]) - a[2]) - a[3];
   const double v = a[0] + f * (a[2] + f * (a[3] + f * c3));
   const double q = v < a[0] ? a[0] : (v > a[1] ? a[1] : v);
   return std::clamp(lo + q * width, lo, hi);
 }
 
+// The body of BetaTable::quantiles, one pass per draw: the interval and the
+// position in it, read off the bits of w = min(u, 1 - u) (integer and exact
+// floating-point operations), then the Hermite step (see beta_table_hermite),
+// NaN where the exact inverse is needed. The table lookups are AVX-512 or
+// AVX2 intrinsics where the CPU has them (GCC does not vectorise them for
+// x86-64; AVX-512 gathers were slower than these loads, 1.95 against 1.2 ns
+// a draw on the development VM's AMD EPYC), with the same operations in the
+// same order, so the same bits as the scalar step.
+namespace beta_bits {
+using Table = BetaTable;
+constexpr int shift = 52 - Table::log2_per_octave;  // w's bits >> shift: exponent and top mantissa bits
+constexpr std::uint64_t first = std::bit_cast<std::uint64_t>(Table::w_min) >> shift;
+constexpr std::uint64_t position_mask = (std::uint64_t{1} << shift) - 1;
+constexpr std::uint64_t one = std::bit_cast<std::uint64_t>(1.0);
+constexpr std::uint64_t last_interval = Table::intervals - 1;  // 2N - 1
+}  // namespace beta_bits
+
+// One draw: u < 1/2 lies in interval j of its side, position f in [0, 1);
+// u >= 1/2, mirrored, in interval 2N - 1 - j at position 1 - f (w = 1 - u
+// is exact there, Sterbenz; so are f and 1 - f). j is w's exponent and top
+// mantissa bits less those of w_min (junk below w_min, which is outside).
+inline double beta_table_point(const double* node, double u, double lo, double width, double hi) noexcept {
+  using namespace beta_bits;
+  const bool upper = u >= 0.5;
+  const double w = upper ? 1.0 - u : u;
+  if (!(w >= Table::w_min)) return std::numeric_limits<double>::quiet_NaN();  // the tails, a NaN u
+  const std::uint64_t bits = std::bit_cast<std::uint64_t>(w);
+  const std::uint64_t j = (bits >> shift) - first;
+  const double frac = std::bit_cast<double>(one | ((bits & position_mask) << Table::log2_per_octave)) - 1.0;
+  const std::uint64_t i = upper ? last_interval - j : j;
+  const double f = upper ? 1.0 - frac : frac;
+  return beta_table_hermite(node + 4 * i, f, lo, width, hi);
+}
+
 #ifdef SWITCHCOST_X86_INTRINSICS
-// beta_table_hermite on four positions at a time: the four values of each
-// lane's interval are one unaligned load, transposed into Q0, Q1, c1, c2.
-__attribute__((target("avx2"))) void beta_table_hermite_avx2(const double* node, double* out, std::size_t n,
-                                                             double lo, double width, double hi) noexcept {
-  std::size_t k = 0;
-  const __m256d zero = _mm256_setzero_pd(), low = _mm256_set1_pd(lo), wide = _mm256_set1_pd(width),
-                high = _mm256_set1_pd(hi), not_a_number = _mm256_set1_pd(std::numeric_limits<double>::quiet_NaN());
+// Four draws at a time: the four values of each lane's interval are one
+// unaligned load, transposed into Q0, Q1, c1, c2. Returns how many are outside.
+__attribute__((target("avx2"))) std::size_t beta_table_body_avx2(const double* node, const double* u, double* out,
+                                                                 std::size_t n, double lo, double width,
+                                                                 double hi) noexcept {
+  using namespace beta_bits;
+  std::size_t k = 0, outside = 0;
+  const __m256d one_d = _mm256_set1_pd(1.0), half = _mm256_set1_pd(0.5), w_min = _mm256_set1_pd(Table::w_min),
+                low = _mm256_set1_pd(lo), wide = _mm256_set1_pd(width), high = _mm256_set1_pd(hi),
+                not_a_number = _mm256_set1_pd(std::numeric_limits<double>::quiet_NaN());
+  const __m256i first_v = _mm256_set1_epi64x(std::int64_t(first)), mask_v = _mm256_set1_epi64x(std::int64_t(position_mask)),
+                one_v = _mm256_set1_epi64x(std::int64_t(one)), last_v = _mm256_set1_epi64x(std::int64_t(last_interval));
   for (; k + 4 <= n; k += 4) {
-    const __m256d s_raw = _mm256_loadu_pd(out + k);
-    const __m256d outside = _mm256_cmp_pd(s_raw, zero, _CMP_LT_OQ);
-    const __m256d s = _mm256_blendv_pd(s_raw, zero, outside);  // interval 0 for lanes outside (result discarded)
-    const __m128i i = _mm256_cvttpd_epi32(s);
-    const __m256d f = _mm256_sub_pd(s, _mm256_cvtepi32_pd(i));
-    alignas(16) std::int32_t idx[4];
-    _mm_store_si128(reinterpret_cast<__m128i*>(idx), i);
+    const __m256d uu = _mm256_loadu_pd(u + k);
+    const __m256d upper = _mm256_cmp_pd(uu, half, _CMP_GE_OQ);
+    const __m256d w = _mm256_blendv_pd(uu, _mm256_sub_pd(one_d, uu), upper);
+    const __m256d inside = _mm256_cmp_pd(w, w_min, _CMP_GE_OQ);
+    const __m256i bits = _mm256_castpd_si256(w);
+    const __m256i j = _mm256_sub_epi64(_mm256_srli_epi64(bits, shift), first_v);
+    const __m256d frac = _mm256_sub_pd(
+        _mm256_castsi256_pd(_mm256_or_si256(one_v, _mm256_slli_epi64(_mm256_and_si256(bits, mask_v), Table::log2_per_octave))),
+        one_d);
+    const __m256i upper_i = _mm256_castpd_si256(upper), inside_i = _mm256_castpd_si256(inside);
+    __m256i i = _mm256_blendv_epi8(j, _mm256_sub_epi64(last_v, j), upper_i);
+    i = _mm256_and_si256(i, inside_i);  // interval 0 for lanes outside (result discarded)
+    const __m256d f = _mm256_blendv_pd(frac, _mm256_sub_pd(one_d, frac), upper);
+    alignas(32) std::int64_t idx[4];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(idx), i);
     const __m256d r0 = _mm256_loadu_pd(node + 4 * idx[0]), r1 = _mm256_loadu_pd(node + 4 * idx[1]),
                   r2 = _mm256_loadu_pd(node + 4 * idx[2]), r3 = _mm256_loadu_pd(node + 4 * idx[3]);
     const __m256d t0 = _mm256_unpacklo_pd(r0, r1), t1 = _mm256_unpackhi_pd(r0, r1);
@@ -603,39 +609,53 @@ __attribute__((target("avx2"))) void beta_table_hermite_avx2(const double* node,
     const __m256d x = _mm256_add_pd(low, _mm256_mul_pd(q, wide));
     __m256d r = _mm256_blendv_pd(x, high, _mm256_cmp_pd(high, x, _CMP_LT_OQ));
     r = _mm256_blendv_pd(r, low, _mm256_cmp_pd(x, low, _CMP_LT_OQ));
-    _mm256_storeu_pd(out + k, _mm256_blendv_pd(r, not_a_number, outside));
+    _mm256_storeu_pd(out + k, _mm256_blendv_pd(not_a_number, r, inside));
+    outside += std::size_t(4 - std::popcount(unsigned(_mm256_movemask_pd(inside))));
   }
-  for (; k < n; ++k) out[k] = beta_table_hermite(node, out[k], lo, width, hi);
+  for (; k < n; ++k) {
+    out[k] = beta_table_point(node, u[k], lo, width, hi);
+    outside += std::isnan(out[k]) ? 1 : 0;
+  }
+  return outside;
 }
 
-// The same on eight positions at a time (AVX-512F): the four values of
-// lanes k and k + 4 are one 512-bit row, and the rows are transposed into
-// Q0, Q1, c1, c2 by unpacks and two-source permutes. The same operations in
-// the same order as beta_table_hermite, so the same bits; the last n mod 8
-// positions go to the AVX2 step.
-__attribute__((target("avx512f"))) void beta_table_hermite_avx512(const double* node, double* out, std::size_t n,
-                                                                 double lo, double width, double hi) noexcept {
-  std::size_t k = 0;
-  const __m512d zero = _mm512_setzero_pd(), low = _mm512_set1_pd(lo), wide = _mm512_set1_pd(width),
-                high = _mm512_set1_pd(hi), not_a_number = _mm512_set1_pd(std::numeric_limits<double>::quiet_NaN());
+// The same on eight draws at a time (AVX-512F): the four values of lanes k
+// and k + 4 are one 512-bit row, and the rows are transposed into Q0, Q1,
+// c1, c2 by unpacks and two-source permutes. The last n mod 8 draws go to
+// the AVX2 body.
+__attribute__((target("avx512f"))) std::size_t beta_table_body_avx512(const double* node, const double* u,
+                                                                      double* out, std::size_t n, double lo,
+                                                                      double width, double hi) noexcept {
+  using namespace beta_bits;
+  std::size_t k = 0, outside = 0;
+  const __m512d one_d = _mm512_set1_pd(1.0), half = _mm512_set1_pd(0.5), w_min = _mm512_set1_pd(Table::w_min),
+                low = _mm512_set1_pd(lo), wide = _mm512_set1_pd(width), high = _mm512_set1_pd(hi),
+                not_a_number = _mm512_set1_pd(std::numeric_limits<double>::quiet_NaN());
+  const __m512i first_v = _mm512_set1_epi64(std::int64_t(first)), mask_v = _mm512_set1_epi64(std::int64_t(position_mask)),
+                one_v = _mm512_set1_epi64(std::int64_t(one)), last_v = _mm512_set1_epi64(std::int64_t(last_interval));
   // 128-bit lanes: (t0.0, t2.0, t0.2, t2.2) and (t0.1, t2.1, t0.3, t2.3).
   const __m512i even_lanes = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0);
   const __m512i odd_lanes = _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2);
   for (; k + 8 <= n; k += 8) {
-    const __m512d s_raw = _mm512_loadu_pd(out + k);
-    const __mmask8 outside = _mm512_cmp_pd_mask(s_raw, zero, _CMP_LT_OQ);
-    const __m512d s = _mm512_mask_blend_pd(outside, s_raw, zero);  // interval 0 outside (result discarded)
-    const __m256i i = _mm512_cvttpd_epi32(s);
-    const __m512d f = _mm512_sub_pd(s, _mm512_cvtepi32_pd(i));
-    alignas(32) std::int32_t idx[8];
-    _mm256_store_si256(reinterpret_cast<__m256i*>(idx), i);
-    __m512d z[4];  // z[j]: the interval of lane j, then of lane j + 4
-    for (int j = 0; j < 4; ++j)
-      z[j] = _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_loadu_pd(node + 4 * idx[j])),
-                                _mm256_loadu_pd(node + 4 * idx[j + 4]), 1);
-    const __m512d z0 = z[0], z1 = z[1], z2 = z[2], z3 = z[3];
-    const __m512d t0 = _mm512_unpacklo_pd(z0, z1), t1 = _mm512_unpackhi_pd(z0, z1);
-    const __m512d t2 = _mm512_unpacklo_pd(z2, z3), t3 = _mm512_unpackhi_pd(z2, z3);
+    const __m512d uu = _mm512_loadu_pd(u + k);
+    const __mmask8 upper = _mm512_cmp_pd_mask(uu, half, _CMP_GE_OQ);
+    const __m512d w = _mm512_mask_sub_pd(uu, upper, one_d, uu);
+    const __mmask8 inside = _mm512_cmp_pd_mask(w, w_min, _CMP_GE_OQ);
+    const __m512i bits = _mm512_castpd_si512(w);
+    const __m512i j = _mm512_sub_epi64(_mm512_srli_epi64(bits, shift), first_v);
+    const __m512d frac = _mm512_sub_pd(
+        _mm512_castsi512_pd(_mm512_or_si512(one_v, _mm512_slli_epi64(_mm512_and_si512(bits, mask_v), Table::log2_per_octave))),
+        one_d);
+    const __m512i i = _mm512_maskz_mov_epi64(inside, _mm512_mask_sub_epi64(j, upper, last_v, j));  // 0 outside
+    const __m512d f = _mm512_mask_sub_pd(frac, upper, one_d, frac);
+    alignas(64) std::int64_t idx[8];
+    _mm512_store_si512(idx, i);
+    __m512d z[4];  // z[m]: the interval of lane m, then of lane m + 4
+    for (int m = 0; m < 4; ++m)
+      z[m] = _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_loadu_pd(node + 4 * idx[m])),
+                                _mm256_loadu_pd(node + 4 * idx[m + 4]), 1);
+    const __m512d t0 = _mm512_unpacklo_pd(z[0], z[1]), t1 = _mm512_unpackhi_pd(z[0], z[1]);
+    const __m512d t2 = _mm512_unpacklo_pd(z[2], z[3]), t3 = _mm512_unpackhi_pd(z[2], z[3]);
     const __m512d a0 = _mm512_permutex2var_pd(t0, even_lanes, t2), a1 = _mm512_permutex2var_pd(t1, even_lanes, t3);
     const __m512d a2 = _mm512_permutex2var_pd(t0, odd_lanes, t2), a3 = _mm512_permutex2var_pd(t1, odd_lanes, t3);
     const __m512d c3 = _mm512_sub_pd(_mm512_sub_pd(_mm512_sub_pd(a1, a0), a2), a3);
@@ -646,28 +666,26 @@ __attribute__((target("avx512f"))) void beta_table_hermite_avx512(const double* 
     const __m512d x = _mm512_add_pd(low, _mm512_mul_pd(q, wide));
     __m512d r = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(high, x, _CMP_LT_OQ), x, high);
     r = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(x, low, _CMP_LT_OQ), r, low);
-    _mm512_storeu_pd(out + k, _mm512_mask_blend_pd(outside, r, not_a_number));
+    _mm512_storeu_pd(out + k, _mm512_mask_blend_pd(inside, not_a_number, r));
+    outside += std::size_t(8 - std::popcount(unsigned(inside)));
   }
-  beta_table_hermite_avx2(node, out + k, n - k, lo, width, hi);
+  return outside + beta_table_body_avx2(node, u + k, out + k, n - k, lo, width, hi);
 }
 
 #endif
 
 // Returns how many are left NaN for the exact inverse.
 std::size_t beta_table_body(const double* node, const double* u, double* out, std::size_t n, double lo, double hi) noexcept {
-  const std::size_t outside = beta_table_positions(u, out, n);
   const double width = hi - lo;
 #ifdef SWITCHCOST_X86_INTRINSICS
-  if (fastmath::cpu_has_avx512f()) {
-    beta_table_hermite_avx512(node, out, n, lo, width, hi);
-    return outside;
-  }
-  if (fastmath::cpu_has_avx2()) {
-    beta_table_hermite_avx2(node, out, n, lo, width, hi);
-    return outside;
-  }
+  if (fastmath::cpu_has_avx512f()) return beta_table_body_avx512(node, u, out, n, lo, width, hi);
+  if (fastmath::cpu_has_avx2()) return beta_table_body_avx2(node, u, out, n, lo, width, hi);
 #endif
-  for (std::size_t k = 0; k < n; ++k) out[k] = beta_table_hermite(node, out[k], lo, width, hi);
+  std::size_t outside = 0;
+  for (std::size_t k = 0; k < n; ++k) {
+    out[k] = beta_table_point(node, u[k], lo, width, hi);
+    outside += std::isnan(out[k]) ? 1 : 0;
+  }
   return outside;
 }
 
