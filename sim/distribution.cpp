@@ -732,8 +732,15 @@ std::shared_ptr<const BetaTable> beta_table(double alpha, double beta) {
   std::vector<double> q(BetaTable::intervals + 1), slope(BetaTable::intervals + 1);  // Q and dQ/du = 1 / pdf(Q)
   for (int p = 0; p <= BetaTable::intervals; ++p) {
     const double u = u_node(p);
-    // Started from the previous node's value and slope (the same root to within the iteration's tolerance).
-    const double start = p > 0 ? q[p - 1] + (u - u_node(p - 1)) * slope[p - 1] : 0;
+    // Started from the previous node's Taylor polynomial, Q + h Q' + h^2 Q'' / 2 with
+    // Q'' = -Q'^2 d/dx log pdf = -Q'^2 ((alpha - 1) / Q - (beta - 1) / (1 - Q)): most nodes
+    // then need one step (the same root to within the iteration's tolerance).
+    double start = 0;
+    if (p > 0) {
+      const double x = q[p - 1], d = slope[p - 1], step = u - u_node(p - 1);
+      const double curvature = -d * d * ((alpha - 1) / x - (beta - 1) / (1 - x));
+      start = x + step * d + 0.5 * step * step * curvature;
+    }
     q[p] = ibeta_inverse(alpha, beta, u, 1 - u, start);
     const double pdf = boost::math::ibeta_derivative(alpha, beta, q[p], boost_policy);
     slope[p] = pdf > 0 ? 1 / pdf : 0;
