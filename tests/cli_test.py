@@ -20,6 +20,11 @@ import time
 
 BIN = os.path.abspath(sys.argv[1])
 SRC = os.path.abspath(sys.argv[2])
+# Set by CMake in the sanitizer builds. Under ThreadSanitizer an exact-mode
+# run's time grows much faster than its trials (its shadow memory is faulted
+# in as the series are written: population-200 took 41 s at 6,000 trials and
+# 98 s at 16,000), so the exact runs that only need some trials take fewer.
+SANITIZED = os.environ.get("SWITCHCOST_SANITIZED") == "1"
 SCENARIOS = os.path.join(SRC, "scenarios", "kaspersky-2024")
 BAD = os.path.join(SRC, "tests", "data", "scenarios", "bad")
 TMP = tempfile.mkdtemp(prefix="switchcost-cli-")
@@ -38,8 +43,14 @@ def check(name, condition, detail=""):
         print(f"FAIL {name}: {detail}")
 
 
+run_seconds = []  # (seconds, arguments) of every run, for the slowest list at the end
+
+
 def run(*args, timeout=300, cwd=None):
-    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=timeout, cwd=cwd)
+    start = time.monotonic()
+    r = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=timeout, cwd=cwd)
+    run_seconds.append((time.monotonic() - start, " ".join(os.path.basename(a) for a in args)))
+    return r
 
 
 def strict_json(text):
@@ -416,9 +427,11 @@ def test_msp_stats_sketch():
     """--msp-stats sketch: per-MSP statistics in bounded memory, against exact mode on the 200-MSP population."""
     pop = os.path.join(SCENARIOS, "population-200.yaml")
     docs = {}
+    # Sanitized: 3,000 trials in blocks of 1,000, so both threads still share several blocks.
+    trials = ["--trials", "3000", "--block-trials", "1000"] if SANITIZED else ["--trials", "6000"]
     for mode in ["exact", "sketch"]:
         j = tmp(f"msp-stats-{mode}.json")
-        r = run("run", pop, "--trials", "6000", "--msp-stats", mode, "--json", j, "--threads", "2")
+        r = run("run", pop, *trials, "--msp-stats", mode, "--json", j, "--threads", "2")
         check(f"--msp-stats {mode}: exits 0", r.returncode == 0, r.stderr)
         if r.returncode != 0:
             return
@@ -472,7 +485,7 @@ def test_msp_stats_sketch():
     check("sketch: tail shares add up to 1", math.isclose(shares, 1, rel_tol=1e-9), shares)
     # Sketch mode is the same bytes for any thread count.
     j1 = tmp("msp-stats-sketch-1.json")
-    r = run("run", pop, "--trials", "6000", "--msp-stats", "sketch", "--json", j1, "--threads", "1", "--quiet")
+    r = run("run", pop, *trials, "--msp-stats", "sketch", "--json", j1, "--threads", "1", "--quiet")
     one = strict_json(open(j1).read()) if r.returncode == 0 else None
     if one:
         one["manifest"].pop("threads")
@@ -480,10 +493,12 @@ def test_msp_stats_sketch():
         two["manifest"].pop("threads")
         check("sketch: JSON identical for 1 and 2 threads", one == two)
     # auto: exact while the per-MSP series fit in 1 GiB and a quarter of the limit.
-    # 200 MSPs x 11 outputs x 16,000 trials x 8 B = 269 MiB: exact under the default limit, sketch under 1 GiB.
+    # 200 MSPs x 11 outputs x 16,000 trials x 8 B = 269 MiB: exact under the default limit, sketch under 1 GiB
+    # (sanitized: 3,000 trials, 50 MiB, for the exact case).
     for limit, want in [([], "exact"), (["--max-memory-gib", "1"], "sketch")]:
         j = tmp(f"msp-stats-auto-{want}.json")
-        r = run("run", pop, "--trials", "16000", "--json", j, "--quiet", *limit)
+        trials = "3000" if SANITIZED and want == "exact" else "16000"
+        r = run("run", pop, "--trials", trials, "--json", j, "--quiet", *limit)
         mode = strict_json(open(j).read())["manifest"].get("msp_stats") if r.returncode == 0 else r.stderr
         check(f"--msp-stats auto {' '.join(limit) or '(default limit)'} chooses {want}", mode == want, mode)
     # Memory checks use the chosen mode's estimate, and say how to fit.
@@ -524,11 +539,16 @@ def main():
              test_error_corpus, test_exit_codes, test_outputs_never_half_written, test_compare_price_scenarios,
              test_compare_targets_population, test_msp_stats_sketch,
              lambda: test_interrupt(signal.SIGINT, 130), lambda: test_interrupt(signal.SIGTERM, 143)]
+    group_seconds = []
     for t in tests:
+        start = time.monotonic()
         try:
             t()
         except Exception as e:  # a crash of the test itself is a failure, not an abort
             check(getattr(t, "__name__", "test"), False, f"{type(e).__name__}: {e}")
+        group_seconds.append((getattr(t, "__name__", "test"), time.monotonic() - start))
+    print("time per group: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in group_seconds))
+    print("slowest runs: " + "; ".join(f"{seconds:.1f} s: {args}" for seconds, args in sorted(run_seconds, reverse=True)[:6]))
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 
