@@ -394,7 +394,7 @@ double ibeta_guess(double a, double b, double p, double lbeta) {
 // with Boost's forward ibeta/ibetac (reliable) for F. G is increasing in t
 // from -inf at v = 0 to > 0 at v = 1, and nearly linear where v is small.
 // x_start, when inside (0, 1), replaces the first guess (the table's nodes
-// start from the previous node's Q and slope: about half the iterations).
+// start from a Taylor step off the previous node: mostly one iteration).
 double ibeta_inverse(double a, double b, double p, double q, double x_start = 0) {
   // Below the smallest normal double, ibeta's subnormal results are too
   // coarse to solve against; the quantile there is that of DBL_MIN.
@@ -481,23 +481,25 @@ double beta_quantile(double alpha, double beta, double u) {
 // exact for u >= 1/2. Relative to w the steps are 1/128 to 1/64 in every
 // binade, so the tails, where Q changes fastest relative to u, get as fine a
 // grid as the middle (the error is largest in the top binade, where the steps
-// are widest in u: 32 per binade gave 1.0e-9 for Beta(1, 2), 64 give 1e-10). The u < 1/2 side maps to grid positions [0, N) and the
-// u >= 1/2 side, mirrored, to [N, 2N), N = octaves * per_octave, so that the
-// position rises with u across the whole table. Each interval stores the exact
-// Q at its two ends and the exact derivatives h dQ/du = h / pdf(Q) there (h
-// the interval's width in u: the widths double from one binade to the next,
-// so a node on a binade's edge has a different scaled derivative on each
-// side, hence per interval, not per node), and Q is evaluated by cubic
-// Hermite interpolation, clamped between the two ends so it stays monotone.
+// are widest in u: 32 per binade gave 1.0e-9 for Beta(1, 2), 64 give 1e-10).
+// The u < 1/2 side maps to intervals [0, N) and the u >= 1/2 side, mirrored,
+// to [N, 2N), N = octaves * per_octave, so that the position rises with u
+// across the whole table. Each interval is built from the exact Q at its two
+// ends and the exact derivatives h dQ/du = h / pdf(Q) there (h the interval's
+// width in u: the widths double from one binade to the next, so a node on a
+// binade's edge has a different scaled derivative on each side, hence stored
+// per interval, not per node), and Q is evaluated by cubic Hermite
+// interpolation (beta_table_hermite), clamped between the two ends so it
+// stays monotone.
 // Shapes are in [1, max_shape], which PERT always has (alpha, beta in
 // [1, 1 + lambda]). Outside the body (w < 2^-17, a share 1.5e-5 of draws) and
 // for other shapes the exact inverse is used. Accuracy
 // (tests/distribution_test.cpp, BetaTable.*): |Q_table(u) - Q(u)| <= 1e-9 on
 // [0,1] for every u and shape tested.
-// quantiles() runs the body as a branch-free loop (vectorised; an AVX-512 or
-// AVX2 clone is picked at run time, with the same bits since floating-point
-// contraction is off project-wide) and then fixes the tails with the exact
-// inverse.
+// quantiles() runs the body in one pass (AVX-512 or AVX2 intrinsics where
+// the CPU has them, with the same bits as the scalar code since
+// floating-point contraction is off project-wide) and then fixes the tails
+// with the exact inverse.
 struct BetaTable {
   static constexpr int octaves = 16;
   static constexpr int log2_per_octave = 6;
@@ -576,8 +578,9 @@ __attribute__((target("avx2"))) std::size_t beta_table_body_avx2(const double* n
   const __m256d one_d = _mm256_set1_pd(1.0), half = _mm256_set1_pd(0.5), w_min = _mm256_set1_pd(Table::w_min),
                 low = _mm256_set1_pd(lo), wide = _mm256_set1_pd(width), high = _mm256_set1_pd(hi),
                 not_a_number = _mm256_set1_pd(std::numeric_limits<double>::quiet_NaN());
-  const __m256i first_v = _mm256_set1_epi64x(std::int64_t(first)), mask_v = _mm256_set1_epi64x(std::int64_t(position_mask)),
-                one_v = _mm256_set1_epi64x(std::int64_t(one)), last_v = _mm256_set1_epi64x(std::int64_t(last_interval));
+  const __m256i first_v = _mm256_set1_epi64x(std::int64_t(first)),
+                mask_v = _mm256_set1_epi64x(std::int64_t(position_mask)), one_v = _mm256_set1_epi64x(std::int64_t(one)),
+                last_v = _mm256_set1_epi64x(std::int64_t(last_interval));
   for (; k + 4 <= n; k += 4) {
     const __m256d uu = _mm256_loadu_pd(u + k);
     const __m256d upper = _mm256_cmp_pd(uu, half, _CMP_GE_OQ);
@@ -585,9 +588,8 @@ __attribute__((target("avx2"))) std::size_t beta_table_body_avx2(const double* n
     const __m256d inside = _mm256_cmp_pd(w, w_min, _CMP_GE_OQ);
     const __m256i bits = _mm256_castpd_si256(w);
     const __m256i j = _mm256_sub_epi64(_mm256_srli_epi64(bits, shift), first_v);
-    const __m256d frac = _mm256_sub_pd(
-        _mm256_castsi256_pd(_mm256_or_si256(one_v, _mm256_slli_epi64(_mm256_and_si256(bits, mask_v), Table::log2_per_octave))),
-        one_d);
+    const __m256i position = _mm256_slli_epi64(_mm256_and_si256(bits, mask_v), Table::log2_per_octave);
+    const __m256d frac = _mm256_sub_pd(_mm256_castsi256_pd(_mm256_or_si256(one_v, position)), one_d);
     const __m256i upper_i = _mm256_castpd_si256(upper), inside_i = _mm256_castpd_si256(inside);
     __m256i i = _mm256_blendv_epi8(j, _mm256_sub_epi64(last_v, j), upper_i);
     i = _mm256_and_si256(i, inside_i);  // interval 0 for lanes outside (result discarded)
@@ -601,8 +603,8 @@ __attribute__((target("avx2"))) std::size_t beta_table_body_avx2(const double* n
     const __m256d a0 = _mm256_permute2f128_pd(t0, t2, 0x20), a1 = _mm256_permute2f128_pd(t1, t3, 0x20);
     const __m256d a2 = _mm256_permute2f128_pd(t0, t2, 0x31), a3 = _mm256_permute2f128_pd(t1, t3, 0x31);
     const __m256d c3 = _mm256_sub_pd(_mm256_sub_pd(_mm256_sub_pd(a1, a0), a2), a3);
-    const __m256d v =
-        _mm256_add_pd(a0, _mm256_mul_pd(f, _mm256_add_pd(a2, _mm256_mul_pd(f, _mm256_add_pd(a3, _mm256_mul_pd(f, c3))))));
+    const __m256d inner = _mm256_add_pd(a3, _mm256_mul_pd(f, c3));
+    const __m256d v = _mm256_add_pd(a0, _mm256_mul_pd(f, _mm256_add_pd(a2, _mm256_mul_pd(f, inner))));
     __m256d q = _mm256_blendv_pd(v, a1, _mm256_cmp_pd(v, a1, _CMP_GT_OQ));
     q = _mm256_blendv_pd(q, a0, _mm256_cmp_pd(v, a0, _CMP_LT_OQ));
     // std::clamp(x, lo, hi): x < lo ? lo : (hi < x ? hi : x).
@@ -631,8 +633,9 @@ __attribute__((target("avx512f"))) std::size_t beta_table_body_avx512(const doub
   const __m512d one_d = _mm512_set1_pd(1.0), half = _mm512_set1_pd(0.5), w_min = _mm512_set1_pd(Table::w_min),
                 low = _mm512_set1_pd(lo), wide = _mm512_set1_pd(width), high = _mm512_set1_pd(hi),
                 not_a_number = _mm512_set1_pd(std::numeric_limits<double>::quiet_NaN());
-  const __m512i first_v = _mm512_set1_epi64(std::int64_t(first)), mask_v = _mm512_set1_epi64(std::int64_t(position_mask)),
-                one_v = _mm512_set1_epi64(std::int64_t(one)), last_v = _mm512_set1_epi64(std::int64_t(last_interval));
+  const __m512i first_v = _mm512_set1_epi64(std::int64_t(first)),
+                mask_v = _mm512_set1_epi64(std::int64_t(position_mask)), one_v = _mm512_set1_epi64(std::int64_t(one)),
+                last_v = _mm512_set1_epi64(std::int64_t(last_interval));
   // 128-bit lanes: (t0.0, t2.0, t0.2, t2.2) and (t0.1, t2.1, t0.3, t2.3).
   const __m512i even_lanes = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0);
   const __m512i odd_lanes = _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2);
@@ -643,9 +646,8 @@ __attribute__((target("avx512f"))) std::size_t beta_table_body_avx512(const doub
     const __mmask8 inside = _mm512_cmp_pd_mask(w, w_min, _CMP_GE_OQ);
     const __m512i bits = _mm512_castpd_si512(w);
     const __m512i j = _mm512_sub_epi64(_mm512_srli_epi64(bits, shift), first_v);
-    const __m512d frac = _mm512_sub_pd(
-        _mm512_castsi512_pd(_mm512_or_si512(one_v, _mm512_slli_epi64(_mm512_and_si512(bits, mask_v), Table::log2_per_octave))),
-        one_d);
+    const __m512i position = _mm512_slli_epi64(_mm512_and_si512(bits, mask_v), Table::log2_per_octave);
+    const __m512d frac = _mm512_sub_pd(_mm512_castsi512_pd(_mm512_or_si512(one_v, position)), one_d);
     const __m512i i = _mm512_maskz_mov_epi64(inside, _mm512_mask_sub_epi64(j, upper, last_v, j));  // 0 outside
     const __m512d f = _mm512_mask_sub_pd(frac, upper, one_d, frac);
     alignas(64) std::int64_t idx[8];
@@ -659,8 +661,8 @@ __attribute__((target("avx512f"))) std::size_t beta_table_body_avx512(const doub
     const __m512d a0 = _mm512_permutex2var_pd(t0, even_lanes, t2), a1 = _mm512_permutex2var_pd(t1, even_lanes, t3);
     const __m512d a2 = _mm512_permutex2var_pd(t0, odd_lanes, t2), a3 = _mm512_permutex2var_pd(t1, odd_lanes, t3);
     const __m512d c3 = _mm512_sub_pd(_mm512_sub_pd(_mm512_sub_pd(a1, a0), a2), a3);
-    const __m512d v =
-        _mm512_add_pd(a0, _mm512_mul_pd(f, _mm512_add_pd(a2, _mm512_mul_pd(f, _mm512_add_pd(a3, _mm512_mul_pd(f, c3))))));
+    const __m512d inner = _mm512_add_pd(a3, _mm512_mul_pd(f, c3));
+    const __m512d v = _mm512_add_pd(a0, _mm512_mul_pd(f, _mm512_add_pd(a2, _mm512_mul_pd(f, inner))));
     __m512d q = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(v, a1, _CMP_GT_OQ), v, a1);
     q = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(v, a0, _CMP_LT_OQ), q, a0);
     const __m512d x = _mm512_add_pd(low, _mm512_mul_pd(q, wide));
@@ -675,7 +677,8 @@ __attribute__((target("avx512f"))) std::size_t beta_table_body_avx512(const doub
 #endif
 
 // Returns how many are left NaN for the exact inverse.
-std::size_t beta_table_body(const double* node, const double* u, double* out, std::size_t n, double lo, double hi) noexcept {
+std::size_t beta_table_body(const double* node, const double* u, double* out, std::size_t n, double lo,
+                            double hi) noexcept {
   const double width = hi - lo;
 #ifdef SWITCHCOST_X86_INTRINSICS
   if (fastmath::cpu_has_avx512f()) return beta_table_body_avx512(node, u, out, n, lo, width, hi);
@@ -692,7 +695,7 @@ std::size_t beta_table_body(const double* node, const double* u, double* out, st
 }  // namespace
 
 std::size_t BetaTable::quantiles(const double* u, double* out, std::size_t n, double lo, double hi) const {
-  // The tails (and a NaN u): about one draw in 30,000, so the scan for them
+  // The tails (and a NaN u): about one draw in 65,000, so the scan for them
   // is skipped when the body found none.
   const std::size_t outside = beta_table_body(node.data(), u, out, n, lo, hi);
   if (outside == 0) return 0;
