@@ -162,32 +162,20 @@ struct EndpointPhase {
   // Branch-free (selects, fastmath::log1p) so that the quadrature's node loop vectorises.
   double ell(double delta) const noexcept {
     const double y = w_change(delta);
-    const double log_branch = y <= -1.0 ? ell_min : fastmath::log1p(y) / p;
+    return ell_of(delta, y, fastmath::log1p(y) / p);
+  }
+  // ell from y = w_change(delta) and log1p(y) / p, however computed: the
+  // quadrature's nodes multiply by reciprocals computed once per trial instead
+  // of dividing by X^p and by p (an ulp or so apart from ell(); dividing was
+  // most of a node's cost, as divisions are the slowest vector operation).
+  double ell_of(double delta, double y, double log_over_p) const noexcept {
+    const double log_branch = y <= -1.0 ? ell_min : log_over_p;
     double value = p == 0.0 ? -rate * delta : log_branch;
     value = value < ell_min ? ell_min : value;  // std::clamp(value, ell_min, 0.0)
     return 0.0 < value ? 0.0 : value;
   }
   // y = x(t)^p / X^p - 1 at delta days before t_end (w = x^p is linear in t).
   double w_change(double delta) const noexcept { return -p * rate * delta / x_end_p; }
-};
-
-// EndpointPhase::ell for the quadrature's nodes, with the two divisions per
-// node (by X^p and by p) replaced by products with reciprocals computed once
-// per trial (results differ from ell() by an ulp or so): dividing was most of
-// a node's cost, as divisions are the slowest vector operation.
-struct NodeEll {
-  double slope;      // -p k / X^p: y = slope delta
-  double inverse_p;  // 1 / p (inf at p = 0, where the result is selected away)
-  double p, rate, ell_min;
-  explicit NodeEll(const EndpointPhase& ph) noexcept
-      : slope(-ph.p * ph.rate / ph.x_end_p), inverse_p(1.0 / ph.p), p(ph.p), rate(ph.rate), ell_min(ph.ell_min) {}
-  double operator()(double delta) const noexcept {
-    const double y = slope * delta;
-    const double log_branch = y <= -1.0 ? ell_min : fastmath::log1p(y) * inverse_p;
-    double value = p == 0.0 ? -rate * delta : log_branch;
-    value = value < ell_min ? ell_min : value;
-    return 0.0 < value ? 0.0 : value;
-  }
 };
 
 // encounters_per_endpoint_day x (m_frozen - m_supported): the weighted integral's factor.
@@ -212,7 +200,9 @@ SWITCHCOST_SIMD_CLONES double weighted_quadrature(const EndpointPhase& ph, doubl
   const double w_ratio = ell_a > ph.ell_min ? 1.0 + ph.w_change(delta_a) : std::exp(ph.p * ph.ell_min);
   const double branch_days = branch ? ph.x_end_p * w_ratio / (ph.p * ph.rate) : 0.0;
   const GaussLegendre& gl = gauss_legendre();
-  const NodeEll ell(ph);
+  // Reciprocals for the nodes (EndpointPhase::ell_of): y = node_slope delta,
+  // log1p(y) / p = log1p(y) inverse_p (inf at p = 0, where it is selected away).
+  const double node_slope = -ph.p * ph.rate / ph.x_end_p, inverse_p = 1.0 / ph.p;
   const double inverse_decay = 1.0 / decay;
   double sum = 0.0;
   double s0 = 0.0;
@@ -226,7 +216,8 @@ SWITCHCOST_SIMD_CLONES double weighted_quadrature(const EndpointPhase& ph, doubl
     std::array<double, 2 * gauss_nodes> arg;  // ell(t) at the nodes, then -(t - t_c) / decay
     for (std::size_t j = 0; j < gauss_nodes; ++j) {
       const double s = mid + half * gl.x[j];
-      arg[j] = ell(delta_a - s);
+      const double delta = delta_a - s, y = node_slope * delta;
+      arg[j] = ph.ell_of(delta, y, fastmath::log1p(y) * inverse_p);
       arg[gauss_nodes + j] = -(tau_a + s) * inverse_decay;
     }
     for (double& v : arg) v = fastmath::expm1(v);

@@ -468,6 +468,13 @@ double beta_quantile(double alpha, double beta, double u) {
   return ibeta_inverse(alpha, beta, u, 1 - u);  // 1 - u is exact for u > 1/2
 }
 
+// A standard-beta value q in [0, 1] on the distribution's [lo, hi], width =
+// hi - lo: the one scaling every beta and PERT path uses (tabulated or exact,
+// block or single value), so that they give the same bits.
+inline double beta_to_range(double q, double lo, double width, double hi) noexcept {
+  return std::clamp(lo + q * width, lo, hi);
+}
+
 }  // namespace
 
 // A tabulated quantile of the standard Beta(alpha, beta), the fast path for
@@ -524,13 +531,12 @@ namespace {
 // and c3 = (Q1 - Q0) - c1 - c2 (= h Q'0 + h Q'1 - 2 (Q1 - Q0)),
 //   Q(f) = Q0 + f (c1 + f (c2 + f c3)),
 // the cubic Hermite interpolant at position f in [0, 1], clamped to [Q0,
-// Q1]; then scaled to the distribution's [lo, hi] as Distribution::quantile
-// does, clamp(lo + Q width, lo, hi).
+// Q1]; then scaled to the distribution's [lo, hi] (beta_to_range).
 inline double beta_table_hermite(const double* a, double f, double lo, double width, double hi) noexcept {
   const double c3 = ((a[1] - a[0]) - a[2]) - a[3];
   const double v = a[0] + f * (a[2] + f * (a[3] + f * c3));
   const double q = v < a[0] ? a[0] : (v > a[1] ? a[1] : v);
-  return std::clamp(lo + q * width, lo, hi);
+  return beta_to_range(q, lo, width, hi);
 }
 
 // The body of BetaTable::quantiles, one pass per draw: the interval and the
@@ -565,6 +571,17 @@ inline double beta_table_point(const double* node, double u, double lo, double w
   const std::uint64_t i = upper ? last_interval - j : j;
   const double f = upper ? 1.0 - frac : frac;
   return beta_table_hermite(node + 4 * i, f, lo, width, hi);
+}
+
+// beta_table_point on n draws; returns how many are outside (NaN).
+std::size_t beta_table_body_scalar(const double* node, const double* u, double* out, std::size_t n, double lo,
+                                   double width, double hi) noexcept {
+  std::size_t outside = 0;
+  for (std::size_t k = 0; k < n; ++k) {
+    out[k] = beta_table_point(node, u[k], lo, width, hi);
+    outside += std::isnan(out[k]) ? 1 : 0;
+  }
+  return outside;
 }
 
 #ifdef SWITCHCOST_X86_INTRINSICS
@@ -607,18 +624,14 @@ __attribute__((target("avx2"))) std::size_t beta_table_body_avx2(const double* n
     const __m256d v = _mm256_add_pd(a0, _mm256_mul_pd(f, _mm256_add_pd(a2, _mm256_mul_pd(f, inner))));
     __m256d q = _mm256_blendv_pd(v, a1, _mm256_cmp_pd(v, a1, _CMP_GT_OQ));
     q = _mm256_blendv_pd(q, a0, _mm256_cmp_pd(v, a0, _CMP_LT_OQ));
-    // std::clamp(x, lo, hi): x < lo ? lo : (hi < x ? hi : x).
+    // beta_to_range: std::clamp(x, lo, hi) is x < lo ? lo : (hi < x ? hi : x).
     const __m256d x = _mm256_add_pd(low, _mm256_mul_pd(q, wide));
     __m256d r = _mm256_blendv_pd(x, high, _mm256_cmp_pd(high, x, _CMP_LT_OQ));
     r = _mm256_blendv_pd(r, low, _mm256_cmp_pd(x, low, _CMP_LT_OQ));
     _mm256_storeu_pd(out + k, _mm256_blendv_pd(not_a_number, r, inside));
     outside += std::size_t(4 - std::popcount(unsigned(_mm256_movemask_pd(inside))));
   }
-  for (; k < n; ++k) {
-    out[k] = beta_table_point(node, u[k], lo, width, hi);
-    outside += std::isnan(out[k]) ? 1 : 0;
-  }
-  return outside;
+  return outside + beta_table_body_scalar(node, u + k, out + k, n - k, lo, width, hi);
 }
 
 // The same on eight draws at a time (AVX-512F): the four values of lanes k
@@ -684,12 +697,7 @@ std::size_t beta_table_body(const double* node, const double* u, double* out, st
   if (fastmath::cpu_has_avx512f()) return beta_table_body_avx512(node, u, out, n, lo, width, hi);
   if (fastmath::cpu_has_avx2()) return beta_table_body_avx2(node, u, out, n, lo, width, hi);
 #endif
-  std::size_t outside = 0;
-  for (std::size_t k = 0; k < n; ++k) {
-    out[k] = beta_table_point(node, u[k], lo, width, hi);
-    outside += std::isnan(out[k]) ? 1 : 0;
-  }
-  return outside;
+  return beta_table_body_scalar(node, u, out, n, lo, width, hi);
 }
 
 }  // namespace
@@ -702,7 +710,7 @@ std::size_t BetaTable::quantiles(const double* u, double* out, std::size_t n, do
   const double width = hi - lo;
   for (std::size_t k = 0; k < n; ++k)
     if (std::isnan(out[k]))
-      out[k] = std::isnan(u[k]) ? u[k] : std::clamp(lo + beta_quantile(alpha, beta, u[k]) * width, lo, hi);
+      out[k] = std::isnan(u[k]) ? u[k] : beta_to_range(beta_quantile(alpha, beta, u[k]), lo, width, hi);
   return outside;
 }
 
@@ -1197,12 +1205,12 @@ double Distribution::quantile(double u) const {
     }
     case Kind::pert:
     case Kind::beta: {
-        if (table_) {  // the same operations as quantiles()
+      if (table_) {  // the same operations as quantiles()
         double x;
         table_->quantiles(&u, &x, 1, p_[0], p_[1]);
         return x;
       }
-      return std::clamp(p_[0] + beta_quantile(p_[2], p_[3], u) * (p_[1] - p_[0]), p_[0], p_[1]);
+      return beta_to_range(beta_quantile(p_[2], p_[3], u), p_[0], p_[1] - p_[0], p_[1]);
     }
     case Kind::normal: {
       const double mean = p_[0], sd = p_[1], min = p_[2], max = p_[3];

@@ -497,8 +497,8 @@ def test_msp_stats_sketch():
     # (sanitized: 3,000 trials, 50 MiB, for the exact case).
     for limit, want in [([], "exact"), (["--max-memory-gib", "1"], "sketch")]:
         j = tmp(f"msp-stats-auto-{want}.json")
-        trials = "3000" if SANITIZED and want == "exact" else "16000"
-        r = run("run", pop, "--trials", trials, "--json", j, "--quiet", *limit)
+        auto_trials = "3000" if SANITIZED and want == "exact" else "16000"
+        r = run("run", pop, "--trials", auto_trials, "--json", j, "--quiet", *limit)
         mode = strict_json(open(j).read())["manifest"].get("msp_stats") if r.returncode == 0 else r.stderr
         check(f"--msp-stats auto {' '.join(limit) or '(default limit)'} chooses {want}", mode == want, mode)
     # Memory checks use the chosen mode's estimate, and say how to fit.
