@@ -58,10 +58,14 @@ namespace {
 // Speed: expm1 and log1p are fastmath::expm1 / fastmath::log1p (models/fastmath.h: plain
 // arithmetic, within 1.3 and 1 ulp; libm's are within 0.8), so a panel's 16 nodes are
 // branch-free and call-free: ell() is written with selects, and the panel is evaluated in
-// stages (ell at the 16 nodes; expm1 of the 32 arguments; the products), each a short loop
-// that GCC vectorises (4 or 8 doubles per instruction in weighted_quadrature's AVX2 and
+// stages (ell at the 16 nodes; expm1 of the 32 arguments; the products), each a loop
+// that GCC vectorises (4 or 8 doubles per instruction in panel_sums' AVX2 and
 // AVX-512 clones, SWITCHCOST_SIMD_CLONES), then summed in node order. One loop over the whole chain was
 // latency-bound (225 ns a panel against 150 ns staged; libm's 690 ns, on the development VM).
+// The stages run over the panels of up to 64 trials at once (PanelChunk), not one trial's:
+// in the 1,000-MSP portfolio a trial needs the quadrature in one MSP-trial in six, and then
+// one panel, whose chain alone left the vector units idle (quadrature 11.8% -> 9.2% of the
+// portfolio's time in perf, the same bits, 2026-12-03).
 // Once-per-trial expm1 / log1p (B(z), phi, ell_min) use them too. Measured in one session
 // against the libm version (medians of 3, twice): BM_Model_LostUpdates 307-312 -> 168-175 ns
 // a trial (1.8x), BM_Engine_Portfolio1000/1 416 -> 338 ns an MSP-trial (-19%). The per-trial
@@ -186,10 +190,74 @@ double incident_scale(const LostUpdatesInputs& in, Eigen::Index i) noexcept {
   return in.encounters_per_endpoint_day[i] * excess;
 }
 
-// The quadrature part of the weighted integral: on [a, min(t_end, t_tail)], in s = t - a
-// (see the method above). delta_a = t_end - a, ell_a = ell at a.
-SWITCHCOST_SIMD_CLONES double weighted_quadrature(const EndpointPhase& ph, double a, double t_end, double t_tail,
-                                                  double t_cut, double decay, double delta_a, double ell_a) noexcept {
+// The quadrature part of the weighted integral, on [a, min(t_end, t_tail)] in s = t - a
+// (see the method above), panel by panel: the panels of many trials are queued
+// (queue_panels) and their nodes evaluated a chunk at a time (panel_sums), so
+// the vector loops run over many panels' nodes at once instead of one trial's
+// 16 (which left each trial's chain of log1p, expm1 and sum latency-bound: most
+// trials need one panel). Per node the operations are those of one trial's
+// panel loop, in the same order, and each trial's panel sums are added in
+// panel order, so the bits do not depend on how panels fall into chunks.
+constexpr std::size_t chunk_panels = 64;
+struct PanelChunk {
+  std::size_t n = 0;
+  std::array<std::size_t, chunk_panels> owner;  // the trial's index in its PhaseBatch
+  // Per panel: its midpoint and half-length in s, and its trial's constants
+  // (copied, so that the node loops read each from one array).
+  std::array<double, chunk_panels> mid, half, delta_a, tau_a, node_slope, inverse_p, inverse_decay;
+  std::array<double, chunk_panels> p, rate, ell_min, x_end;
+  std::array<double, chunk_panels> sum;  // panel_sums: the weighted sum of the panel's nodes
+};
+
+// sum[j] = sum over panel j's 16 nodes of weight x (E - n(t)) x (1 - exp(-(t - t_c) / decay)),
+// in stages over the whole chunk (ell at the nodes; expm1 of all arguments; products),
+// each a loop that vectorises, then summed in node order.
+SWITCHCOST_SIMD_CLONES void panel_sums(PanelChunk& c) noexcept {
+  const GaussLegendre& gl = gauss_legendre();
+  // arg[j][0..16): ell(t) at panel j's nodes, then [16..32): -(t - t_c) / decay.
+  std::array<std::array<double, 2 * gauss_nodes>, chunk_panels> arg;
+  for (std::size_t j = 0; j < c.n; ++j) {
+    EndpointPhase ph;  // what EndpointPhase::ell_of reads
+    ph.p = c.p[j];
+    ph.rate = c.rate[j];
+    ph.ell_min = c.ell_min[j];
+    const double mid = c.mid[j], half = c.half[j], delta_a = c.delta_a[j], tau_a = c.tau_a[j];
+    const double node_slope = c.node_slope[j], inverse_p = c.inverse_p[j], inverse_decay = c.inverse_decay[j];
+    for (std::size_t i = 0; i < gauss_nodes; ++i) {
+      const double s = mid + half * gl.x[i];
+      const double delta = delta_a - s, y = node_slope * delta;
+      arg[j][i] = ph.ell_of(delta, y, fastmath::log1p(y) * inverse_p);
+      arg[j][gauss_nodes + i] = -(tau_a + s) * inverse_decay;
+    }
+  }
+  for (std::size_t j = 0; j < c.n; ++j)
+    for (double& v : arg[j]) v = fastmath::expm1(v);
+  for (std::size_t j = 0; j < c.n; ++j) {
+    std::array<double, gauss_nodes> terms;
+    for (std::size_t i = 0; i < gauss_nodes; ++i) {
+      const double remaining = -c.x_end[j] * arg[j][i];  // E - n(t)
+      terms[i] = gl.w[i] * remaining * -arg[j][gauss_nodes + i];
+    }
+    double panel_sum = 0.0;
+    for (const double term : terms) panel_sum += term;
+    c.sum[j] = panel_sum;
+  }
+}
+
+// Evaluates the queued panels and adds each, times its half-length, to its
+// trial's quadrature sum (in queue order, which is panel order per trial).
+void flush_panels(PanelChunk& c, double* quadrature) noexcept {
+  if (c.n == 0) return;
+  panel_sums(c);
+  for (std::size_t j = 0; j < c.n; ++j) quadrature[c.owner[j]] += c.half[j] * c.sum[j];
+  c.n = 0;
+}
+
+// Queues the panels of trial `owner`'s quadrature (delta_a = t_end - a, ell_a = ell at a).
+// Panels grow geometrically away from the branch point and are at most panel_decays decay
+// times long (see the method above).
+void queue_panels(const EndpointPhase& ph, double a, double t_end, double t_tail, double t_cut, double decay,
+                  double delta_a, double ell_a, std::size_t owner, PanelChunk& c, double* quadrature) noexcept {
   const double length = std::min(t_end, t_tail) - a;
   const double tau_a = a - t_cut;  // days since the cut-off at a
   // Distance (in days) before a of the branch point w = x^p = 0; none when x(t) is
@@ -199,39 +267,31 @@ SWITCHCOST_SIMD_CLONES double weighted_quadrature(const EndpointPhase& ph, doubl
   const bool branch = ph.p != 1.0 && ph.p > 0.0;
   const double w_ratio = ell_a > ph.ell_min ? 1.0 + ph.w_change(delta_a) : std::exp(ph.p * ph.ell_min);
   const double branch_days = branch ? ph.x_end_p * w_ratio / (ph.p * ph.rate) : 0.0;
-  const GaussLegendre& gl = gauss_legendre();
   // Reciprocals for the nodes (EndpointPhase::ell_of): y = node_slope delta,
   // log1p(y) / p = log1p(y) inverse_p (inf at p = 0, where it is selected away).
   const double node_slope = -ph.p * ph.rate / ph.x_end_p, inverse_p = 1.0 / ph.p;
   const double inverse_decay = 1.0 / decay;
-  double sum = 0.0;
   double s0 = 0.0;
   for (int panel = 0; panel < max_panels && s0 < length; ++panel) {
     double s1 = std::min(length, s0 + panel_decays * decay);
     if (branch) s1 = std::min(s1, (s0 + branch_days) * panel_growth - branch_days);
     if (panel == max_panels - 1 || !(s1 > s0)) s1 = length;  // the cap; or a branch distance that underflowed
-    const double half = 0.5 * (s1 - s0), mid = 0.5 * (s0 + s1);
-    // The 16 nodes without branches or calls, in stages (each a short vectorised loop whose
-    // iterations overlap; one loop over the whole chain is latency-bound), then summed in order.
-    std::array<double, 2 * gauss_nodes> arg;  // ell(t) at the nodes, then -(t - t_c) / decay
-    for (std::size_t j = 0; j < gauss_nodes; ++j) {
-      const double s = mid + half * gl.x[j];
-      const double delta = delta_a - s, y = node_slope * delta;
-      arg[j] = ph.ell_of(delta, y, fastmath::log1p(y) * inverse_p);
-      arg[gauss_nodes + j] = -(tau_a + s) * inverse_decay;
-    }
-    for (double& v : arg) v = fastmath::expm1(v);
-    std::array<double, gauss_nodes> terms;
-    for (std::size_t j = 0; j < gauss_nodes; ++j) {
-      const double remaining = -ph.x_end * arg[j];  // E - n(t)
-      terms[j] = gl.w[j] * remaining * -arg[gauss_nodes + j];
-    }
-    double panel_sum = 0.0;
-    for (const double term : terms) panel_sum += term;
-    sum += half * panel_sum;
+    const std::size_t j = c.n++;
+    c.owner[j] = owner;
+    c.half[j] = 0.5 * (s1 - s0);
+    c.mid[j] = 0.5 * (s0 + s1);
+    c.delta_a[j] = delta_a;
+    c.tau_a[j] = tau_a;
+    c.node_slope[j] = node_slope;
+    c.inverse_p[j] = inverse_p;
+    c.inverse_decay[j] = inverse_decay;
+    c.p[j] = ph.p;
+    c.rate[j] = ph.rate;
+    c.ell_min[j] = ph.ell_min;
+    c.x_end[j] = ph.x_end;
+    if (c.n == chunk_panels) flush_panels(c, quadrature);
     s0 = s1;
   }
-  return sum;
 }
 
 // The trials of a block that reach the endpoint phase after the cut-off, a
@@ -254,6 +314,8 @@ struct PhaseBatch {
   // ell, z = 1 - x / X, and B(z) in closed form (the series replaces it for z < 0.05).
   std::array<double, batch_trials> p, x_end, x_end_p1, rate, ell_min, a, delta_a, t_tail;
   std::array<double, batch_trials> ell_a, z_a, closed_a, z_tail, closed_tail;
+  // finish_batch: the quadrature's sum (queue_panels), 0 where there is none.
+  std::array<double, batch_trials> quadrature;
 };
 
 SWITCHCOST_SIMD_CLONES void phase_setup(PhaseBatch& q) noexcept {
@@ -295,7 +357,11 @@ void finish_batch(PhaseBatch& q, LostUpdatesResult& out) {
     q.x_end_p[k] = q.b[k] == 0.0 ? q.endpoints[k] + 0.5 : std::pow(q.endpoints[k] + 0.5, q.b[k] + 1.0);
   }
   phase_setup(q);
+  PanelChunk panels;
+  std::array<bool, batch_trials> has_quadrature;
   for (std::size_t k = 0; k < q.n; ++k) {
+    q.quadrature[k] = 0.0;
+    has_quadrature[k] = false;
     const double rate = q.rate[k];
     if (!std::isfinite(rate) || !(rate > 0.0)) continue;  // a phase too short to represent
     const Eigen::Index i = q.trial[k];
@@ -320,8 +386,13 @@ void finish_batch(PhaseBatch& q, LostUpdatesResult& out) {
     ph.x_end_p1 = q.x_end_p1[k];
     ph.rate = rate;
     ph.ell_min = q.ell_min[k];
-    weighted += weighted_quadrature(ph, a, t_end, t_tail, q.t_cut[k], q.decay[k], q.delta_a[k], q.ell_a[k]);
+    has_quadrature[k] = true;
+    queue_panels(ph, a, t_end, t_tail, q.t_cut[k], q.decay[k], q.delta_a[k], q.ell_a[k], k, panels,
+                 q.quadrature.data());
   }
+  flush_panels(panels, q.quadrature.data());
+  for (std::size_t k = 0; k < q.n; ++k)
+    if (has_quadrature[k]) out.expected_incidents[q.trial[k]] += q.quadrature[k];
   q.n = 0;
 }
 
