@@ -1,6 +1,7 @@
 #include "sim/sketch.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -18,21 +19,52 @@ struct IndexRange {
   std::int32_t first, last;
 };
 
-// Bucket index ceil(log(|x|) / ln gamma) of each x[k] with |x| >= zero_floor
+// The bucket mapping (sketch.h): for x = 2^e (1 + s), s in [0, 1),
+//   L(x) = e + P(s),  P(s) = ((A s + B) s + C) s,  A = 6/35, B = -3/5, C = 10/7,
+// and bucket index ceil(L(|x|) multiplier). e and s come straight from the
+// bits of x (s = the mantissa - 1, exact), so the index costs three
+// multiplications and four additions, without a logarithm or a division.
+constexpr double cubic_a = 6.0 / 35.0, cubic_b = -3.0 / 5.0, cubic_c = 10.0 / 7.0;
+
+// L(x) of a positive normal double x (see above).
+inline double cubic_log2(double x) noexcept {
+  const auto bits = std::bit_cast<std::uint64_t>(x);
+  // The biased exponent as a double, exactly: 2^52 + k - 2^52.
+  const double biased = std::bit_cast<double>((bits >> 52) | 0x4330000000000000ULL) - 0x1p52;
+  const double s = std::bit_cast<double>((bits & 0x000FFFFFFFFFFFFFULL) | 0x3FF0000000000000ULL) - 1.0;
+  return (biased - 1023.0) + ((cubic_a * s + cubic_b) * s + cubic_c) * s;
+}
+
+// The x with L(x) = v: e = floor(v), and P(s) = v - e solved by Newton's
+// method from s = v - e (P is increasing, P' >= 26/35, |P(s) - s| < 0.09:
+// five steps reach the rounding level; a fixed count, so the same bits).
+double cubic_exp2(double v) noexcept {
+  const double e = std::floor(v), f = v - e;
+  double s = f;
+  for (int step = 0; step < 6; ++step) {
+    const double value = ((cubic_a * s + cubic_b) * s + cubic_c) * s;
+    const double slope = (3.0 * cubic_a * s + 2.0 * cubic_b) * s + cubic_c;
+    s -= (value - f) / slope;
+  }
+  s = std::clamp(s, 0.0, 1.0);
+  return std::ldexp(1.0 + s, int(e));
+}
+
+// Bucket index ceil(L(|x|) multiplier) of each x[k] with |x| >= zero_floor
 // (others, NaN and infinities included, get the zero floor's index and are
-// not used). fastmath::log_positive (within 2 ulp of std::log) keeps the loop
-// free of calls, so it vectorises (a SIMD clone is picked at load time; the
-// bits are the same). A value within a few ulp of a bucket boundary may land
-// in the neighbouring bucket, as the sketch's contract allows (sketch.h).
-// Returns the least and the greatest index (n > 0).
+// not used). Plain arithmetic on the bits, so the loop vectorises (a SIMD
+// clone is picked at load time; the bits are the same). A value within about
+// 1e-12 relative of a bucket boundary may land in the neighbouring bucket, as
+// the sketch's contract allows (sketch.h). Returns the least and the greatest
+// index (n > 0).
 SWITCHCOST_SIMD_CLONES IndexRange bucket_indices(const double* __restrict x, std::size_t n, double zero_floor,
-                                                 double inverse_ln_gamma, std::int32_t* __restrict index) noexcept {
+                                                 double multiplier, std::int32_t* __restrict index) noexcept {
   constexpr double largest = std::numeric_limits<double>::max();
   std::int32_t first = std::numeric_limits<std::int32_t>::max(), last = std::numeric_limits<std::int32_t>::min();
   for (std::size_t k = 0; k < n; ++k) {
     const double magnitude = std::fabs(x[k]);
     const double safe = magnitude >= zero_floor && magnitude <= largest ? magnitude : zero_floor;
-    const auto i = static_cast<std::int32_t>(std::ceil(fastmath::log_positive(safe) * inverse_ln_gamma));
+    const auto i = static_cast<std::int32_t>(std::ceil(cubic_log2(safe) * multiplier));
     index[k] = i;
     first = i < first ? i : first;
     last = i > last ? i : last;
@@ -70,20 +102,24 @@ QuantileSketch::QuantileSketch(double relative_error, double zero_floor, std::si
     throw std::invalid_argument("quantile sketch: zero floor must be a positive normal number");
   if (max_buckets < 2 || max_buckets > (1u << 30))
     throw std::invalid_argument("quantile sketch: max_buckets must be in [2, 2^30]");
-  const double gamma = (1 + alpha_) / (1 - alpha_);
-  ln_gamma_ = std::log1p(2 * alpha_ / (1 - alpha_));  // log(gamma), accurately for small alpha
-  inverse_ln_gamma_ = 1 / ln_gamma_;
-  value_scale_ = 2 / (gamma + 1);  // = 1 - alpha
+  // The widest bucket spans ln(gamma) in log: 1 / ((1 + s) P'(s)) <= 1 / C = 7/10 (sketch.h).
+  const double ln_gamma = std::log1p(2 * alpha_ / (1 - alpha_));  // log(gamma), accurately for small alpha
+  multiplier_ = 1 / (cubic_c * ln_gamma);
 }
 
 std::int32_t QuantileSketch::index_of(double magnitude) const noexcept {
   std::int32_t index;
-  bucket_indices(&magnitude, 1, floor_, inverse_ln_gamma_, &index);
+  bucket_indices(&magnitude, 1, floor_, multiplier_, &index);
   return index;
 }
 
 double QuantileSketch::value_of(std::int32_t index) const noexcept {
-  return std::exp(double(index) * ln_gamma_) * value_scale_;
+  // Bucket i holds (lo, hi] with L(lo) = (i - 1) / multiplier, L(hi) = i / multiplier;
+  // their harmonic mean 2 lo hi / (lo + hi) is within (hi - lo) / (hi + lo) <= alpha
+  // of both (written so that no product overflows; clamped() keeps the top
+  // bucket's, whose hi may be infinite, within the max).
+  const double lo = cubic_exp2(double(index - 1) / multiplier_), hi = cubic_exp2(double(index) / multiplier_);
+  return lo * (2 / (1 + lo / hi));
 }
 
 namespace {
@@ -209,7 +245,7 @@ void QuantileSketch::add(const double* x, std::size_t n) {
       zero_ += m;
       continue;
     }
-    const IndexRange range = bucket_indices(v, m, floor_, inverse_ln_gamma_, index);
+    const IndexRange range = bucket_indices(v, m, floor_, multiplier_, index);
     if (unchecked && lo >= floor_) {
       if (positive_.cover(range.first, range.last, max_buckets_, false)) {
         std::uint32_t* counts = positive_.counts.data();
@@ -352,20 +388,22 @@ std::vector<double> QuantileSketch::order_statistics(const std::vector<std::uint
   std::size_t next = 0;  // next rank to answer
   std::uint64_t below = 0;  // values in the buckets passed so far
   // Answers every pending rank that falls in a bucket of `count` values
-  // represented by `value`.
-  auto visit = [&](std::uint64_t count, double value) {
+  // represented by value(), computed only if some rank falls there.
+  auto visit = [&](std::uint64_t count, auto value) {
     below += count;
     for (; next < ranks.size() && ranks[next] < below; ++next) {
       const std::uint64_t k = ranks[next];
-      out.push_back(k == 0 ? min_ : k + 1 == n_ ? max_ : clamped(value));
+      out.push_back(k == 0 ? min_ : k + 1 == n_ ? max_ : clamped(value()));
     }
   };
   // Ascending values: negatives from the largest magnitude, zero, positives.
   for (std::size_t k = negative_.counts.size(); k-- > 0 && next < ranks.size();)
-    if (negative_.counts[k]) visit(negative_.counts[k], -value_of(std::int32_t(negative_.offset + std::int64_t(k))));
-  if (zero_ && next < ranks.size()) visit(zero_, 0.0);
+    if (negative_.counts[k])
+      visit(negative_.counts[k], [&] { return -value_of(std::int32_t(negative_.offset + std::int64_t(k))); });
+  if (zero_ && next < ranks.size()) visit(zero_, [] { return 0.0; });
   for (std::size_t k = 0; k < positive_.counts.size() && next < ranks.size(); ++k)
-    if (positive_.counts[k]) visit(positive_.counts[k], value_of(std::int32_t(positive_.offset + std::int64_t(k))));
+    if (positive_.counts[k])
+      visit(positive_.counts[k], [&] { return value_of(std::int32_t(positive_.offset + std::int64_t(k))); });
   return out;
 }
 

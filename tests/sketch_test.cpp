@@ -29,7 +29,7 @@ namespace {
 
 constexpr double alpha = QuantileSketch::default_relative_error;
 constexpr double floor_ = QuantileSketch::default_zero_floor;
-// alpha, plus the few ulps that rounding in log and exp may add.
+// alpha, plus what rounding in the bucket mapping and its inverse may add.
 constexpr double bound = alpha * (1 + 1e-12);
 
 using Generator = std::function<double(double u)>;
@@ -117,29 +117,33 @@ TEST(Sketch, SingleValue) {
 }
 
 TEST(Sketch, RepresentativeValuesSitInsideTheirBuckets) {
-  // gamma^(i-1) < |x| <= gamma^i, estimate 2 gamma^i / (gamma + 1): the
-  // worst cases are the bucket ends, where the error is alpha exactly.
-  const double gamma = (1 + alpha) / (1 - alpha);
-  for (int i : {-300, -7, 0, 1, 2, 100, 1000, 5000}) {
-    const double top = std::pow(gamma, i);
-    const double bottom = std::nextafter(std::pow(gamma, i - 1), 1e308);
-    for (double x : {top * (1 - 1e-15), bottom * (1 + 1e-15), std::sqrt(top * bottom)}) {
+  // A sweep across binades, 20,000 mantissas each: every value's bucket
+  // estimate within alpha, and some within 2% of alpha, so the widest buckets
+  // (next to mantissa 1 + 2/3, sketch.h) span gamma: none is needlessly narrow.
+  double worst = 0;
+  for (int e : {-29, -7, -1, 0, 1, 10, 40, 900}) {
+    for (int k = 0; k < 20'000; ++k) {
+      const double x = std::ldexp(1.0 + k / 20'000.0, e);
       QuantileSketch s;
-      for (int k = 0; k < 3; ++k) s.add(x);
+      for (int copy = 0; copy < 3; ++copy) s.add(x);
       s.add(x * 1e-3);  // so that the middle rank is not the exact min or max
       s.add(x * 1e3);
-      const double est = s.order_statistic(2);
-      EXPECT_LE(std::fabs(est - x), bound * x) << "bucket " << i << ", x " << x;
+      const double error = std::fabs(s.order_statistic(2) - x) / x;
+      ASSERT_LE(error, bound) << "x " << x << " e " << e << " k " << k;
+      worst = std::max(worst, error);
     }
   }
+  EXPECT_GE(worst, 0.98 * alpha);
 }
 
 TEST(Sketch, BucketsGrowWithTheRangeOfTheValues) {
-  // 3 decades at alpha 0.005: log(1000) / log(gamma) = 690.8 buckets.
+  // 3 decades at alpha 0.005: 1000 = 2^9 x 1.953125, L(1000) = 9 + P(0.953125)
+  // = 9.96497, times 1 / (C ln gamma) = 69.99788: 697.5 buckets (the exact
+  // logarithm would need 690.8, so the mapping costs 1% more).
   const auto x = sample([](double u) { return std::pow(10.0, 3 * u); }, 200'000, 3);
   const QuantileSketch s = sketch_of(x);
-  EXPECT_GE(s.bucket_count(), 689u);
-  EXPECT_LE(s.bucket_count(), 694u);
+  EXPECT_GE(s.bucket_count(), 696u);
+  EXPECT_LE(s.bucket_count(), 699u);
   QuantileSketch c;
   for (int k = 0; k < 1000; ++k) c.add(19905.0);
   EXPECT_EQ(c.bucket_count(), 1u);
@@ -206,8 +210,11 @@ TEST(Sketch, CollapsingKeepsTheTopBucketsExactlyAndIsOrderIndependent) {
   EXPECT_TRUE(backward.same_counts(whole));
   std::vector<double> sorted(x);
   std::sort(sorted.begin(), sorted.end());
+  // A bucket spans at least 0.96 ln(gamma) in log (the narrowest, next to
+  // mantissa 2, 0.673 / 0.7 of the widest: sketch.h), so the top 64 cover
+  // more than gamma^(0.96 x 63) below the max.
   const double gamma = (1 + alpha) / (1 - alpha);
-  const double kept_from = sorted.back() / std::pow(gamma, double(max_buckets) - 1);
+  const double kept_from = sorted.back() / std::pow(gamma, 0.96 * (double(max_buckets) - 1));
   for (std::size_t k = 0; k < sorted.size(); ++k)
     if (sorted[k] > kept_from * gamma) {
       ASSERT_LE(std::fabs(whole.order_statistic(k) - sorted[k]), bound * sorted[k]) << "rank " << k;
