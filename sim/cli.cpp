@@ -295,7 +295,8 @@ int command_run(const std::vector<std::string>& args, std::ostream& out, std::os
       ("msp-stats", po::value(&msp_stats),
        "per-MSP statistics: exact (every trial kept: 88 bytes per MSP-trial), sketch (memory independent of "
        "the trials: per-MSP percentiles and CVaR95 within 0.5% relative, everything else exact), or auto "
-       "(default): exact while the per-MSP series take at most 1 GiB and a quarter of the memory limit");
+       "(default): exact while the per-MSP series take at most 1 GiB and a quarter of the memory limit (always "
+       "for one MSP, whose series are the portfolio's)");
   parse(options, args, c.files, help);
   if (help) {
     out << "usage: switchcost run [options] [FILE...]\n\n" << options;
@@ -309,8 +310,11 @@ int command_run(const std::vector<std::string>& args, std::ostream& out, std::os
   const Scenario scenario = load_scenario(inputs);
   session.prepare_outputs(c, scenario.files);
   RunOptions& run = session.options;
+  // The per-MSP series exact mode keeps besides the portfolio's: none for a
+  // lone MSP, whose series are the portfolio's (so it is always exact in
+  // auto mode: sketch mode would take more memory, not less).
   const std::uint64_t msp_series_bytes =
-      std::uint64_t(scenario.msps.size()) * std::uint64_t(output_count) * run.trials * sizeof(double);
+      estimate_result_bytes(scenario, run.trials) - std::uint64_t(output_count) * run.trials * sizeof(double);
   if (msp_stats == "auto")
     run.msp_stats = msp_series_bytes <= std::min(auto_exact_bytes, session.memory_limit / 4) ? MspStats::exact
                                                                                               : MspStats::sketch;

@@ -59,11 +59,17 @@ const char* output_label(Output o) noexcept {
 const char* to_string(MspStats mode) noexcept { return mode == MspStats::sketch ? "sketch" : "exact"; }
 
 namespace {
+// One MSP with every output kept: its series are the portfolio's (RunResult::msp_in_portfolio).
+bool msp_is_portfolio(const Scenario& scenario, const std::array<bool, output_count>& keep) noexcept {
+  return scenario.msps.size() == 1 && std::all_of(keep.begin(), keep.end(), [](bool k) { return k; });
+}
+
 // Per-trial series a run in exact mode keeps: the kept outputs of every MSP
-// and all of the portfolio's.
+// (none of a lone MSP's own) and all of the portfolio's.
 std::uint64_t exact_series_count(const Scenario& scenario, const std::array<bool, output_count>& keep) noexcept {
   const auto kept = std::uint64_t(std::count(keep.begin(), keep.end(), true));
-  return scenario.msps.size() * kept + std::uint64_t(output_count);
+  const std::uint64_t own = msp_is_portfolio(scenario, keep) ? 0 : scenario.msps.size() * kept;
+  return own + std::uint64_t(output_count);
 }
 }  // namespace
 
@@ -683,14 +689,16 @@ void run_block(const Run& run, std::uint64_t first, Eigen::Index n, Workspace& w
       const Compiled& c = run.compiled[k];
       if (m >= c.msps.size()) continue;
       RunResult& r = results[k];
-      // Kept outputs are written where they are kept; the rest into the workspace.
+      // Kept outputs are written where they are kept (a lone MSP's straight
+      // into the portfolio's series, which are its own); the rest into the workspace.
       BlockOutputs out = own;
       for (int o = 0; o < output_count; ++o) {
-        auto& kept = r.msps[m].series[std::size_t(o)];
+        auto& kept = r.msp_in_portfolio ? r.portfolio[std::size_t(o)] : r.msps[m].series[std::size_t(o)];
         if (!kept.empty()) out[std::size_t(o)] = kept.data() + first;
       }
       run_msp(c, m, t, w.markets[k], w, out, run.reuse[k][m]);
       if (sketch) sketch_msp(m, n, out, w, r, *sketch);
+      if (r.msp_in_portfolio) continue;
       // Add into the portfolio's own series (in MSP order, so the sums are the
       // same bytes every run).
       for (int o = 0; o < output_count; ++o) {
@@ -818,8 +826,10 @@ std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenari
       v = Values(from_arena);
       v.resize(trials);
     };
+    r.msp_in_portfolio = !sketch && msp_is_portfolio(scenario, options.keep_msp_outputs);
     for (std::size_t m = 0; m < scenario.msps.size(); ++m) {
       r.msps[m].name = scenario.msps[m].name;
+      if (r.msp_in_portfolio) continue;
       if (sketch) {
         auto& k = r.msps[m].sketch.emplace();
         for (auto& q : k.quantiles) q = QuantileSketch(options.sketch_relative_error);

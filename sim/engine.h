@@ -25,6 +25,9 @@
 //   That pass costs about 5-10% of the first (5% of the trials, with
 //   uniforms drawn one by one rather than in vector blocks).
 // The portfolio's series are kept whole in both modes (88 bytes per trial).
+// With one MSP in exact mode, every output kept, they are that MSP's series
+// (the same values: the portfolio of one MSP is the MSP), stored once, so such
+// a run takes 88 bytes per trial, not 176 (RunResult::msp_in_portfolio).
 #pragma once
 
 #include <array>
@@ -110,7 +113,9 @@ struct MspSketch {
 
 struct MspSeries {
   std::string name;
-  Series series;  // exact mode: each vector holds trials_done values, trial order; sketch mode: empty
+  // Exact mode: each kept output's vector holds trials_done values, in trial
+  // order (empty where RunResult::msp_in_portfolio: see msp_series()); sketch mode: empty.
+  Series series;
   std::optional<MspSketch> sketch;  // sketch mode only
 };
 
@@ -126,6 +131,12 @@ struct RunResult {
   // for completion_day, sketched as days after timeline.migration_start so
   // that its relative error is on the span, not on days since 1970.
   std::array<double, output_count> sketch_origin{};
+  // Exact mode, one MSP, every output kept: the MSP's series are the
+  // portfolio's, and msps[0].series is left empty.
+  bool msp_in_portfolio = false;
+
+  // MSP m's series (exact mode): the portfolio's where they are the same.
+  const Series& msp_series(std::size_t m) const { return msp_in_portfolio ? portfolio : msps[m].series; }
 };
 
 // The portfolio's tail: its worst tail_count(n) trials (5%, at least one),

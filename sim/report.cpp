@@ -148,7 +148,8 @@ ReportData build_report(const Scenario& scenario, const RunResult& result, const
   const double updates_end = double(scenario.timeline.updates_end);
   for (std::size_t m = 0; m < result.msps.size(); ++m) {
     const MspSeries& from = result.msps[m];
-    ScopeReport s = from.sketch ? sketch_scope(from.name, *from.sketch, result) : scope(from.name, from.series, updates_end);
+    ScopeReport s =
+        from.sketch ? sketch_scope(from.name, *from.sketch, result) : scope(from.name, result.msp_series(m), updates_end);
     const Msp& msp = scenario.msps[m];
     s.incumbent = msp.incumbent;
     s.target = msp.target;
@@ -157,13 +158,15 @@ ReportData build_report(const Scenario& scenario, const RunResult& result, const
     d.msps.push_back(std::move(s));
   }
   // With one MSP whose outputs are all kept, the portfolio's series are that
-  // MSP's, byte for byte (the engine copies the first MSP's block into the
-  // portfolio; tests/engine_test.cpp checks it), and so are its statistics:
-  // taken over instead of computed twice (half of a single-MSP report's time).
-  const auto kept = [](const MspSeries& m) {
-    return !m.sketch && std::all_of(m.series.begin(), m.series.end(), [](const Values& v) { return !v.empty(); });
+  // MSP's (the engine stores them once, RunResult::msp_in_portfolio;
+  // tests/engine_test.cpp checks the bytes against a run with a second, empty
+  // MSP), and so are its statistics: taken over instead of computed twice
+  // (half of a single-MSP report's time).
+  const auto kept = [&](std::size_t m) {
+    const Series& series = result.msp_series(m);
+    return !result.msps[m].sketch && std::all_of(series.begin(), series.end(), [](const Values& v) { return !v.empty(); });
   };
-  if (result.msps.size() == 1 && kept(result.msps[0])) {
+  if (result.msps.size() == 1 && kept(0)) {
     d.portfolio.name = "portfolio";
     d.portfolio.stats = d.msps[0].stats;
     d.portfolio.done_by_updates_end = d.msps[0].done_by_updates_end;
@@ -185,7 +188,7 @@ ReportData build_report(const Scenario& scenario, const RunResult& result, const
       if (result.msps[m].sketch) {
         sum = result.msps[m].sketch->tail_total_cost;
       } else {
-        const auto& own = result.msps[m].series[std::size_t(Output::total_cost)];
+        const auto& own = result.msp_series(m)[std::size_t(Output::total_cost)];
         if (own.empty()) continue;
         for (std::size_t k = 0; k < tail; ++k) sum += own[order[k]];
       }

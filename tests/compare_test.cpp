@@ -199,7 +199,7 @@ TEST(Compare, RunTogetherGivesTheBytesOfEachRunAlone) {
       EXPECT_TRUE(same_bytes(r.portfolio[std::size_t(out)], alone.portfolio[std::size_t(out)]))
           << alternatives[k].label << " portfolio " << output_key(Output(out));
       for (std::size_t m = 0; m < r.msps.size(); ++m)
-        EXPECT_TRUE(same_bytes(r.msps[m].series[std::size_t(out)], alone.msps[m].series[std::size_t(out)]))
+        EXPECT_TRUE(same_bytes(r.msp_series(m)[std::size_t(out)], alone.msp_series(m)[std::size_t(out)]))
             << alternatives[k].label << " " << r.msps[m].name << " " << output_key(Output(out));
     }
   }

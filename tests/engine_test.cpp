@@ -30,14 +30,14 @@ bool same_bytes(const RunResult& a, const RunResult& b) {
   if (a.msps.size() != b.msps.size() || a.trials_done != b.trials_done) return false;
   for (std::size_t m = 0; m < a.msps.size(); ++m)
     for (int o = 0; o < output_count; ++o)
-      if (!same_bytes(a.msps[m].series[std::size_t(o)], b.msps[m].series[std::size_t(o)])) return false;
+      if (!same_bytes(a.msp_series(m)[std::size_t(o)], b.msp_series(m)[std::size_t(o)])) return false;
   for (int o = 0; o < output_count; ++o)
     if (!same_bytes(a.portfolio[std::size_t(o)], b.portfolio[std::size_t(o)])) return false;
   return true;
 }
 
 const Values& series(const RunResult& r, std::size_t msp, Output o) {
-  return r.msps[msp].series[std::size_t(o)];
+  return r.msp_series(msp)[std::size_t(o)];
 }
 
 RunResult run(const Scenario& s, std::uint64_t trials, unsigned threads, std::size_t block = 4096,
@@ -129,15 +129,31 @@ TEST(Engine, PortfolioIsTheSumOfItsMsps) {
   }
 }
 
-// build_report takes a single MSP's statistics for the portfolio's, which
-// relies on this: with one MSP, every portfolio series is the MSP's, byte for
-// byte; and the report's portfolio statistics are then those of its series.
+// The engine stores a lone MSP's series once, as the portfolio's, and
+// build_report takes its statistics for the portfolio's, which relies on
+// this: with one MSP, every portfolio series is the MSP's, byte for byte;
+// and the report's portfolio statistics are then those of its series.
+// Checked against a run that keeps the MSP's series apart (one output not
+// kept, so they are not shared) and copies them into the portfolio.
 TEST(Engine, OneMspIsItsPortfolioByteForByte) {
   const Scenario s = load_scenario({"builtin:kaspersky-2024/msp-350.yaml"});
   for (const std::size_t block : {std::size_t(1000), std::size_t(4096)}) {
     const RunResult r = run(s, 9'001, 2, block);
-    for (int o = 0; o < output_count; ++o)
-      EXPECT_TRUE(same_bytes(r.portfolio[std::size_t(o)], series(r, 0, Output(o)))) << output_label(Output(o));
+    EXPECT_TRUE(r.msp_in_portfolio);
+    for (const auto& v : r.msps[0].series) EXPECT_TRUE(v.empty()) << "stored once";
+    RunOptions apart;
+    apart.trials = 9'001;
+    apart.threads = 2;
+    apart.block_trials = block;
+    apart.keep_msp_outputs[std::size_t(Output::incidents)] = false;
+    const RunResult a = run_scenario(s, apart);
+    ASSERT_FALSE(a.msp_in_portfolio);
+    for (int o = 0; o < output_count; ++o) {
+      EXPECT_TRUE(same_bytes(r.portfolio[std::size_t(o)], a.portfolio[std::size_t(o)])) << output_label(Output(o));
+      if (Output(o) != Output::incidents) {
+        EXPECT_TRUE(same_bytes(r.portfolio[std::size_t(o)], a.msps[0].series[std::size_t(o)])) << output_label(Output(o));
+      }
+    }
     const ReportData d = build_report(s, r, RunInfo{});
     for (int o = 0; o < output_count; ++o) {
       const Stats direct = summarize(r.portfolio[std::size_t(o)]);
@@ -257,8 +273,8 @@ TEST(Engine, StopsAtABlockBoundaryWithAPrefixOfTrials) {
 TEST(Engine, EveryOutputIsFinite) {
   const Scenario s = load_scenario({SWITCHCOST_SOURCE_DIR "/scenarios/kaspersky-2024/portfolio.yaml"});
   const RunResult r = run(s, 20'000, 2);
-  for (const auto& m : r.msps)
-    for (const auto& v : m.series)
+  for (std::size_t m = 0; m < r.msps.size(); ++m)
+    for (const auto& v : r.msp_series(m))
       for (double x : v) ASSERT_TRUE(std::isfinite(x));
 }
 
@@ -266,6 +282,13 @@ TEST(Engine, ResultMemoryEstimate) {
   const Scenario s = load_scenario({SWITCHCOST_SOURCE_DIR "/scenarios/kaspersky-2024/portfolio.yaml"});
   // (3 MSPs + portfolio) x 11 outputs x 1000 trials x 8 bytes
   EXPECT_EQ(estimate_result_bytes(s, 1000), 4u * output_count * 1000u * 8u);
+  // One MSP: its series are the portfolio's, stored once (with one output
+  // not kept, apart: 10 of its own).
+  const Scenario one = load_scenario({"builtin:kaspersky-2024/msp-350.yaml"});
+  EXPECT_EQ(estimate_result_bytes(one, 1000), 1u * output_count * 1000u * 8u);
+  std::array<bool, output_count> keep = all_outputs();
+  keep[std::size_t(Output::incidents)] = false;
+  EXPECT_EQ(estimate_result_bytes(one, 1000, keep), (output_count - 1u + output_count) * 1000u * 8u);
 }
 
 }  // namespace

@@ -423,7 +423,7 @@ TEST(SketchEngine, AgreesWithExactModeOnTheShippedPortfolio) {
       EXPECT_LE(std::fabs(a.sd - b.sd), 1e-12 * a.sd + 1e-15 * scale) << what;
       EXPECT_LE(std::fabs(a.se - b.se), 1e-12 * a.se + 1e-15 * scale) << what;
       // Percentiles within alpha (of the span after the origin, for dates).
-      const auto& series = exact.msps[m].series[std::size_t(o)];
+      const auto& series = exact.msp_series(m)[std::size_t(o)];
       std::vector<double> sorted(series.begin(), series.end());
       std::sort(sorted.begin(), sorted.end());
       for (std::size_t q = 0; q < a.percentiles.size(); ++q) {
