@@ -159,8 +159,8 @@ ReportData build_report(const Scenario& scenario, const RunResult& result, const
   }
   // With one MSP whose outputs are all kept, the portfolio's series are that
   // MSP's (the engine stores them once, RunResult::msp_in_portfolio;
-  // tests/engine_test.cpp checks the bytes against a run with a second, empty
-  // MSP), and so are its statistics: taken over instead of computed twice
+  // tests/engine_test.cpp checks the bytes against a run that keeps the MSP's
+  // apart), and so are its statistics: taken over instead of computed twice
   // (half of a single-MSP report's time).
   const auto kept = [&](std::size_t m) {
     const Series& series = result.msp_series(m);
