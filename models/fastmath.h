@@ -51,18 +51,24 @@ inline bool cpu_has_avx512f() noexcept {
 #define SWITCHCOST_SIMD_CLONES
 #endif
 
-// x = m 2^e with m in [sqrt(1/2), sqrt(2)) for a positive normal x, exactly
-// (bit operations and exact arithmetic; e as a double).
+// x = m 2^e for a positive normal x, exactly (bit operations and exact
+// arithmetic; e as a double).
 struct Reduced {
   double m, e;
 };
-inline Reduced reduce(double x) noexcept {
+// With m in [1, 2): x's binade and its mantissa, straight from the bits.
+inline Reduced split_binade(double x) noexcept {
   const auto bits = std::bit_cast<std::uint64_t>(x);
   // The biased exponent as a double, exactly: 2^52 + k - 2^52.
   const double biased = std::bit_cast<double>((bits >> 52) | 0x4330000000000000ULL) - 0x1p52;
-  const double m = std::bit_cast<double>((bits & 0x000FFFFFFFFFFFFFULL) | 0x3FF0000000000000ULL);  // [1, 2)
+  const double m = std::bit_cast<double>((bits & 0x000FFFFFFFFFFFFFULL) | 0x3FF0000000000000ULL);
+  return {m, biased - 1023.0};
+}
+// With m in [sqrt(1/2), sqrt(2)), as the logarithms below want it.
+inline Reduced reduce(double x) noexcept {
+  const auto [m, e] = split_binade(x);
   const bool high = m > 1.4142135623730951;
-  return {high ? 0.5 * m : m, biased - 1023.0 + (high ? 1.0 : 0.0)};
+  return {high ? 0.5 * m : m, e + (high ? 1.0 : 0.0)};
 }
 
 // Natural logarithm of a positive normal double, to about 1 ulp, written in

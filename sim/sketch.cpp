@@ -1,7 +1,6 @@
 #include "sim/sketch.h"
 
 #include <algorithm>
-#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -28,11 +27,9 @@ constexpr double cubic_a = 6.0 / 35.0, cubic_b = -3.0 / 5.0, cubic_c = 10.0 / 7.
 
 // L(x) of a positive normal double x (see above).
 inline double cubic_log2(double x) noexcept {
-  const auto bits = std::bit_cast<std::uint64_t>(x);
-  // The biased exponent as a double, exactly: 2^52 + k - 2^52.
-  const double biased = std::bit_cast<double>((bits >> 52) | 0x4330000000000000ULL) - 0x1p52;
-  const double s = std::bit_cast<double>((bits & 0x000FFFFFFFFFFFFFULL) | 0x3FF0000000000000ULL) - 1.0;
-  return (biased - 1023.0) + ((cubic_a * s + cubic_b) * s + cubic_c) * s;
+  const auto [m, e] = fastmath::split_binade(x);
+  const double s = m - 1.0;
+  return e + ((cubic_a * s + cubic_b) * s + cubic_c) * s;
 }
 
 // The x with L(x) = v: e = floor(v), and P(s) = v - e solved by Newton's
