@@ -190,110 +190,6 @@ double incident_scale(const LostUpdatesInputs& in, Eigen::Index i) noexcept {
   return in.encounters_per_endpoint_day[i] * excess;
 }
 
-// The quadrature part of the weighted integral, on [a, min(t_end, t_tail)] in s = t - a
-// (see the method above), panel by panel: the panels of many trials are queued
-// (queue_panels) and their nodes evaluated a chunk at a time (panel_sums), so
-// the vector loops run over many panels' nodes at once instead of one trial's
-// 16 (which left each trial's chain of log1p, expm1 and sum latency-bound: most
-// trials need one panel). Per node the operations are those of one trial's
-// panel loop, in the same order, and each trial's panel sums are added in
-// panel order, so the bits do not depend on how panels fall into chunks.
-constexpr std::size_t chunk_panels = 64;
-struct PanelChunk {
-  std::size_t n = 0;
-  std::array<std::size_t, chunk_panels> owner;  // the trial's index in its PhaseBatch
-  // Per panel: its midpoint and half-length in s, and its trial's constants
-  // (copied, so that the node loops read each from one array).
-  std::array<double, chunk_panels> mid, half, delta_a, tau_a, node_slope, inverse_p, inverse_decay;
-  std::array<double, chunk_panels> p, rate, ell_min, x_end;
-  std::array<double, chunk_panels> sum;  // panel_sums: the weighted sum of the panel's nodes
-};
-
-// sum[j] = sum over panel j's 16 nodes of weight x (E - n(t)) x (1 - exp(-(t - t_c) / decay)),
-// in stages over the whole chunk (ell at the nodes; expm1 of all arguments; products),
-// each a loop that vectorises, then summed in node order.
-SWITCHCOST_SIMD_CLONES void panel_sums(PanelChunk& c) noexcept {
-  const GaussLegendre& gl = gauss_legendre();
-  // arg[j][0..16): ell(t) at panel j's nodes, then [16..32): -(t - t_c) / decay.
-  std::array<std::array<double, 2 * gauss_nodes>, chunk_panels> arg;
-  for (std::size_t j = 0; j < c.n; ++j) {
-    EndpointPhase ph;  // what EndpointPhase::ell_of reads
-    ph.p = c.p[j];
-    ph.rate = c.rate[j];
-    ph.ell_min = c.ell_min[j];
-    const double mid = c.mid[j], half = c.half[j], delta_a = c.delta_a[j], tau_a = c.tau_a[j];
-    const double node_slope = c.node_slope[j], inverse_p = c.inverse_p[j], inverse_decay = c.inverse_decay[j];
-    for (std::size_t i = 0; i < gauss_nodes; ++i) {
-      const double s = mid + half * gl.x[i];
-      const double delta = delta_a - s, y = node_slope * delta;
-      arg[j][i] = ph.ell_of(delta, y, fastmath::log1p(y) * inverse_p);
-      arg[j][gauss_nodes + i] = -(tau_a + s) * inverse_decay;
-    }
-  }
-  for (std::size_t j = 0; j < c.n; ++j)
-    for (double& v : arg[j]) v = fastmath::expm1(v);
-  for (std::size_t j = 0; j < c.n; ++j) {
-    std::array<double, gauss_nodes> terms;
-    for (std::size_t i = 0; i < gauss_nodes; ++i) {
-      const double remaining = -c.x_end[j] * arg[j][i];  // E - n(t)
-      terms[i] = gl.w[i] * remaining * -arg[j][gauss_nodes + i];
-    }
-    double panel_sum = 0.0;
-    for (const double term : terms) panel_sum += term;
-    c.sum[j] = panel_sum;
-  }
-}
-
-// Evaluates the queued panels and adds each, times its half-length, to its
-// trial's quadrature sum (in queue order, which is panel order per trial).
-void flush_panels(PanelChunk& c, double* quadrature) noexcept {
-  if (c.n == 0) return;
-  panel_sums(c);
-  for (std::size_t j = 0; j < c.n; ++j) quadrature[c.owner[j]] += c.half[j] * c.sum[j];
-  c.n = 0;
-}
-
-// Queues the panels of trial `owner`'s quadrature (delta_a = t_end - a, ell_a = ell at a).
-// Panels grow geometrically away from the branch point and are at most panel_decays decay
-// times long (see the method above).
-void queue_panels(const EndpointPhase& ph, double a, double t_end, double t_tail, double t_cut, double decay,
-                  double delta_a, double ell_a, std::size_t owner, PanelChunk& c, double* quadrature) noexcept {
-  const double length = std::min(t_end, t_tail) - a;
-  const double tau_a = a - t_cut;  // days since the cut-off at a
-  // Distance (in days) before a of the branch point w = x^p = 0; none when x(t) is
-  // linear (p = 1) or exponential (p = 0) in t.
-  // w(a) = x(a)^p = X^p (1 + y(a)) where ell was not clamped (x(a) > 1/2),
-  // else (1/2)^p = X^p exp(p ell_min); the distance is w(a) / (p k).
-  const bool branch = ph.p != 1.0 && ph.p > 0.0;
-  const double w_ratio = ell_a > ph.ell_min ? 1.0 + ph.w_change(delta_a) : std::exp(ph.p * ph.ell_min);
-  const double branch_days = branch ? ph.x_end_p * w_ratio / (ph.p * ph.rate) : 0.0;
-  // Reciprocals for the nodes (EndpointPhase::ell_of): y = node_slope delta,
-  // log1p(y) / p = log1p(y) inverse_p (inf at p = 0, where it is selected away).
-  const double node_slope = -ph.p * ph.rate / ph.x_end_p, inverse_p = 1.0 / ph.p;
-  const double inverse_decay = 1.0 / decay;
-  double s0 = 0.0;
-  for (int panel = 0; panel < max_panels && s0 < length; ++panel) {
-    double s1 = std::min(length, s0 + panel_decays * decay);
-    if (branch) s1 = std::min(s1, (s0 + branch_days) * panel_growth - branch_days);
-    if (panel == max_panels - 1 || !(s1 > s0)) s1 = length;  // the cap; or a branch distance that underflowed
-    const std::size_t j = c.n++;
-    c.owner[j] = owner;
-    c.half[j] = 0.5 * (s1 - s0);
-    c.mid[j] = 0.5 * (s0 + s1);
-    c.delta_a[j] = delta_a;
-    c.tau_a[j] = tau_a;
-    c.node_slope[j] = node_slope;
-    c.inverse_p[j] = inverse_p;
-    c.inverse_decay[j] = inverse_decay;
-    c.p[j] = ph.p;
-    c.rate[j] = ph.rate;
-    c.ell_min[j] = ph.ell_min;
-    c.x_end[j] = ph.x_end;
-    if (c.n == chunk_panels) flush_panels(c, quadrature);
-    s0 = s1;
-  }
-}
-
 // The trials of a block that reach the endpoint phase after the cut-off, a
 // batch at a time, as columns: their per-trial set-up (the learning exponent,
 // X^p, ell and B(z) at a and at the tail start) is computed for the whole
@@ -314,8 +210,9 @@ struct PhaseBatch {
   // ell, z = 1 - x / X, and B(z) in closed form (the series replaces it for z < 0.05).
   std::array<double, batch_trials> p, x_end, x_end_p1, rate, ell_min, a, delta_a, t_tail;
   std::array<double, batch_trials> ell_a, z_a, closed_a, z_tail, closed_tail;
-  // finish_batch: the quadrature's sum (queue_panels), 0 where there is none.
-  std::array<double, batch_trials> quadrature;
+  // finish_batch: the quadrature's node constants (queue_panels) and its sum, 0 where
+  // there is none.
+  std::array<double, batch_trials> tau_a, node_slope, inverse_p, inverse_decay, quadrature;
 };
 
 SWITCHCOST_SIMD_CLONES void phase_setup(PhaseBatch& q) noexcept {
@@ -346,6 +243,103 @@ SWITCHCOST_SIMD_CLONES void phase_setup(PhaseBatch& q) noexcept {
     q.closed_a[k] = expm1_over(ph.p + 1.0, ell_a) - expm1_over(ph.p, ell_a);
     q.z_tail[k] = -fastmath::expm1(ell_tail);
     q.closed_tail[k] = expm1_over(ph.p + 1.0, ell_tail) - expm1_over(ph.p, ell_tail);
+  }
+}
+
+// The quadrature part of the weighted integral, on [a, min(t_end, t_tail)] in s = t - a
+// (see the method above), panel by panel: the panels of many trials are queued
+// (queue_panels) and their nodes evaluated a chunk at a time (panel_sums), so
+// the vector loops run over many panels' nodes at once instead of one trial's
+// 16 (which left each trial's chain of log1p, expm1 and sum latency-bound: most
+// trials need one panel). Per node the operations are those of one trial's
+// panel loop, in the same order, and each trial's panel sums are added in
+// panel order, so the bits do not depend on how panels fall into chunks.
+constexpr std::size_t chunk_panels = 64;
+struct PanelChunk {
+  std::size_t n = 0;
+  std::array<std::size_t, chunk_panels> owner;  // the trial's index in its PhaseBatch
+  std::array<double, chunk_panels> mid, half;   // in s
+  std::array<double, chunk_panels> sum;         // panel_sums: the weighted sum of the panel's nodes
+};
+
+// sum[j] = sum over panel j's 16 nodes of weight x (E - n(t)) x (1 - exp(-(t - t_c) / decay)),
+// with its trial's constants from the batch, in stages over the whole chunk (ell at the
+// nodes; expm1 of all arguments; products), each a loop that vectorises, then summed in
+// node order.
+SWITCHCOST_SIMD_CLONES void panel_sums(const PhaseBatch& q, PanelChunk& c) noexcept {
+  const GaussLegendre& gl = gauss_legendre();
+  // arg[j][0..16): ell(t) at panel j's nodes, then [16..32): -(t - t_c) / decay.
+  std::array<std::array<double, 2 * gauss_nodes>, chunk_panels> arg;
+  for (std::size_t j = 0; j < c.n; ++j) {
+    const std::size_t k = c.owner[j];
+    EndpointPhase ph;  // what EndpointPhase::ell_of reads
+    ph.p = q.p[k];
+    ph.rate = q.rate[k];
+    ph.ell_min = q.ell_min[k];
+    const double mid = c.mid[j], half = c.half[j], delta_a = q.delta_a[k], tau_a = q.tau_a[k];
+    const double node_slope = q.node_slope[k], inverse_p = q.inverse_p[k], inverse_decay = q.inverse_decay[k];
+    for (std::size_t i = 0; i < gauss_nodes; ++i) {
+      const double s = mid + half * gl.x[i];
+      const double delta = delta_a - s, y = node_slope * delta;
+      arg[j][i] = ph.ell_of(delta, y, fastmath::log1p(y) * inverse_p);
+      arg[j][gauss_nodes + i] = -(tau_a + s) * inverse_decay;
+    }
+  }
+  for (std::size_t j = 0; j < c.n; ++j)
+    for (double& v : arg[j]) v = fastmath::expm1(v);
+  for (std::size_t j = 0; j < c.n; ++j) {
+    const double x_end = q.x_end[c.owner[j]];
+    std::array<double, gauss_nodes> terms;
+    for (std::size_t i = 0; i < gauss_nodes; ++i) {
+      const double remaining = -x_end * arg[j][i];  // E - n(t)
+      terms[i] = gl.w[i] * remaining * -arg[j][gauss_nodes + i];
+    }
+    double panel_sum = 0.0;
+    for (const double term : terms) panel_sum += term;
+    c.sum[j] = panel_sum;
+  }
+}
+
+// Evaluates the queued panels and adds each, times its half-length, to its
+// trial's quadrature sum (in queue order, which is panel order per trial).
+void flush_panels(PhaseBatch& q, PanelChunk& c) noexcept {
+  if (c.n == 0) return;
+  panel_sums(q, c);
+  for (std::size_t j = 0; j < c.n; ++j) q.quadrature[c.owner[j]] += c.half[j] * c.sum[j];
+  c.n = 0;
+}
+
+// Queues the panels of trial k's quadrature (ph: its phase; delta_a = t_end - a, ell_a = ell
+// at a, from the batch), and sets the node constants panel_sums reads. Panels grow
+// geometrically away from the branch point and are at most panel_decays decay times long
+// (see the method above).
+void queue_panels(const EndpointPhase& ph, std::size_t k, PhaseBatch& q, PanelChunk& c) noexcept {
+  const double a = q.a[k], delta_a = q.delta_a[k], ell_a = q.ell_a[k], decay = q.decay[k];
+  const double length = std::min(q.t_end[k], q.t_tail[k]) - a;
+  q.tau_a[k] = a - q.t_cut[k];  // days since the cut-off at a
+  // Distance (in days) before a of the branch point w = x^p = 0; none when x(t) is
+  // linear (p = 1) or exponential (p = 0) in t.
+  // w(a) = x(a)^p = X^p (1 + y(a)) where ell was not clamped (x(a) > 1/2),
+  // else (1/2)^p = X^p exp(p ell_min); the distance is w(a) / (p k).
+  const bool branch = ph.p != 1.0 && ph.p > 0.0;
+  const double w_ratio = ell_a > ph.ell_min ? 1.0 + ph.w_change(delta_a) : std::exp(ph.p * ph.ell_min);
+  const double branch_days = branch ? ph.x_end_p * w_ratio / (ph.p * ph.rate) : 0.0;
+  // Reciprocals for the nodes (EndpointPhase::ell_of): y = node_slope delta,
+  // log1p(y) / p = log1p(y) inverse_p (inf at p = 0, where it is selected away).
+  q.node_slope[k] = -ph.p * ph.rate / ph.x_end_p;
+  q.inverse_p[k] = 1.0 / ph.p;
+  q.inverse_decay[k] = 1.0 / decay;
+  double s0 = 0.0;
+  for (int panel = 0; panel < max_panels && s0 < length; ++panel) {
+    double s1 = std::min(length, s0 + panel_decays * decay);
+    if (branch) s1 = std::min(s1, (s0 + branch_days) * panel_growth - branch_days);
+    if (panel == max_panels - 1 || !(s1 > s0)) s1 = length;  // the cap; or a branch distance that underflowed
+    const std::size_t j = c.n++;
+    c.owner[j] = k;
+    c.half[j] = 0.5 * (s1 - s0);
+    c.mid[j] = 0.5 * (s0 + s1);
+    if (c.n == chunk_panels) flush_panels(q, c);
+    s0 = s1;
   }
 }
 
@@ -387,10 +381,9 @@ void finish_batch(PhaseBatch& q, LostUpdatesResult& out) {
     ph.rate = rate;
     ph.ell_min = q.ell_min[k];
     has_quadrature[k] = true;
-    queue_panels(ph, a, t_end, t_tail, q.t_cut[k], q.decay[k], q.delta_a[k], q.ell_a[k], k, panels,
-                 q.quadrature.data());
+    queue_panels(ph, k, q, panels);
   }
-  flush_panels(panels, q.quadrature.data());
+  flush_panels(q, panels);
   for (std::size_t k = 0; k < q.n; ++k)
     if (has_quadrature[k]) out.expected_incidents[q.trial[k]] += q.quadrature[k];
   q.n = 0;
