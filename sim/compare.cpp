@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "sim/format.h"
+#include "sim/parallel.h"
 #include "sim/yaml_reader.h"
 
 namespace switchcost::sim {
@@ -109,17 +110,20 @@ CompareResult compare_alternatives(const std::vector<Alternative>& alternatives,
     for (const auto& b : result.alternatives) a.rank += b.total.mean < a.total.mean ? 1 : 0;
   }
 
-  // Per-MSP choice, over the MSPs every alternative has.
-  for (std::size_t m = 0; m < runs[0].msps.size(); ++m) {
+  // Per-MSP choice, over the MSPs every alternative has: one task per MSP on
+  // the run's threads (each writes only its own slot, so the same bytes for
+  // any thread count).
+  std::vector<MspChoice> choices(runs[0].msps.size());
+  std::vector<char> complete(runs[0].msps.size(), 0);
+  parallel_for(runs[0].msps.size(), options.threads, [&](std::size_t m) {
     const std::string& name = runs[0].msps[m].name;
     std::vector<std::span<const double>> series;
     for (const auto& r : runs) {
       auto it = std::find_if(r.msps.begin(), r.msps.end(), [&](const MspSeries& s) { return s.name == name; });
-      if (it == r.msps.end()) break;
+      if (it == r.msps.end()) return;
       series.push_back(it->series[std::size_t(Output::total_cost)]);
     }
-    if (series.size() != runs.size()) continue;
-    MspChoice c;
+    MspChoice& c = choices[m];
     c.name = name;
     for (const auto& s : series) {
       const MeanAndPercentile st = mean_and_percentile(s, 0.9);
@@ -127,8 +131,10 @@ CompareResult compare_alternatives(const std::vector<Alternative>& alternatives,
       c.p90.push_back(st.value);
     }
     c.p_cheapest = cheapest_shares(series);
-    result.msps.push_back(std::move(c));
-  }
+    complete[m] = 1;
+  });
+  for (std::size_t m = 0; m < choices.size(); ++m)
+    if (complete[m]) result.msps.push_back(std::move(choices[m]));
   return result;
 }
 

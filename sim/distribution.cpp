@@ -20,8 +20,10 @@
 
 #include "models/fastmath.h"
 #include "sim/intrinsics.h"
+#include "sim/parallel.h"
 
 #include <algorithm>
+#include <atomic>
 #include <bit>
 #include <charconv>
 #include <cmath>
@@ -34,6 +36,7 @@
 #include <numeric>
 #include <map>
 #include <mutex>
+#include <vector>
 #include <utility>
 
 #include <boost/math/special_functions/beta.hpp>
@@ -517,11 +520,28 @@ struct BetaTable {
   static constexpr double w_min = 1.0 / double(std::uint64_t{1} << -min_exponent);
   static constexpr double max_shape = 64;
   double alpha = 1, beta = 1;
-  std::vector<double> node;  // per interval: Q0, Q1 at its ends, c1, c2 (see beta_table_hermite)
 
   // The quantiles of u scaled to [lo, hi]: clamp(lo + Q(u) (hi - lo), lo, hi).
   // Returns how many u were outside the body (tails, the ends, NaN).
   std::size_t quantiles(const double* u, double* out, std::size_t n, double lo, double hi) const;
+
+  // Per interval: Q0, Q1 at its ends, c1, c2 (see beta_table_hermite). Built
+  // on first use, or ahead of it by build_beta_tables() (several tables on
+  // several threads): about 3 ms a shape, 2,049 exact inverses, the most of
+  // loading a scenario. Either way by fill() on one thread, so the same bits.
+  const double* node() const {
+    std::call_once(once_, [this] { fill(); });
+    return node_.data();
+  }
+  bool built() const noexcept { return built_.load(std::memory_order_acquire); }
+  // Whether quantiles() reads the table for u (as beta_table_body decides).
+  static bool in_body(double u) noexcept { return (u >= 0.5 ? 1 - u : u) >= w_min; }
+
+ private:
+  void fill() const;
+  mutable std::once_flag once_;
+  mutable std::vector<double> node_;
+  mutable std::atomic<bool> built_{false};
 };
 
 namespace {
@@ -705,7 +725,7 @@ std::size_t beta_table_body(const double* node, const double* u, double* out, st
 std::size_t BetaTable::quantiles(const double* u, double* out, std::size_t n, double lo, double hi) const {
   // The tails (and a NaN u): about one draw in 65,000, so the scan for them
   // is skipped when the body found none.
-  const std::size_t outside = beta_table_body(node.data(), u, out, n, lo, hi);
+  const std::size_t outside = beta_table_body(node(), u, out, n, lo, hi);
   if (outside == 0) return 0;
   const double width = hi - lo;
   for (std::size_t k = 0; k < n; ++k)
@@ -720,28 +740,39 @@ bool tabulates(double alpha, double beta) {
   return alpha >= 1 && beta >= 1 && alpha <= BetaTable::max_shape && beta <= BetaTable::max_shape;
 }
 
-// Tables by shape, built once per process (scenarios copy distributions and
-// include the same files many times).
+// Tables by shape, one per process (scenarios copy distributions and
+// include the same files many times); registered when a distribution is
+// made, built when first used or by build_beta_tables().
+std::mutex beta_tables_mutex;
+std::map<std::pair<double, double>, std::shared_ptr<const BetaTable>>& beta_tables() {
+  static std::map<std::pair<double, double>, std::shared_ptr<const BetaTable>> tables;
+  return tables;
+}
+
 std::shared_ptr<const BetaTable> beta_table(double alpha, double beta) {
   if (!tabulates(alpha, beta)) return nullptr;
-  static std::mutex mutex;
-  static std::map<std::pair<double, double>, std::shared_ptr<const BetaTable>> cache;
-  std::lock_guard<std::mutex> lock(mutex);
-  auto& slot = cache[{alpha, beta}];
-  if (slot) return slot;
-  auto table = std::make_shared<BetaTable>();
-  table->alpha = alpha;
-  table->beta = beta;
+  std::lock_guard<std::mutex> lock(beta_tables_mutex);
+  auto& slot = beta_tables()[{alpha, beta}];
+  if (!slot) {
+    auto table = std::make_shared<BetaTable>();
+    table->alpha = alpha;
+    table->beta = beta;
+    slot = std::move(table);
+  }
+  return slot;
+}
+
+}  // namespace
+
+void BetaTable::fill() const {
   // Node p of the side u < 1/2 (p in [0, N]) is w_p = 2^(min_exponent + p / M) (1 + (p mod M) / M),
   // M = per_octave (exact: 6 significant bits); on the side u >= 1/2, node p is 1 - w_(2N - p).
-  constexpr int side = BetaTable::side_intervals, per_octave = BetaTable::per_octave;
-  auto w_node = [](int p) {
-    return std::ldexp(1.0 + double(p % per_octave) / per_octave, BetaTable::min_exponent + p / per_octave);
-  };
+  constexpr int side = side_intervals;
+  auto w_node = [](int p) { return std::ldexp(1.0 + double(p % per_octave) / per_octave, min_exponent + p / per_octave); };
   auto u_node = [&](int p) { return p <= side ? w_node(p) : 1.0 - w_node(2 * side - p); };
-  table->node.resize(4 * std::size_t(BetaTable::intervals));
-  std::vector<double> q(BetaTable::intervals + 1), slope(BetaTable::intervals + 1);  // Q and dQ/du = 1 / pdf(Q)
-  for (int p = 0; p <= BetaTable::intervals; ++p) {
+  std::vector<double> table(4 * std::size_t(intervals));
+  std::vector<double> q(intervals + 1), slope(intervals + 1);  // Q and dQ/du = 1 / pdf(Q)
+  for (int p = 0; p <= intervals; ++p) {
     const double u = u_node(p);
     // Started from the previous node's Taylor polynomial, Q + h Q' + h^2 Q'' / 2 with
     // Q'' = -Q'^2 d/dx log pdf = -Q'^2 ((alpha - 1) / Q - (beta - 1) / (1 - Q)): most nodes
@@ -756,20 +787,40 @@ std::shared_ptr<const BetaTable> beta_table(double alpha, double beta) {
     const double pdf = boost::math::ibeta_derivative(alpha, beta, q[p], boost_policy);
     slope[p] = pdf > 0 ? 1 / pdf : 0;
   }
-  for (int i = 0; i < BetaTable::intervals; ++i) {
+  for (int i = 0; i < intervals; ++i) {
     // The interval's width in u: that of the binade of w it lies in.
     const int in_side = i < side ? i : 2 * side - 1 - i;
-    const double h = std::ldexp(1.0 / per_octave, BetaTable::min_exponent + in_side / per_octave);
+    const double h = std::ldexp(1.0 / per_octave, min_exponent + in_side / per_octave);
     const double d0 = h * slope[i], d1 = h * slope[i + 1];
-    double* a = table->node.data() + 4 * std::size_t(i);
+    double* a = table.data() + 4 * std::size_t(i);
     a[0] = q[i];
     a[1] = q[i + 1];
     a[2] = d0;
     a[3] = 3 * (q[i + 1] - q[i]) - 2 * d0 - d1;
   }
-  slot = std::move(table);
-  return slot;
+  node_ = std::move(table);
+  built_.store(true, std::memory_order_release);
 }
+
+std::size_t build_beta_tables(unsigned threads) {
+  std::vector<const BetaTable*> pending;
+  {
+    std::lock_guard<std::mutex> lock(beta_tables_mutex);
+    for (const auto& [shape, table] : beta_tables())
+      if (!table->built()) pending.push_back(table.get());  // tables live as long as the process
+  }
+  // Each table is built whole by one thread (the same bits as on first use);
+  // one that throws is left unbuilt, to throw again where it is first used.
+  parallel_for(pending.size(), threads, [&](std::size_t k) {
+    try {
+      pending[k]->node();
+    } catch (...) {
+    }
+  });
+  return pending.size();
+}
+
+namespace {
 
 double beta_variance01(double alpha, double beta) {
   const double s = alpha + beta;
@@ -1205,7 +1256,11 @@ double Distribution::quantile(double u) const {
     }
     case Kind::pert:
     case Kind::beta: {
-      if (table_) {  // the same operations as quantiles()
+      // The same operations as quantiles(), where the table is used: in its
+      // body (and for NaN); outside it (the tails that check_range probes
+      // when a scenario is loaded) the exact inverse, as quantiles() gives,
+      // without building the table.
+      if (table_ && (std::isnan(u) || table_->in_body(u))) {
         double x;
         table_->quantiles(&u, &x, 1, p_[0], p_[1]);
         return x;

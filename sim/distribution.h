@@ -121,6 +121,13 @@ struct BetaTableInfo {
   int intervals = 0;
 };
 BetaTableInfo beta_table_info(double alpha, double beta);
+// Builds the quantile tables of every Beta and PERT shape made so far that
+// are not built yet, on up to `threads` threads (one table per thread at a
+// time); returns how many it built. Optional: a table is otherwise built
+// when first used, with the same bits. The engine calls it before a run, so
+// loading (and `validate`) builds none, and a run's shapes are built side by
+// side.
+std::size_t build_beta_tables(unsigned threads);
 // The exact (slow) quantile of the standard Beta(alpha, beta): the reference.
 double beta_quantile_exact(double alpha, double beta, double u);
 

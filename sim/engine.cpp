@@ -793,6 +793,9 @@ std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenari
   const bool sketch = options.msp_stats == MspStats::sketch;
   if (scenarios.empty()) return {};
   if (sketch && scenarios.size() > 1) throw std::invalid_argument("run_scenarios: sketch mode runs one scenario");
+  // The PERT and Beta quantile tables of every shape loaded, side by side
+  // (else the first block's draws would build them one after another).
+  build_beta_tables(options.threads);
   Run run;
   for (const Scenario* s : scenarios) run.compiled.push_back(compile(*s, options.seed));
   run.reuse.emplace_back(run.compiled[0].msps.size());

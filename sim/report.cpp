@@ -10,6 +10,7 @@
 
 #include "sim/builtin.h"
 #include "sim/format.h"
+#include "sim/parallel.h"
 #include "sim/sha256.h"
 #include "sim/yaml_reader.h"
 
@@ -29,28 +30,21 @@ std::string date_of(double day) {
   return format_date(std::int64_t(std::floor(day)));
 }
 
-ScopeReport scope(const std::string& name, const Series& series, double updates_end) {
-  ScopeReport s;
-  s.name = name;
-  for (int o = 0; o < output_count; ++o) s.stats[std::size_t(o)] = summarize(series[std::size_t(o)]);
-  s.done_by_updates_end = share_at_most(series[std::size_t(Output::completion_day)], updates_end);
-  return s;
+// One output's statistics from its series (exact) or its moments and sketch,
+// and, with the completion day's, P(done by the cut-off): from the series, or
+// (sketch mode) an exact count, with the standard error share_at_most gives.
+void exact_output(ScopeReport& s, const Series& series, int o, double updates_end) {
+  s.stats[std::size_t(o)] = summarize(series[std::size_t(o)]);
+  if (Output(o) == Output::completion_day) s.done_by_updates_end = share_at_most(series[std::size_t(o)], updates_end);
 }
-
-// Sketch mode: an MSP's statistics from its sketches and moments. P(done by
-// the cut-off) is an exact count, with the standard error share_at_most gives.
-ScopeReport sketch_scope(const std::string& name, const MspSketch& k, const RunResult& r) {
-  ScopeReport s;
-  s.name = name;
-  for (int o = 0; o < output_count; ++o)
-    s.stats[std::size_t(o)] =
-        summarize(k.moments[std::size_t(o)], k.quantiles[std::size_t(o)], r.sketch_origin[std::size_t(o)]);
-  if (r.trials_done > 0) {
+void sketch_output(ScopeReport& s, const MspSketch& k, const RunResult& r, int o) {
+  s.stats[std::size_t(o)] =
+      summarize(k.moments[std::size_t(o)], k.quantiles[std::size_t(o)], r.sketch_origin[std::size_t(o)]);
+  if (Output(o) == Output::completion_day && r.trials_done > 0) {
     const double n = double(r.trials_done);
     s.done_by_updates_end.value = double(k.done_by_updates_end) / n;
     s.done_by_updates_end.se = std::sqrt(s.done_by_updates_end.value * (1 - s.done_by_updates_end.value) / n);
   }
-  return s;
 }
 
 const Stats& of(const ScopeReport& s, Output o) { return s.stats[std::size_t(o)]; }
@@ -146,17 +140,17 @@ ReportData build_report(const Scenario& scenario, const RunResult& result, const
   d.msp_stats = result.msp_stats;
   d.sketch_relative_error = result.sketch_relative_error;
   const double updates_end = double(scenario.timeline.updates_end);
+  d.msps.resize(result.msps.size());
   for (std::size_t m = 0; m < result.msps.size(); ++m) {
-    const MspSeries& from = result.msps[m];
-    ScopeReport s =
-        from.sketch ? sketch_scope(from.name, *from.sketch, result) : scope(from.name, result.msp_series(m), updates_end);
+    ScopeReport& s = d.msps[m];
     const Msp& msp = scenario.msps[m];
+    s.name = result.msps[m].name;
     s.incumbent = msp.incumbent;
     s.target = msp.target;
     s.endpoints_mean = msp.params.at("endpoints").dist.mean();
     s.clients_mean = msp.params.at("clients").dist.mean();
-    d.msps.push_back(std::move(s));
   }
+  d.portfolio.name = "portfolio";
   // With one MSP whose outputs are all kept, the portfolio's series are that
   // MSP's (the engine stores them once, RunResult::msp_in_portfolio;
   // tests/engine_test.cpp checks the bytes against a run that keeps the MSP's
@@ -166,20 +160,39 @@ ReportData build_report(const Scenario& scenario, const RunResult& result, const
     const Series& series = result.msp_series(m);
     return !result.msps[m].sketch && std::all_of(series.begin(), series.end(), [](const Values& v) { return !v.empty(); });
   };
-  if (result.msps.size() == 1 && kept(0)) {
-    d.portfolio.name = "portfolio";
-    d.portfolio.stats = d.msps[0].stats;
-    d.portfolio.done_by_updates_end = d.msps[0].done_by_updates_end;
-  } else {
-    d.portfolio = scope("portfolio", result.portfolio, updates_end);
-  }
+  const bool portfolio_is_msp = result.msps.size() == 1 && kept(0);
   // Tail contributions: the portfolio's worst ceil(5%) trials (ties broken by
   // trial index, so the set is the same every run), each MSP's mean there.
   // Sketch mode: the engine's second pass summed each MSP's total cost over
   // the same trials in the same order.
   const auto& total = result.portfolio[std::size_t(Output::total_cost)];
+  std::vector<std::size_t> order;
+  // The statistics of every MSP and output, the portfolio's and its tail
+  // trials are independent tasks, run on the run's threads (each writes
+  // only its own, so the bytes do not depend on the thread count): the
+  // report took as long as the simulation of a default run on one thread.
+  const std::size_t scopes = result.msps.size() + (portfolio_is_msp ? 0 : 1);
+  const std::size_t tail_task = scopes * std::size_t(output_count);
+  parallel_for(tail_task + 1, info.threads, [&](std::size_t t) {
+    if (t == tail_task) {
+      if (!total.empty()) order = portfolio_tail_trials(total);
+      return;
+    }
+    const std::size_t m = t / std::size_t(output_count);
+    const int o = int(t % std::size_t(output_count));
+    if (m == result.msps.size()) {
+      exact_output(d.portfolio, result.portfolio, o, updates_end);
+    } else if (const MspSeries& from = result.msps[m]; from.sketch) {
+      sketch_output(d.msps[m], *from.sketch, result, o);
+    } else {
+      exact_output(d.msps[m], result.msp_series(m), o, updates_end);
+    }
+  });
+  if (portfolio_is_msp) {
+    d.portfolio.stats = d.msps[0].stats;
+    d.portfolio.done_by_updates_end = d.msps[0].done_by_updates_end;
+  }
   if (!total.empty()) {
-    const std::vector<std::size_t> order = portfolio_tail_trials(total);
     const std::size_t tail = order.size();
     double portfolio_tail = 0;
     for (std::size_t k = 0; k < tail; ++k) portfolio_tail += total[order[k]];

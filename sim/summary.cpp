@@ -4,7 +4,9 @@
 #include <bit>
 #include <cstdint>
 #include <cmath>
+#include <memory>
 #include <stdexcept>
+#include <vector>
 
 namespace switchcost::sim {
 
@@ -43,6 +45,42 @@ inline std::uint64_t order_key(double v) noexcept {
   return bits >> 63 ? ~bits : bits | 0x8000000000000000ULL;
 }
 
+// The arrays of order_statistics, kept per thread from call to call: the
+// histogram's (at most 2^16 + 1 and 2^16 entries, 768 KB) and the gathered
+// values (the tail's 5% and the buckets of the wanted ranks: up to all of
+// them for an output that is mostly one value, as zero incidents are; kept
+// up to gathered_kept values, and not zeroed, as every slot used is
+// written). Allocated afresh for each output, their pages were faulted in
+// and cleared every time: 12% of a default `switchcost run` (100,000
+// trials, one MSP), more than the three passes over the values.
+struct OrderScratch {
+  static constexpr std::size_t gathered_kept = std::size_t(1) << 21;  // 16 MiB
+  std::vector<std::size_t> start;
+  std::vector<std::int32_t> group_of;
+  std::unique_ptr<double[]> gathered;
+  std::size_t gathered_capacity = 0;
+  // Room for n values, uninitialised.
+  double* gather_space(std::size_t n) {
+    if (n > gathered_capacity) {
+      gathered.reset();  // before the new one: at most one held
+      gathered = std::make_unique_for_overwrite<double[]>(n);
+      gathered_capacity = n;
+    }
+    return gathered.get();
+  }
+  // Lets go of a big one (a long series with a heavy tie) after use.
+  void trim() {
+    if (gathered_capacity > gathered_kept) {
+      gathered.reset();
+      gathered_capacity = 0;
+    }
+  }
+};
+OrderScratch& order_scratch() {
+  thread_local OrderScratch scratch;
+  return scratch;
+}
+
 // The order statistics of x (finite, n >= 1) at `ranks` (ascending, unique,
 // < n) and its largest `tail` values in ascending order, without sorting or
 // copying x: one pass for the range of the keys, one for a histogram of up
@@ -67,10 +105,14 @@ void order_statistics(std::span<const double> x, const std::vector<std::size_t>&
   const int width = int(std::bit_width(key_max - key_min));
   const int shift = width > histogram_bits ? width - histogram_bits : 0;
   const std::size_t buckets = std::size_t((key_max - key_min) >> shift) + 1;
-  std::vector<std::uint64_t> count(buckets, 0);
-  for (const double v : x) ++count[std::size_t((order_key(v) - key_min) >> shift)];
-  std::vector<std::size_t> start(buckets + 1, 0);  // start[b]: values in the buckets below b
-  for (std::size_t b = 0; b < buckets; ++b) start[b + 1] = start[b] + count[b];
+  OrderScratch& scratch = order_scratch();
+  // start[b]: values in the buckets below b, so bucket b holds start[b + 1] - start[b]
+  // (counted into start[b + 1], then summed up in place).
+  std::vector<std::size_t>& start = scratch.start;
+  start.assign(buckets + 1, 0);
+  for (const double v : x) ++start[std::size_t((order_key(v) - key_min) >> shift) + 1];
+  for (std::size_t b = 0; b < buckets; ++b) start[b + 1] += start[b];
+  const auto count = [&](std::size_t b) { return start[b + 1] - start[b]; };
   const auto bucket_of = [&](std::size_t rank) {
     return std::size_t(std::upper_bound(start.begin(), start.end(), rank) - start.begin()) - 1;
   };
@@ -78,7 +120,8 @@ void order_statistics(std::span<const double> x, const std::vector<std::size_t>&
   // the tail's first bucket, and one for every bucket from that on.
   const std::size_t tail_bucket = bucket_of(n - tail);
   constexpr std::int32_t skip = -1;
-  std::vector<std::int32_t> group_of(buckets, skip);
+  std::vector<std::int32_t>& group_of = scratch.group_of;
+  group_of.assign(buckets, skip);
   std::vector<std::size_t> group_first;  // rank of each group's first value
   std::vector<std::size_t> group_size;
   for (const std::size_t r : ranks) {
@@ -86,7 +129,7 @@ void order_statistics(std::span<const double> x, const std::vector<std::size_t>&
     if (b >= tail_bucket || group_of[b] != skip) continue;
     group_of[b] = std::int32_t(group_first.size());
     group_first.push_back(start[b]);
-    group_size.push_back(count[b]);
+    group_size.push_back(count(b));
   }
   const auto tail_group = std::int32_t(group_first.size());
   for (std::size_t b = tail_bucket; b < buckets; ++b) group_of[b] = tail_group;
@@ -94,7 +137,7 @@ void order_statistics(std::span<const double> x, const std::vector<std::size_t>&
   group_size.push_back(n - start[tail_bucket]);
   std::vector<std::size_t> offset(group_size.size() + 1, 0);
   for (std::size_t g = 0; g < group_size.size(); ++g) offset[g + 1] = offset[g] + group_size[g];
-  std::vector<double> gathered(offset.back());
+  double* const gathered = scratch.gather_space(offset.back());
   std::vector<std::size_t> fill(offset.begin(), offset.end() - 1);
   for (const double v : x) {
     const std::int32_t g = group_of[std::size_t((order_key(v) - key_min) >> shift)];
@@ -112,8 +155,13 @@ void order_statistics(std::span<const double> x, const std::vector<std::size_t>&
       if (r >= first && r < last) local.push_back(r - first);
     std::sort(local.begin(), local.end());
     local.erase(std::unique(local.begin(), local.end()), local.end());
-    double* data = gathered.data() + offset[g];
-    select_ranks(data, 0, group_size[g], local, 0, local.size());
+    double* data = gathered + offset[g];
+    // A group of one value (a bucket of ties: the zero incidents of most
+    // trials) is in order already.
+    const auto first_bits = std::bit_cast<std::uint64_t>(data[0]);  // bits: -0 and +0 are not ties here
+    const bool ties = std::all_of(data, data + group_size[g],
+                                  [&](double v) { return std::bit_cast<std::uint64_t>(v) == first_bits; });
+    if (!ties) select_ranks(data, 0, group_size[g], local, 0, local.size());
     if (is_tail) std::sort(data + (n - tail - first), data + group_size[g]);
   }
   at_rank.clear();
@@ -121,8 +169,9 @@ void order_statistics(std::span<const double> x, const std::vector<std::size_t>&
     const std::int32_t g = group_of[bucket_of(r)];
     at_rank.push_back(gathered[offset[std::size_t(g)] + (r - group_first[std::size_t(g)])]);
   }
-  const double* tail_values = gathered.data() + offset[std::size_t(tail_group)] + (n - tail - group_first.back());
+  const double* tail_values = gathered + offset[std::size_t(tail_group)] + (n - tail - group_first.back());
   top.assign(tail_values, tail_values + tail);
+  scratch.trim();
 }
 
 }  // namespace

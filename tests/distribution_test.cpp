@@ -1099,6 +1099,21 @@ TEST(BetaTable, BlockAndSingleValuesGiveTheSameBits) {
   }
 }
 
+// A table is built when its body is first used (or by build_beta_tables),
+// not when a distribution is made nor when only its tails are asked for, as
+// loading a scenario does (check_range): `validate` then builds none.
+TEST(BetaTable, BuiltWhenTheBodyIsFirstUsedOrAhead) {
+  build_beta_tables(2);  // whatever other tests of this process left pending
+  const Distribution a = Distribution::pert(0, 0.3141592653, 1), b = Distribution::pert(0, 0.2718281828, 1);
+  const double tail = a.quantile(1e-300) + a.quantile(1 - 1e-16) + b.quantile(std::ldexp(1.0, -20));
+  EXPECT_TRUE(std::isfinite(tail));
+  EXPECT_EQ(build_beta_tables(2), 2u) << "the tails built no table";
+  EXPECT_EQ(build_beta_tables(2), 0u) << "built once";
+  const Distribution c = Distribution::pert(0, 0.1414213562, 1);
+  EXPECT_GT(c.quantile(0.3), 0.0);  // built on first use
+  EXPECT_EQ(build_beta_tables(2), 0u);
+}
+
 // Error of a double result in ulps of the long double reference (x87 expm1l / log1pl
 // are good to about 2^-11 of a double ulp, so they serve as the exact value).
 double ulps_off(double got, long double exact) {

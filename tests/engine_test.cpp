@@ -7,10 +7,16 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <atomic>
+#include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
 #include <cmath>
 #include <cstring>
 #include <memory>
 
+#include "sim/parallel.h"
 #include "sim/report.h"
 #include "sim/summary.h"
 #include "test_util.h"
@@ -289,6 +295,64 @@ TEST(Engine, ResultMemoryEstimate) {
   std::array<bool, output_count> keep = all_outputs();
   keep[std::size_t(Output::incidents)] = false;
   EXPECT_EQ(estimate_result_bytes(one, 1000, keep), (output_count - 1u + output_count) * 1000u * 8u);
+}
+
+// The report's statistics are independent tasks on the run's threads
+// (sim/parallel.h): the same bytes for any thread count, in exact mode and
+// in sketch mode, with several MSPs and with one.
+TEST(Report, TheSameBytesForAnyThreadCount) {
+  const Scenario population = load_scenario({"builtin:kaspersky-2024/population-200.yaml"});
+  const Scenario one = load_scenario({"builtin:kaspersky-2024/msp-350.yaml"});
+  for (const auto& [scenario, mode] : {std::pair{&population, MspStats::exact}, std::pair{&population, MspStats::sketch},
+                                       std::pair{&one, MspStats::exact}}) {
+    RunOptions o;
+    o.trials = 3'000;
+    o.threads = 2;
+    o.block_trials = 1'000;
+    o.msp_stats = mode;
+    const RunResult r = run_scenario(*scenario, o);
+    std::string first;
+    for (const unsigned threads : {1u, 2u, 7u}) {
+      RunInfo info;
+      info.threads = threads;
+      std::string text = render_csv(build_report(*scenario, r, info));
+      info.threads = 1;  // the JSON names the thread count: compare it with the same
+      text += render_json(build_report(*scenario, r, info));
+      if (first.empty()) first = text;
+      EXPECT_EQ(text, first) << threads << " threads, " << to_string(mode) << ", " << scenario->msps.size() << " MSPs";
+    }
+  }
+}
+
+TEST(ParallelFor, RunsEveryTaskOnceOnAnyThreadCount) {
+  for (const unsigned threads : {0u, 1u, 2u, 5u}) {
+    for (const std::size_t n : {std::size_t(0), std::size_t(1), std::size_t(3), std::size_t(1000)}) {
+      std::vector<std::atomic<int>> runs(n);
+      parallel_for(n, threads, [&](std::size_t i) { runs[i].fetch_add(1); });
+      for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(runs[i].load(), 1) << i << " of " << n << ", " << threads;
+    }
+  }
+}
+
+TEST(ParallelFor, RethrowsTheLowestFailureAfterAllThreadsStop) {
+  for (const unsigned threads : {1u, 2u, 4u}) {
+    std::atomic<int> running{0}, most{0};
+    try {
+      parallel_for(200, threads, [&](std::size_t i) {
+        most = std::max(most.load(), ++running);
+        --running;
+        if (i == 0 || i == 1 || i == 150) throw std::runtime_error("task " + std::to_string(i));
+      });
+      ADD_FAILURE() << "no exception";
+    } catch (const std::runtime_error& e) {
+      // Task 0 runs first on some thread, and its failure stops the loop
+      // before 150 unless another thread got there first: either way the
+      // lowest index of those that threw wins, and 0 always throws.
+      EXPECT_STREQ(e.what(), "task 0") << threads;
+    }
+    EXPECT_EQ(running.load(), 0) << "every thread stopped before the rethrow";
+    EXPECT_LE(most.load(), int(threads));
+  }
 }
 
 }  // namespace
