@@ -172,14 +172,14 @@ ReportData build_report(const Scenario& scenario, const RunResult& result, const
   // only its own, so the bytes do not depend on the thread count): the
   // report took as long as the simulation of a default run on one thread.
   const std::size_t scopes = result.msps.size() + (portfolio_is_msp ? 0 : 1);
-  const std::size_t tail_task = scopes * std::size_t(output_count);
-  parallel_for(tail_task + 1, info.threads, [&](std::size_t t) {
-    if (t == tail_task) {
+  // The tail trials first: the longest task.
+  parallel_for(1 + scopes * std::size_t(output_count), info.threads, [&](std::size_t t) {
+    if (t == 0) {
       if (!total.empty()) order = portfolio_tail_trials(total);
       return;
     }
-    const std::size_t m = t / std::size_t(output_count);
-    const int o = int(t % std::size_t(output_count));
+    const std::size_t m = (t - 1) / std::size_t(output_count);
+    const int o = int((t - 1) % std::size_t(output_count));
     if (m == result.msps.size()) {
       exact_output(d.portfolio, result.portfolio, o, updates_end);
     } else if (const MspSeries& from = result.msps[m]; from.sketch) {
