@@ -32,7 +32,8 @@ namespace switchcost::sim {
 // for the process's next arena (memory already faulted in; see values.cpp).
 class SeriesArena {
  public:
-  // Reserves `bytes` (rounded up to 2 MiB); throws std::bad_alloc.
+  // Reserves `bytes`, rounded up to 2 MiB huge pages from 4 MiB on, else to
+  // 4 KiB pages; throws std::bad_alloc.
   explicit SeriesArena(std::size_t bytes);
   ~SeriesArena();
   SeriesArena(const SeriesArena&) = delete;
@@ -45,12 +46,14 @@ class SeriesArena {
   std::size_t capacity() const noexcept { return capacity_; }
 
   static constexpr std::size_t huge_page = std::size_t(2) << 20;
+  static constexpr std::size_t small_page = 4096;
 
  private:
-  char* base_ = nullptr;      // 2 MiB-aligned start
+  char* base_ = nullptr;      // start: 2 MiB-aligned with huge pages, else 4 KiB
   void* mapping_ = nullptr;   // what munmap takes
   std::size_t mapped_ = 0;    // bytes mapped
   std::size_t capacity_ = 0;  // bytes usable from base_
+  bool huge_ = false;         // mapped with huge pages
   std::atomic<std::size_t> used_{0};
 };
 
