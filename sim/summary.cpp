@@ -81,24 +81,40 @@ OrderScratch& order_scratch() {
   return scratch;
 }
 
+// The sum of x, the range of its order keys and its least value: the first
+// pass over x, which summarize and order_statistics share.
+struct FirstPass {
+  NeumaierSum sum;  // in index order
+  std::uint64_t key_min = ~0ULL, key_max = 0;
+  double min = 0;  // the first of the least values, as std::min_element gives
+};
+FirstPass first_pass(std::span<const double> x) {
+  FirstPass f;
+  if (x.empty()) return f;
+  f.min = x[0];
+  for (const double v : x) {
+    f.sum.add(v);
+    const std::uint64_t k = order_key(v);
+    f.key_min = k < f.key_min ? k : f.key_min;
+    f.key_max = k > f.key_max ? k : f.key_max;
+    f.min = v < f.min ? v : f.min;
+  }
+  return f;
+}
+
 // The order statistics of x (finite, n >= 1) at `ranks` (ascending, unique,
 // < n) and its largest `tail` values in ascending order, without sorting or
-// copying x: one pass for the range of the keys, one for a histogram of up
-// to 2^16 buckets of equal key width, one that gathers the values of the
-// buckets holding a wanted rank and of those from the first tail rank up;
-// the ranks are then selected within those few values (select_ranks). Exact:
-// the same values as a full sort. Three streaming passes instead of about
-// ten passes of comparisons and a copy of x (whose fresh pages cost more
-// than the rest on the CI machine).
-void order_statistics(std::span<const double> x, const std::vector<std::size_t>& ranks, std::size_t tail,
-                      std::vector<double>& at_rank, std::vector<double>& top) {
+// copying x: after the first pass (the range of the keys), one for a
+// histogram of up to 2^16 buckets of equal key width, one that gathers the
+// values of the buckets holding a wanted rank and of those from the first
+// tail rank up; the ranks are then selected within those few values
+// (select_ranks). Exact: the same values as a full sort. Three streaming
+// passes instead of about ten passes of comparisons and a copy of x (whose
+// fresh pages cost more than the rest on the CI machine).
+void order_statistics(std::span<const double> x, const FirstPass& keys, const std::vector<std::size_t>& ranks,
+                      std::size_t tail, std::vector<double>& at_rank, std::vector<double>& top) {
   const std::size_t n = x.size();
-  std::uint64_t key_min = ~0ULL, key_max = 0;
-  for (const double v : x) {
-    const std::uint64_t k = order_key(v);
-    key_min = k < key_min ? k : key_min;
-    key_max = k > key_max ? k : key_max;
-  }
+  const std::uint64_t key_min = keys.key_min, key_max = keys.key_max;
   // About eight values a bucket on average, 2^8 to 2^16 buckets (zeroing
   // more buckets than that costs more than it saves).
   const int histogram_bits = std::clamp(int(std::bit_width(n)) - 3, 8, 16);
@@ -197,9 +213,10 @@ Stats summarize(std::span<const double> x) {
     return st;
   }
   const double n = double(x.size());
-  NeumaierSum sum;  // in index order
-  for (double v : x) sum.add(v);
-  st.mean = sum.value() / n;
+  // The sum, the range of the order keys and the least value in one pass
+  // (three before: the sum's chain of additions leaves room for the rest).
+  const FirstPass first = first_pass(x);
+  st.mean = first.sum.value() / n;
   NeumaierSum squares;
   for (double v : x) squares.add((v - st.mean) * (v - st.mean));
   st.sd = x.size() > 1 ? std::sqrt(squares.value() / (n - 1)) : 0.0;
@@ -220,11 +237,11 @@ Stats summarize(std::span<const double> x) {
   std::sort(ranks.begin(), ranks.end());
   ranks.erase(std::unique(ranks.begin(), ranks.end()), ranks.end());
   std::vector<double> at_rank, top;
-  order_statistics(x, ranks, tail, at_rank, top);
+  order_statistics(x, first, ranks, tail, at_rank, top);
   const auto value_at = [&](std::size_t rank) {
     return at_rank[std::size_t(std::lower_bound(ranks.begin(), ranks.end(), rank) - ranks.begin())];
   };
-  st.min = *std::min_element(x.begin(), x.end());
+  st.min = first.min;
   st.max = top.back();
   for (std::size_t k = 0; k < percentile_levels().size(); ++k) {
     const double p = percentile_levels()[k];
@@ -242,14 +259,13 @@ Stats summarize(std::span<const double> x) {
 MeanAndPercentile mean_and_percentile(std::span<const double> x, double p) {
   MeanAndPercentile r;
   if (x.empty()) return r;
-  NeumaierSum sum;  // in index order, as summarize
-  for (double v : x) sum.add(v);
-  r.mean = sum.value() / double(x.size());
+  const FirstPass first = first_pass(x);  // as summarize
+  r.mean = first.sum.value() / double(x.size());
   const PercentileRanks ranks = percentile_ranks(x.size(), p);
   std::vector<std::size_t> wanted = {ranks.below, ranks.above};
   wanted.erase(std::unique(wanted.begin(), wanted.end()), wanted.end());
   std::vector<double> at_rank, top;
-  order_statistics(x, wanted, 1, at_rank, top);  // and the largest value (the least tail there is)
+  order_statistics(x, first, wanted, 1, at_rank, top);  // and the largest value (the least tail there is)
   const double below = at_rank.front(), above = at_rank.back();
   r.value = below + (ranks.h - double(ranks.below)) * (above - below);
   return r;
