@@ -69,7 +69,10 @@ constexpr int year_months = int(months_per_year);
 class DirectDiscount {
  public:
   explicit DirectDiscount(double rate) noexcept
-      : rate_(rate), log_v_(-std::log1p(rate) / months_per_year), v_(std::exp(log_v_)), expm1_log_v_(std::expm1(log_v_)) {
+      : rate_(rate),
+        log_v_(-std::log1p(rate) / months_per_year),
+        v_(std::exp(log_v_)),
+        expm1_log_v_(std::expm1(log_v_)) {
     sums_.fill(unknown);
     powers_.fill(unknown);
   }

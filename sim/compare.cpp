@@ -119,7 +119,10 @@ CompareResult compare_alternatives(const std::vector<Alternative>& alternatives,
     const std::string& name = runs[0].msps[m].name;
     std::vector<std::span<const double>> series;
     for (const auto& r : runs) {
-      auto it = std::find_if(r.msps.begin(), r.msps.end(), [&](const MspSeries& s) { return s.name == name; });
+      // Mostly at the same place (the same MSP list), else searched for.
+      auto it = m < r.msps.size() && r.msps[m].name == name
+                    ? r.msps.begin() + std::ptrdiff_t(m)
+                    : std::find_if(r.msps.begin(), r.msps.end(), [&](const MspSeries& s) { return s.name == name; });
       if (it == r.msps.end()) return;
       series.push_back(it->series[std::size_t(Output::total_cost)]);
     }
