@@ -26,8 +26,9 @@ std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to *
 struct Mapping {
   void* start = nullptr;     // what munmap takes
   std::size_t bytes = 0;     // bytes mapped
-  char* base = nullptr;      // 2 MiB-aligned start inside
+  char* base = nullptr;      // start inside: 2 MiB-aligned with huge pages
   std::size_t usable = 0;    // bytes usable from base
+  bool huge = false;         // mapped with huge pages
 };
 constexpr std::size_t spare_limit = std::size_t(1) << 30;
 std::mutex spare_mutex;
@@ -47,10 +48,11 @@ SeriesArena::SeriesArena(std::size_t bytes) {
     std::lock_guard<std::mutex> lock(spare_mutex);
     std::swap(kept, spare);
   }
-  if (kept.usable >= capacity_) {
+  if (kept.usable >= capacity_) {  // of either kind: it is faulted in already
     mapping_ = kept.start;
     mapped_ = kept.bytes;
     base_ = kept.base;
+    huge_ = kept.huge;
     return;
   }
   if (kept.start) ::munmap(kept.start, kept.bytes);  // too small: no use holding it
@@ -68,7 +70,7 @@ SeriesArena::SeriesArena(std::size_t bytes) {
 
 SeriesArena::~SeriesArena() {
   // What the next arena may use: from base_ to the end, in whole pages of the kind mapped.
-  Mapping mine{mapping_, mapped_, base_, mapped_ - std::size_t(base_ - static_cast<char*>(mapping_))};
+  Mapping mine{mapping_, mapped_, base_, mapped_ - std::size_t(base_ - static_cast<char*>(mapping_)), huge_};
   const std::size_t page = huge_ ? huge_page : small_page;
   mine.usable = mine.usable / page * page;
   Mapping unused = mine;  // what goes back to the system

@@ -76,6 +76,35 @@ TEST(SeriesArena, CarvesAlignedDisjointPiecesUntilFull) {
   EXPECT_EQ(arena.take(1), nullptr) << "full";
 }
 
+// A short run's arena takes 4 KiB pages (a huge page is cleared whole when
+// first touched), from two huge pages on it takes huge pages; the mapping
+// an arena leaves serves the next one that fits in it, of either kind.
+TEST(SeriesArena, SmallPagesBelowTwoHugePagesAndTheMappingIsKept) {
+  const std::size_t huge = SeriesArena::huge_page;
+  char* small_start = nullptr;
+  {
+    SeriesArena small(1000);
+    EXPECT_EQ(small.capacity(), SeriesArena::small_page);
+    small_start = static_cast<char*>(small.take(1000));
+    ASSERT_NE(small_start, nullptr);
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(small_start) % SeriesArena::small_page, 0u);
+    EXPECT_EQ(small.take(SeriesArena::small_page), nullptr) << "rounded to one page, not to a huge one";
+  }
+  {
+    SeriesArena again(10);  // fits in the mapping the last one left
+    EXPECT_EQ(static_cast<char*>(again.take(10)), small_start);
+  }
+  EXPECT_EQ(SeriesArena(2 * huge - 1).capacity(), 2 * huge) << "4 KiB pages up to just below two huge pages";
+  {
+    SeriesArena fresh(8 * huge);  // more than any mapping kept so far
+    EXPECT_EQ(fresh.capacity(), 8 * huge);
+    EXPECT_EQ(reinterpret_cast<std::uintptr_t>(fresh.take(1)) % huge, 0u) << "huge-page aligned";
+  }
+  SeriesArena reused(3 * huge);  // in the 8 huge pages left: the same start
+  EXPECT_EQ(reused.capacity(), 3 * huge);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(reused.take(1)) % huge, 0u);
+}
+
 TEST(SeriesArena, SeriesUseItAndCopiesDoNot) {
   auto arena = std::make_shared<SeriesArena>(1000 * sizeof(double));
   Values v{SeriesAllocator<double>(arena)};
