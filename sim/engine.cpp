@@ -16,6 +16,7 @@
 #include "models/lost_updates.h"
 #include "models/pricing.h"
 #include "models/stranded.h"
+#include "sim/parallel.h"
 #include "sim/random.h"
 
 namespace switchcost::sim {
@@ -749,28 +750,12 @@ void tail_pass(const Compiled& c, RunResult& r, unsigned threads) {
     for (std::size_t i = 0; i < n; ++i) trials[i] = tail[start + i];
     const TrialSet t{0, trials.data(), Eigen::Index(n)};
     draw_market(c, t, market, (*spaces[0]).u);
-    std::atomic<std::size_t> next{0};
-    std::exception_ptr error;
-    std::mutex error_mutex;
-    auto work = [&](Workspace& w) {
-      for (std::size_t m; (m = next.fetch_add(1)) < msps;) {
-        try {
-          run_msp(c, m, t, market, w, workspace_outputs(w, t.n));
-        } catch (...) {
-          std::lock_guard<std::mutex> lock(error_mutex);
-          if (!error) error = std::current_exception();
-          next = msps;
-          return;
-        }
-        const Column& v = w.block_out[std::size_t(Output::total_cost)];
-        std::copy(v.data(), v.data() + n, values.data() + m * chunk);
-      }
-    };
-    std::vector<std::thread> pool;
-    for (unsigned k = 1; k < workers; ++k) pool.emplace_back(work, std::ref(*spaces[k]));
-    work(*spaces[0]);
-    for (auto& th : pool) th.join();
-    if (error) std::rethrow_exception(error);
+    parallel_for(msps, workers, [&](std::size_t m, unsigned worker) {
+      Workspace& w = *spaces[worker];
+      run_msp(c, m, t, market, w, workspace_outputs(w, t.n));
+      const Column& v = w.block_out[std::size_t(Output::total_cost)];
+      std::copy(v.data(), v.data() + n, values.data() + m * chunk);
+    });
     // The same trials must give the same portfolio totals as the first pass
     // (summed in MSP order, as run_block does), bit for bit.
     for (std::size_t i = 0; i < n; ++i) {

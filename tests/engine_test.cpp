@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <stdexcept>
+#include <thread>
 #include <string>
 #include <utility>
 #include <vector>
@@ -359,6 +360,22 @@ TEST(ParallelFor, RunsEveryTaskOnceOnAnyThreadCount) {
       std::vector<std::atomic<int>> runs(n);
       parallel_for(n, threads, [&](std::size_t i) { runs[i].fetch_add(1); });
       for (std::size_t i = 0; i < n; ++i) ASSERT_EQ(runs[i].load(), 1) << i << " of " << n << ", " << threads;
+      // The form with the worker's index: each index is one thread's alone.
+      std::vector<std::atomic<int>> by_worker(std::max(1u, threads));
+      std::vector<std::atomic<std::thread::id>> owner(by_worker.size());
+      std::atomic<bool> shared{false};
+      parallel_for(n, threads, [&](std::size_t, unsigned worker) {
+        ASSERT_LT(worker, by_worker.size());
+        by_worker[worker].fetch_add(1);
+        std::thread::id none{};
+        if (!owner[worker].compare_exchange_strong(none, std::this_thread::get_id()) &&
+            none != std::this_thread::get_id())
+          shared = true;
+      });
+      int total = 0;
+      for (const auto& k : by_worker) total += k.load();
+      EXPECT_EQ(std::size_t(total), n) << threads;
+      EXPECT_FALSE(shared.load()) << "a worker index used by two threads";
     }
   }
 }
