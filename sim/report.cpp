@@ -156,11 +156,7 @@ ReportData build_report(const Scenario& scenario, const RunResult& result, const
   // tests/engine_test.cpp checks the bytes against a run that keeps the MSP's
   // apart), and so are its statistics: taken over instead of computed twice
   // (half of a single-MSP report's time).
-  const auto kept = [&](std::size_t m) {
-    const Series& series = result.msp_series(m);
-    return !result.msps[m].sketch && std::all_of(series.begin(), series.end(), [](const Values& v) { return !v.empty(); });
-  };
-  const bool portfolio_is_msp = result.msps.size() == 1 && kept(0);
+  const bool portfolio_is_msp = result.msp_in_portfolio;
   // Tail contributions: the portfolio's worst ceil(5%) trials (ties broken by
   // trial index, so the set is the same every run), each MSP's mean there.
   // Sketch mode: the engine's second pass summed each MSP's total cost over
