@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "sim/build_info.h"
 #include "sim/builtin.h"
 #include "sim/compare.h"
 #include "sim/engine.h"
@@ -463,7 +464,9 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       return exit_code::ok;
     }
     if (command == "version" || command == "--version") {
-      out << "switchcost " << version << "\n";
+      out << "switchcost " << version;
+      if (*SWITCHCOST_GIT_DESCRIBE) out << " (git " << SWITCHCOST_GIT_DESCRIBE << ")";
+      out << "\n";
       return exit_code::ok;
     }
     if (command == "run") return command_run(args, out, err);
