@@ -1,5 +1,5 @@
-// Benchmarks: random streams, distributions, model kernels and the engine end
-// to end, plus the "floor": drawing the same uniforms and transforms the
+// Benchmarks: random streams, distributions, model kernels, the YAML reader
+// on hostile inputs, and the engine end to end, plus the "floor": drawing the same uniforms and transforms the
 // engine draws per MSP-trial, doing nothing else. CI compares the engine's
 // throughput with the floor measured in the same run (.ci/bench), because a
 // ratio survives a noisy machine where an absolute time does not.
@@ -20,6 +20,7 @@
 #include "sim/random.h"
 #include "sim/scenario.h"
 #include "sim/sketch.h"
+#include "sim/yaml_reader.h"
 
 namespace {
 
@@ -224,6 +225,65 @@ void BM_Sketch_AddCosts(benchmark::State& state) {
 BENCHMARK(BM_Sketch_AddCosts);
 void BM_Sketch_AddZeros(benchmark::State& state) { sketch_bench(state, std::vector<double>(block, 0.0)); }
 BENCHMARK(BM_Sketch_AddZeros);
+
+// The YAML reader on the hostile inputs whose unit tests bound its counted
+// work (tests/yaml_reader_test.cpp), for the time those counts leave out,
+// yaml-cpp's own included. Each at two sizes, ten times apart: bench/check.py
+// gates the time per item of the large against the small (about 1 when the
+// reading is linear, 10 when quadratic).
+
+// `count` keys, "k0: 0" to "k<count-1>: 0": a valid read of 2 nodes a key.
+void BM_Yaml_Keys(benchmark::State& state) {
+  const auto count = std::size_t(state.range(0));
+  std::string text;
+  for (std::size_t i = 0; i < count; ++i) text += "k" + std::to_string(i) + ": 0\n";
+  for (auto _ : state) {
+    const sim::Node root = sim::read_yaml_text(text, "keys.yaml");
+    benchmark::DoNotOptimize(root.entries.data());
+  }
+  state.SetItemsProcessed(std::int64_t(state.iterations() * count));
+  state.SetBytesProcessed(std::int64_t(state.iterations() * text.size()));
+}
+BENCHMARK(BM_Yaml_Keys)->Arg(20'000)->Arg(200'000)->Unit(benchmark::kMillisecond);
+
+// "a: [[[[..." never closed: refused at the depth limit, after yaml-cpp has
+// scanned every bracket looking for a ']'. Items: brackets.
+void BM_Yaml_UnclosedBrackets(benchmark::State& state) {
+  const auto count = std::size_t(state.range(0));
+  const std::string text = "a: " + std::string(count, '[');
+  for (auto _ : state) {
+    try {
+      sim::read_yaml_text(text, "brackets.yaml");
+      state.SkipWithError("the unclosed brackets were accepted");
+      break;
+    } catch (const sim::ScenarioError& e) {
+      benchmark::DoNotOptimize(e.what());
+    }
+  }
+  state.SetItemsProcessed(std::int64_t(state.iterations() * count));
+}
+BENCHMARK(BM_Yaml_UnclosedBrackets)->Arg(10'000)->Arg(100'000)->Unit(benchmark::kMillisecond);
+
+// Block mappings nested 2,800 deep by indentation (3.9 MB, under the 4 MiB
+// cap): refused at line 65, so the time is mostly the pre-scan of every
+// byte. Items: bytes.
+void BM_Yaml_DeepIndentation(benchmark::State& state) {
+  std::string text;
+  for (std::size_t i = 0; i < 2'800; ++i) text += std::string(i, ' ') + "a:\n";
+  text += std::string(2'800, ' ') + "x\n";
+  for (auto _ : state) {
+    try {
+      sim::read_yaml_text(text, "deep.yaml");
+      state.SkipWithError("the deep nesting was accepted");
+      break;
+    } catch (const sim::ScenarioError& e) {
+      benchmark::DoNotOptimize(e.what());
+    }
+  }
+  state.SetItemsProcessed(std::int64_t(state.iterations() * text.size()));
+  state.SetBytesProcessed(std::int64_t(state.iterations() * text.size()));
+}
+BENCHMARK(BM_Yaml_DeepIndentation)->Unit(benchmark::kMillisecond);
 
 // A generated portfolio of `count` MSPs: the shipped 200-MSP population
 // (scenarios/kaspersky-2024/population-200.yaml) with a larger count,

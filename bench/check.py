@@ -5,7 +5,8 @@ floor measured in the same run (machines are noisy; ratios are not).
 usage: check.py BENCH.json MAX_RATIO [PORTFOLIO_MAX_RATIO]
   ratio = (engine ns per MSP-trial, 1 thread) / (floor ns per MSP-trial),
   each from its best repetition; with PORTFOLIO_MAX_RATIO, also the
-  1,000-MSP portfolio (sketch mode, 1 thread) against its per-MSP floor
+  1,000-MSP portfolio (sketch mode, 1 thread) against its per-MSP floor.
+  Also the YAML reader's scaling, when its benchmarks ran: see yaml_scaling.
 """
 import json
 import sys
@@ -13,6 +14,32 @@ import sys
 
 def ns_per_item(b):
     return 1e9 / b["items_per_second"]
+
+
+# The YAML reader's time per item (key, bracket) at ten times the size,
+# against the small size in the same run: near 1 when reading is linear, 10
+# or more when quadratic. Measured on the 2-core development VM, 2026-12-03:
+# keys 2.1 (the 200,000-key tree is some 60 MB, faulted in anew on every
+# read), unclosed brackets 1.1.
+YAML_MAX_SCALE = 5.0
+YAML_SCALING = [("BM_Yaml_Keys", 20_000, 200_000), ("BM_Yaml_UnclosedBrackets", 10_000, 100_000)]
+
+
+def yaml_scaling(by_name):
+    """Prints each scale; returns whether one is over YAML_MAX_SCALE."""
+    failed = False
+    for name, small, large in YAML_SCALING:
+        a, b = by_name.get(f"{name}/{small}"), by_name.get(f"{name}/{large}")
+        if a is None or b is None:
+            continue
+        scale = ns_per_item(b) / ns_per_item(a)
+        print(f"{name}: {ns_per_item(a):.0f} ns per item at {small:,}, {ns_per_item(b):.0f} at {large:,}: "
+              f"scale {scale:.2f} (limit {YAML_MAX_SCALE})")
+        if scale > YAML_MAX_SCALE:
+            print(f"FAIL: {name} takes {scale:.2f}x the time per item at {large:,} as at {small:,}, over the "
+                  f"limit {YAML_MAX_SCALE} (quadratic reading?)", file=sys.stderr)
+            failed = True
+    return failed
 
 
 def main():
@@ -63,6 +90,8 @@ def main():
         failed = True
     if ratio > max_ratio:
         print(f"FAIL: the engine is {ratio:.2f}x the floor, over the limit {max_ratio}", file=sys.stderr)
+        failed = True
+    if yaml_scaling(by_name):
         failed = True
     return 1 if failed else 0
 

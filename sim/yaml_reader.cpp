@@ -91,11 +91,11 @@ std::string hex_code_point(std::uint32_t cp) {
 // ---------------------------------------------------------------------------
 // Byte offsets -> 1-based line and column (in characters, not bytes; a line
 // ends at '\n', as in yaml-cpp 0.7). Queries mostly move forward, so a cursor
-// keeps the whole parse linear.
+// keeps the whole parse linear; `steps` counts the characters it goes over.
 
 class Positions {
  public:
-  explicit Positions(std::string_view text) : text_(text) {}
+  Positions(std::string_view text, std::size_t& steps) : text_(text), steps_(steps) {}
 
   std::pair<int, int> at(std::size_t offset) {
     offset = std::min(offset, text_.size());
@@ -106,11 +106,13 @@ class Positions {
         if (text_[i] == '\n') --line_;
       const std::size_t nl = offset == 0 ? std::string_view::npos : text_.rfind('\n', offset - 1);
       const std::size_t line_start = nl == std::string_view::npos ? 0 : nl + 1;
+      steps_ += (pos_ - offset) + 2 * (offset - line_start);
       col_ = 1;
       for (std::size_t i = line_start; i < offset; ++i)
         if (!is_continuation(static_cast<unsigned char>(text_[i]))) ++col_;
       pos_ = offset;
     }
+    steps_ += offset - pos_;
     for (; pos_ < offset; ++pos_) {
       const unsigned char c = static_cast<unsigned char>(text_[pos_]);
       if (c == '\n') {
@@ -125,6 +127,7 @@ class Positions {
 
  private:
   std::string_view text_;
+  std::size_t& steps_;
   std::size_t pos_ = 0;
   std::size_t line_ = 1;
   std::size_t col_ = 1;
@@ -293,14 +296,34 @@ std::string_view prescan(std::string_view text, const std::string& file) {
 }
 
 // ---------------------------------------------------------------------------
-// An istream over text in memory, without a copy.
+// An istream over text in memory, without a copy. The parser gets the text a
+// window at a time, so `handed` tells how far it has read (a limit should
+// stop a hostile file before the parser reads the rest); the text before the
+// window stays readable, for putback.
 
 class ViewBuf final : public std::streambuf {
  public:
-  explicit ViewBuf(std::string_view text) {
-    char* begin = const_cast<char*>(text.data());
-    setg(begin, begin, begin + text.size());
+  ViewBuf(std::string_view text, std::size_t& handed)
+      : begin_(const_cast<char*>(text.data())), end_(begin_ + text.size()), handed_(handed) {
+    setg(begin_, begin_, begin_);
   }
+
+ protected:
+  int_type underflow() override {
+    if (gptr() < egptr()) return traits_type::to_int_type(*gptr());
+    char* const from = egptr();
+    if (from == end_) return traits_type::eof();
+    char* const to = from + std::min<std::ptrdiff_t>(window, end_ - from);
+    setg(begin_, from, to);
+    handed_ = static_cast<std::size_t>(to - begin_);
+    return traits_type::to_int_type(*from);
+  }
+
+ private:
+  static constexpr std::ptrdiff_t window = 4096;
+  char* begin_;
+  char* end_;
+  std::size_t& handed_;
 };
 
 // ---------------------------------------------------------------------------
@@ -308,8 +331,10 @@ class ViewBuf final : public std::streambuf {
 
 class TreeBuilder final : public YAML::EventHandler {
  public:
-  TreeBuilder(std::string_view text, const std::string& file, const ReadLimits& limits)
-      : text_(text), file_(file), limits_(limits), positions_(text) {}
+  TreeBuilder(std::string_view text, const std::string& file, const ReadLimits& limits, ReadStats& stats,
+              bool probe_keys)
+      : text_(text), file_(file), limits_(limits), stats_(stats), probe_keys_(probe_keys),
+        positions_(text, stats.text_steps) {}
 
   bool has_root() const { return has_root_; }
   Node take_root() { return std::move(root_); }
@@ -470,18 +495,21 @@ class TreeBuilder final : public YAML::EventHandler {
         if (q == '\'' && i + 1 < text_.size() && text_[i + 1] == '\'') {
           i += 2;
         } else {
+          stats_.text_steps += i - open;  // each quoted scalar is scanned once
           return;
         }
       } else {
         ++i;
       }
     }
+    stats_.text_steps += i - open;
     fail(where, std::string("end of file inside a quoted string; close the quote (") + q +
                     ") that opens here");
   }
 
   void count(const Location& where) {
-    if (++nodes_ > limits_.max_nodes)
+    stats_.nodes = ++nodes_;
+    if (nodes_ > limits_.max_nodes)
       fail(where, "more than " + std::to_string(limits_.max_nodes) +
                       " values, keys and collections; a scenario file is far smaller");
   }
@@ -555,6 +583,10 @@ class TreeBuilder final : public YAML::EventHandler {
         fail(node.where, "a mapping key must be a plain or quoted name, got " + describe_kind(node));
       if (!node.quoted && node.text == "<<")
         fail(node.where, "merge keys (<<) are not supported; write the keys out in full");
+      // The keys a hashed lookup compares with are those in the key's bucket:
+      // one or two, however many keys the mapping holds (a search through
+      // the entries would compare with all of them). Counted only on request.
+      if (probe_keys_) stats_.key_probes += top.index.bucket_size(top.index.bucket(node.text));
       const auto [it, inserted] = top.index.try_emplace(node.text, top.node.entries.size());
       if (!inserted) {
         const Location& first = top.node.entries[it->second].first.where;
@@ -577,6 +609,8 @@ class TreeBuilder final : public YAML::EventHandler {
   std::string_view text_;
   const std::string& file_;
   const ReadLimits& limits_;
+  ReadStats& stats_;
+  bool probe_keys_;
   Positions positions_;
   std::vector<Frame> stack_;
   Node root_;
@@ -875,15 +909,18 @@ std::string describe_kind(const Node& node) {
   return !node.quoted && is_number_text(node.text) ? "a number" : "a string";
 }
 
-Node read_yaml_text(std::string_view text, const std::string& display_name, const ReadLimits& limits) {
+namespace {
+
+Node parse_text(std::string_view text, const std::string& display_name, const ReadLimits& limits,
+                ReadStats& stats, bool probe_keys) {
   const std::string& file = display_name;
   if (text.size() > limits.max_file_bytes || text.size() > static_cast<std::size_t>(INT_MAX) - 16)
     fail(at_file(file), "the text is " + format_bytes(text.size()) + ", over the limit of " +
                             format_bytes(std::min<std::size_t>(limits.max_file_bytes, INT_MAX - 16)));
   const std::string_view body = prescan(text, file);
-  TreeBuilder builder(body, file, limits);
+  TreeBuilder builder(body, file, limits, stats, probe_keys);
   try {
-    ViewBuf buffer(body);
+    ViewBuf buffer(body, stats.bytes_parsed);
     std::istream in(&buffer);
     YAML::Parser parser(in);
     const auto empty = [&] { fail(at_file(file), "the file is empty; expected a mapping of scenario keys"); };
@@ -905,7 +942,20 @@ Node read_yaml_text(std::string_view text, const std::string& display_name, cons
   }
 }
 
-Node read_yaml_file(const std::string& path, const ReadLimits& limits, const std::string& display_name) {
+}  // namespace
+
+Node read_yaml_text(std::string_view text, const std::string& display_name, const ReadLimits& limits,
+                    ReadStats* stats) {
+  ReadStats unused;
+  if (stats != nullptr) *stats = ReadStats{};
+  return parse_text(text, display_name, limits, stats != nullptr ? *stats : unused, stats != nullptr);
+}
+
+Node read_yaml_file(const std::string& path, const ReadLimits& limits, const std::string& display_name,
+                    ReadStats* stats) {
+  ReadStats unused;
+  if (stats != nullptr) *stats = ReadStats{};
+  ReadStats& counts = stats != nullptr ? *stats : unused;
   const std::string file = display_name.empty() ? path : display_name;
   const Location here = at_file(file);
   const auto system_error = [](int err) { return std::error_code(err, std::generic_category()).message(); };
@@ -957,12 +1007,13 @@ Node read_yaml_file(const std::string& path, const ReadLimits& limits, const std
       fail(here, "cannot read the file: " + system_error(err));
     }
     data.resize(old + static_cast<std::size_t>(got));
+    counts.bytes_read = data.size();
     if (got == 0) break;
   }
   if (data.size() > max)
     fail(here, "the file is larger than the limit of " + format_bytes(max) +
                    " (it has more than that to read)");
-  return read_yaml_text(data, file, limits);
+  return parse_text(data, file, limits, counts, stats != nullptr);
 }
 
 double to_number(const Node& node) {

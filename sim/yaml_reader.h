@@ -58,6 +58,19 @@ struct ReadLimits {
   std::size_t max_nodes = 500'000;           // keys, values and collections
 };
 
+// The work one read did, counted as it goes (plain counters, filled in even
+// when the read fails): tests bound the reader's cost with these instead of
+// with a clock, and see a limit stop a hostile file before the rest of it is
+// read. Each stays proportional to the input read; one that grows faster
+// shows where the reader has gone quadratic.
+struct ReadStats {
+  std::size_t bytes_read = 0;    // read from the file (0 when refused from its size or type)
+  std::size_t bytes_parsed = 0;  // handed to the YAML parser (in windows of 4 KiB, so rounded up)
+  std::size_t text_steps = 0;    // characters stepped over to find lines, columns and closing quotes
+  std::size_t nodes = 0;         // nodes counted toward max_nodes (the one over the limit included)
+  std::size_t key_probes = 0;    // keys already in the mapping that duplicate-key lookups compared with
+};
+
 struct Node {
   enum class Kind { null, scalar, sequence, mapping };
   Kind kind = Kind::null;
@@ -85,12 +98,12 @@ struct Node {
 std::string describe_kind(const Node& node);
 
 // Reads and parses a file. `display_name` is what messages call it (defaults
-// to path).
+// to path). With `stats`, the work done is written there (reset first).
 Node read_yaml_file(const std::string& path, const ReadLimits& limits = {},
-                    const std::string& display_name = "");
+                    const std::string& display_name = "", ReadStats* stats = nullptr);
 // Parses text already in memory (embedded scenarios, tests, the fuzzer).
 Node read_yaml_text(std::string_view text, const std::string& display_name,
-                    const ReadLimits& limits = {});
+                    const ReadLimits& limits = {}, ReadStats* stats = nullptr);
 
 // Strict scalar conversions; each throws ScenarioError at the node.
 // A number: optional sign, decimal digits with an optional fraction and

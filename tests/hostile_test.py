@@ -260,7 +260,7 @@ def output_problems(r, json_path=None, csv_path=None, require=True):
     return problems
 
 
-def scenario_case(name, path, where, phrases=(), command="validate", shown=None, max_seconds=None):
+def scenario_case(name, path, where, phrases=(), command="validate", shown=None):
     """A scenario that must be refused with exit 65 at `where`. `shown` is
     the file name the message should use (default: path)."""
     if command == "validate":
@@ -270,8 +270,6 @@ def scenario_case(name, path, where, phrases=(), command="validate", shown=None,
     problems = basic_problems(r, {65})
     if not r.timed_out and r.code == 65:
         problems += location_problems(r, shown or path, where, phrases)
-    if max_seconds is not None and not r.timed_out and r.seconds > max_seconds:
-        problems.append(f"took {r.seconds:.1f} s, expected under {max_seconds} s")
     record(name, r, problems)
     return r
 
@@ -357,15 +355,13 @@ def extreme_case(name, path, lines, phrases=()):
     record(name, r, problems)
 
 
-def usage_case(name, args, code, phrases=(), max_seconds=None, cwd=None):
+def usage_case(name, args, code, phrases=(), cwd=None):
     r = execute(args, cwd=cwd)
     problems = basic_problems(r, {code})
     if not r.timed_out:
         for phrase in phrases:
             if phrase not in r.err:
                 problems.append(f"message lacks {phrase!r}: {r.first_err[:300]!r}")
-        if max_seconds is not None and r.seconds > max_seconds:
-            problems.append(f"took {r.seconds:.1f} s, expected under {max_seconds} s")
     record(name, r, problems)
     return r
 
@@ -555,7 +551,8 @@ def test_attacks():
         for _ in range(64):
             f.write(chunk)
         f.write(b"\n")
-    scenario_case("attack: 64 MiB scalar", big, None, ["limit"], max_seconds=10)
+    # The size that stat() gives: refused before reading it (a read cut at the limit says "larger than").
+    scenario_case("attack: 64 MiB scalar", big, None, ["limit", "67108868 bytes"])
     os.unlink(big)
     scenario_case("attack: 1 MiB plain scalar", write("scalar-1mib.yaml", "a: " + "x" * (1 << 20) + "\n"), (1, 4), ["over the limit"])
     scenario_case("attack: 3 MiB quoted scalar", write("scalar-3mib.yaml", 'a: "' + "x" * (3 << 20) + '"\n'), (1, 4), ["over the limit"])
@@ -588,7 +585,7 @@ def test_attacks():
     for k in range(25):
         write(f"fan-{k}.yaml", f"include: [fan-{k + 1}.yaml, fan-{k + 1}.yaml]\n" if k < 24 else "timeline: {horizon_months: 36}\n")
     scenario_case("attack: include fan-out (2^24 loads)", tmp("fan-0.yaml"), {1}, ["file loads"],
-                  shown=re.compile(re.escape(TMP) + r"/fan-\d+\.yaml"), max_seconds=10)
+                  shown=re.compile(re.escape(TMP) + r"/fan-\d+\.yaml"))
     for k in range(40):
         write(f"chain-{k}.yaml", f"include: [chain-{k + 1}.yaml]\n" if k < 39 else ONE_MSP)
     scenario_case("attack: include chain 40 deep", tmp("chain-0.yaml"), {1}, ["deep"],
@@ -597,11 +594,11 @@ def test_attacks():
     # Paths that are not regular files.
     fifo = tmp("fifo.yaml")
     os.mkfifo(fifo)
-    scenario_case("path: FIFO (validate)", fifo, None, ["pipe"], max_seconds=5)
-    scenario_case("path: FIFO (run)", fifo, None, ["pipe"], command="run", max_seconds=5)
+    scenario_case("path: FIFO (validate)", fifo, None, ["pipe"])
+    scenario_case("path: FIFO (run)", fifo, None, ["pipe"], command="run")
     os.mkdir(tmp("dir.yaml"))
     scenario_case("path: directory", tmp("dir.yaml"), None, ["directory"])
-    scenario_case("path: /dev/zero", "/dev/zero", None, ["device"], max_seconds=5)
+    scenario_case("path: /dev/zero", "/dev/zero", None, ["device"])
     r = execute(["validate", "/dev/null"])
     problems = basic_problems(r, {65})
     if not r.timed_out and r.code == 65:
@@ -734,9 +731,9 @@ def test_limits():
     ok = write("ok.yaml", VALID)
     usage_case("limits: --trials 100000000000", ["run", ok, "--trials", "100000000000"], 2, ["--trials"])
     r = usage_case("limits: --trials 1000000000 --max-memory-gib 1",
-                   ["run", ok, "--trials", "1000000000", "--max-memory-gib", "1"], 2, ["GiB", "need about"], max_seconds=10)
+                   ["run", ok, "--trials", "1000000000", "--max-memory-gib", "1"], 2, ["GiB", "need about"])
     usage_case("limits: --trials 10000000000 (the maximum) with the default memory limit",
-               ["run", ok, "--trials", "10000000000"], 2, ["GiB"], max_seconds=10)
+               ["run", ok, "--trials", "10000000000"], 2, ["GiB"])
     usage_case("limits: --threads 100000", ["run", ok, "--threads", "100000"], 2, ["--threads"])
     usage_case("limits: --trials 0", ["run", ok, "--trials", "0"], 2, ["--trials"])
     usage_case("limits: --trials -5", ["run", ok, "--trials", "-5"], 2, ["--trials"])
@@ -954,14 +951,19 @@ def test_outputs():
     if not stat.S_ISCHR(os.stat("/dev/full").st_mode):
         problems.append("/dev/full is no longer a character device")
     record("output: --json /dev/full (and it stays a device)", r, problems)
+    # 10,000,000,000 trials (the maximum) with a memory limit that lets them
+    # through would take hours and more memory than a case may use: only an
+    # output check made before simulating can answer 74 (within TIMEOUT).
     usage_case("output: --json into a nonexistent directory (checked before simulating)",
-               ["run", ok, "--trials", "10000000", "--json", tmp("no-such-dir/out.json")], 74, ["no-such-dir"], max_seconds=2)
+               ["run", ok, "--trials", "10000000000", "--max-memory-gib", "1048576", "--json", tmp("no-such-dir/out.json")],
+               74, ["no-such-dir"])
     usage_case("output: --csv into a nonexistent directory (checked before simulating)",
-               ["run", ok, "--trials", "10000000", "--csv", tmp("no-such-dir/out.csv")], 74, ["no-such-dir"], max_seconds=2)
+               ["run", ok, "--trials", "10000000000", "--max-memory-gib", "1048576", "--csv", tmp("no-such-dir/out.csv")],
+               74, ["no-such-dir"])
     os.mkdir(tmp("outdir"))
-    usage_case("output: --csv to a directory", ["run", ok, "--trials", "1000", "--csv", tmp("outdir")], 74, ["directory"], max_seconds=2)
-    usage_case("output: --json to a directory", ["run", ok, "--trials", "1000", "--json", tmp("outdir")], 74, ["directory"], max_seconds=2)
-    usage_case("output: --json through a regular file", ["run", ok, "--trials", "1000", "--json", ok + "/x.json"], 74, [], max_seconds=2)
+    usage_case("output: --csv to a directory", ["run", ok, "--trials", "1000", "--csv", tmp("outdir")], 74, ["directory"])
+    usage_case("output: --json to a directory", ["run", ok, "--trials", "1000", "--json", tmp("outdir")], 74, ["directory"])
+    usage_case("output: --json through a regular file", ["run", ok, "--trials", "1000", "--json", ok + "/x.json"], 74, [])
 
     # The output may not overwrite an input, however it is spelled.
     include_part = write("self-part.yaml", VALID)
