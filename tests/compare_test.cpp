@@ -257,6 +257,29 @@ TEST(CompareRender, NoTrialDoneWritesNoStatistics) {
   EXPECT_EQ(table.find("$0"), std::string::npos) << table;
 }
 
+// The same for run: its JSON writes null for P(done) and the tail shares,
+// its CSV leaves every statistic empty (n = 0).
+TEST(CompareRender, RunWithNoTrialDoneWritesNoStatistics) {
+  std::atomic<bool> stop{true};
+  RunOptions o = options(100'000);
+  o.stop = &stop;
+  const Scenario scenario = load_scenario({portfolio});
+  const RunResult result = run_scenario(scenario, o);
+  ASSERT_EQ(result.trials_done, 0u);
+  const ReportData d = build_report(scenario, result, RunInfo{});
+  const std::string json = render_json(d);
+  EXPECT_NE(json.find("\"tail_mean\":null,\"tail_share\":null,\"done_by_updates_end\":{\"p\":null,\"se\":null}"),
+            std::string::npos)
+      << json;
+  EXPECT_EQ(json.find("\"p\":0"), std::string::npos) << json;
+  const std::string csv = render_csv(d);
+  for (std::size_t at = csv.find('\n') + 1; at < csv.size(); at = csv.find('\n', at) + 1) {
+    const std::string row = csv.substr(at, csv.find('\n', at) - at);
+    EXPECT_EQ(std::count(row.begin(), row.end(), ','), 17) << row;
+    EXPECT_NE(row.find(",0,,,,,,,,,,,,,,false"), std::string::npos) << row;
+  }
+}
+
 // Labels come from file names: quoted in the CSV (RFC 4180, formulas
 // neutralised), valid UTF-8 in the JSON, escaped in the table.
 TEST(CompareRender, LabelsAreEscapedInEveryFormat) {
