@@ -1257,6 +1257,13 @@ def test_output_paths():
         if mode != 0o640:
             problems.append(f"the replaced file has mode {mode:o}, expected 640")
     record("paths: through a symlink the target is replaced, mode kept", r, problems)
+    private = write("paths-private.json", "old\n")
+    os.chmod(private, 0o600)
+    r, _, _ = run_raw([*args, "--json", private], preexec=lambda: os.umask(0o022))
+    problems = basic_problems(r, {0}) + (json_problems(private) if r.code == 0 else [])
+    if stat.S_IMODE(os.stat(private).st_mode) != 0o600:
+        problems.append(f"a 0600 report was replaced by one of mode {stat.S_IMODE(os.stat(private).st_mode):o}")
+    record("paths: a replaced report keeps its mode (0600, umask 022)", r, problems)
     dangling = tmp("paths-dangling.json")
     os.symlink("paths-new-target.json", dangling)
     r, _, _ = run_raw([*args, "--json", dangling], preexec=lambda: os.umask(0o027))
