@@ -158,7 +158,9 @@ std::string inode_identity(const struct stat& st) {
 
 // Opens a FIFO for writing without blocking on a missing reader: retries
 // until one comes or `stop` is set (Ctrl-C, SIGTERM), then makes the
-// descriptor blocking again.
+// descriptor blocking again. (An anonymous pipe reached through
+// /proc/self/fd, /dev/stdout on a pipe, opens at once even without a
+// reader; the write then fails with EPIPE.)
 int open_fifo(const std::string& path, const std::atomic<bool>* stop) {
   for (;;) {
     const int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
@@ -220,10 +222,6 @@ OutputFile::OutputFile(std::string path) : path_(std::move(path)) {
 }
 
 bool OutputFile::same_file(const OutputFile& other) const { return identity_ == other.identity_; }
-
-void OutputFile::write(std::string_view content) const {
-  write([content](std::ostream& out) { out.write(content.data(), std::streamsize(content.size())); });
-}
 
 void OutputFile::write(const Render& render, const std::atomic<bool>* stop) const {
   int fd = STDOUT_FILENO;

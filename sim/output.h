@@ -6,7 +6,6 @@
 #include <functional>
 #include <ostream>
 #include <string>
-#include <string_view>
 
 #include "sim/error.h"
 
@@ -49,7 +48,6 @@ class OutputFile {
   // was set during a blocking wait or write).
   using Render = std::function<void(std::ostream&)>;
   void write(const Render& render, const std::atomic<bool>* stop = nullptr) const;
-  void write(std::string_view content) const;
 
  private:
   enum class Kind { standard_output, direct, replace };

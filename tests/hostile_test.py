@@ -1336,7 +1336,7 @@ def test_output_paths():
         for what, extra in (("the table", []), ("--json -", ["--json", "-"]), ("--csv -", ["--csv", "-"])):
             r, _, _ = run_raw(["run", ok, "--trials", "500", *extra], stdout=full)
             record(f"paths: {what} to a full standard output", r, basic_problems(r, {74}))
-    for what, extra in (("the table", []), ("--json -", ["--json", "-"])):
+    for what, extra in (("the table", []), ("--json -", ["--json", "-"]), ("--json /dev/stdout", ["--json", "/dev/stdout"])):
         rd, wr = os.pipe()
         os.close(rd)  # no reader: EPIPE (SIGPIPE must not kill the process)
         try:
