@@ -31,7 +31,8 @@ std::string directory_of(const std::string& path) {
 // A buffered writer over a file descriptor that checks every write(2):
 // retries short writes and EINTR, and on an error keeps errno and makes the
 // stream fail (its owner sets badbit exceptions, so rendering stops there).
-// With `stop` set during an interrupted write, it gives up as interrupted.
+// Once `stop` is set it gives up as interrupted before the next write(2),
+// or when a blocked one returns (EINTR or short).
 class FdBuf : public std::streambuf {
  public:
   FdBuf(int fd, const std::atomic<bool>* stop) : fd_(fd), stop_(stop), buffer_(1 << 16) {
@@ -71,16 +72,14 @@ class FdBuf : public std::streambuf {
   bool put_all(const char* p, std::size_t left) {
     if (error_ != 0) return false;
     while (left > 0) {
+      if (stop_ && stop_->load()) {
+        interrupted_ = true;
+        error_ = EINTR;
+        return false;
+      }
       const ssize_t n = ::write(fd_, p, left);
       if (n < 0) {
-        if (errno == EINTR) {
-          if (stop_ && stop_->load()) {
-            interrupted_ = true;
-            error_ = EINTR;
-            return false;
-          }
-          continue;
-        }
+        if (errno == EINTR) continue;
         error_ = errno;
         return false;
       }
@@ -224,6 +223,11 @@ OutputFile::OutputFile(std::string path) : path_(std::move(path)) {
 bool OutputFile::same_file(const OutputFile& other) const { return identity_ == other.identity_; }
 
 void OutputFile::write(const Render& render, const std::atomic<bool>* stop) const {
+  // Only a signal that comes during this write stops it, and only where a
+  // write can block for ever (a FIFO, a device, standard output): after a
+  // Ctrl-C during the simulation the partial results are still written (a
+  // second Ctrl-C exits at once), and a regular file is always written whole.
+  if (stop && (stop->load() || kind_ == Kind::replace)) stop = nullptr;
   int fd = STDOUT_FILENO;
   std::string tmp;
   if (kind_ == Kind::direct) {

@@ -44,8 +44,9 @@ class OutputFile {
 
   // Renders straight into the destination through a buffered writer (no
   // copy of the whole report in memory) and checks every write; throws
-  // OutputError naming the path and the reason (OutputInterrupted if `stop`
-  // was set during a blocking wait or write).
+  // OutputError naming the path and the reason (OutputInterrupted if `stop`,
+  // clear when the write began, is set while waiting for a FIFO's reader or
+  // writing to a FIFO, a device or standard output).
   using Render = std::function<void(std::ostream&)>;
   void write(const Render& render, const std::atomic<bool>* stop = nullptr) const;
 

@@ -1315,6 +1315,27 @@ def test_output_paths():
             timed_out = True
         r = Result(p.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), 0, timed_out)
         record(f"paths: {sig.name} while a FIFO has no reader", r, basic_problems(r, {code}))
+    # A reader that never reads: the write blocks once the pipe is full; a
+    # signal then gives 130, not a hang.
+    for sig, code in ((signal.SIGINT, 130),):
+        holder = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            p = subprocess.Popen([BIN, "run", POPULATION, "--trials", "500", "--quiet", "--json", fifo],
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 preexec_fn=limit_memory)
+            time.sleep(3)
+            p.send_signal(sig)
+            try:
+                out, err = p.communicate(timeout=TIMEOUT)
+                timed_out = False
+            except subprocess.TimeoutExpired:
+                p.kill()
+                out, err = p.communicate()
+                timed_out = True
+        finally:
+            os.close(holder)
+        r = Result(p.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), 0, timed_out)
+        record(f"paths: {sig.name} while a FIFO's reader does not read", r, basic_problems(r, {code}))
     # ... and with a reader, it gets the whole report.
     got = []
     import threading
