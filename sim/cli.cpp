@@ -8,6 +8,8 @@
 #include <atomic>
 #include <boost/program_options.hpp>
 #include <chrono>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -119,6 +121,7 @@ struct Common {
   std::vector<std::string> files;
   std::string trials = "100000", seed = "1", threads = "0", block = "4096", max_memory_gib;
   std::string json, csv;
+  bool json_given = false, csv_given = false;  // an empty path is an error, not "no output"
   bool quiet = false;
 };
 
@@ -128,8 +131,10 @@ po::options_description run_options(Common& c) {
       ("trials,n", po::value(&c.trials), "Monte Carlo trials (default 100000)")
       ("seed,s", po::value(&c.seed), "random seed; same seed, inputs and version give the same results (default 1)")
       ("threads,j", po::value(&c.threads), "worker threads; 0 = one per core (default 0); results do not depend on it")
-      ("json", po::value(&c.json), "write the results as JSON to PATH ('-' = standard output)")
-      ("csv", po::value(&c.csv), "write the results as CSV to PATH ('-' = standard output)")
+      ("json", po::value(&c.json)->notifier([&c](const std::string&) { c.json_given = true; }),
+       "write the results as JSON to PATH ('-' = standard output)")
+      ("csv", po::value(&c.csv)->notifier([&c](const std::string&) { c.csv_given = true; }),
+       "write the results as CSV to PATH ('-' = standard output)")
       ("quiet,q", po::bool_switch(&c.quiet), "print no table and no progress")
       ("block-trials", po::value(&c.block), "trials per block (default 4096); results do not depend on it")
       ("max-memory-gib", po::value(&c.max_memory_gib), "refuse runs whose results need more (default: 3/4 of RAM)")
@@ -169,7 +174,7 @@ int command_validate(const std::vector<std::string>& args, std::ostream& out, st
   for (const auto& f : files) {
     try {
       const Scenario s = load_scenario({f});
-      out << "ok: " << f << ": " << s.msps.size() << (s.msps.size() == 1 ? " MSP, " : " MSPs, ")
+      out << "ok: " << printable(f) << ": " << s.msps.size() << (s.msps.size() == 1 ? " MSP, " : " MSPs, ")
           << s.competitors.size() << " competitors, " << s.files.size() << " files read\n";
     } catch (const ScenarioError& e) {
       err << e.what() << "\n";
@@ -227,8 +232,14 @@ struct Session {
     options.stop = &stop_requested;
   }
 
-  // Outputs are checked before the simulation starts, and may not overwrite an input.
+  // Outputs are checked before the simulation starts: they may not be empty
+  // paths, overwrite an input or name the same file twice (a command-line
+  // error, however spelled). A write to a closed pipe must fail with EPIPE
+  // (exit 74), not kill the process: SIGPIPE is ignored from here on.
   void prepare_outputs(const Common& c, const std::vector<std::string>& input_files) {
+    ::signal(SIGPIPE, SIG_IGN);
+    if (c.json_given && c.json.empty()) throw UsageError("--json needs a path (got an empty one)");
+    if (c.csv_given && c.csv.empty()) throw UsageError("--csv needs a path (got an empty one)");
     for (const auto& [path, format] : {std::pair{c.json, "json"}, std::pair{c.csv, "csv"}}) {
       if (path.empty()) continue;
       if (path != "-") {
@@ -241,7 +252,12 @@ struct Session {
             throw UsageError("--" + std::string(format) + " " + path + " is an input file; refusing to overwrite it");
         }
       }
-      outputs.emplace_back(OutputFile(path), format);
+      OutputFile file(path);
+      for (const auto& [other, other_format] : outputs)
+        if (other.same_file(file))
+          throw UsageError("--" + other_format + " " + other.path() + " and --" + format + " " + path +
+                           " are the same file; give each output its own path");
+      outputs.emplace_back(std::move(file), format);
     }
   }
 
@@ -266,11 +282,27 @@ struct Session {
     if (progress_shown) err << "\r" << std::string(40, ' ') << "\r" << std::flush;
   }
 
-  // Writes the outputs and the table; returns the exit code.
-  int finish(const std::string& json, const std::string& csv, const std::string& table, bool complete,
-             std::uint64_t done, std::uint64_t requested, std::ostream& out, std::ostream& err) const {
-    for (const auto& [file, format] : outputs) file.write(format == "json" ? json : csv);
-    if (!quiet && !to_stdout) out << table << std::flush;
+  // Renders each output straight into its destination, then the table into
+  // standard output (checked: a full disk or a closed pipe is exit 74);
+  // returns the exit code. A signal while an output waits for a FIFO's
+  // reader or is blocked in a write stops there: 128 + the signal.
+  int finish(const OutputFile::Render& json, const OutputFile::Render& csv, const OutputFile::Render& table,
+             bool complete, std::uint64_t done, std::uint64_t requested, std::ostream& out, std::ostream& err) const {
+    try {
+      for (const auto& [file, format] : outputs) file.write(format == "json" ? json : csv, &stop_requested);
+    } catch (const OutputInterrupted& e) {
+      err << "switchcost: " << printable(e.what()) << "\n";
+      return 128 + (stop_signal.load() ? stop_signal.load() : SIGINT);
+    }
+    if (!quiet && !to_stdout) {
+      errno = 0;
+      table(out);
+      out.flush();
+      if (!out) {
+        const int e = errno;
+        throw OutputError(std::string("cannot write standard output") + (e ? ": " + std::string(std::strerror(e)) : ""));
+      }
+    }
     if (complete && !stop_requested.load()) return exit_code::ok;
     if (complete)
       err << "switchcost: interrupted after the simulation; the results written are complete\n";
@@ -343,13 +375,11 @@ int command_run(const std::vector<std::string>& args, std::ostream& out, std::os
     session.clear_progress(err);
     data = build_report(scenario, result, session.info(inputs, scenario.files));
   }
-  // Only the formats asked for are rendered (a run of 10,000 MSPs makes 60 MB of JSON).
-  auto wanted = [&](const char* format) {
-    return std::any_of(session.outputs.begin(), session.outputs.end(), [&](const auto& o) { return o.second == format; });
-  };
-  return session.finish(wanted("json") ? render_json(data) : std::string(),
-                        wanted("csv") ? render_csv(data) : std::string(), render_table(data), data.complete,
-                        data.trials_done, data.trials_requested, out, err);
+  // Each output is rendered into its destination as it is written (a run
+  // of 10,000 MSPs makes 60 MB of JSON): never a whole copy in memory.
+  return session.finish([&](std::ostream& o) { render_json(data, o); }, [&](std::ostream& o) { render_csv(data, o); },
+                        [&](std::ostream& o) { render_table(data, o); }, data.complete, data.trials_done,
+                        data.trials_requested, out, err);
 }
 
 // "scenarios/x/surge.yaml" -> "surge"
@@ -444,8 +474,10 @@ int command_compare(const std::vector<std::string>& args, std::ostream& out, std
   CompareResult result = compare_alternatives(alternatives, session.options, RunInfo{});
   session.clear_progress(err);
   result.info = session.info(arguments, all_files);
-  return session.finish(render_compare_json(result), render_compare_csv(result), render_compare_table(result),
-                        result.complete, result.trials_done, result.trials_requested, out, err);
+  return session.finish([&](std::ostream& o) { render_compare_json(result, o); },
+                        [&](std::ostream& o) { render_compare_csv(result, o); },
+                        [&](std::ostream& o) { render_compare_table(result, o); }, result.complete,
+                        result.trials_done, result.trials_requested, out, err);
 }
 
 }  // namespace

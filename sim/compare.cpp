@@ -6,6 +6,7 @@
 #include <numeric>
 #include <sstream>
 
+#include "sim/error.h"
 #include "sim/format.h"
 #include "sim/parallel.h"
 #include "sim/yaml_reader.h"
@@ -141,23 +142,29 @@ CompareResult compare_alternatives(const std::vector<Alternative>& alternatives,
   return result;
 }
 
-std::string render_compare_table(const CompareResult& r) {
-  std::ostringstream out;
+void render_compare_table(const CompareResult& r, std::ostream& out) {
   out << "switchcost " << r.info.version << " compare: " << r.alternatives.size() << " alternatives, "
       << grouped(static_cast<long long>(r.trials_done)) << " trials each, seed " << r.info.seed << ", "
       << fixed(r.info.seconds, 2) << " s\n";
   if (!r.complete)
     out << "INTERRUPTED: " << grouped(static_cast<long long>(r.trials_done)) << " of "
         << grouped(static_cast<long long>(r.trials_requested)) << " trials; the figures below are partial\n";
+  if (r.trials_done == 0) {  // no statistics at all: not a table of zeros
+    out << "No trial finished before the interruption: there are no results.\n";
+    return;
+  }
   out << "Differences are paired: every alternative draws the same values for the inputs it shares with the "
          "baseline (common random numbers).\n\n";
+  // Labels and MSP names come from file names and inputs: escaped for the terminal.
+  std::vector<std::string> labels;
+  for (const auto& a : r.alternatives) labels.push_back(printable(a.label));
   std::size_t w0 = 12;
-  for (const auto& a : r.alternatives) w0 = std::max(w0, a.label.size() + 12);
+  for (const auto& l : labels) w0 = std::max(w0, text_width(l) + 12);
   out << "Portfolio total cost [USD]\n  " << pad_right("alternative", w0) << pad_left("mean +- SE", 22)
       << pad_left("P50", 12) << pad_left("P90", 12) << pad_left("P95", 12) << pad_left("CVaR95", 12) << "\n";
   for (std::size_t k = 0; k < r.alternatives.size(); ++k) {
     const auto& a = r.alternatives[k];
-    out << "  " << pad_right(a.label + (k == 0 ? " (baseline)" : ""), w0)
+    out << "  " << pad_right(labels[k] + (k == 0 ? " (baseline)" : ""), w0)
         << pad_left(format_money(a.total.mean) + " +- " + format_error(a.total.se), 22)
         << pad_left(format_money(a.total.at(0.5).value), 12) << pad_left(format_money(a.total.at(0.9).value), 12)
         << pad_left(format_money(a.total.at(0.95).value), 12) << pad_left(format_money(a.total.cvar95), 12) << "\n";
@@ -170,7 +177,8 @@ std::string render_compare_table(const CompareResult& r) {
                                     : format_signed_money(a.vs_baseline.mean) + " [" +
                                           format_signed_money(a.vs_baseline.lo) + ", " +
                                           format_signed_money(a.vs_baseline.hi) + "]";
-    out << "  " << pad_right(a.label, w0) << pad_left(diff, 36)
+    // The label column ends in 11 spaces at least (w0): no gap needed.
+    out << "  " << pad_right(labels[k], w0) << pad_left(diff, 36, 0)
         << pad_left(k == 0 ? std::string("-") : format_percent(a.vs_baseline.cheaper.value), 12)
         << pad_left(format_percent(a.p_cheapest), 13) << pad_left(std::to_string(a.rank), 6) << "\n";
   }
@@ -180,18 +188,24 @@ std::string render_compare_table(const CompareResult& r) {
     std::stable_sort(order.begin(), order.end(),
                      [](const MspChoice* a, const MspChoice* b) { return a->mean[0] > b->mean[0]; });
     const std::size_t shown = std::min<std::size_t>(order.size(), 20);
+    std::vector<std::string> names;
+    std::size_t name_width = 20;
+    for (std::size_t i = 0; i < shown; ++i) {
+      names.push_back(printable(order[i]->name));
+      name_width = std::max(name_width, text_width(names.back()) + 1);
+    }
     out << "\nPer MSP: expected total cost (P90) and P(cheapest), by baseline cost";
     if (shown < order.size()) out << "; " << shown << " of " << order.size() << " shown, all in the JSON";
-    out << "\n  " << pad_right("MSP", 20);
+    out << "\n  " << pad_right("MSP", name_width);
     std::vector<std::size_t> col;
-    for (const auto& a : r.alternatives) {
-      col.push_back(std::max<std::size_t>(28, a.label.size() + 2));
-      out << pad_left(a.label, col.back());
+    for (const auto& l : labels) {
+      col.push_back(std::max<std::size_t>(28, text_width(l) + 2));
+      out << pad_left(l, col.back());
     }
     out << "\n";
     for (std::size_t i = 0; i < shown; ++i) {
       const auto& m = *order[i];
-      out << "  " << pad_right(m.name, 20);
+      out << "  " << pad_right(names[i], name_width);
       for (std::size_t k = 0; k < m.mean.size(); ++k)
         out << pad_left(format_money(m.mean[k]) + " (" + format_money(m.p90[k]) + ") " +
                             format_percent(m.p_cheapest[k], 0),
@@ -199,11 +213,14 @@ std::string render_compare_table(const CompareResult& r) {
       out << "\n";
     }
   }
-  return out.str();
 }
 
-std::string render_compare_json(const CompareResult& r) {
-  Json j;
+void render_compare_json(const CompareResult& r, std::ostream& out) {
+  // With no trial done every statistic is null (json_stats does the same
+  // for n = 0), not a difference or a probability of 0.
+  const bool none = r.trials_done == 0;
+  auto value = [&](Json& j, const std::string& key, double x) -> Json& { return none ? j.null(key) : j.value(key, x); };
+  Json j(out);
   j.open("", '{');
   j.value("schema", compare_schema);
   j.open("manifest", '{');
@@ -227,15 +244,23 @@ std::string render_compare_json(const CompareResult& r) {
     j.close(']');
     json_stats(j, "total_cost", a.total);
     json_stats(j, "duration_days", a.duration);
-    j.open("done_by_updates_end", '{').value("p", a.done_by_updates_end.value).value("se", a.done_by_updates_end.se);
+    j.open("done_by_updates_end", '{');
+    value(j, "p", a.done_by_updates_end.value);
+    value(j, "se", a.done_by_updates_end.se);
     j.close('}');
     j.open("vs_baseline", '{');
-    j.value("mean", a.vs_baseline.mean).value("se", a.vs_baseline.se);
-    j.open("ci95", '[').value("", a.vs_baseline.lo).value("", a.vs_baseline.hi);
-    j.close(']');
-    j.value("p_cheaper", a.vs_baseline.cheaper.value).value("p_cheaper_se", a.vs_baseline.cheaper.se);
+    value(j, "mean", a.vs_baseline.mean);
+    value(j, "se", a.vs_baseline.se);
+    if (none) {
+      j.null("ci95");
+    } else {
+      j.open("ci95", '[').value("", a.vs_baseline.lo).value("", a.vs_baseline.hi);
+      j.close(']');
+    }
+    value(j, "p_cheaper", a.vs_baseline.cheaper.value);
+    value(j, "p_cheaper_se", a.vs_baseline.cheaper.se);
     j.close('}');
-    j.value("p_cheapest", a.p_cheapest);
+    value(j, "p_cheapest", a.p_cheapest);
     j.close('}');
   }
   j.close(']');
@@ -244,8 +269,10 @@ std::string render_compare_json(const CompareResult& r) {
     j.open("", '{').value("name", m.name);
     j.open("by_alternative", '[');
     for (std::size_t k = 0; k < m.mean.size(); ++k) {
-      j.open("", '{').value("label", r.alternatives[k].label).value("mean", m.mean[k]).value("p90", m.p90[k]);
-      j.value("p_cheapest", m.p_cheapest[k]);
+      j.open("", '{').value("label", r.alternatives[k].label);
+      value(j, "mean", m.mean[k]);
+      value(j, "p90", m.p90[k]);
+      value(j, "p_cheapest", m.p_cheapest[k]);
       j.close('}');
     }
     j.close(']');
@@ -253,28 +280,56 @@ std::string render_compare_json(const CompareResult& r) {
   }
   j.close(']');
   j.close('}');
-  return j.str();
+  j.finish();
+}
+
+void render_compare_csv(const CompareResult& r, std::ostream& out) {
+  out << "scope,name,alternative,baseline,mean,se,p50,p90,p95,cvar95,diff_mean,diff_se,diff_lo,diff_hi,"
+         "p_cheaper,p_cheapest,rank,n,complete\n";
+  const std::string complete = r.complete ? "true" : "false";
+  // With no trial done the statistics' fields are empty, not zeros.
+  const bool none = r.trials_done == 0;
+  for (std::size_t k = 0; k < r.alternatives.size(); ++k) {
+    const auto& a = r.alternatives[k];
+    out << "portfolio,portfolio," << csv_field(a.label) << ',' << (k == 0 ? "true" : "false") << ',';
+    if (none)
+      out << ",,,,,,,,,,,";
+    else
+      out << number(a.total.mean) << ',' << number(a.total.se) << ',' << number(a.total.at(0.5).value) << ','
+          << number(a.total.at(0.9).value) << ',' << number(a.total.at(0.95).value) << ',' << number(a.total.cvar95)
+          << ',' << number(a.vs_baseline.mean) << ',' << number(a.vs_baseline.se) << ',' << number(a.vs_baseline.lo)
+          << ',' << number(a.vs_baseline.hi) << ',' << number(a.vs_baseline.cheaper.value) << ','
+          << number(a.p_cheapest);
+    out << ',' << a.rank << ',' << r.trials_done << ',' << complete << "\n";
+  }
+  for (const auto& m : r.msps) {
+    const std::string name = csv_field(m.name);
+    for (std::size_t k = 0; k < m.mean.size(); ++k) {
+      out << "msp," << name << ',' << csv_field(r.alternatives[k].label) << ',' << (k == 0 ? "true" : "false") << ',';
+      if (none)
+        out << ",,,,,,,,,,,,";
+      else
+        out << number(m.mean[k]) << ",,," << number(m.p90[k]) << ",,,,,,,," << number(m.p_cheapest[k]) << ',';
+      out << ',' << r.trials_done << ',' << complete << "\n";
+    }
+  }
+}
+
+std::string render_compare_table(const CompareResult& r) {
+  std::ostringstream out;
+  render_compare_table(r, out);
+  return out.str();
+}
+
+std::string render_compare_json(const CompareResult& r) {
+  std::ostringstream out;
+  render_compare_json(r, out);
+  return out.str();
 }
 
 std::string render_compare_csv(const CompareResult& r) {
   std::ostringstream out;
-  out << "scope,name,alternative,baseline,mean,se,p50,p90,p95,cvar95,diff_mean,diff_se,diff_lo,diff_hi,"
-         "p_cheaper,p_cheapest,rank,n,complete\n";
-  const std::string complete = r.complete ? "true" : "false";
-  for (std::size_t k = 0; k < r.alternatives.size(); ++k) {
-    const auto& a = r.alternatives[k];
-    out << "portfolio,portfolio," << a.label << ',' << (k == 0 ? "true" : "false") << ',' << number(a.total.mean)
-        << ',' << number(a.total.se) << ',' << number(a.total.at(0.5).value) << ',' << number(a.total.at(0.9).value)
-        << ',' << number(a.total.at(0.95).value) << ',' << number(a.total.cvar95) << ',' << number(a.vs_baseline.mean)
-        << ',' << number(a.vs_baseline.se) << ',' << number(a.vs_baseline.lo) << ',' << number(a.vs_baseline.hi) << ','
-        << number(a.vs_baseline.cheaper.value) << ',' << number(a.p_cheapest) << ',' << a.rank << ','
-        << r.trials_done << ',' << complete << "\n";
-  }
-  for (const auto& m : r.msps)
-    for (std::size_t k = 0; k < m.mean.size(); ++k)
-      out << "msp," << m.name << ',' << r.alternatives[k].label << ',' << (k == 0 ? "true" : "false") << ','
-          << number(m.mean[k]) << ",,," << number(m.p90[k]) << ",,,,,,,," << number(m.p_cheapest[k]) << ",,"
-          << r.trials_done << ',' << complete << "\n";
+  render_compare_csv(r, out);
   return out.str();
 }
 

@@ -82,6 +82,12 @@ CompareResult compare_alternatives(const std::vector<Alternative>& alternatives,
 // Bytes the per-trial results of a comparison would take.
 std::uint64_t estimate_compare_bytes(const std::vector<Alternative>& alternatives, std::uint64_t trials);
 
+// Written straight into `out`, as the run's reports (sim/report.h); the
+// string forms are for tests. With trials_done = 0 there are no statistics:
+// null in the JSON, empty CSV fields, no table.
+void render_compare_table(const CompareResult& result, std::ostream& out);
+void render_compare_json(const CompareResult& result, std::ostream& out);
+void render_compare_csv(const CompareResult& result, std::ostream& out);
 std::string render_compare_table(const CompareResult& result);
 std::string render_compare_json(const CompareResult& result);
 std::string render_compare_csv(const CompareResult& result);

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "sim/format.h"
+
 namespace switchcost::sim {
 
 std::string to_string(const Location& where) {
@@ -20,24 +22,25 @@ std::string printable(std::string_view text) {
   static constexpr char hex[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(text[i]);
-    // C1 controls U+0080..U+009F are 0xC2 0x80..0x9F in UTF-8.
-    const bool c1 = c == 0xC2 && i + 1 < text.size() && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
-                    static_cast<unsigned char>(text[i + 1]) <= 0x9F;
-    if (c == '\n') {
+  for (std::size_t i = 0; i < text.size();) {
+    const std::size_t start = i;
+    const long cp = next_code_point(text, i);
+    if (cp == '\n') {
       out += "\\n";
-    } else if (c == '\t') {
+    } else if (cp == '\t') {
       out += "\\t";
-    } else if (c == '\r') {
+    } else if (cp == '\r') {
       out += "\\r";
-    } else if (c < 0x20 || c == 0x7F || c1) {
-      const unsigned char v = c1 ? static_cast<unsigned char>(text[++i]) : c;
-      out += c1 ? "\\u00" : "\\x";
+    } else if (cp < 0 || cp < 0x20 || cp == 0x7F) {  // a control, or a byte that is not UTF-8
+      const auto v = static_cast<unsigned char>(text[start]);
+      out += "\\x";
       out += hex[v >> 4];
       out += hex[v & 0xF];
+    } else if (is_invisible_control(cp)) {  // C1, bidirectional controls, BOM: \uXXXX
+      out += "\\u";
+      for (int shift = 12; shift >= 0; shift -= 4) out += hex[(cp >> shift) & 0xF];
     } else {
-      out += static_cast<char>(c);
+      out.append(text.substr(start, i - start));
     }
   }
   return out;

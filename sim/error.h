@@ -18,9 +18,12 @@ struct Location {
 // only the column is.
 std::string to_string(const Location& where);
 
-// Text with control characters escaped (\n, \t, \r, \xNN; C1 controls
-// and DEL too), so a message about untrusted input stays one line and
-// cannot steer the terminal. Every error message passes through it.
+// Text with control characters escaped (\n, \t, \r, \xNN for C0 controls,
+// DEL and bytes that are not UTF-8; \uXXXX for C1 controls, the
+// bidirectional controls and U+FEFF: is_invisible_control in sim/format.h),
+// so a message or a table cell from untrusted input stays one line, cannot
+// steer the terminal and cannot reorder what follows it. Every error message
+// and every name in a terminal table passes through it.
 std::string printable(std::string_view text);
 
 // Bad scenario data: exit code 65. what() is "file:line:col: message" (the

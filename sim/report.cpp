@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "sim/builtin.h"
+#include "sim/error.h"
 #include "sim/format.h"
 #include "sim/parallel.h"
 #include "sim/sha256.h"
@@ -49,24 +50,39 @@ void sketch_output(ScopeReport& s, const MspSketch& k, const RunResult& r, int o
 
 const Stats& of(const ScopeReport& s, Output o) { return s.stats[std::size_t(o)]; }
 
-void table_for(std::ostringstream& out, const ScopeReport& s, const ReportData& d, bool portfolio) {
-  const std::size_t w0 = 24, w1 = 22, w2 = 14;
-  out << "  " << pad_right("cost [USD]", w0) << pad_left("mean +- SE", w1) << pad_left("P50", w2)
-      << pad_left("P90", w2) << "\n";
+void table_for(std::ostream& out, const ScopeReport& s, const ReportData& d, bool portfolio) {
+  // The cells first; each value column is then as wide as its widest cell
+  // needs, with one space at least before it (the usual widths otherwise).
+  struct Row {
+    std::string label, centre, p50, p90;
+  };
+  std::vector<Row> rows;
   for (Output o : cost_outputs) {
     const Stats& st = of(s, o);
-    if (o == Output::total_cost) out << "  " << std::string(w0 + w1 + 2 * w2, '-') << "\n";
-    out << "  " << pad_right(output_label(o), w0)
-        << pad_left(format_money(st.mean) + " +- " + format_error(st.se), w1)
-        << pad_left(format_money(st.at(0.5).value), w2) << pad_left(format_money(st.at(0.9).value), w2) << "\n";
+    rows.push_back({output_label(o), format_money(st.mean) + " +- " + format_error(st.se),
+                    format_money(st.at(0.5).value), format_money(st.at(0.9).value)});
   }
   const Stats& dur = of(s, Output::duration_days);
-  out << "  " << pad_right(portfolio ? "duration, last MSP [days]" : "duration [days]", w0)
-      << pad_left(fixed(dur.mean, 1) + " +- " + fixed(dur.se, 1), w1) << pad_left(fixed(dur.at(0.5).value, 1), w2)
-      << pad_left(fixed(dur.at(0.9).value, 1), w2) << "\n";
+  rows.push_back({portfolio ? "duration, last MSP [days]" : "duration [days]",
+                  fixed(dur.mean, 1) + " +- " + fixed(dur.se, 1), fixed(dur.at(0.5).value, 1),
+                  fixed(dur.at(0.9).value, 1)});
   const Stats& done = of(s, Output::completion_day);
-  out << "  " << pad_right("completion date", w0) << pad_left("", w1) << pad_left(date_of(done.at(0.5).value), w2)
-      << pad_left(date_of(done.at(0.9).value), w2) << "\n";
+  rows.push_back({"completion date", "", date_of(done.at(0.5).value), date_of(done.at(0.9).value)});
+  const std::size_t w0 = 24;
+  std::size_t w1 = 22, w2 = 14;
+  for (const auto& r : rows) {
+    w1 = std::max(w1, text_width(r.centre) + 1);
+    w2 = std::max({w2, text_width(r.p50) + 1, text_width(r.p90) + 1});
+  }
+  out << "  " << pad_right("cost [USD]", w0) << pad_left("mean +- SE", w1) << pad_left("P50", w2)
+      << pad_left("P90", w2) << "\n";
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (i == std::size(cost_outputs) - 1) out << "  " << std::string(w0 + w1 + 2 * w2, '-') << "\n";
+    const Row& r = rows[i];
+    // An empty cell is only padding, with no gap of its own.
+    out << "  " << pad_right(r.label, w0) << (r.centre.empty() ? std::string(w1, ' ') : pad_left(r.centre, w1))
+        << pad_left(r.p50, w2) << pad_left(r.p90, w2) << "\n";
+  }
   out << "  " << (portfolio ? "P(every MSP done by " : "P(done by ") << format_date(d.timeline.updates_end)
       << ", the update cut-off) = " << fixed(100 * s.done_by_updates_end.value, 1) << "% +- "
       << fixed(100 * s.done_by_updates_end.se, 1) << "%\n";
@@ -74,13 +90,22 @@ void table_for(std::ostringstream& out, const ScopeReport& s, const ReportData& 
 
 void json_scope(Json& j, const std::string& key, const ScopeReport& s, bool is_msp) {
   j.open(key, '{');
+  // No trial done (interrupted at once): no statistics, null rather than 0.
+  const bool none = of(s, Output::total_cost).n == 0;
   j.value("name", s.name);
   if (is_msp) {
     j.value("incumbent", s.incumbent).value("target", s.target);
     j.value("endpoints_mean", s.endpoints_mean).value("clients_mean", s.clients_mean);
-    j.value("tail_mean", s.tail_mean).value("tail_share", s.tail_share);
+    if (none)
+      j.null("tail_mean").null("tail_share");
+    else
+      j.value("tail_mean", s.tail_mean).value("tail_share", s.tail_share);
   }
-  j.open("done_by_updates_end", '{').value("p", s.done_by_updates_end.value).value("se", s.done_by_updates_end.se);
+  j.open("done_by_updates_end", '{');
+  if (none)
+    j.null("p").null("se");
+  else
+    j.value("p", s.done_by_updates_end.value).value("se", s.done_by_updates_end.se);
   j.close('}');
   const Stats& done = of(s, Output::completion_day);
   j.open("completion_date", '{');  // null: not a date before 10000 (absurd inputs), or no trials
@@ -97,14 +122,20 @@ void json_scope(Json& j, const std::string& key, const ScopeReport& s, bool is_m
   j.close('}');
 }
 
-void csv_rows(std::ostringstream& out, const std::string& scope_name, const ScopeReport& s, bool complete) {
+// With n = 0 (no trial done) the statistics' fields are empty, not zeros.
+void csv_rows(std::ostream& out, const std::string& scope_name, const ScopeReport& s, bool complete) {
+  const std::string name = csv_field(s.name);
   for (int o = 0; o < output_count; ++o) {
     const Stats& st = s.stats[std::size_t(o)];
-    out << scope_name << ',' << s.name << ',' << output_key(Output(o)) << ',' << st.n << ',' << number(st.mean) << ','
-        << number(st.se) << ',' << number(st.sd) << ',' << number(st.min);
-    for (const auto& q : st.percentiles) out << ',' << number(q.value);
-    out << ',' << number(st.max) << ',' << number(st.cvar95) << ',';
-    if (scope_name == "msp" && Output(o) == Output::total_cost) out << number(s.tail_share);
+    out << scope_name << ',' << name << ',' << output_key(Output(o)) << ',' << st.n;
+    if (st.n == 0) {
+      out << std::string(7 + percentile_levels().size(), ',');
+    } else {
+      out << ',' << number(st.mean) << ',' << number(st.se) << ',' << number(st.sd) << ',' << number(st.min);
+      for (const auto& q : st.percentiles) out << ',' << number(q.value);
+      out << ',' << number(st.max) << ',' << number(st.cvar95) << ',';
+      if (scope_name == "msp" && Output(o) == Output::total_cost) out << number(s.tail_share);
+    }
     out << ',' << (complete ? "true" : "false") << "\n";
   }
 }
@@ -212,8 +243,7 @@ ReportData build_report(const Scenario& scenario, const RunResult& result, const
   return d;
 }
 
-std::string render_table(const ReportData& d) {
-  std::ostringstream out;
+void render_table(const ReportData& d, std::ostream& out) {
   out << "switchcost " << d.info.version << ": " << grouped(static_cast<long long>(d.trials_done)) << " trials, seed " << d.info.seed
       << ", " << d.info.threads << (d.info.threads == 1 ? " thread, " : " threads, ") << fixed(d.info.seconds, 2)
       << " s\n";
@@ -222,9 +252,11 @@ std::string render_table(const ReportData& d) {
         << " trials done; the figures below are partial\n";
   if (d.trials_done == 0) {
     out << "No trial finished before the interruption: there are no results.\n";
-    return out.str();
+    return;
   }
-  out << "scenario: " << d.files.front();
+  // Names and file names come from the input: escaped (printable) so that
+  // they cannot steer the terminal.
+  out << "scenario: " << printable(d.files.front());
   if (d.files.size() > 1) out << " (+" << d.files.size() - 1 << " more files)";
   out << "\nban: no sales after " << format_date(d.timeline.sales_end) << ", no updates after "
       << format_date(d.timeline.updates_end) << "; migrations start " << format_date(d.timeline.migration_start)
@@ -233,8 +265,9 @@ std::string render_table(const ReportData& d) {
   const bool compact = d.msps.size() > 8;
   if (!compact) {
     for (const auto& s : d.msps) {
-      out << "\nMSP " << s.name << ": " << grouped(std::llround(s.endpoints_mean)) << " endpoints, "
-          << grouped(std::llround(s.clients_mean)) << " clients, " << s.incumbent << " -> " << s.target << "\n";
+      out << "\nMSP " << printable(s.name) << ": " << format_count(s.endpoints_mean) << " endpoints, "
+          << format_count(s.clients_mean) << " clients, " << printable(s.incumbent) << " -> " << printable(s.target)
+          << "\n";
       table_for(out, s, d, false);
       if (d.msps.size() > 1)
         out << "  share of the portfolio's tail (CVaR95): " << format_percent(s.tail_share) << " (mean "
@@ -250,19 +283,30 @@ std::string render_table(const ReportData& d) {
            "CVaR95 (its worst 5% of trials)";
     if (d.msps.size() > 40) out << "; the 40 largest shown, all in the JSON and CSV";
     out << "\n";
-    out << "  " << pad_right("MSP", 24) << pad_left("endpoints", 10) << pad_left("mean", 14) << pad_left("P50", 14)
-        << pad_left("P90", 14) << pad_left("tail share", 12) << pad_left("P(done)", 9) << "\n";
     if (order.size() > 40) order.resize(40);
+    // The cells first, then each column as wide as its widest cell needs
+    // (one space at least between columns; the usual widths otherwise).
+    std::vector<std::array<std::string, 7>> rows;
     for (const auto* s : order) {
       const Stats& t = of(*s, Output::total_cost);
-      out << "  " << pad_right(s->name, 24) << pad_left(grouped(std::llround(s->endpoints_mean)), 10)
-          << pad_left(format_money(t.mean), 14) << pad_left(format_money(t.at(0.5).value), 14)
-          << pad_left(format_money(t.at(0.9).value), 14) << pad_left(format_percent(s->tail_share), 12)
-          << pad_left(format_percent(s->done_by_updates_end.value), 9) << "\n";
+      rows.push_back({printable(s->name), format_count(s->endpoints_mean), format_money(t.mean),
+                      format_money(t.at(0.5).value), format_money(t.at(0.9).value), format_percent(s->tail_share),
+                      format_percent(s->done_by_updates_end.value)});
+    }
+    std::array<std::size_t, 7> width{24, 10, 14, 14, 14, 12, 9};
+    for (const auto& row : rows)
+      for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], text_width(row[c]) + 1);
+    out << "  " << pad_right("MSP", width[0]) << pad_left("endpoints", width[1]) << pad_left("mean", width[2])
+        << pad_left("P50", width[3]) << pad_left("P90", width[4]) << pad_left("tail share", width[5])
+        << pad_left("P(done)", width[6]) << "\n";
+    for (const auto& row : rows) {
+      out << "  " << pad_right(row[0], width[0]);
+      for (std::size_t c = 1; c < row.size(); ++c) out << pad_left(row[c], width[c]);
+      out << "\n";
     }
   }
   if (d.msps.size() > 1) {
-    out << "\nPortfolio: " << d.msps.size() << " MSPs, " << grouped(std::llround(d.portfolio.endpoints_mean))
+    out << "\nPortfolio: " << d.msps.size() << " MSPs, " << format_count(d.portfolio.endpoints_mean)
         << " endpoints\n";
     table_for(out, d.portfolio, d, true);
   }
@@ -272,11 +316,10 @@ std::string render_table(const ReportData& d) {
   if (d.msp_stats == MspStats::sketch)
     out << "Per-MSP percentiles and CVaR95 are from quantile sketches (within "
         << format_percent(d.sketch_relative_error) << " relative); means, SEs, P(done) and tail shares are exact.\n";
-  return out.str();
 }
 
-std::string render_json(const ReportData& d) {
-  Json j;
+void render_json(const ReportData& d, std::ostream& out) {
+  Json j(out);
   j.open("", '{');
   j.value("schema", std::string(run_schema));
   j.open("manifest", '{');
@@ -305,16 +348,32 @@ std::string render_json(const ReportData& d) {
   j.close(']');
   json_scope(j, "portfolio", d.portfolio, false);
   j.close('}');
-  return j.str();
+  j.finish();
 }
 
-std::string render_csv(const ReportData& d) {
-  std::ostringstream out;
+void render_csv(const ReportData& d, std::ostream& out) {
   out << "scope,name,output,n,mean,se,sd,min";
   for (double p : percentile_levels()) out << ',' << pct_key(p);
   out << ",max,cvar95,tail_share,complete\n";
   for (const auto& s : d.msps) csv_rows(out, "msp", s, d.complete);
   csv_rows(out, "portfolio", d.portfolio, d.complete);
+}
+
+std::string render_table(const ReportData& d) {
+  std::ostringstream out;
+  render_table(d, out);
+  return out.str();
+}
+
+std::string render_json(const ReportData& d) {
+  std::ostringstream out;
+  render_json(d, out);
+  return out.str();
+}
+
+std::string render_csv(const ReportData& d) {
+  std::ostringstream out;
+  render_csv(d, out);
   return out.str();
 }
 

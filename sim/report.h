@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <ostream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -67,6 +68,12 @@ struct ReportData {
 
 ReportData build_report(const Scenario& scenario, const RunResult& result, const RunInfo& info);
 
+// Each report is written straight into `out` (an output file's buffered
+// writer, or standard output), never built whole in memory first; the caller
+// checks the stream's state. The string forms are for tests.
+void render_table(const ReportData& data, std::ostream& out);
+void render_json(const ReportData& data, std::ostream& out);
+void render_csv(const ReportData& data, std::ostream& out);
 std::string render_table(const ReportData& data);
 std::string render_json(const ReportData& data);
 std::string render_csv(const ReportData& data);

@@ -6,6 +6,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 
@@ -214,6 +216,86 @@ TEST(Compare, RunTogetherGivesTheBytesOfEachRunAlone) {
     EXPECT_NE(mean_total(together[k]), mean_total(together[k - 1])) << alternatives[k].label;
   EXPECT_EQ(mean_total(together[3]), mean_total(together[1])) << "the same alternative twice";
   EXPECT_EQ(mean_total(together[7]), mean_total(together[0]));
+}
+
+// Stopped before its first block (SIGTERM at once): there are no statistics,
+// so the reports say so (null, empty CSV fields, no table) instead of
+// differences, means and probabilities of zero.
+TEST(CompareRender, NoTrialDoneWritesNoStatistics) {
+  std::atomic<bool> stop{true};
+  RunOptions o = options(100'000);
+  o.stop = &stop;
+  const CompareResult r = compare_alternatives(
+      {alternative("bitdefender", {portfolio}, {{"(b)", "msp_overrides: {target: bitdefender}\n"}}),
+       alternative("eset", {portfolio}, {{"(e)", "msp_overrides: {target: eset}\n"}})},
+      o, RunInfo{});
+  ASSERT_EQ(r.trials_done, 0u);
+  ASSERT_FALSE(r.complete);
+  const std::string json = render_compare_json(r);
+  EXPECT_NE(json.find("\"done_by_updates_end\":{\"p\":null,\"se\":null}"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"vs_baseline\":{\"mean\":null,\"se\":null,\"ci95\":null,\"p_cheaper\":null,\"p_cheaper_se\":null},"
+                      "\"p_cheapest\":null"),
+            std::string::npos)
+      << json;
+  EXPECT_NE(json.find("\"label\":\"eset\",\"mean\":null,\"p90\":null,\"p_cheapest\":null"), std::string::npos) << json;
+  std::string statistics = json.substr(json.find("\"alternatives\""));
+  for (std::size_t at; (at = statistics.find("\"n\":0,")) != std::string::npos;) statistics.erase(at, 6);
+  EXPECT_EQ(statistics.find(":0,"), std::string::npos) << "a statistic written as 0: " << json;
+  EXPECT_EQ(statistics.find(":0}"), std::string::npos) << "a statistic written as 0: " << json;
+  // CSV: every row has the header's 19 fields, the statistics empty.
+  const std::string csv = render_compare_csv(r);
+  std::size_t rows = 0;
+  for (std::size_t at = csv.find('\n') + 1; at < csv.size(); at = csv.find('\n', at) + 1, ++rows) {
+    const std::string row = csv.substr(at, csv.find('\n', at) - at);
+    EXPECT_EQ(std::count(row.begin(), row.end(), ','), 18) << row;
+    EXPECT_NE(row.find(",,,,,,,,,,,"), std::string::npos) << row;
+    EXPECT_NE(row.find(",0,false"), std::string::npos) << row;  // n = 0, not complete
+  }
+  EXPECT_EQ(rows, 2u + 2u * 3u);
+  const std::string table = render_compare_table(r);
+  EXPECT_NE(table.find("No trial finished"), std::string::npos) << table;
+  EXPECT_EQ(table.find("$0"), std::string::npos) << table;
+}
+
+// The same for run: its JSON writes null for P(done) and the tail shares,
+// its CSV leaves every statistic empty (n = 0).
+TEST(CompareRender, RunWithNoTrialDoneWritesNoStatistics) {
+  std::atomic<bool> stop{true};
+  RunOptions o = options(100'000);
+  o.stop = &stop;
+  const Scenario scenario = load_scenario({portfolio});
+  const RunResult result = run_scenario(scenario, o);
+  ASSERT_EQ(result.trials_done, 0u);
+  const ReportData d = build_report(scenario, result, RunInfo{});
+  const std::string json = render_json(d);
+  EXPECT_NE(json.find("\"tail_mean\":null,\"tail_share\":null,\"done_by_updates_end\":{\"p\":null,\"se\":null}"),
+            std::string::npos)
+      << json;
+  EXPECT_EQ(json.find("\"p\":0"), std::string::npos) << json;
+  const std::string csv = render_csv(d);
+  for (std::size_t at = csv.find('\n') + 1; at < csv.size(); at = csv.find('\n', at) + 1) {
+    const std::string row = csv.substr(at, csv.find('\n', at) - at);
+    EXPECT_EQ(std::count(row.begin(), row.end(), ','), 17) << row;
+    EXPECT_NE(row.find(",0,,,,,,,,,,,,,,false"), std::string::npos) << row;
+  }
+}
+
+// Labels come from file names: quoted in the CSV (RFC 4180, formulas
+// neutralised), valid UTF-8 in the JSON, escaped in the table.
+TEST(CompareRender, LabelsAreEscapedInEveryFormat) {
+  std::vector<Alternative> alternatives = {alternative("a,b", {portfolio}),
+                                           alternative("=HYPERLINK(\"x\")\x1b[2J\xff", {portfolio})};
+  const CompareResult r = compare_alternatives(alternatives, options(1'000), RunInfo{});
+  const std::string csv = render_compare_csv(r);
+  EXPECT_NE(csv.find("\nportfolio,portfolio,\"a,b\",true,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("\nportfolio,portfolio,\"'=HYPERLINK(\"\"x\"\")\x1b[2J\xEF\xBF\xBD\",false,"), std::string::npos)
+      << csv;
+  const std::string json = render_compare_json(r);
+  EXPECT_NE(json.find("\"label\":\"=HYPERLINK(\\\"x\\\")\\u001b[2J\\ufffd\""), std::string::npos) << json;
+  const std::string table = render_compare_table(r);
+  EXPECT_EQ(table.find('\x1b'), std::string::npos);
+  EXPECT_EQ(table.find('\xff'), std::string::npos);
+  EXPECT_NE(table.find("=HYPERLINK(\"x\")\\x1B[2J\\xFF"), std::string::npos) << table;
 }
 
 }  // namespace

@@ -1031,6 +1031,399 @@ def test_outputs():
     record("output: a run replaces the old JSON atomically", r, problems)
 
 
+def run_raw(args, cwd=None, stdout=subprocess.PIPE, preexec=None, pass_fds=(), env=None):
+    """Runs the binary; returns (Result with text fields, raw stdout bytes,
+    raw stderr bytes). `preexec` runs in the child after the memory limit."""
+    def child():
+        limit_memory()
+        if preexec:
+            preexec()
+    start = time.monotonic()
+    p = subprocess.Popen([BIN, *args], stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.PIPE,
+                         preexec_fn=child, cwd=cwd, pass_fds=pass_fds, env=env)
+    timed_out = False
+    try:
+        out, err = p.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+        timed_out = True
+    out, err = out or b"", err or b""
+    return (Result(p.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
+                   time.monotonic() - start, timed_out), out, err)
+
+
+def terminal_problems(raw, what):
+    """Text meant for a terminal must be UTF-8 without controls (other than
+    newlines) or bidirectional controls: nothing that can steer the terminal
+    or reorder the text shown."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
+        return [f"{what} is not UTF-8: {e}"]
+    bidi = {0x061C, 0x200E, 0x200F, 0x2028, 0x2029, *range(0x202A, 0x202F), *range(0x2066, 0x206A), 0xFEFF}
+    bad = [c for c in text if (ord(c) < 0x20 and c != "\n") or 0x7F <= ord(c) <= 0x9F or ord(c) in bidi]
+    return [f"{what} holds raw control characters {sorted(set(bad))!r}"] if bad else []
+
+
+def compare_case(case, base, files, stems, j, c):
+    """compare of a base and alternatives named by their files' stems: the
+    labels read back from the CSV (csv module; formulas prefixed with ')
+    and the strict JSON (bytes that are not UTF-8 as U+FFFD); the table and
+    stderr hold no raw controls."""
+    import csv
+    import io
+    expected = [s.decode("utf-8", "replace") for s in stems]
+    r, out, err = run_raw(["compare", base, *[os.fsdecode(f) for f in files], "--trials", "500", "--json", j, "--csv", c])
+    problems = basic_problems(r, {0}) + terminal_problems(out, "the table") + terminal_problems(err, "stderr")
+    if not r.timed_out and r.code == 0:
+        try:
+            doc = strict_json(open(j, "rb").read().decode("utf-8"))
+            labels = [a["label"] for a in doc["alternatives"]]
+            if labels != ["base"] + expected:
+                problems.append(f"JSON labels {labels!r}, expected {['base'] + expected!r}")
+            per_msp = [b["label"] for b in doc["msps"][0]["by_alternative"]]
+            if per_msp != labels:
+                problems.append(f"JSON per-MSP labels {per_msp!r}")
+        except (ValueError, KeyError, IndexError) as e:
+            problems.append(f"JSON is not strict UTF-8 JSON with the labels: {e}")
+        try:
+            rows = list(csv.reader(io.StringIO(open(c, "rb").read().decode("utf-8"), newline="")))
+            header, rows = rows[0], rows[1:]
+            if any(len(row) != len(header) for row in rows):
+                problems.append(f"CSV rows of {sorted({len(row) for row in rows})} fields, header {len(header)}")
+            col = header.index("alternative")
+            shown = [row[col] for row in rows if row[0] == "portfolio"]
+            want = ["base"] + [("'" + e if e[:1] in "=+-@" else e) for e in expected]
+            if shown != want:
+                problems.append(f"CSV labels {shown!r}, expected {want!r}")
+            if len(rows) != 2 * len(want):
+                problems.append(f"CSV has {len(rows)} rows, expected {2 * len(want)}")
+        except (ValueError, UnicodeDecodeError) as e:
+            problems.append(f"CSV does not read back: {e}")
+    record(f"escaping: compare labels from {case} (CSV, JSON, table)", r, problems)
+
+
+def test_output_escaping():
+    """Names and labels from untrusted input (file names, scenario keys)
+    reach every output: CSV fields are quoted (RFC 4180) and formulas
+    neutralised, JSON stays strict UTF-8, the terminal sees no raw controls."""
+    d = tmp("escaping")
+    os.mkdir(d)
+    base = write("escaping/base.yaml", VALID)
+    # Alternatives named by their files' stems: each stem is a hostile label.
+    stems = [b"a,b", b'q"uote', b"line\nbreak", b"=cmd|calc!A0", b"+1", b"-2", b"@sum",
+             "rtl\u202eevil".encode(), b"esc\x1b[31mred\x1b[0m", b"bad\xffbyte", "bom\ufeffx".encode()]
+    files = []
+    for stem in stems:
+        path = os.fsencode(d) + b"/" + stem + b".yaml"
+        with open(path, "wb") as f:
+            f.write(VALID.encode())
+        files.append(path)
+    j, c = tmp("escaping.json"), tmp("escaping.csv")
+    # Valid UTF-8 labels first (so that the CSV and JSON are read back even
+    # when quoting alone is wrong), then with the label that is not UTF-8.
+    for case, chosen in (("hostile file names", [k for k in range(len(stems)) if k != 9]),
+                         ("a file name that is not UTF-8", [9, 0, 3])):
+        compare_case(case, base, [files[k] for k in chosen], [stems[k] for k in chosen], j, c)
+
+    # run on a file with a hostile name: the table's "scenario:" line, the
+    # JSON's arguments and inputs, and validate's "ok:" line.
+    hostile = os.fsdecode(files[8])  # ESC sequences
+    for stem_index in (7, 8, 9):
+        path = os.fsdecode(files[stem_index])
+        r, out, err = run_raw(["run", path, "--trials", "500", "--json", j])
+        problems = basic_problems(r, {0}) + terminal_problems(out, "the table") + terminal_problems(err, "stderr")
+        if not r.timed_out and r.code == 0:
+            try:
+                doc = strict_json(open(j, "rb").read().decode("utf-8"))
+                if doc["manifest"]["arguments"] != [os.fsdecode(files[stem_index]).encode("utf-8", "surrogateescape")
+                                                    .decode("utf-8", "replace")]:
+                    problems.append(f"JSON arguments {doc['manifest']['arguments']!r}")
+            except (ValueError, KeyError) as e:
+                problems.append(f"JSON is not strict UTF-8 JSON: {e}")
+        r2, out2, err2 = run_raw(["validate", path])
+        problems += basic_problems(r2, {0}) + terminal_problems(out2, "validate's output")
+        record(f"escaping: run and validate {stems[stem_index]!r}.yaml", r, problems)
+
+    # Scenario errors quoting a name or a key: escaped, one line.
+    for what, content in (("an MSP name with U+202E", INCLUDES + "msps: [{name: 'x\u202etxt.exe', endpoints: 1, clients: 1}]\n"),
+                          ("a key with U+2066 and U+FEFF", INCLUDES + ONE_MSP + "bogus\u2066\ufeffkey: 1\n"),
+                          ("a key with C1 U+009B", INCLUDES + ONE_MSP + "k\u009b31m: 1\n")):
+        path = write("escaping/error.yaml", content)
+        r, out, err = run_raw(["validate", path])
+        problems = basic_problems(r, {65}) + terminal_problems(err, "stderr")
+        record(f"escaping: error message quoting {what}", r, problems)
+    r, out, err = run_raw(["validate", hostile.replace(".yaml", "-missing.yaml")])
+    record("escaping: error message naming a missing file with ESC in its name", r,
+           basic_problems(r, {65, 66, 2}) + terminal_problems(err, "stderr"))
+
+    # Counts beyond a long long: 10,000 MSPs of 1e15 endpoints are 1e19 in
+    # all (printed "0" when rounded through llround). The reader may refuse
+    # such sizes (exit 65): then there is no table to check.
+    big = write("escaping/huge.yaml", INCLUDES + "populations:\n  - {name_prefix: huge, count: 10000, seed: 1, "
+                "endpoints: 1e15, endpoints_per_client: 12, endpoints_per_technician: 180, targets: {bitdefender: 1}}\n")
+    r, out, err = run_raw(["run", big, "--trials", "20"])
+    problems = basic_problems(r, {0, 65})
+    if not r.timed_out and r.code == 0:
+        m = re.search(r"Portfolio: 10000 MSPs, ([0-9,.e+]+) endpoints", out.decode("utf-8", "replace"))
+        if not m or m.group(1).replace(",", "") not in ("10000000000000000000", "1e+19"):
+            problems.append(f"portfolio endpoints printed as {m.group(1) if m else None!r}, expected 1e19")
+    record("format: 10,000 MSPs of 1e15 endpoints (a count over 2^63)", r, problems)
+
+    # Cells wider than their columns (10 MSPs of 1e12 endpoints: costs of
+    # 14-15 digits) never run into each other: the per-MSP rows have 7 cells,
+    # the portfolio's cost rows a label, "mean +- SE", P50 and P90.
+    wide = write("escaping/wide.yaml", INCLUDES + "populations:\n  - {name_prefix: wide, count: 10, seed: 1, "
+                 "endpoints: 1e12, endpoints_per_client: 12, endpoints_per_technician: 180, targets: {bitdefender: 1}}\n")
+    r, out, err = run_raw(["run", wide, "--trials", "200"])
+    problems = basic_problems(r, {0, 65})
+    if not r.timed_out and r.code == 0:
+        text = out.decode("utf-8", "replace")
+        msp_rows = [line for line in text.splitlines() if line.startswith("  wide-")]
+        cost_rows = [line for line in text.split("Portfolio:", 1)[-1].splitlines()
+                     if re.match(r"  (migration labor|licence price change|stranded licences|total) ", line)]
+        if len(msp_rows) != 10 or len(cost_rows) != 4:
+            problems.append(f"expected 10 MSP rows and 4 portfolio cost rows, got {len(msp_rows)} and {len(cost_rows)}")
+        for line in msp_rows:
+            if len(line.split()) != 7:
+                problems.append(f"cells run together: {line!r}")
+                break
+        for line in cost_rows:
+            cells = re.split(r"\s+", re.sub(r"^  [a-z ]+?  +", "", line).replace(" +- ", "+-").strip())
+            if len(cells) != 3:
+                problems.append(f"cells run together: {line!r}")
+                break
+    record("format: cells wider than their columns stay apart", r, problems)
+
+
+def test_output_paths():
+    """Where outputs go: devices and FIFOs written directly, regular files
+    (wherever, through links) replaced atomically with their mode kept, bad
+    combinations refused, failed writes (disk full, file size limit, closed
+    pipe) exit 74 with nothing half-written, signals while writing 130/143."""
+    ok = write("paths-ok.yaml", VALID)
+    args = ["run", ok, "--trials", "500", "--quiet"]
+
+    def json_problems(path, what="JSON"):
+        try:
+            doc = strict_json(open(path, "rb").read().decode("utf-8"))
+            return [] if doc.get("manifest", {}).get("complete") is True else [f"{what} not complete"]
+        except (OSError, ValueError) as e:
+            return [f"{what} is not a whole JSON document: {e}"]
+
+    def leftovers(directory):
+        return [n for n in os.listdir(directory) if ".tmp-" in n]
+
+    # /dev/shm: an existing regular file is replaced (not appended to), a new one created.
+    if os.path.isdir("/dev/shm") and os.access("/dev/shm", os.W_OK):
+        shm = f"/dev/shm/switchcost-hostile-{os.getpid()}.json"
+        for what, old in (("an existing", b"old\n"), ("a new", None)):
+            if old is not None:
+                with open(shm, "wb") as f:
+                    f.write(old)
+            elif os.path.exists(shm):
+                os.unlink(shm)
+            r, _, _ = run_raw([*args, "--json", shm])
+            problems = basic_problems(r, {0})
+            if r.code == 0:
+                problems += json_problems(shm)
+            if leftovers("/dev/shm"):
+                problems.append(f"temporary files left in /dev/shm: {leftovers('/dev/shm')}")
+            record(f"paths: {what} file in /dev/shm is written whole", r, problems)
+        if os.path.exists(shm):
+            os.unlink(shm)
+
+    # /proc/self/fd/N open on a regular file: the file gets the whole report.
+    target = write("paths-fd.json", "old contents that are longer than nothing\n")
+    fd = os.open(target, os.O_WRONLY)
+    try:
+        r, _, _ = run_raw([*args, "--json", f"/proc/self/fd/{fd}"], pass_fds=(fd,))
+    finally:
+        os.close(fd)
+    problems = basic_problems(r, {0}) + (json_problems(target) if r.code == 0 else [])
+    record("paths: /proc/self/fd/N on a regular file is replaced whole", r, problems)
+
+    # A symlink: its target is replaced, the link stays; the mode is kept.
+    real = write("paths-real.json", "old\n")
+    os.chmod(real, 0o640)
+    link = tmp("paths-link.json")
+    os.symlink("paths-real.json", link)
+    r, _, _ = run_raw([*args, "--json", link])
+    problems = basic_problems(r, {0})
+    if not os.path.islink(link):
+        problems.append("the symlink was replaced by a file")
+    if r.code == 0:
+        problems += json_problems(real)
+        mode = stat.S_IMODE(os.stat(real).st_mode)
+        if mode != 0o640:
+            problems.append(f"the replaced file has mode {mode:o}, expected 640")
+    record("paths: through a symlink the target is replaced, mode kept", r, problems)
+    private = write("paths-private.json", "old\n")
+    os.chmod(private, 0o600)
+    r, _, _ = run_raw([*args, "--json", private], preexec=lambda: os.umask(0o022))
+    problems = basic_problems(r, {0}) + (json_problems(private) if r.code == 0 else [])
+    if stat.S_IMODE(os.stat(private).st_mode) != 0o600:
+        problems.append(f"a 0600 report was replaced by one of mode {stat.S_IMODE(os.stat(private).st_mode):o}")
+    record("paths: a replaced report keeps its mode (0600, umask 022)", r, problems)
+    dangling = tmp("paths-dangling.json")
+    os.symlink("paths-new-target.json", dangling)
+    r, _, _ = run_raw([*args, "--json", dangling], preexec=lambda: os.umask(0o027))
+    problems = basic_problems(r, {0})
+    if not os.path.islink(dangling):
+        problems.append("the dangling symlink was replaced by a file")
+    if r.code == 0:
+        problems += json_problems(tmp("paths-new-target.json"))
+    if r.code == 0 and os.path.exists(tmp("paths-new-target.json")):
+        mode = stat.S_IMODE(os.stat(tmp("paths-new-target.json")).st_mode)
+        if mode != 0o640:
+            problems.append(f"a new file has mode {mode:o}, expected 640 (0666 & ~umask 027)")
+    record("paths: a dangling symlink creates its target (0666 & ~umask)", r, problems)
+
+    # A 245-byte name is valid: its temporary must not need more than 255.
+    long_name = tmp("L" * 240 + ".json")
+    r, _, _ = run_raw([*args, "--json", long_name])
+    problems = basic_problems(r, {0}) + (json_problems(long_name) if r.code == 0 else [])
+    record("paths: a 245-byte file name", r, problems)
+
+    # The same file twice, however spelled, and empty paths: command-line errors.
+    same = tmp("paths-same.out")
+    os.symlink("paths-same.out", tmp("paths-same-link.out"))
+    for what, extra in (("--json X --csv X", ["--json", same, "--csv", same]),
+                        ("--json X --csv a link to X", ["--json", same, "--csv", tmp("paths-same-link.out")]),
+                        ("--json X --csv ./X", ["--json", same, "--csv", os.path.join(TMP, ".", "paths-same.out")]),
+                        ("--json ''", ["--json", ""]),
+                        ("--csv ''", ["--csv", ""])):
+        r, _, _ = run_raw([*args, *extra])
+        problems = basic_problems(r, {2})
+        if os.path.exists(same):
+            problems.append("an output was written")
+        record(f"paths: {what} is a usage error", r, problems)
+
+    # A FIFO with no reader: a signal while waiting gives 130 / 143, not 74.
+    fifo = tmp("paths-fifo")
+    os.mkfifo(fifo)
+    for sig, code in ((signal.SIGINT, 130), (signal.SIGTERM, 143)):
+        p = subprocess.Popen([BIN, *args, "--json", fifo], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, preexec_fn=limit_memory)
+        time.sleep(1.5)
+        p.send_signal(sig)
+        try:
+            out, err = p.communicate(timeout=TIMEOUT)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+            timed_out = True
+        r = Result(p.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), 0, timed_out)
+        record(f"paths: {sig.name} while a FIFO has no reader", r, basic_problems(r, {code}))
+    # A reader that never reads: the write blocks once the pipe is full; a
+    # signal then gives 130, not a hang.
+    for sig, code in ((signal.SIGINT, 130),):
+        holder = os.open(fifo, os.O_RDONLY | os.O_NONBLOCK)
+        try:
+            p = subprocess.Popen([BIN, "run", POPULATION, "--trials", "500", "--quiet", "--json", fifo],
+                                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 preexec_fn=limit_memory)
+            time.sleep(3)
+            p.send_signal(sig)
+            try:
+                out, err = p.communicate(timeout=TIMEOUT)
+                timed_out = False
+            except subprocess.TimeoutExpired:
+                p.kill()
+                out, err = p.communicate()
+                timed_out = True
+        finally:
+            os.close(holder)
+        r = Result(p.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), 0, timed_out)
+        record(f"paths: {sig.name} while a FIFO's reader does not read", r, basic_problems(r, {code}))
+    # ... and with a reader, it gets the whole report.
+    got = []
+    import threading
+    reader = threading.Thread(target=lambda: got.append(open(fifo, "rb").read()))
+    reader.start()
+    r, _, _ = run_raw([*args, "--json", fifo])
+    reader.join(TIMEOUT)
+    problems = basic_problems(r, {0})
+    try:
+        strict_json(got[0].decode("utf-8") if got else "")
+    except ValueError as e:
+        problems.append(f"the reader got no whole JSON: {e}")
+    if not stat.S_ISFIFO(os.stat(fifo).st_mode):
+        problems.append("the FIFO was replaced")
+    record("paths: a FIFO with a reader gets the report", r, problems)
+
+    # Standard output that cannot be written: 74, also for the table.
+    with open("/dev/full", "wb") as full:
+        for what, extra in (("the table", []), ("--json -", ["--json", "-"]), ("--csv -", ["--csv", "-"])):
+            r, _, _ = run_raw(["run", ok, "--trials", "500", *extra], stdout=full)
+            record(f"paths: {what} to a full standard output", r, basic_problems(r, {74}))
+    for what, extra in (("the table", []), ("--json -", ["--json", "-"]), ("--json /dev/stdout", ["--json", "/dev/stdout"])):
+        rd, wr = os.pipe()
+        os.close(rd)  # no reader: EPIPE (SIGPIPE must not kill the process)
+        try:
+            r, _, _ = run_raw(["run", ok, "--trials", "500", *extra], stdout=wr)
+        finally:
+            os.close(wr)
+        record(f"paths: {what} to a closed pipe", r, basic_problems(r, {74}))
+
+    # A report larger than the memory left: 10,000 MSPs make 57 MB of JSON;
+    # with 300 MiB of address space, building it in memory first stopped at
+    # 32 MiB unnoticed and exited 0 with a cut file. Streamed, it is written
+    # whole; failing that, a clean error and no file, never a cut one.
+    if not SANITIZED:
+        many = write("paths-10k.yaml", INCLUDES + "populations:\n  - {name_prefix: m, count: 10000, seed: 1, "
+                     "endpoints: {lognormal: {p5: 40, p95: 3000}}, endpoints_per_client: 12, "
+                     "endpoints_per_technician: 180, targets: {bitdefender: 1}}\n")
+        out_10k = tmp("paths-10k.json")
+
+        def little_memory():
+            resource.setrlimit(resource.RLIMIT_AS, (300 << 20, 300 << 20))
+
+        r, _, _ = run_raw(["run", many, "--trials", "10", "--threads", "2", "--quiet", "--json", out_10k],
+                          preexec=little_memory)
+        problems = basic_problems(r, {0, 74})
+        if r.code == 0:
+            problems += json_problems(out_10k)
+            if not problems and len(strict_json(open(out_10k).read()).get("msps", [])) != 10000:
+                problems.append("the JSON does not hold the 10,000 MSPs")
+        elif os.path.exists(out_10k):
+            problems.append("a failed run left a file")
+        record("paths: a 57 MB report with 300 MiB of address space is whole", r, problems)
+
+    # A report too big for the file size limit (RLIMIT_FSIZE, SIGXFSZ
+    # ignored so that write fails with EFBIG) or for /dev/full: exit 74,
+    # no truncated file, no temporary, the old file as it was.
+    population = write("paths-pop.yaml", INCLUDES + "populations:\n  - {name_prefix: m, count: 2000, seed: 1, "
+                       "endpoints: {lognormal: {p5: 40, p95: 3000}}, endpoints_per_client: 12, "
+                       "endpoints_per_technician: 180, targets: {bitdefender: 1}}\n")
+
+    def small_files():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
+
+    for fmt in ("json", "csv"):
+        new = tmp(f"paths-big-new.{fmt}")
+        old = write(f"paths-big-old.{fmt}", "old\n")
+        for path in (new, old):
+            r, _, _ = run_raw(["run", population, "--trials", "50", "--quiet", f"--{fmt}", path], preexec=small_files)
+            problems = basic_problems(r, {74})
+            if path == new and os.path.exists(new):
+                problems.append(f"a truncated file of {os.path.getsize(new)} bytes was left")
+            if path == old and open(old, "rb").read() != b"old\n":
+                problems.append("the old file was changed")
+            if leftovers(TMP):
+                problems.append(f"temporary files left behind: {leftovers(TMP)}")
+            if not r.timed_out and r.code == 74 and "too large" not in r.err:
+                problems.append(f"message does not say the file is too large: {r.first_err!r}")
+            record(f"paths: --{fmt} over the file size limit ({'new' if path == new else 'existing'} file)", r, problems)
+    r, _, _ = run_raw(["run", population, "--trials", "50", "--quiet", "--json", "/dev/full", "--csv", "/dev/full"])
+    record("paths: --json and --csv both /dev/full is a usage error", r, basic_problems(r, {2}))
+    r, _, _ = run_raw(["run", population, "--trials", "50", "--quiet", "--json", "/dev/full"])
+    record("paths: a large report to /dev/full", r, basic_problems(r, {74}))
+
+
 # ---------------------------------------------------------------------------
 
 def print_table():
@@ -1048,7 +1441,7 @@ def print_table():
 def main():
     start = time.monotonic()
     tests = [test_malformed, test_attacks, test_schema, test_limits, test_arithmetic, test_signals,
-             test_signal_after_simulation, test_outputs]
+             test_signal_after_simulation, test_outputs, test_output_escaping, test_output_paths]
     group_seconds = []
     for t in tests:
         group_start = time.monotonic()

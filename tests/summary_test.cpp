@@ -7,8 +7,11 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <numeric>
 
+#include "sim/error.h"
+#include "sim/format.h"
 #include "sim/random.h"
 
 namespace switchcost::sim {
@@ -142,6 +145,60 @@ TEST(Summary, MedianIntervalCoverage) {
   // and not absurdly wide: below 100% coverage - 5 SE would need > 99.9%; check width instead
   const Stats st = summarize(x);
   EXPECT_LT(st.at(0.5).hi - st.at(0.5).lo, 0.1);
+}
+
+// Counts beyond a long long (10,000 MSPs of 1e15 endpoints) print right,
+// not through an overflowing llround.
+TEST(Format, CountsOfAnySize) {
+  EXPECT_EQ(format_count(0), "0");
+  EXPECT_EQ(format_count(349.6), "350");
+  EXPECT_EQ(format_count(1234567), "1,234,567");
+  EXPECT_EQ(format_count(1e19), "10,000,000,000,000,000,000");
+  EXPECT_EQ(format_count(1e22), "1e+22");
+  EXPECT_EQ(format_count(std::numeric_limits<double>::infinity()), "n/a");
+}
+
+// A cell wider than its column keeps a space before it (the row widens).
+TEST(Format, CellsNeverRunTogether) {
+  EXPECT_EQ(pad_left("$1", 5), "   $1");
+  EXPECT_EQ(pad_left("$1,234", 5), " $1,234");
+  EXPECT_EQ(pad_left("$1234", 5), " $1234");
+  EXPECT_EQ(pad_left("$1,234", 5, 0), "$1,234");
+  EXPECT_EQ(pad_left("\xc3\xa9t\xc3\xa9", 4), " \xc3\xa9t\xc3\xa9") << "widths count characters, not bytes";
+  EXPECT_EQ(pad_right("\xc3\xa9", 3), "\xc3\xa9  ");
+}
+
+TEST(Format, CsvFieldsAreQuotedAndFormulasNeutralised) {
+  EXPECT_EQ(csv_field("msp-350"), "msp-350");
+  EXPECT_EQ(csv_field("a,b"), "\"a,b\"");
+  EXPECT_EQ(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+  EXPECT_EQ(csv_field("two\nlines"), "\"two\nlines\"");
+  EXPECT_EQ(csv_field("cr\r"), "\"cr\r\"");
+  for (const char* formula : {"=1+2", "+1", "-1", "@SUM(A1)", "\tx"})
+    EXPECT_EQ(csv_field(formula), "\"'" + std::string(formula) + "\"") << formula;
+  EXPECT_EQ(csv_field(" x"), "\" x\"");
+  EXPECT_EQ(csv_field("bad\xff"), "bad\xEF\xBF\xBD") << "not UTF-8: U+FFFD";
+  EXPECT_EQ(csv_field(""), "");
+}
+
+TEST(Format, JsonStringsAreValidUtf8WithControlsEscaped) {
+  Json j;
+  j.open("", '[');
+  j.value("", std::string("q\"\\ \x1b[31m \xe2\x80\xae \xef\xbb\xbf \xc2\x85 \x7f \xff\xfe \xed\xa0\x80 \xc0\xaf \xc3\xa9"));
+  j.close(']');
+  EXPECT_EQ(j.str(),
+            "[\"q\\\"\\\\ \\u001b[31m \\u202e \\ufeff \\u0085 \\u007f \\ufffd\\ufffd \\ufffd\\ufffd\\ufffd "
+            "\\ufffd\\ufffd \xc3\xa9\"]\n");
+}
+
+TEST(Format, PrintableEscapesWhatCouldSteerATerminal) {
+  EXPECT_EQ(printable("plain \xc3\xa9"), "plain \xc3\xa9");
+  EXPECT_EQ(printable("a\nb\tc\rd"), "a\\nb\\tc\\rd");
+  EXPECT_EQ(printable("\x1b[2J\x7f"), "\\x1B[2J\\x7F");
+  EXPECT_EQ(printable("\xc2\x9b"), "\\u009B");
+  EXPECT_EQ(printable("x\xe2\x80\xaey \xe2\x81\xa6 \xe2\x80\x8f \xef\xbb\xbf"), "x\\u202Ey \\u2066 \\u200F \\uFEFF");
+  EXPECT_EQ(printable("bad\xff\xc3"), "bad\\xFF\\xC3");
+  EXPECT_EQ(printable(printable("\x1b\xff\xe2\x80\xae")), printable("\x1b\xff\xe2\x80\xae")) << "idempotent";
 }
 
 }  // namespace
