@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "models/extras.h"
@@ -66,6 +67,9 @@ struct Scenario {
   Params market;  // "technician_cost_per_hour", "discount_rate_per_year", "threat.*"
   std::map<std::string, Competitor, std::less<>> competitors;
   std::vector<Msp> msps;
+  // The distinct PERT and Beta shapes (alpha, beta) read that have a quantile
+  // table (64 KiB each when run): for the memory estimate.
+  std::vector<std::pair<double, double>> beta_shapes;
 };
 
 // A YAML document made by the program rather than read from a file, e.g.

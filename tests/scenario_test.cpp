@@ -113,7 +113,7 @@ TEST(ScenarioSchema, MspValuesOverrideDefaultsAndStreamsArePerMsp) {
   const std::string path = write_file(
       dir, "s.yaml",
       std::string(shipped_assumptions) + acme + "    labor: {setup_hours: 3}\n    target: eset\n" +
-          "  - name: other\n    endpoints: {uniform: [10, 20]}\n    clients: 2\n");
+          "  - name: other\n    endpoints: {discrete: {values: [10, 20], weights: [1, 1]}}\n    clients: 2\n");
   const Scenario s = load_scenario({path});
   ASSERT_EQ(s.msps.size(), 2u);
   const Msp& a = s.msps[0];
