@@ -371,6 +371,25 @@ std::vector<std::string> split_names(const std::string& list) {
   return names;
 }
 
+// --targets names are names (what a scenario accepts as a competitor name)
+// and competitors of the scenario; else a usage error with the rule, or the
+// likely intended competitor.
+void check_target_names(const std::vector<std::string>& names, const Scenario& scenario) {
+  std::vector<std::string_view> known;
+  for (const auto& [name, competitor] : scenario.competitors) known.push_back(name);
+  for (const auto& name : names) {
+    if (!valid_name(name))
+      throw UsageError("--targets: '" + name +
+                       "' is not a competitor name: names are 1 to 64 letters, digits, '-', '_' or '.'");
+    if (scenario.competitors.count(name)) continue;
+    const std::string near = suggest(name, known);
+    std::string list;
+    for (const auto& k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+    throw UsageError("--targets: '" + name + "' is not a competitor in this scenario; " +
+                     (near.empty() ? "competitors are: " + list : "did you mean '" + near + "'?"));
+  }
+}
+
 int command_compare(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   Common c;
   bool help = false;
@@ -412,13 +431,19 @@ int command_compare(const std::vector<std::string>& args, std::ostream& out, std
     if (files.empty()) files.push_back(std::string(default_scenario));
     const auto names = split_names(targets);
     if (names.size() < 2) throw UsageError("--targets needs at least two competitors, comma-separated");
-    for (const auto& name : names)
-      add("target=" + name, files, {Overlay{"(--targets " + name + ")", "msp_overrides: {target: '" + name + "'}\n"}});
+    check_target_names(names, load_scenario(files));
+    for (const auto& name : names) add("target=" + name, files, {Overlay::moving_to("(--targets " + name + ")", name)});
     arguments = files;
   } else if (!base.empty()) {
     if (variants.empty()) throw UsageError("--base needs at least one --variant (or --targets)");
     add(label_of(base), {base}, {});
-    for (const auto& v : variants) add(label_of(v), {base, v}, {});
+    for (const auto& v : variants) {
+      add(label_of(v), {base, v}, {});
+      if (same_inputs(alternatives.front().scenario, alternatives.back().scenario))
+        err << "switchcost: warning: variant " << printable(v)
+            << " changes nothing any MSP uses (no input of an MSP, the market or a competitor an MSP uses "
+               "differs from --base); its alternative equals the baseline\n";
+    }
     arguments.push_back(base);
     arguments.insert(arguments.end(), variants.begin(), variants.end());
   } else {

@@ -42,6 +42,8 @@ constexpr double max_endpoints = 10'000'000;
 constexpr double max_clients = 10'000'000;
 constexpr double max_technicians = 100'000;
 
+const char* const name_rule = "1 to 64 letters, digits, '-', '_' or '.'";
+
 [[noreturn]] void fail(const Location& where, const std::string& message) {
   throw ScenarioError(where, message);
 }
@@ -98,13 +100,7 @@ const Node& expect_sequence(const Node& node, const std::string& what) {
 std::string to_name(const Node& node, const std::string& what) {
   if (!node.is_scalar()) fail(node, "expected " + what + " (a name), got " + describe_kind(node));
   const std::string name = to_text(node);
-  const bool ok = !name.empty() && name.size() <= 64 &&
-                  std::all_of(name.begin(), name.end(), [](char c) {
-                    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                           c == '-' || c == '_' || c == '.';
-                  });
-  if (!ok)
-    fail(node, what + " '" + name + "' must be 1 to 64 letters, digits, '-', '_' or '.'");
+  if (!valid_name(name)) fail(node, what + " '" + name + "' must be " + name_rule);
   return name;
 }
 
@@ -467,6 +463,16 @@ class Loader {
   // A document given as text (an overlay made by the program), applied like
   // a file; its relative includes resolve among the built-in files.
   void load_overlay(const Overlay& overlay) {
+    if (!overlay.target.empty()) {
+      // Structural: the name is checked as a name and never parsed.
+      const Location where{overlay.name, 0, 0};
+      if (scenario_.files.empty()) first_file_ = where;
+      scenario_.files.push_back(overlay.name);
+      overrides_.target = Placed<std::string>{overlay.target, where};
+      if (!valid_name(overlay.target))
+        fail(where, "target '" + overlay.target + "' is not a name: " + name_rule);
+      return;
+    }
     Source source;
     source.display = overlay.name;
     source.identity = overlay.name;
@@ -1016,6 +1022,13 @@ const std::vector<ParamSpec>& market_param_specs() {
       {"threat.incident_cost", 0, inf, true, 0, "[USD per incident]"},
   };
   return specs;
+}
+
+bool valid_name(std::string_view name) noexcept {
+  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+           c == '.';
+  });
 }
 
 Scenario load_scenario(const std::vector<std::string>& paths, const ReadLimits& limits,

@@ -805,6 +805,14 @@ def test_scenario_limits():
     scenario_case("scenario limits: a missing relative include suggests builtin:", path, (1, 11),
                   ["cannot include 'timeline.yaml'", "builtin:kaspersky-2024/timeline.yaml"])
 
+    # --targets names are names, never YAML: an injected overlay is refused,
+    # and an unknown competitor gets a suggestion.
+    inject = "eset'}\nmarket:\t{technician_cost_per_hour:\t0}\n#,eset"
+    usage_case("scenario limits: --targets with YAML injected", ["compare", "--targets", inject, "--trials", RUN_TRIALS],
+               2, ["not a competitor name", "letters, digits"])
+    usage_case("scenario limits: --targets esett,bitdefender", ["compare", "--targets", "esett,bitdefender", "--trials",
+               RUN_TRIALS], 2, ["'esett' is not a competitor", "did you mean 'eset'"])
+
     # A misspelled competitor in a price set is refused with a suggestion.
     typo = write("prices-typo.yaml", "competitors:\n  esett:\n    price_per_endpoint_month: 50\n")
     base = write("prices-base.yaml", VALID.replace("clients: 25", "clients: 25, target: eset"))
@@ -813,6 +821,11 @@ def test_scenario_limits():
     if r.code == 65:
         problems += location_problems(r, typo, (2, 3), ["esett", "did you mean 'eset'"])
     record("scenario limits: a variant price set with 'esett:' for 'eset:'", r, problems)
+    # A variant that changes only a competitor no MSP uses runs, with a warning.
+    unused = write("prices-unused.yaml", "competitors:\n  sophos:\n    price_per_endpoint_month: 50\n")
+    usage_case("scenario limits: a variant that changes nothing any MSP uses warns",
+               ["compare", "--base", base, "--variant", unused, "--trials", RUN_TRIALS, "--quiet"], 0,
+               ["warning", "changes nothing any MSP uses"])
 
 
 # ---------------------------------------------------------------------------

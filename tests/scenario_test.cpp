@@ -176,6 +176,56 @@ TEST(ScenarioSchema, BuiltinFilesAreEmbeddedAndTheDefaultLoads) {
     EXPECT_TRUE(s.competitors.count(name)) << name;
 }
 
+TEST(ScenarioSchema, TargetOverlayIsSetAsANameNeverParsed) {
+  const std::string base(default_scenario);
+  const Scenario s = load_scenario({base}, {}, {Overlay::moving_to("(--targets eset)", "eset")});
+  EXPECT_EQ(s.msps[0].target, "eset");
+  EXPECT_EQ(s.files.back(), "(--targets eset)");
+  // A name holding YAML is refused as a name, not applied as a document.
+  const std::string injected = "eset'}\nmarket: {technician_cost_per_hour: 0}\n#";
+  try {
+    load_scenario({base}, {}, {Overlay::moving_to("(--targets x)", injected)});
+    FAIL() << "a target that is not a name must be refused";
+  } catch (const ScenarioError& e) {
+    EXPECT_NE(e.message().find("is not a name"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ScenarioSchema, CountsAreWholeNumbersWithinTheirMaxima) {
+  const std::string msp = "msps: [{name: acme, endpoints: ENDPOINTS, clients: 25}]\n";
+  auto error_for = [&](const std::string& endpoints) {
+    std::string text = msp;
+    text.replace(text.find("ENDPOINTS"), 9, endpoints);
+    return load_error(std::string(shipped_assumptions) + text);
+  };
+  EXPECT_EQ(error_for("350"), "");
+  EXPECT_EQ(error_for("{discrete: {values: [100, 200], weights: [1, 1]}}"), "");
+  EXPECT_EQ(error_for("120.5").rfind("s.yaml:3:32: endpoints is a count", 0), 0u) << error_for("120.5");
+  EXPECT_NE(error_for("0").find("nothing to migrate"), std::string::npos);
+  EXPECT_NE(error_for("10000001").find("endpoints is a count"), std::string::npos);
+  EXPECT_NE(error_for("{pert: [100, 200, 300]}").find("discrete"), std::string::npos);
+}
+
+TEST(ScenarioSchema, AMisspelledCompetitorNoMspUsesIsAnError) {
+  const std::string dir = temp_dir();
+  write_file(dir, "typo.yaml", "competitors:\n  esett:\n    price_per_endpoint_month: 9\n");
+  const std::string base = write_file(dir, "base.yaml", std::string(shipped_assumptions) + acme);
+  try {
+    load_scenario({base, dir + "/typo.yaml"});
+    FAIL() << "'esett' must be refused";
+  } catch (const ScenarioError& e) {
+    EXPECT_EQ(e.where().line, 2);
+    EXPECT_NE(e.message().find("did you mean 'eset'?"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ScenarioSchema, AMissingRelativeIncludeNamesTheBuiltinFile) {
+  EXPECT_NE(load_error("include: [prices/list.yaml]\n").find("include 'builtin:kaspersky-2024/prices/list.yaml'"),
+            std::string::npos)
+      << load_error("include: [prices/list.yaml]\n");
+  EXPECT_EQ(load_error("include: [no-such.yaml]\n").find("builtin:"), std::string::npos);
+}
+
 TEST(ScenarioSchema, TimelineMustBeInOrder) {
   EXPECT_NE(load_error(std::string(shipped_assumptions) + acme +
                        "timeline: {sales_end: 2024-07-20, updates_end: 2024-07-19}\n")
