@@ -1,6 +1,7 @@
 #include "sim/cli.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -101,11 +102,17 @@ class SignalGuard {
   SignalGuard& operator=(const SignalGuard&) = delete;
 };
 
+// 3/4 of the physical memory or of the address-space limit (RLIMIT_AS,
+// `ulimit -v`), whichever is smaller: a run over the latter would fail
+// midway with "out of memory" instead of being refused before it starts.
 std::uint64_t default_memory_limit() {
   const long pages = sysconf(_SC_PHYS_PAGES);
   const long page = sysconf(_SC_PAGE_SIZE);
-  if (pages <= 0 || page <= 0) return 8ULL << 30;
-  return std::uint64_t(pages) * std::uint64_t(page) / 4 * 3;
+  std::uint64_t limit = pages <= 0 || page <= 0 ? 8ULL << 30 : std::uint64_t(pages) * std::uint64_t(page) / 4 * 3;
+  struct rlimit as {};
+  if (getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY)
+    limit = std::min<std::uint64_t>(limit, std::uint64_t(as.rlim_cur) / 4 * 3);
+  return limit;
 }
 
 std::string gib(std::uint64_t bytes) {
@@ -131,7 +138,7 @@ po::options_description run_options(Common& c) {
       ("csv", po::value(&c.csv), "write the results as CSV to PATH ('-' = standard output)")
       ("quiet,q", po::bool_switch(&c.quiet), "print no table and no progress")
       ("block-trials", po::value(&c.block), "trials per block (default 4096); results do not depend on it")
-      ("max-memory-gib", po::value(&c.max_memory_gib), "refuse runs whose results need more (default: 3/4 of RAM)")
+      ("max-memory-gib", po::value(&c.max_memory_gib), "refuse runs that would need more memory (default: 3/4 of RAM or of ulimit -v, whichever is smaller)")
       ("help,h", "show this help");
   return d;
 }
@@ -244,10 +251,18 @@ struct Session {
     }
   }
 
-  void check_memory(std::uint64_t need, const std::string& what, const std::string& advice = "use fewer trials") const {
-    if (need > memory_limit)
-      throw UsageError(what + " need about " + gib(need) + " for per-trial results, over the limit of " +
-                       gib(memory_limit) + " (--max-memory-gib); " + advice);
+  // Refuses, before anything is allocated, a run whose results and working
+  // memory (quantile tables, per-thread block buffers, statistics, the
+  // loaded scenario: estimate_working_bytes) would exceed the limit.
+  void check_memory(std::uint64_t results, std::uint64_t working, const std::string& what,
+                    const std::string& advice = "use fewer trials") const {
+    const std::uint64_t need = results + working;
+    if (need <= memory_limit) return;
+    std::string more = advice;
+    if (working > results) more += ", fewer --threads or a smaller --block-trials";
+    throw UsageError(what + " need about " + gib(need) + " (" + gib(results) + " for per-trial results, " +
+                     gib(working) + " of working memory), over the limit of " + gib(memory_limit) +
+                     " (--max-memory-gib); " + more);
   }
 
   RunInfo info(const std::vector<std::string>& arguments, const std::vector<std::string>& files) const {
@@ -324,10 +339,10 @@ int command_run(const std::vector<std::string>& args, std::ostream& out, std::os
   if (run.msp_stats == MspStats::exact) {
     RunOptions other = run;
     other.msp_stats = MspStats::sketch;
-    const std::uint64_t sketched = estimate_result_bytes(scenario, other);
+    const std::uint64_t sketched = estimate_result_bytes(scenario, other) + estimate_working_bytes({&scenario}, other);
     if (sketched <= session.memory_limit) advice = "use --msp-stats sketch (about " + gib(sketched) + ") or fewer trials";
   }
-  session.check_memory(estimate_result_bytes(scenario, run),
+  session.check_memory(estimate_result_bytes(scenario, run), estimate_working_bytes({&scenario}, run),
                        std::to_string(run.trials) + " trials x " + std::to_string(scenario.msps.size()) +
                            " MSPs with per-MSP statistics " + to_string(run.msp_stats),
                        advice);
@@ -461,6 +476,7 @@ int command_compare(const std::vector<std::string>& args, std::ostream& out, std
   // compare keeps every MSP's per-trial total cost (its per-MSP statistics
   // are paired, trial by trial), so it has no sketch mode.
   session.check_memory(estimate_compare_bytes(alternatives, session.options.trials),
+                       estimate_compare_working_bytes(alternatives, session.options),
                        std::to_string(alternatives.size()) + " alternatives x " +
                            std::to_string(session.options.trials) + " trials",
                        "use fewer trials (compare keeps every MSP's total cost per trial, for paired differences)");

@@ -110,6 +110,17 @@ std::uint64_t estimate_compare_bytes(const std::vector<Alternative>& alternative
   return bytes;
 }
 
+std::uint64_t estimate_compare_working_bytes(const std::vector<Alternative>& alternatives, const RunOptions& options) {
+  RunOptions o = options;
+  o.keep_msp_outputs = totals_only();
+  o.msp_stats = MspStats::exact;
+  std::vector<const Scenario*> scenarios;
+  for (const auto& a : alternatives) scenarios.push_back(&a.scenario);
+  // Per alternative, a paired difference series and a copy for its statistics.
+  const std::uint64_t paired = 2 * alternatives.size() * options.trials * sizeof(double);
+  return estimate_working_bytes(scenarios, o) + paired;
+}
+
 CompareResult compare_alternatives(const std::vector<Alternative>& alternatives, const RunOptions& options,
                                    const RunInfo& info) {
   CompareResult result;

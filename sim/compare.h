@@ -88,6 +88,9 @@ bool same_inputs(const Scenario& a, const Scenario& b);
 
 // Bytes the per-trial results of a comparison would take.
 std::uint64_t estimate_compare_bytes(const std::vector<Alternative>& alternatives, std::uint64_t trials);
+// Bytes a comparison with these options needs besides its results (see
+// estimate_working_bytes), with the paired statistics' buffers.
+std::uint64_t estimate_compare_working_bytes(const std::vector<Alternative>& alternatives, const RunOptions& options);
 
 std::string render_compare_table(const CompareResult& result);
 std::string render_compare_json(const CompareResult& result);

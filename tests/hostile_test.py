@@ -796,6 +796,18 @@ def test_scenario_limits():
     # Refused at the shape that goes over 4,096 (the shipped defaults have some).
     scenario_case("scenario limits: 5,000 distinct PERT shapes", path, range(4000, 4104), ["distinct PERT and Beta shapes"])
 
+    # Working memory counts: 8 threads x blocks of 1,048,576 trials take
+    # about 4.5 GB of block buffers, whatever the results need (0.9 GB).
+    usage_case("scenario limits: --max-memory-gib 1 --block-trials 1048576 --threads 8",
+               ["run", "--trials", "10000000", "--max-memory-gib", "1", "--block-trials", "1048576", "--threads", "8",
+                "--quiet"], 2, ["need about", "working memory", "--block-trials"])
+    # The default limit respects the address-space limit (2 GiB here): a run
+    # that cannot fit is refused before it starts, not out of memory midway.
+    if not SANITIZED:  # no address-space limit under a sanitizer
+        usage_case("scenario limits: a run over the address-space limit is refused before it starts",
+                   ["run", "--trials", "3000000", "--block-trials", "1048576", "--threads", "2", "--quiet"], 2,
+                   ["need about", "over the limit of 1.5 GiB"])
+
     # A shipped single-MSP file copied out of the repository loads (its
     # includes are built-in); a missing relative include names the built-in file.
     copied = tmp("copied-msp-350.yaml")

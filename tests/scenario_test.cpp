@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "sim/builtin.h"
+#include "sim/engine.h"
 #include "test_util.h"
 
 namespace switchcost::sim {
@@ -224,6 +225,23 @@ TEST(ScenarioSchema, AMissingRelativeIncludeNamesTheBuiltinFile) {
             std::string::npos)
       << load_error("include: [prices/list.yaml]\n");
   EXPECT_EQ(load_error("include: [no-such.yaml]\n").find("builtin:"), std::string::npos);
+}
+
+TEST(ScenarioSchema, WorkingMemoryEstimateCountsTablesAndBlockBuffers) {
+  const Scenario s = load_scenario({std::string(default_scenario)});
+  EXPECT_GT(s.beta_shapes.size(), 10u) << "msp-350 draws from about 20 PERT shapes";
+  RunOptions o;
+  o.trials = 10'000'000;
+  o.threads = 8;
+  o.block_trials = 1 << 20;
+  const std::uint64_t big = estimate_working_bytes({&s}, o);
+  // 8 threads x 2^20 trials x at least 70 columns of doubles.
+  EXPECT_GE(big, 8u * (1u << 20) * 70u * 8u);
+  o.block_trials = 4096;
+  const std::uint64_t small = estimate_working_bytes({&s}, o);
+  EXPECT_LT(small, big / 20);
+  EXPECT_GE(small, s.beta_shapes.size() * beta_table_bytes());
+  EXPECT_GE(beta_table_bytes(), 64u << 10);
 }
 
 TEST(ScenarioSchema, TimelineMustBeInOrder) {
