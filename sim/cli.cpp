@@ -138,7 +138,8 @@ po::options_description run_options(Common& c) {
       ("csv", po::value(&c.csv), "write the results as CSV to PATH ('-' = standard output)")
       ("quiet,q", po::bool_switch(&c.quiet), "print no table and no progress")
       ("block-trials", po::value(&c.block), "trials per block (default 4096); results do not depend on it")
-      ("max-memory-gib", po::value(&c.max_memory_gib), "refuse runs that would need more memory (default: 3/4 of RAM or of ulimit -v, whichever is smaller)")
+      ("max-memory-gib", po::value(&c.max_memory_gib),
+       "refuse runs that would need more memory (default: 3/4 of RAM or of ulimit -v, whichever is smaller)")
       ("help,h", "show this help");
   return d;
 }
@@ -300,10 +301,10 @@ struct Session {
 // --msp-stats auto keeps exact per-MSP statistics for a lone MSP (its series
 // are the portfolio's: sketching saves nothing) and while the per-MSP series
 // take at most this many bytes; above, sketch mode. Measured
-// (docs/performance.md): with 2 MSPs or more, sketch mode was as fast as
-// exact mode at every size tried and faster (up to 3x) above about 16 MiB of
-// series, in a fraction of the memory (46 MB against 975 MB for 550 MSPs x
-// 20,000 trials), so exact mode is kept only where it costs nothing.
+// (docs/performance.md): with 2 MSPs or more, sketch mode costs no more time
+// than exact mode at any size tried, and less time and a fraction of the
+// memory above about 16 MiB of series, so exact mode is kept only where it
+// costs nothing.
 constexpr std::uint64_t auto_exact_bytes = std::uint64_t(16) << 20;
 
 int command_run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
