@@ -1,6 +1,7 @@
 #include "sim/cli.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -104,11 +105,17 @@ class SignalGuard {
   SignalGuard& operator=(const SignalGuard&) = delete;
 };
 
+// 3/4 of the physical memory or of the address-space limit (RLIMIT_AS,
+// `ulimit -v`), whichever is smaller: a run over the latter would fail
+// midway with "out of memory" instead of being refused before it starts.
 std::uint64_t default_memory_limit() {
   const long pages = sysconf(_SC_PHYS_PAGES);
   const long page = sysconf(_SC_PAGE_SIZE);
-  if (pages <= 0 || page <= 0) return 8ULL << 30;
-  return std::uint64_t(pages) * std::uint64_t(page) / 4 * 3;
+  std::uint64_t limit = pages <= 0 || page <= 0 ? 8ULL << 30 : std::uint64_t(pages) * std::uint64_t(page) / 4 * 3;
+  struct rlimit as {};
+  if (getrlimit(RLIMIT_AS, &as) == 0 && as.rlim_cur != RLIM_INFINITY)
+    limit = std::min<std::uint64_t>(limit, std::uint64_t(as.rlim_cur) / 4 * 3);
+  return limit;
 }
 
 std::string gib(std::uint64_t bytes) {
@@ -137,7 +144,8 @@ po::options_description run_options(Common& c) {
        "write the results as CSV to PATH ('-' = standard output)")
       ("quiet,q", po::bool_switch(&c.quiet), "print no table and no progress")
       ("block-trials", po::value(&c.block), "trials per block (default 4096); results do not depend on it")
-      ("max-memory-gib", po::value(&c.max_memory_gib), "refuse runs whose results need more (default: 3/4 of RAM)")
+      ("max-memory-gib", po::value(&c.max_memory_gib),
+       "refuse runs that would need more memory (default: 3/4 of RAM or of ulimit -v, whichever is smaller)")
       ("help,h", "show this help");
   return d;
 }
@@ -261,10 +269,18 @@ struct Session {
     }
   }
 
-  void check_memory(std::uint64_t need, const std::string& what, const std::string& advice = "use fewer trials") const {
-    if (need > memory_limit)
-      throw UsageError(what + " need about " + gib(need) + " for per-trial results, over the limit of " +
-                       gib(memory_limit) + " (--max-memory-gib); " + advice);
+  // Refuses, before anything is allocated, a run whose results and working
+  // memory (quantile tables, per-thread block buffers, statistics, the
+  // loaded scenario: estimate_working_bytes) would exceed the limit.
+  void check_memory(std::uint64_t results, std::uint64_t working, const std::string& what,
+                    const std::string& advice = "use fewer trials") const {
+    const std::uint64_t need = results + working;
+    if (need <= memory_limit) return;
+    std::string more = advice;
+    if (working > results) more += ", fewer --threads or a smaller --block-trials";
+    throw UsageError(what + " need about " + gib(need) + " (" + gib(results) + " for per-trial results, " +
+                     gib(working) + " of working memory), over the limit of " + gib(memory_limit) +
+                     " (--max-memory-gib); " + more);
   }
 
   RunInfo info(const std::vector<std::string>& arguments, const std::vector<std::string>& files) const {
@@ -315,9 +331,14 @@ struct Session {
   bool progress_shown = false;
 };
 
-// Per-MSP series above this many bytes (or a quarter of the memory limit)
-// make --msp-stats auto choose sketch.
-constexpr std::uint64_t auto_exact_bytes = 1ULL << 30;
+// --msp-stats auto keeps exact per-MSP statistics for a lone MSP (its series
+// are the portfolio's: sketching saves nothing) and while the per-MSP series
+// take at most this many bytes; above, sketch mode. Measured
+// (docs/performance.md): with 2 MSPs or more, sketch mode costs no more time
+// than exact mode at any size tried, and less time and a fraction of the
+// memory above about 16 MiB of series, so exact mode is kept only where it
+// costs nothing.
+constexpr std::uint64_t auto_exact_bytes = std::uint64_t(16) << 20;
 
 int command_run(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   Common c;
@@ -328,8 +349,9 @@ int command_run(const std::vector<std::string>& args, std::ostream& out, std::os
       ("msp-stats", po::value(&msp_stats),
        "per-MSP statistics: exact (every trial kept: 88 bytes per MSP-trial), sketch (memory independent of "
        "the trials: per-MSP percentiles and CVaR95 within 0.5% relative, everything else exact), or auto "
-       "(default): exact while the per-MSP series take at most 1 GiB and a quarter of the memory limit (always "
-       "for one MSP, whose series are the portfolio's)");
+       "(default): exact for one MSP (whose series are the portfolio's) and while the per-MSP series take at "
+       "most 16 MiB (e.g. 200 MSPs x 950 trials), else sketch, which measured as fast or faster in far less "
+       "memory");
   parse(options, args, c.files, help);
   if (help) {
     out << "usage: switchcost run [options] [FILE...]\n\n" << options;
@@ -349,18 +371,17 @@ int command_run(const std::vector<std::string>& args, std::ostream& out, std::os
   const std::uint64_t msp_series_bytes =
       estimate_result_bytes(scenario, run.trials) - std::uint64_t(output_count) * run.trials * sizeof(double);
   if (msp_stats == "auto")
-    run.msp_stats = msp_series_bytes <= std::min(auto_exact_bytes, session.memory_limit / 4) ? MspStats::exact
-                                                                                              : MspStats::sketch;
+    run.msp_stats = msp_series_bytes <= auto_exact_bytes ? MspStats::exact : MspStats::sketch;
   else
     run.msp_stats = msp_stats == "sketch" ? MspStats::sketch : MspStats::exact;
   std::string advice = "use fewer trials";
   if (run.msp_stats == MspStats::exact) {
     RunOptions other = run;
     other.msp_stats = MspStats::sketch;
-    const std::uint64_t sketched = estimate_result_bytes(scenario, other);
+    const std::uint64_t sketched = estimate_result_bytes(scenario, other) + estimate_working_bytes({&scenario}, other);
     if (sketched <= session.memory_limit) advice = "use --msp-stats sketch (about " + gib(sketched) + ") or fewer trials";
   }
-  session.check_memory(estimate_result_bytes(scenario, run),
+  session.check_memory(estimate_result_bytes(scenario, run), estimate_working_bytes({&scenario}, run),
                        std::to_string(run.trials) + " trials x " + std::to_string(scenario.msps.size()) +
                            " MSPs with per-MSP statistics " + to_string(run.msp_stats),
                        advice);
@@ -400,6 +421,25 @@ std::vector<std::string> split_names(const std::string& list) {
     }
   }
   return names;
+}
+
+// --targets names are names (what a scenario accepts as a competitor name)
+// and competitors of the scenario; else a usage error with the rule, or the
+// likely intended competitor.
+void check_target_names(const std::vector<std::string>& names, const Scenario& scenario) {
+  std::vector<std::string_view> known;
+  for (const auto& [name, competitor] : scenario.competitors) known.push_back(name);
+  for (const auto& name : names) {
+    if (!valid_name(name))
+      throw UsageError("--targets: '" + name +
+                       "' is not a competitor name: names are 1 to 64 letters, digits, '-', '_' or '.'");
+    if (scenario.competitors.count(name)) continue;
+    const std::string near = suggest(name, known);
+    std::string list;
+    for (const auto& k : known) list += (list.empty() ? "" : ", ") + std::string(k);
+    throw UsageError("--targets: '" + name + "' is not a competitor in this scenario; " +
+                     (near.empty() ? "competitors are: " + list : "did you mean '" + near + "'?"));
+  }
 }
 
 int command_compare(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -443,13 +483,19 @@ int command_compare(const std::vector<std::string>& args, std::ostream& out, std
     if (files.empty()) files.push_back(std::string(default_scenario));
     const auto names = split_names(targets);
     if (names.size() < 2) throw UsageError("--targets needs at least two competitors, comma-separated");
-    for (const auto& name : names)
-      add("target=" + name, files, {Overlay{"(--targets " + name + ")", "msp_overrides: {target: '" + name + "'}\n"}});
+    check_target_names(names, load_scenario(files));
+    for (const auto& name : names) add("target=" + name, files, {Overlay::moving_to("(--targets " + name + ")", name)});
     arguments = files;
   } else if (!base.empty()) {
     if (variants.empty()) throw UsageError("--base needs at least one --variant (or --targets)");
     add(label_of(base), {base}, {});
-    for (const auto& v : variants) add(label_of(v), {base, v}, {});
+    for (const auto& v : variants) {
+      add(label_of(v), {base, v}, {});
+      if (same_inputs(alternatives.front().scenario, alternatives.back().scenario))
+        err << "switchcost: warning: variant " << printable(v)
+            << " changes nothing any MSP uses (no input of an MSP, the market or a competitor an MSP uses "
+               "differs from --base); its alternative equals the baseline\n";
+    }
     arguments.push_back(base);
     arguments.insert(arguments.end(), variants.begin(), variants.end());
   } else {
@@ -467,6 +513,7 @@ int command_compare(const std::vector<std::string>& args, std::ostream& out, std
   // compare keeps every MSP's per-trial total cost (its per-MSP statistics
   // are paired, trial by trial), so it has no sketch mode.
   session.check_memory(estimate_compare_bytes(alternatives, session.options.trials),
+                       estimate_compare_working_bytes(alternatives, session.options),
                        std::to_string(alternatives.size()) + " alternatives x " +
                            std::to_string(session.options.trials) + " trials",
                        "use fewer trials (compare keeps every MSP's total cost per trial, for paired differences)");

@@ -60,10 +60,66 @@ std::array<bool, output_count> totals_only() {
 
 }  // namespace
 
+namespace {
+
+bool same_params(const Params& a, const Params& b) {
+  if (a.size() != b.size()) return false;
+  for (auto i = a.begin(), j = b.begin(); i != a.end(); ++i, ++j)
+    if (i->first != j->first || i->second.stream != j->second.stream ||
+        !i->second.dist.same_quantiles(j->second.dist))
+      return false;
+  return true;
+}
+
+bool same_competitor(const Competitor& a, const Competitor& b) {
+  if (!same_params(a.params, b.params) || a.volume_tiers.size() != b.volume_tiers.size()) return false;
+  for (std::size_t k = 0; k < a.volume_tiers.size(); ++k)
+    if (a.volume_tiers[k].min_endpoints != b.volume_tiers[k].min_endpoints ||
+        a.volume_tiers[k].discount != b.volume_tiers[k].discount)
+      return false;
+  return true;
+}
+
+}  // namespace
+
+bool same_inputs(const Scenario& a, const Scenario& b) {
+  if (a.timeline.sales_end != b.timeline.sales_end || a.timeline.updates_end != b.timeline.updates_end ||
+      a.timeline.migration_start != b.timeline.migration_start ||
+      a.timeline.horizon_months != b.timeline.horizon_months || !same_params(a.market, b.market) ||
+      a.msps.size() != b.msps.size())
+    return false;
+  for (std::size_t m = 0; m < a.msps.size(); ++m) {
+    const Msp& x = a.msps[m];
+    const Msp& y = b.msps[m];
+    if (x.name != y.name || x.incumbent != y.incumbent || x.target != y.target || !same_params(x.params, y.params) ||
+        x.extras.size() != y.extras.size())
+      return false;
+    for (std::size_t e = 0; e < x.extras.size(); ++e)
+      if (x.extras[e].name != y.extras[e].name || x.extras[e].per != y.extras[e].per ||
+          x.extras[e].cost.stream != y.extras[e].cost.stream ||
+          !x.extras[e].cost.dist.same_quantiles(y.extras[e].cost.dist))
+        return false;
+    for (const std::string* name : {&x.incumbent, &x.target})
+      if (!same_competitor(a.competitors.at(*name), b.competitors.at(*name))) return false;
+  }
+  return true;
+}
+
 std::uint64_t estimate_compare_bytes(const std::vector<Alternative>& alternatives, std::uint64_t trials) {
   std::uint64_t bytes = 0;
   for (const auto& a : alternatives) bytes += estimate_result_bytes(a.scenario, trials, totals_only());
   return bytes;
+}
+
+std::uint64_t estimate_compare_working_bytes(const std::vector<Alternative>& alternatives, const RunOptions& options) {
+  RunOptions o = options;
+  o.keep_msp_outputs = totals_only();
+  o.msp_stats = MspStats::exact;
+  std::vector<const Scenario*> scenarios;
+  for (const auto& a : alternatives) scenarios.push_back(&a.scenario);
+  // Per alternative, a paired difference series and a copy for its statistics.
+  const std::uint64_t paired = 2 * alternatives.size() * options.trials * sizeof(double);
+  return estimate_working_bytes(scenarios, o) + paired;
 }
 
 CompareResult compare_alternatives(const std::vector<Alternative>& alternatives, const RunOptions& options,

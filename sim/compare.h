@@ -79,8 +79,18 @@ struct CompareResult {
 CompareResult compare_alternatives(const std::vector<Alternative>& alternatives, const RunOptions& options,
                                    const RunInfo& info);
 
+// Whether two scenarios give every MSP the same inputs: the same MSPs with
+// the same incumbents, targets, inputs and extra items, the same market and
+// timeline, and the same prices for every competitor an MSP uses (each input
+// the same stream and quantiles). Such alternatives have the same results
+// trial by trial: a variant that gives none changes nothing.
+bool same_inputs(const Scenario& a, const Scenario& b);
+
 // Bytes the per-trial results of a comparison would take.
 std::uint64_t estimate_compare_bytes(const std::vector<Alternative>& alternatives, std::uint64_t trials);
+// Bytes a comparison with these options needs besides its results (see
+// estimate_working_bytes), with the paired statistics' buffers.
+std::uint64_t estimate_compare_working_bytes(const std::vector<Alternative>& alternatives, const RunOptions& options);
 
 // Written straight into `out`, as the run's reports (sim/report.h); the
 // string forms are for tests. With trials_done = 0 there are no statistics:

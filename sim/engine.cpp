@@ -9,7 +9,9 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 
 #include "models/labor.h"
@@ -100,6 +102,73 @@ std::uint64_t estimate_result_bytes(const Scenario& scenario, const RunOptions& 
   const std::uint64_t per_msp =
       sizeof(MspSeries) + sizeof(MspSketch) + output_count * sketch_buckets_assumed(options.trials) * sizeof(std::uint32_t);
   return portfolio + tail + window + msps * per_msp;
+}
+
+namespace {
+// Doubles per trial of a block that a workspace holds, besides its market
+// columns (see Workspace): the uniforms, 4 loose columns (start delay,
+// technicians, extras, an extra item's amount), the models' inputs and
+// results, the 11 block outputs and sketch mode's shifted column.
+constexpr std::uint64_t workspace_columns =
+    1 + 4 + sizeof(models::LaborInputs) / sizeof(models::Column) + sizeof(models::LaborResult) / sizeof(models::Column) +
+    sizeof(models::LostUpdatesInputs) / sizeof(models::Column) +
+    sizeof(models::LostUpdatesResult) / sizeof(models::Column) + 11 /* PricingInputs' columns */ +
+    sizeof(models::PricingResult) / sizeof(models::Column) + sizeof(models::StrandedInputs) / sizeof(models::Column) +
+    sizeof(models::StrandedResult) / sizeof(models::Column) + output_count + 1;
+// Measured on the shipped population: a loaded MSP takes about 10 KB (its
+// two dozen inputs, each a distribution, a location and a stream name);
+// its compiled form (Draws) about 1.5 KB.
+constexpr std::uint64_t loaded_msp_bytes = 12 << 10;
+constexpr std::uint64_t compiled_msp_bytes = 2 << 10;
+// The process before any scenario: code, libraries, the allocator's and the
+// threads' overheads (8 MiB of stack reserved per thread).
+constexpr std::uint64_t base_bytes = std::uint64_t(32) << 20;
+constexpr std::uint64_t thread_stack_bytes = std::uint64_t(8) << 20;
+}  // namespace
+
+std::uint64_t beta_table_bytes() noexcept {
+  const BetaTableInfo info = beta_table_info(1, 1);
+  return std::uint64_t(info.intervals) * 4 * sizeof(double) + 256;  // the table and its registry entry
+}
+
+std::uint64_t estimate_working_bytes(const std::vector<const Scenario*>& scenarios, const RunOptions& options) {
+  const bool sketch = options.msp_stats == MspStats::sketch;
+  const std::uint64_t trials = options.trials;
+  const std::uint64_t block = sketch ? sketch_block_trials : std::max<std::uint64_t>(1, options.block_trials);
+  const std::uint64_t blocks = (trials + block - 1) / block;
+  const std::uint64_t threads =
+      std::max<std::uint64_t>(1, std::min<std::uint64_t>(std::max(1u, options.threads), std::max<std::uint64_t>(1, blocks)));
+  std::set<std::pair<double, double>> shapes;
+  std::uint64_t market_columns = 0, scenario_bytes = 0;
+  for (const Scenario* s : scenarios) {
+    shapes.insert(s->beta_shapes.begin(), s->beta_shapes.end());
+    std::set<std::pair<std::string_view, std::string_view>> pairs;
+    std::set<std::string_view> used;
+    std::uint64_t extras = 0;
+    for (const Msp& m : s->msps) {
+      pairs.emplace(m.target, m.incumbent);
+      used.insert(m.target);
+      used.insert(m.incumbent);
+      extras += m.extras.size();
+    }
+    // A workspace's market of this scenario: 6 market inputs, 6 per competitor
+    // an MSP uses, 2 per (target, incumbent) pair.
+    market_columns += 6 + 6 * used.size() + 2 * pairs.size();
+    scenario_bytes += s->msps.size() * (loaded_msp_bytes + compiled_msp_bytes) + extras * 1024;
+  }
+  const std::uint64_t columns = workspace_columns + market_columns;
+  // Exact mode: a workspace per thread that runs a full block, and one for a
+  // shorter last block; sketch mode: one per thread, plus the tail pass's
+  // (chunks of at most sketch_block_trials trials).
+  const std::uint64_t full_blocks = trials / block;
+  const std::uint64_t sized = std::min(threads, full_blocks) * block + trials % block;
+  std::uint64_t workspaces = sized * columns * sizeof(double);
+  if (sketch) workspaces += threads * std::min<std::uint64_t>(trials, sketch_block_trials) * columns * sizeof(double);
+  // Statistics: the portfolio's trial order for its tail (8 B per trial),
+  // and per thread the selected ranks and the worst 5% of one series.
+  const std::uint64_t statistics = trials * sizeof(std::size_t) + threads * (trials / 10 + 64) * sizeof(double);
+  return base_bytes + threads * thread_stack_bytes + shapes.size() * beta_table_bytes() + workspaces + statistics +
+         scenario_bytes;
 }
 
 std::vector<std::size_t> portfolio_tail_trials(std::span<const double> total) {

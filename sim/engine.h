@@ -160,6 +160,15 @@ std::uint64_t estimate_result_bytes(const Scenario& scenario, std::uint64_t tria
 std::uint64_t sketch_buckets_assumed(std::uint64_t trials) noexcept;
 std::uint64_t estimate_result_bytes(const Scenario& scenario, const RunOptions& options) noexcept;
 
+// Bytes a run of these scenarios (one, or compare's alternatives) needs
+// besides its results, for the memory check before it starts: the quantile
+// tables of their distinct PERT and Beta shapes (beta_table_bytes() each),
+// the per-thread workspaces (about 70 columns plus the market's, of a block
+// of trials each: --block-trials x --threads is what counts), the statistics'
+// buffers, the loaded and compiled scenarios, thread stacks and the process.
+std::uint64_t estimate_working_bytes(const std::vector<const Scenario*>& scenarios, const RunOptions& options);
+std::uint64_t beta_table_bytes() noexcept;
+
 // Runs the scenario. Throws LimitError when a result overflows.
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options);
 // Several scenarios over the same trials (compare's alternatives), exact mode

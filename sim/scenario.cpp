@@ -4,9 +4,11 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <map>
 #include <optional>
 #include <set>
 #include <sstream>
+#include <tuple>
 #include <utility>
 
 #include "sim/builtin.h"
@@ -25,6 +27,22 @@ constexpr double u_lowest = 0x1p-54;
 constexpr double u_highest = 1.0 - 0x1p-53;  // the largest double below 1
 constexpr int max_include_depth = 32;
 constexpr int max_file_loads = 256;
+// The expanded scenario's size limits (docs/scenario-format.md, "Limits"),
+// checked before anything is expanded, so that a small file cannot ask for
+// gigabytes: an MSP takes a few KB loaded, every MSP copies the defaults'
+// distributions (a discrete one with all its points) and its extra items,
+// and each distinct PERT or Beta shape gets a 64 KiB quantile table when run.
+// All far above real use: the shipped population has 200 MSPs and 29 shapes.
+constexpr std::size_t max_msps = 100'000;
+constexpr std::size_t max_extra_entries = 1'000'000;     // MSPs x their extra items
+constexpr std::size_t max_discrete_points = 10'000'000;  // over every MSP's copies
+constexpr std::size_t max_beta_shapes = 4'096;           // distinct tabulated shapes
+// Counts per MSP: whole numbers (an endpoint is not divisible) up to these.
+constexpr double max_endpoints = 10'000'000;
+constexpr double max_clients = 10'000'000;
+constexpr double max_technicians = 100'000;
+
+const char* const name_rule = "1 to 64 letters, digits, '-', '_' or '.'";
 
 [[noreturn]] void fail(const Location& where, const std::string& message) {
   throw ScenarioError(where, message);
@@ -82,14 +100,28 @@ const Node& expect_sequence(const Node& node, const std::string& what) {
 std::string to_name(const Node& node, const std::string& what) {
   if (!node.is_scalar()) fail(node, "expected " + what + " (a name), got " + describe_kind(node));
   const std::string name = to_text(node);
-  const bool ok = !name.empty() && name.size() <= 64 &&
-                  std::all_of(name.begin(), name.end(), [](char c) {
-                    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                           c == '-' || c == '_' || c == '.';
-                  });
-  if (!ok)
-    fail(node, what + " '" + name + "' must be 1 to 64 letters, digits, '-', '_' or '.'");
+  if (!valid_name(name)) fail(node, what + " '" + name + "' must be " + name_rule);
   return name;
+}
+
+// What a load has made so far that the size limits count, filled by the
+// distribution readers while a Loader is active on this thread (none when
+// distribution_from_node is called on its own).
+struct LoadStats {
+  std::set<std::pair<double, double>> beta_shapes;  // distinct tabulated (alpha, beta)
+  // Points of each discrete distribution, by where it is written (file, line, column).
+  std::map<std::tuple<std::string, int, int>, std::size_t> discrete_points;
+};
+thread_local LoadStats* load_stats = nullptr;
+
+// A PERT or Beta shape: one more quantile table unless already seen.
+void note_beta_shape(double alpha, double beta, const Node& at) {
+  if (!load_stats || !beta_table_info(alpha, beta).tabulated) return;
+  load_stats->beta_shapes.emplace(alpha, beta);
+  if (load_stats->beta_shapes.size() > max_beta_shapes)
+    fail(at, "more than " + std::to_string(max_beta_shapes) +
+                 " distinct PERT and Beta shapes in one scenario (each needs a 64 KiB quantile table); "
+                 "reuse shapes or use fewer distinct distributions");
 }
 
 // ---------------------------------------------------------------------------
@@ -224,7 +256,12 @@ Distribution build_distribution(const std::string& kind, const Node& args) {
   }
   if (kind == "pert") {
     Args a(kind, args, {"min", "mode", "max", "lambda"}, 3, false);
-    return Distribution::pert(a.get("min"), a.get("mode"), a.get("max"), a.get_or("lambda", 4.0));
+    const double min = a.get("min"), mode = a.get("mode"), max = a.get("max"), lambda = a.get_or("lambda", 4.0);
+    Distribution d = Distribution::pert(min, mode, max, lambda);
+    // The shape as Distribution::pert computes it, bit for bit.
+    const double width = max - min;
+    note_beta_shape(1 + lambda * ((mode - min) / width), 1 + lambda * ((max - mode) / width), args);
+    return d;
   }
   if (kind == "normal") {
     Args a(kind, args, {"mean", "sd", "min", "max"}, 2, false);
@@ -235,7 +272,9 @@ Distribution build_distribution(const std::string& kind, const Node& args) {
   if (kind == "bernoulli") return Distribution::bernoulli(Args(kind, args, {"p"}, 1, true).get("p"));
   if (kind == "beta") {
     Args a(kind, args, {"alpha", "beta", "min", "max"}, 2, false);
-    return Distribution::beta(a.get("alpha"), a.get("beta"), a.get_or("min", 0.0), a.get_or("max", 1.0));
+    Distribution d = Distribution::beta(a.get("alpha"), a.get("beta"), a.get_or("min", 0.0), a.get_or("max", 1.0));
+    note_beta_shape(a.get("alpha"), a.get("beta"), args);
+    return d;
   }
   if (kind == "gamma") {
     if (args.is_mapping() && (args.find("mean") || args.find("sd"))) {
@@ -281,6 +320,31 @@ void check_range(const Distribution& dist, const ParamSpec& spec, const std::str
                  " in its tails, which would overflow the cost arithmetic; narrow it");
 }
 
+// A count (endpoints, clients) takes whole values only: a whole number, or a
+// discrete distribution of whole numbers, in the spec's range; a fraction would otherwise be used as it is (120.5 endpoints)
+// and an MSP of 0 endpoints would report a cost of migrating nothing.
+void check_count(const Distribution& dist, const ParamSpec& spec, const Node& at) {
+  const std::string key(spec.key);
+  const std::string range = "a whole number from " + format_number(spec.min) + " to " + format_number(spec.max);
+  auto whole = [](double x) { return std::isfinite(x) && x == std::floor(x); };
+  switch (dist.kind()) {
+    case DistributionKind::constant: {
+      const double x = dist.mean();
+      if (!whole(x) || x < spec.min || x > spec.max)
+        fail(at, key + " is a count: " + range + ", got " + format_number(x) +
+                     (x == 0 && key == "endpoints" ? " (an MSP with no endpoints has nothing to migrate)" : ""));
+      return;
+    }
+    case DistributionKind::discrete:
+      for (const Node& v : at.entries.front().second.find("values")->items)
+        if (!whole(to_number(v))) fail(v, key + " is a count: every value must be " + range + ", got " + v.text);
+      return;
+    default:
+      fail(at, key + " is a count: " + range + ", or a discrete distribution of such numbers; got " +
+                   dist.describe());
+  }
+}
+
 // Collects the parameters of one object (an MSP, a competitor, the market)
 // from a mapping whose keys are parameter names or sections ("labor") that
 // hold them. `extra` are keys the caller handles itself.
@@ -306,6 +370,7 @@ void read_params(const Node& map, const std::string& prefix, const std::vector<P
     }
     const ParamSpec* spec = find_spec(specs, full);
     Distribution dist = distribution_from_node(value);
+    if (full == "endpoints" || full == "clients") check_count(dist, *spec, value);
     check_range(dist, *spec, full, value);
     out[full] = Var{std::move(dist), value.where, ""};
   }
@@ -366,9 +431,29 @@ std::string builtin_list() {
   return list;
 }
 
+// For a relative include that cannot be read: how to include the built-in
+// file of that name instead (a shipped file copied out of the repository
+// loses its neighbours), or "" when there is none.
+std::string builtin_hint(const std::string& ref) {
+  namespace fs = std::filesystem;
+  if (ref.empty() || ref[0] == '/' || ref.rfind(builtin_prefix, 0) == 0) return "";
+  const std::string rel = fs::path(ref).lexically_normal().generic_string();
+  if (rel.rfind("..", 0) == 0) return "";
+  for (const auto& f : builtin_files()) {
+    const std::string_view path = f.path;
+    if (path == rel || (path.size() > rel.size() && path.substr(path.size() - rel.size()) == rel &&
+                        path[path.size() - rel.size() - 1] == '/'))
+      return "; to use the file built into switchcost, include 'builtin:" + std::string(path) + "'";
+  }
+  return "";
+}
+
 class Loader {
  public:
-  explicit Loader(const ReadLimits& limits) : limits_(limits) {}
+  explicit Loader(const ReadLimits& limits) : limits_(limits), outer_stats_(load_stats) { load_stats = &stats_; }
+  ~Loader() { load_stats = outer_stats_; }
+  Loader(const Loader&) = delete;
+  Loader& operator=(const Loader&) = delete;
 
   void load_top(const std::string& path) {
     const Source source = resolve(path, nullptr, nullptr);
@@ -378,6 +463,16 @@ class Loader {
   // A document given as text (an overlay made by the program), applied like
   // a file; its relative includes resolve among the built-in files.
   void load_overlay(const Overlay& overlay) {
+    if (!overlay.target.empty()) {
+      // Structural: the name is checked as a name and never parsed.
+      const Location where{overlay.name, 0, 0};
+      if (scenario_.files.empty()) first_file_ = where;
+      scenario_.files.push_back(overlay.name);
+      overrides_.target = Placed<std::string>{overlay.target, where};
+      if (!valid_name(overlay.target))
+        fail(where, "target '" + overlay.target + "' is not a name: " + name_rule);
+      return;
+    }
     Source source;
     source.display = overlay.name;
     source.identity = overlay.name;
@@ -389,6 +484,8 @@ class Loader {
   Scenario finish();
 
  private:
+  void check_expansion() const;
+  void check_competitor_typos() const;
   Source resolve(const std::string& ref, const Source* parent, const Node* at);
   void load(const Source& source, const Node* include_node);
   void apply(const Node& root, const Source& source);
@@ -399,6 +496,8 @@ class Loader {
   void add_msp(PartialMsp msp, const Node& name_node);
 
   ReadLimits limits_;
+  LoadStats stats_;
+  LoadStats* outer_stats_;
   std::vector<std::string> stack_;  // identities of files being applied
   int loads_ = 0;
   Scenario scenario_;
@@ -406,6 +505,7 @@ class Loader {
   std::optional<Placed<std::int64_t>> sales_end_, updates_end_, migration_start_;
   std::optional<Placed<int>> horizon_months_;
   std::map<std::string, Competitor> competitors_;
+  std::vector<std::string> competitor_order_;  // names in the order first defined
   PartialMsp defaults_;
   PartialMsp overrides_;
   std::vector<PartialMsp> msps_;
@@ -463,7 +563,8 @@ void Loader::load(const Source& source, const Node* include_node) {
       root = read_yaml_file(source.display, limits_);
     } catch (const ScenarioError& e) {
       if (e.where().line != 0) throw;  // an error inside the included file
-      fail(*include_node, "cannot include '" + include_node->text + "': " + e.message());
+      fail(*include_node, "cannot include '" + include_node->text + "': " + e.message() +
+                              builtin_hint(to_text(*include_node)));
     }
   } else {
     root = read_yaml_file(source.display, limits_);
@@ -520,6 +621,8 @@ void Loader::apply(const Node& root, const Source& source) {
 }
 
 void Loader::add_msp(PartialMsp msp, const Node& name_node) {
+  if (msps_.size() >= max_msps)
+    fail(name_node, "more than " + std::to_string(max_msps) + " MSPs in one scenario");
   const auto [it, added] = msp_names_.emplace(msp.name, msp.where);
   if (!added) fail(name_node, "MSP '" + msp.name + "' is defined twice (first at " + to_string(it->second) + ")");
   msps_.push_back(std::move(msp));
@@ -547,7 +650,11 @@ void Loader::add_population(const Node& map) {
   };
   const Node& prefix_node = need("name_prefix");
   const std::string prefix = to_name(prefix_node, "a population name_prefix");
-  const auto count = to_integer(need("count"), 1, 100'000);
+  const Node& count_node = need("count");
+  const auto count = to_integer(count_node, 1, std::int64_t(max_msps));
+  if (msps_.size() + std::size_t(count) > max_msps)
+    fail(count_node, "this population brings the scenario to " + std::to_string(msps_.size() + std::size_t(count)) +
+                         " MSPs; a scenario holds at most " + std::to_string(max_msps));
   const auto seed = std::uint64_t(to_integer(need("seed"), 0, std::numeric_limits<std::int64_t>::max()));
   struct Field {
     const char* key;
@@ -594,6 +701,11 @@ void Loader::add_population(const Node& map) {
     const double clients = std::max(1.0, std::round(endpoints / draw("endpoints_per_client", i, fields[1].dist)));
     const double technicians =
         std::max(1.0, std::round(endpoints / draw("endpoints_per_technician", i, fields[2].dist)));
+    if (endpoints > max_endpoints || technicians > max_technicians)
+      fail(endpoints > max_endpoints ? *map.find("endpoints") : *map.find("endpoints_per_technician"),
+           "MSP " + msp.name + " is drawn with " + format_number(endpoints) + " endpoints and " +
+               format_number(technicians) + " technicians; an MSP has at most " + format_number(max_endpoints) +
+               " endpoints and " + format_number(max_technicians) + " technicians: narrow the distribution");
     msp.params["endpoints"] = Var{Distribution::constant(endpoints), map.find("endpoints")->where, ""};
     msp.params["clients"] = Var{Distribution::constant(clients), map.find("endpoints_per_client")->where, ""};
     msp.params["labor.technicians"] =
@@ -627,6 +739,7 @@ void Loader::apply_competitors(const Node& map) {
     if (competitor.name.empty()) {
       competitor.name = name;
       competitor.where = key.where;
+      competitor_order_.push_back(name);
     }
     const std::string what = "competitor '" + name + "'";
     expect_mapping(value, what);
@@ -686,6 +799,82 @@ ExtraItem read_extra(const Node& item, const std::string& msp_name, std::set<std
   return extra;
 }
 
+// The size of what finish() expands, before it is expanded: every MSP
+// copies the distributions it takes from msp_defaults and msp_overrides (a
+// discrete one with all its points) and reads its list of extra items anew.
+// Fails at the value or list that takes the total over its limit.
+void Loader::check_expansion() const {
+  auto points_at = [&](const Location& where) -> std::size_t {
+    auto it = stats_.discrete_points.find({where.file, where.line, where.column});
+    return it == stats_.discrete_points.end() ? 0 : it->second;
+  };
+  std::size_t entries = 0, points = 0;
+  auto add_points = [&](std::size_t n, const Location& where, std::size_t msp_index) {
+    points += n;
+    if (points > max_discrete_points)
+      fail(where, "the expanded scenario holds more than " + std::to_string(max_discrete_points) +
+                      " discrete points in total (each MSP copies the discrete distributions it uses; this one has " +
+                      std::to_string(n) + " points, and " + std::to_string(msp_index + 1) + " MSPs are counted so far)");
+  };
+  auto add_params = [&](const Params& params, const Params* skip1, const Params* skip2, std::size_t m) {
+    for (const auto& [key, var] : params) {
+      if (var.dist.kind() != DistributionKind::discrete) continue;
+      if ((skip1 && skip1->count(key)) || (skip2 && skip2->count(key))) continue;
+      add_points(points_at(var.where), var.where, m);
+    }
+  };
+  for (std::size_t m = 0; m < msps_.size(); ++m) {
+    const PartialMsp& partial = msps_[m];
+    const auto& extras = overrides_.extras ? overrides_.extras : partial.extras ? partial.extras : defaults_.extras;
+    if (extras && !extras->empty()) {
+      entries += extras->size();
+      if (entries > max_extra_entries)
+        fail(extras->front(), "the expanded scenario has more than " + std::to_string(max_extra_entries) +
+                                  " extra items over all its MSPs (this list of " + std::to_string(extras->size()) +
+                                  " items is used by " + std::to_string(m + 1) + " MSPs so far)");
+      for (const Node& item : *extras) {
+        const Node* cost = item.is_mapping() ? item.find("cost") : nullptr;
+        const Node* d = cost && cost->is_mapping() ? cost->find("discrete") : nullptr;
+        const Node* values = d && d->is_mapping() ? d->find("values") : nullptr;
+        if (values && values->is_sequence()) add_points(values->items.size(), values->where, m);
+      }
+    }
+    add_params(overrides_.params, nullptr, nullptr, m);
+    add_params(partial.params, &overrides_.params, nullptr, m);
+    add_params(defaults_.params, &overrides_.params, &partial.params, m);
+  }
+}
+
+// A competitor no MSP can use (as incumbent or target) whose name is a
+// likely typo of one defined before it ("esett" in a price set over one that
+// has "eset") is an error: its prices would silently change nothing.
+void Loader::check_competitor_typos() const {
+  std::set<std::string, std::less<>> used;
+  for (const PartialMsp& p : msps_) {
+    for (const auto* ref : {&overrides_.incumbent, &p.incumbent, &defaults_.incumbent})
+      if (*ref) {
+        used.insert((*ref)->value);
+        break;
+      }
+    for (const auto* ref : {&overrides_.target, &p.target, &defaults_.target})
+      if (*ref) {
+        used.insert((*ref)->value);
+        break;
+      }
+  }
+  std::vector<std::string_view> earlier;
+  for (const std::string& name : competitor_order_) {
+    if (!used.count(name)) {
+      const std::string near = suggest(name, earlier);
+      if (!near.empty())
+        fail(competitors_.at(name).where, "competitor '" + name +
+                                              "' is used by no MSP and is not a competitor defined before it; "
+                                              "did you mean '" + near + "'?");
+    }
+    earlier.push_back(name);
+  }
+}
+
 Scenario Loader::finish() {
   Scenario& s = scenario_;
   auto need = [&](const auto& field, const char* key) {
@@ -704,6 +893,7 @@ Scenario Loader::finish() {
                                   "); dates must be in order");
 
   complete_params(s.market, market_param_specs(), "market.", first_file_, "the market");
+  check_competitor_typos();
   for (auto& [name, c] : competitors_) {
     complete_params(c.params, competitor_param_specs(), "competitors." + name + ".", c.where,
                     "competitor '" + name + "'");
@@ -711,6 +901,7 @@ Scenario Loader::finish() {
   }
 
   if (msps_.empty()) fail(first_file_, "the scenario defines no MSP; add one under msps:");
+  s.beta_shapes.assign(stats_.beta_shapes.begin(), stats_.beta_shapes.end());
   std::vector<std::string_view> competitor_names;
   for (const auto& [name, c] : s.competitors) competitor_names.push_back(name);
   auto check_competitor = [&](const Placed<std::string>& ref, const std::string& role) {
@@ -720,6 +911,7 @@ Scenario Loader::finish() {
                         (near.empty() ? "; competitors are: " + join(competitor_names)
                                       : "; did you mean '" + near + "'?"));
   };
+  check_expansion();
   for (PartialMsp& partial : msps_) {
     Msp msp;
     msp.name = partial.name;
@@ -767,7 +959,11 @@ Distribution distribution_from_node(const Node& node) {
                   (near.empty() ? "; expected one of: " + join(kinds) : "; did you mean '" + near + "'?"));
   }
   try {
-    return build_distribution(key.text, args);
+    Distribution d = build_distribution(key.text, args);
+    if (load_stats && d.kind() == DistributionKind::discrete)
+      load_stats->discrete_points[{node.where.file, node.where.line, node.where.column}] =
+          args.find("values")->items.size();
+    return d;
   } catch (const DistributionError& e) {
     fail(args, e.what());
   }
@@ -775,8 +971,8 @@ Distribution distribution_from_node(const Node& node) {
 
 const std::vector<ParamSpec>& msp_param_specs() {
   static const std::vector<ParamSpec> specs = {
-      {"endpoints", 0, inf, true, 0, "[endpoints]"},
-      {"clients", 0, inf, true, 0, "[clients]"},
+      {"endpoints", 1, max_endpoints, true, 0, "[endpoints]"},
+      {"clients", 1, max_clients, true, 0, "[clients]"},
       {"start_delay_days", 0, 3650, false, 0, "[days]"},
       {"labor.first_endpoint_hours", 1e-3, inf, true, 0, "[h]"},
       {"labor.learning_rate", 0.6, 1, true, 0, "[-]"},
@@ -789,7 +985,7 @@ const std::vector<ParamSpec>& msp_param_specs() {
       {"labor.overhead_hours_per_client", 0, inf, true, 0, "[h per client]"},
       {"labor.technician_cost_per_hour", 0, inf, false, 0, "[USD/h]"},
       {"labor.billable_share", 0, 1, true, 0, "[-]"},
-      {"labor.technicians", 0.01, inf, false, 1, "[technicians]"},
+      {"labor.technicians", 0.01, max_technicians, false, 1, "[technicians]"},
       {"labor.capacity_hours_per_technician_week", 0.01, inf, true, 0, "[h per technician-week]"},
       {"licences.share_passed_to_clients", 0, 1, true, 0, "[-]"},
       {"licences.prepaid_share", 0, 1, true, 0, "[-]"},
@@ -826,6 +1022,13 @@ const std::vector<ParamSpec>& market_param_specs() {
       {"threat.incident_cost", 0, inf, true, 0, "[USD per incident]"},
   };
   return specs;
+}
+
+bool valid_name(std::string_view name) noexcept {
+  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+           c == '.';
+  });
 }
 
 Scenario load_scenario(const std::vector<std::string>& paths, const ReadLimits& limits,

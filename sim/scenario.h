@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "models/extras.h"
@@ -66,13 +67,27 @@ struct Scenario {
   Params market;  // "technician_cost_per_hour", "discount_rate_per_year", "threat.*"
   std::map<std::string, Competitor, std::less<>> competitors;
   std::vector<Msp> msps;
+  // The distinct PERT and Beta shapes (alpha, beta) read that have a quantile
+  // table (64 KiB each when run): for the memory estimate.
+  std::vector<std::pair<double, double>> beta_shapes;
 };
 
-// A YAML document made by the program rather than read from a file, e.g.
-// "msp_overrides: {target: eset}" for `compare --targets`.
+// Something laid over the scenario's files by the program: a YAML document
+// applied like a file, or (for `compare --targets`) a target every MSP moves
+// to, set directly as msp_overrides' target so that a name is never parsed
+// as YAML (names from the command line could otherwise inject keys).
 struct Overlay {
-  std::string name;  // what messages call it: "(--targets eset)"
-  std::string text;
+  std::string name;    // what messages and the scenario's file list call it: "(--targets eset)"
+  std::string text;    // the document, when `target` is empty
+  std::string target;  // the competitor msp_overrides moves every MSP to, or empty
+
+  Overlay() = default;
+  Overlay(std::string name_, std::string text_) : name(std::move(name_)), text(std::move(text_)) {}
+  static Overlay moving_to(std::string name_, std::string target_) {
+    Overlay o(std::move(name_), "");
+    o.target = std::move(target_);
+    return o;
+  }
 };
 
 // Reads the files as one scenario (several files = one portfolio: they are
@@ -94,6 +109,10 @@ struct ParamSpec {
 const std::vector<ParamSpec>& msp_param_specs();
 const std::vector<ParamSpec>& competitor_param_specs();
 const std::vector<ParamSpec>& market_param_specs();
+
+// Whether `name` may name an MSP, a competitor or an extra item: 1 to 64
+// letters, digits, '-', '_' or '.'.
+bool valid_name(std::string_view name) noexcept;
 
 // Builds a distribution from a scenario value: a number, or a one-key mapping
 // naming the kind ({pert: [1, 2, 4]}). Throws ScenarioError at the node.

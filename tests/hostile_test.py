@@ -670,7 +670,7 @@ def test_schema():
         ("bernoulli-above-one.yaml", (7, 34), ["bernoulli", "p <= 1"]),
         ("discount-rate-above-one.yaml", (3, 27), ["discount_rate_per_year", "[0, 1]"]),
         ("volume-discount-above-one.yaml", (4, 51), ["discount"]),
-        ("negative-endpoints.yaml", (4, 16), ["endpoints must lie in [0, inf)"]),
+        ("negative-endpoints.yaml", (4, 16), ["endpoints is a count", "whole number from 1"]),
         ("negative-poisson.yaml", (5, 24), ["poisson", "mean"]),
         ("negative-technicians.yaml", (7, 20), ["technicians"]),
         ("dates-out-of-order.yaml", (4, 16), ["before sales_end"]),
@@ -745,6 +745,96 @@ def test_limits():
     r = execute(["run", ok, "--trials", "20000", "--threads", "0", "--json", j, "--csv", c])
     problems = basic_problems(r, {0}) + output_problems(r, j, c)
     record("limits: --threads 0 works", r, problems)
+
+
+def test_scenario_limits():
+    """Issue 14: counts are whole numbers within documented maxima; the
+    expanded scenario's size is checked before it is expanded (a small file
+    must not exhaust memory); runs that cannot fit are refused before they
+    start; --targets names are names; a misspelled competitor in a price set
+    is refused; a shipped MSP file copied elsewhere still loads."""
+    # Counts: a fraction, zero, beyond the maximum, a continuous distribution.
+    for value, col, phrases in (("120.5", 32, ["endpoints is a count", "120.5"]),
+                                ("0", 32, ["endpoints is a count", "nothing to migrate"]),
+                                ("10000001", 32, ["endpoints is a count", "10000000"]),
+                                ("{uniform: [100, 200]}", 32, ["endpoints is a count", "discrete"]),
+                                ("{discrete: {values: [100, 150.5], weights: [1, 1]}}", 58, ["every value"])):
+        path = write("count-endpoints.yaml", INCLUDES + f"msps: [{{name: acme, endpoints: {value}, clients: 25}}]\n")
+        scenario_case(f"scenario limits: endpoints: {value}", path, (2, col), phrases)
+    path = write("count-clients.yaml", INCLUDES + "msps: [{name: acme, endpoints: 350, clients: 2.5}]\n")
+    scenario_case("scenario limits: clients: 2.5", path, (2, 46), ["clients is a count"])
+    path = write("count-clients-zero.yaml", INCLUDES + "msps: [{name: acme, endpoints: 350, clients: 0}]\n")
+    scenario_case("scenario limits: clients: 0", path, (2, 46), ["clients is a count"])
+    path = write("count-technicians.yaml", INCLUDES + ONE_MSP.replace("clients: 25", "clients: 25, labor: {technicians: 1e6}"))
+    scenario_case("scenario limits: technicians: 1e6", path, (2, 71), ["technicians", "100000"])
+    path = write("count-population.yaml", INCLUDES + "populations: [{name_prefix: p, count: 3, seed: 1, "
+                 "endpoints: {uniform: [2e7, 3e7]}, endpoints_per_client: 10, endpoints_per_technician: 100}]\n")
+    scenario_case("scenario limits: a population drawing 2e7 endpoints", path, (2, 62), ["at most 10000000 endpoints"])
+
+    # Size limits of the expanded scenario, before expansion: 10 x 100,000
+    # generated MSPs (1.4 KB), 1,000 extra items x 100,000 MSPs (38 KB), a
+    # 50,000-point discrete default x 1,000 MSPs, 5,000 distinct PERT shapes.
+    population = ("  - {{name_prefix: p{i}, count: 100000, seed: 1, endpoints: 100, endpoints_per_client: 10, "
+                  "endpoints_per_technician: 100}}\n")
+    path = write("limit-msps.yaml", INCLUDES + "populations:\n" + "".join(population.format(i=i) for i in range(10)))
+    scenario_case("scenario limits: 10 populations of 100,000 MSPs", path, (4, 30), ["at most 100000"])
+    extras = "".join(f"    - {{name: x{i}, cost: 1, per: msp}}\n" for i in range(1000))
+    path = write("limit-extras.yaml", INCLUDES + "msp_defaults:\n  extras:\n" + extras + "populations:\n" +
+                 population.format(i=0))
+    scenario_case("scenario limits: 1,000 extra items x 100,000 MSPs", path, (4, 7), ["more than 1000000 extra items"])
+    values = ", ".join(str(v) for v in range(1, 50001))
+    path = write("limit-discrete.yaml", INCLUDES + "msp_defaults:\n  labor:\n    setup_hours: {discrete: {values: [" +
+                 values + "], weights: [" + ", ".join(["1"] * 50000) + "]}}\npopulations:\n" +
+                 population.format(i=0).replace("count: 100000", "count: 1000"))
+    scenario_case("scenario limits: a 50,000-point discrete default x 1,000 MSPs", path, (4, 18),
+                  ["more than 10000000 discrete points"])
+    shapes = "".join(f"    - {{name: a{i}, cost: {{pert: [0, {1 + i / 100000:.6f}, 2]}}, per: msp}}\n" for i in range(5000))
+    path = write("limit-shapes.yaml", INCLUDES + "msps:\n  - name: m\n    endpoints: 100\n    clients: 10\n    extras:\n" + shapes)
+    # Refused at the shape that goes over 4,096 (the shipped defaults have some).
+    scenario_case("scenario limits: 5,000 distinct PERT shapes", path, range(4000, 4104), ["distinct PERT and Beta shapes"])
+
+    # Working memory counts: 8 threads x blocks of 1,048,576 trials take
+    # about 4.5 GB of block buffers, whatever the results need (0.9 GB).
+    usage_case("scenario limits: --max-memory-gib 1 --block-trials 1048576 --threads 8",
+               ["run", "--trials", "10000000", "--max-memory-gib", "1", "--block-trials", "1048576", "--threads", "8",
+                "--quiet"], 2, ["need about", "working memory", "--block-trials"])
+    # The default limit respects the address-space limit (2 GiB here): a run
+    # that cannot fit is refused before it starts, not out of memory midway.
+    if not SANITIZED:  # no address-space limit under a sanitizer
+        usage_case("scenario limits: a run over the address-space limit is refused before it starts",
+                   ["run", "--trials", "3000000", "--block-trials", "1048576", "--threads", "2", "--quiet"], 2,
+                   ["need about", "over the limit of 1.5 GiB"])
+
+    # A shipped single-MSP file copied out of the repository loads (its
+    # includes are built-in); a missing relative include names the built-in file.
+    copied = tmp("copied-msp-350.yaml")
+    shutil.copy(os.path.join(SRC, "scenarios", "kaspersky-2024", "msp-350.yaml"), copied)
+    valid_case("scenario limits: msp-350.yaml copied out of the repository", copied)
+    path = write("relative-include.yaml", "include: [timeline.yaml, market.yaml]\n" + ONE_MSP)
+    scenario_case("scenario limits: a missing relative include suggests builtin:", path, (1, 11),
+                  ["cannot include 'timeline.yaml'", "builtin:kaspersky-2024/timeline.yaml"])
+
+    # --targets names are names, never YAML: an injected overlay is refused,
+    # and an unknown competitor gets a suggestion.
+    inject = "eset'}\nmarket:\t{technician_cost_per_hour:\t0}\n#,eset"
+    usage_case("scenario limits: --targets with YAML injected", ["compare", "--targets", inject, "--trials", RUN_TRIALS],
+               2, ["not a competitor name", "letters, digits"])
+    usage_case("scenario limits: --targets esett,bitdefender", ["compare", "--targets", "esett,bitdefender", "--trials",
+               RUN_TRIALS], 2, ["'esett' is not a competitor", "did you mean 'eset'"])
+
+    # A misspelled competitor in a price set is refused with a suggestion.
+    typo = write("prices-typo.yaml", "competitors:\n  esett:\n    price_per_endpoint_month: 50\n")
+    base = write("prices-base.yaml", VALID.replace("clients: 25", "clients: 25, target: eset"))
+    r = execute(["compare", "--base", base, "--variant", typo, "--trials", RUN_TRIALS, "--quiet"])
+    problems = basic_problems(r, {65})
+    if r.code == 65:
+        problems += location_problems(r, typo, (2, 3), ["esett", "did you mean 'eset'"])
+    record("scenario limits: a variant price set with 'esett:' for 'eset:'", r, problems)
+    # A variant that changes only a competitor no MSP uses runs, with a warning.
+    unused = write("prices-unused.yaml", "competitors:\n  sophos:\n    price_per_endpoint_month: 50\n")
+    usage_case("scenario limits: a variant that changes nothing any MSP uses warns",
+               ["compare", "--base", base, "--variant", unused, "--trials", RUN_TRIALS, "--quiet"], 0,
+               ["warning", "changes nothing any MSP uses"])
 
 
 # ---------------------------------------------------------------------------
@@ -1440,8 +1530,8 @@ def print_table():
 
 def main():
     start = time.monotonic()
-    tests = [test_malformed, test_attacks, test_schema, test_limits, test_arithmetic, test_signals,
-             test_signal_after_simulation, test_outputs, test_output_escaping, test_output_paths]
+    tests = [test_malformed, test_attacks, test_schema, test_limits, test_scenario_limits, test_arithmetic,
+             test_signals, test_signal_after_simulation, test_outputs, test_output_escaping, test_output_paths]
     group_seconds = []
     for t in tests:
         group_start = time.monotonic()

@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "sim/builtin.h"
+#include "sim/engine.h"
 #include "test_util.h"
 
 namespace switchcost::sim {
@@ -113,7 +114,7 @@ TEST(ScenarioSchema, MspValuesOverrideDefaultsAndStreamsArePerMsp) {
   const std::string path = write_file(
       dir, "s.yaml",
       std::string(shipped_assumptions) + acme + "    labor: {setup_hours: 3}\n    target: eset\n" +
-          "  - name: other\n    endpoints: {uniform: [10, 20]}\n    clients: 2\n");
+          "  - name: other\n    endpoints: {discrete: {values: [10, 20], weights: [1, 1]}}\n    clients: 2\n");
   const Scenario s = load_scenario({path});
   ASSERT_EQ(s.msps.size(), 2u);
   const Msp& a = s.msps[0];
@@ -174,6 +175,73 @@ TEST(ScenarioSchema, BuiltinFilesAreEmbeddedAndTheDefaultLoads) {
   for (const char* name : {"kaspersky", "bitdefender", "eset", "sophos", "microsoft-defender", "sentinelone",
                            "crowdstrike", "webroot", "threatdown"})
     EXPECT_TRUE(s.competitors.count(name)) << name;
+}
+
+TEST(ScenarioSchema, TargetOverlayIsSetAsANameNeverParsed) {
+  const std::string base(default_scenario);
+  const Scenario s = load_scenario({base}, {}, {Overlay::moving_to("(--targets eset)", "eset")});
+  EXPECT_EQ(s.msps[0].target, "eset");
+  EXPECT_EQ(s.files.back(), "(--targets eset)");
+  // A name holding YAML is refused as a name, not applied as a document.
+  const std::string injected = "eset'}\nmarket: {technician_cost_per_hour: 0}\n#";
+  try {
+    load_scenario({base}, {}, {Overlay::moving_to("(--targets x)", injected)});
+    FAIL() << "a target that is not a name must be refused";
+  } catch (const ScenarioError& e) {
+    EXPECT_NE(e.message().find("is not a name"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ScenarioSchema, CountsAreWholeNumbersWithinTheirMaxima) {
+  const std::string msp = "msps: [{name: acme, endpoints: ENDPOINTS, clients: 25}]\n";
+  auto error_for = [&](const std::string& endpoints) {
+    std::string text = msp;
+    text.replace(text.find("ENDPOINTS"), 9, endpoints);
+    return load_error(std::string(shipped_assumptions) + text);
+  };
+  EXPECT_EQ(error_for("350"), "");
+  EXPECT_EQ(error_for("{discrete: {values: [100, 200], weights: [1, 1]}}"), "");
+  EXPECT_EQ(error_for("120.5").rfind("s.yaml:3:32: endpoints is a count", 0), 0u) << error_for("120.5");
+  EXPECT_NE(error_for("0").find("nothing to migrate"), std::string::npos);
+  EXPECT_NE(error_for("10000001").find("endpoints is a count"), std::string::npos);
+  EXPECT_NE(error_for("{pert: [100, 200, 300]}").find("discrete"), std::string::npos);
+}
+
+TEST(ScenarioSchema, AMisspelledCompetitorNoMspUsesIsAnError) {
+  const std::string dir = temp_dir();
+  write_file(dir, "typo.yaml", "competitors:\n  esett:\n    price_per_endpoint_month: 9\n");
+  const std::string base = write_file(dir, "base.yaml", std::string(shipped_assumptions) + acme);
+  try {
+    load_scenario({base, dir + "/typo.yaml"});
+    FAIL() << "'esett' must be refused";
+  } catch (const ScenarioError& e) {
+    EXPECT_EQ(e.where().line, 2);
+    EXPECT_NE(e.message().find("did you mean 'eset'?"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ScenarioSchema, AMissingRelativeIncludeNamesTheBuiltinFile) {
+  EXPECT_NE(load_error("include: [prices/list.yaml]\n").find("include 'builtin:kaspersky-2024/prices/list.yaml'"),
+            std::string::npos)
+      << load_error("include: [prices/list.yaml]\n");
+  EXPECT_EQ(load_error("include: [no-such.yaml]\n").find("builtin:"), std::string::npos);
+}
+
+TEST(ScenarioSchema, WorkingMemoryEstimateCountsTablesAndBlockBuffers) {
+  const Scenario s = load_scenario({std::string(default_scenario)});
+  EXPECT_GT(s.beta_shapes.size(), 10u) << "msp-350 draws from about 20 PERT shapes";
+  RunOptions o;
+  o.trials = 10'000'000;
+  o.threads = 8;
+  o.block_trials = 1 << 20;
+  const std::uint64_t big = estimate_working_bytes({&s}, o);
+  // 8 threads x 2^20 trials x at least 70 columns of doubles.
+  EXPECT_GE(big, 8u * (1u << 20) * 70u * 8u);
+  o.block_trials = 4096;
+  const std::uint64_t small = estimate_working_bytes({&s}, o);
+  EXPECT_LT(small, big / 20);
+  EXPECT_GE(small, s.beta_shapes.size() * beta_table_bytes());
+  EXPECT_GE(beta_table_bytes(), 64u << 10);
 }
 
 TEST(ScenarioSchema, TimelineMustBeInOrder) {
