@@ -8,6 +8,8 @@
 #include <atomic>
 #include <boost/program_options.hpp>
 #include <chrono>
+#include <cstdint>
+#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -73,15 +75,29 @@ std::uint64_t parse_count(const std::string& option, const std::string& text, st
 
 std::atomic<bool> stop_requested{false};
 std::atomic<int> stop_signal{0};
+// [ns, CLOCK_MONOTONIC] when the first stop signal arrived; set before stop_requested.
+std::atomic<std::int64_t> first_signal_ns{0};
+// Signals within this long of the first are the same request: timeout(1)
+// signals the process and then its group, and a terminal's Ctrl-C reaches
+// every process of the foreground group, so one request can arrive twice.
+constexpr std::int64_t duplicate_signal_ns = 1'000'000'000;
 
+// Async-signal-safe: atomics (lock-free), clock_gettime, unlink and _exit only.
 extern "C" void on_signal(int sig) {
-  if (stop_requested.load()) {  // a second Ctrl-C exits at once, leaving no temporary file behind
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  const std::int64_t now_ns = std::int64_t(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+  if (stop_requested.load()) {
+    if (now_ns - first_signal_ns.load() < duplicate_signal_ns) return;  // the first request again
+    // A second request exits at once, leaving no temporary file behind.
     remove_pending_temporary();
     _exit(128 + sig);
   }
+  first_signal_ns.store(now_ns);
   stop_signal.store(sig);
   stop_requested.store(true);
 }
+static_assert(std::atomic<std::int64_t>::is_always_lock_free, "on_signal needs lock-free atomics");
 
 // Installs the handlers for the life of a run.
 class SignalGuard {

@@ -944,6 +944,75 @@ def test_signal_after_simulation():
     record(name + " (window not reached: inconclusive)", r, [])
 
 
+def partial_json_problems(json_path, trials):
+    """A partial run's JSON: present, finite, complete: false, fewer trials than asked."""
+    if not os.path.exists(json_path):
+        return ["no JSON written"]
+    doc, problems = check_json_text(open(json_path).read(), "JSON")
+    if doc is not None:
+        m = doc.get("manifest", {})
+        if m.get("complete") is not False or not (0 <= m.get("trials", -1) < trials):
+            problems.append(f"manifest not partial: complete={m.get('complete')} trials={m.get('trials')}")
+    return problems
+
+
+def signalled_run(args, signals):
+    """Runs the binary in a process group of its own; `signals` is a list of
+    (seconds to wait, signal, whether to the group) sent in order. Returns
+    the Result (seconds: from the start to the exit)."""
+    start = time.monotonic()
+    p = subprocess.Popen([BIN, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         preexec_fn=lambda: (os.setpgid(0, 0), limit_memory()))
+    for wait, sig, group in signals:
+        time.sleep(wait)
+        if p.poll() is not None:
+            break
+        try:
+            if group:
+                os.killpg(p.pid, sig)
+            else:
+                p.send_signal(sig)
+        except ProcessLookupError:
+            break
+    timed_out = False
+    try:
+        out, err = p.communicate(timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        out, err = p.communicate()
+        timed_out = True
+    return Result(p.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
+                  time.monotonic() - start, timed_out)
+
+
+def test_engine_faults():
+    trials = 1_000_000
+    long_run = ["run", POPULATION, "--trials", str(trials), "--threads", "2", "--quiet"]
+
+    # One request delivered twice (timeout(1) signals the process, then its
+    # group; Ctrl-C reaches the whole group) is one request: the partial
+    # results are written. The copies here are back to back, or 0.05 s apart
+    # so that the first has surely been handled when the second comes.
+    for sig, code, gap in ((signal.SIGTERM, 143, 0.0), (signal.SIGTERM, 143, 0.05),
+                           (signal.SIGINT, 130, 0.0), (signal.SIGINT, 130, 0.05)):
+        j = tmp(f"twice-{sig.name}-{gap}.json")
+        r = signalled_run(long_run + ["--json", j], [(1.5, sig, False), (gap, sig, True)])
+        problems = basic_problems(r, {code})
+        if not r.timed_out and r.code >= 0:
+            problems += partial_json_problems(j, trials)
+        record(f"engine: {sig.name} to the process, then {gap} s later to its group, is one request", r, problems)
+
+    # A second request after the duplicate window still exits at once: here
+    # the first stops the simulation and the run then blocks opening its JSON
+    # output, a FIFO nobody reads; the second must end it (else a hang).
+    fifo = tmp("engine-fifo.json")
+    os.mkfifo(fifo)
+    r = signalled_run(long_run + ["--json", fifo], [(1.5, signal.SIGINT, False), (2.0, signal.SIGINT, False)])
+    problems = basic_problems(r, {130})
+    problems = [p for p in problems if p != "no message on stderr"]  # _exit from the handler
+    record("engine: a second SIGINT 2 s after the first exits at once", r, problems)
+
+
 def test_outputs():
     ok = write("out-ok.yaml", VALID)
     # /dev/full: writing fails with ENOSPC; the device must stay a device.
@@ -1046,7 +1115,7 @@ def print_table():
 def main():
     start = time.monotonic()
     tests = [test_malformed, test_attacks, test_schema, test_limits, test_arithmetic, test_signals,
-             test_signal_after_simulation, test_outputs]
+             test_signal_after_simulation, test_engine_faults, test_outputs]
     group_seconds = []
     for t in tests:
         group_start = time.monotonic()
