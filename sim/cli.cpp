@@ -22,6 +22,7 @@
 #include "sim/engine.h"
 #include "sim/error.h"
 #include "sim/output.h"
+#include "sim/parallel.h"
 #include "sim/report.h"
 #include "sim/scenario.h"
 
@@ -239,6 +240,7 @@ struct Session {
     }
     stop_requested = false;
     stop_signal = 0;
+    fewest_threads_started = 0;
     options.stop = &stop_requested;
   }
 
@@ -279,6 +281,17 @@ struct Session {
 
   void clear_progress(std::ostream& err) const {
     if (progress_shown) err << "\r" << std::string(40, ' ') << "\r" << std::flush;
+  }
+
+  // After the simulation: when fewer threads than asked could be started
+  // (a limit on processes or memory), says so once, and the manifest states
+  // the threads used. The results do not depend on it.
+  void note_threads(std::ostream& err) {
+    const unsigned got = fewest_threads_started.load();
+    if (got == 0 || got >= options.threads) return;
+    err << "switchcost: ran on " << got << " of the " << options.threads
+        << " threads asked for, as the system would start no more (the results are the same)\n";
+    options.threads = got;
   }
 
   // Writes the outputs and the table; returns the exit code.
@@ -356,6 +369,7 @@ int command_run(const std::vector<std::string>& args, std::ostream& out, std::os
     // outputs are rendered: the two would otherwise add up at the peak.
     const RunResult result = run_scenario(scenario, session.options);
     session.clear_progress(err);
+    session.note_threads(err);
     data = build_report(scenario, result, session.info(inputs, scenario.files));
   }
   // Only the formats asked for are rendered (a run of 10,000 MSPs makes 60 MB of JSON).
@@ -458,6 +472,7 @@ int command_compare(const std::vector<std::string>& args, std::ostream& out, std
   SignalGuard guard;  // until the outputs are written, as for run
   CompareResult result = compare_alternatives(alternatives, session.options, RunInfo{});
   session.clear_progress(err);
+  session.note_threads(err);
   result.info = session.info(arguments, all_files);
   return session.finish(render_compare_json(result), render_compare_csv(result), render_compare_table(result),
                         result.complete, result.trials_done, result.trials_requested, out, err);

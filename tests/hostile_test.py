@@ -986,6 +986,40 @@ def signalled_run(args, signals):
 
 
 def test_engine_faults():
+    # More threads than the system gives: with 64 MiB stacks (a thread's
+    # stack is RLIMIT_STACK) about 25 fit in the 2 GiB address space of every
+    # run. The run goes on with fewer threads, says so once, and the manifest
+    # states them.
+    def big_stacks():
+        limit_memory()
+        resource.setrlimit(resource.RLIMIT_STACK, (64 << 20, 64 << 20))
+
+    portfolio_sketch = ["--msp-stats", "sketch"]
+    for what, scenario, extra in (("run", [], []), ("sketch-mode run", [PORTFOLIO], portfolio_sketch)):
+        j = tmp(f"threads-64-{len(extra)}.json")
+        start = time.monotonic()
+        p = subprocess.Popen([BIN, "run", *scenario, "--trials", "1000000", "--threads", "64", "--json", j, "--quiet",
+                              *extra], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             preexec_fn=big_stacks)
+        try:
+            out, err = p.communicate(timeout=TIMEOUT)
+            timed_out = False
+        except subprocess.TimeoutExpired:
+            p.kill()
+            out, err = p.communicate()
+            timed_out = True
+        r = Result(p.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
+                   time.monotonic() - start, timed_out)
+        problems = basic_problems(r, {0}) + output_problems(r, j)
+        if not r.timed_out and r.code == 0:
+            m = re.search(r"ran on (\d+) of the 64 threads asked for", r.err)
+            threads = strict_json(open(j).read()).get("manifest", {}).get("threads") if os.path.exists(j) else None
+            if not m or r.err.count("threads asked for") != 1:
+                problems.append(f"stderr does not say once how many threads ran: {r.err.strip()[:200]!r}")
+            elif threads != int(m.group(1)):
+                problems.append(f"manifest threads {threads}, stderr says {m.group(1)}")
+        record(f"engine: {what} with --threads 64 and 64 MiB stacks under a 2 GiB address space", r, problems)
+
     trials = 1_000_000
     long_run = ["run", POPULATION, "--trials", str(trials), "--threads", "2", "--quiet"]
 
