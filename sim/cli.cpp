@@ -290,7 +290,8 @@ struct Session {
     const unsigned got = fewest_threads_started.load();
     if (got == 0 || got >= options.threads) return;
     err << "switchcost: ran on " << got << " of the " << options.threads
-        << " threads asked for, as the system would start no more (the results are the same)\n";
+        << " threads asked for, as the system gave no more threads or no memory for them (the results are "
+           "the same)\n";
     options.threads = got;
   }
 

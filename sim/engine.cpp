@@ -881,6 +881,11 @@ std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenari
   // Exact mode: the lowest block stopped part-way (blocks, if none). Every
   // block below it was finished, so the trials done are the blocks below it.
   std::atomic<std::size_t> stopped_block{blocks};
+  // Exact mode: blocks a helper thread gave back for want of memory (see
+  // the worker), and how many threads gave up so.
+  std::vector<std::size_t> given_back;
+  given_back.reserve(threads);  // a thread gives back one block at most: push_back never allocates
+  unsigned threads_gave_up = 0;
 
   // Sketch mode: block moments fold in block order. A finished block that is
   // not the next to fold waits in `pending`; a thread starts a block only
@@ -938,6 +943,26 @@ std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenari
         }
         break;
       } catch (...) {
+        const auto out_of_memory = [] {
+          try {
+            throw;
+          } catch (const std::bad_alloc&) {
+            return true;
+          } catch (...) {
+            return false;
+          }
+        };
+        // A thread without memory for its workspace (many threads near a
+        // memory limit) gives its block back and ends, freeing what it held;
+        // the calling thread redoes the block once every thread has ended
+        // (in exact mode a block's values are all written again). Sketch
+        // mode has merged part of the block, so there it is an error.
+        if (!sketch && out_of_memory()) {
+          std::lock_guard<std::mutex> lock(error_mutex);
+          given_back.push_back(b);
+          ++threads_gave_up;
+          break;
+        }
         {
           std::lock_guard<std::mutex> lock(error_mutex);
           if (b < error_block) {  // report the earliest failing block, whatever the thread count
@@ -979,9 +1004,39 @@ std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenari
     }
   };
   std::vector<std::thread> pool;
-  start_threads(pool, threads, worker);  // fewer if the system gives no more: the same results
+  const unsigned started = start_threads(pool, threads, worker);  // fewer if the system gives no more
   worker(0u);
   for (auto& t : pool) t.join();
+  if (threads_gave_up > 0) note_fewer_threads(std::max(1u, started - threads_gave_up));
+  std::sort(given_back.begin(), given_back.end());
+  for (const std::size_t b : given_back) {  // in order, as the workers would have
+    if (b > error_block) break;
+    const auto stop_at = [&](std::size_t block_index) {
+      std::size_t lowest = stopped_block.load();
+      while (block_index < lowest && !stopped_block.compare_exchange_weak(lowest, block_index)) {
+      }
+    };
+    if (options.stop && options.stop->load()) {
+      stop_at(b);
+      break;
+    }
+    const std::size_t first = b * block;
+    const std::size_t n = std::min(block, trials - first);
+    try {
+      PooledWorkspace space{Eigen::Index(n)};
+      run_block(run, first, Eigen::Index(n), *space, results, nullptr, options.stop);
+      done.fetch_add(n);
+    } catch (const BlockStopped&) {
+      stop_at(b);
+      break;
+    } catch (...) {
+      if (b < error_block) {
+        error_block = b;
+        error = std::current_exception();
+      }
+      break;
+    }
+  }
   // An error in a block past one stopped part-way is in trials the partial
   // results do not hold.
   if (error && error_block < stopped_block.load()) std::rethrow_exception(error);

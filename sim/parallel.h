@@ -23,6 +23,13 @@ namespace switchcost::sim {
 // the thread count), and the command line says so once.
 inline std::atomic<unsigned> fewest_threads_started{0};
 
+// Notes that a parallel section ran on only `threads` threads.
+inline void note_fewer_threads(unsigned threads) noexcept {
+  unsigned fewest = fewest_threads_started.load();
+  while ((fewest == 0 || threads < fewest) && !fewest_threads_started.compare_exchange_weak(fewest, threads)) {
+  }
+}
+
 // Starts worker(t) on a new thread for t = 1 .. count - 1, as many as the
 // system gives; returns the threads that run, the calling one included (at
 // least 1), and notes a shortfall in fewest_threads_started. The caller then
@@ -67,9 +74,7 @@ unsigned start_threads(std::vector<std::thread>& pool, unsigned count, const Wor
   if (keep < started) {
     for (std::size_t i = first + keep - 1; i < pool.size(); ++i) pool[i].join();
     pool.resize(first + keep - 1);
-    unsigned fewest = fewest_threads_started.load();
-    while ((fewest == 0 || keep < fewest) && !fewest_threads_started.compare_exchange_weak(fewest, keep)) {
-    }
+    note_fewer_threads(keep);
   }
   return keep;
 }
