@@ -1036,6 +1036,44 @@ def test_engine_faults():
             problems += partial_json_problems(j, trials)
         record(f"engine: {sig.name} to the process, then {gap} s later to its group, is one request", r, problems)
 
+    # Quantiles of a bounded cost for every parameter accepted: a gamma of
+    # shape 1e12 (mean 100000, sd 0.1) as the incident cost, about 5,500
+    # incidents a trial. Each quantile cost Boost's inverse about 1.7 ms, so
+    # a trial about 9 s and a 4,096-trial block about 10 hours, and SIGINT
+    # is looked at between blocks only. Now the run must stop on SIGINT and
+    # write its partial results, with the default blocks and with one block
+    # of a million trials (the stop is then seen inside the block).
+    slow = write("engine-gamma-incidents.yaml", INCLUDES + """market:
+  threat:
+    encounters_per_endpoint_day: 1
+    incident_cost: {gamma: {mean: 100000, sd: 0.1}}
+msps:
+  - name: acme
+    endpoints: 350
+    clients: 25
+    start_delay_days: 200
+""")
+    for block in ("4096", "1048576"):
+        j = tmp(f"engine-gamma-{block}.json")
+        r = signalled_run(["run", slow, "--trials", "1048576", "--block-trials", block, "--threads", "2", "--json", j,
+                           "--quiet"], [(1.5, signal.SIGINT, False)])
+        problems = basic_problems(r, {130})
+        if not r.timed_out and r.code >= 0:
+            problems += partial_json_problems(j, 1048576)
+        record(f"engine: SIGINT during a run of gamma(shape 1e12) incident costs, blocks of {block}", r, problems)
+    # A gamma setup time of mean 8, sd 8e-6 (shape 1e12) must simply run.
+    path = write("engine-gamma-setup.yaml", INCLUDES + "msps:\n  - name: acme\n    endpoints: 350\n    clients: 25\n"
+                 "    labor: {setup_hours: {gamma: {mean: 8, sd: 8e-6}}}\n")
+    j = tmp("engine-gamma-setup.json")
+    r = execute(["run", path, "--trials", "100000", "--threads", "2", "--json", j, "--quiet"])
+    record("engine: gamma(mean 8, sd 8e-6) setup time, 100,000 trials", r, basic_problems(r, {0}) + output_problems(r, j))
+    # Beta and PERT whose smaller shape is above 1e8 cost without bound per
+    # quantile (Beta(1e20, 1e20) about 40 ms): refused where they are written.
+    for name, line in (("engine-pert-lambda.yaml", "      setup_hours: {pert: {min: 0, mode: 1, max: 2, lambda: 1e20}}\n"),
+                       ("engine-beta-shapes.yaml", "      billable_share: {beta: {alpha: 1e20, beta: 1e20}}\n")):
+        path = write(name, INCLUDES + "msps:\n  - name: acme\n    endpoints: 350\n    clients: 25\n    labor:\n" + line)
+        scenario_case(f"engine: {name} refused (smaller shape above 1e8)", path, {7}, ["at most 1e8"])
+
     # A second request after the duplicate window still exits at once: here
     # the first stops the simulation and the run then blocks opening its JSON
     # output, a FIFO nobody reads; the second must end it (else a hang).
