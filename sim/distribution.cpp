@@ -186,8 +186,8 @@ double temme_small_tail(double a, double x) {
 
 // Boost's gamma_p_inv evaluates the incomplete gamma function by series
 // whose length grows as sqrt(shape), so a quantile's cost grows without
-// bound (a shape of 1e12, from gamma {mean: 100000, sd: 0.1}, made each
-// quantile a thousand times dearer than at 1e6). Above this shape the
+// bound (a shape of 1e12 comes from as plain an input as gamma {mean:
+// 100000, sd: 0.1}). Above this shape the
 // quantile solves P(shape, x) = u by Newton steps on log P (or log Q for
 // u > 1/2) from the Wilson-Hilferty start, with P and Q from Temme's
 // expansion (temme_small_tail): a bounded cost, at most
