@@ -34,10 +34,10 @@ inline void note_fewer_threads(unsigned threads) noexcept {
 // system gives; returns the threads that run, the calling one included (at
 // least 1), and notes a shortfall in fewest_threads_started. The caller then
 // runs worker(0) itself and joins every thread in pool. Threads wait at a
-// gate until all are started; on a shortfall only a quarter of those started go
-// on (the others end at once and are joined here), since the limit that
-// stopped them (address space, processes) would otherwise leave nothing for
-// the memory the workers themselves need.
+// gate until all are started; on a shortfall only a quarter of those
+// started go on (the others end at once and are joined here), since the
+// limit that stopped them (address space, processes) would otherwise leave
+// nothing for the memory the workers themselves need.
 template <class Worker>
 unsigned start_threads(std::vector<std::thread>& pool, unsigned count, const Worker& worker) {
   const unsigned wanted = std::max(1u, count);

@@ -759,7 +759,8 @@ TEST(Validation, BetaAndPertShapesBoundedForACost) {
   expect_error([] { Distribution::pert(0, 0.001, 2, 1e12); }, {"pert needs lambda x min"});
   for (const Distribution& d : {Distribution::beta(1e8, 1e300), Distribution::beta(1e300, 3),
                                 Distribution::pert(0, 0, 2, 1e300), Distribution::pert(0, 1, 2, 2e8)}) {
-    for (const double u : {1e-300, 0.25, 0.5, 0.75, 1 - 1e-16}) EXPECT_TRUE(std::isfinite(d.quantile(u))) << d.describe();
+    for (const double u : {1e-300, 0.25, 0.5, 0.75, 1 - 1e-16})
+      EXPECT_TRUE(std::isfinite(d.quantile(u))) << d.describe();
   }
 }
 

@@ -1071,11 +1071,13 @@ msps:
                  "    labor: {setup_hours: {gamma: {mean: 8, sd: 8e-6}}}\n")
     j = tmp("engine-gamma-setup.json")
     r = execute(["run", path, "--trials", "100000", "--threads", "2", "--json", j, "--quiet"])
-    record("engine: gamma(mean 8, sd 8e-6) setup time, 100,000 trials", r, basic_problems(r, {0}) + output_problems(r, j))
+    record("engine: gamma(mean 8, sd 8e-6) setup time, 100,000 trials", r,
+           basic_problems(r, {0}) + output_problems(r, j))
     # Beta and PERT whose smaller shape is above 1e8 have quantiles whose
     # cost grows without bound with it: refused where they are written.
-    for name, line in (("engine-pert-lambda.yaml", "      setup_hours: {pert: {min: 0, mode: 1, max: 2, lambda: 1e20}}\n"),
-                       ("engine-beta-shapes.yaml", "      billable_share: {beta: {alpha: 1e20, beta: 1e20}}\n")):
+    refused = (("engine-pert-lambda.yaml", "      setup_hours: {pert: {min: 0, mode: 1, max: 2, lambda: 1e20}}\n"),
+               ("engine-beta-shapes.yaml", "      billable_share: {beta: {alpha: 1e20, beta: 1e20}}\n"))
+    for name, line in refused:
         path = write(name, INCLUDES + "msps:\n  - name: acme\n    endpoints: 350\n    clients: 25\n    labor:\n" + line)
         scenario_case(f"engine: {name} refused (smaller shape above 1e8)", path, {7}, ["at most 1e8"])
 
