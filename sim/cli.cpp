@@ -10,7 +10,9 @@
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <iostream>
 #include <optional>
@@ -24,6 +26,7 @@
 #include "sim/engine.h"
 #include "sim/error.h"
 #include "sim/output.h"
+#include "sim/parallel.h"
 #include "sim/report.h"
 #include "sim/scenario.h"
 
@@ -77,15 +80,29 @@ std::uint64_t parse_count(const std::string& option, const std::string& text, st
 
 std::atomic<bool> stop_requested{false};
 std::atomic<int> stop_signal{0};
+// [ns, CLOCK_MONOTONIC] when the first stop signal arrived; set before stop_requested.
+std::atomic<std::int64_t> first_signal_ns{0};
+// Signals within this long of the first are the same request: timeout(1)
+// signals the process and then its group, and a terminal's Ctrl-C reaches
+// every process of the foreground group, so one request can arrive twice.
+constexpr std::int64_t duplicate_signal_ns = 1'000'000'000;
 
+// Async-signal-safe: atomics (lock-free), clock_gettime, unlink and _exit only.
 extern "C" void on_signal(int sig) {
-  if (stop_requested.load()) {  // a second Ctrl-C exits at once, leaving no temporary file behind
+  timespec now{};
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  const std::int64_t now_ns = std::int64_t(now.tv_sec) * 1'000'000'000 + now.tv_nsec;
+  if (stop_requested.load()) {
+    if (now_ns - first_signal_ns.load() < duplicate_signal_ns) return;  // the first request again
+    // A second request exits at once, leaving no temporary file behind.
     remove_pending_temporary();
     _exit(128 + sig);
   }
+  first_signal_ns.store(now_ns);
   stop_signal.store(sig);
   stop_requested.store(true);
 }
+static_assert(std::atomic<std::int64_t>::is_always_lock_free, "on_signal needs lock-free atomics");
 
 // Installs the handlers for the life of a run.
 class SignalGuard {
@@ -237,6 +254,7 @@ struct Session {
     }
     stop_requested = false;
     stop_signal = 0;
+    fewest_threads_started = 0;
     options.stop = &stop_requested;
   }
 
@@ -296,6 +314,18 @@ struct Session {
 
   void clear_progress(std::ostream& err) const {
     if (progress_shown) err << "\r" << std::string(40, ' ') << "\r" << std::flush;
+  }
+
+  // After the simulation: when fewer threads than asked could be started
+  // (a limit on processes or memory), says so once, and the manifest states
+  // the threads used. The results do not depend on it.
+  void note_threads(std::ostream& err) {
+    const unsigned got = fewest_threads_started.load();
+    if (got == 0 || got >= options.threads) return;
+    err << "switchcost: ran on " << got << " of the " << options.threads
+        << " threads asked for, as the system gave no more threads or no memory for them (the results are "
+           "the same)\n";
+    options.threads = got;
   }
 
   // Renders each output straight into its destination, then the table into
@@ -394,6 +424,7 @@ int command_run(const std::vector<std::string>& args, std::ostream& out, std::os
     // outputs are rendered: the two would otherwise add up at the peak.
     const RunResult result = run_scenario(scenario, session.options);
     session.clear_progress(err);
+    session.note_threads(err);
     data = build_report(scenario, result, session.info(inputs, scenario.files));
   }
   // Each output is rendered into its destination as it is written (a run
@@ -520,6 +551,7 @@ int command_compare(const std::vector<std::string>& args, std::ostream& out, std
   SignalGuard guard;  // until the outputs are written, as for run
   CompareResult result = compare_alternatives(alternatives, session.options, RunInfo{});
   session.clear_progress(err);
+  session.note_threads(err);
   result.info = session.info(arguments, all_files);
   return session.finish([&](std::ostream& o) { render_compare_json(result, o); },
                         [&](std::ostream& o) { render_compare_csv(result, o); },

@@ -218,6 +218,30 @@ struct TrialSet {
   }
 };
 
+// Stopping inside a block (exact mode): the thread running a block of the
+// run sees the run's stop flag here, and the work of a block checks it at
+// bounded intervals (every stop_check_values quantiles drawn, incident
+// costs included, and every 256 trials of the per-trial loop); when it is
+// set, BlockStopped unwinds the block, which is then discarded whole. Null
+// outside run_block (the tail pass, which must finish), so it never throws there.
+thread_local const std::atomic<bool>* block_stop = nullptr;
+constexpr std::size_t stop_check_values = 4096;
+
+struct BlockStopped {};  // not a std::exception: only the engine's workers catch it
+
+inline void check_block_stop() {
+  if (block_stop && block_stop->load(std::memory_order_relaxed)) throw BlockStopped{};
+}
+
+// Sets block_stop for the current thread while a block runs.
+class BlockStopScope {
+ public:
+  explicit BlockStopScope(const std::atomic<bool>* stop) noexcept { block_stop = stop; }
+  ~BlockStopScope() { block_stop = nullptr; }
+  BlockStopScope(const BlockStopScope&) = delete;
+  BlockStopScope& operator=(const BlockStopScope&) = delete;
+};
+
 // An input compiled for drawing: its distribution and its stream.
 struct Draw {
   const Distribution* dist = nullptr;
@@ -232,7 +256,12 @@ struct Draw {
       return;
     }
     t.uniforms(stream, u);
-    dist->quantiles(u.data(), out.data(), std::size_t(n));
+    // In pieces, so that a stop is seen after a bounded number of quantiles
+    // (some cost microseconds each); the values are the same.
+    for (std::size_t i = 0; i < std::size_t(n); i += stop_check_values) {
+      check_block_stop();
+      dist->quantiles(u.data() + i, out.data() + i, std::min(stop_check_values, std::size_t(n) - i));
+    }
   }
 };
 
@@ -480,9 +509,12 @@ class WorkspacePool {
     w->moments.clear();
     return w;
   }
-  void give(std::unique_ptr<Workspace> w) {
+  void give(std::unique_ptr<Workspace> w) noexcept {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (spare_.size() < spare_limit) spare_.push_back(std::move(w));
+    try {
+      if (spare_.size() < spare_limit) spare_.push_back(std::move(w));
+    } catch (const std::bad_alloc&) {  // no memory to keep it: it is freed instead
+    }
   }
 
  private:
@@ -537,7 +569,10 @@ double incident_cost_total(const Compiled& c, const Stream& stream, std::uint64_
   }
   double total = 0.0;
   const auto k = static_cast<std::uint32_t>(count);
-  for (std::uint32_t i = 0; i < k; ++i) total += c.incident_cost->quantile(uniform(stream, trial, i));
+  for (std::uint32_t i = 0; i < k; ++i) {
+    if (i % stop_check_values == stop_check_values - 1) check_block_stop();
+    total += c.incident_cost->quantile(uniform(stream, trial, i));
+  }
   return total;
 }
 
@@ -669,6 +704,7 @@ void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& 
   auto at = [&](Output o) { return out[std::size_t(o)]; };
   const auto& lo = w.labor_out;
   for (Eigen::Index i = 0; i < n; ++i) {
+    if (i % 256 == 255) check_block_stop();
     const std::uint64_t trial = t[i];
     const double expected = w.lost_out.expected_incidents[i];
     const double count = expected == 0 ? 0.0 : incident_count(expected, u[std::size_t(i)]);
@@ -739,7 +775,8 @@ struct Run {
 // scenario's (see MspReuse); a scenario's portfolio sums its MSPs in MSP
 // order, so the bytes are those of a run of that scenario alone.
 void run_block(const Run& run, std::uint64_t first, Eigen::Index n, Workspace& w, std::vector<RunResult>& results,
-               const SketchSink* sketch) {
+               const SketchSink* sketch, const std::atomic<bool>* stop) {
+  const BlockStopScope stop_scope(stop);
   w.trials = n;
   const TrialSet t{first, nullptr, n};
   const std::size_t scenarios = run.compiled.size();
@@ -910,6 +947,14 @@ std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenari
   std::size_t error_block = blocks;
   std::exception_ptr error;
   std::atomic<bool> failed{false};
+  // Exact mode: the lowest block stopped part-way (blocks, if none). Every
+  // block below it was finished, so the trials done are the blocks below it.
+  std::atomic<std::size_t> stopped_block{blocks};
+  // Exact mode: blocks a helper thread gave back for want of memory (see
+  // the worker), and how many threads gave up so.
+  std::vector<std::size_t> given_back;
+  given_back.reserve(threads);  // a thread gives back one block at most: push_back never allocates
+  unsigned threads_gave_up = 0;
 
   // Sketch mode: block moments fold in block order. A finished block that is
   // not the next to fold waits in `pending`; a thread starts a block only
@@ -930,7 +975,8 @@ std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenari
   };
   auto stopped = [&] { return failed.load() || (options.stop && options.stop->load()); };
 
-  auto worker = [&](bool reports_progress) {
+  auto worker = [&](unsigned index) {
+    const bool reports_progress = index == 0;
     // One workspace for full blocks and, when an exact-mode run ends on a
     // shorter one, another for that (see WorkspacePool). Not in sketch mode,
     // where a workspace also holds every MSP's block moments (24 bytes per
@@ -951,12 +997,41 @@ std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenari
       if (b >= blocks) break;
       const std::size_t first = b * block;
       const std::size_t n = std::min(block, trials - first);
-      auto& held = n == block || sketch ? full : short_block;
-      if (!held) held.emplace(Eigen::Index(n));
-      Workspace& w = **held;
+      Workspace* held_space = nullptr;
       try {
-        run_block(run, first, Eigen::Index(n), w, results, sketch ? &sink : nullptr);
+        auto& held = n == block || sketch ? full : short_block;
+        if (!held) held.emplace(Eigen::Index(n));
+        held_space = &**held;
+        // Sketch mode merges each MSP's block into the sketches as it goes,
+        // so its blocks cannot be discarded part-way: they stop between blocks.
+        run_block(run, first, Eigen::Index(n), *held_space, results, sketch ? &sink : nullptr,
+                  sketch ? nullptr : options.stop);
+      } catch (const BlockStopped&) {
+        std::size_t lowest = stopped_block.load();
+        while (b < lowest && !stopped_block.compare_exchange_weak(lowest, b)) {
+        }
+        break;
       } catch (...) {
+        const auto out_of_memory = [] {
+          try {
+            throw;
+          } catch (const std::bad_alloc&) {
+            return true;
+          } catch (...) {
+            return false;
+          }
+        };
+        // A thread without memory for its workspace (many threads near a
+        // memory limit) gives its block back and ends, freeing what it held;
+        // the calling thread redoes the block once every thread has ended
+        // (in exact mode a block's values are all written again). Sketch
+        // mode has merged part of the block, so there it is an error.
+        if (!sketch && out_of_memory()) {
+          std::lock_guard<std::mutex> lock(error_mutex);
+          given_back.push_back(b);
+          ++threads_gave_up;
+          break;
+        }
         {
           std::lock_guard<std::mutex> lock(error_mutex);
           if (b < error_block) {  // report the earliest failing block, whatever the thread count
@@ -971,6 +1046,7 @@ std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenari
         }
         continue;
       }
+      Workspace& w = *held_space;
       if (sketch) {
         {
           std::lock_guard<std::mutex> lock(fold_mutex);
@@ -997,15 +1073,50 @@ std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenari
     }
   };
   std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker, false);
-  worker(true);
+  const unsigned started = start_threads(pool, threads, worker);  // fewer if the system gives no more
+  worker(0u);
   for (auto& t : pool) t.join();
-  if (error) std::rethrow_exception(error);
+  if (threads_gave_up > 0) note_fewer_threads(std::max(1u, started - threads_gave_up));
+  std::sort(given_back.begin(), given_back.end());
+  for (const std::size_t b : given_back) {  // in order, as the workers would have
+    if (b > error_block) break;
+    const auto stop_at = [&](std::size_t block_index) {
+      std::size_t lowest = stopped_block.load();
+      while (block_index < lowest && !stopped_block.compare_exchange_weak(lowest, block_index)) {
+      }
+    };
+    if (options.stop && options.stop->load()) {
+      stop_at(b);
+      break;
+    }
+    const std::size_t first = b * block;
+    const std::size_t n = std::min(block, trials - first);
+    try {
+      PooledWorkspace space{Eigen::Index(n)};
+      run_block(run, first, Eigen::Index(n), *space, results, nullptr, options.stop);
+      done.fetch_add(n);
+    } catch (const BlockStopped&) {
+      stop_at(b);
+      break;
+    } catch (...) {
+      if (b < error_block) {
+        error_block = b;
+        error = std::current_exception();
+      }
+      break;
+    }
+  }
+  // An error in a block past one stopped part-way is in trials the partial
+  // results do not hold.
+  if (error && error_block < stopped_block.load()) std::rethrow_exception(error);
 
-  // Every block handed out was finished, and blocks are handed out in order,
-  // so the trials done are the prefix [0, done), the same in every scenario.
+  // Blocks are handed out in order, and every one handed out was finished
+  // but those from stopped_block on (stopped part-way, or finished after
+  // it: dropped), so the trials done are a prefix, the same in every scenario.
+  const std::uint64_t trials_done =
+      stopped_block.load() < blocks ? std::uint64_t(stopped_block.load() * block) : done.load();
   for (RunResult& result : results) {
-    result.trials_done = done.load();
+    result.trials_done = trials_done;
     result.complete = result.trials_done == options.trials;
     if (result.complete) continue;
     for (auto& msp : result.msps)

@@ -89,8 +89,10 @@ struct RunOptions {
   std::uint64_t seed = 1;
   unsigned threads = 1;
   std::size_t block_trials = 4096;  // exact mode; sketch mode uses sketch_block_trials
-  // Checked between blocks: when set, the run stops at a block boundary
-  // and returns the trials done so far (a prefix of the trial range).
+  // When set, the run stops and returns the trials done so far, a prefix of
+  // whole blocks. Exact mode also checks it inside a block, at bounded
+  // intervals of work, and drops a block stopped part-way (with any finished
+  // after it); sketch mode checks it between blocks.
   const std::atomic<bool>* stop = nullptr;
   // Which per-MSP series to keep in exact mode (the portfolio keeps all);
   // others stay empty. Sketch mode keeps statistics of every output.

@@ -652,6 +652,47 @@ TEST(HandValues, Gamma) {
   EXPECT_EQ(g.support_max(), inf);
 }
 
+// Gamma shapes above 1e6 take the quantile from Temme's expansion by Newton
+// steps (a bounded cost; Boost's inverse costs O(sqrt(shape))): against
+// Boost's inverse at the switch-over and above it, over the whole of (0,1).
+TEST(GammaLargeShape, MatchesTheExactInverseAtTheSwitchOver) {
+  using Policy = boost::math::policies::policy<boost::math::policies::promote_float<false>,
+                                               boost::math::policies::promote_double<false>>;
+  const double us[] = {std::numeric_limits<double>::min(), 1e-300, 1e-100, 1e-20, 1e-8, 1e-3, 0.1, 0.3, 0.5,
+                       0.5 + 1e-9, 0.7, 0.9, 0.999, 1 - 1e-8, 1 - 1e-14, 1 - 0x1p-53};
+  for (const auto& [shape, tolerance] : {std::pair{1e6, 1e-14}, std::pair{std::nextafter(1e6, 2e6), 1e-14},
+                                         std::pair{2e6, 2e-14}, std::pair{1e7, 5e-14}, std::pair{1e8, 3e-13}}) {
+    const Distribution d = Distribution::gamma(shape, 3);
+    for (const double u : us) {
+      const double exact = 3 * (u <= 0.5 ? boost::math::gamma_p_inv(shape, u, Policy())
+                                         : boost::math::gamma_q_inv(shape, 1 - u, Policy()));
+      EXPECT_TRUE(Close("gamma(" + std::to_string(shape) + ") quantile(" + std::to_string(u) + ")", d.quantile(u),
+                        exact, tolerance * exact));
+    }
+  }
+}
+
+// Far above the switch-over (no exact inverse to compare with at a bounded
+// cost): the median is shape - 1/3 + O(1/shape), the quantiles rise with u,
+// and every one is finite; the issue's gamma {mean: 100000, sd: 0.1}, shape
+// 1e12, included.
+TEST(GammaLargeShape, HugeShapesGiveTheAsymptoticQuantiles) {
+  for (const double shape : {1e9, 1e12, 1e15, 1e100, 1e300}) {
+    const Distribution d = Distribution::gamma(shape, 1);
+    EXPECT_TRUE(Close("median", d.quantile(0.5), shape - 1.0 / 3, 4e-15 * shape + 1e-6));
+    double previous = 0;
+    for (const double u : {std::numeric_limits<double>::min(), 1e-100, 0.01, 0.5, 0.99, 1 - 0x1p-53}) {
+      const double x = d.quantile(u);
+      EXPECT_TRUE(std::isfinite(x));
+      EXPECT_GE(x, previous) << "shape " << shape << ", u " << u;
+      previous = x;
+    }
+  }
+  const Distribution issue = Distribution::gamma_mean_sd(100000, 0.1);
+  // z = 1.2815515655446004 at u = 0.9: about mean + z sd.
+  EXPECT_TRUE(Close("gamma(mean 1e5, sd 0.1) P90", issue.quantile(0.9), 100000 + 0.1 * 1.2815515655446004, 1e-6));
+}
+
 TEST(HandValues, Describe) {
   EXPECT_EQ(Distribution::pert(0.15, 0.35, 1).describe(), "pert(min 0.15, mode 0.35, max 1, lambda 4)");
   EXPECT_EQ(Distribution::constant(3).describe(), "constant(3)");
@@ -705,6 +746,21 @@ void expect_error(F&& make, std::initializer_list<const char*> fragments) {
     for (const char* f : fragments) {
       EXPECT_NE(message.find(f), std::string::npos) << "message \"" << message << "\" lacks \"" << f << "\"";
     }
+  }
+}
+
+// Beta and PERT whose smaller shape is above 1e8 are refused (the exact
+// inverse's cost grows without bound with it); up to it they are drawn.
+TEST(Validation, BetaAndPertShapesBoundedForACost) {
+  expect_error([] { Distribution::beta(2e8, 2e8); }, {"beta needs alpha or beta at most 1e8", "alpha 2e+08"});
+  expect_error([] { Distribution::beta(1e20, 1e20, 0, 5); }, {"beta needs alpha or beta at most 1e8"});
+  expect_error([] { Distribution::pert(0, 1, 2, 1e300); },
+               {"pert needs lambda x min(mode - min, max - mode) / (max - min) at most 1e8", "lambda 1e+300"});
+  expect_error([] { Distribution::pert(0, 0.001, 2, 1e12); }, {"pert needs lambda x min"});
+  for (const Distribution& d : {Distribution::beta(1e8, 1e300), Distribution::beta(1e300, 3),
+                                Distribution::pert(0, 0, 2, 1e300), Distribution::pert(0, 1, 2, 2e8)}) {
+    for (const double u : {1e-300, 0.25, 0.5, 0.75, 1 - 1e-16})
+      EXPECT_TRUE(std::isfinite(d.quantile(u))) << d.describe();
   }
 }
 
