@@ -934,22 +934,20 @@ def test_signals():
                 problems.append(f"stderr does not say interrupted: {r.err.strip()[:200]!r}")
         record(f"fault: {sig.name} during a long run", r, problems)
 
-    # A second SIGINT exits at once; the JSON is then the old content or a
-    # complete document, never half-written. Signals sent back to back (no
-    # delay) are one signal: a pending SIGINT does not queue a second. Under a
-    # sanitizer signals reach the program only at its next intercepted call,
-    # so two sent 0.1 s apart can merge too: there only the outputs are checked.
+    # A second SIGINT within 1 s of the first is the same request (the run
+    # stops and writes its partial results); a later one exits at once. Either
+    # way the JSON is then the old content or a complete document, never
+    # half-written, and no temporary is left. That the late one exits at once
+    # is shown without a clock in test_engine_faults (a run blocked on a FIFO).
     for delay in (0.1, 0.5, 1.0):
         j = tmp(f"double-{delay}.json")
         with open(j, "w") as f:
             f.write("old\n")
-        r, after = interrupt(signal.SIGINT, j, second_after=delay, trials=trials)
+        r, _ = interrupt(signal.SIGINT, j, second_after=delay, trials=trials)
         problems = basic_problems(r, {130})
         # The second SIGINT _exit()s from the signal handler: silence on
         # stderr is acceptable there (the documented contract is "exits at once").
         problems = [p for p in problems if p != "no message on stderr"]
-        if not r.timed_out and after > 5 and not SANITIZED:
-            problems.append(f"took {after:.1f} s to exit after the second SIGINT")
         content = open(j).read() if os.path.exists(j) else None
         if content is None:
             problems.append("the old JSON disappeared")
@@ -1081,10 +1079,14 @@ def test_engine_faults():
 
     # The issue's case in the suite's 2 GiB: 400 threads of 8 MiB stacks do
     # not all fit, and those that start may find no memory for their work.
+    # The memory check refuses such a run up front (exit 2, "fewer
+    # --threads") under the default limit, so the limit is raised here to
+    # reach the threads' own fallback.
     cases = [("run with --threads 64 and 64 MiB stacks", ["--trials", "1000000"], "64", big_stacks),
              ("sketch-mode run with --threads 64 and 64 MiB stacks",
               [PORTFOLIO, "--trials", "1000000", "--msp-stats", "sketch"], "64", big_stacks),
-             ("run with --threads 400 and --trials 2000000", ["--trials", "2000000"], "400", limit_memory)]
+             ("run with --threads 400 and --trials 2000000", ["--trials", "2000000", "--max-memory-gib", "64"],
+              "400", limit_memory)]
     for what, extra, asked, preexec in cases:
         j = tmp(f"threads-{len(extra)}-{asked}.json")
         start = time.monotonic()
