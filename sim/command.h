@@ -17,7 +17,8 @@ namespace switchcost::sim {
 
 struct Command {
   std::string_view name;
-  // Also accepted for the name ("--help" for help); not listed.
+  // Up to two other spellings accepted for the name ("--help" for help);
+  // not listed.
   std::array<std::string_view, 2> aliases{};
   // Its entry in `switchcost help`: the left column ("run [FILE...]") and the
   // text beside it, whose '\n's start lines indented under the first. A
