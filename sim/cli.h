@@ -1,5 +1,5 @@
-// The command line: `switchcost run|validate|help|version`. Parses options
-// (Boost.Program_options), runs, and maps every error type to its exit code.
+// The command line: finds the command (sim/command.h) by name, runs it, and
+// maps every error type to its exit code.
 #pragma once
 
 #include <iosfwd>

@@ -279,17 +279,7 @@ void render_compare_json(const CompareResult& r, std::ostream& out) {
   Json j(out);
   j.open("", '{');
   j.value("schema", compare_schema);
-  j.open("manifest", '{');
-  j.value("version", r.info.version).value("command", "compare").value("seed", r.info.seed);
-  j.value("trials_requested", r.trials_requested).value("trials", r.trials_done).value("complete", r.complete);
-  j.value("threads", std::uint64_t(r.info.threads));
-  j.open("inputs", '[');
-  for (const auto& f : r.info.input_hashes) {
-    j.open("", '{').value("path", f.first).value("sha256", f.second);
-    j.close('}');
-  }
-  j.close(']');
-  j.close('}');
+  json_manifest(j, "compare", r.info, r.trials_requested, r.trials_done, r.complete);
   j.open("alternatives", '[');
   for (std::size_t k = 0; k < r.alternatives.size(); ++k) {
     const auto& a = r.alternatives[k];

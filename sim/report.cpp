@@ -318,26 +318,33 @@ void render_table(const ReportData& d, std::ostream& out) {
         << format_percent(d.sketch_relative_error) << " relative); means, SEs, P(done) and tail shares are exact.\n";
 }
 
-void render_json(const ReportData& d, std::ostream& out) {
-  Json j(out);
-  j.open("", '{');
-  j.value("schema", std::string(run_schema));
+void json_manifest(Json& j, const std::string& command, const RunInfo& info, std::uint64_t trials_requested,
+                   std::uint64_t trials_done, bool complete, const std::function<void(Json&)>& fields) {
   j.open("manifest", '{');
-  j.value("version", d.info.version).value("command", std::string("run")).value("seed", d.info.seed);
-  j.value("trials_requested", d.trials_requested).value("trials", d.trials_done).value("complete", d.complete);
-  j.value("threads", std::uint64_t(d.info.threads));
-  j.value("msp_stats", to_string(d.msp_stats));
-  if (d.msp_stats == MspStats::sketch) j.value("sketch_relative_error", d.sketch_relative_error);
+  j.value("version", info.version).value("command", command).value("seed", info.seed);
+  j.value("trials_requested", trials_requested).value("trials", trials_done).value("complete", complete);
+  j.value("threads", std::uint64_t(info.threads));
+  if (fields) fields(j);
   j.open("arguments", '[');
-  for (const auto& f : d.info.inputs) j.value("", f);
+  for (const auto& f : info.inputs) j.value("", f);
   j.close(']');
   j.open("inputs", '[');
-  for (const auto& [path, hash] : d.info.input_hashes) {
+  for (const auto& [path, hash] : info.input_hashes) {
     j.open("", '{').value("path", path).value("sha256", hash);
     j.close('}');
   }
   j.close(']');
   j.close('}');
+}
+
+void render_json(const ReportData& d, std::ostream& out) {
+  Json j(out);
+  j.open("", '{');
+  j.value("schema", std::string(run_schema));
+  json_manifest(j, "run", d.info, d.trials_requested, d.trials_done, d.complete, [&](Json& m) {
+    m.value("msp_stats", to_string(d.msp_stats));
+    if (d.msp_stats == MspStats::sketch) m.value("sketch_relative_error", d.sketch_relative_error);
+  });
   j.open("timeline", '{');
   j.value("sales_end", format_date(d.timeline.sales_end)).value("updates_end", format_date(d.timeline.updates_end));
   j.value("migration_start", format_date(d.timeline.migration_start));

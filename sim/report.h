@@ -7,6 +7,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <ostream>
 #include <string>
 #include <utility>
@@ -33,6 +34,14 @@ struct RunInfo {
 // (file, sha256) for every file of a scenario; built-in files hash their
 // embedded text.
 std::vector<std::pair<std::string, std::string>> hash_inputs(const std::vector<std::string>& files);
+
+class Json;
+// The "manifest" object every JSON report opens with, one writer for every
+// command: version, command, seed, trials asked for and done, complete,
+// threads, then the command's own fields (`fields`, may be empty), then the
+// arguments as given and every file read with its SHA-256.
+void json_manifest(Json& j, const std::string& command, const RunInfo& info, std::uint64_t trials_requested,
+                   std::uint64_t trials_done, bool complete, const std::function<void(Json&)>& fields = {});
 
 struct ScopeReport {
   std::string name;       // MSP name, or "portfolio"

@@ -353,6 +353,9 @@ def test_compare_price_scenarios():
     if doc is None:
         return
     check_compare_doc("prices", doc, 3, 3)
+    check("prices: manifest arguments are --base then each --variant",
+          doc["manifest"].get("arguments") == ["portfolio.yaml", "prices/surge.yaml", "prices/promo.yaml"],
+          json.dumps(doc["manifest"].get("arguments")))
     alts = {a["label"]: a for a in doc["alternatives"]}
     check("prices: labels are the variant names", set(alts) == {"portfolio", "surge", "promo"}, list(alts))
     surge, promo = alts["surge"]["vs_baseline"], alts["promo"]["vs_baseline"]
@@ -413,6 +416,8 @@ def test_compare_targets_population():
     if doc is None:
         return
     check_compare_doc("targets", doc, 4, 200)
+    check("targets: manifest arguments are the base", doc["manifest"].get("arguments") == ["population-200.yaml"],
+          json.dumps(doc["manifest"].get("arguments")))
     labels = [a["label"] for a in doc["alternatives"]]
     check("targets: one alternative per competitor, in the order given", labels == [f"target={t}" for t in targets], labels)
     check("targets: table lists the top MSPs and says the rest are in the JSON", "20 of 200 shown" in r.stdout, r.stdout[:1500])
@@ -540,10 +545,40 @@ def test_msp_stats_sketch():
         check("sketch: partial results written", False, "no JSON")
 
 
+def test_command_and_format_tables():
+    """help and the unknown-command message list the same commands, each of
+    which runs; run and compare offer the same output formats, and render
+    only those asked for."""
+    r = run("no-such-command")
+    m = re.search(r"commands are ([a-z, -]+)", r.stderr)
+    check("unknown command: exit 2, the commands listed", r.returncode == 2 and m is not None, r.stderr)
+    if m is None:
+        return
+    names = m.group(1).split(", ")
+    check("unknown command: the six commands in help's order",
+          names == ["run", "compare", "validate", "builtin", "help", "version"], names)
+    text = run("help").stdout
+    for name in names:
+        check(f"help lists {name}", re.search(rf"^  (\S+, )*{name}\b", text, re.M) is not None, text)
+        r = run(name, "--help")
+        check(f"{name} --help: exit 0 with text", r.returncode == 0 and r.stdout.strip() != "", r.stderr)
+    formats = {}
+    for name in ("run", "compare"):
+        formats[name] = re.findall(r"^  --([a-z]+) arg +write the results as", run(name, "--help").stdout, re.M)
+    check("run and compare offer the same output formats", formats["run"] == formats["compare"] and
+          formats["run"][:2] == ["json", "csv"], formats)
+    # Only the format asked for is written; the other's path stays absent.
+    for name, args in (("run", []), ("compare", ["--targets", "eset,sophos"])):
+        j, c = tmp(f"only-json-{name}.json"), tmp(f"only-json-{name}.csv")
+        r = run(name, *args, "--trials", "500", "--json", j, "--quiet")
+        check(f"{name} --json alone: JSON written, no CSV", r.returncode == 0 and os.path.exists(j) and
+              not os.path.exists(c) and strict_json(open(j).read())["manifest"]["command"] == name, r.stderr)
+
+
 def main():
     tests = [test_default_run, test_thread_independence, test_portfolio, test_shipped_scenarios_validate,
              test_error_corpus, test_exit_codes, test_outputs_never_half_written, test_compare_price_scenarios,
-             test_compare_targets_population, test_msp_stats_sketch,
+             test_compare_targets_population, test_msp_stats_sketch, test_command_and_format_tables,
              lambda: test_interrupt(signal.SIGINT, 130), lambda: test_interrupt(signal.SIGTERM, 143)]
     group_seconds = []
     for t in tests:

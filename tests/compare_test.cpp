@@ -280,6 +280,39 @@ TEST(CompareRender, RunWithNoTrialDoneWritesNoStatistics) {
   }
 }
 
+// run and compare write their manifest with one writer: the same fields in
+// the same order, the arguments as given and every file read, run adding
+// only how its per-MSP statistics were kept.
+TEST(CompareRender, ManifestIsRunsWithTheArguments) {
+  RunInfo info;
+  info.version = "9.9";
+  info.seed = 5;
+  info.threads = 3;
+  info.inputs = {"base.yaml", "surge.yaml"};
+  info.input_hashes = {{"base.yaml", "ab"}, {"surge.yaml", "cd"}};
+  const std::string tail =
+      "\"threads\":3,\"arguments\":[\"base.yaml\",\"surge.yaml\"],\"inputs\":[{\"path\":\"base.yaml\","
+      "\"sha256\":\"ab\"},{\"path\":\"surge.yaml\",\"sha256\":\"cd\"}]},";
+  CompareResult r = compare_alternatives({alternative("a", {portfolio}), alternative("b", {portfolio})},
+                                         options(100), RunInfo{});
+  r.info = info;
+  const std::string compare = render_compare_json(r);
+  EXPECT_NE(compare.find("{\"schema\":\"switchcost.compare/1\",\"manifest\":{\"version\":\"9.9\",\"command\":"
+                         "\"compare\",\"seed\":5,\"trials_requested\":100,\"trials\":100,\"complete\":true," +
+                         tail),
+            std::string::npos)
+      << compare.substr(0, 400);
+  const Scenario scenario = load_scenario({portfolio});
+  const ReportData d = build_report(scenario, run_scenario(scenario, options(100)), info);
+  const std::string run = render_json(d);
+  EXPECT_NE(run.find("{\"schema\":\"switchcost.run/1\",\"manifest\":{\"version\":\"9.9\",\"command\":\"run\","
+                     "\"seed\":5,\"trials_requested\":100,\"trials\":100,\"complete\":true,\"threads\":3,"
+                     "\"msp_stats\":\"exact\",\"arguments\""),
+            std::string::npos)
+      << run.substr(0, 400);
+  EXPECT_NE(run.find(tail.substr(tail.find("\"arguments\""))), std::string::npos) << run.substr(0, 400);
+}
+
 // Labels come from file names: quoted in the CSV (RFC 4180, formulas
 // neutralised), valid UTF-8 in the JSON, escaped in the table.
 TEST(CompareRender, LabelsAreEscapedInEveryFormat) {
