@@ -321,7 +321,9 @@ void render_table(const ReportData& d, std::ostream& out) {
 void json_manifest(Json& j, const std::string& command, const RunInfo& info, std::uint64_t trials_requested,
                    std::uint64_t trials_done, bool complete, const std::function<void(Json&)>& fields) {
   j.open("manifest", '{');
-  j.value("version", info.version).value("command", command).value("seed", info.seed);
+  j.value("version", info.version);
+  if (!info.build.empty()) j.value("build", info.build);
+  j.value("command", command).value("seed", info.seed);
   j.value("trials_requested", trials_requested).value("trials", trials_done).value("complete", complete);
   j.value("threads", std::uint64_t(info.threads));
   if (fields) fields(j);

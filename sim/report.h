@@ -23,6 +23,7 @@ inline constexpr const char* run_schema = "switchcost.run/1";
 
 struct RunInfo {
   std::string version;
+  std::string build;  // the git description of the build ("" when not built from git)
   std::uint64_t seed = 0;
   unsigned threads = 1;
   double seconds = 0;  // wall time: terminal only

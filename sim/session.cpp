@@ -16,6 +16,7 @@
 #include <tuple>
 #include <variant>
 
+#include "sim/build_info.h"
 #include "sim/builtin.h"
 #include "sim/cli.h"
 #include "sim/error.h"
@@ -224,6 +225,7 @@ void Session::after_simulation(std::ostream& err) {
 RunInfo Session::info(const std::vector<std::string>& arguments, const std::vector<std::string>& files) const {
   RunInfo i;
   i.version = SWITCHCOST_VERSION;
+  i.build = SWITCHCOST_GIT_DESCRIBE;
   i.seed = options.seed;
   i.threads = options.threads;
   i.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
