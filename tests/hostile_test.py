@@ -84,19 +84,31 @@ class Result:
         return self.err.split("\n", 1)[0]
 
 
-def execute(args, timeout=TIMEOUT, cwd=None, stdout=subprocess.PIPE):
-    start = time.monotonic()
-    p = subprocess.Popen([BIN, *args], stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.PIPE,
-                         preexec_fn=limit_memory, cwd=cwd)
-    timed_out = False
+def communicate(p, timeout=TIMEOUT):
+    """Waits for a started run (killing it after `timeout`, a hang); returns
+    (stdout bytes, stderr bytes, timed_out)."""
     try:
         out, err = p.communicate(timeout=timeout)
+        timed_out = False
     except subprocess.TimeoutExpired:
         p.kill()
         out, err = p.communicate()
         timed_out = True
-    return Result(p.returncode, (out or b"").decode("utf-8", "replace"), err.decode("utf-8", "replace"),
-                  time.monotonic() - start, timed_out)
+    return out or b"", err or b"", timed_out
+
+
+def collect(p, start=None, timeout=TIMEOUT):
+    """communicate(), as a Result whose seconds count from `start` (0 without)."""
+    out, err, timed_out = communicate(p, timeout)
+    return Result(p.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
+                  time.monotonic() - start if start is not None else 0, timed_out)
+
+
+def execute(args, timeout=TIMEOUT, cwd=None, stdout=subprocess.PIPE):
+    start = time.monotonic()
+    p = subprocess.Popen([BIN, *args], stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.PIPE,
+                         preexec_fn=limit_memory, cwd=cwd)
+    return collect(p, start, timeout)
 
 
 # ---------------------------------------------------------------------------
@@ -899,13 +911,7 @@ def interrupt(sig, json_path, second_after=None, trials=1_000_000):
         if p.poll() is None:
             p.send_signal(signal.SIGINT)
     last = time.monotonic()
-    timed_out = False
-    try:
-        out, err = p.communicate(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        out, err = p.communicate()
-        timed_out = True
+    out, err, timed_out = communicate(p)
     end = time.monotonic()
     return Result(p.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), end - start, timed_out), end - last
 
@@ -1003,14 +1009,7 @@ def test_signal_after_simulation():
                              preexec_fn=limit_memory)
         time.sleep(full.seconds * fraction)
         p.send_signal(signal.SIGINT)
-        try:
-            out, err = p.communicate(timeout=TIMEOUT)
-            timed_out = False
-        except subprocess.TimeoutExpired:
-            p.kill()
-            out, err = p.communicate()
-            timed_out = True
-        r = Result(p.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), 0, timed_out)
+        r = collect(p)
         problems = basic_problems(r, {130, 0})
         content = open(j).read()
         if content != "old\n":
@@ -1059,15 +1058,7 @@ def test_engine_faults():
                     p.send_signal(sig)
             except ProcessLookupError:
                 break
-        timed_out = False
-        try:
-            out, err = p.communicate(timeout=TIMEOUT)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            out, err = p.communicate()
-            timed_out = True
-        return Result(p.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
-                      time.monotonic() - start, timed_out)
+        return collect(p, start)
 
     # More threads than the system gives: with 64 MiB stacks (a thread's
     # stack is RLIMIT_STACK) about 25 fit in the 2 GiB address space of every
@@ -1093,15 +1084,7 @@ def test_engine_faults():
         p = subprocess.Popen([BIN, "run", "--threads", asked, "--json", j, "--quiet", *extra],
                              stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                              preexec_fn=preexec)
-        try:
-            out, err = p.communicate(timeout=TIMEOUT)
-            timed_out = False
-        except subprocess.TimeoutExpired:
-            p.kill()
-            out, err = p.communicate()
-            timed_out = True
-        r = Result(p.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
-                   time.monotonic() - start, timed_out)
+        r = collect(p, start)
         problems = basic_problems(r, {0}) + output_problems(r, j)
         if not r.timed_out and r.code == 0:
             m = re.search(rf"ran on (\d+) of the {asked} threads asked for", r.err)
@@ -1281,14 +1264,7 @@ def run_raw(args, cwd=None, stdout=subprocess.PIPE, preexec=None, pass_fds=(), e
     start = time.monotonic()
     p = subprocess.Popen([BIN, *args], stdin=subprocess.DEVNULL, stdout=stdout, stderr=subprocess.PIPE,
                          preexec_fn=child, cwd=cwd, pass_fds=pass_fds, env=env)
-    timed_out = False
-    try:
-        out, err = p.communicate(timeout=TIMEOUT)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        out, err = p.communicate()
-        timed_out = True
-    out, err = out or b"", err or b""
+    out, err, timed_out = communicate(p)
     return (Result(p.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"),
                    time.monotonic() - start, timed_out), out, err)
 
@@ -1548,14 +1524,7 @@ def test_output_paths():
                              stderr=subprocess.PIPE, preexec_fn=limit_memory)
         time.sleep(1.5)
         p.send_signal(sig)
-        try:
-            out, err = p.communicate(timeout=TIMEOUT)
-            timed_out = False
-        except subprocess.TimeoutExpired:
-            p.kill()
-            out, err = p.communicate()
-            timed_out = True
-        r = Result(p.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), 0, timed_out)
+        r = collect(p)
         record(f"paths: {sig.name} while a FIFO has no reader", r, basic_problems(r, {code}))
     # A reader that never reads: the write blocks once the pipe is full; a
     # signal then gives 130, not a hang.
@@ -1567,16 +1536,9 @@ def test_output_paths():
                                  preexec_fn=limit_memory)
             time.sleep(3)
             p.send_signal(sig)
-            try:
-                out, err = p.communicate(timeout=TIMEOUT)
-                timed_out = False
-            except subprocess.TimeoutExpired:
-                p.kill()
-                out, err = p.communicate()
-                timed_out = True
+            r = collect(p)
         finally:
             os.close(holder)
-        r = Result(p.returncode, out.decode("utf-8", "replace"), err.decode("utf-8", "replace"), 0, timed_out)
         record(f"paths: {sig.name} while a FIFO's reader does not read", r, basic_problems(r, {code}))
     # ... and with a reader, it gets the whole report.
     got = []
