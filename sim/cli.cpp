@@ -320,7 +320,7 @@ struct Session {
   // (a limit on processes or memory), says so once, and the manifest states
   // the threads used. The results do not depend on it.
   void note_threads(std::ostream& err) {
-    const unsigned got = fewest_threads_started.load();
+    const unsigned got = fewest_threads_started;
     if (got == 0 || got >= options.threads) return;
     err << "switchcost: ran on " << got << " of the " << options.threads
         << " threads asked for, as the system gave no more threads or no memory for them (the results are "
