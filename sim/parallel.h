@@ -1,6 +1,13 @@
 // A parallel loop over independent tasks, for the work after a run (the
 // statistics of every MSP and output): each task writes only its own result,
 // so the outputs are the same bytes for any thread count.
+//
+// Threads are started here, not taken from oneTBB's pool: oneTBB (2021.8)
+// starts its workers lazily, the later ones from worker threads, and a
+// refused thread (a limit on processes or address space) ends the process
+// by std::terminate; it also caps its workers at the cores unless a
+// process-wide global_control raises them. Here a run goes on with the
+// threads the system gives (see start_threads).
 #pragma once
 
 #include <algorithm>
