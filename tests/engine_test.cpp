@@ -488,5 +488,24 @@ TEST(ParallelFor, RethrowsTheLowestFailureAfterAllThreadsStop) {
   }
 }
 
+// A shortfall of threads is noted for the thread that started the section,
+// that is the run's: a run on another thread neither sees nor resets it.
+TEST(ParallelFor, AThreadShortfallIsKeptByTheRunThatHadIt) {
+  fewest_threads_started = 0;
+  unsigned seen_by_other = 99, other_after = 0;
+  std::thread other([&] {
+    seen_by_other = fewest_threads_started;
+    note_fewer_threads(3);
+    note_fewer_threads(5);  // the fewest is kept
+    other_after = fewest_threads_started;
+  });
+  note_fewer_threads(7);
+  other.join();
+  EXPECT_EQ(seen_by_other, 0u);
+  EXPECT_EQ(other_after, 3u);
+  EXPECT_EQ(fewest_threads_started, 7u);
+  fewest_threads_started = 0;
+}
+
 }  // namespace
 }  // namespace switchcost::sim
