@@ -1,6 +1,13 @@
 // A parallel loop over independent tasks, for the work after a run (the
 // statistics of every MSP and output): each task writes only its own result,
 // so the outputs are the same bytes for any thread count.
+//
+// Threads are started here, not taken from oneTBB's pool: oneTBB (2021.8)
+// starts its workers lazily, the later ones from worker threads, and a
+// refused thread (a limit on processes or address space) ends the process
+// by std::terminate; it also caps its workers at the cores unless a
+// process-wide global_control raises them. Here a run goes on with the
+// threads the system gives (see start_threads).
 #pragma once
 
 #include <algorithm>
@@ -16,18 +23,19 @@
 
 namespace switchcost::sim {
 
-// The fewest threads a parallel section of this process could run on when
-// it asked for more (0: none fell short). Creating a thread fails when a
-// limit on processes or address space is reached; every section then runs
-// on the threads it got, which gives the same results (they never depend on
-// the thread count), and the command line says so once.
-inline std::atomic<unsigned> fewest_threads_started{0};
+// The fewest threads a parallel section started from this thread could run
+// on when it asked for more (0: none fell short). Creating a thread fails
+// when a limit on processes or address space is reached; every section then
+// runs on the threads it got, which gives the same results (they never
+// depend on the thread count), and the command line says so once. Sections
+// are started from the thread that runs the run (never from a worker), so
+// the count is per thread: runs on two threads of one process keep their
+// own, and the command line resets and reads it on its thread.
+inline thread_local unsigned fewest_threads_started = 0;
 
 // Notes that a parallel section ran on only `threads` threads.
 inline void note_fewer_threads(unsigned threads) noexcept {
-  unsigned fewest = fewest_threads_started.load();
-  while ((fewest == 0 || threads < fewest) && !fewest_threads_started.compare_exchange_weak(fewest, threads)) {
-  }
+  if (fewest_threads_started == 0 || threads < fewest_threads_started) fewest_threads_started = threads;
 }
 
 // Starts worker(t) on a new thread for t = 1 .. count - 1, as many as the

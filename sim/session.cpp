@@ -214,7 +214,7 @@ void Session::after_simulation(std::ostream& err) {
   if (progress_shown_) err << "\r" << std::string(40, ' ') << "\r" << std::flush;
   // Fewer threads than asked (a limit on processes or memory): the results
   // do not depend on it, and the manifest states the threads used.
-  const unsigned got = fewest_threads_started.load();
+  const unsigned got = fewest_threads_started;
   if (got == 0 || got >= options.threads) return;
   err << "switchcost: ran on " << got << " of the " << options.threads
       << " threads asked for, as the system gave no more threads or no memory for them (the results are "

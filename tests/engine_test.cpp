@@ -401,6 +401,46 @@ TEST(Report, TheSameBytesForAnyThreadCount) {
   }
 }
 
+// Nothing process-wide carries one run into another: two different
+// scenarios run at once in one process, each on two threads (sharing the
+// quantile tables and the pool of workspaces), give the bytes of the same
+// runs one after the other. In exact mode every series is compared; in
+// sketch mode (block moments folded in order, sketches, the tail pass) the
+// rendered report is.
+TEST(Engine, TwoScenariosAtOnceGiveTheBytesOfTwoSeparateRuns) {
+  const Scenario msp = load_scenario({"builtin:kaspersky-2024/msp-350.yaml"});
+  const Scenario portfolio = load_scenario({"builtin:kaspersky-2024/portfolio.yaml"});
+  ASSERT_EQ(portfolio.msps.size(), 3u);
+  RunOptions o;
+  o.trials = 20'000;
+  o.threads = 2;
+  o.block_trials = 1'000;
+  RunOptions sketch = o;
+  sketch.msp_stats = MspStats::sketch;
+  const auto report = [&](const RunResult& r) {
+    RunInfo info;
+    info.threads = 2;
+    return render_json(build_report(portfolio, r, info));
+  };
+  const RunResult msp_alone = run_scenario(msp, o);
+  const RunResult portfolio_alone = run_scenario(portfolio, o);
+  const std::string sketch_alone = report(run_scenario(portfolio, sketch));
+  for (int round = 0; round < 2; ++round) {
+    RunResult msp_together, portfolio_together, sketch_together;
+    std::thread first([&] { msp_together = run_scenario(msp, o); });
+    std::thread second([&] {
+      portfolio_together = run_scenario(portfolio, o);
+      sketch_together = run_scenario(portfolio, sketch);
+    });
+    first.join();
+    second.join();
+    EXPECT_TRUE(msp_together.complete && portfolio_together.complete && sketch_together.complete);
+    EXPECT_TRUE(same_bytes(msp_alone, msp_together)) << "round " << round;
+    EXPECT_TRUE(same_bytes(portfolio_alone, portfolio_together)) << "round " << round;
+    EXPECT_EQ(sketch_alone, report(sketch_together)) << "round " << round;
+  }
+}
+
 TEST(ParallelFor, RunsEveryTaskOnceOnAnyThreadCount) {
   for (const unsigned threads : {0u, 1u, 2u, 5u}) {
     for (const std::size_t n : {std::size_t(0), std::size_t(1), std::size_t(3), std::size_t(1000)}) {
@@ -446,6 +486,25 @@ TEST(ParallelFor, RethrowsTheLowestFailureAfterAllThreadsStop) {
     EXPECT_EQ(running.load(), 0) << "every thread stopped before the rethrow";
     EXPECT_LE(most.load(), int(threads));
   }
+}
+
+// A shortfall of threads is noted for the thread that started the section,
+// that is the run's: a run on another thread neither sees nor resets it.
+TEST(ParallelFor, AThreadShortfallIsKeptByTheRunThatHadIt) {
+  fewest_threads_started = 0;
+  unsigned seen_by_other = 99, other_after = 0;
+  std::thread other([&] {
+    seen_by_other = fewest_threads_started;
+    note_fewer_threads(3);
+    note_fewer_threads(5);  // the fewest is kept
+    other_after = fewest_threads_started;
+  });
+  note_fewer_threads(7);
+  other.join();
+  EXPECT_EQ(seen_by_other, 0u);
+  EXPECT_EQ(other_after, 3u);
+  EXPECT_EQ(fewest_threads_started, 7u);
+  fewest_threads_started = 0;
 }
 
 }  // namespace
