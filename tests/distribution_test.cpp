@@ -769,6 +769,15 @@ TEST(HandValues, KindsConvertToDistributions) {
   EXPECT_FALSE(direct.same_quantiles(Distribution::triangular(1, 2, 5)));
   EXPECT_FALSE(direct.same_quantiles(Distribution::uniform(1, 4)));
   EXPECT_TRUE(Distribution().same_quantiles(Distribution::constant(0)));
+  // Conservative: the same values given another way, or as another kind, differ.
+  const Distribution lognormal = Distribution::lognormal_mean_sd(100, 30);
+  EXPECT_TRUE(lognormal.same_quantiles(Distribution::lognormal_mean_sd(100, 30)));
+  const Lognormal* by_moments = lognormal.get_if<Lognormal>();
+  ASSERT_NE(by_moments, nullptr);
+  EXPECT_EQ(by_moments->given, Lognormal::Given::mean_sd);
+  EXPECT_FALSE(lognormal.same_quantiles(Distribution::lognormal_mu_sigma(by_moments->mu, by_moments->sigma)));
+  EXPECT_FALSE(Distribution::pert(0, 1, 2, 4).same_quantiles(Distribution::beta(3, 3, 0, 2)));
+  EXPECT_FALSE(Distribution::pert(0, 1, 2, 4).same_quantiles(Distribution::pert(0, 1, 2, 2)));
 }
 
 // ---------------------------------------------------------------------------
