@@ -127,166 +127,85 @@ void note_beta_shape(double alpha, double beta, const Node& at) {
 // ---------------------------------------------------------------------------
 // Distributions
 
-const std::vector<std::string_view>& distribution_kinds() {
-  static const std::vector<std::string_view> kinds = {
-      "constant", "uniform", "triangular", "pert",   "normal", "lognormal",
-      "poisson",  "bernoulli", "beta",     "gamma", "discrete"};
-  return kinds;
-}
+const std::vector<std::string_view>& distribution_kinds() { return distribution_kind_names(); }
 
-// A distribution's parameters, written positionally ([1, 2, 4]) or by name
-// ({min: 1, mode: 2, max: 4}); `names` in positional order, the first
-// `required` of them mandatory. A bare number is accepted when the kind has
-// one main parameter ({poisson: 3}).
-class Args {
+// A distribution's parameters (the node after its kind's name) as each
+// kind's parse() reads them (sim/distribution.h), every failure at the node
+// it is about.
+class NodeParamReader final : public ParamReader {
  public:
-  Args(std::string kind, const Node& args, std::vector<std::string_view> names, std::size_t required,
-       bool scalar_ok)
-      : kind_(std::move(kind)), names_(std::move(names)) {
-    const std::string form = signature(required);
-    if (args.is_scalar() && scalar_ok) {
-      values_[std::string(names_[0])] = to_number(args);
-    } else if (args.is_sequence()) {
-      if (args.items.size() < required || args.items.size() > names_.size())
-        fail(args, kind_ + " takes " + form + ", got " + std::to_string(args.items.size()) +
-                       (args.items.size() == 1 ? " value" : " values"));
-      for (std::size_t i = 0; i < args.items.size(); ++i) values_[std::string(names_[i])] = to_number(args.items[i]);
-    } else if (args.is_mapping()) {
-      check_keys(args, names_, kind_ + " parameters");
-      for (const auto& [key, value] : args.entries) values_[key.text] = to_number(value);
+  explicit NodeParamReader(const Node& args) : args_(args) {}
+
+  // Written positionally ([1, 2, 4]) or by name ({min: 1, mode: 2, max: 4});
+  // a bare number when the kind has one main parameter ({poisson: 3}).
+  ParamValues args(std::string_view kind_name, const std::vector<std::string_view>& names, std::size_t required,
+                   bool scalar_ok) const override {
+    const std::string kind(kind_name);
+    const std::string form = signature(names, required);
+    ParamValues values;
+    if (args_.is_scalar() && scalar_ok) {
+      values.set(names[0], to_number(args_));
+    } else if (args_.is_sequence()) {
+      if (args_.items.size() < required || args_.items.size() > names.size())
+        sim::fail(args_, kind + " takes " + form + ", got " + std::to_string(args_.items.size()) +
+                             (args_.items.size() == 1 ? " value" : " values"));
+      for (std::size_t i = 0; i < args_.items.size(); ++i) values.set(names[i], to_number(args_.items[i]));
+    } else if (args_.is_mapping()) {
+      check_keys(names, kind + " parameters");
+      for (const auto& [key, value] : args_.entries) values.set(key.text, to_number(value));
       for (std::size_t i = 0; i < required; ++i)
-        if (!values_.count(std::string(names_[i])))
-          fail(args, kind_ + " needs '" + std::string(names_[i]) + "'; it takes " + form);
+        if (!args_.find(std::string(names[i])))
+          sim::fail(args_, kind + " needs '" + std::string(names[i]) + "'; it takes " + form);
     } else {
-      fail(args, kind_ + " takes " + form + ", got " + describe_kind(args));
+      sim::fail(args_, kind + " takes " + form + ", got " + describe_kind(args_));
     }
+    return values;
   }
-
-  double get(std::string_view name) const { return values_.at(std::string(name)); }
-  double get_or(std::string_view name, double fallback) const {
-    auto it = values_.find(std::string(name));
-    return it == values_.end() ? fallback : it->second;
+  bool is_mapping() const override { return args_.is_mapping(); }
+  bool has(std::string_view key) const override { return args_.is_mapping() && args_.find(std::string(key)); }
+  std::vector<std::string> keys() const override {
+    std::vector<std::string> out;
+    for (const auto& entry : args_.entries) out.push_back(entry.first.text);
+    return out;
   }
-
- private:
-  std::string signature(std::size_t required) const {
-    std::string s = "[";
-    for (std::size_t i = 0; i < names_.size(); ++i) {
-      if (i) s += ", ";
-      s += names_[i];
-      if (i >= required) s += " (optional)";
-    }
-    return s + "] or {" + join(names_) + "}";
-  }
-
-  std::string kind_;
-  std::vector<std::string_view> names_;
-  std::map<std::string, double> values_;
-};
-
-// {lognormal: {mean, sd}} | {mu, sigma} | {pNN: x, pMM: y}
-Distribution lognormal_from_node(const Node& args) {
-  if (!args.is_mapping())
-    fail(args, "lognormal takes {mean: , sd: }, {mu: , sigma: } or two percentiles such as {p5: , p95: }, got " +
-                   describe_kind(args));
-  std::map<std::string, std::pair<double, const Node*>> given;
-  std::vector<std::pair<double, double>> percentiles;  // (p, x)
-  for (const auto& [key, value] : args.entries) {
-    const std::string& k = key.text;
-    const bool pct = k.size() >= 2 && k.size() <= 3 && k[0] == 'p' &&
-                     std::all_of(k.begin() + 1, k.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
-                     k[1] != '0' && std::stoi(k.substr(1)) >= 1 && std::stoi(k.substr(1)) <= 99;
-    if (pct) {
-      percentiles.emplace_back(std::stoi(k.substr(1)) / 100.0, to_number(value));
-      continue;
-    }
-    if (k != "mean" && k != "sd" && k != "mu" && k != "sigma") {
-      const std::string near = suggest(k, {"mean", "sd", "mu", "sigma", "p5", "p50", "p95"});
-      fail(key, "unknown key '" + k + "' in lognormal parameters" +
-                    (near.empty() ? "; expected mean and sd, mu and sigma, or two percentiles pNN (p1 to p99)"
-                                  : "; did you mean '" + near + "'?"));
-    }
-    given[k] = {to_number(value), &value};
-  }
-  const bool by_moments = given.count("mean") || given.count("sd");
-  const bool by_log = given.count("mu") || given.count("sigma");
-  const int forms = int(by_moments) + int(by_log) + int(!percentiles.empty());
-  if (forms != 1)
-    fail(args, "lognormal takes exactly one of: {mean, sd}, {mu, sigma}, or two percentiles such as {p5, p95}");
-  if (by_moments) {
-    if (!given.count("mean") || !given.count("sd")) fail(args, "lognormal by moments needs both 'mean' and 'sd'");
-    return Distribution::lognormal_mean_sd(given["mean"].first, given["sd"].first);
-  }
-  if (by_log) {
-    if (!given.count("mu") || !given.count("sigma")) fail(args, "lognormal by log-parameters needs both 'mu' and 'sigma'");
-    return Distribution::lognormal_mu_sigma(given["mu"].first, given["sigma"].first);
-  }
-  if (percentiles.size() != 2)
-    fail(args, "lognormal by percentiles needs exactly two of p1..p99 (e.g. p5 and p95), got " +
-                   std::to_string(percentiles.size()));
-  std::sort(percentiles.begin(), percentiles.end());
-  return Distribution::lognormal_percentiles(percentiles[0].first, percentiles[0].second, percentiles[1].first,
-                                             percentiles[1].second);
-}
-
-Distribution discrete_from_node(const Node& args) {
-  if (!args.is_mapping()) fail(args, "discrete takes {values: [..], weights: [..]}, got " + describe_kind(args));
-  check_keys(args, {"values", "weights"}, "discrete parameters");
-  const Node* values = args.find("values");
-  const Node* weights = args.find("weights");
-  if (!values || !weights) fail(args, "discrete needs both 'values' and 'weights'");
-  auto numbers = [](const Node& list, const std::string& what) {
+  double number(std::string_view key) const override { return to_number(*args_.find(std::string(key))); }
+  std::vector<double> numbers(std::string_view key, const std::string& what) const override {
+    const Node& list = *args_.find(std::string(key));
     expect_sequence(list, what);
     std::vector<double> out;
     for (const Node& item : list.items) out.push_back(to_number(item));
     return out;
-  };
-  return Distribution::discrete(numbers(*values, "discrete values"), numbers(*weights, "discrete weights"));
-}
+  }
+  void check_keys(const std::vector<std::string_view>& allowed, const std::string& what) const override {
+    sim::check_keys(args_, allowed, what);
+  }
+  [[noreturn]] void fail(const std::string& message) const override { sim::fail(args_, message); }
+  [[noreturn]] void fail_unknown_key(std::string_view key, const std::string& what,
+                                     const std::vector<std::string_view>& known,
+                                     const std::string& otherwise) const override {
+    const std::string k(key);
+    const std::string near = suggest(k, known);
+    for (const auto& entry : args_.entries)
+      if (entry.first.text == k)
+        sim::fail(entry.first, "unknown key '" + k + "' in " + what +
+                                   (near.empty() ? otherwise : "; did you mean '" + near + "'?"));
+    sim::fail(args_, "unknown key '" + k + "' in " + what);
+  }
+  std::string describe() const override { return describe_kind(args_); }
 
-Distribution build_distribution(const std::string& kind, const Node& args) {
-  if (kind == "constant") return Distribution::constant(Args(kind, args, {"value"}, 1, true).get("value"));
-  if (kind == "uniform") {
-    Args a(kind, args, {"min", "max"}, 2, false);
-    return Distribution::uniform(a.get("min"), a.get("max"));
-  }
-  if (kind == "triangular") {
-    Args a(kind, args, {"min", "mode", "max"}, 3, false);
-    return Distribution::triangular(a.get("min"), a.get("mode"), a.get("max"));
-  }
-  if (kind == "pert") {
-    Args a(kind, args, {"min", "mode", "max", "lambda"}, 3, false);
-    const double min = a.get("min"), mode = a.get("mode"), max = a.get("max"), lambda = a.get_or("lambda", 4.0);
-    Distribution d = Distribution::pert(min, mode, max, lambda);
-    // The shape as Distribution::pert computes it, bit for bit.
-    const double width = max - min;
-    note_beta_shape(1 + lambda * ((mode - min) / width), 1 + lambda * ((max - mode) / width), args);
-    return d;
-  }
-  if (kind == "normal") {
-    Args a(kind, args, {"mean", "sd", "min", "max"}, 2, false);
-    return Distribution::normal(a.get("mean"), a.get("sd"), a.get_or("min", -inf), a.get_or("max", inf));
-  }
-  if (kind == "lognormal") return lognormal_from_node(args);
-  if (kind == "poisson") return Distribution::poisson(Args(kind, args, {"mean"}, 1, true).get("mean"));
-  if (kind == "bernoulli") return Distribution::bernoulli(Args(kind, args, {"p"}, 1, true).get("p"));
-  if (kind == "beta") {
-    Args a(kind, args, {"alpha", "beta", "min", "max"}, 2, false);
-    Distribution d = Distribution::beta(a.get("alpha"), a.get("beta"), a.get_or("min", 0.0), a.get_or("max", 1.0));
-    note_beta_shape(a.get("alpha"), a.get("beta"), args);
-    return d;
-  }
-  if (kind == "gamma") {
-    if (args.is_mapping() && (args.find("mean") || args.find("sd"))) {
-      Args a(kind, args, {"mean", "sd"}, 2, false);
-      return Distribution::gamma_mean_sd(a.get("mean"), a.get("sd"));
+ private:
+  static std::string signature(const std::vector<std::string_view>& names, std::size_t required) {
+    std::string s = "[";
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (i) s += ", ";
+      s += names[i];
+      if (i >= required) s += " (optional)";
     }
-    Args a(kind, args, {"shape", "scale"}, 2, false);
-    return Distribution::gamma(a.get("shape"), a.get("scale"));
+    return s + "] or {" + join(names) + "}";
   }
-  if (kind == "discrete") return discrete_from_node(args);
-  throw std::logic_error("unhandled distribution kind " + kind);
-}
+
+  const Node& args_;
+};
 
 // ---------------------------------------------------------------------------
 // The schema
@@ -327,22 +246,19 @@ void check_count(const Distribution& dist, const ParamSpec& spec, const Node& at
   const std::string key(spec.key);
   const std::string range = "a whole number from " + format_number(spec.min) + " to " + format_number(spec.max);
   auto whole = [](double x) { return std::isfinite(x) && x == std::floor(x); };
-  switch (dist.kind()) {
-    case DistributionKind::constant: {
-      const double x = dist.mean();
-      if (!whole(x) || x < spec.min || x > spec.max)
-        fail(at, key + " is a count: " + range + ", got " + format_number(x) +
-                     (x == 0 && key == "endpoints" ? " (an MSP with no endpoints has nothing to migrate)" : ""));
-      return;
-    }
-    case DistributionKind::discrete:
-      for (const Node& v : at.entries.front().second.find("values")->items)
-        if (!whole(to_number(v))) fail(v, key + " is a count: every value must be " + range + ", got " + v.text);
-      return;
-    default:
-      fail(at, key + " is a count: " + range + ", or a discrete distribution of such numbers; got " +
-                   dist.describe());
+  if (dist.is<Constant>()) {
+    const double x = dist.mean();
+    if (!whole(x) || x < spec.min || x > spec.max)
+      fail(at, key + " is a count: " + range + ", got " + format_number(x) +
+                   (x == 0 && key == "endpoints" ? " (an MSP with no endpoints has nothing to migrate)" : ""));
+    return;
   }
+  if (dist.is<Discrete>()) {
+    for (const Node& v : at.entries.front().second.find("values")->items)
+      if (!whole(to_number(v))) fail(v, key + " is a count: every value must be " + range + ", got " + v.text);
+    return;
+  }
+  fail(at, key + " is a count: " + range + ", or a discrete distribution of such numbers; got " + dist.describe());
 }
 
 // Collects the parameters of one object (an MSP, a competitor, the market)
@@ -818,7 +734,7 @@ void Loader::check_expansion() const {
   };
   auto add_params = [&](const Params& params, const Params* skip1, const Params* skip2, std::size_t m) {
     for (const auto& [key, var] : params) {
-      if (var.dist.kind() != DistributionKind::discrete) continue;
+      if (!var.dist.is<Discrete>()) continue;
       if ((skip1 && skip1->count(key)) || (skip2 && skip2->count(key))) continue;
       add_points(points_at(var.where), var.where, m);
     }
@@ -959,8 +875,9 @@ Distribution distribution_from_node(const Node& node) {
                   (near.empty() ? "; expected one of: " + join(kinds) : "; did you mean '" + near + "'?"));
   }
   try {
-    Distribution d = build_distribution(key.text, args);
-    if (load_stats && d.kind() == DistributionKind::discrete)
+    Distribution d = parse_distribution(key.text, NodeParamReader(args));
+    if (const auto shape = d.beta_shape()) note_beta_shape(shape->first, shape->second, args);
+    if (load_stats && d.is<Discrete>())
       load_stats->discrete_points[{node.where.file, node.where.line, node.where.column}] =
           args.find("values")->items.size();
     return d;

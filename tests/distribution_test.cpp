@@ -520,7 +520,8 @@ TEST(HandValues, Uniform) {
 TEST(HandValues, Constant) {
   const Distribution d = Distribution::constant(7.5);
   EXPECT_TRUE(d.is_constant());
-  EXPECT_EQ(d.kind(), DistributionKind::constant);
+  EXPECT_TRUE(d.is<Constant>());
+  EXPECT_EQ(d.get_if<Constant>()->value, 7.5);
   for (const double u : {tiny_u, 0.3, 1 - 0x1p-53}) {
     EXPECT_EQ(d.quantile(u), 7.5);
   }
@@ -719,17 +720,64 @@ TEST(HandValues, Describe) {
 }
 
 TEST(HandValues, KindNames) {
-  using K = DistributionKind;
-  const std::pair<K, std::string> names[] = {
-      {K::constant, "constant"}, {K::uniform, "uniform"},     {K::triangular, "triangular"}, {K::pert, "pert"},
-      {K::normal, "normal"},     {K::lognormal, "lognormal"}, {K::poisson, "poisson"},       {K::bernoulli, "bernoulli"},
-      {K::beta, "beta"},         {K::gamma, "gamma"},         {K::discrete, "discrete"}};
-  for (const auto& [kind, name] : names) {
-    EXPECT_EQ(to_string(kind), name);
-  }
-  EXPECT_EQ(Distribution::pert(0, 1, 2).kind(), K::pert);
-  EXPECT_EQ(Distribution::lognormal_mean_sd(1, 1).kind(), K::lognormal);
-  EXPECT_EQ(Distribution::gamma_mean_sd(1, 1).kind(), K::gamma);
+  const std::vector<std::string_view> names = {"constant", "uniform", "triangular", "pert",  "normal",  "lognormal",
+                                               "poisson",  "bernoulli", "beta",     "gamma", "discrete"};
+  EXPECT_EQ(distribution_kind_names(), names);
+  EXPECT_EQ(Distribution::constant(1).kind_name(), "constant");
+  EXPECT_EQ(Distribution::pert(0, 1, 2).kind_name(), "pert");
+  EXPECT_EQ(Distribution::lognormal_mean_sd(1, 1).kind_name(), "lognormal");
+  EXPECT_EQ(Distribution::gamma_mean_sd(1, 1).kind_name(), "gamma");
+  EXPECT_EQ(Distribution::discrete({1}, {1}).kind_name(), "discrete");
+}
+
+// The named fields hold the parameters as given, and what is derived from
+// them (PERT's beta shape: alpha = 1 + lambda (mode - min) / (max - min)).
+TEST(HandValues, NamedFields) {
+  const Distribution pert_distribution = Distribution::pert(1, 2, 5, 4);
+  const Pert* pert = pert_distribution.get_if<Pert>();
+  ASSERT_NE(pert, nullptr);
+  EXPECT_EQ(pert->min, 1.0);
+  EXPECT_EQ(pert->mode, 2.0);
+  EXPECT_EQ(pert->max, 5.0);
+  EXPECT_EQ(pert->lambda, 4.0);
+  EXPECT_EQ(pert->alpha, 2.0);
+  EXPECT_EQ(pert->beta, 4.0);
+  EXPECT_EQ(Distribution::pert(1, 2, 5, 4).beta_shape(), (std::pair{2.0, 4.0}));
+  EXPECT_EQ(Distribution::beta(0.5, 3).beta_shape(), (std::pair{0.5, 3.0}));
+  EXPECT_FALSE(Distribution::uniform(0, 1).beta_shape());
+  const Distribution truncated = Distribution::normal(10, 2, 0), untruncated = Distribution::normal(10, 2);
+  const Normal* normal = truncated.get_if<Normal>();
+  ASSERT_NE(normal, nullptr);
+  EXPECT_TRUE(normal->truncated());
+  EXPECT_EQ(normal->min, 0.0);
+  EXPECT_EQ(normal->max, inf);
+  EXPECT_FALSE(untruncated.get_if<Normal>()->truncated());
+  const Distribution gamma_distribution = Distribution::gamma_mean_sd(6, 3);
+  const Gamma* gamma = gamma_distribution.get_if<Gamma>();
+  ASSERT_NE(gamma, nullptr);
+  EXPECT_EQ(gamma->shape, 4.0);  // (mean / sd)^2
+  EXPECT_EQ(gamma->scale, 1.5);  // sd^2 / mean
+  const Distribution bernoulli = Distribution::bernoulli(0.25), uniform = Distribution::uniform(0, 1);
+  EXPECT_EQ(bernoulli.get_if<Bernoulli>()->q, 0.75);
+  EXPECT_EQ(uniform.get_if<Pert>(), nullptr);
+}
+
+// A kind built directly is the same distribution as through the factory.
+TEST(HandValues, KindsConvertToDistributions) {
+  const Distribution direct = Triangular::make(1, 2, 4);
+  EXPECT_TRUE(direct.same_quantiles(Distribution::triangular(1, 2, 4)));
+  EXPECT_FALSE(direct.same_quantiles(Distribution::triangular(1, 2, 5)));
+  EXPECT_FALSE(direct.same_quantiles(Distribution::uniform(1, 4)));
+  EXPECT_TRUE(Distribution().same_quantiles(Distribution::constant(0)));
+  // Conservative: the same values given another way, or as another kind, differ.
+  const Distribution lognormal = Distribution::lognormal_mean_sd(100, 30);
+  EXPECT_TRUE(lognormal.same_quantiles(Distribution::lognormal_mean_sd(100, 30)));
+  const Lognormal* by_moments = lognormal.get_if<Lognormal>();
+  ASSERT_NE(by_moments, nullptr);
+  EXPECT_EQ(by_moments->given, Lognormal::Given::mean_sd);
+  EXPECT_FALSE(lognormal.same_quantiles(Distribution::lognormal_mu_sigma(by_moments->mu, by_moments->sigma)));
+  EXPECT_FALSE(Distribution::pert(0, 1, 2, 4).same_quantiles(Distribution::beta(3, 3, 0, 2)));
+  EXPECT_FALSE(Distribution::pert(0, 1, 2, 4).same_quantiles(Distribution::pert(0, 1, 2, 2)));
 }
 
 // ---------------------------------------------------------------------------
