@@ -106,11 +106,11 @@ std::uint64_t estimate_result_bytes(const Scenario& scenario, const RunOptions& 
 
 namespace {
 // Doubles per trial of a block that a workspace holds, besides its market
-// columns (see Workspace): the uniforms, 4 loose columns (start delay,
-// technicians, extras, an extra item's amount), the models' inputs and
+// columns (see Workspace): the uniforms, 3 loose columns (start delay,
+// extras, an extra item's amount), the models' inputs and
 // results, the 11 block outputs and sketch mode's shifted column.
 constexpr std::uint64_t workspace_columns =
-    1 + 4 + sizeof(models::LaborInputs) / sizeof(models::Column) + sizeof(models::LaborResult) / sizeof(models::Column) +
+    1 + 3 + sizeof(models::LaborInputs) / sizeof(models::Column) + sizeof(models::LaborResult) / sizeof(models::Column) +
     sizeof(models::LostUpdatesInputs) / sizeof(models::Column) +
     sizeof(models::LostUpdatesResult) / sizeof(models::Column) + 11 /* PricingInputs' columns */ +
     sizeof(models::PricingResult) / sizeof(models::Column) + sizeof(models::StrandedInputs) / sizeof(models::Column) +
@@ -269,6 +269,53 @@ Draw compile(const Var& var, std::uint64_t seed) {
   return Draw{&var.dist, Stream{seed, variable_id(var.stream)}};
 }
 
+// The rows of a model's input table at `level`, compiled from the owner's
+// params: draw i is row i's (no distribution for a row of the other level,
+// or an optional row the owner leaves to the market). The scenario reader
+// fills every row it derives from the same table, so a key missing here is
+// a defect, reported by name.
+template <class Inputs>
+std::vector<Draw> compile_inputs(models::InputTable<Inputs> table, models::InputLevel level, const Params& params,
+                                 std::uint64_t seed, const std::string& owner) {
+  std::vector<Draw> draws(table.size());
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    const auto& in = table[i];
+    if (in.level != level) continue;
+    const auto it = params.find(in.key);
+    if (it != params.end())
+      draws[i] = compile(it->second, seed);
+    else if (!in.market_default)
+      throw std::logic_error(owner + " has no input '" + std::string(in.key) + "' after loading");
+  }
+  return draws;
+}
+
+// Fills a model's Inputs for the trials of t: market rows from the block's
+// market columns (market[i] for row i), then per-MSP rows from their draws
+// (an MSP's own value over the market's where both write one column).
+template <class Inputs>
+void fill_inputs(models::InputTable<Inputs> table, const std::vector<Draw>& draws, const std::vector<Column>& market,
+                 const TrialSet& t, Inputs& in, std::vector<double>& u) {
+  const auto drawn = [&](std::size_t i) { return table[i].level == models::InputLevel::msp && draws[i].dist; };
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    if (table[i].level != models::InputLevel::market) continue;
+    bool own = false;
+    for (std::size_t j = 0; j < table.size(); ++j) own = own || (drawn(j) && table[j].column == table[i].column);
+    if (!own) in.*table[i].column = market[i];
+  }
+  for (std::size_t i = 0; i < table.size(); ++i)
+    if (drawn(i)) draws[i].fill(t, in.*table[i].column, u);
+}
+
+// A model's market rows for the trials of t: market[i] for row i.
+template <class Inputs>
+void fill_market(models::InputTable<Inputs> table, const std::vector<Draw>& draws, const TrialSet& t,
+                 std::vector<Column>& market, std::vector<double>& u) {
+  market.resize(table.size());
+  for (std::size_t i = 0; i < table.size(); ++i)
+    if (table[i].level == models::InputLevel::market) draws[i].fill(t, market[i], u);
+}
+
 struct CompiledCompetitor {
   Draw price, setup_per_endpoint, setup_per_msp, escalation, promo_months, promo_discount;
   const Competitor* source = nullptr;
@@ -278,11 +325,8 @@ struct CompiledMsp {
   const Msp* source = nullptr;
   std::size_t incumbent = 0, target = 0;  // indices into competitors
   std::size_t pair = 0;                    // index into Compiled::pairs
-  bool own_rate = false;
-  Draw endpoints, clients, start_delay_days;
-  Draw first_endpoint_hours, learning_rate, setup_hours, config_hours_per_client, failed_install_share,
-      rework_hours_per_failed_install, broken_app_client_share, fix_hours_per_broken_client,
-      overhead_hours_per_client, technician_cost_per_hour, billable_share, technicians, capacity_hours_per_technician_week;
+  std::vector<Draw> labor;  // per row of models::labor_inputs() (its per-MSP rows)
+  Draw start_delay_days;
   Draw share_passed_to_clients, prepaid_share, prepaid_months_remaining, recovered_share;
   Draw client_prepaid_share, client_prepaid_months_remaining, client_price_per_endpoint_month, refund_share;
   std::vector<std::pair<Draw, models::ExtraPer>> extras;
@@ -290,7 +334,8 @@ struct CompiledMsp {
 };
 
 struct Compiled {
-  Draw technician_cost_per_hour, discount_rate_per_year;
+  std::vector<Draw> labor;  // per row of models::labor_inputs() (its market rows)
+  Draw discount_rate_per_year;
   Draw encounters, miss_rate_supported, frozen_miss_multiplier, protection_decay_days;
   const Distribution* incident_cost = nullptr;
   double incident_cost_mean = 0, incident_cost_sd = 0;
@@ -308,7 +353,7 @@ struct Compiled {
 Compiled compile(const Scenario& s, std::uint64_t seed) {
   Compiled c;
   auto market = [&](const char* key) { return compile(s.market.at(key), seed); };
-  c.technician_cost_per_hour = market("technician_cost_per_hour");
+  c.labor = compile_inputs(models::labor_inputs(), models::InputLevel::market, s.market, seed, "the market");
   c.discount_rate_per_year = market("discount_rate_per_year");
   c.encounters = market("threat.encounters_per_endpoint_day");
   c.miss_rate_supported = market("threat.miss_rate_supported");
@@ -348,23 +393,8 @@ Compiled compile(const Scenario& s, std::uint64_t seed) {
     cm.pair = std::size_t(std::find(c.pairs.begin(), c.pairs.end(), pair) - c.pairs.begin());
     if (cm.pair == c.pairs.size()) c.pairs.push_back(pair);
     auto p = [&](const char* key) { return compile(m.params.at(key), seed); };
-    cm.endpoints = p("endpoints");
-    cm.clients = p("clients");
+    cm.labor = compile_inputs(models::labor_inputs(), models::InputLevel::msp, m.params, seed, "MSP '" + m.name + "'");
     cm.start_delay_days = p("start_delay_days");
-    cm.first_endpoint_hours = p("labor.first_endpoint_hours");
-    cm.learning_rate = p("labor.learning_rate");
-    cm.setup_hours = p("labor.setup_hours");
-    cm.config_hours_per_client = p("labor.config_hours_per_client");
-    cm.failed_install_share = p("labor.failed_install_share");
-    cm.rework_hours_per_failed_install = p("labor.rework_hours_per_failed_install");
-    cm.broken_app_client_share = p("labor.broken_app_client_share");
-    cm.fix_hours_per_broken_client = p("labor.fix_hours_per_broken_client");
-    cm.overhead_hours_per_client = p("labor.overhead_hours_per_client");
-    cm.own_rate = m.params.count("labor.technician_cost_per_hour") != 0;
-    if (cm.own_rate) cm.technician_cost_per_hour = p("labor.technician_cost_per_hour");
-    cm.billable_share = p("labor.billable_share");
-    cm.technicians = p("labor.technicians");
-    cm.capacity_hours_per_technician_week = p("labor.capacity_hours_per_technician_week");
     cm.share_passed_to_clients = p("licences.share_passed_to_clients");
     cm.prepaid_share = p("licences.prepaid_share");
     cm.prepaid_months_remaining = p("licences.prepaid_months_remaining");
@@ -386,6 +416,17 @@ Compiled compile(const Scenario& s, std::uint64_t seed) {
 bool same(const Draw& a, const Draw& b) {
   return a.stream.seed == b.stream.seed && a.stream.variable == b.stream.variable &&
          a.dist->same_quantiles(*b.dist);
+}
+
+// Whether two compilations of one model's rows draw the same values: row by
+// row, both unset (an optional row left to the market) or the same draw.
+bool same(const std::vector<Draw>& a, const std::vector<Draw>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (!a[i].dist != !b[i].dist) return false;
+    if (a[i].dist && !same(a[i], b[i])) return false;
+  }
+  return true;
 }
 
 // Several scenarios over the same trials (run_scenarios, for compare): what
@@ -412,24 +453,10 @@ std::vector<MspReuse> reuse_from(const Compiled& c, const Compiled& previous) {
     const auto all_same = [](std::initializer_list<std::pair<const Draw*, const Draw*>> pairs) {
       return std::all_of(pairs.begin(), pairs.end(), [](const auto& p) { return same(*p.first, *p.second); });
     };
-    const bool rate_same = a.own_rate == b.own_rate &&
-                           (a.own_rate ? same(a.technician_cost_per_hour, b.technician_cost_per_hour)
-                                       : same(c.technician_cost_per_hour, previous.technician_cost_per_hour));
     MspReuse& r = reuse[m];
-    r.labor = rate_same && all_same({{&a.endpoints, &b.endpoints},
-                                     {&a.clients, &b.clients},
-                                     {&a.first_endpoint_hours, &b.first_endpoint_hours},
-                                     {&a.learning_rate, &b.learning_rate},
-                                     {&a.setup_hours, &b.setup_hours},
-                                     {&a.config_hours_per_client, &b.config_hours_per_client},
-                                     {&a.failed_install_share, &b.failed_install_share},
-                                     {&a.rework_hours_per_failed_install, &b.rework_hours_per_failed_install},
-                                     {&a.broken_app_client_share, &b.broken_app_client_share},
-                                     {&a.fix_hours_per_broken_client, &b.fix_hours_per_broken_client},
-                                     {&a.overhead_hours_per_client, &b.overhead_hours_per_client},
-                                     {&a.billable_share, &b.billable_share},
-                                     {&a.technicians, &b.technicians},
-                                     {&a.capacity_hours_per_technician_week, &b.capacity_hours_per_technician_week}});
+    // Every row of the labor table, market rows included (also where the
+    // MSP's own rate overrides the market's: reusing less is still exact).
+    r.labor = same(a.labor, b.labor) && same(c.labor, previous.labor);
     r.lost = r.labor && c.cutoff_day == previous.cutoff_day &&
              all_same({{&a.start_delay_days, &b.start_delay_days},
                        {&c.encounters, &previous.encounters},
@@ -454,7 +481,8 @@ struct CompetitorColumns {
 
 // Market-level inputs of a block of trials, shared by every MSP.
 struct Market {
-  Column technician_cost_per_hour, discount_rate_per_year;
+  std::vector<Column> labor;  // per row of models::labor_inputs() (its market rows)
+  Column discount_rate_per_year;
   Column encounters, miss_rate_supported, frozen_miss_multiplier, protection_decay_days;
   std::vector<CompetitorColumns> competitors;
   std::vector<models::PriceFactors> price_factors;  // per Compiled::pairs
@@ -464,7 +492,7 @@ struct Market {
 struct Workspace {
   std::vector<double> u;
   std::vector<Market> markets;  // per scenario of the run
-  Column start_delay_days, technicians, extras, extra_amount;
+  Column start_delay_days, extras, extra_amount;
   models::LaborInputs labor_in;
   models::LaborResult labor_out;
   models::LostUpdatesInputs lost_in;
@@ -578,7 +606,7 @@ double incident_cost_total(const Compiled& c, const Stream& stream, std::uint64_
 
 // Draws the market-level inputs of the trials of t.
 void draw_market(const Compiled& c, const TrialSet& t, Market& mk, std::vector<double>& u) {
-  c.technician_cost_per_hour.fill(t, mk.technician_cost_per_hour, u);
+  fill_market(models::labor_inputs(), c.labor, t, mk.labor, u);
   c.discount_rate_per_year.fill(t, mk.discount_rate_per_year, u);
   c.encounters.fill(t, mk.encounters, u);
   c.miss_rate_supported.fill(t, mk.miss_rate_supported, u);
@@ -621,28 +649,9 @@ BlockOutputs workspace_outputs(Workspace& w, Eigen::Index n) {
 
 // MSP m's labor inputs and result (into w.labor_in, w.labor_out).
 void draw_labor(const CompiledMsp& cm, const TrialSet& t, const Market& mk, Workspace& w) {
-  auto& u = w.u;
   auto& li = w.labor_in;
-  cm.endpoints.fill(t, li.endpoints, u);
-  cm.clients.fill(t, li.clients, u);
-  cm.first_endpoint_hours.fill(t, li.first_endpoint_hours, u);
-  cm.learning_rate.fill(t, li.learning_rate, u);
-  cm.setup_hours.fill(t, li.setup_hours, u);
-  cm.config_hours_per_client.fill(t, li.config_hours_per_client, u);
-  cm.failed_install_share.fill(t, li.failed_install_share, u);
-  cm.rework_hours_per_failed_install.fill(t, li.rework_hours_per_failed_install, u);
-  cm.broken_app_client_share.fill(t, li.broken_app_client_share, u);
-  cm.fix_hours_per_broken_client.fill(t, li.fix_hours_per_broken_client, u);
-  cm.overhead_hours_per_client.fill(t, li.overhead_hours_per_client, u);
-  if (cm.own_rate)
-    cm.technician_cost_per_hour.fill(t, li.technician_cost_per_hour, u);
-  else
-    li.technician_cost_per_hour = mk.technician_cost_per_hour;
-  cm.billable_share.fill(t, li.billable_share, u);
-  // Weekly capacity = technicians x hours each can give the migration per week.
-  cm.technicians.fill(t, w.technicians, u);
-  cm.capacity_hours_per_technician_week.fill(t, li.capacity_hours_per_week, u);
-  li.capacity_hours_per_week *= w.technicians;
+  fill_inputs(models::labor_inputs(), cm.labor, mk.labor, t, li, w.u);
+  models::set_weekly_capacity(li);
   models::migration_labor(li, w.labor_out);
 }
 

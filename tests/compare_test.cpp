@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "models/labor.h"
 #include "sim/random.h"
 #include "test_util.h"
 
@@ -216,6 +217,42 @@ TEST(Compare, RunTogetherGivesTheBytesOfEachRunAlone) {
     EXPECT_NE(mean_total(together[k]), mean_total(together[k - 1])) << alternatives[k].label;
   EXPECT_EQ(mean_total(together[3]), mean_total(together[1])) << "the same alternative twice";
   EXPECT_EQ(mean_total(together[7]), mean_total(together[0]));
+}
+
+// The reuse in run_scenarios is derived from the models' input tables, so
+// an input can't be left out of it: changing any one row of the labor table
+// (per MSP through msp_overrides, market-level through market) between two
+// alternatives still gives each the bytes of its run alone.
+TEST(Compare, ChangingAnyLaborInputIsNeverReused) {
+  const models::InputTable<models::LaborInputs> table = models::labor_inputs();
+  std::vector<Alternative> alternatives = {alternative("base", {portfolio})};
+  for (const auto& in : table) {
+    // A constant inside the row's range, unlike the shipped distributions.
+    double value = std::isinf(in.max) ? in.min + 1.5 : in.min + 0.37 * (in.max - in.min);
+    if (in.key == "endpoints" || in.key == "clients") value = 17;
+    std::string yaml = std::to_string(value);
+    std::string key(in.key);
+    for (std::size_t dot; (dot = key.rfind('.')) != std::string::npos; key.resize(dot))
+      yaml = "{" + key.substr(dot + 1) + ": " + yaml + "}";
+    yaml = "{" + key + ": " + yaml + "}";
+    const char* where = in.level == models::InputLevel::market ? "market: " : "msp_overrides: ";
+    alternatives.push_back(alternative(std::string(in.key), {portfolio}, {{"(row)", where + yaml + "\n"}}));
+    alternatives.push_back(alternative("base", {portfolio}));
+  }
+  std::vector<const Scenario*> scenarios;
+  for (const auto& a : alternatives) scenarios.push_back(&a.scenario);
+  RunOptions o = options(600);
+  const std::vector<RunResult> together = run_scenarios(scenarios, o);
+  ASSERT_EQ(together.size(), alternatives.size());
+  for (std::size_t k = 1; k < alternatives.size(); k += 2) {
+    const RunResult alone = run_scenario(alternatives[k].scenario, o);
+    for (int out = 0; out < output_count; ++out) {
+      const Values& a = together[k].portfolio[std::size_t(out)];
+      const Values& b = alone.portfolio[std::size_t(out)];
+      EXPECT_TRUE(a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0)
+          << alternatives[k].label << " " << output_key(Output(out));
+    }
+  }
 }
 
 // Stopped before its first block (SIGTERM at once): there are no statistics,
