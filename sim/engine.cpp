@@ -327,8 +327,8 @@ struct CompiledMsp {
   std::size_t pair = 0;                    // index into Compiled::pairs
   std::vector<Draw> labor;  // per row of models::labor_inputs() (its per-MSP rows)
   Draw start_delay_days;
-  Draw share_passed_to_clients, prepaid_share, prepaid_months_remaining, recovered_share;
-  Draw client_prepaid_share, client_prepaid_months_remaining, client_price_per_endpoint_month, refund_share;
+  Draw share_passed_to_clients;
+  std::vector<Draw> stranded;  // per row of models::stranded_inputs()
   std::vector<std::pair<Draw, models::ExtraPer>> extras;
   Stream incident_count, incident_cost;
 };
@@ -393,16 +393,11 @@ Compiled compile(const Scenario& s, std::uint64_t seed) {
     cm.pair = std::size_t(std::find(c.pairs.begin(), c.pairs.end(), pair) - c.pairs.begin());
     if (cm.pair == c.pairs.size()) c.pairs.push_back(pair);
     auto p = [&](const char* key) { return compile(m.params.at(key), seed); };
-    cm.labor = compile_inputs(models::labor_inputs(), models::InputLevel::msp, m.params, seed, "MSP '" + m.name + "'");
+    const std::string owner = "MSP '" + m.name + "'";
+    cm.labor = compile_inputs(models::labor_inputs(), models::InputLevel::msp, m.params, seed, owner);
     cm.start_delay_days = p("start_delay_days");
     cm.share_passed_to_clients = p("licences.share_passed_to_clients");
-    cm.prepaid_share = p("licences.prepaid_share");
-    cm.prepaid_months_remaining = p("licences.prepaid_months_remaining");
-    cm.recovered_share = p("licences.recovered_share");
-    cm.client_prepaid_share = p("refunds.client_prepaid_share");
-    cm.client_prepaid_months_remaining = p("refunds.client_prepaid_months_remaining");
-    cm.client_price_per_endpoint_month = p("refunds.client_price_per_endpoint_month");
-    cm.refund_share = p("refunds.refund_share");
+    cm.stranded = compile_inputs(models::stranded_inputs(), models::InputLevel::msp, m.params, seed, owner);
     for (const auto& e : m.extras) cm.extras.emplace_back(compile(e.cost, seed), e.per);
     cm.incident_count = Stream{seed, variable_id("msps." + m.name + ".incidents.count")};
     cm.incident_cost = Stream{seed, variable_id("msps." + m.name + ".incidents.cost")};
@@ -463,14 +458,8 @@ std::vector<MspReuse> reuse_from(const Compiled& c, const Compiled& previous) {
                        {&c.miss_rate_supported, &previous.miss_rate_supported},
                        {&c.frozen_miss_multiplier, &previous.frozen_miss_multiplier},
                        {&c.protection_decay_days, &previous.protection_decay_days}});
-    r.stranded = r.labor && all_same({{&c.competitors[a.incumbent].price, &previous.competitors[b.incumbent].price},
-                                      {&a.prepaid_share, &b.prepaid_share},
-                                      {&a.prepaid_months_remaining, &b.prepaid_months_remaining},
-                                      {&a.recovered_share, &b.recovered_share},
-                                      {&a.client_prepaid_share, &b.client_prepaid_share},
-                                      {&a.client_prepaid_months_remaining, &b.client_prepaid_months_remaining},
-                                      {&a.client_price_per_endpoint_month, &b.client_price_per_endpoint_month},
-                                      {&a.refund_share, &b.refund_share}});
+    r.stranded = r.labor && same(c.competitors[a.incumbent].price, previous.competitors[b.incumbent].price) &&
+                 same(a.stranded, b.stranded);
   }
   return reuse;
 }
@@ -693,13 +682,7 @@ void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& 
     auto& si = w.stranded_in;
     si.endpoints = li.endpoints;
     si.old_price_per_endpoint_month = incumbent.price;
-    cm.prepaid_share.fill(t, si.prepaid_share, u);
-    cm.prepaid_months_remaining.fill(t, si.prepaid_months_remaining, u);
-    cm.recovered_share.fill(t, si.recovered_share, u);
-    cm.client_prepaid_share.fill(t, si.client_prepaid_share, u);
-    cm.client_prepaid_months_remaining.fill(t, si.client_prepaid_months_remaining, u);
-    cm.client_price_per_endpoint_month.fill(t, si.client_price_per_endpoint_month, u);
-    cm.refund_share.fill(t, si.refund_share, u);
+    fill_inputs(models::stranded_inputs(), cm.stranded, {}, t, si, u);
     models::stranded_licences(si, w.stranded_out);
   }
   w.extras.setZero(n);

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "models/labor.h"
+#include "models/stranded.h"
 #include "sim/builtin.h"
 #include "sim/random.h"
 
@@ -992,14 +993,8 @@ const std::vector<ParamSpec>& msp_param_specs() {
     v.insert(v.end(), {
                           {"start_delay_days", 0, 3650, false, 0, "[days]"},
                           {"licences.share_passed_to_clients", 0, 1, true, 0, "[-]"},
-                          {"licences.prepaid_share", 0, 1, true, 0, "[-]"},
-                          {"licences.prepaid_months_remaining", 0, 120, true, 0, "[months]"},
-                          {"licences.recovered_share", 0, 1, true, 0, "[-]"},
-                          {"refunds.client_prepaid_share", 0, 1, true, 0, "[-]"},
-                          {"refunds.client_prepaid_months_remaining", 0, 120, true, 0, "[months]"},
-                          {"refunds.client_price_per_endpoint_month", 0, inf, true, 0, "[USD/(endpoint month)]"},
-                          {"refunds.refund_share", 0, 1, true, 0, "[-]"},
                       });
+    add_specs(v, models::stranded_inputs(), models::InputLevel::msp);
     return v;
   }();
   return specs;

@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "models/labor.h"
+#include "models/stranded.h"
 #include "sim/random.h"
 #include "test_util.h"
 
@@ -219,15 +220,12 @@ TEST(Compare, RunTogetherGivesTheBytesOfEachRunAlone) {
   EXPECT_EQ(mean_total(together[7]), mean_total(together[0]));
 }
 
-// The reuse in run_scenarios is derived from the models' input tables, so
-// an input can't be left out of it: changing any one row of the labor table
-// (per MSP through msp_overrides, market-level through market) between two
-// alternatives still gives each the bytes of its run alone.
-TEST(Compare, ChangingAnyLaborInputIsNeverReused) {
-  const models::InputTable<models::LaborInputs> table = models::labor_inputs();
-  std::vector<Alternative> alternatives = {alternative("base", {portfolio})};
+// Alternatives that each change one row of a model's input table (per MSP
+// through msp_overrides, market-level through market) to a constant inside
+// its range, each followed by the base again.
+template <class Inputs>
+void add_row_changes(models::InputTable<Inputs> table, std::vector<Alternative>& alternatives) {
   for (const auto& in : table) {
-    // A constant inside the row's range, unlike the shipped distributions.
     double value = std::isinf(in.max) ? in.min + 1.5 : in.min + 0.37 * (in.max - in.min);
     if (in.key == "endpoints" || in.key == "clients") value = 17;
     std::string yaml = std::to_string(value);
@@ -239,17 +237,26 @@ TEST(Compare, ChangingAnyLaborInputIsNeverReused) {
     alternatives.push_back(alternative(std::string(in.key), {portfolio}, {{"(row)", where + yaml + "\n"}}));
     alternatives.push_back(alternative("base", {portfolio}));
   }
+}
+
+// The reuse in run_scenarios is derived from the models' input tables, so
+// an input can't be left out of it: changing any one row between two
+// alternatives still gives each the bytes of its run alone.
+TEST(Compare, ChangingAnyTableInputIsNeverReused) {
+  std::vector<Alternative> alternatives = {alternative("base", {portfolio})};
+  add_row_changes(models::labor_inputs(), alternatives);
+  add_row_changes(models::stranded_inputs(), alternatives);
   std::vector<const Scenario*> scenarios;
   for (const auto& a : alternatives) scenarios.push_back(&a.scenario);
-  RunOptions o = options(600);
+  const RunOptions o = options(600);
   const std::vector<RunResult> together = run_scenarios(scenarios, o);
   ASSERT_EQ(together.size(), alternatives.size());
   for (std::size_t k = 1; k < alternatives.size(); k += 2) {
     const RunResult alone = run_scenario(alternatives[k].scenario, o);
     for (int out = 0; out < output_count; ++out) {
-      const Values& a = together[k].portfolio[std::size_t(out)];
-      const Values& b = alone.portfolio[std::size_t(out)];
-      EXPECT_TRUE(a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0)
+      const Values& x = together[k].portfolio[std::size_t(out)];
+      const Values& y = alone.portfolio[std::size_t(out)];
+      EXPECT_TRUE(x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size() * sizeof(double)) == 0)
           << alternatives[k].label << " " << output_key(Output(out));
     }
   }
