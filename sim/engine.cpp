@@ -106,11 +106,11 @@ std::uint64_t estimate_result_bytes(const Scenario& scenario, const RunOptions& 
 
 namespace {
 // Doubles per trial of a block that a workspace holds, besides its market
-// columns (see Workspace): the uniforms, 3 loose columns (start delay,
-// extras, an extra item's amount), the models' inputs and
+// columns (see Workspace): the uniforms, 2 loose columns (extras, an extra
+// item's amount), the models' inputs and
 // results, the 11 block outputs and sketch mode's shifted column.
 constexpr std::uint64_t workspace_columns =
-    1 + 3 + sizeof(models::LaborInputs) / sizeof(models::Column) + sizeof(models::LaborResult) / sizeof(models::Column) +
+    1 + 2 + sizeof(models::LaborInputs) / sizeof(models::Column) + sizeof(models::LaborResult) / sizeof(models::Column) +
     sizeof(models::LostUpdatesInputs) / sizeof(models::Column) +
     sizeof(models::LostUpdatesResult) / sizeof(models::Column) + 11 /* PricingInputs' columns */ +
     sizeof(models::PricingResult) / sizeof(models::Column) + sizeof(models::StrandedInputs) / sizeof(models::Column) +
@@ -326,7 +326,7 @@ struct CompiledMsp {
   std::size_t incumbent = 0, target = 0;  // indices into competitors
   std::size_t pair = 0;                    // index into Compiled::pairs
   std::vector<Draw> labor;  // per row of models::labor_inputs() (its per-MSP rows)
-  Draw start_delay_days;
+  std::vector<Draw> lost;  // per row of models::lost_updates_inputs() (its per-MSP rows)
   Draw share_passed_to_clients;
   std::vector<Draw> stranded;  // per row of models::stranded_inputs()
   std::vector<std::pair<Draw, models::ExtraPer>> extras;
@@ -336,7 +336,7 @@ struct CompiledMsp {
 struct Compiled {
   std::vector<Draw> labor;  // per row of models::labor_inputs() (its market rows)
   Draw discount_rate_per_year;
-  Draw encounters, miss_rate_supported, frozen_miss_multiplier, protection_decay_days;
+  std::vector<Draw> lost;  // per row of models::lost_updates_inputs() (its market rows)
   const Distribution* incident_cost = nullptr;
   double incident_cost_mean = 0, incident_cost_sd = 0;
   std::vector<CompiledCompetitor> competitors;
@@ -355,10 +355,7 @@ Compiled compile(const Scenario& s, std::uint64_t seed) {
   auto market = [&](const char* key) { return compile(s.market.at(key), seed); };
   c.labor = compile_inputs(models::labor_inputs(), models::InputLevel::market, s.market, seed, "the market");
   c.discount_rate_per_year = market("discount_rate_per_year");
-  c.encounters = market("threat.encounters_per_endpoint_day");
-  c.miss_rate_supported = market("threat.miss_rate_supported");
-  c.frozen_miss_multiplier = market("threat.frozen_miss_multiplier");
-  c.protection_decay_days = market("threat.protection_decay_days");
+  c.lost = compile_inputs(models::lost_updates_inputs(), models::InputLevel::market, s.market, seed, "the market");
   c.incident_cost = &s.market.at("threat.incident_cost").dist;
   c.incident_cost_mean = c.incident_cost->mean();
   c.incident_cost_sd = std::sqrt(c.incident_cost->variance());
@@ -395,7 +392,7 @@ Compiled compile(const Scenario& s, std::uint64_t seed) {
     auto p = [&](const char* key) { return compile(m.params.at(key), seed); };
     const std::string owner = "MSP '" + m.name + "'";
     cm.labor = compile_inputs(models::labor_inputs(), models::InputLevel::msp, m.params, seed, owner);
-    cm.start_delay_days = p("start_delay_days");
+    cm.lost = compile_inputs(models::lost_updates_inputs(), models::InputLevel::msp, m.params, seed, owner);
     cm.share_passed_to_clients = p("licences.share_passed_to_clients");
     cm.stranded = compile_inputs(models::stranded_inputs(), models::InputLevel::msp, m.params, seed, owner);
     for (const auto& e : m.extras) cm.extras.emplace_back(compile(e.cost, seed), e.per);
@@ -445,19 +442,11 @@ std::vector<MspReuse> reuse_from(const Compiled& c, const Compiled& previous) {
   for (std::size_t m = 0; m < std::min(c.msps.size(), previous.msps.size()); ++m) {
     const CompiledMsp& a = c.msps[m];
     const CompiledMsp& b = previous.msps[m];
-    const auto all_same = [](std::initializer_list<std::pair<const Draw*, const Draw*>> pairs) {
-      return std::all_of(pairs.begin(), pairs.end(), [](const auto& p) { return same(*p.first, *p.second); });
-    };
     MspReuse& r = reuse[m];
     // Every row of the labor table, market rows included (also where the
     // MSP's own rate overrides the market's: reusing less is still exact).
     r.labor = same(a.labor, b.labor) && same(c.labor, previous.labor);
-    r.lost = r.labor && c.cutoff_day == previous.cutoff_day &&
-             all_same({{&a.start_delay_days, &b.start_delay_days},
-                       {&c.encounters, &previous.encounters},
-                       {&c.miss_rate_supported, &previous.miss_rate_supported},
-                       {&c.frozen_miss_multiplier, &previous.frozen_miss_multiplier},
-                       {&c.protection_decay_days, &previous.protection_decay_days}});
+    r.lost = r.labor && c.cutoff_day == previous.cutoff_day && same(a.lost, b.lost) && same(c.lost, previous.lost);
     r.stranded = r.labor && same(c.competitors[a.incumbent].price, previous.competitors[b.incumbent].price) &&
                  same(a.stranded, b.stranded);
   }
@@ -472,7 +461,7 @@ struct CompetitorColumns {
 struct Market {
   std::vector<Column> labor;  // per row of models::labor_inputs() (its market rows)
   Column discount_rate_per_year;
-  Column encounters, miss_rate_supported, frozen_miss_multiplier, protection_decay_days;
+  std::vector<Column> lost;   // per row of models::lost_updates_inputs() (its market rows)
   std::vector<CompetitorColumns> competitors;
   std::vector<models::PriceFactors> price_factors;  // per Compiled::pairs
 };
@@ -481,7 +470,7 @@ struct Market {
 struct Workspace {
   std::vector<double> u;
   std::vector<Market> markets;  // per scenario of the run
-  Column start_delay_days, extras, extra_amount;
+  Column extras, extra_amount;
   models::LaborInputs labor_in;
   models::LaborResult labor_out;
   models::LostUpdatesInputs lost_in;
@@ -597,10 +586,7 @@ double incident_cost_total(const Compiled& c, const Stream& stream, std::uint64_
 void draw_market(const Compiled& c, const TrialSet& t, Market& mk, std::vector<double>& u) {
   fill_market(models::labor_inputs(), c.labor, t, mk.labor, u);
   c.discount_rate_per_year.fill(t, mk.discount_rate_per_year, u);
-  c.encounters.fill(t, mk.encounters, u);
-  c.miss_rate_supported.fill(t, mk.miss_rate_supported, u);
-  c.frozen_miss_multiplier.fill(t, mk.frozen_miss_multiplier, u);
-  c.protection_decay_days.fill(t, mk.protection_decay_days, u);
+  fill_market(models::lost_updates_inputs(), c.lost, t, mk.lost, u);
   mk.competitors.resize(c.competitors.size());
   for (std::size_t k = 0; k < c.competitors.size(); ++k) {
     const auto& cc = c.competitors[k];
@@ -656,13 +642,9 @@ void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& 
   auto& li = w.labor_in;
   if (!reuse.labor) draw_labor(cm, t, mk, w);
   if (!reuse.lost) {
-    cm.start_delay_days.fill(t, w.start_delay_days, u);
     auto& lu = w.lost_in;
-    lu.cutoff_day = c.cutoff_day - w.start_delay_days;
-    lu.encounters_per_endpoint_day = mk.encounters;
-    lu.miss_rate_supported = mk.miss_rate_supported;
-    lu.frozen_miss_multiplier = mk.frozen_miss_multiplier;
-    lu.protection_decay_days = mk.protection_decay_days;
+    fill_inputs(models::lost_updates_inputs(), cm.lost, mk.lost, t, lu, u);
+    models::set_cutoff_day(lu, c.cutoff_day);
     models::lost_updates(li, w.labor_out, lu, w.lost_out);
   }
 
@@ -715,7 +697,7 @@ void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& 
     at(Output::total_cost)[i] = labor + pricing + lost + stranded + refunds + extras;
     at(Output::labor_hours)[i] = lo.hours[i];
     at(Output::duration_days)[i] = lo.duration_days[i];
-    at(Output::completion_day)[i] = c.migration_start + w.start_delay_days[i] + lo.duration_days[i];
+    at(Output::completion_day)[i] = c.migration_start + w.lost_in.start_delay_days[i] + lo.duration_days[i];
     at(Output::incidents)[i] = count;
   }
   for (int o = 0; o < output_count; ++o) {

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "models/labor.h"
+#include "models/lost_updates.h"
 #include "models/stranded.h"
 #include "sim/builtin.h"
 #include "sim/random.h"
@@ -990,8 +991,8 @@ const std::vector<ParamSpec>& msp_param_specs() {
   static const std::vector<ParamSpec> specs = [] {
     std::vector<ParamSpec> v;
     add_specs(v, models::labor_inputs(), models::InputLevel::msp);
+    add_specs(v, models::lost_updates_inputs(), models::InputLevel::msp);
     v.insert(v.end(), {
-                          {"start_delay_days", 0, 3650, false, 0, "[days]"},
                           {"licences.share_passed_to_clients", 0, 1, true, 0, "[-]"},
                       });
     add_specs(v, models::stranded_inputs(), models::InputLevel::msp);
@@ -1027,12 +1028,10 @@ const std::vector<ParamSpec>& market_param_specs() {
     add_specs(v, models::labor_inputs(), models::InputLevel::market);
     v.insert(v.end(), {
                           {"discount_rate_per_year", 0, 1, true, 0, "[-/year]"},
-                          {"threat.encounters_per_endpoint_day", 0, inf, true, 0, "[1/(endpoint day)]"},
-                          {"threat.miss_rate_supported", 0, 1, true, 0, "[-]"},
-                          {"threat.frozen_miss_multiplier", 1, inf, true, 0, "[-]"},
-                          {"threat.protection_decay_days", 0.01, inf, true, 0, "[days]"},
-                          {"threat.incident_cost", 0, inf, true, 0, "[USD per incident]"},
                       });
+    add_specs(v, models::lost_updates_inputs(), models::InputLevel::market);
+    // Drawn per incident by the engine, not a model's column.
+    v.push_back({"threat.incident_cost", 0, inf, true, 0, "[USD per incident]"});
     return v;
   }();
   return specs;

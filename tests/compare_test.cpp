@@ -12,6 +12,7 @@
 #include <cstring>
 
 #include "models/labor.h"
+#include "models/lost_updates.h"
 #include "models/stranded.h"
 #include "sim/random.h"
 #include "test_util.h"
@@ -245,6 +246,7 @@ void add_row_changes(models::InputTable<Inputs> table, std::vector<Alternative>&
 TEST(Compare, ChangingAnyTableInputIsNeverReused) {
   std::vector<Alternative> alternatives = {alternative("base", {portfolio})};
   add_row_changes(models::labor_inputs(), alternatives);
+  add_row_changes(models::lost_updates_inputs(), alternatives);
   add_row_changes(models::stranded_inputs(), alternatives);
   std::vector<const Scenario*> scenarios;
   for (const auto& a : alternatives) scenarios.push_back(&a.scenario);
