@@ -15,8 +15,9 @@
 namespace switchcost::models {
 
 // Where an input is drawn: once per trial for the whole market (shared by
-// every MSP), or per MSP.
-enum class InputLevel { market, msp };
+// every MSP), once per trial for each competitor (shared by the MSPs that
+// leave it or move to it), or per MSP.
+enum class InputLevel { market, competitor, msp };
 
 inline constexpr double unbounded = std::numeric_limits<double>::infinity();
 

@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 
 #include "models/labor.h"
 #include "models/lost_updates.h"
@@ -290,34 +291,36 @@ std::vector<Draw> compile_inputs(models::InputTable<Inputs> table, models::Input
   return draws;
 }
 
-// Fills a model's Inputs for the trials of t: market rows from the block's
-// market columns (market[i] for row i), then per-MSP rows from their draws
-// (an MSP's own value over the market's where both write one column).
+// Fills a model's Inputs for an MSP and the trials of t: market rows from
+// the block's market columns (the same columns of `market`, none if null),
+// then per-MSP rows from their draws (an MSP's own value over the market's
+// where both write one column).
 template <class Inputs>
-void fill_inputs(models::InputTable<Inputs> table, const std::vector<Draw>& draws, const std::vector<Column>& market,
+void fill_inputs(models::InputTable<Inputs> table, const std::vector<Draw>& draws,
+                 const std::type_identity_t<Inputs>* market,
                  const TrialSet& t, Inputs& in, std::vector<double>& u) {
   const auto drawn = [&](std::size_t i) { return table[i].level == models::InputLevel::msp && draws[i].dist; };
   for (std::size_t i = 0; i < table.size(); ++i) {
-    if (table[i].level != models::InputLevel::market) continue;
+    if (table[i].level != models::InputLevel::market || !market) continue;
     bool own = false;
     for (std::size_t j = 0; j < table.size(); ++j) own = own || (drawn(j) && table[j].column == table[i].column);
-    if (!own) in.*table[i].column = market[i];
+    if (!own) in.*table[i].column = market->*table[i].column;
   }
   for (std::size_t i = 0; i < table.size(); ++i)
     if (drawn(i)) draws[i].fill(t, in.*table[i].column, u);
 }
 
-// A model's market rows for the trials of t: market[i] for row i.
+// A model's rows at `level` (the market's, or one competitor's) for the
+// trials of t, into their columns of `out`.
 template <class Inputs>
-void fill_market(models::InputTable<Inputs> table, const std::vector<Draw>& draws, const TrialSet& t,
-                 std::vector<Column>& market, std::vector<double>& u) {
-  market.resize(table.size());
+void fill_level(models::InputTable<Inputs> table, const std::vector<Draw>& draws, models::InputLevel level,
+                const TrialSet& t, Inputs& out, std::vector<double>& u) {
   for (std::size_t i = 0; i < table.size(); ++i)
-    if (table[i].level == models::InputLevel::market) draws[i].fill(t, market[i], u);
+    if (table[i].level == level) draws[i].fill(t, out.*table[i].column, u);
 }
 
 struct CompiledCompetitor {
-  Draw price, setup_per_endpoint, setup_per_msp, escalation, promo_months, promo_discount;
+  std::vector<Draw> prices;  // per row of models::competitor_inputs()
   const Competitor* source = nullptr;
 };
 
@@ -327,7 +330,7 @@ struct CompiledMsp {
   std::size_t pair = 0;                    // index into Compiled::pairs
   std::vector<Draw> labor;  // per row of models::labor_inputs() (its per-MSP rows)
   std::vector<Draw> lost;  // per row of models::lost_updates_inputs() (its per-MSP rows)
-  Draw share_passed_to_clients;
+  std::vector<Draw> pricing;  // per row of models::pricing_inputs() (its per-MSP rows)
   std::vector<Draw> stranded;  // per row of models::stranded_inputs()
   std::vector<std::pair<Draw, models::ExtraPer>> extras;
   Stream incident_count, incident_cost;
@@ -335,7 +338,7 @@ struct CompiledMsp {
 
 struct Compiled {
   std::vector<Draw> labor;  // per row of models::labor_inputs() (its market rows)
-  Draw discount_rate_per_year;
+  std::vector<Draw> pricing;  // per row of models::pricing_inputs() (its market rows)
   std::vector<Draw> lost;  // per row of models::lost_updates_inputs() (its market rows)
   const Distribution* incident_cost = nullptr;
   double incident_cost_mean = 0, incident_cost_sd = 0;
@@ -352,9 +355,8 @@ struct Compiled {
 
 Compiled compile(const Scenario& s, std::uint64_t seed) {
   Compiled c;
-  auto market = [&](const char* key) { return compile(s.market.at(key), seed); };
   c.labor = compile_inputs(models::labor_inputs(), models::InputLevel::market, s.market, seed, "the market");
-  c.discount_rate_per_year = market("discount_rate_per_year");
+  c.pricing = compile_inputs(models::pricing_inputs(), models::InputLevel::market, s.market, seed, "the market");
   c.lost = compile_inputs(models::lost_updates_inputs(), models::InputLevel::market, s.market, seed, "the market");
   c.incident_cost = &s.market.at("threat.incident_cost").dist;
   c.incident_cost_mean = c.incident_cost->mean();
@@ -372,10 +374,10 @@ Compiled compile(const Scenario& s, std::uint64_t seed) {
   std::sort(used.begin(), used.end());
   for (const auto& name : used) {
     const Competitor& comp = s.competitors.at(name);
-    auto p = [&](const char* key) { return compile(comp.params.at(key), seed); };
-    c.competitors.push_back(CompiledCompetitor{p("price_per_endpoint_month"), p("setup_fee_per_endpoint"),
-                                               p("setup_fee_per_msp"), p("annual_price_escalation"),
-                                               p("promo_months"), p("promo_discount"), &comp});
+    c.competitors.push_back(CompiledCompetitor{compile_inputs(models::competitor_inputs(),
+                                                              models::InputLevel::competitor, comp.params, seed,
+                                                              "competitor '" + name + "'"),
+                                               &comp});
   }
   auto index_of = [&](const std::string& name) {
     return std::size_t(std::find(used.begin(), used.end(), name) - used.begin());
@@ -389,11 +391,10 @@ Compiled compile(const Scenario& s, std::uint64_t seed) {
     const std::pair<std::size_t, std::size_t> pair{cm.target, cm.incumbent};
     cm.pair = std::size_t(std::find(c.pairs.begin(), c.pairs.end(), pair) - c.pairs.begin());
     if (cm.pair == c.pairs.size()) c.pairs.push_back(pair);
-    auto p = [&](const char* key) { return compile(m.params.at(key), seed); };
     const std::string owner = "MSP '" + m.name + "'";
     cm.labor = compile_inputs(models::labor_inputs(), models::InputLevel::msp, m.params, seed, owner);
     cm.lost = compile_inputs(models::lost_updates_inputs(), models::InputLevel::msp, m.params, seed, owner);
-    cm.share_passed_to_clients = p("licences.share_passed_to_clients");
+    cm.pricing = compile_inputs(models::pricing_inputs(), models::InputLevel::msp, m.params, seed, owner);
     cm.stranded = compile_inputs(models::stranded_inputs(), models::InputLevel::msp, m.params, seed, owner);
     for (const auto& e : m.extras) cm.extras.emplace_back(compile(e.cost, seed), e.per);
     cm.incident_count = Stream{seed, variable_id("msps." + m.name + ".incidents.count")};
@@ -447,22 +448,20 @@ std::vector<MspReuse> reuse_from(const Compiled& c, const Compiled& previous) {
     // MSP's own rate overrides the market's: reusing less is still exact).
     r.labor = same(a.labor, b.labor) && same(c.labor, previous.labor);
     r.lost = r.labor && c.cutoff_day == previous.cutoff_day && same(a.lost, b.lost) && same(c.lost, previous.lost);
-    r.stranded = r.labor && same(c.competitors[a.incumbent].price, previous.competitors[b.incumbent].price) &&
+    // The incumbent's whole price terms (only its price is read: reusing less is still exact).
+    r.stranded = r.labor && same(c.competitors[a.incumbent].prices, previous.competitors[b.incumbent].prices) &&
                  same(a.stranded, b.stranded);
   }
   return reuse;
 }
 
-struct CompetitorColumns {
-  Column price, setup_per_endpoint, setup_per_msp, escalation, promo_months, promo_discount;
-};
-
 // Market-level inputs of a block of trials, shared by every MSP.
 struct Market {
-  std::vector<Column> labor;  // per row of models::labor_inputs() (its market rows)
-  Column discount_rate_per_year;
-  std::vector<Column> lost;   // per row of models::lost_updates_inputs() (its market rows)
-  std::vector<CompetitorColumns> competitors;
+  // Each model's market rows, in their columns (the others stay empty).
+  models::LaborInputs labor;
+  models::PricingInputs pricing;
+  models::LostUpdatesInputs lost;
+  std::vector<models::CompetitorPrices> competitors;
   std::vector<models::PriceFactors> price_factors;  // per Compiled::pairs
 };
 
@@ -584,26 +583,21 @@ double incident_cost_total(const Compiled& c, const Stream& stream, std::uint64_
 
 // Draws the market-level inputs of the trials of t.
 void draw_market(const Compiled& c, const TrialSet& t, Market& mk, std::vector<double>& u) {
-  fill_market(models::labor_inputs(), c.labor, t, mk.labor, u);
-  c.discount_rate_per_year.fill(t, mk.discount_rate_per_year, u);
-  fill_market(models::lost_updates_inputs(), c.lost, t, mk.lost, u);
+  constexpr auto market = models::InputLevel::market;
+  fill_level(models::labor_inputs(), c.labor, market, t, mk.labor, u);
+  fill_level(models::pricing_inputs(), c.pricing, market, t, mk.pricing, u);
+  fill_level(models::lost_updates_inputs(), c.lost, market, t, mk.lost, u);
   mk.competitors.resize(c.competitors.size());
-  for (std::size_t k = 0; k < c.competitors.size(); ++k) {
-    const auto& cc = c.competitors[k];
-    auto& col = mk.competitors[k];
-    cc.price.fill(t, col.price, u);
-    cc.setup_per_endpoint.fill(t, col.setup_per_endpoint, u);
-    cc.setup_per_msp.fill(t, col.setup_per_msp, u);
-    cc.escalation.fill(t, col.escalation, u);
-    cc.promo_months.fill(t, col.promo_months, u);
-    cc.promo_discount.fill(t, col.promo_discount, u);
-  }
+  for (std::size_t k = 0; k < c.competitors.size(); ++k)
+    fill_level(models::competitor_inputs(), c.competitors[k].prices, models::InputLevel::competitor, t,
+               mk.competitors[k], u);
   mk.price_factors.resize(c.pairs.size());
   for (std::size_t p = 0; p < c.pairs.size(); ++p) {
     const auto& target = mk.competitors[c.pairs[p].first];
     const auto& incumbent = mk.competitors[c.pairs[p].second];
-    models::price_factors({mk.discount_rate_per_year, target.escalation, incumbent.escalation, target.promo_months,
-                           target.promo_discount, c.horizon_months},
+    models::price_factors({mk.pricing.discount_rate_per_year, target.annual_price_escalation,
+                           incumbent.annual_price_escalation, target.promo_months, target.promo_discount,
+                           c.horizon_months},
                           mk.price_factors[p]);
   }
 }
@@ -625,7 +619,7 @@ BlockOutputs workspace_outputs(Workspace& w, Eigen::Index n) {
 // MSP m's labor inputs and result (into w.labor_in, w.labor_out).
 void draw_labor(const CompiledMsp& cm, const TrialSet& t, const Market& mk, Workspace& w) {
   auto& li = w.labor_in;
-  fill_inputs(models::labor_inputs(), cm.labor, mk.labor, t, li, w.u);
+  fill_inputs(models::labor_inputs(), cm.labor, &mk.labor, t, li, w.u);
   models::set_weekly_capacity(li);
   models::migration_labor(li, w.labor_out);
 }
@@ -643,7 +637,7 @@ void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& 
   if (!reuse.labor) draw_labor(cm, t, mk, w);
   if (!reuse.lost) {
     auto& lu = w.lost_in;
-    fill_inputs(models::lost_updates_inputs(), cm.lost, mk.lost, t, lu, u);
+    fill_inputs(models::lost_updates_inputs(), cm.lost, &mk.lost, t, lu, u);
     models::set_cutoff_day(lu, c.cutoff_day);
     models::lost_updates(li, w.labor_out, lu, w.lost_out);
   }
@@ -652,19 +646,20 @@ void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& 
   const auto& incumbent = mk.competitors[cm.incumbent];
   auto& pi = w.pricing_in;
   pi.endpoints = li.endpoints;
-  pi.new_price_per_endpoint_month = target.price;
-  pi.old_price_per_endpoint_month = incumbent.price;
-  pi.new_setup_fee_per_endpoint = target.setup_per_endpoint;
-  pi.new_setup_fee_per_msp = target.setup_per_msp;
-  cm.share_passed_to_clients.fill(t, pi.share_passed_to_clients, u);
+  pi.new_price_per_endpoint_month = target.price_per_endpoint_month;
+  pi.old_price_per_endpoint_month = incumbent.price_per_endpoint_month;
+  pi.new_setup_fee_per_endpoint = target.setup_fee_per_endpoint;
+  pi.new_setup_fee_per_msp = target.setup_fee_per_msp;
+  // The MSP's rows only: the market's discount rate is read through the block's price factors.
+  fill_inputs(models::pricing_inputs(), cm.pricing, nullptr, t, pi, u);
   pi.volume_tiers = c.competitors[cm.target].source->volume_tiers;
   models::competitor_pricing(pi, mk.price_factors[cm.pair], w.pricing_out);
 
   if (!reuse.stranded) {
     auto& si = w.stranded_in;
     si.endpoints = li.endpoints;
-    si.old_price_per_endpoint_month = incumbent.price;
-    fill_inputs(models::stranded_inputs(), cm.stranded, {}, t, si, u);
+    si.old_price_per_endpoint_month = incumbent.price_per_endpoint_month;
+    fill_inputs(models::stranded_inputs(), cm.stranded, nullptr, t, si, u);
     models::stranded_licences(si, w.stranded_out);
   }
   w.extras.setZero(n);

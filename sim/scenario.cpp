@@ -13,6 +13,7 @@
 
 #include "models/labor.h"
 #include "models/lost_updates.h"
+#include "models/pricing.h"
 #include "models/stranded.h"
 #include "sim/builtin.h"
 #include "sim/random.h"
@@ -992,9 +993,7 @@ const std::vector<ParamSpec>& msp_param_specs() {
     std::vector<ParamSpec> v;
     add_specs(v, models::labor_inputs(), models::InputLevel::msp);
     add_specs(v, models::lost_updates_inputs(), models::InputLevel::msp);
-    v.insert(v.end(), {
-                          {"licences.share_passed_to_clients", 0, 1, true, 0, "[-]"},
-                      });
+    add_specs(v, models::pricing_inputs(), models::InputLevel::msp);
     add_specs(v, models::stranded_inputs(), models::InputLevel::msp);
     return v;
   }();
@@ -1011,14 +1010,11 @@ const std::set<std::string_view>& msp_market_default_keys() {
 }
 
 const std::vector<ParamSpec>& competitor_param_specs() {
-  static const std::vector<ParamSpec> specs = {
-      {"price_per_endpoint_month", 0, inf, true, 0, "[USD/(endpoint month)]"},
-      {"setup_fee_per_endpoint", 0, inf, false, 0, "[USD/endpoint]"},
-      {"setup_fee_per_msp", 0, inf, false, 0, "[USD]"},
-      {"annual_price_escalation", -0.5, 1, false, 0, "[-/year]"},
-      {"promo_months", 0, 120, false, 0, "[months]"},
-      {"promo_discount", 0, 1, false, 0, "[-]"},
-  };
+  static const std::vector<ParamSpec> specs = [] {
+    std::vector<ParamSpec> v;
+    add_specs(v, models::competitor_inputs(), models::InputLevel::competitor);
+    return v;
+  }();
   return specs;
 }
 
@@ -1026,9 +1022,7 @@ const std::vector<ParamSpec>& market_param_specs() {
   static const std::vector<ParamSpec> specs = [] {
     std::vector<ParamSpec> v;
     add_specs(v, models::labor_inputs(), models::InputLevel::market);
-    v.insert(v.end(), {
-                          {"discount_rate_per_year", 0, 1, true, 0, "[-/year]"},
-                      });
+    add_specs(v, models::pricing_inputs(), models::InputLevel::market);
     add_specs(v, models::lost_updates_inputs(), models::InputLevel::market);
     // Drawn per incident by the engine, not a model's column.
     v.push_back({"threat.incident_cost", 0, inf, true, 0, "[USD per incident]"});

@@ -13,6 +13,7 @@
 
 #include "models/labor.h"
 #include "models/lost_updates.h"
+#include "models/pricing.h"
 #include "models/stranded.h"
 #include "sim/random.h"
 #include "test_util.h"
@@ -222,7 +223,8 @@ TEST(Compare, RunTogetherGivesTheBytesOfEachRunAlone) {
 }
 
 // Alternatives that each change one row of a model's input table (per MSP
-// through msp_overrides, market-level through market) to a constant inside
+// through msp_overrides, market-level through market, a competitor's
+// through the incumbent's entry) to a constant inside
 // its range, each followed by the base again.
 template <class Inputs>
 void add_row_changes(models::InputTable<Inputs> table, std::vector<Alternative>& alternatives) {
@@ -234,7 +236,12 @@ void add_row_changes(models::InputTable<Inputs> table, std::vector<Alternative>&
     for (std::size_t dot; (dot = key.rfind('.')) != std::string::npos; key.resize(dot))
       yaml = "{" + key.substr(dot + 1) + ": " + yaml + "}";
     yaml = "{" + key + ": " + yaml + "}";
-    const char* where = in.level == models::InputLevel::market ? "market: " : "msp_overrides: ";
+    const char* where = "msp_overrides: ";
+    if (in.level == models::InputLevel::market) where = "market: ";
+    if (in.level == models::InputLevel::competitor) {  // the incumbent of every shipped MSP
+      where = "competitors: ";
+      yaml = "{kaspersky: " + yaml + "}";
+    }
     alternatives.push_back(alternative(std::string(in.key), {portfolio}, {{"(row)", where + yaml + "\n"}}));
     alternatives.push_back(alternative("base", {portfolio}));
   }
@@ -248,6 +255,8 @@ TEST(Compare, ChangingAnyTableInputIsNeverReused) {
   add_row_changes(models::labor_inputs(), alternatives);
   add_row_changes(models::lost_updates_inputs(), alternatives);
   add_row_changes(models::stranded_inputs(), alternatives);
+  add_row_changes(models::pricing_inputs(), alternatives);
+  add_row_changes(models::competitor_inputs(), alternatives);
   std::vector<const Scenario*> scenarios;
   for (const auto& a : alternatives) scenarios.push_back(&a.scenario);
   const RunOptions o = options(600);
