@@ -377,10 +377,10 @@ int command_run(const std::vector<std::string>& args, std::ostream& out, std::os
   auto options = run_options(c);
   options.add_options()
       ("msp-stats", po::value(&msp_stats),
-       "per-MSP statistics: exact (every trial kept: 88 bytes per MSP-trial), sketch (memory independent of "
+       "per-MSP statistics: exact (every trial kept: 96 bytes per MSP-trial), sketch (memory independent of "
        "the trials: per-MSP percentiles and CVaR95 within 0.5% relative, everything else exact), or auto "
        "(default): exact for one MSP (whose series are the portfolio's) and while the per-MSP series take at "
-       "most 16 MiB (e.g. 200 MSPs x 950 trials), else sketch, which measured as fast or faster in far less "
+       "most 16 MiB (e.g. 200 MSPs x 870 trials), else sketch, which measured as fast or faster in far less "
        "memory");
   parse(options, args, c.files, help);
   if (help) {

@@ -15,6 +15,7 @@
 #include <thread>
 #include <type_traits>
 
+#include "models/downtime.h"
 #include "models/labor.h"
 #include "models/lost_updates.h"
 #include "models/pricing.h"
@@ -32,6 +33,7 @@ const char* output_key(Output o) noexcept {
     case Output::stranded_cost: return "stranded_cost";
     case Output::refund_cost: return "refund_cost";
     case Output::extras_cost: return "extras_cost";
+    case Output::downtime_cost: return "downtime_cost";
     case Output::total_cost: return "total_cost";
     case Output::labor_hours: return "labor_hours";
     case Output::duration_days: return "duration_days";
@@ -50,6 +52,7 @@ const char* output_label(Output o) noexcept {
     case Output::stranded_cost: return "stranded licences";
     case Output::refund_cost: return "client refunds";
     case Output::extras_cost: return "extra items";
+    case Output::downtime_cost: return "client downtime";
     case Output::total_cost: return "total";
     case Output::labor_hours: return "labor hours";
     case Output::duration_days: return "duration";
@@ -115,7 +118,8 @@ constexpr std::uint64_t workspace_columns =
     sizeof(models::LostUpdatesInputs) / sizeof(models::Column) +
     sizeof(models::LostUpdatesResult) / sizeof(models::Column) + 11 /* PricingInputs' columns */ +
     sizeof(models::PricingResult) / sizeof(models::Column) + sizeof(models::StrandedInputs) / sizeof(models::Column) +
-    sizeof(models::StrandedResult) / sizeof(models::Column) + output_count + 1;
+    sizeof(models::StrandedResult) / sizeof(models::Column) + sizeof(models::DowntimeInputs) / sizeof(models::Column) +
+    1 /* downtime cost */ + output_count + 1;
 // Measured on the shipped population: a loaded MSP takes about 10 KB (its
 // two dozen inputs, each a distribution, a location and a stream name);
 // its compiled form (Draws) about 1.5 KB.
@@ -332,6 +336,7 @@ struct CompiledMsp {
   std::vector<Draw> lost;  // per row of models::lost_updates_inputs() (its per-MSP rows)
   std::vector<Draw> pricing;  // per row of models::pricing_inputs() (its per-MSP rows)
   std::vector<Draw> stranded;  // per row of models::stranded_inputs()
+  std::vector<Draw> downtime;  // per row of models::downtime_inputs()
   std::vector<std::pair<Draw, models::ExtraPer>> extras;
   Stream incident_count, incident_cost;
 };
@@ -396,6 +401,7 @@ Compiled compile(const Scenario& s, std::uint64_t seed) {
     cm.lost = compile_inputs(models::lost_updates_inputs(), models::InputLevel::msp, m.params, seed, owner);
     cm.pricing = compile_inputs(models::pricing_inputs(), models::InputLevel::msp, m.params, seed, owner);
     cm.stranded = compile_inputs(models::stranded_inputs(), models::InputLevel::msp, m.params, seed, owner);
+    cm.downtime = compile_inputs(models::downtime_inputs(), models::InputLevel::msp, m.params, seed, owner);
     for (const auto& e : m.extras) cm.extras.emplace_back(compile(e.cost, seed), e.per);
     cm.incident_count = Stream{seed, variable_id("msps." + m.name + ".incidents.count")};
     cm.incident_cost = Stream{seed, variable_id("msps." + m.name + ".incidents.cost")};
@@ -478,6 +484,8 @@ struct Workspace {
   models::PricingResult pricing_out;
   models::StrandedInputs stranded_in;
   models::StrandedResult stranded_out;
+  models::DowntimeInputs downtime_in;
+  Column downtime_cost;
   std::array<Column, output_count> block_out;  // one MSP's outputs for the block, where not kept
   // Sketch mode: one MSP's block, sketched before it is merged under the lock.
   std::vector<QuantileSketch> local;
@@ -662,6 +670,8 @@ void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& 
     fill_inputs(models::stranded_inputs(), cm.stranded, nullptr, t, si, u);
     models::stranded_licences(si, w.stranded_out);
   }
+  fill_inputs(models::downtime_inputs(), cm.downtime, nullptr, t, w.downtime_in, u);
+  models::client_downtime(li.endpoints, w.downtime_in, w.downtime_cost);
   w.extras.setZero(n);
   for (const auto& [draw, per] : cm.extras) {
     draw.fill(t, w.extra_amount, u);
@@ -683,13 +693,15 @@ void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& 
     const double stranded = w.stranded_out.stranded_cost[i];
     const double refunds = w.stranded_out.refund_cost[i];
     const double extras = w.extras[i];
+    const double downtime = w.downtime_cost[i];
     at(Output::labor_cost)[i] = labor;
     at(Output::pricing_cost)[i] = pricing;
     at(Output::lost_updates_cost)[i] = lost;
     at(Output::stranded_cost)[i] = stranded;
     at(Output::refund_cost)[i] = refunds;
     at(Output::extras_cost)[i] = extras;
-    at(Output::total_cost)[i] = labor + pricing + lost + stranded + refunds + extras;
+    at(Output::downtime_cost)[i] = downtime;
+    at(Output::total_cost)[i] = labor + pricing + lost + stranded + refunds + extras + downtime;
     at(Output::labor_hours)[i] = lo.hours[i];
     at(Output::duration_days)[i] = lo.duration_days[i];
     at(Output::completion_day)[i] = c.migration_start + w.lost_in.start_delay_days[i] + lo.duration_days[i];

@@ -11,6 +11,7 @@
 #include <tuple>
 #include <utility>
 
+#include "models/downtime.h"
 #include "models/labor.h"
 #include "models/lost_updates.h"
 #include "models/pricing.h"
@@ -995,6 +996,7 @@ const std::vector<ParamSpec>& msp_param_specs() {
     add_specs(v, models::lost_updates_inputs(), models::InputLevel::msp);
     add_specs(v, models::pricing_inputs(), models::InputLevel::msp);
     add_specs(v, models::stranded_inputs(), models::InputLevel::msp);
+    add_specs(v, models::downtime_inputs(), models::InputLevel::msp);
     return v;
   }();
   return specs;

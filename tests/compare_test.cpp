@@ -11,6 +11,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "models/downtime.h"
 #include "models/labor.h"
 #include "models/lost_updates.h"
 #include "models/pricing.h"
@@ -257,6 +258,7 @@ TEST(Compare, ChangingAnyTableInputIsNeverReused) {
   add_row_changes(models::stranded_inputs(), alternatives);
   add_row_changes(models::pricing_inputs(), alternatives);
   add_row_changes(models::competitor_inputs(), alternatives);
+  add_row_changes(models::downtime_inputs(), alternatives);
   std::vector<const Scenario*> scenarios;
   for (const auto& a : alternatives) scenarios.push_back(&a.scenario);
   const RunOptions o = options(600);
