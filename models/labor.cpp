@@ -8,20 +8,48 @@
 
 namespace switchcost::models {
 
+namespace {
+// Counts per MSP: whole numbers (an endpoint is not divisible) up to these.
+constexpr double max_endpoints = 10'000'000;
+constexpr double max_clients = 10'000'000;
+constexpr double max_technicians = 100'000;
+
+using In = LaborInputs;
+constexpr InputLevel market = InputLevel::market;
+constexpr InputLevel msp = InputLevel::msp;
+
+constexpr InputSpec<In> labor_table[] = {
+    // key, unit, min, max, required, fallback, level, column
+    {"technician_cost_per_hour", "[USD/h]", 0, unbounded, true, 0, market, &In::technician_cost_per_hour},
+    {"endpoints", "[endpoints]", 1, max_endpoints, true, 0, msp, &In::endpoints},
+    {"clients", "[clients]", 1, max_clients, true, 0, msp, &In::clients},
+    {"labor.first_endpoint_hours", "[h]", 1e-3, unbounded, true, 0, msp, &In::first_endpoint_hours},
+    {"labor.learning_rate", "[-]", 0.6, 1, true, 0, msp, &In::learning_rate},
+    {"labor.setup_hours", "[h]", 0, unbounded, true, 0, msp, &In::setup_hours},
+    {"labor.config_hours_per_client", "[h per client]", 0, unbounded, true, 0, msp, &In::config_hours_per_client},
+    {"labor.failed_install_share", "[-]", 0, 1, true, 0, msp, &In::failed_install_share},
+    {"labor.rework_hours_per_failed_install", "[h per failed endpoint]", 0, unbounded, true, 0, msp,
+     &In::rework_hours_per_failed_install},
+    {"labor.broken_app_client_share", "[-]", 0, 1, true, 0, msp, &In::broken_app_client_share},
+    {"labor.fix_hours_per_broken_client", "[h per broken client]", 0, unbounded, true, 0, msp,
+     &In::fix_hours_per_broken_client},
+    {"labor.overhead_hours_per_client", "[h per client]", 0, unbounded, true, 0, msp, &In::overhead_hours_per_client},
+    {"labor.technician_cost_per_hour", "[USD/h]", 0, unbounded, false, 0, msp, &In::technician_cost_per_hour, true},
+    {"labor.billable_share", "[-]", 0, 1, true, 0, msp, &In::billable_share},
+    {"labor.technicians", "[technicians]", 0.01, max_technicians, false, 1, msp, &In::technicians},
+    {"labor.capacity_hours_per_technician_week", "[h per technician-week]", 0.01, unbounded, true, 0, msp,
+     &In::capacity_hours_per_technician_week},
+};
+}  // namespace
+
+InputTable<LaborInputs> labor_inputs() noexcept { return labor_table; }
+
+void set_weekly_capacity(LaborInputs& in) {
+  in.capacity_hours_per_week = in.capacity_hours_per_technician_week * in.technicians;
+}
+
 void LaborInputs::resize(Eigen::Index n) {
-  endpoints.resize(n);
-  clients.resize(n);
-  first_endpoint_hours.resize(n);
-  learning_rate.resize(n);
-  setup_hours.resize(n);
-  config_hours_per_client.resize(n);
-  failed_install_share.resize(n);
-  rework_hours_per_failed_install.resize(n);
-  broken_app_client_share.resize(n);
-  fix_hours_per_broken_client.resize(n);
-  overhead_hours_per_client.resize(n);
-  technician_cost_per_hour.resize(n);
-  billable_share.resize(n);
+  for (const auto& spec : labor_table) (this->*spec.column).resize(n);
   capacity_hours_per_week.resize(n);
 }
 

@@ -33,6 +33,7 @@
 #pragma once
 
 #include "models/common.h"
+#include "models/inputs.h"
 
 namespace switchcost::models {
 
@@ -50,10 +51,23 @@ struct LaborInputs {
   Column overhead_hours_per_client;        // [h per client] scheduling, communication, testing
   Column technician_cost_per_hour;         // [USD/h] loaded cost of a technician hour
   Column billable_share;                   // [-] share of labor billed to clients, [0,1]
-  Column capacity_hours_per_week;          // [h/week] technician time available for the migration, > 0
+  Column technicians;                      // [technicians] on the migration (fractions are part-time), > 0
+  Column capacity_hours_per_technician_week;  // [h per technician-week] each gives the migration, > 0
+  // [h/week] technician time available for the migration, > 0: what the
+  // model reads; set_weekly_capacity derives it from the two columns above.
+  Column capacity_hours_per_week;
 
   void resize(Eigen::Index n);             // every column to n elements
 };
+
+// The labor model's inputs (the table of models/inputs.h). Market level: the
+// technician rate; per MSP: the rest, "labor.technician_cost_per_hour" being
+// an MSP's own rate over the market's. endpoints and clients are read by the
+// other models too (from these columns).
+InputTable<LaborInputs> labor_inputs() noexcept;
+
+// capacity_hours_per_week = capacity_hours_per_technician_week * technicians.
+void set_weekly_capacity(LaborInputs& in);
 
 struct LaborResult {
   Column learning_sum;    // [first-endpoint equivalents] S(E, b); endpoint_hours / first_endpoint_hours

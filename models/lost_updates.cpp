@@ -9,12 +9,30 @@
 
 namespace switchcost::models {
 
+namespace {
+using In = LostUpdatesInputs;
+constexpr InputLevel market = InputLevel::market;
+
+constexpr InputSpec<In> lost_updates_table[] = {
+    // key, unit, min, max, required, fallback, level, column
+    {"start_delay_days", "[days]", 0, 3650, false, 0, InputLevel::msp, &In::start_delay_days},
+    {"threat.encounters_per_endpoint_day", "[1/(endpoint day)]", 0, unbounded, true, 0, market,
+     &In::encounters_per_endpoint_day},
+    {"threat.miss_rate_supported", "[-]", 0, 1, true, 0, market, &In::miss_rate_supported},
+    {"threat.frozen_miss_multiplier", "[-]", 1, unbounded, true, 0, market, &In::frozen_miss_multiplier},
+    {"threat.protection_decay_days", "[days]", 0.01, unbounded, true, 0, market, &In::protection_decay_days},
+};
+}  // namespace
+
+InputTable<LostUpdatesInputs> lost_updates_inputs() noexcept { return lost_updates_table; }
+
+void set_cutoff_day(LostUpdatesInputs& in, double updates_end_from_start_days) {
+  in.cutoff_day = updates_end_from_start_days - in.start_delay_days;
+}
+
 void LostUpdatesInputs::resize(Eigen::Index n) {
+  for (const auto& spec : lost_updates_table) (this->*spec.column).resize(n);
   cutoff_day.resize(n);
-  encounters_per_endpoint_day.resize(n);
-  miss_rate_supported.resize(n);
-  frozen_miss_multiplier.resize(n);
-  protection_decay_days.resize(n);
 }
 
 void LostUpdatesResult::resize(Eigen::Index n) {

@@ -29,12 +29,14 @@
 #pragma once
 
 #include "models/common.h"
+#include "models/inputs.h"
 #include "models/labor.h"
 
 namespace switchcost::models {
 
 struct LostUpdatesInputs {
-  Column cutoff_day;                   // [days] update cut-off relative to migration start (t_c)
+  Column start_delay_days;             // [days] the MSP's start after the scenario's migration start, >= 0
+  Column cutoff_day;                   // [days] update cut-off relative to migration start (t_c): set_cutoff_day
   Column encounters_per_endpoint_day;  // [1/(endpoint day)] threats reaching an endpoint, >= 0
   Column miss_rate_supported;          // [-] share missed by a supported product, [0,1]
   Column frozen_miss_multiplier;       // [-] miss rate of frozen signatures / supported, >= 1
@@ -49,6 +51,16 @@ struct LostUpdatesResult {
 
   void resize(Eigen::Index n);
 };
+
+// The lost-updates model's drawn inputs (the table of models/inputs.h): the
+// MSP's start delay, and the market's threat level. The per-incident cost
+// is drawn by the engine per incident, so it is no column here.
+InputTable<LostUpdatesInputs> lost_updates_inputs() noexcept;
+
+// cutoff_day = updates_end_from_start_days - start_delay_days, where
+// updates_end_from_start_days is the cut-off relative to the scenario's
+// migration start [days].
+void set_cutoff_day(LostUpdatesInputs& in, double updates_end_from_start_days);
 
 void lost_updates(const LaborInputs& labor_in, const LaborResult& labor_out,
                   const LostUpdatesInputs& in, LostUpdatesResult& out);

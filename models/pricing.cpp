@@ -6,6 +6,30 @@
 
 namespace switchcost::models {
 
+namespace {
+constexpr InputSpec<PricingInputs> pricing_table[] = {
+    // key, unit, min, max, required, fallback, level, column
+    {"discount_rate_per_year", "[-/year]", 0, 1, true, 0, InputLevel::market, &PricingInputs::discount_rate_per_year},
+    {"licences.share_passed_to_clients", "[-]", 0, 1, true, 0, InputLevel::msp,
+     &PricingInputs::share_passed_to_clients},
+};
+
+using C = CompetitorPrices;
+constexpr InputLevel competitor = InputLevel::competitor;
+constexpr InputSpec<C> competitor_table[] = {
+    {"price_per_endpoint_month", "[USD/(endpoint month)]", 0, unbounded, true, 0, competitor,
+     &C::price_per_endpoint_month},
+    {"setup_fee_per_endpoint", "[USD/endpoint]", 0, unbounded, false, 0, competitor, &C::setup_fee_per_endpoint},
+    {"setup_fee_per_msp", "[USD]", 0, unbounded, false, 0, competitor, &C::setup_fee_per_msp},
+    {"annual_price_escalation", "[-/year]", -0.5, 1, false, 0, competitor, &C::annual_price_escalation},
+    {"promo_months", "[months]", 0, 120, false, 0, competitor, &C::promo_months},
+    {"promo_discount", "[-]", 0, 1, false, 0, competitor, &C::promo_discount},
+};
+}  // namespace
+
+InputTable<PricingInputs> pricing_inputs() noexcept { return pricing_table; }
+InputTable<CompetitorPrices> competitor_inputs() noexcept { return competitor_table; }
+
 void PricingInputs::resize(Eigen::Index n) {
   endpoints.resize(n);
   new_price_per_endpoint_month.resize(n);

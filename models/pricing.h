@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "models/common.h"
+#include "models/inputs.h"
 
 namespace switchcost::models {
 
@@ -48,6 +49,24 @@ struct PricingInputs {
 
   void resize(Eigen::Index n);
 };
+
+// One competitor's price terms for a block, drawn once per trial and shared
+// by every MSP that leaves it (old price) or moves to it (new terms).
+struct CompetitorPrices {
+  Column price_per_endpoint_month;  // [USD/(endpoint month)]
+  Column setup_fee_per_endpoint;    // [USD/endpoint] one-time
+  Column setup_fee_per_msp;         // [USD] one-time
+  Column annual_price_escalation;   // [-/year]
+  Column promo_months;              // [months] >= 0
+  Column promo_discount;            // [-] [0,1]
+};
+
+// The pricing model's drawn inputs (the tables of models/inputs.h): the
+// market's discount rate and the MSP's pass-through share into PricingInputs;
+// each competitor's terms into its CompetitorPrices (the engine takes the
+// target's as new_* and the incumbent's as old_*).
+InputTable<PricingInputs> pricing_inputs() noexcept;
+InputTable<CompetitorPrices> competitor_inputs() noexcept;
 
 struct PricingResult {
   Column price_delta_pv;  // [USD] E * PV of (new - old) before pass-through

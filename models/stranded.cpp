@@ -2,16 +2,30 @@
 
 namespace switchcost::models {
 
+namespace {
+using In = StrandedInputs;
+constexpr InputLevel msp = InputLevel::msp;
+
+constexpr InputSpec<In> stranded_table[] = {
+    // key, unit, min, max, required, fallback, level, column
+    {"licences.prepaid_share", "[-]", 0, 1, true, 0, msp, &In::prepaid_share},
+    {"licences.prepaid_months_remaining", "[months]", 0, 120, true, 0, msp, &In::prepaid_months_remaining},
+    {"licences.recovered_share", "[-]", 0, 1, true, 0, msp, &In::recovered_share},
+    {"refunds.client_prepaid_share", "[-]", 0, 1, true, 0, msp, &In::client_prepaid_share},
+    {"refunds.client_prepaid_months_remaining", "[months]", 0, 120, true, 0, msp,
+     &In::client_prepaid_months_remaining},
+    {"refunds.client_price_per_endpoint_month", "[USD/(endpoint month)]", 0, unbounded, true, 0, msp,
+     &In::client_price_per_endpoint_month},
+    {"refunds.refund_share", "[-]", 0, 1, true, 0, msp, &In::refund_share},
+};
+}  // namespace
+
+InputTable<StrandedInputs> stranded_inputs() noexcept { return stranded_table; }
+
 void StrandedInputs::resize(Eigen::Index n) {
   endpoints.resize(n);
   old_price_per_endpoint_month.resize(n);
-  prepaid_share.resize(n);
-  prepaid_months_remaining.resize(n);
-  recovered_share.resize(n);
-  client_prepaid_share.resize(n);
-  client_prepaid_months_remaining.resize(n);
-  client_price_per_endpoint_month.resize(n);
-  refund_share.resize(n);
+  for (const auto& spec : stranded_table) (this->*spec.column).resize(n);
 }
 
 void StrandedResult::resize(Eigen::Index n) {

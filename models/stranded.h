@@ -8,6 +8,7 @@
 #pragma once
 
 #include "models/common.h"
+#include "models/inputs.h"
 
 namespace switchcost::models {
 
@@ -31,6 +32,11 @@ struct StrandedResult {
 
   void resize(Eigen::Index n);
 };
+
+// The stranded-licences model's drawn inputs (the table of models/inputs.h),
+// all per MSP; endpoints come from the labor model's column and the old
+// price from the incumbent competitor's.
+InputTable<StrandedInputs> stranded_inputs() noexcept;
 
 void stranded_licences(const StrandedInputs& in, StrandedResult& out);
 

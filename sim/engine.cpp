@@ -13,7 +13,9 @@
 #include <stdexcept>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 
+#include "models/downtime.h"
 #include "models/labor.h"
 #include "models/lost_updates.h"
 #include "models/pricing.h"
@@ -31,6 +33,7 @@ const char* output_key(Output o) noexcept {
     case Output::stranded_cost: return "stranded_cost";
     case Output::refund_cost: return "refund_cost";
     case Output::extras_cost: return "extras_cost";
+    case Output::downtime_cost: return "downtime_cost";
     case Output::total_cost: return "total_cost";
     case Output::labor_hours: return "labor_hours";
     case Output::duration_days: return "duration_days";
@@ -49,6 +52,7 @@ const char* output_label(Output o) noexcept {
     case Output::stranded_cost: return "stranded licences";
     case Output::refund_cost: return "client refunds";
     case Output::extras_cost: return "extra items";
+    case Output::downtime_cost: return "client downtime";
     case Output::total_cost: return "total";
     case Output::labor_hours: return "labor hours";
     case Output::duration_days: return "duration";
@@ -106,15 +110,16 @@ std::uint64_t estimate_result_bytes(const Scenario& scenario, const RunOptions& 
 
 namespace {
 // Doubles per trial of a block that a workspace holds, besides its market
-// columns (see Workspace): the uniforms, 4 loose columns (start delay,
-// technicians, extras, an extra item's amount), the models' inputs and
+// columns (see Workspace): the uniforms, 2 loose columns (extras, an extra
+// item's amount), the models' inputs and
 // results, the 11 block outputs and sketch mode's shifted column.
 constexpr std::uint64_t workspace_columns =
-    1 + 4 + sizeof(models::LaborInputs) / sizeof(models::Column) + sizeof(models::LaborResult) / sizeof(models::Column) +
+    1 + 2 + sizeof(models::LaborInputs) / sizeof(models::Column) + sizeof(models::LaborResult) / sizeof(models::Column) +
     sizeof(models::LostUpdatesInputs) / sizeof(models::Column) +
     sizeof(models::LostUpdatesResult) / sizeof(models::Column) + 11 /* PricingInputs' columns */ +
     sizeof(models::PricingResult) / sizeof(models::Column) + sizeof(models::StrandedInputs) / sizeof(models::Column) +
-    sizeof(models::StrandedResult) / sizeof(models::Column) + output_count + 1;
+    sizeof(models::StrandedResult) / sizeof(models::Column) + sizeof(models::DowntimeInputs) / sizeof(models::Column) +
+    1 /* downtime cost */ + output_count + 1;
 // Measured on the shipped population: a loaded MSP takes about 10 KB (its
 // two dozen inputs, each a distribution, a location and a stream name);
 // its compiled form (Draws) about 1.5 KB.
@@ -269,8 +274,57 @@ Draw compile(const Var& var, std::uint64_t seed) {
   return Draw{&var.dist, Stream{seed, variable_id(var.stream)}};
 }
 
+// The rows of a model's input table at `level`, compiled from the owner's
+// params: draw i is row i's (no distribution for a row of the other level,
+// or an optional row the owner leaves to the market). The scenario reader
+// fills every row it derives from the same table, so a key missing here is
+// a defect, reported by name.
+template <class Inputs>
+std::vector<Draw> compile_inputs(models::InputTable<Inputs> table, models::InputLevel level, const Params& params,
+                                 std::uint64_t seed, const std::string& owner) {
+  std::vector<Draw> draws(table.size());
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    const auto& in = table[i];
+    if (in.level != level) continue;
+    const auto it = params.find(in.key);
+    if (it != params.end())
+      draws[i] = compile(it->second, seed);
+    else if (!in.market_default)
+      throw std::logic_error(owner + " has no input '" + std::string(in.key) + "' after loading");
+  }
+  return draws;
+}
+
+// Fills a model's Inputs for an MSP and the trials of t: market rows from
+// the block's market columns (the same columns of `market`, none if null),
+// then per-MSP rows from their draws (an MSP's own value over the market's
+// where both write one column).
+template <class Inputs>
+void fill_inputs(models::InputTable<Inputs> table, const std::vector<Draw>& draws,
+                 const std::type_identity_t<Inputs>* market,
+                 const TrialSet& t, Inputs& in, std::vector<double>& u) {
+  const auto drawn = [&](std::size_t i) { return table[i].level == models::InputLevel::msp && draws[i].dist; };
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    if (table[i].level != models::InputLevel::market || !market) continue;
+    bool own = false;
+    for (std::size_t j = 0; j < table.size(); ++j) own = own || (drawn(j) && table[j].column == table[i].column);
+    if (!own) in.*table[i].column = market->*table[i].column;
+  }
+  for (std::size_t i = 0; i < table.size(); ++i)
+    if (drawn(i)) draws[i].fill(t, in.*table[i].column, u);
+}
+
+// A model's rows at `level` (the market's, or one competitor's) for the
+// trials of t, into their columns of `out`.
+template <class Inputs>
+void fill_level(models::InputTable<Inputs> table, const std::vector<Draw>& draws, models::InputLevel level,
+                const TrialSet& t, Inputs& out, std::vector<double>& u) {
+  for (std::size_t i = 0; i < table.size(); ++i)
+    if (table[i].level == level) draws[i].fill(t, out.*table[i].column, u);
+}
+
 struct CompiledCompetitor {
-  Draw price, setup_per_endpoint, setup_per_msp, escalation, promo_months, promo_discount;
+  std::vector<Draw> prices;  // per row of models::competitor_inputs()
   const Competitor* source = nullptr;
 };
 
@@ -278,20 +332,19 @@ struct CompiledMsp {
   const Msp* source = nullptr;
   std::size_t incumbent = 0, target = 0;  // indices into competitors
   std::size_t pair = 0;                    // index into Compiled::pairs
-  bool own_rate = false;
-  Draw endpoints, clients, start_delay_days;
-  Draw first_endpoint_hours, learning_rate, setup_hours, config_hours_per_client, failed_install_share,
-      rework_hours_per_failed_install, broken_app_client_share, fix_hours_per_broken_client,
-      overhead_hours_per_client, technician_cost_per_hour, billable_share, technicians, capacity_hours_per_technician_week;
-  Draw share_passed_to_clients, prepaid_share, prepaid_months_remaining, recovered_share;
-  Draw client_prepaid_share, client_prepaid_months_remaining, client_price_per_endpoint_month, refund_share;
+  std::vector<Draw> labor;  // per row of models::labor_inputs() (its per-MSP rows)
+  std::vector<Draw> lost;  // per row of models::lost_updates_inputs() (its per-MSP rows)
+  std::vector<Draw> pricing;  // per row of models::pricing_inputs() (its per-MSP rows)
+  std::vector<Draw> stranded;  // per row of models::stranded_inputs()
+  std::vector<Draw> downtime;  // per row of models::downtime_inputs()
   std::vector<std::pair<Draw, models::ExtraPer>> extras;
   Stream incident_count, incident_cost;
 };
 
 struct Compiled {
-  Draw technician_cost_per_hour, discount_rate_per_year;
-  Draw encounters, miss_rate_supported, frozen_miss_multiplier, protection_decay_days;
+  std::vector<Draw> labor;  // per row of models::labor_inputs() (its market rows)
+  std::vector<Draw> pricing;  // per row of models::pricing_inputs() (its market rows)
+  std::vector<Draw> lost;  // per row of models::lost_updates_inputs() (its market rows)
   const Distribution* incident_cost = nullptr;
   double incident_cost_mean = 0, incident_cost_sd = 0;
   std::vector<CompiledCompetitor> competitors;
@@ -307,13 +360,9 @@ struct Compiled {
 
 Compiled compile(const Scenario& s, std::uint64_t seed) {
   Compiled c;
-  auto market = [&](const char* key) { return compile(s.market.at(key), seed); };
-  c.technician_cost_per_hour = market("technician_cost_per_hour");
-  c.discount_rate_per_year = market("discount_rate_per_year");
-  c.encounters = market("threat.encounters_per_endpoint_day");
-  c.miss_rate_supported = market("threat.miss_rate_supported");
-  c.frozen_miss_multiplier = market("threat.frozen_miss_multiplier");
-  c.protection_decay_days = market("threat.protection_decay_days");
+  c.labor = compile_inputs(models::labor_inputs(), models::InputLevel::market, s.market, seed, "the market");
+  c.pricing = compile_inputs(models::pricing_inputs(), models::InputLevel::market, s.market, seed, "the market");
+  c.lost = compile_inputs(models::lost_updates_inputs(), models::InputLevel::market, s.market, seed, "the market");
   c.incident_cost = &s.market.at("threat.incident_cost").dist;
   c.incident_cost_mean = c.incident_cost->mean();
   c.incident_cost_sd = std::sqrt(c.incident_cost->variance());
@@ -330,10 +379,10 @@ Compiled compile(const Scenario& s, std::uint64_t seed) {
   std::sort(used.begin(), used.end());
   for (const auto& name : used) {
     const Competitor& comp = s.competitors.at(name);
-    auto p = [&](const char* key) { return compile(comp.params.at(key), seed); };
-    c.competitors.push_back(CompiledCompetitor{p("price_per_endpoint_month"), p("setup_fee_per_endpoint"),
-                                               p("setup_fee_per_msp"), p("annual_price_escalation"),
-                                               p("promo_months"), p("promo_discount"), &comp});
+    c.competitors.push_back(CompiledCompetitor{compile_inputs(models::competitor_inputs(),
+                                                              models::InputLevel::competitor, comp.params, seed,
+                                                              "competitor '" + name + "'"),
+                                               &comp});
   }
   auto index_of = [&](const std::string& name) {
     return std::size_t(std::find(used.begin(), used.end(), name) - used.begin());
@@ -347,32 +396,12 @@ Compiled compile(const Scenario& s, std::uint64_t seed) {
     const std::pair<std::size_t, std::size_t> pair{cm.target, cm.incumbent};
     cm.pair = std::size_t(std::find(c.pairs.begin(), c.pairs.end(), pair) - c.pairs.begin());
     if (cm.pair == c.pairs.size()) c.pairs.push_back(pair);
-    auto p = [&](const char* key) { return compile(m.params.at(key), seed); };
-    cm.endpoints = p("endpoints");
-    cm.clients = p("clients");
-    cm.start_delay_days = p("start_delay_days");
-    cm.first_endpoint_hours = p("labor.first_endpoint_hours");
-    cm.learning_rate = p("labor.learning_rate");
-    cm.setup_hours = p("labor.setup_hours");
-    cm.config_hours_per_client = p("labor.config_hours_per_client");
-    cm.failed_install_share = p("labor.failed_install_share");
-    cm.rework_hours_per_failed_install = p("labor.rework_hours_per_failed_install");
-    cm.broken_app_client_share = p("labor.broken_app_client_share");
-    cm.fix_hours_per_broken_client = p("labor.fix_hours_per_broken_client");
-    cm.overhead_hours_per_client = p("labor.overhead_hours_per_client");
-    cm.own_rate = m.params.count("labor.technician_cost_per_hour") != 0;
-    if (cm.own_rate) cm.technician_cost_per_hour = p("labor.technician_cost_per_hour");
-    cm.billable_share = p("labor.billable_share");
-    cm.technicians = p("labor.technicians");
-    cm.capacity_hours_per_technician_week = p("labor.capacity_hours_per_technician_week");
-    cm.share_passed_to_clients = p("licences.share_passed_to_clients");
-    cm.prepaid_share = p("licences.prepaid_share");
-    cm.prepaid_months_remaining = p("licences.prepaid_months_remaining");
-    cm.recovered_share = p("licences.recovered_share");
-    cm.client_prepaid_share = p("refunds.client_prepaid_share");
-    cm.client_prepaid_months_remaining = p("refunds.client_prepaid_months_remaining");
-    cm.client_price_per_endpoint_month = p("refunds.client_price_per_endpoint_month");
-    cm.refund_share = p("refunds.refund_share");
+    const std::string owner = "MSP '" + m.name + "'";
+    cm.labor = compile_inputs(models::labor_inputs(), models::InputLevel::msp, m.params, seed, owner);
+    cm.lost = compile_inputs(models::lost_updates_inputs(), models::InputLevel::msp, m.params, seed, owner);
+    cm.pricing = compile_inputs(models::pricing_inputs(), models::InputLevel::msp, m.params, seed, owner);
+    cm.stranded = compile_inputs(models::stranded_inputs(), models::InputLevel::msp, m.params, seed, owner);
+    cm.downtime = compile_inputs(models::downtime_inputs(), models::InputLevel::msp, m.params, seed, owner);
     for (const auto& e : m.extras) cm.extras.emplace_back(compile(e.cost, seed), e.per);
     cm.incident_count = Stream{seed, variable_id("msps." + m.name + ".incidents.count")};
     cm.incident_cost = Stream{seed, variable_id("msps." + m.name + ".incidents.cost")};
@@ -386,6 +415,17 @@ Compiled compile(const Scenario& s, std::uint64_t seed) {
 bool same(const Draw& a, const Draw& b) {
   return a.stream.seed == b.stream.seed && a.stream.variable == b.stream.variable &&
          a.dist->same_quantiles(*b.dist);
+}
+
+// Whether two compilations of one model's rows draw the same values: row by
+// row, both unset (an optional row left to the market) or the same draw.
+bool same(const std::vector<Draw>& a, const std::vector<Draw>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (!a[i].dist != !b[i].dist) return false;
+    if (a[i].dist && !same(a[i], b[i])) return false;
+  }
+  return true;
 }
 
 // Several scenarios over the same trials (run_scenarios, for compare): what
@@ -409,54 +449,25 @@ std::vector<MspReuse> reuse_from(const Compiled& c, const Compiled& previous) {
   for (std::size_t m = 0; m < std::min(c.msps.size(), previous.msps.size()); ++m) {
     const CompiledMsp& a = c.msps[m];
     const CompiledMsp& b = previous.msps[m];
-    const auto all_same = [](std::initializer_list<std::pair<const Draw*, const Draw*>> pairs) {
-      return std::all_of(pairs.begin(), pairs.end(), [](const auto& p) { return same(*p.first, *p.second); });
-    };
-    const bool rate_same = a.own_rate == b.own_rate &&
-                           (a.own_rate ? same(a.technician_cost_per_hour, b.technician_cost_per_hour)
-                                       : same(c.technician_cost_per_hour, previous.technician_cost_per_hour));
     MspReuse& r = reuse[m];
-    r.labor = rate_same && all_same({{&a.endpoints, &b.endpoints},
-                                     {&a.clients, &b.clients},
-                                     {&a.first_endpoint_hours, &b.first_endpoint_hours},
-                                     {&a.learning_rate, &b.learning_rate},
-                                     {&a.setup_hours, &b.setup_hours},
-                                     {&a.config_hours_per_client, &b.config_hours_per_client},
-                                     {&a.failed_install_share, &b.failed_install_share},
-                                     {&a.rework_hours_per_failed_install, &b.rework_hours_per_failed_install},
-                                     {&a.broken_app_client_share, &b.broken_app_client_share},
-                                     {&a.fix_hours_per_broken_client, &b.fix_hours_per_broken_client},
-                                     {&a.overhead_hours_per_client, &b.overhead_hours_per_client},
-                                     {&a.billable_share, &b.billable_share},
-                                     {&a.technicians, &b.technicians},
-                                     {&a.capacity_hours_per_technician_week, &b.capacity_hours_per_technician_week}});
-    r.lost = r.labor && c.cutoff_day == previous.cutoff_day &&
-             all_same({{&a.start_delay_days, &b.start_delay_days},
-                       {&c.encounters, &previous.encounters},
-                       {&c.miss_rate_supported, &previous.miss_rate_supported},
-                       {&c.frozen_miss_multiplier, &previous.frozen_miss_multiplier},
-                       {&c.protection_decay_days, &previous.protection_decay_days}});
-    r.stranded = r.labor && all_same({{&c.competitors[a.incumbent].price, &previous.competitors[b.incumbent].price},
-                                      {&a.prepaid_share, &b.prepaid_share},
-                                      {&a.prepaid_months_remaining, &b.prepaid_months_remaining},
-                                      {&a.recovered_share, &b.recovered_share},
-                                      {&a.client_prepaid_share, &b.client_prepaid_share},
-                                      {&a.client_prepaid_months_remaining, &b.client_prepaid_months_remaining},
-                                      {&a.client_price_per_endpoint_month, &b.client_price_per_endpoint_month},
-                                      {&a.refund_share, &b.refund_share}});
+    // Every row of the labor table, market rows included (also where the
+    // MSP's own rate overrides the market's: reusing less is still exact).
+    r.labor = same(a.labor, b.labor) && same(c.labor, previous.labor);
+    r.lost = r.labor && c.cutoff_day == previous.cutoff_day && same(a.lost, b.lost) && same(c.lost, previous.lost);
+    // The incumbent's whole price terms (only its price is read: reusing less is still exact).
+    r.stranded = r.labor && same(c.competitors[a.incumbent].prices, previous.competitors[b.incumbent].prices) &&
+                 same(a.stranded, b.stranded);
   }
   return reuse;
 }
 
-struct CompetitorColumns {
-  Column price, setup_per_endpoint, setup_per_msp, escalation, promo_months, promo_discount;
-};
-
 // Market-level inputs of a block of trials, shared by every MSP.
 struct Market {
-  Column technician_cost_per_hour, discount_rate_per_year;
-  Column encounters, miss_rate_supported, frozen_miss_multiplier, protection_decay_days;
-  std::vector<CompetitorColumns> competitors;
+  // Each model's market rows, in their columns (the others stay empty).
+  models::LaborInputs labor;
+  models::PricingInputs pricing;
+  models::LostUpdatesInputs lost;
+  std::vector<models::CompetitorPrices> competitors;
   std::vector<models::PriceFactors> price_factors;  // per Compiled::pairs
 };
 
@@ -464,7 +475,7 @@ struct Market {
 struct Workspace {
   std::vector<double> u;
   std::vector<Market> markets;  // per scenario of the run
-  Column start_delay_days, technicians, extras, extra_amount;
+  Column extras, extra_amount;
   models::LaborInputs labor_in;
   models::LaborResult labor_out;
   models::LostUpdatesInputs lost_in;
@@ -473,6 +484,8 @@ struct Workspace {
   models::PricingResult pricing_out;
   models::StrandedInputs stranded_in;
   models::StrandedResult stranded_out;
+  models::DowntimeInputs downtime_in;
+  Column downtime_cost;
   std::array<Column, output_count> block_out;  // one MSP's outputs for the block, where not kept
   // Sketch mode: one MSP's block, sketched before it is merged under the lock.
   std::vector<QuantileSketch> local;
@@ -578,29 +591,21 @@ double incident_cost_total(const Compiled& c, const Stream& stream, std::uint64_
 
 // Draws the market-level inputs of the trials of t.
 void draw_market(const Compiled& c, const TrialSet& t, Market& mk, std::vector<double>& u) {
-  c.technician_cost_per_hour.fill(t, mk.technician_cost_per_hour, u);
-  c.discount_rate_per_year.fill(t, mk.discount_rate_per_year, u);
-  c.encounters.fill(t, mk.encounters, u);
-  c.miss_rate_supported.fill(t, mk.miss_rate_supported, u);
-  c.frozen_miss_multiplier.fill(t, mk.frozen_miss_multiplier, u);
-  c.protection_decay_days.fill(t, mk.protection_decay_days, u);
+  constexpr auto market = models::InputLevel::market;
+  fill_level(models::labor_inputs(), c.labor, market, t, mk.labor, u);
+  fill_level(models::pricing_inputs(), c.pricing, market, t, mk.pricing, u);
+  fill_level(models::lost_updates_inputs(), c.lost, market, t, mk.lost, u);
   mk.competitors.resize(c.competitors.size());
-  for (std::size_t k = 0; k < c.competitors.size(); ++k) {
-    const auto& cc = c.competitors[k];
-    auto& col = mk.competitors[k];
-    cc.price.fill(t, col.price, u);
-    cc.setup_per_endpoint.fill(t, col.setup_per_endpoint, u);
-    cc.setup_per_msp.fill(t, col.setup_per_msp, u);
-    cc.escalation.fill(t, col.escalation, u);
-    cc.promo_months.fill(t, col.promo_months, u);
-    cc.promo_discount.fill(t, col.promo_discount, u);
-  }
+  for (std::size_t k = 0; k < c.competitors.size(); ++k)
+    fill_level(models::competitor_inputs(), c.competitors[k].prices, models::InputLevel::competitor, t,
+               mk.competitors[k], u);
   mk.price_factors.resize(c.pairs.size());
   for (std::size_t p = 0; p < c.pairs.size(); ++p) {
     const auto& target = mk.competitors[c.pairs[p].first];
     const auto& incumbent = mk.competitors[c.pairs[p].second];
-    models::price_factors({mk.discount_rate_per_year, target.escalation, incumbent.escalation, target.promo_months,
-                           target.promo_discount, c.horizon_months},
+    models::price_factors({mk.pricing.discount_rate_per_year, target.annual_price_escalation,
+                           incumbent.annual_price_escalation, target.promo_months, target.promo_discount,
+                           c.horizon_months},
                           mk.price_factors[p]);
   }
 }
@@ -621,28 +626,9 @@ BlockOutputs workspace_outputs(Workspace& w, Eigen::Index n) {
 
 // MSP m's labor inputs and result (into w.labor_in, w.labor_out).
 void draw_labor(const CompiledMsp& cm, const TrialSet& t, const Market& mk, Workspace& w) {
-  auto& u = w.u;
   auto& li = w.labor_in;
-  cm.endpoints.fill(t, li.endpoints, u);
-  cm.clients.fill(t, li.clients, u);
-  cm.first_endpoint_hours.fill(t, li.first_endpoint_hours, u);
-  cm.learning_rate.fill(t, li.learning_rate, u);
-  cm.setup_hours.fill(t, li.setup_hours, u);
-  cm.config_hours_per_client.fill(t, li.config_hours_per_client, u);
-  cm.failed_install_share.fill(t, li.failed_install_share, u);
-  cm.rework_hours_per_failed_install.fill(t, li.rework_hours_per_failed_install, u);
-  cm.broken_app_client_share.fill(t, li.broken_app_client_share, u);
-  cm.fix_hours_per_broken_client.fill(t, li.fix_hours_per_broken_client, u);
-  cm.overhead_hours_per_client.fill(t, li.overhead_hours_per_client, u);
-  if (cm.own_rate)
-    cm.technician_cost_per_hour.fill(t, li.technician_cost_per_hour, u);
-  else
-    li.technician_cost_per_hour = mk.technician_cost_per_hour;
-  cm.billable_share.fill(t, li.billable_share, u);
-  // Weekly capacity = technicians x hours each can give the migration per week.
-  cm.technicians.fill(t, w.technicians, u);
-  cm.capacity_hours_per_technician_week.fill(t, li.capacity_hours_per_week, u);
-  li.capacity_hours_per_week *= w.technicians;
+  fill_inputs(models::labor_inputs(), cm.labor, &mk.labor, t, li, w.u);
+  models::set_weekly_capacity(li);
   models::migration_labor(li, w.labor_out);
 }
 
@@ -658,13 +644,9 @@ void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& 
   auto& li = w.labor_in;
   if (!reuse.labor) draw_labor(cm, t, mk, w);
   if (!reuse.lost) {
-    cm.start_delay_days.fill(t, w.start_delay_days, u);
     auto& lu = w.lost_in;
-    lu.cutoff_day = c.cutoff_day - w.start_delay_days;
-    lu.encounters_per_endpoint_day = mk.encounters;
-    lu.miss_rate_supported = mk.miss_rate_supported;
-    lu.frozen_miss_multiplier = mk.frozen_miss_multiplier;
-    lu.protection_decay_days = mk.protection_decay_days;
+    fill_inputs(models::lost_updates_inputs(), cm.lost, &mk.lost, t, lu, u);
+    models::set_cutoff_day(lu, c.cutoff_day);
     models::lost_updates(li, w.labor_out, lu, w.lost_out);
   }
 
@@ -672,27 +654,24 @@ void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& 
   const auto& incumbent = mk.competitors[cm.incumbent];
   auto& pi = w.pricing_in;
   pi.endpoints = li.endpoints;
-  pi.new_price_per_endpoint_month = target.price;
-  pi.old_price_per_endpoint_month = incumbent.price;
-  pi.new_setup_fee_per_endpoint = target.setup_per_endpoint;
-  pi.new_setup_fee_per_msp = target.setup_per_msp;
-  cm.share_passed_to_clients.fill(t, pi.share_passed_to_clients, u);
+  pi.new_price_per_endpoint_month = target.price_per_endpoint_month;
+  pi.old_price_per_endpoint_month = incumbent.price_per_endpoint_month;
+  pi.new_setup_fee_per_endpoint = target.setup_fee_per_endpoint;
+  pi.new_setup_fee_per_msp = target.setup_fee_per_msp;
+  // The MSP's rows only: the market's discount rate is read through the block's price factors.
+  fill_inputs(models::pricing_inputs(), cm.pricing, nullptr, t, pi, u);
   pi.volume_tiers = c.competitors[cm.target].source->volume_tiers;
   models::competitor_pricing(pi, mk.price_factors[cm.pair], w.pricing_out);
 
   if (!reuse.stranded) {
     auto& si = w.stranded_in;
     si.endpoints = li.endpoints;
-    si.old_price_per_endpoint_month = incumbent.price;
-    cm.prepaid_share.fill(t, si.prepaid_share, u);
-    cm.prepaid_months_remaining.fill(t, si.prepaid_months_remaining, u);
-    cm.recovered_share.fill(t, si.recovered_share, u);
-    cm.client_prepaid_share.fill(t, si.client_prepaid_share, u);
-    cm.client_prepaid_months_remaining.fill(t, si.client_prepaid_months_remaining, u);
-    cm.client_price_per_endpoint_month.fill(t, si.client_price_per_endpoint_month, u);
-    cm.refund_share.fill(t, si.refund_share, u);
+    si.old_price_per_endpoint_month = incumbent.price_per_endpoint_month;
+    fill_inputs(models::stranded_inputs(), cm.stranded, nullptr, t, si, u);
     models::stranded_licences(si, w.stranded_out);
   }
+  fill_inputs(models::downtime_inputs(), cm.downtime, nullptr, t, w.downtime_in, u);
+  models::client_downtime(li.endpoints, w.downtime_in, w.downtime_cost);
   w.extras.setZero(n);
   for (const auto& [draw, per] : cm.extras) {
     draw.fill(t, w.extra_amount, u);
@@ -714,16 +693,18 @@ void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& 
     const double stranded = w.stranded_out.stranded_cost[i];
     const double refunds = w.stranded_out.refund_cost[i];
     const double extras = w.extras[i];
+    const double downtime = w.downtime_cost[i];
     at(Output::labor_cost)[i] = labor;
     at(Output::pricing_cost)[i] = pricing;
     at(Output::lost_updates_cost)[i] = lost;
     at(Output::stranded_cost)[i] = stranded;
     at(Output::refund_cost)[i] = refunds;
     at(Output::extras_cost)[i] = extras;
-    at(Output::total_cost)[i] = labor + pricing + lost + stranded + refunds + extras;
+    at(Output::downtime_cost)[i] = downtime;
+    at(Output::total_cost)[i] = labor + pricing + lost + stranded + refunds + extras + downtime;
     at(Output::labor_hours)[i] = lo.hours[i];
     at(Output::duration_days)[i] = lo.duration_days[i];
-    at(Output::completion_day)[i] = c.migration_start + w.start_delay_days[i] + lo.duration_days[i];
+    at(Output::completion_day)[i] = c.migration_start + w.lost_in.start_delay_days[i] + lo.duration_days[i];
     at(Output::incidents)[i] = count;
   }
   for (int o = 0; o < output_count; ++o) {

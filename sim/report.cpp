@@ -20,7 +20,7 @@ namespace {
 
 constexpr Output cost_outputs[] = {Output::labor_cost,   Output::pricing_cost, Output::lost_updates_cost,
                                    Output::stranded_cost, Output::refund_cost, Output::extras_cost,
-                                   Output::total_cost};
+                                   Output::downtime_cost, Output::total_cost};
 
 // A day number as an ISO date; days past 9999-12-31 (absurd inputs) read
 // "after 9999-12-31" rather than a garbled date.

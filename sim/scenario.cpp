@@ -11,6 +11,11 @@
 #include <tuple>
 #include <utility>
 
+#include "models/downtime.h"
+#include "models/labor.h"
+#include "models/lost_updates.h"
+#include "models/pricing.h"
+#include "models/stranded.h"
 #include "sim/builtin.h"
 #include "sim/random.h"
 
@@ -39,7 +44,6 @@ constexpr std::size_t max_discrete_points = 10'000'000;  // over every MSP's cop
 constexpr std::size_t max_beta_shapes = 4'096;           // distinct tabulated shapes
 // Counts per MSP: whole numbers (an endpoint is not divisible) up to these.
 constexpr double max_endpoints = 10'000'000;
-constexpr double max_clients = 10'000'000;
 constexpr double max_technicians = 100'000;
 
 const char* const name_rule = "1 to 64 letters, digits, '-', '_' or '.'";
@@ -848,7 +852,7 @@ Scenario Loader::finish() {
     msp.params = std::move(partial.params);
     for (const auto& [key, var] : overrides_.params) msp.params[key] = var;
     complete_params(msp.params, msp_param_specs(), "msps." + msp.name + ".", msp.where, what, &defaults_.params,
-                    {"labor.technician_cost_per_hour"});
+                    msp_market_default_keys());
     const auto& extras = overrides_.extras ? overrides_.extras : partial.extras ? partial.extras : defaults_.extras;
     std::set<std::string> seen;
     if (extras)
@@ -886,58 +890,63 @@ Distribution distribution_from_node(const Node& node) {
   }
 }
 
+namespace {
+// The rows of a model's input table at `level`, as the reader's schema.
+template <class Inputs>
+void add_specs(std::vector<ParamSpec>& out, models::InputTable<Inputs> table, models::InputLevel level) {
+  for (const auto& in : table)
+    if (in.level == level) out.push_back(ParamSpec{in.key, in.min, in.max, in.required, in.fallback, in.unit});
+}
+
+// Per-MSP keys that, when absent, leave the value to a market-level input.
+template <class Inputs>
+void add_market_defaults(std::set<std::string_view>& out, models::InputTable<Inputs> table) {
+  for (const auto& in : table)
+    if (in.market_default) out.insert(in.key);
+}
+}  // namespace
+
 const std::vector<ParamSpec>& msp_param_specs() {
-  static const std::vector<ParamSpec> specs = {
-      {"endpoints", 1, max_endpoints, true, 0, "[endpoints]"},
-      {"clients", 1, max_clients, true, 0, "[clients]"},
-      {"start_delay_days", 0, 3650, false, 0, "[days]"},
-      {"labor.first_endpoint_hours", 1e-3, inf, true, 0, "[h]"},
-      {"labor.learning_rate", 0.6, 1, true, 0, "[-]"},
-      {"labor.setup_hours", 0, inf, true, 0, "[h]"},
-      {"labor.config_hours_per_client", 0, inf, true, 0, "[h per client]"},
-      {"labor.failed_install_share", 0, 1, true, 0, "[-]"},
-      {"labor.rework_hours_per_failed_install", 0, inf, true, 0, "[h per failed endpoint]"},
-      {"labor.broken_app_client_share", 0, 1, true, 0, "[-]"},
-      {"labor.fix_hours_per_broken_client", 0, inf, true, 0, "[h per broken client]"},
-      {"labor.overhead_hours_per_client", 0, inf, true, 0, "[h per client]"},
-      {"labor.technician_cost_per_hour", 0, inf, false, 0, "[USD/h]"},
-      {"labor.billable_share", 0, 1, true, 0, "[-]"},
-      {"labor.technicians", 0.01, max_technicians, false, 1, "[technicians]"},
-      {"labor.capacity_hours_per_technician_week", 0.01, inf, true, 0, "[h per technician-week]"},
-      {"licences.share_passed_to_clients", 0, 1, true, 0, "[-]"},
-      {"licences.prepaid_share", 0, 1, true, 0, "[-]"},
-      {"licences.prepaid_months_remaining", 0, 120, true, 0, "[months]"},
-      {"licences.recovered_share", 0, 1, true, 0, "[-]"},
-      {"refunds.client_prepaid_share", 0, 1, true, 0, "[-]"},
-      {"refunds.client_prepaid_months_remaining", 0, 120, true, 0, "[months]"},
-      {"refunds.client_price_per_endpoint_month", 0, inf, true, 0, "[USD/(endpoint month)]"},
-      {"refunds.refund_share", 0, 1, true, 0, "[-]"},
-  };
+  static const std::vector<ParamSpec> specs = [] {
+    std::vector<ParamSpec> v;
+    add_specs(v, models::labor_inputs(), models::InputLevel::msp);
+    add_specs(v, models::lost_updates_inputs(), models::InputLevel::msp);
+    add_specs(v, models::pricing_inputs(), models::InputLevel::msp);
+    add_specs(v, models::stranded_inputs(), models::InputLevel::msp);
+    add_specs(v, models::downtime_inputs(), models::InputLevel::msp);
+    return v;
+  }();
   return specs;
 }
 
+const std::set<std::string_view>& msp_market_default_keys() {
+  static const std::set<std::string_view> keys = [] {
+    std::set<std::string_view> k;
+    add_market_defaults(k, models::labor_inputs());
+    return k;
+  }();
+  return keys;
+}
+
 const std::vector<ParamSpec>& competitor_param_specs() {
-  static const std::vector<ParamSpec> specs = {
-      {"price_per_endpoint_month", 0, inf, true, 0, "[USD/(endpoint month)]"},
-      {"setup_fee_per_endpoint", 0, inf, false, 0, "[USD/endpoint]"},
-      {"setup_fee_per_msp", 0, inf, false, 0, "[USD]"},
-      {"annual_price_escalation", -0.5, 1, false, 0, "[-/year]"},
-      {"promo_months", 0, 120, false, 0, "[months]"},
-      {"promo_discount", 0, 1, false, 0, "[-]"},
-  };
+  static const std::vector<ParamSpec> specs = [] {
+    std::vector<ParamSpec> v;
+    add_specs(v, models::competitor_inputs(), models::InputLevel::competitor);
+    return v;
+  }();
   return specs;
 }
 
 const std::vector<ParamSpec>& market_param_specs() {
-  static const std::vector<ParamSpec> specs = {
-      {"technician_cost_per_hour", 0, inf, true, 0, "[USD/h]"},
-      {"discount_rate_per_year", 0, 1, true, 0, "[-/year]"},
-      {"threat.encounters_per_endpoint_day", 0, inf, true, 0, "[1/(endpoint day)]"},
-      {"threat.miss_rate_supported", 0, 1, true, 0, "[-]"},
-      {"threat.frozen_miss_multiplier", 1, inf, true, 0, "[-]"},
-      {"threat.protection_decay_days", 0.01, inf, true, 0, "[days]"},
-      {"threat.incident_cost", 0, inf, true, 0, "[USD per incident]"},
-  };
+  static const std::vector<ParamSpec> specs = [] {
+    std::vector<ParamSpec> v;
+    add_specs(v, models::labor_inputs(), models::InputLevel::market);
+    add_specs(v, models::pricing_inputs(), models::InputLevel::market);
+    add_specs(v, models::lost_updates_inputs(), models::InputLevel::market);
+    // Drawn per incident by the engine, not a model's column.
+    v.push_back({"threat.incident_cost", 0, inf, true, 0, "[USD per incident]"});
+    return v;
+  }();
   return specs;
 }
 

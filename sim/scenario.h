@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -109,6 +110,9 @@ struct ParamSpec {
 const std::vector<ParamSpec>& msp_param_specs();
 const std::vector<ParamSpec>& competitor_param_specs();
 const std::vector<ParamSpec>& market_param_specs();
+// Optional per-MSP keys that, when absent, leave the value to the market's
+// input of the same model ("labor.technician_cost_per_hour").
+const std::set<std::string_view>& msp_market_default_keys();
 
 // Whether `name` may name an MSP, a competitor or an extra item: 1 to 64
 // letters, digits, '-', '_' or '.'.

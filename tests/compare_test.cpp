@@ -11,6 +11,11 @@
 #include <cmath>
 #include <cstring>
 
+#include "models/downtime.h"
+#include "models/labor.h"
+#include "models/lost_updates.h"
+#include "models/pricing.h"
+#include "models/stranded.h"
 #include "sim/random.h"
 #include "test_util.h"
 
@@ -216,6 +221,58 @@ TEST(Compare, RunTogetherGivesTheBytesOfEachRunAlone) {
     EXPECT_NE(mean_total(together[k]), mean_total(together[k - 1])) << alternatives[k].label;
   EXPECT_EQ(mean_total(together[3]), mean_total(together[1])) << "the same alternative twice";
   EXPECT_EQ(mean_total(together[7]), mean_total(together[0]));
+}
+
+// Alternatives that each change one row of a model's input table (per MSP
+// through msp_overrides, market-level through market, a competitor's
+// through the incumbent's entry) to a constant inside
+// its range, each followed by the base again.
+template <class Inputs>
+void add_row_changes(models::InputTable<Inputs> table, std::vector<Alternative>& alternatives) {
+  for (const auto& in : table) {
+    double value = std::isinf(in.max) ? in.min + 1.5 : in.min + 0.37 * (in.max - in.min);
+    if (in.key == "endpoints" || in.key == "clients") value = 17;
+    std::string yaml = std::to_string(value);
+    std::string key(in.key);
+    for (std::size_t dot; (dot = key.rfind('.')) != std::string::npos; key.resize(dot))
+      yaml = "{" + key.substr(dot + 1) + ": " + yaml + "}";
+    yaml = "{" + key + ": " + yaml + "}";
+    const char* where = "msp_overrides: ";
+    if (in.level == models::InputLevel::market) where = "market: ";
+    if (in.level == models::InputLevel::competitor) {  // the incumbent of every shipped MSP
+      where = "competitors: ";
+      yaml = "{kaspersky: " + yaml + "}";
+    }
+    alternatives.push_back(alternative(std::string(in.key), {portfolio}, {{"(row)", where + yaml + "\n"}}));
+    alternatives.push_back(alternative("base", {portfolio}));
+  }
+}
+
+// The reuse in run_scenarios is derived from the models' input tables, so
+// an input can't be left out of it: changing any one row between two
+// alternatives still gives each the bytes of its run alone.
+TEST(Compare, ChangingAnyTableInputIsNeverReused) {
+  std::vector<Alternative> alternatives = {alternative("base", {portfolio})};
+  add_row_changes(models::labor_inputs(), alternatives);
+  add_row_changes(models::lost_updates_inputs(), alternatives);
+  add_row_changes(models::stranded_inputs(), alternatives);
+  add_row_changes(models::pricing_inputs(), alternatives);
+  add_row_changes(models::competitor_inputs(), alternatives);
+  add_row_changes(models::downtime_inputs(), alternatives);
+  std::vector<const Scenario*> scenarios;
+  for (const auto& a : alternatives) scenarios.push_back(&a.scenario);
+  const RunOptions o = options(600);
+  const std::vector<RunResult> together = run_scenarios(scenarios, o);
+  ASSERT_EQ(together.size(), alternatives.size());
+  for (std::size_t k = 1; k < alternatives.size(); k += 2) {
+    const RunResult alone = run_scenario(alternatives[k].scenario, o);
+    for (int out = 0; out < output_count; ++out) {
+      const Values& x = together[k].portfolio[std::size_t(out)];
+      const Values& y = alone.portfolio[std::size_t(out)];
+      EXPECT_TRUE(x.size() == y.size() && std::memcmp(x.data(), y.data(), x.size() * sizeof(double)) == 0)
+          << alternatives[k].label << " " << output_key(Output(out));
+    }
+  }
 }
 
 // Stopped before its first block (SIGTERM at once): there are no statistics,

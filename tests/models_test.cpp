@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "models/common.h"
+#include "models/downtime.h"
 #include "models/extras.h"
 #include "models/labor.h"
 #include "models/lost_updates.h"
@@ -917,6 +918,43 @@ TEST(Extras, AccumulatesAndSizesAnEmptyAccumulator) {
   EXPECT_DOUBLE_EQ(out[1], 60.0);  // 20 + 40
   add_extra_item(amount, ExtraPer::month, endpoints, clients, 0.0, out);  // horizon 0 adds nothing
   EXPECT_DOUBLE_EQ(out[0], 60.0);
+}
+
+// Client downtime, by hand: cost = E x minutes / 60 x cost per user-hour x (1 - billable share).
+TEST(ClientDowntime, HandComputedToTheCent) {
+  Column endpoints(4);
+  endpoints << 350, 60, 350, 0;
+  DowntimeInputs in;
+  in.minutes_per_endpoint.resize(4);
+  in.minutes_per_endpoint << 15, 45, 15, 30;
+  in.user_cost_per_hour.resize(4);
+  in.user_cost_per_hour << 35, 50, 35, 35;
+  in.billable_share.resize(4);
+  in.billable_share << 0.1, 0, 1, 0;
+  Column cost;
+  client_downtime(endpoints, in, cost);
+  ASSERT_EQ(cost.size(), 4);
+  EXPECT_NEAR(cost[0], 2756.25, 0.005);  // 350 x 15/60 = 87.5 user-hours x $35 = $3,062.50, 90% borne: $2,756.25
+  EXPECT_NEAR(cost[1], 2250.00, 0.005);  // 60 x 45/60 = 45 user-hours x $50, none billed
+  EXPECT_EQ(cost[2], 0.0);               // all of it billed to clients
+  EXPECT_EQ(cost[3], 0.0);               // no endpoints
+}
+
+// Its table: three optional per-MSP rows under downtime., each writing its own column.
+TEST(ClientDowntime, TableDeclaresEveryInputOnce) {
+  const auto table = downtime_inputs();
+  ASSERT_EQ(table.size(), 3u);
+  for (const auto& row : table) {
+    EXPECT_EQ(row.key.substr(0, 9), "downtime.") << row.key;
+    EXPECT_EQ(row.level, InputLevel::msp) << row.key;
+    EXPECT_FALSE(row.required) << row.key;
+    EXPECT_EQ(row.fallback, 0.0) << row.key;
+    for (const auto& other : table) {
+      if (&other != &row) {
+        EXPECT_NE(other.column, row.column) << row.key;
+      }
+    }
+  }
 }
 
 }  // namespace

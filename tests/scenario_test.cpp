@@ -6,7 +6,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
 #include <map>
+#include <sstream>
 #include <string_view>
 
 #include "sim/builtin.h"
@@ -145,6 +147,40 @@ TEST(ScenarioSchema, RangesAndRequiredKeys) {
   EXPECT_NE(load_error(std::string(shipped_assumptions) + acme + "    lab0r: {}\n").find("did you mean 'labor'?"),
             std::string::npos);
   EXPECT_NE(load_error(std::string(shipped_assumptions)).find("defines no MSP"), std::string::npos);
+}
+
+// The reference table of docs/scenario-format.md lists every input the
+// schema takes (derived from the models' input tables), with its unit, its
+// range and its default, one row each: "| `key` | unit | range | default |".
+TEST(ScenarioSchema, DocsListEveryInputWithItsUnitAndRange) {
+  std::ifstream in(SWITCHCOST_SOURCE_DIR "/docs/scenario-format.md");
+  ASSERT_TRUE(in) << "docs/scenario-format.md";
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string doc = text.str();
+  const auto number = [](double x) {
+    std::ostringstream s;
+    s.precision(10);
+    s << x;
+    return s.str();
+  };
+  const auto row = [&](const std::string& where, const ParamSpec& spec) {
+    const std::string range = "[" + number(spec.min) + ", " + (std::isinf(spec.max) ? "inf)" : number(spec.max) + "]");
+    const std::string fallback = msp_market_default_keys().count(spec.key) ? "the market's"
+                                 : spec.required                             ? "required"
+                                                                             : number(spec.fallback);
+    return "| " + where + " | `" + std::string(spec.key) + "` | " + std::string(spec.unit) + " | " + range + " | " +
+           fallback + " |";
+  };
+  std::string missing;
+  const std::pair<const char*, const std::vector<ParamSpec>*> groups[] = {
+      {"market", &market_param_specs()}, {"competitor", &competitor_param_specs()}, {"MSP", &msp_param_specs()}};
+  for (const auto& [where, specs] : groups)
+    for (const ParamSpec& spec : *specs) {
+      const std::string r = row(where, spec);
+      if (doc.find(r + "\n") == std::string::npos) missing += r + "\n";
+    }
+  EXPECT_EQ(missing, "") << "docs/scenario-format.md lacks these rows of its input reference";
 }
 
 TEST(ScenarioSchema, MspValuesOverrideDefaultsAndStreamsArePerMsp) {

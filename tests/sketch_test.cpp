@@ -520,9 +520,10 @@ TEST(SketchEngine, MemoryEstimate) {
   EXPECT_EQ(exact, estimate_result_bytes(s, o.trials));
   o.msp_stats = MspStats::sketch;
   const std::uint64_t sketch = estimate_result_bytes(s, o);
-  // Portfolio series (88 B per trial) and the tail pass (16 B per trial + 32 MiB).
-  EXPECT_GE(sketch, 104u * o.trials + (32u << 20));
-  EXPECT_LT(sketch, 104u * o.trials + (33u << 20));
+  // Portfolio series (8 B per output and trial) and the tail pass (16 B per trial + 32 MiB).
+  const std::uint64_t per_trial = 8u * output_count + 16u;
+  EXPECT_GE(sketch, per_trial * o.trials + (32u << 20));
+  EXPECT_LT(sketch, per_trial * o.trials + (33u << 20));
   EXPECT_LT(sketch, exact / 2);
 }
 

@@ -15,6 +15,7 @@ product. The formulas follow models/*.h and sim/engine.cpp:
   pricing       models/pricing.h       new vs old price over the horizon in PV
   stranded      models/stranded.h      prepaid licences and client refunds
   extras        models/extras.h        extra line items (none in the default)
+  downtime      models/downtime.h      client downtime during the swap
 
 Wiring as in sim/engine.cpp: market inputs (technician rate, discount rate,
 threat inputs) and competitor prices are drawn once per trial and shared by
@@ -186,6 +187,9 @@ def default_scenario():
             "client_prepaid_months_remaining": uniform(0, 12),          # msp_defaults.refunds.client_prepaid_months_remaining
             "client_price_per_endpoint_month": const(5),                # msp_defaults.refunds.client_price_per_endpoint_month
             "refund_share": pert(0, 0.05, 0.3),                         # msp_defaults.refunds.refund_share
+            "downtime_minutes_per_endpoint": pert(5, 15, 45),           # msp_defaults.downtime.minutes_per_endpoint
+            "downtime_user_cost_per_hour": pert(25, 35, 50),            # msp_defaults.downtime.user_cost_per_hour
+            "downtime_billable_share": pert(0, 0.1, 0.5),               # msp_defaults.downtime.billable_share
             "extras": [],                                               # none (msp-defaults.yaml has only a comment)
         },
     }
@@ -355,9 +359,10 @@ MSP_KEYS = ["endpoints", "clients", "start_delay_days", "first_endpoint_hours", 
             "broken_app_client_share", "fix_hours_per_broken_client", "overhead_hours_per_client",
             "billable_share", "technicians", "capacity_hours_per_technician_week", "share_passed_to_clients",
             "prepaid_share", "prepaid_months_remaining", "recovered_share", "client_prepaid_share",
-            "client_prepaid_months_remaining", "client_price_per_endpoint_month", "refund_share"]
+            "client_prepaid_months_remaining", "client_price_per_endpoint_month", "refund_share",
+            "downtime_minutes_per_endpoint", "downtime_user_cost_per_hour", "downtime_billable_share"]
 OUTPUTS = ["labor_cost", "pricing_cost", "lost_updates_cost", "stranded_cost", "refund_cost", "extras_cost",
-           "total_cost", "labor_hours", "duration_days", "incidents"]
+           "downtime_cost", "total_cost", "labor_hours", "duration_days", "incidents"]
 EXTRA_MULTIPLIER = {"endpoint": "endpoints", "client": "clients"}
 
 
@@ -398,6 +403,10 @@ def simulate_msp(rng, scenario, msp, mkt, comps, trials):
     refunds = E * x["client_prepaid_share"] * x["client_prepaid_months_remaining"] * x[
         "client_price_per_endpoint_month"] * x["refund_share"]
 
+    # Client downtime: E x minutes / 60 x cost per user-hour x (1 - billable share).
+    downtime = E * x["downtime_minutes_per_endpoint"] / 60.0 * x["downtime_user_cost_per_hour"] * (
+        1.0 - x["downtime_billable_share"])
+
     extras = np.zeros(trials)
     for spec, per in msp["extras"]:
         amount = draw(rng, spec, trials)
@@ -411,7 +420,8 @@ def simulate_msp(rng, scenario, msp, mkt, comps, trials):
         "stranded_cost": stranded,
         "refund_cost": refunds,
         "extras_cost": extras,
-        "total_cost": lab["cost"] + pricing + lost + stranded + refunds + extras,
+        "downtime_cost": downtime,
+        "total_cost": lab["cost"] + pricing + lost + stranded + refunds + extras + downtime,
         "labor_hours": lab["hours"],
         "duration_days": lab["duration_days"],
         "completion_offset_days": x["start_delay_days"] + lab["duration_days"],  # after migration_start

@@ -61,8 +61,12 @@ REFUND_KEYS = ["client_prepaid_share", "client_prepaid_months_remaining", "clien
                "refund_share"]
 THREAT_KEYS = ["encounters_per_endpoint_day", "miss_rate_supported", "frozen_miss_multiplier",
                "protection_decay_days", "incident_cost"]
+# (YAML key under downtime:, the model's key)
+DOWNTIME_KEYS = [("minutes_per_endpoint", "downtime_minutes_per_endpoint"),
+                 ("user_cost_per_hour", "downtime_user_cost_per_hour"),
+                 ("billable_share", "downtime_billable_share")]
 SUMMED = ["labor_cost", "pricing_cost", "lost_updates_cost", "stranded_cost", "refund_cost", "extras_cost",
-          "total_cost", "labor_hours", "incidents"]
+          "downtime_cost", "total_cost", "labor_hours", "incidents"]
 
 
 # ---------------------------------------------------------------------------
@@ -105,6 +109,10 @@ def msp_yaml(name, msp, keys):
         if present:
             lines.append(f"    {section}:")
             lines += [f"      {k}: {yaml_spec(msp[k])}" for k in present]
+    present = [(y, k) for y, k in DOWNTIME_KEYS if k in keys]
+    if present:
+        lines.append("    downtime:")
+        lines += [f"      {y}: {yaml_spec(msp[k])}" for y, k in present]
     return "\n".join(lines)
 
 
@@ -158,7 +166,8 @@ def constant_scenario_yaml(sc, directory):
         text.append(f"  {name}:")
         text += [f"    {k}: {yaml_spec(c[k])}" for k in model.COMPETITOR_KEYS]
     text.append("msps:")
-    keys = ["incumbent", "target", "endpoints", "clients", "start_delay_days"] + LABOR_KEYS + LICENCE_KEYS + REFUND_KEYS
+    keys = (["incumbent", "target", "endpoints", "clients", "start_delay_days"] + LABOR_KEYS + LICENCE_KEYS +
+            REFUND_KEYS + [k for _, k in DOWNTIME_KEYS])
     text.append(msp_yaml(sc["msp"]["name"], sc["msp"], keys))
     path = Path(directory) / "const-350.yaml"
     path.write_text("\n".join(text) + "\n")
