@@ -1,7 +1,7 @@
 # `cmake --install` puts the switchcost binary in bin/, the engine's headers
 # under include/switchcost/ (sim/, models/), its static libraries in lib/, and
 # a CMake package, so that another project can write
-#   find_package(switchcost 0.1 REQUIRED)
+#   find_package(switchcost 0.2 REQUIRED)
 #   target_link_libraries(app PRIVATE switchcost::core)
 # tests/consumer is such a project; CI builds it against an installed tree.
 include(CMakePackageConfigHelpers)
@@ -20,7 +20,7 @@ install(EXPORT switchcostTargets NAMESPACE switchcost:: DESTINATION ${SWITCHCOST
 configure_package_config_file(${PROJECT_SOURCE_DIR}/cmake/switchcostConfig.cmake.in
   ${PROJECT_BINARY_DIR}/switchcostConfig.cmake INSTALL_DESTINATION ${SWITCHCOST_CMAKE_DIR})
 # Results may change between minor versions (each bump says so), so a
-# consumer asking for 0.1 gets 0.1.x only.
+# consumer asking for 0.2 gets 0.2.x only.
 write_basic_package_version_file(${PROJECT_BINARY_DIR}/switchcostConfigVersion.cmake
   COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/switchcostConfig.cmake ${PROJECT_BINARY_DIR}/switchcostConfigVersion.cmake
