@@ -15,19 +15,19 @@
 #include "models/lost_updates.h"
 #include "models/pricing.h"
 #include "models/stranded.h"
-#include "sim/distribution.h"
-#include "sim/engine.h"
-#include "sim/random.h"
-#include "sim/scenario.h"
-#include "sim/sketch.h"
-#include "sim/yaml_reader.h"
+#include "sim/random/distribution.h"
+#include "sim/engine/engine.h"
+#include "sim/random/random.h"
+#include "sim/scenario/scenario.h"
+#include "sim/stats/sketch.h"
+#include "sim/scenario/yaml_reader.h"
 
 namespace {
 
 using namespace switchcost;
 constexpr std::size_t block = 4096;
 
-// Uniforms on one path of sim/random.cpp, a block at a time.
+// Uniforms on one path of sim/random/random.cpp, a block at a time.
 void philox_bench(benchmark::State& state, sim::UniformPath path) {
   if (!sim::uniforms_path_available(path)) {
     state.SkipWithError("this CPU lacks that path");

@@ -1,4 +1,4 @@
-# Writes OUT: sim/build_info.h with SWITCHCOST_GIT_DESCRIBE, the git
+# Writes OUT: sim/cli/build_info.h with SWITCHCOST_GIT_DESCRIBE, the git
 # description of the source tree SRC ("4cb3ee8", "4cb3ee8-dirty"; "" when
 # not built from git). Run at every build; the header is rewritten only when
 # the description changes, so an unchanged tree recompiles nothing.

@@ -8,11 +8,16 @@ include(CMakePackageConfigHelpers)
 set(SWITCHCOST_CMAKE_DIR ${CMAKE_INSTALL_LIBDIR}/cmake/switchcost)
 
 install(TARGETS switchcost RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
-install(TARGETS switchcost_sim switchcost_models EXPORT switchcostTargets
+install(TARGETS switchcost_core switchcost_models EXPORT switchcostTargets
   ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
   LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR})
-foreach(dir sim models)
-  install(DIRECTORY ${PROJECT_SOURCE_DIR}/${dir}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/switchcost/${dir}
+foreach(layer IN LISTS SWITCHCOST_LAYERS)
+  install(TARGETS switchcost_${layer} EXPORT switchcostTargets ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
+endforeach()
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/models/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/switchcost/models
+  FILES_MATCHING PATTERN "*.h")
+foreach(layer IN LISTS SWITCHCOST_LAYERS)
+  install(DIRECTORY ${PROJECT_SOURCE_DIR}/sim/${layer}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/switchcost/sim/${layer}
     FILES_MATCHING PATTERN "*.h")
 endforeach()
 install(EXPORT switchcostTargets NAMESPACE switchcost:: DESTINATION ${SWITCHCOST_CMAKE_DIR})

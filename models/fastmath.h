@@ -26,7 +26,7 @@ namespace switchcost::fastmath {
 #endif
 #if defined(__x86_64__) && defined(__GNUC__)
 // x86-64 with GCC or clang: the hand-written AVX2 and AVX-512 paths
-// (sim/random.cpp, sim/distribution.cpp) are built and picked at run time.
+// (sim/random/random.cpp, sim/random/distribution.cpp) are built and picked at run time.
 #define SWITCHCOST_X86_INTRINSICS 1
 // Whether this CPU and its OS run AVX2 / AVX-512F code (libgcc checks CPUID
 // and the register state the OS saves), asked once per process.

@@ -2,7 +2,7 @@
 // the variance reduction that common random numbers buy, independence of
 // the listing order, and confidence intervals that cover a known difference
 // at the stated rate.
-#include "sim/compare.h"
+#include "sim/report/compare.h"
 
 #include <gtest/gtest.h>
 
@@ -16,7 +16,7 @@
 #include "models/lost_updates.h"
 #include "models/pricing.h"
 #include "models/stranded.h"
-#include "sim/random.h"
+#include "sim/random/random.h"
 #include "test_util.h"
 
 namespace switchcost::sim {

@@ -1,8 +1,8 @@
-// Distributions (sim/distribution.h): every kind against analytic moments and
+// Distributions (sim/random/distribution.h): every kind against analytic moments and
 // independently computed CDFs and quantiles, by sampling (N = 200,000 draws
 // through fill_uniforms + quantiles) and pointwise; validation messages;
 // normal_quantile / normal_cdf; poisson_quantile from tiny to huge means.
-#include "sim/distribution.h"
+#include "sim/random/distribution.h"
 
 #include "models/fastmath.h"
 
@@ -27,7 +27,7 @@
 #include <boost/math/special_functions/erf.hpp>
 #include <boost/math/special_functions/gamma.hpp>
 
-#include "sim/random.h"
+#include "sim/random/random.h"
 
 namespace switchcost::sim {
 namespace {
@@ -77,7 +77,7 @@ double simpson(const std::function<double(double)>& f, double a, double b, int n
 }
 
 // A distribution with everything the checks need, computed independently of
-// sim/distribution.cpp: moments from textbook formulas, the CDF in closed
+// sim/random/distribution.cpp: moments from textbook formulas, the CDF in closed
 // form or from Boost's forward (not inverse) functions.
 struct Reference {
   std::string name;
@@ -1097,7 +1097,7 @@ TEST(PoissonQuantile, OutsideTheOpenInterval) {
 }  // namespace
 }  // namespace switchcost::sim
 
-// The tabulated beta/PERT quantile (BetaTable in sim/distribution.cpp)
+// The tabulated beta/PERT quantile (BetaTable in sim/random/distribution.cpp)
 // against the exact inverse: |table - exact| <= 1e-9 on the standard [0,1]
 // scale, at 20,000 uniforms per shape spread over the whole of (0,1) (logit
 // spacing, so the tails and the table's edges are covered), for shapes
@@ -1127,7 +1127,7 @@ TEST(BetaTable, MatchesTheExactQuantileWithinTheStatedBound) {
 }
 
 // The table's grid is the binades of w = min(u, 1 - u), 64 intervals each
-// (BetaTable in sim/distribution.cpp): at every binade edge 2^e, on both
+// (BetaTable in sim/random/distribution.cpp): at every binade edge 2^e, on both
 // sides of the median, and next to it (one ulp and 1e-9 of the binade either
 // way), and next to the table's ends (2^-17, where the exact inverse takes
 // over) and the median, the table is within the bound and does not go down

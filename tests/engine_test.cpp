@@ -2,7 +2,7 @@
 // market-level inputs shared by every MSP, per-MSP inputs not, common random
 // numbers across scenarios, interruption at block boundaries, and the
 // calibration case from the 2024 news coverage.
-#include "sim/engine.h"
+#include "sim/engine/engine.h"
 
 #include <gtest/gtest.h>
 
@@ -18,9 +18,9 @@
 #include <cstring>
 #include <memory>
 
-#include "sim/parallel.h"
-#include "sim/report.h"
-#include "sim/summary.h"
+#include "sim/base/parallel.h"
+#include "sim/report/report.h"
+#include "sim/stats/summary.h"
 #include "test_util.h"
 
 namespace switchcost::sim {
@@ -58,7 +58,7 @@ RunResult run(const Scenario& s, std::uint64_t trials, unsigned threads, std::si
   return run_scenario(s, o);
 }
 
-// The arena every series of a run comes from (sim/values.h).
+// The arena every series of a run comes from (sim/base/values.h).
 TEST(SeriesArena, CarvesAlignedDisjointPiecesUntilFull) {
   SeriesArena arena(3 * SeriesArena::huge_page);
   EXPECT_EQ(arena.capacity(), 3 * SeriesArena::huge_page);
@@ -374,7 +374,7 @@ TEST(Engine, ResultMemoryEstimate) {
 }
 
 // The report's statistics are independent tasks on the run's threads
-// (sim/parallel.h): the same bytes for any thread count, in exact mode and
+// (sim/base/parallel.h): the same bytes for any thread count, in exact mode and
 // in sketch mode, with several MSPs and with one.
 TEST(Report, TheSameBytesForAnyThreadCount) {
   const Scenario population = load_scenario({"builtin:kaspersky-2024/population-200.yaml"});

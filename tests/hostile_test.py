@@ -521,7 +521,7 @@ def test_malformed():
 def test_attacks():
     n = 100_000
     # The depth cap: the root mapping is depth 1, so the 64th nested collection
-    # inside it is refused (sim/yaml_reader.h, max_depth = 64).
+    # inside it is refused (sim/scenario/yaml_reader.h, max_depth = 64).
     scenario_case("attack: flow '[' nested 100,000 deep", write("deep-seq.yaml", "a: " + "[" * n + "]" * n + "\n"),
                   (1, 3 + 64), ["nested"])
     # Never closed: yaml-cpp only learns at the end of the file that no ':'

@@ -1,7 +1,7 @@
-// Counter-based random streams (sim/random.h): Philox4x32-10 against
+// Counter-based random streams (sim/random/random.h): Philox4x32-10 against
 // Random123, the uniform mapping, stream layout, pinned identities, and a
 // uniformity check.
-#include "sim/random.h"
+#include "sim/random/random.h"
 
 #include <Random123/philox.h>
 #include <gtest/gtest.h>

@@ -1,7 +1,7 @@
 // The scenario layer: distributions written every documented way, the
 // schema's ranges, composition by include and msp_defaults, and errors that
 // point at file:line:col.
-#include "sim/scenario.h"
+#include "sim/scenario/scenario.h"
 
 #include <gtest/gtest.h>
 
@@ -11,8 +11,8 @@
 #include <sstream>
 #include <string_view>
 
-#include "sim/builtin.h"
-#include "sim/engine.h"
+#include "sim/scenario/builtin.h"
+#include "sim/engine/engine.h"
 #include "test_util.h"
 
 namespace switchcost::sim {

@@ -4,7 +4,7 @@
 // summarize(), and the engine's sketch mode against its exact mode on the
 // shipped portfolio (means and tail shares to the last bits, percentiles
 // within 0.5%), for any thread count and across an interruption.
-#include "sim/sketch.h"
+#include "sim/stats/sketch.h"
 
 #include <gtest/gtest.h>
 
@@ -18,11 +18,11 @@
 #include <string>
 #include <vector>
 
-#include "sim/distribution.h"
-#include "sim/engine.h"
-#include "sim/random.h"
-#include "sim/report.h"
-#include "sim/summary.h"
+#include "sim/random/distribution.h"
+#include "sim/engine/engine.h"
+#include "sim/random/random.h"
+#include "sim/report/report.h"
+#include "sim/stats/summary.h"
 
 namespace switchcost::sim {
 namespace {

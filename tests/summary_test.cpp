@@ -1,6 +1,6 @@
 // Statistics of a series: hand-computed values, and the coverage of the
 // percentile confidence interval on a case with a known answer.
-#include "sim/summary.h"
+#include "sim/stats/summary.h"
 
 #include <gtest/gtest.h>
 
@@ -10,9 +10,9 @@
 #include <limits>
 #include <numeric>
 
-#include "sim/error.h"
-#include "sim/format.h"
-#include "sim/random.h"
+#include "sim/base/error.h"
+#include "sim/base/format.h"
+#include "sim/random/random.h"
 
 namespace switchcost::sim {
 namespace {

@@ -1,9 +1,9 @@
-// The hardened YAML reader: every rule of sim/yaml_reader.h with the exact
+// The hardened YAML reader: every rule of sim/scenario/yaml_reader.h with the exact
 // "file:line:col" of its error, hostile files generated at test time (FIFO,
 // directory, device, socket, oversized, deep nesting, alias bombs, node
 // floods), the strict scalar conversions, and the small malformed samples
 // under tests/data/yaml/.
-#include "sim/yaml_reader.h"
+#include "sim/scenario/yaml_reader.h"
 
 #include <gtest/gtest.h>
 #include <fcntl.h>

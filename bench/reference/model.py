@@ -6,7 +6,7 @@ expression. Python loops run over MSPs, competitors and volume tiers only,
 never over trials.
 
 It is a reference for speed and for the model's meaning, not part of the
-product. The formulas follow models/*.h and sim/engine.cpp:
+product. The formulas follow models/*.h and sim/engine/engine.cpp:
 
   labor         models/labor.h         learning-curve hours, capacity, duration
   lost updates  models/lost_updates.h  unprotected endpoints after the cut-off,
@@ -17,7 +17,7 @@ product. The formulas follow models/*.h and sim/engine.cpp:
   extras        models/extras.h        extra line items (none in the default)
   downtime      models/downtime.h      client downtime during the swap
 
-Wiring as in sim/engine.cpp: market inputs (technician rate, discount rate,
+Wiring as in sim/engine/engine.cpp: market inputs (technician rate, discount rate,
 threat inputs) and competitor prices are drawn once per trial and shared by
 every MSP; everything else is drawn per MSP and trial;
 capacity = technicians x capacity_hours_per_technician_week;
@@ -61,7 +61,7 @@ def uniform(lo, hi):
 
 def pert(lo, mode, hi, lam=4.0):
     """Beta-PERT: lo + (hi - lo) Beta(1 + lam (mode-lo)/(hi-lo), 1 + lam (hi-mode)/(hi-lo)),
-    as sim/distribution.h (lambda 4 by default)."""
+    as sim/random/distribution.h (lambda 4 by default)."""
     width = hi - lo
     return ("pert", float(lo), float(hi), 1.0 + lam * (mode - lo) / width, 1.0 + lam * (hi - mode) / width,
             float(mode), float(lam))
@@ -197,7 +197,7 @@ def default_scenario():
 
 DAYS_PER_WEEK = 7.0
 MONTHS_PER_YEAR = 12
-EXACT_INCIDENT_LIMIT = 10_000  # sim/engine.cpp exact_incident_limit
+EXACT_INCIDENT_LIMIT = 10_000  # sim/engine/engine.cpp exact_incident_limit
 
 
 # ---------------------------------------------------------------------------

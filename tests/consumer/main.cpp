@@ -4,9 +4,9 @@
 #include <cstdio>
 #include <exception>
 
-#include "sim/engine.h"
-#include "sim/scenario.h"
-#include "sim/summary.h"
+#include "sim/engine/engine.h"
+#include "sim/scenario/scenario.h"
+#include "sim/stats/summary.h"
 
 int main(int argc, char** argv) {
   namespace sc = switchcost::sim;

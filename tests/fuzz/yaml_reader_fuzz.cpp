@@ -1,4 +1,4 @@
-// libFuzzer harness for the hardened YAML reader (sim/yaml_reader.h).
+// libFuzzer harness for the hardened YAML reader (sim/scenario/yaml_reader.h).
 //
 // Feeds the bytes to read_yaml_text twice (default limits, then tight ones
 // so the limit paths run too), then pushes every scalar of the tree through
@@ -13,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "sim/yaml_reader.h"
+#include "sim/scenario/yaml_reader.h"
 
 namespace {
 

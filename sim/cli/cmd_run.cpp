@@ -1,0 +1,96 @@
+// `switchcost run [options] [FILE...]`: simulates one portfolio.
+#include <string>
+#include <vector>
+
+#include "sim/scenario/builtin.h"
+#include "sim/cli/cli.h"
+#include "sim/cli/command.h"
+#include "sim/base/error.h"
+#include "sim/cli/session.h"
+
+namespace switchcost::sim {
+namespace {
+
+namespace po = boost::program_options;
+
+// --msp-stats auto keeps exact per-MSP statistics for a lone MSP (its series
+// are the portfolio's: sketching saves nothing) and while the per-MSP series
+// take at most this many bytes; above, sketch mode. Measured
+// (docs/performance.md): with 2 MSPs or more, sketch mode costs no more time
+// than exact mode at any size tried, and less time and a fraction of the
+// memory above about 16 MiB of series, so exact mode is kept only where it
+// costs nothing.
+constexpr std::uint64_t auto_exact_bytes = std::uint64_t(16) << 20;
+
+int run_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  SessionOptions given;
+  std::string msp_stats = "auto";
+  auto options = given.describe();
+  options.add_options()
+      ("msp-stats", po::value(&msp_stats),
+       "per-MSP statistics: exact (every trial kept: 96 bytes per MSP-trial), sketch (memory independent of "
+       "the trials: per-MSP percentiles and CVaR95 within 0.5% relative, everything else exact), or auto "
+       "(default): exact for one MSP (whose series are the portfolio's) and while the per-MSP series take at "
+       "most 16 MiB (e.g. 200 MSPs x 870 trials), else sketch, which measured as fast or faster in far less "
+       "memory");
+  if (parse_command_line(options, args, given.files)) {
+    out << "usage: switchcost run [options] [FILE...]\n\n" << options;
+    return exit_code::ok;
+  }
+  if (msp_stats != "auto" && msp_stats != "exact" && msp_stats != "sketch")
+    throw UsageError("--msp-stats takes exact, sketch or auto, got '" + msp_stats + "'");
+  Session session(given, err);
+  std::vector<std::string> inputs = given.files;
+  if (inputs.empty()) inputs.push_back(std::string(default_scenario));
+  const Scenario scenario = load_scenario(inputs);
+  session.prepare_outputs(given, scenario.files);
+  RunOptions& run = session.options;
+  // The per-MSP series exact mode keeps besides the portfolio's: none for a
+  // lone MSP, whose series are the portfolio's (so it is always exact in
+  // auto mode: sketch mode would take more memory, not less).
+  const std::uint64_t msp_series_bytes =
+      estimate_result_bytes(scenario, run.trials) - std::uint64_t(output_count) * run.trials * sizeof(double);
+  if (msp_stats == "auto")
+    run.msp_stats = msp_series_bytes <= auto_exact_bytes ? MspStats::exact : MspStats::sketch;
+  else
+    run.msp_stats = msp_stats == "sketch" ? MspStats::sketch : MspStats::exact;
+  std::string advice = "use fewer trials";
+  if (run.msp_stats == MspStats::exact) {
+    RunOptions other = run;
+    other.msp_stats = MspStats::sketch;
+    const std::uint64_t sketched = estimate_result_bytes(scenario, other) + estimate_working_bytes({&scenario}, other);
+    if (sketched <= session.memory_limit_bytes)
+      advice = "use --msp-stats sketch (about " + gib(sketched) + ") or fewer trials";
+  }
+  session.check_memory(estimate_result_bytes(scenario, run), estimate_working_bytes({&scenario}, run),
+                       std::to_string(run.trials) + " trials x " + std::to_string(scenario.msps.size()) +
+                           " MSPs with per-MSP statistics " + to_string(run.msp_stats),
+                       advice);
+  // Ctrl-C is caught until the outputs are written: the run stops at a block
+  // boundary and what was done is still written, marked partial.
+  session.catch_signals();
+  ReportData data;
+  {
+    // The results (per-MSP series or sketches) are released before the
+    // outputs are rendered: the two would otherwise add up at the peak.
+    const RunResult result = run_scenario(scenario, session.options);
+    session.after_simulation(err);
+    data = build_report(scenario, result, session.info(inputs, scenario.files));
+  }
+  // Each output is rendered into its destination as it is written (a run
+  // of 10,000 MSPs makes 60 MB of JSON): never a whole copy in memory.
+  return session.finish(&data, out, err);
+}
+
+}  // namespace
+
+extern const Command run_command;
+const Command run_command{
+    .name = "run",
+    .synopsis = "run [FILE...]",
+    .summary = "simulate; several files form one portfolio; with no file,\n"
+               "the built-in 350-endpoint MSP (builtin:kaspersky-2024/msp-350.yaml)",
+    .main = run_main,
+};
+
+}  // namespace switchcost::sim

@@ -1,0 +1,48 @@
+// `switchcost validate FILE...`: checks each file as a complete scenario.
+#include <string>
+#include <vector>
+
+#include "sim/cli/cli.h"
+#include "sim/cli/command.h"
+#include "sim/base/error.h"
+#include "sim/scenario/scenario.h"
+
+namespace switchcost::sim {
+namespace {
+
+// Exit 65 when any file is not a valid scenario (each error printed), after
+// checking every file.
+int validate_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  std::vector<std::string> files;
+  boost::program_options::options_description options("options for validate");
+  options.add_options()("help,h", "show this help");
+  if (parse_command_line(options, args, files)) {
+    out << "usage: switchcost validate FILE...\nChecks each file as a complete scenario.\n";
+    return exit_code::ok;
+  }
+  if (files.empty()) throw UsageError("validate needs at least one scenario file");
+  int code = exit_code::ok;
+  for (const auto& f : files) {
+    try {
+      const Scenario s = load_scenario({f});
+      out << "ok: " << printable(f) << ": " << s.msps.size() << (s.msps.size() == 1 ? " MSP, " : " MSPs, ")
+          << s.competitors.size() << " competitors, " << s.files.size() << " files read\n";
+    } catch (const ScenarioError& e) {
+      err << e.what() << "\n";
+      code = exit_code::data;
+    }
+  }
+  return code;
+}
+
+}  // namespace
+
+extern const Command validate_command;
+const Command validate_command{
+    .name = "validate",
+    .synopsis = "validate FILE...",
+    .summary = "check each file as a complete scenario, simulate nothing",
+    .main = validate_main,
+};
+
+}  // namespace switchcost::sim

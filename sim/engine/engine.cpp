@@ -1,0 +1,1124 @@
+#include "sim/engine/engine.h"
+
+#include <algorithm>
+#include <cmath>
+#include <condition_variable>
+#include <exception>
+#include <limits>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <stdexcept>
+#include <string_view>
+#include <thread>
+#include <type_traits>
+
+#include "models/downtime.h"
+#include "models/labor.h"
+#include "models/lost_updates.h"
+#include "models/pricing.h"
+#include "models/stranded.h"
+#include "sim/base/parallel.h"
+#include "sim/random/random.h"
+
+namespace switchcost::sim {
+
+const char* output_key(Output o) noexcept {
+  switch (o) {
+    case Output::labor_cost: return "labor_cost";
+    case Output::pricing_cost: return "pricing_cost";
+    case Output::lost_updates_cost: return "lost_updates_cost";
+    case Output::stranded_cost: return "stranded_cost";
+    case Output::refund_cost: return "refund_cost";
+    case Output::extras_cost: return "extras_cost";
+    case Output::downtime_cost: return "downtime_cost";
+    case Output::total_cost: return "total_cost";
+    case Output::labor_hours: return "labor_hours";
+    case Output::duration_days: return "duration_days";
+    case Output::completion_day: return "completion_day";
+    case Output::incidents: return "incidents";
+    case Output::count: break;
+  }
+  return "?";
+}
+
+const char* output_label(Output o) noexcept {
+  switch (o) {
+    case Output::labor_cost: return "migration labor";
+    case Output::pricing_cost: return "licence price change";
+    case Output::lost_updates_cost: return "lost updates";
+    case Output::stranded_cost: return "stranded licences";
+    case Output::refund_cost: return "client refunds";
+    case Output::extras_cost: return "extra items";
+    case Output::downtime_cost: return "client downtime";
+    case Output::total_cost: return "total";
+    case Output::labor_hours: return "labor hours";
+    case Output::duration_days: return "duration";
+    case Output::completion_day: return "completion";
+    case Output::incidents: return "incidents";
+    case Output::count: break;
+  }
+  return "?";
+}
+
+const char* to_string(MspStats mode) noexcept { return mode == MspStats::sketch ? "sketch" : "exact"; }
+
+namespace {
+// One MSP with every output kept: its series are the portfolio's (RunResult::msp_in_portfolio).
+bool msp_is_portfolio(const Scenario& scenario, const std::array<bool, output_count>& keep) noexcept {
+  return scenario.msps.size() == 1 && std::all_of(keep.begin(), keep.end(), [](bool k) { return k; });
+}
+
+// Per-trial series a run in exact mode keeps: the kept outputs of every MSP
+// (none of a lone MSP's own) and all of the portfolio's.
+std::uint64_t exact_series_count(const Scenario& scenario, const std::array<bool, output_count>& keep) noexcept {
+  const auto kept = std::uint64_t(std::count(keep.begin(), keep.end(), true));
+  const std::uint64_t own = msp_is_portfolio(scenario, keep) ? 0 : scenario.msps.size() * kept;
+  return own + std::uint64_t(output_count);
+}
+}  // namespace
+
+std::uint64_t estimate_result_bytes(const Scenario& scenario, std::uint64_t trials,
+                                    const std::array<bool, output_count>& keep) noexcept {
+  return exact_series_count(scenario, keep) * trials * sizeof(double);
+}
+
+namespace {
+// Second pass: at most this many bytes of per-MSP total costs at a time.
+constexpr std::size_t tail_pass_bytes = std::size_t(32) << 20;
+}  // namespace
+
+std::uint64_t sketch_buckets_assumed(std::uint64_t trials) noexcept {
+  return 100 + std::uint64_t(200 * std::log10(double(std::max<std::uint64_t>(trials, 1))));
+}
+
+std::uint64_t estimate_result_bytes(const Scenario& scenario, const RunOptions& options) noexcept {
+  if (options.msp_stats == MspStats::exact)
+    return estimate_result_bytes(scenario, options.trials, options.keep_msp_outputs);
+  const std::uint64_t msps = scenario.msps.size();
+  const std::uint64_t threads = std::max(1u, options.threads);
+  const std::uint64_t portfolio = std::uint64_t(output_count) * options.trials * sizeof(double);
+  // Tail pass: the trial order it sorts (8 B per trial), the tail list, and the chunk of values.
+  const std::uint64_t tail = options.trials * 2 * sizeof(std::size_t) + tail_pass_bytes;
+  const std::uint64_t window = 3 * threads * msps * output_count * sizeof(BlockMoments);
+  const std::uint64_t per_msp =
+      sizeof(MspSeries) + sizeof(MspSketch) + output_count * sketch_buckets_assumed(options.trials) * sizeof(std::uint32_t);
+  return portfolio + tail + window + msps * per_msp;
+}
+
+namespace {
+// Doubles per trial of a block that a workspace holds, besides its market
+// columns (see Workspace): the uniforms, 2 loose columns (extras, an extra
+// item's amount), the models' inputs and
+// results, the 11 block outputs and sketch mode's shifted column.
+constexpr std::uint64_t workspace_columns =
+    1 + 2 + sizeof(models::LaborInputs) / sizeof(models::Column) + sizeof(models::LaborResult) / sizeof(models::Column) +
+    sizeof(models::LostUpdatesInputs) / sizeof(models::Column) +
+    sizeof(models::LostUpdatesResult) / sizeof(models::Column) + 11 /* PricingInputs' columns */ +
+    sizeof(models::PricingResult) / sizeof(models::Column) + sizeof(models::StrandedInputs) / sizeof(models::Column) +
+    sizeof(models::StrandedResult) / sizeof(models::Column) + sizeof(models::DowntimeInputs) / sizeof(models::Column) +
+    1 /* downtime cost */ + output_count + 1;
+// Measured on the shipped population: a loaded MSP takes about 10 KB (its
+// two dozen inputs, each a distribution, a location and a stream name);
+// its compiled form (Draws) about 1.5 KB.
+constexpr std::uint64_t loaded_msp_bytes = 12 << 10;
+constexpr std::uint64_t compiled_msp_bytes = 2 << 10;
+// The process before any scenario: code, libraries, the allocator's and the
+// threads' overheads (8 MiB of stack reserved per thread).
+constexpr std::uint64_t base_bytes = std::uint64_t(32) << 20;
+constexpr std::uint64_t thread_stack_bytes = std::uint64_t(8) << 20;
+}  // namespace
+
+std::uint64_t beta_table_bytes() noexcept {
+  const BetaTableInfo info = beta_table_info(1, 1);
+  return std::uint64_t(info.intervals) * 4 * sizeof(double) + 256;  // the table and its registry entry
+}
+
+std::uint64_t estimate_working_bytes(const std::vector<const Scenario*>& scenarios, const RunOptions& options) {
+  const bool sketch = options.msp_stats == MspStats::sketch;
+  const std::uint64_t trials = options.trials;
+  const std::uint64_t block = sketch ? sketch_block_trials : std::max<std::uint64_t>(1, options.block_trials);
+  const std::uint64_t blocks = (trials + block - 1) / block;
+  const std::uint64_t threads =
+      std::max<std::uint64_t>(1, std::min<std::uint64_t>(std::max(1u, options.threads), std::max<std::uint64_t>(1, blocks)));
+  std::set<std::pair<double, double>> shapes;
+  std::uint64_t market_columns = 0, scenario_bytes = 0;
+  for (const Scenario* s : scenarios) {
+    shapes.insert(s->beta_shapes.begin(), s->beta_shapes.end());
+    std::set<std::pair<std::string_view, std::string_view>> pairs;
+    std::set<std::string_view> used;
+    std::uint64_t extras = 0;
+    for (const Msp& m : s->msps) {
+      pairs.emplace(m.target, m.incumbent);
+      used.insert(m.target);
+      used.insert(m.incumbent);
+      extras += m.extras.size();
+    }
+    // A workspace's market of this scenario: 6 market inputs, 6 per competitor
+    // an MSP uses, 2 per (target, incumbent) pair.
+    market_columns += 6 + 6 * used.size() + 2 * pairs.size();
+    scenario_bytes += s->msps.size() * (loaded_msp_bytes + compiled_msp_bytes) + extras * 1024;
+  }
+  const std::uint64_t columns = workspace_columns + market_columns;
+  // Exact mode: a workspace per thread that runs a full block, and one for a
+  // shorter last block; sketch mode: one per thread, plus the tail pass's
+  // (chunks of at most sketch_block_trials trials).
+  const std::uint64_t full_blocks = trials / block;
+  const std::uint64_t sized = std::min(threads, full_blocks) * block + trials % block;
+  std::uint64_t workspaces = sized * columns * sizeof(double);
+  if (sketch) workspaces += threads * std::min<std::uint64_t>(trials, sketch_block_trials) * columns * sizeof(double);
+  // Statistics: the portfolio's trial order for its tail (8 B per trial),
+  // and per thread the selected ranks and the worst 5% of one series.
+  const std::uint64_t statistics = trials * sizeof(std::size_t) + threads * (trials / 10 + 64) * sizeof(double);
+  return base_bytes + threads * thread_stack_bytes + shapes.size() * beta_table_bytes() + workspaces + statistics +
+         scenario_bytes;
+}
+
+std::vector<std::size_t> portfolio_tail_trials(std::span<const double> total) {
+  if (total.empty()) return {};
+  std::vector<std::size_t> order(total.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  const std::size_t tail = tail_count(total.size());
+  // A strict total order (ties by trial index), so selecting the tail and
+  // then sorting it gives what a partial sort gives, in O(n + k log k).
+  const auto worse = [&](std::size_t a, std::size_t b) {
+    return total[a] > total[b] || (total[a] == total[b] && a < b);
+  };
+  std::nth_element(order.begin(), order.begin() + std::ptrdiff_t(tail - 1), order.end(), worse);
+  std::sort(order.begin(), order.begin() + std::ptrdiff_t(tail), worse);
+  order.resize(tail);
+  order.shrink_to_fit();
+  return order;
+}
+
+namespace {
+
+using models::Column;
+
+// Above this many incidents in one trial, their total cost is drawn from the
+// normal approximation N(k mean, k variance) of the sum (central limit
+// theorem) instead of k separate draws, so a trial's cost stays O(1).
+constexpr double exact_incident_limit = 10'000;
+
+// The trials a block computes: the range first .. first + n - 1 (the run), or
+// the listed ones (the tail pass of sketch mode). Each trial's values depend
+// only on its index, never on the others in the block.
+struct TrialSet {
+  std::uint64_t first = 0;
+  const std::uint64_t* list = nullptr;  // when set, element i is trial list[i]
+  Eigen::Index n = 0;
+  std::uint64_t operator[](Eigen::Index i) const { return list ? list[i] : first + std::uint64_t(i); }
+
+  // u[0..n) = uniform(stream, trial i, 0) for the trials of this set, in
+  // vector passes (fill_uniforms, fill_uniforms_list).
+  void uniforms(const Stream& stream, std::vector<double>& u) const {
+    u.resize(std::size_t(n));
+    if (list) {
+      fill_uniforms_list(stream, list, std::size_t(n), 0, u.data());
+    } else {
+      fill_uniforms(stream, first, std::size_t(n), 0, u.data());
+    }
+  }
+};
+
+// Stopping inside a block (exact mode): the thread running a block of the
+// run sees the run's stop flag here, and the work of a block checks it at
+// bounded intervals (every stop_check_values quantiles drawn, incident
+// costs included, and every 256 trials of the per-trial loop); when it is
+// set, BlockStopped unwinds the block, which is then discarded whole. Null
+// outside run_block (the tail pass, which must finish), so it never throws there.
+thread_local const std::atomic<bool>* block_stop = nullptr;
+constexpr std::size_t stop_check_values = 4096;
+
+struct BlockStopped {};  // not a std::exception: only the engine's workers catch it
+
+inline void check_block_stop() {
+  if (block_stop && block_stop->load(std::memory_order_relaxed)) throw BlockStopped{};
+}
+
+// Sets block_stop for the current thread while a block runs.
+class BlockStopScope {
+ public:
+  explicit BlockStopScope(const std::atomic<bool>* stop) noexcept { block_stop = stop; }
+  ~BlockStopScope() { block_stop = nullptr; }
+  BlockStopScope(const BlockStopScope&) = delete;
+  BlockStopScope& operator=(const BlockStopScope&) = delete;
+};
+
+// An input compiled for drawing: its distribution and its stream.
+struct Draw {
+  const Distribution* dist = nullptr;
+  Stream stream;
+
+  // Fills out[0..n) with the values of the trials of t.
+  void fill(const TrialSet& t, Column& out, std::vector<double>& u) const {
+    const Eigen::Index n = t.n;
+    out.resize(n);
+    if (dist->is_constant()) {
+      out.setConstant(dist->quantile(0.5));
+      return;
+    }
+    t.uniforms(stream, u);
+    // In pieces, so that a stop is seen after a bounded number of quantiles
+    // (some cost microseconds each); the values are the same.
+    for (std::size_t i = 0; i < std::size_t(n); i += stop_check_values) {
+      check_block_stop();
+      dist->quantiles(u.data() + i, out.data() + i, std::min(stop_check_values, std::size_t(n) - i));
+    }
+  }
+};
+
+Draw compile(const Var& var, std::uint64_t seed) {
+  return Draw{&var.dist, Stream{seed, variable_id(var.stream)}};
+}
+
+// The rows of a model's input table at `level`, compiled from the owner's
+// params: draw i is row i's (no distribution for a row of the other level,
+// or an optional row the owner leaves to the market). The scenario reader
+// fills every row it derives from the same table, so a key missing here is
+// a defect, reported by name.
+template <class Inputs>
+std::vector<Draw> compile_inputs(models::InputTable<Inputs> table, models::InputLevel level, const Params& params,
+                                 std::uint64_t seed, const std::string& owner) {
+  std::vector<Draw> draws(table.size());
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    const auto& in = table[i];
+    if (in.level != level) continue;
+    const auto it = params.find(in.key);
+    if (it != params.end())
+      draws[i] = compile(it->second, seed);
+    else if (!in.market_default)
+      throw std::logic_error(owner + " has no input '" + std::string(in.key) + "' after loading");
+  }
+  return draws;
+}
+
+// Fills a model's Inputs for an MSP and the trials of t: market rows from
+// the block's market columns (the same columns of `market`, none if null),
+// then per-MSP rows from their draws (an MSP's own value over the market's
+// where both write one column).
+template <class Inputs>
+void fill_inputs(models::InputTable<Inputs> table, const std::vector<Draw>& draws,
+                 const std::type_identity_t<Inputs>* market,
+                 const TrialSet& t, Inputs& in, std::vector<double>& u) {
+  const auto drawn = [&](std::size_t i) { return table[i].level == models::InputLevel::msp && draws[i].dist; };
+  for (std::size_t i = 0; i < table.size(); ++i) {
+    if (table[i].level != models::InputLevel::market || !market) continue;
+    bool own = false;
+    for (std::size_t j = 0; j < table.size(); ++j) own = own || (drawn(j) && table[j].column == table[i].column);
+    if (!own) in.*table[i].column = market->*table[i].column;
+  }
+  for (std::size_t i = 0; i < table.size(); ++i)
+    if (drawn(i)) draws[i].fill(t, in.*table[i].column, u);
+}
+
+// A model's rows at `level` (the market's, or one competitor's) for the
+// trials of t, into their columns of `out`.
+template <class Inputs>
+void fill_level(models::InputTable<Inputs> table, const std::vector<Draw>& draws, models::InputLevel level,
+                const TrialSet& t, Inputs& out, std::vector<double>& u) {
+  for (std::size_t i = 0; i < table.size(); ++i)
+    if (table[i].level == level) draws[i].fill(t, out.*table[i].column, u);
+}
+
+struct CompiledCompetitor {
+  std::vector<Draw> prices;  // per row of models::competitor_inputs()
+  const Competitor* source = nullptr;
+};
+
+struct CompiledMsp {
+  const Msp* source = nullptr;
+  std::size_t incumbent = 0, target = 0;  // indices into competitors
+  std::size_t pair = 0;                    // index into Compiled::pairs
+  std::vector<Draw> labor;  // per row of models::labor_inputs() (its per-MSP rows)
+  std::vector<Draw> lost;  // per row of models::lost_updates_inputs() (its per-MSP rows)
+  std::vector<Draw> pricing;  // per row of models::pricing_inputs() (its per-MSP rows)
+  std::vector<Draw> stranded;  // per row of models::stranded_inputs()
+  std::vector<Draw> downtime;  // per row of models::downtime_inputs()
+  std::vector<std::pair<Draw, models::ExtraPer>> extras;
+  Stream incident_count, incident_cost;
+};
+
+struct Compiled {
+  std::vector<Draw> labor;  // per row of models::labor_inputs() (its market rows)
+  std::vector<Draw> pricing;  // per row of models::pricing_inputs() (its market rows)
+  std::vector<Draw> lost;  // per row of models::lost_updates_inputs() (its market rows)
+  const Distribution* incident_cost = nullptr;
+  double incident_cost_mean = 0, incident_cost_sd = 0;
+  std::vector<CompiledCompetitor> competitors;
+  std::vector<CompiledMsp> msps;
+  // The distinct (target, incumbent) pairs of the MSPs: their present-value
+  // price factors depend only on market-level inputs, so they are computed
+  // once per block and pair (draw_market) and shared by the MSPs.
+  std::vector<std::pair<std::size_t, std::size_t>> pairs;
+  double cutoff_day = 0;  // updates_end - migration_start [days]
+  double migration_start = 0;
+  int horizon_months = 0;
+};
+
+Compiled compile(const Scenario& s, std::uint64_t seed) {
+  Compiled c;
+  c.labor = compile_inputs(models::labor_inputs(), models::InputLevel::market, s.market, seed, "the market");
+  c.pricing = compile_inputs(models::pricing_inputs(), models::InputLevel::market, s.market, seed, "the market");
+  c.lost = compile_inputs(models::lost_updates_inputs(), models::InputLevel::market, s.market, seed, "the market");
+  c.incident_cost = &s.market.at("threat.incident_cost").dist;
+  c.incident_cost_mean = c.incident_cost->mean();
+  c.incident_cost_sd = std::sqrt(c.incident_cost->variance());
+  c.cutoff_day = double(s.timeline.updates_end - s.timeline.migration_start);
+  c.migration_start = double(s.timeline.migration_start);
+  c.horizon_months = s.timeline.horizon_months;
+
+  // Only competitors some MSP uses are drawn.
+  std::vector<std::string> used;
+  for (const auto& m : s.msps) {
+    for (const auto* name : {&m.incumbent, &m.target})
+      if (std::find(used.begin(), used.end(), *name) == used.end()) used.push_back(*name);
+  }
+  std::sort(used.begin(), used.end());
+  for (const auto& name : used) {
+    const Competitor& comp = s.competitors.at(name);
+    c.competitors.push_back(CompiledCompetitor{compile_inputs(models::competitor_inputs(),
+                                                              models::InputLevel::competitor, comp.params, seed,
+                                                              "competitor '" + name + "'"),
+                                               &comp});
+  }
+  auto index_of = [&](const std::string& name) {
+    return std::size_t(std::find(used.begin(), used.end(), name) - used.begin());
+  };
+
+  for (const auto& m : s.msps) {
+    CompiledMsp cm;
+    cm.source = &m;
+    cm.incumbent = index_of(m.incumbent);
+    cm.target = index_of(m.target);
+    const std::pair<std::size_t, std::size_t> pair{cm.target, cm.incumbent};
+    cm.pair = std::size_t(std::find(c.pairs.begin(), c.pairs.end(), pair) - c.pairs.begin());
+    if (cm.pair == c.pairs.size()) c.pairs.push_back(pair);
+    const std::string owner = "MSP '" + m.name + "'";
+    cm.labor = compile_inputs(models::labor_inputs(), models::InputLevel::msp, m.params, seed, owner);
+    cm.lost = compile_inputs(models::lost_updates_inputs(), models::InputLevel::msp, m.params, seed, owner);
+    cm.pricing = compile_inputs(models::pricing_inputs(), models::InputLevel::msp, m.params, seed, owner);
+    cm.stranded = compile_inputs(models::stranded_inputs(), models::InputLevel::msp, m.params, seed, owner);
+    cm.downtime = compile_inputs(models::downtime_inputs(), models::InputLevel::msp, m.params, seed, owner);
+    for (const auto& e : m.extras) cm.extras.emplace_back(compile(e.cost, seed), e.per);
+    cm.incident_count = Stream{seed, variable_id("msps." + m.name + ".incidents.count")};
+    cm.incident_cost = Stream{seed, variable_id("msps." + m.name + ".incidents.cost")};
+    c.msps.push_back(std::move(cm));
+  }
+  return c;
+}
+
+// Whether two draws give the same values for every trial: the same stream
+// and a distribution with the same quantiles.
+bool same(const Draw& a, const Draw& b) {
+  return a.stream.seed == b.stream.seed && a.stream.variable == b.stream.variable &&
+         a.dist->same_quantiles(*b.dist);
+}
+
+// Whether two compilations of one model's rows draw the same values: row by
+// row, both unset (an optional row left to the market) or the same draw.
+bool same(const std::vector<Draw>& a, const std::vector<Draw>& b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (!a[i].dist != !b[i].dist) return false;
+    if (a[i].dist && !same(a[i], b[i])) return false;
+  }
+  return true;
+}
+
+// Several scenarios over the same trials (run_scenarios, for compare): what
+// MSP m of scenario k can take over from MSP m of scenario k - 1, because
+// every input of that part is drawn the same (the same streams and
+// distributions: common random numbers) and run_block computes scenario k's
+// MSP m right after scenario k - 1's in the same workspace, which still holds
+// the values. An MSP's labor, lost updates and stranded licences depend only
+// on its own draws, the market's labor rate and threat inputs, the incumbent's
+// price and the update cut-off, which alternatives that differ only in targets
+// or in the competitors' prices share; then only the pricing, extra items and
+// incidents are computed again.
+struct MspReuse {
+  bool labor = false;     // the labor inputs and result
+  bool lost = false;      // the start delay and the lost-updates result (needs labor)
+  bool stranded = false;  // the stranded-licences result (needs labor)
+};
+
+std::vector<MspReuse> reuse_from(const Compiled& c, const Compiled& previous) {
+  std::vector<MspReuse> reuse(c.msps.size());
+  for (std::size_t m = 0; m < std::min(c.msps.size(), previous.msps.size()); ++m) {
+    const CompiledMsp& a = c.msps[m];
+    const CompiledMsp& b = previous.msps[m];
+    MspReuse& r = reuse[m];
+    // Every row of the labor table, market rows included (also where the
+    // MSP's own rate overrides the market's: reusing less is still exact).
+    r.labor = same(a.labor, b.labor) && same(c.labor, previous.labor);
+    r.lost = r.labor && c.cutoff_day == previous.cutoff_day && same(a.lost, b.lost) && same(c.lost, previous.lost);
+    // The incumbent's whole price terms (only its price is read: reusing less is still exact).
+    r.stranded = r.labor && same(c.competitors[a.incumbent].prices, previous.competitors[b.incumbent].prices) &&
+                 same(a.stranded, b.stranded);
+  }
+  return reuse;
+}
+
+// Market-level inputs of a block of trials, shared by every MSP.
+struct Market {
+  // Each model's market rows, in their columns (the others stay empty).
+  models::LaborInputs labor;
+  models::PricingInputs pricing;
+  models::LostUpdatesInputs lost;
+  std::vector<models::CompetitorPrices> competitors;
+  std::vector<models::PriceFactors> price_factors;  // per Compiled::pairs
+};
+
+// One thread's scratch space, sized for a block and reused.
+struct Workspace {
+  std::vector<double> u;
+  std::vector<Market> markets;  // per scenario of the run
+  Column extras, extra_amount;
+  models::LaborInputs labor_in;
+  models::LaborResult labor_out;
+  models::LostUpdatesInputs lost_in;
+  models::LostUpdatesResult lost_out;
+  models::PricingInputs pricing_in;
+  models::PricingResult pricing_out;
+  models::StrandedInputs stranded_in;
+  models::StrandedResult stranded_out;
+  models::DowntimeInputs downtime_in;
+  Column downtime_cost;
+  std::array<Column, output_count> block_out;  // one MSP's outputs for the block, where not kept
+  // Sketch mode: one MSP's block, sketched before it is merged under the lock.
+  std::vector<QuantileSketch> local;
+  Column shifted;  // x - RunResult::sketch_origin[o] of one output
+  // Sketch mode: this block's moments, [msp * output_count + output].
+  std::vector<BlockMoments> moments;
+  Eigen::Index trials = 0;  // the block size its columns were last sized for
+};
+
+// Workspaces outlive a run: the next run in the process (compare runs one
+// per alternative, the benchmarks many) takes them back instead of touching
+// fresh memory, as first-touch page faults cost about 15 us per 4 KiB page on
+// the CI machine (a workspace is about 1.5 MB). At most spare_limit are kept.
+// A workspace is asked for by block size, and one last sized for it is
+// preferred: resizing its columns (a run's short last block, then the next
+// run's full ones) frees and allocates them again, and glibc returns the
+// freed top of the heap to the system, so the new columns fault in afresh
+// (measured: 6% of a 100,000-trial single-MSP run).
+class WorkspacePool {
+ public:
+  std::unique_ptr<Workspace> take(Eigen::Index trials) {
+    std::unique_ptr<Workspace> w;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!spare_.empty()) {
+        auto it = std::find_if(spare_.rbegin(), spare_.rend(), [&](const auto& s) { return s->trials == trials; });
+        if (it == spare_.rend()) it = spare_.rbegin();
+        w = std::move(*it);
+        spare_.erase(std::next(it).base());
+      }
+    }
+    if (!w) return std::make_unique<Workspace>();
+    w->local.clear();  // another run's sketches may have another relative error
+    w->moments.clear();
+    return w;
+  }
+  void give(std::unique_ptr<Workspace> w) noexcept {
+    std::lock_guard<std::mutex> lock(mutex_);
+    try {
+      if (spare_.size() < spare_limit) spare_.push_back(std::move(w));
+    } catch (const std::bad_alloc&) {  // no memory to keep it: it is freed instead
+    }
+  }
+
+ private:
+  static constexpr std::size_t spare_limit = 8;
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<Workspace>> spare_;
+};
+
+WorkspacePool& workspace_pool() {
+  static WorkspacePool pool;
+  return pool;
+}
+
+// A workspace from the pool, given back when it goes out of scope.
+class PooledWorkspace {
+ public:
+  // One for blocks of `trials` trials (0: any).
+  explicit PooledWorkspace(Eigen::Index trials = 0) : w_(workspace_pool().take(trials)) {}
+  ~PooledWorkspace() { workspace_pool().give(std::move(w_)); }
+  PooledWorkspace(const PooledWorkspace&) = delete;
+  PooledWorkspace& operator=(const PooledWorkspace&) = delete;
+  Workspace& operator*() const noexcept { return *w_; }
+
+ private:
+  std::unique_ptr<Workspace> w_;
+};
+
+// Sketch mode: where run_block puts each MSP's block (see run_scenario).
+struct SketchSink {
+  std::vector<std::mutex>* locks = nullptr;  // MSP m merges under locks[m % size]
+  double updates_end = 0;                   // [days since 1970-01-01] for done_by_updates_end
+};
+
+// Portfolio durations and completion dates are the last MSP's; the rest add up.
+bool takes_max(Output o) { return o == Output::duration_days || o == Output::completion_day; }
+
+// Poisson(mean) incidents from one uniform: exact up to a mean of 1e12;
+// beyond, the normal approximation round(mean + sqrt(mean) z), whose
+// relative error there is below 1e-6.
+double incident_count(double mean, double u) {
+  if (mean <= 1e12) return poisson_quantile(mean, u);
+  return std::max(0.0, std::round(mean + std::sqrt(mean) * normal_quantile(u)));
+}
+
+// Total cost of `count` incidents in one trial: exact draws up to
+// exact_incident_limit, the normal approximation of the sum beyond.
+double incident_cost_total(const Compiled& c, const Stream& stream, std::uint64_t trial, double count) {
+  if (count <= 0) return 0.0;
+  if (count > exact_incident_limit) {
+    const double z = normal_quantile(uniform(stream, trial, 0));
+    return std::max(0.0, count * c.incident_cost_mean + std::sqrt(count) * c.incident_cost_sd * z);
+  }
+  double total = 0.0;
+  const auto k = static_cast<std::uint32_t>(count);
+  for (std::uint32_t i = 0; i < k; ++i) {
+    if (i % stop_check_values == stop_check_values - 1) check_block_stop();
+    total += c.incident_cost->quantile(uniform(stream, trial, i));
+  }
+  return total;
+}
+
+// Draws the market-level inputs of the trials of t.
+void draw_market(const Compiled& c, const TrialSet& t, Market& mk, std::vector<double>& u) {
+  constexpr auto market = models::InputLevel::market;
+  fill_level(models::labor_inputs(), c.labor, market, t, mk.labor, u);
+  fill_level(models::pricing_inputs(), c.pricing, market, t, mk.pricing, u);
+  fill_level(models::lost_updates_inputs(), c.lost, market, t, mk.lost, u);
+  mk.competitors.resize(c.competitors.size());
+  for (std::size_t k = 0; k < c.competitors.size(); ++k)
+    fill_level(models::competitor_inputs(), c.competitors[k].prices, models::InputLevel::competitor, t,
+               mk.competitors[k], u);
+  mk.price_factors.resize(c.pairs.size());
+  for (std::size_t p = 0; p < c.pairs.size(); ++p) {
+    const auto& target = mk.competitors[c.pairs[p].first];
+    const auto& incumbent = mk.competitors[c.pairs[p].second];
+    models::price_factors({mk.pricing.discount_rate_per_year, target.annual_price_escalation,
+                           incumbent.annual_price_escalation, target.promo_months, target.promo_discount,
+                           c.horizon_months},
+                          mk.price_factors[p]);
+  }
+}
+
+// Where run_msp writes an MSP's outputs for a block: out[o][i] is output o of
+// the block's trial i.
+using BlockOutputs = std::array<double*, output_count>;
+
+// The workspace's own block columns, sized for n trials.
+BlockOutputs workspace_outputs(Workspace& w, Eigen::Index n) {
+  BlockOutputs out;
+  for (int o = 0; o < output_count; ++o) {
+    w.block_out[std::size_t(o)].resize(n);
+    out[std::size_t(o)] = w.block_out[std::size_t(o)].data();
+  }
+  return out;
+}
+
+// MSP m's labor inputs and result (into w.labor_in, w.labor_out).
+void draw_labor(const CompiledMsp& cm, const TrialSet& t, const Market& mk, Workspace& w) {
+  auto& li = w.labor_in;
+  fill_inputs(models::labor_inputs(), cm.labor, &mk.labor, t, li, w.u);
+  models::set_weekly_capacity(li);
+  models::migration_labor(li, w.labor_out);
+}
+
+// MSP m's outputs for the trials of t into out (exact mode: straight into
+// the kept series, no copy), checked finite.
+// With reuse (see MspReuse), the parts it names are taken as the workspace
+// holds them.
+void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& mk, Workspace& w,
+             const BlockOutputs& out, const MspReuse& reuse = {}) {
+  const Eigen::Index n = t.n;
+  auto& u = w.u;
+  const CompiledMsp& cm = c.msps[m];
+  auto& li = w.labor_in;
+  if (!reuse.labor) draw_labor(cm, t, mk, w);
+  if (!reuse.lost) {
+    auto& lu = w.lost_in;
+    fill_inputs(models::lost_updates_inputs(), cm.lost, &mk.lost, t, lu, u);
+    models::set_cutoff_day(lu, c.cutoff_day);
+    models::lost_updates(li, w.labor_out, lu, w.lost_out);
+  }
+
+  const auto& target = mk.competitors[cm.target];
+  const auto& incumbent = mk.competitors[cm.incumbent];
+  auto& pi = w.pricing_in;
+  pi.endpoints = li.endpoints;
+  pi.new_price_per_endpoint_month = target.price_per_endpoint_month;
+  pi.old_price_per_endpoint_month = incumbent.price_per_endpoint_month;
+  pi.new_setup_fee_per_endpoint = target.setup_fee_per_endpoint;
+  pi.new_setup_fee_per_msp = target.setup_fee_per_msp;
+  // The MSP's rows only: the market's discount rate is read through the block's price factors.
+  fill_inputs(models::pricing_inputs(), cm.pricing, nullptr, t, pi, u);
+  pi.volume_tiers = c.competitors[cm.target].source->volume_tiers;
+  models::competitor_pricing(pi, mk.price_factors[cm.pair], w.pricing_out);
+
+  if (!reuse.stranded) {
+    auto& si = w.stranded_in;
+    si.endpoints = li.endpoints;
+    si.old_price_per_endpoint_month = incumbent.price_per_endpoint_month;
+    fill_inputs(models::stranded_inputs(), cm.stranded, nullptr, t, si, u);
+    models::stranded_licences(si, w.stranded_out);
+  }
+  fill_inputs(models::downtime_inputs(), cm.downtime, nullptr, t, w.downtime_in, u);
+  models::client_downtime(li.endpoints, w.downtime_in, w.downtime_cost);
+  w.extras.setZero(n);
+  for (const auto& [draw, per] : cm.extras) {
+    draw.fill(t, w.extra_amount, u);
+    models::add_extra_item(w.extra_amount, per, li.endpoints, li.clients, double(c.horizon_months), w.extras);
+  }
+
+  // The uniforms of the incident counts, drawn as a block like the inputs.
+  t.uniforms(cm.incident_count, u);
+  auto at = [&](Output o) { return out[std::size_t(o)]; };
+  const auto& lo = w.labor_out;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    if (i % 256 == 255) check_block_stop();
+    const std::uint64_t trial = t[i];
+    const double expected = w.lost_out.expected_incidents[i];
+    const double count = expected == 0 ? 0.0 : incident_count(expected, u[std::size_t(i)]);
+    const double lost = incident_cost_total(c, cm.incident_cost, trial, count);
+    const double labor = lo.cost[i];
+    const double pricing = w.pricing_out.cost[i];
+    const double stranded = w.stranded_out.stranded_cost[i];
+    const double refunds = w.stranded_out.refund_cost[i];
+    const double extras = w.extras[i];
+    const double downtime = w.downtime_cost[i];
+    at(Output::labor_cost)[i] = labor;
+    at(Output::pricing_cost)[i] = pricing;
+    at(Output::lost_updates_cost)[i] = lost;
+    at(Output::stranded_cost)[i] = stranded;
+    at(Output::refund_cost)[i] = refunds;
+    at(Output::extras_cost)[i] = extras;
+    at(Output::downtime_cost)[i] = downtime;
+    at(Output::total_cost)[i] = labor + pricing + lost + stranded + refunds + extras + downtime;
+    at(Output::labor_hours)[i] = lo.hours[i];
+    at(Output::duration_days)[i] = lo.duration_days[i];
+    at(Output::completion_day)[i] = c.migration_start + w.lost_in.start_delay_days[i] + lo.duration_days[i];
+    at(Output::incidents)[i] = count;
+  }
+  for (int o = 0; o < output_count; ++o) {
+    const double* v = out[std::size_t(o)];
+    if (all_finite(v, std::size_t(n))) continue;  // the common case, checked in one vector pass
+    for (Eigen::Index i = 0; i < n; ++i)
+      if (!std::isfinite(v[i]))
+        throw LimitError("MSP '" + cm.source->name + "': " + output_label(Output(o)) + " is not finite at trial " +
+                         std::to_string(t[i]) + "; some input of this MSP is too extreme for the arithmetic");
+  }
+}
+
+// Sketch mode: MSP m's block (in out) into its moments (w.moments, folded
+// later in block order) and, under its lock, its sketches.
+void sketch_msp(std::size_t m, Eigen::Index n, const BlockOutputs& out, Workspace& w, RunResult& r,
+                const SketchSink& sink) {
+  MspSketch& msp = *r.msps[m].sketch;
+  std::uint64_t done_by = 0;
+  for (int o = 0; o < output_count; ++o) {
+    const double* v = out[std::size_t(o)];
+    w.moments[m * std::size_t(output_count) + std::size_t(o)] = BlockMoments::of(v, std::size_t(n));
+    QuantileSketch& local = w.local[std::size_t(o)];
+    local.clear();
+    const double origin = r.sketch_origin[std::size_t(o)];
+    if (origin == 0) {
+      local.add(v, std::size_t(n));
+    } else {
+      w.shifted = Eigen::Map<const Column>(v, n) - origin;
+      local.add(w.shifted.data(), std::size_t(n));
+    }
+  }
+  const double* done = out[std::size_t(Output::completion_day)];
+  for (Eigen::Index i = 0; i < n; ++i) done_by += done[i] <= sink.updates_end ? 1 : 0;
+  std::lock_guard<std::mutex> lock((*sink.locks)[m % sink.locks->size()]);
+  for (int o = 0; o < output_count; ++o) msp.quantiles[std::size_t(o)].merge(w.local[std::size_t(o)]);
+  msp.done_by_updates_end += done_by;
+}
+
+// The scenarios of a run (one, or compare's alternatives), compiled, with
+// what each MSP takes over from the previous scenario's (none for the first).
+struct Run {
+  std::vector<Compiled> compiled;
+  std::vector<std::vector<MspReuse>> reuse;  // [scenario][msp]
+};
+
+// The trials first .. first + n - 1 of every scenario: every MSP's outputs,
+// kept (exact mode) or sketched (sketch mode, one scenario), and the
+// portfolio's. MSP by MSP, each scenario's MSP m right after the previous
+// scenario's (see MspReuse); a scenario's portfolio sums its MSPs in MSP
+// order, so the bytes are those of a run of that scenario alone.
+void run_block(const Run& run, std::uint64_t first, Eigen::Index n, Workspace& w, std::vector<RunResult>& results,
+               const SketchSink* sketch, const std::atomic<bool>* stop) {
+  const BlockStopScope stop_scope(stop);
+  w.trials = n;
+  const TrialSet t{first, nullptr, n};
+  const std::size_t scenarios = run.compiled.size();
+  w.markets.resize(scenarios);
+  std::size_t msps = 0;
+  for (std::size_t k = 0; k < scenarios; ++k) {
+    draw_market(run.compiled[k], t, w.markets[k], w.u);
+    msps = std::max(msps, run.compiled[k].msps.size());
+  }
+  if (sketch) {  // one scenario
+    w.moments.resize(msps * std::size_t(output_count));
+    w.local.resize(std::size_t(output_count), QuantileSketch(results[0].sketch_relative_error));
+  }
+  const BlockOutputs own = workspace_outputs(w, n);
+  for (std::size_t m = 0; m < msps; ++m) {
+    for (std::size_t k = 0; k < scenarios; ++k) {
+      const Compiled& c = run.compiled[k];
+      if (m >= c.msps.size()) continue;
+      RunResult& r = results[k];
+      // Kept outputs are written where they are kept (a lone MSP's straight
+      // into the portfolio's series, which are its own); the rest into the workspace.
+      BlockOutputs out = own;
+      for (int o = 0; o < output_count; ++o) {
+        auto& kept = r.msp_in_portfolio ? r.portfolio[std::size_t(o)] : r.msps[m].series[std::size_t(o)];
+        if (!kept.empty()) out[std::size_t(o)] = kept.data() + first;
+      }
+      run_msp(c, m, t, w.markets[k], w, out, run.reuse[k][m]);
+      if (sketch) sketch_msp(m, n, out, w, r, *sketch);
+      if (r.msp_in_portfolio) continue;
+      // Add into the portfolio's own series (in MSP order, so the sums are the
+      // same bytes every run).
+      for (int o = 0; o < output_count; ++o) {
+        const Eigen::Map<const Column> v(out[std::size_t(o)], n);
+        Eigen::Map<Column> acc(r.portfolio[std::size_t(o)].data() + first, n);
+        if (m == 0)
+          acc = v;
+        else if (takes_max(Output(o)))
+          acc = acc.max(v);
+        else
+          acc += v;
+      }
+    }
+  }
+
+  for (const RunResult& r : results)
+    for (int o = 0; o < output_count; ++o) {
+      const double* acc = r.portfolio[std::size_t(o)].data() + first;
+      if (all_finite(acc, std::size_t(n))) continue;
+      for (Eigen::Index i = 0; i < n; ++i)
+        if (!std::isfinite(acc[i]))
+          throw LimitError(std::string("portfolio ") + output_label(Output(o)) + " overflows at trial " +
+                           std::to_string(first + std::uint64_t(i)));
+    }
+}
+
+// Sketch mode, second pass: each MSP's total cost summed over the
+// portfolio's tail trials (in portfolio_tail_trials order, as exact mode sums
+// them). The tail is re-run in chunks of trials; within a chunk the MSPs are
+// shared out among the threads, and each MSP's sum is taken by one thread
+// in trial order, so the sums are the same bytes for any thread count.
+void tail_pass(const Compiled& c, RunResult& r, unsigned threads) {
+  const auto& total = r.portfolio[std::size_t(Output::total_cost)];
+  const std::vector<std::size_t> tail = portfolio_tail_trials(total);
+  const std::size_t msps = c.msps.size();
+  if (tail.empty() || msps == 0) return;
+  // No larger than the tail: its buffer is fresh memory, whose first-touch
+  // page faults cost more than the rest of the pass on a short run.
+  const std::size_t chunk = std::min(
+      tail.size(), std::clamp<std::size_t>(tail_pass_bytes / sizeof(double) / msps, 64, sketch_block_trials));
+  std::vector<double> values(chunk * msps);  // [m * chunk + i]: MSP m's total cost in the chunk's trial i
+  std::vector<std::uint64_t> trials(chunk);
+  const unsigned workers = std::max(1u, std::min<unsigned>(threads, unsigned(std::min<std::size_t>(msps, 1024))));
+  std::vector<PooledWorkspace> spaces(workers);  // any block size
+  Market market;
+  for (std::size_t start = 0; start < tail.size(); start += chunk) {
+    const std::size_t n = std::min(chunk, tail.size() - start);
+    for (std::size_t i = 0; i < n; ++i) trials[i] = tail[start + i];
+    const TrialSet t{0, trials.data(), Eigen::Index(n)};
+    draw_market(c, t, market, (*spaces[0]).u);
+    parallel_for(msps, workers, [&](std::size_t m, unsigned worker) {
+      Workspace& w = *spaces[worker];
+      run_msp(c, m, t, market, w, workspace_outputs(w, t.n));
+      const Column& v = w.block_out[std::size_t(Output::total_cost)];
+      std::copy(v.data(), v.data() + n, values.data() + m * chunk);
+    });
+    // The same trials must give the same portfolio totals as the first pass
+    // (summed in MSP order, as run_block does), bit for bit.
+    for (std::size_t i = 0; i < n; ++i) {
+      double sum = values[i];
+      for (std::size_t m = 1; m < msps; ++m) sum += values[m * chunk + i];
+      if (sum != total[trials[i]])
+        throw std::logic_error("tail pass: trial " + std::to_string(trials[i]) +
+                               " gave another portfolio total than in the first pass");
+    }
+    for (std::size_t m = 0; m < msps; ++m) {
+      double& sum = r.msps[m].sketch->tail_total_cost;
+      for (std::size_t i = 0; i < n; ++i) sum += values[m * chunk + i];
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenarios, const RunOptions& options) {
+  const bool sketch = options.msp_stats == MspStats::sketch;
+  if (scenarios.empty()) return {};
+  if (sketch && scenarios.size() > 1) throw std::invalid_argument("run_scenarios: sketch mode runs one scenario");
+  // The PERT and Beta quantile tables of every shape loaded, side by side
+  // (else the first block's draws would build them one after another).
+  build_beta_tables(options.threads);
+  Run run;
+  for (const Scenario* s : scenarios) run.compiled.push_back(compile(*s, options.seed));
+  run.reuse.emplace_back(run.compiled[0].msps.size());
+  for (std::size_t k = 1; k < scenarios.size(); ++k) run.reuse.push_back(reuse_from(run.compiled[k], run.compiled[k - 1]));
+  const std::size_t trials = std::size_t(options.trials);
+  // A sketch bucket counts up to 2^32 - 1 values (a constant output puts every trial in one).
+  if (sketch && options.trials > std::numeric_limits<std::uint32_t>::max())
+    throw LimitError("per-MSP sketches hold at most 4,294,967,295 trials; use fewer trials");
+  std::vector<RunResult> results(scenarios.size());
+  for (std::size_t s = 0; s < scenarios.size(); ++s) {
+    const Scenario& scenario = *scenarios[s];
+    RunResult& r = results[s];
+    r.trials_requested = options.trials;
+    r.msp_stats = options.msp_stats;
+    r.msps.resize(scenario.msps.size());
+    if (sketch) {
+      r.sketch_relative_error = options.sketch_relative_error;
+      r.sketch_origin[std::size_t(Output::completion_day)] = run.compiled[s].migration_start;
+    }
+    // Every series of the scenario comes from one arena (sim/base/values.h: one
+    // mapping with huge pages, so few first-touch page faults); every element
+    // is written before it is read.
+    const std::size_t series_count =
+        sketch ? std::size_t(output_count) : std::size_t(exact_series_count(scenario, options.keep_msp_outputs));
+    const std::size_t series_bytes = (trials * sizeof(double) + 63) / 64 * 64;
+    std::shared_ptr<SeriesArena> arena;
+    if (trials > 0 && series_bytes / sizeof(double) >= trials && series_count <= std::size_t(-1) / series_bytes)
+      arena = std::make_shared<SeriesArena>(series_count * series_bytes);
+    const SeriesAllocator<double> from_arena(arena);
+    auto allocate = [&](Values& v) {
+      v = Values(from_arena);
+      v.resize(trials);
+    };
+    r.msp_in_portfolio = !sketch && msp_is_portfolio(scenario, options.keep_msp_outputs);
+    for (std::size_t m = 0; m < scenario.msps.size(); ++m) {
+      r.msps[m].name = scenario.msps[m].name;
+      if (r.msp_in_portfolio) continue;
+      if (sketch) {
+        auto& k = r.msps[m].sketch.emplace();
+        for (auto& q : k.quantiles) q = QuantileSketch(options.sketch_relative_error);
+        continue;
+      }
+      for (int o = 0; o < output_count; ++o)
+        if (options.keep_msp_outputs[std::size_t(o)]) allocate(r.msps[m].series[std::size_t(o)]);
+    }
+    for (auto& v : r.portfolio) allocate(v);
+  }
+  // Sketch mode's state is that of its one scenario.
+  RunResult& r = results[0];
+  const Scenario& scenario = *scenarios[0];
+
+  const std::size_t block = sketch ? sketch_block_trials : std::max<std::size_t>(1, options.block_trials);
+  const std::size_t blocks = (trials + block - 1) / block;
+  const unsigned threads = std::max(1u, std::min<unsigned>(options.threads, unsigned(std::max<std::size_t>(1, blocks))));
+  std::atomic<std::size_t> next{0};
+  std::atomic<std::uint64_t> done{0};
+  std::mutex error_mutex;
+  std::size_t error_block = blocks;
+  std::exception_ptr error;
+  std::atomic<bool> failed{false};
+  // Exact mode: the lowest block stopped part-way (blocks, if none). Every
+  // block below it was finished, so the trials done are the blocks below it.
+  std::atomic<std::size_t> stopped_block{blocks};
+  // Exact mode: blocks a helper thread gave back for want of memory (see
+  // the worker), and how many threads gave up so.
+  std::vector<std::size_t> given_back;
+  given_back.reserve(threads);  // a thread gives back one block at most: push_back never allocates
+  unsigned threads_gave_up = 0;
+
+  // Sketch mode: block moments fold in block order. A finished block that is
+  // not the next to fold waits in `pending`; a thread starts a block only
+  // while it is fewer than `window` blocks ahead of the fold, which bounds
+  // the blocks held to about 3 x threads whatever the trials.
+  std::vector<std::mutex> sketch_locks(sketch ? std::min<std::size_t>(std::max<std::size_t>(1, r.msps.size()), 1024) : 0);
+  const SketchSink sink{&sketch_locks, double(scenario.timeline.updates_end)};
+  std::mutex fold_mutex;
+  std::condition_variable fold_cv;
+  std::size_t folded = 0;  // blocks [0, folded) are in the moments
+  std::map<std::size_t, std::vector<BlockMoments>> pending;
+  std::vector<std::vector<BlockMoments>> spare;
+  const std::size_t window = 2 * std::size_t(threads);
+  auto fold = [&](const std::vector<BlockMoments>& moments) {
+    for (std::size_t m = 0; m < r.msps.size(); ++m)
+      for (int o = 0; o < output_count; ++o)
+        r.msps[m].sketch->moments[std::size_t(o)].add(moments[m * std::size_t(output_count) + std::size_t(o)]);
+  };
+  auto stopped = [&] { return failed.load() || (options.stop && options.stop->load()); };
+
+  auto worker = [&](unsigned index) {
+    const bool reports_progress = index == 0;
+    // One workspace for full blocks and, when an exact-mode run ends on a
+    // shorter one, another for that (see WorkspacePool). Not in sketch mode,
+    // where a workspace also holds every MSP's block moments (24 bytes per
+    // MSP and output) and the memory estimate counts a fixed number of them
+    // per thread.
+    std::optional<PooledWorkspace> full, short_block;
+    for (;;) {
+      if (stopped()) break;
+      std::size_t b = 0;
+      if (sketch) {
+        std::unique_lock<std::mutex> lock(fold_mutex);
+        fold_cv.wait(lock, [&] { return stopped() || next.load() >= blocks || next.load() < folded + window; });
+        if (stopped()) break;
+        b = next.fetch_add(1);
+      } else {
+        b = next.fetch_add(1);
+      }
+      if (b >= blocks) break;
+      const std::size_t first = b * block;
+      const std::size_t n = std::min(block, trials - first);
+      Workspace* held_space = nullptr;
+      try {
+        auto& held = n == block || sketch ? full : short_block;
+        if (!held) held.emplace(Eigen::Index(n));
+        held_space = &**held;
+        // Sketch mode merges each MSP's block into the sketches as it goes,
+        // so its blocks cannot be discarded part-way: they stop between blocks.
+        run_block(run, first, Eigen::Index(n), *held_space, results, sketch ? &sink : nullptr,
+                  sketch ? nullptr : options.stop);
+      } catch (const BlockStopped&) {
+        std::size_t lowest = stopped_block.load();
+        while (b < lowest && !stopped_block.compare_exchange_weak(lowest, b)) {
+        }
+        break;
+      } catch (...) {
+        const auto out_of_memory = [] {
+          try {
+            throw;
+          } catch (const std::bad_alloc&) {
+            return true;
+          } catch (...) {
+            return false;
+          }
+        };
+        // A thread without memory for its workspace (many threads near a
+        // memory limit) gives its block back and ends, freeing what it held;
+        // the calling thread redoes the block once every thread has ended
+        // (in exact mode a block's values are all written again). Sketch
+        // mode has merged part of the block, so there it is an error.
+        if (!sketch && out_of_memory()) {
+          std::lock_guard<std::mutex> lock(error_mutex);
+          given_back.push_back(b);
+          ++threads_gave_up;
+          break;
+        }
+        {
+          std::lock_guard<std::mutex> lock(error_mutex);
+          if (b < error_block) {  // report the earliest failing block, whatever the thread count
+            error_block = b;
+            error = std::current_exception();
+          }
+          failed = true;  // blocks before b are in flight and finish, so the earliest failure is found
+        }
+        if (sketch) {
+          { std::lock_guard<std::mutex> lock(fold_mutex); }  // no waiter misses the wake-up
+          fold_cv.notify_all();
+        }
+        continue;
+      }
+      Workspace& w = *held_space;
+      if (sketch) {
+        {
+          std::lock_guard<std::mutex> lock(fold_mutex);
+          if (b == folded) {
+            fold(w.moments);
+            for (++folded; !pending.empty() && pending.begin()->first == folded; ++folded) {
+              fold(pending.begin()->second);
+              spare.push_back(std::move(pending.begin()->second));
+              pending.erase(pending.begin());
+            }
+          } else {
+            pending.emplace(b, std::move(w.moments));
+            w.moments.clear();
+            if (!spare.empty()) {
+              w.moments = std::move(spare.back());
+              spare.pop_back();
+            }
+          }
+        }
+        fold_cv.notify_all();
+      }
+      done.fetch_add(n);
+      if (reports_progress && options.progress) options.progress(done.load(), options.trials);
+    }
+  };
+  std::vector<std::thread> pool;
+  const unsigned started = start_threads(pool, threads, worker);  // fewer if the system gives no more
+  worker(0u);
+  for (auto& t : pool) t.join();
+  if (threads_gave_up > 0) note_fewer_threads(std::max(1u, started - threads_gave_up));
+  std::sort(given_back.begin(), given_back.end());
+  for (const std::size_t b : given_back) {  // in order, as the workers would have
+    if (b > error_block) break;
+    const auto stop_at = [&](std::size_t block_index) {
+      std::size_t lowest = stopped_block.load();
+      while (block_index < lowest && !stopped_block.compare_exchange_weak(lowest, block_index)) {
+      }
+    };
+    if (options.stop && options.stop->load()) {
+      stop_at(b);
+      break;
+    }
+    const std::size_t first = b * block;
+    const std::size_t n = std::min(block, trials - first);
+    try {
+      PooledWorkspace space{Eigen::Index(n)};
+      run_block(run, first, Eigen::Index(n), *space, results, nullptr, options.stop);
+      done.fetch_add(n);
+    } catch (const BlockStopped&) {
+      stop_at(b);
+      break;
+    } catch (...) {
+      if (b < error_block) {
+        error_block = b;
+        error = std::current_exception();
+      }
+      break;
+    }
+  }
+  // An error in a block past one stopped part-way is in trials the partial
+  // results do not hold.
+  if (error && error_block < stopped_block.load()) std::rethrow_exception(error);
+
+  // Blocks are handed out in order, and every one handed out was finished
+  // but those from stopped_block on (stopped part-way, or finished after
+  // it: dropped), so the trials done are a prefix, the same in every scenario.
+  const std::uint64_t trials_done =
+      stopped_block.load() < blocks ? std::uint64_t(stopped_block.load() * block) : done.load();
+  for (RunResult& result : results) {
+    result.trials_done = trials_done;
+    result.complete = result.trials_done == options.trials;
+    if (result.complete) continue;
+    for (auto& msp : result.msps)
+      for (auto& v : msp.series)
+        if (!v.empty()) v.resize(std::size_t(result.trials_done));
+    for (auto& v : result.portfolio) v.resize(std::size_t(result.trials_done));
+  }
+  if (sketch) {
+    if (!pending.empty() || folded * block < r.trials_done)
+      throw std::logic_error("sketch mode: a finished block was not folded");
+    for (auto& msp : r.msps)
+      for (auto& q : msp.sketch->quantiles) q.shrink_to_fit();
+    // Runs even after an interruption: it is short, and the partial results
+    // need their tail shares.
+    tail_pass(run.compiled[0], r, options.threads);
+  }
+  return results;
+}
+
+RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
+  return std::move(run_scenarios({&scenario}, options).front());
+}
+
+}  // namespace switchcost::sim

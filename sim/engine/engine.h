@@ -1,0 +1,186 @@
+// The Monte Carlo engine: runs blocks of trials across threads. For each
+// block it draws every input into contiguous arrays (market-level inputs once,
+// shared by every MSP; per-MSP inputs per MSP), runs the models/ kernels over
+// them and stores each trial's outputs at its trial index. Because every
+// variate is a pure function of (seed, variable, trial) and each trial's
+// outputs land at a fixed place, results are byte-identical for any thread
+// count and block size.
+//
+// Per-MSP statistics are kept in one of two ways (RunOptions::msp_stats):
+// - exact: every MSP's per-trial series, 96 bytes per MSP-trial (12 outputs);
+//   the report summarises them exactly.
+// - sketch: memory independent of the trials. Per MSP and output, a quantile
+//   sketch (sim/stats/sketch.h: percentiles within 0.5% relative) and exact block
+//   moments (mean, sd, SE): each block of sketch_block_trials trials adds its
+//   compensated sums in trial order; blocks fold in block order through a
+//   window of 2 x threads pending blocks (a thread waits before starting a
+//   block more than the window ahead of the fold), so the moments are the same
+//   bytes for any thread count. Sketches are merged per block under a lock
+//   (integer counts: order-independent). Also exact: the count of trials done
+//   by the update cut-off and the tail contributions, by a second pass over
+//   the portfolio's worst 5% of trials only: the engine is counter-based, so
+//   re-running a trial gives the same bits (checked: the second pass's
+//   portfolio total must equal the first's, trial by trial), and each MSP's
+//   total cost is summed over those trials in the order exact mode sums them.
+//   That pass costs about 5-10% of the first (5% of the trials, with
+//   uniforms drawn one by one rather than in vector blocks).
+// The portfolio's series are kept whole in both modes (96 bytes per trial).
+// With one MSP in exact mode, every output kept, they are that MSP's series
+// (the same values: the portfolio of one MSP is the MSP), stored once, so such
+// a run takes 96 bytes per trial, not 192 (RunResult::msp_in_portfolio).
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "sim/scenario/scenario.h"
+#include "sim/stats/sketch.h"
+#include "sim/base/values.h"
+
+namespace switchcost::sim {
+
+// What is kept per trial, per MSP and for the portfolio.
+enum class Output : int {
+  labor_cost,         // [USD] migration labor borne by the MSP
+  pricing_cost,       // [USD] PV of the licence price change borne by the MSP, plus setup fees
+  lost_updates_cost,  // [USD] incidents on endpoints left without updates
+  stranded_cost,      // [USD] prepaid licences that cannot be used
+  refund_cost,        // [USD] refunds owed to clients
+  extras_cost,        // [USD] extra line items
+  downtime_cost,      // [USD] client downtime during the swap borne by the MSP
+  total_cost,         // [USD] sum of the seven above
+  labor_hours,        // [h]
+  duration_days,      // [days] from the MSP's migration start to completion (portfolio: last MSP)
+  completion_day,     // [days since 1970-01-01] completion date (portfolio: last MSP)
+  incidents,          // [incidents] excess incidents after the cut-off
+  count
+};
+inline constexpr int output_count = static_cast<int>(Output::count);
+inline constexpr int cost_output_count = 8;  // labor_cost .. total_cost
+// Key used in JSON and CSV ("labor_cost") and label for tables ("migration labor").
+const char* output_key(Output o) noexcept;
+const char* output_label(Output o) noexcept;
+
+using Series = std::array<Values, output_count>;
+
+constexpr std::array<bool, output_count> all_outputs() {
+  std::array<bool, output_count> all{};
+  for (auto& b : all) b = true;
+  return all;
+}
+
+// How per-MSP statistics are kept (see the top of this file).
+enum class MspStats { exact, sketch };
+const char* to_string(MspStats mode) noexcept;  // "exact", "sketch"
+
+// In sketch mode blocks are always this many trials (whatever
+// RunOptions::block_trials), so the block moments, and with them the means
+// and sds, do not depend on the block size either.
+inline constexpr std::size_t sketch_block_trials = 4096;
+
+struct RunOptions {
+  std::uint64_t trials = 100'000;
+  std::uint64_t seed = 1;
+  unsigned threads = 1;
+  std::size_t block_trials = 4096;  // exact mode; sketch mode uses sketch_block_trials
+  // When set, the run stops and returns the trials done so far, a prefix of
+  // whole blocks. Exact mode also checks it inside a block, at bounded
+  // intervals of work, and drops a block stopped part-way (with any finished
+  // after it); sketch mode checks it between blocks.
+  const std::atomic<bool>* stop = nullptr;
+  // Which per-MSP series to keep in exact mode (the portfolio keeps all);
+  // others stay empty. Sketch mode keeps statistics of every output.
+  std::array<bool, output_count> keep_msp_outputs = all_outputs();
+  MspStats msp_stats = MspStats::exact;
+  double sketch_relative_error = QuantileSketch::default_relative_error;  // [-] alpha of the sketches
+  // Called from one thread with (trials done, trials requested) now and then.
+  std::function<void(std::uint64_t, std::uint64_t)> progress;
+};
+
+// Sketch mode: what is kept of one MSP, in memory independent of the trials.
+struct MspSketch {
+  std::array<MomentAccumulator, output_count> moments;  // exact mean, sd, SE of each output
+  std::array<QuantileSketch, output_count> quantiles;   // of x - RunResult::sketch_origin[o]
+  std::uint64_t done_by_updates_end = 0;  // trials with completion_day <= timeline.updates_end
+  // [USD] total_cost summed over portfolio_tail_trials(portfolio total), in
+  // that order (as exact mode sums it, so the same bytes).
+  double tail_total_cost = 0;
+};
+
+struct MspSeries {
+  std::string name;
+  // Exact mode: each kept output's vector holds trials_done values, in trial
+  // order (empty where RunResult::msp_in_portfolio: see msp_series()); sketch mode: empty.
+  Series series;
+  std::optional<MspSketch> sketch;  // sketch mode only
+};
+
+struct RunResult {
+  std::uint64_t trials_requested = 0;
+  std::uint64_t trials_done = 0;
+  bool complete = false;
+  std::vector<MspSeries> msps;
+  Series portfolio;  // costs, hours and incidents summed over MSPs; durations and completion: the last MSP
+  MspStats msp_stats = MspStats::exact;
+  double sketch_relative_error = 0;  // [-] sketch mode: alpha of the per-MSP sketches
+  // Sketch mode: the sketch of output o holds x - sketch_origin[o]. Zero but
+  // for completion_day, sketched as days after timeline.migration_start so
+  // that its relative error is on the span, not on days since 1970.
+  std::array<double, output_count> sketch_origin{};
+  // Exact mode, one MSP, every output kept: the MSP's series are the
+  // portfolio's, and msps[0].series is left empty.
+  bool msp_in_portfolio = false;
+
+  // MSP m's series (exact mode): the portfolio's where they are the same.
+  const Series& msp_series(std::size_t m) const { return msp_in_portfolio ? portfolio : msps[m].series; }
+};
+
+// The portfolio's tail: its worst tail_count(n) trials (5%, at least one),
+// highest total first, ties by trial index, so the set and its order are the
+// same every run. Empty for no trials.
+std::vector<std::size_t> portfolio_tail_trials(std::span<const double> total);
+
+// Bytes the per-trial results of a run in exact mode would take.
+std::uint64_t estimate_result_bytes(const Scenario& scenario, std::uint64_t trials,
+                                    const std::array<bool, output_count>& keep = all_outputs()) noexcept;
+// Bytes the results of a run with these options would take, in its mode:
+// exact, as above; sketch, the portfolio series (96 B per trial), the tail
+// pass (16 B per trial, at most 32 MiB of per-MSP values at a time), the
+// window of block moments (3 x threads blocks x 12 outputs x 24 B per MSP),
+// and per MSP its sketches, taken as sketch_buckets_assumed(trials) buckets
+// of 4 B per output. The real size depends on the range of the values, which
+// widens with the trials (outputs with values near zero reach further down):
+// the shipped population averages 535, 640, 770 and 960 buckets per output at
+// 4,096, 20,000, 100,000 and 1,000,000 trials; the assumption, 100 + 200
+// log10(trials), is 820, 960, 1100 and 1300.
+std::uint64_t sketch_buckets_assumed(std::uint64_t trials) noexcept;
+std::uint64_t estimate_result_bytes(const Scenario& scenario, const RunOptions& options) noexcept;
+
+// Bytes a run of these scenarios (one, or compare's alternatives) needs
+// besides its results, for the memory check before it starts: the quantile
+// tables of their distinct PERT and Beta shapes (beta_table_bytes() each),
+// the per-thread workspaces (about 70 columns plus the market's, of a block
+// of trials each: --block-trials x --threads is what counts), the statistics'
+// buffers, the loaded and compiled scenarios, thread stacks and the process.
+std::uint64_t estimate_working_bytes(const std::vector<const Scenario*>& scenarios, const RunOptions& options);
+std::uint64_t beta_table_bytes() noexcept;
+
+// Runs the scenario. Throws LimitError when a result overflows.
+RunResult run_scenario(const Scenario& scenario, const RunOptions& options);
+// Several scenarios over the same trials (compare's alternatives), exact mode
+// only: each result has the bytes run_scenario gives for its scenario alone
+// (the trials done are the same for all). Faster than one run each: the
+// scenarios are run block by block and MSP by MSP together, and the part of
+// an MSP whose inputs are drawn the same as in the previous scenario (labor
+// and lost updates when only targets or prices differ; stranded licences
+// unless the incumbent's price changes) is computed once.
+std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenarios, const RunOptions& options);
+
+}  // namespace switchcost::sim

@@ -1,0 +1,382 @@
+#include "sim/report/compare.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numeric>
+#include <sstream>
+
+#include "sim/base/error.h"
+#include "sim/base/format.h"
+#include "sim/base/parallel.h"
+#include "sim/scenario/yaml_reader.h"
+
+namespace switchcost::sim {
+
+PairedDifference paired_difference(std::span<const double> alternative, std::span<const double> baseline) {
+  PairedDifference d;
+  const std::size_t n = std::min(alternative.size(), baseline.size());
+  if (n == 0) return d;
+  std::vector<double> diff(n);
+  std::size_t cheaper = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    diff[i] = alternative[i] - baseline[i];
+    cheaper += alternative[i] < baseline[i] ? 1 : 0;
+  }
+  const Stats st = summarize(diff);
+  d.mean = st.mean;
+  d.se = st.se;
+  d.lo = st.mean - 1.959963984540054 * st.se;
+  d.hi = st.mean + 1.959963984540054 * st.se;
+  d.cheaper.value = double(cheaper) / double(n);
+  d.cheaper.se = std::sqrt(d.cheaper.value * (1 - d.cheaper.value) / double(n));
+  return d;
+}
+
+std::vector<double> cheapest_shares(const std::vector<std::span<const double>>& series) {
+  std::vector<double> share(series.size(), 0.0);
+  if (series.empty() || series[0].empty()) return share;
+  const std::size_t n = series[0].size();
+  std::vector<std::size_t> tied;
+  for (std::size_t i = 0; i < n; ++i) {
+    double best = series[0][i];
+    for (const auto& s : series) best = std::min(best, s[i]);
+    tied.clear();
+    for (std::size_t k = 0; k < series.size(); ++k)
+      if (series[k][i] == best) tied.push_back(k);
+    for (std::size_t k : tied) share[k] += 1.0 / double(tied.size());
+  }
+  for (double& s : share) s /= double(n);
+  return share;
+}
+
+namespace {
+
+std::array<bool, output_count> totals_only() {
+  std::array<bool, output_count> keep{};
+  keep[std::size_t(Output::total_cost)] = true;
+  return keep;
+}
+
+}  // namespace
+
+namespace {
+
+bool same_params(const Params& a, const Params& b) {
+  if (a.size() != b.size()) return false;
+  for (auto i = a.begin(), j = b.begin(); i != a.end(); ++i, ++j)
+    if (i->first != j->first || i->second.stream != j->second.stream ||
+        !i->second.dist.same_quantiles(j->second.dist))
+      return false;
+  return true;
+}
+
+bool same_competitor(const Competitor& a, const Competitor& b) {
+  if (!same_params(a.params, b.params) || a.volume_tiers.size() != b.volume_tiers.size()) return false;
+  for (std::size_t k = 0; k < a.volume_tiers.size(); ++k)
+    if (a.volume_tiers[k].min_endpoints != b.volume_tiers[k].min_endpoints ||
+        a.volume_tiers[k].discount != b.volume_tiers[k].discount)
+      return false;
+  return true;
+}
+
+}  // namespace
+
+bool same_inputs(const Scenario& a, const Scenario& b) {
+  if (a.timeline.sales_end != b.timeline.sales_end || a.timeline.updates_end != b.timeline.updates_end ||
+      a.timeline.migration_start != b.timeline.migration_start ||
+      a.timeline.horizon_months != b.timeline.horizon_months || !same_params(a.market, b.market) ||
+      a.msps.size() != b.msps.size())
+    return false;
+  for (std::size_t m = 0; m < a.msps.size(); ++m) {
+    const Msp& x = a.msps[m];
+    const Msp& y = b.msps[m];
+    if (x.name != y.name || x.incumbent != y.incumbent || x.target != y.target || !same_params(x.params, y.params) ||
+        x.extras.size() != y.extras.size())
+      return false;
+    for (std::size_t e = 0; e < x.extras.size(); ++e)
+      if (x.extras[e].name != y.extras[e].name || x.extras[e].per != y.extras[e].per ||
+          x.extras[e].cost.stream != y.extras[e].cost.stream ||
+          !x.extras[e].cost.dist.same_quantiles(y.extras[e].cost.dist))
+        return false;
+    for (const std::string* name : {&x.incumbent, &x.target})
+      if (!same_competitor(a.competitors.at(*name), b.competitors.at(*name))) return false;
+  }
+  return true;
+}
+
+std::uint64_t estimate_compare_bytes(const std::vector<Alternative>& alternatives, std::uint64_t trials) {
+  std::uint64_t bytes = 0;
+  for (const auto& a : alternatives) bytes += estimate_result_bytes(a.scenario, trials, totals_only());
+  return bytes;
+}
+
+std::uint64_t estimate_compare_working_bytes(const std::vector<Alternative>& alternatives, const RunOptions& options) {
+  RunOptions o = options;
+  o.keep_msp_outputs = totals_only();
+  o.msp_stats = MspStats::exact;
+  std::vector<const Scenario*> scenarios;
+  for (const auto& a : alternatives) scenarios.push_back(&a.scenario);
+  // Per alternative, a paired difference series and a copy for its statistics.
+  const std::uint64_t paired = 2 * alternatives.size() * options.trials * sizeof(double);
+  return estimate_working_bytes(scenarios, o) + paired;
+}
+
+CompareResult compare_alternatives(const std::vector<Alternative>& alternatives, const RunOptions& options,
+                                   const RunInfo& info) {
+  CompareResult result;
+  result.info = info;
+  result.trials_requested = options.trials;
+  result.updates_end = format_date(alternatives.front().scenario.timeline.updates_end);
+  RunOptions o = options;
+  o.keep_msp_outputs = totals_only();
+  o.msp_stats = MspStats::exact;  // paired per-MSP statistics need the per-trial totals
+  std::vector<const Scenario*> scenarios;
+  for (const auto& a : alternatives) scenarios.push_back(&a.scenario);
+  std::vector<RunResult> runs = run_scenarios(scenarios, o);
+  for (const auto& r : runs) result.complete = result.complete && r.complete;
+  // An interrupted comparison keeps the trials every alternative has.
+  std::uint64_t n = options.trials;
+  for (const auto& r : runs) n = std::min(n, r.trials_done);
+  result.trials_done = n;
+  auto cut = [&](Values& v) { v.resize(std::size_t(n)); };
+  for (auto& r : runs) {
+    for (auto& v : r.portfolio) cut(v);
+    for (auto& m : r.msps) cut(m.series[std::size_t(Output::total_cost)]);
+  }
+
+  const auto total = [](const RunResult& r) -> const Values& { return r.portfolio[std::size_t(Output::total_cost)]; };
+  std::vector<std::span<const double>> totals;
+  for (const auto& r : runs) totals.push_back(total(r));
+  const std::vector<double> cheapest = cheapest_shares(totals);
+  for (std::size_t k = 0; k < alternatives.size(); ++k) {
+    AlternativeResult a;
+    a.label = alternatives[k].label;
+    a.inputs = alternatives[k].inputs;
+    a.total = summarize(total(runs[k]));
+    a.duration = summarize(runs[k].portfolio[std::size_t(Output::duration_days)]);
+    a.done_by_updates_end = share_at_most(runs[k].portfolio[std::size_t(Output::completion_day)],
+                                          double(alternatives[k].scenario.timeline.updates_end));
+    a.vs_baseline = paired_difference(total(runs[k]), total(runs[0]));
+    a.p_cheapest = cheapest[k];
+    result.alternatives.push_back(std::move(a));
+  }
+  // Rank by mean total cost; equal means share the better rank.
+  for (auto& a : result.alternatives) {
+    a.rank = 1;
+    for (const auto& b : result.alternatives) a.rank += b.total.mean < a.total.mean ? 1 : 0;
+  }
+
+  // Per-MSP choice, over the MSPs every alternative has: one task per MSP on
+  // the run's threads (each writes only its own slot, so the same bytes for
+  // any thread count).
+  std::vector<MspChoice> choices(runs[0].msps.size());
+  std::vector<char> complete(runs[0].msps.size(), 0);
+  parallel_for(runs[0].msps.size(), options.threads, [&](std::size_t m) {
+    const std::string& name = runs[0].msps[m].name;
+    std::vector<std::span<const double>> series;
+    for (const auto& r : runs) {
+      // Mostly at the same place (the same MSP list), else searched for.
+      auto it = m < r.msps.size() && r.msps[m].name == name
+                    ? r.msps.begin() + std::ptrdiff_t(m)
+                    : std::find_if(r.msps.begin(), r.msps.end(), [&](const MspSeries& s) { return s.name == name; });
+      if (it == r.msps.end()) return;
+      series.push_back(it->series[std::size_t(Output::total_cost)]);
+    }
+    MspChoice& c = choices[m];
+    c.name = name;
+    for (const auto& s : series) {
+      const MeanAndPercentile st = mean_and_percentile(s, 0.9);
+      c.mean.push_back(st.mean);
+      c.p90.push_back(st.value);
+    }
+    c.p_cheapest = cheapest_shares(series);
+    complete[m] = 1;
+  });
+  for (std::size_t m = 0; m < choices.size(); ++m)
+    if (complete[m]) result.msps.push_back(std::move(choices[m]));
+  return result;
+}
+
+void render_compare_table(const CompareResult& r, std::ostream& out) {
+  out << "switchcost " << r.info.version << " compare: " << r.alternatives.size() << " alternatives, "
+      << grouped(static_cast<long long>(r.trials_done)) << " trials each, seed " << r.info.seed << ", "
+      << fixed(r.info.seconds, 2) << " s\n";
+  if (!r.complete)
+    out << "INTERRUPTED: " << grouped(static_cast<long long>(r.trials_done)) << " of "
+        << grouped(static_cast<long long>(r.trials_requested)) << " trials; the figures below are partial\n";
+  if (r.trials_done == 0) {  // no statistics at all: not a table of zeros
+    out << "No trial finished before the interruption: there are no results.\n";
+    return;
+  }
+  out << "Differences are paired: every alternative draws the same values for the inputs it shares with the "
+         "baseline (common random numbers).\n\n";
+  // Labels and MSP names come from file names and inputs: escaped for the terminal.
+  std::vector<std::string> labels;
+  for (const auto& a : r.alternatives) labels.push_back(printable(a.label));
+  std::size_t w0 = 12;
+  for (const auto& l : labels) w0 = std::max(w0, text_width(l) + 12);
+  out << "Portfolio total cost [USD]\n  " << pad_right("alternative", w0) << pad_left("mean +- SE", 22)
+      << pad_left("P50", 12) << pad_left("P90", 12) << pad_left("P95", 12) << pad_left("CVaR95", 12) << "\n";
+  for (std::size_t k = 0; k < r.alternatives.size(); ++k) {
+    const auto& a = r.alternatives[k];
+    out << "  " << pad_right(labels[k] + (k == 0 ? " (baseline)" : ""), w0)
+        << pad_left(format_money(a.total.mean) + " +- " + format_error(a.total.se), 22)
+        << pad_left(format_money(a.total.at(0.5).value), 12) << pad_left(format_money(a.total.at(0.9).value), 12)
+        << pad_left(format_money(a.total.at(0.95).value), 12) << pad_left(format_money(a.total.cvar95), 12) << "\n";
+  }
+  out << "\n  " << pad_right("alternative", w0) << pad_left("vs baseline (95% CI)", 36) << pad_left("P(cheaper)", 12)
+      << pad_left("P(cheapest)", 13) << pad_left("rank", 6) << "\n";
+  for (std::size_t k = 0; k < r.alternatives.size(); ++k) {
+    const auto& a = r.alternatives[k];
+    const std::string diff = k == 0 ? std::string("-")
+                                    : format_signed_money(a.vs_baseline.mean) + " [" +
+                                          format_signed_money(a.vs_baseline.lo) + ", " +
+                                          format_signed_money(a.vs_baseline.hi) + "]";
+    // The label column ends in 11 spaces at least (w0): no gap needed.
+    out << "  " << pad_right(labels[k], w0) << pad_left(diff, 36, 0)
+        << pad_left(k == 0 ? std::string("-") : format_percent(a.vs_baseline.cheaper.value), 12)
+        << pad_left(format_percent(a.p_cheapest), 13) << pad_left(std::to_string(a.rank), 6) << "\n";
+  }
+  if (!r.msps.empty()) {
+    std::vector<const MspChoice*> order;
+    for (const auto& m : r.msps) order.push_back(&m);
+    std::stable_sort(order.begin(), order.end(),
+                     [](const MspChoice* a, const MspChoice* b) { return a->mean[0] > b->mean[0]; });
+    const std::size_t shown = std::min<std::size_t>(order.size(), 20);
+    std::vector<std::string> names;
+    std::size_t name_width = 20;
+    for (std::size_t i = 0; i < shown; ++i) {
+      names.push_back(printable(order[i]->name));
+      name_width = std::max(name_width, text_width(names.back()) + 1);
+    }
+    out << "\nPer MSP: expected total cost (P90) and P(cheapest), by baseline cost";
+    if (shown < order.size()) out << "; " << shown << " of " << order.size() << " shown, all in the JSON";
+    out << "\n  " << pad_right("MSP", name_width);
+    std::vector<std::size_t> col;
+    for (const auto& l : labels) {
+      col.push_back(std::max<std::size_t>(28, text_width(l) + 2));
+      out << pad_left(l, col.back());
+    }
+    out << "\n";
+    for (std::size_t i = 0; i < shown; ++i) {
+      const auto& m = *order[i];
+      out << "  " << pad_right(names[i], name_width);
+      for (std::size_t k = 0; k < m.mean.size(); ++k)
+        out << pad_left(format_money(m.mean[k]) + " (" + format_money(m.p90[k]) + ") " +
+                            format_percent(m.p_cheapest[k], 0),
+                        col[k]);
+      out << "\n";
+    }
+  }
+}
+
+void render_compare_json(const CompareResult& r, std::ostream& out) {
+  // With no trial done every statistic is null (json_stats does the same
+  // for n = 0), not a difference or a probability of 0.
+  const bool none = r.trials_done == 0;
+  auto value = [&](Json& j, const std::string& key, double x) -> Json& { return none ? j.null(key) : j.value(key, x); };
+  Json j(out);
+  j.open("", '{');
+  j.value("schema", compare_schema);
+  json_manifest(j, "compare", r.info, r.trials_requested, r.trials_done, r.complete);
+  j.open("alternatives", '[');
+  for (std::size_t k = 0; k < r.alternatives.size(); ++k) {
+    const auto& a = r.alternatives[k];
+    j.open("", '{');
+    j.value("label", a.label).value("baseline", k == 0).value("rank", std::uint64_t(a.rank));
+    j.open("inputs", '[');
+    for (const auto& f : a.inputs) j.value("", f);
+    j.close(']');
+    json_stats(j, "total_cost", a.total);
+    json_stats(j, "duration_days", a.duration);
+    j.open("done_by_updates_end", '{');
+    value(j, "p", a.done_by_updates_end.value);
+    value(j, "se", a.done_by_updates_end.se);
+    j.close('}');
+    j.open("vs_baseline", '{');
+    value(j, "mean", a.vs_baseline.mean);
+    value(j, "se", a.vs_baseline.se);
+    if (none) {
+      j.null("ci95");
+    } else {
+      j.open("ci95", '[').value("", a.vs_baseline.lo).value("", a.vs_baseline.hi);
+      j.close(']');
+    }
+    value(j, "p_cheaper", a.vs_baseline.cheaper.value);
+    value(j, "p_cheaper_se", a.vs_baseline.cheaper.se);
+    j.close('}');
+    value(j, "p_cheapest", a.p_cheapest);
+    j.close('}');
+  }
+  j.close(']');
+  j.open("msps", '[');
+  for (const auto& m : r.msps) {
+    j.open("", '{').value("name", m.name);
+    j.open("by_alternative", '[');
+    for (std::size_t k = 0; k < m.mean.size(); ++k) {
+      j.open("", '{').value("label", r.alternatives[k].label);
+      value(j, "mean", m.mean[k]);
+      value(j, "p90", m.p90[k]);
+      value(j, "p_cheapest", m.p_cheapest[k]);
+      j.close('}');
+    }
+    j.close(']');
+    j.close('}');
+  }
+  j.close(']');
+  j.close('}');
+  j.finish();
+}
+
+void render_compare_csv(const CompareResult& r, std::ostream& out) {
+  out << "scope,name,alternative,baseline,mean,se,p50,p90,p95,cvar95,diff_mean,diff_se,diff_lo,diff_hi,"
+         "p_cheaper,p_cheapest,rank,n,complete\n";
+  const std::string complete = r.complete ? "true" : "false";
+  // With no trial done the statistics' fields are empty, not zeros.
+  const bool none = r.trials_done == 0;
+  for (std::size_t k = 0; k < r.alternatives.size(); ++k) {
+    const auto& a = r.alternatives[k];
+    out << "portfolio,portfolio," << csv_field(a.label) << ',' << (k == 0 ? "true" : "false") << ',';
+    if (none)
+      out << ",,,,,,,,,,,";
+    else
+      out << number(a.total.mean) << ',' << number(a.total.se) << ',' << number(a.total.at(0.5).value) << ','
+          << number(a.total.at(0.9).value) << ',' << number(a.total.at(0.95).value) << ',' << number(a.total.cvar95)
+          << ',' << number(a.vs_baseline.mean) << ',' << number(a.vs_baseline.se) << ',' << number(a.vs_baseline.lo)
+          << ',' << number(a.vs_baseline.hi) << ',' << number(a.vs_baseline.cheaper.value) << ','
+          << number(a.p_cheapest);
+    out << ',' << a.rank << ',' << r.trials_done << ',' << complete << "\n";
+  }
+  for (const auto& m : r.msps) {
+    const std::string name = csv_field(m.name);
+    for (std::size_t k = 0; k < m.mean.size(); ++k) {
+      out << "msp," << name << ',' << csv_field(r.alternatives[k].label) << ',' << (k == 0 ? "true" : "false") << ',';
+      if (none)
+        out << ",,,,,,,,,,,,";
+      else
+        out << number(m.mean[k]) << ",,," << number(m.p90[k]) << ",,,,,,,," << number(m.p_cheapest[k]) << ',';
+      out << ',' << r.trials_done << ',' << complete << "\n";
+    }
+  }
+}
+
+std::string render_compare_table(const CompareResult& r) {
+  std::ostringstream out;
+  render_compare_table(r, out);
+  return out.str();
+}
+
+std::string render_compare_json(const CompareResult& r) {
+  std::ostringstream out;
+  render_compare_json(r, out);
+  return out.str();
+}
+
+std::string render_compare_csv(const CompareResult& r) {
+  std::ostringstream out;
+  render_compare_csv(r, out);
+  return out.str();
+}
+
+}  // namespace switchcost::sim

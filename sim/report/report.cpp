@@ -1,0 +1,411 @@
+#include "sim/report/report.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+
+#include "sim/scenario/builtin.h"
+#include "sim/base/error.h"
+#include "sim/base/format.h"
+#include "sim/base/parallel.h"
+#include "sim/base/sha256.h"
+#include "sim/scenario/yaml_reader.h"
+
+namespace switchcost::sim {
+namespace {
+
+constexpr Output cost_outputs[] = {Output::labor_cost,   Output::pricing_cost, Output::lost_updates_cost,
+                                   Output::stranded_cost, Output::refund_cost, Output::extras_cost,
+                                   Output::downtime_cost, Output::total_cost};
+
+// A day number as an ISO date; days past 9999-12-31 (absurd inputs) read
+// "after 9999-12-31" rather than a garbled date.
+std::string date_of(double day) {
+  constexpr double last = 2932896;  // 9999-12-31 in days since 1970-01-01
+  if (!(day <= last)) return "after 9999-12-31";
+  if (!(day >= -719162)) return "before 0001-01-01";
+  return format_date(std::int64_t(std::floor(day)));
+}
+
+// One output's statistics from its series (exact) or its moments and sketch,
+// and, with the completion day's, P(done by the cut-off): from the series, or
+// (sketch mode) an exact count, with the standard error share_at_most gives.
+void exact_output(ScopeReport& s, const Series& series, int o, double updates_end) {
+  s.stats[std::size_t(o)] = summarize(series[std::size_t(o)]);
+  if (Output(o) == Output::completion_day) s.done_by_updates_end = share_at_most(series[std::size_t(o)], updates_end);
+}
+void sketch_output(ScopeReport& s, const MspSketch& k, const RunResult& r, int o) {
+  s.stats[std::size_t(o)] =
+      summarize(k.moments[std::size_t(o)], k.quantiles[std::size_t(o)], r.sketch_origin[std::size_t(o)]);
+  if (Output(o) == Output::completion_day && r.trials_done > 0) {
+    const double n = double(r.trials_done);
+    s.done_by_updates_end.value = double(k.done_by_updates_end) / n;
+    s.done_by_updates_end.se = std::sqrt(s.done_by_updates_end.value * (1 - s.done_by_updates_end.value) / n);
+  }
+}
+
+const Stats& of(const ScopeReport& s, Output o) { return s.stats[std::size_t(o)]; }
+
+void table_for(std::ostream& out, const ScopeReport& s, const ReportData& d, bool portfolio) {
+  // The cells first; each value column is then as wide as its widest cell
+  // needs, with one space at least before it (the usual widths otherwise).
+  struct Row {
+    std::string label, centre, p50, p90;
+  };
+  std::vector<Row> rows;
+  for (Output o : cost_outputs) {
+    const Stats& st = of(s, o);
+    rows.push_back({output_label(o), format_money(st.mean) + " +- " + format_error(st.se),
+                    format_money(st.at(0.5).value), format_money(st.at(0.9).value)});
+  }
+  const Stats& dur = of(s, Output::duration_days);
+  rows.push_back({portfolio ? "duration, last MSP [days]" : "duration [days]",
+                  fixed(dur.mean, 1) + " +- " + fixed(dur.se, 1), fixed(dur.at(0.5).value, 1),
+                  fixed(dur.at(0.9).value, 1)});
+  const Stats& done = of(s, Output::completion_day);
+  rows.push_back({"completion date", "", date_of(done.at(0.5).value), date_of(done.at(0.9).value)});
+  const std::size_t w0 = 24;
+  std::size_t w1 = 22, w2 = 14;
+  for (const auto& r : rows) {
+    w1 = std::max(w1, text_width(r.centre) + 1);
+    w2 = std::max({w2, text_width(r.p50) + 1, text_width(r.p90) + 1});
+  }
+  out << "  " << pad_right("cost [USD]", w0) << pad_left("mean +- SE", w1) << pad_left("P50", w2)
+      << pad_left("P90", w2) << "\n";
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    if (i == std::size(cost_outputs) - 1) out << "  " << std::string(w0 + w1 + 2 * w2, '-') << "\n";
+    const Row& r = rows[i];
+    // An empty cell is only padding, with no gap of its own.
+    out << "  " << pad_right(r.label, w0) << (r.centre.empty() ? std::string(w1, ' ') : pad_left(r.centre, w1))
+        << pad_left(r.p50, w2) << pad_left(r.p90, w2) << "\n";
+  }
+  out << "  " << (portfolio ? "P(every MSP done by " : "P(done by ") << format_date(d.timeline.updates_end)
+      << ", the update cut-off) = " << fixed(100 * s.done_by_updates_end.value, 1) << "% +- "
+      << fixed(100 * s.done_by_updates_end.se, 1) << "%\n";
+}
+
+void json_scope(Json& j, const std::string& key, const ScopeReport& s, bool is_msp) {
+  j.open(key, '{');
+  // No trial done (interrupted at once): no statistics, null rather than 0.
+  const bool none = of(s, Output::total_cost).n == 0;
+  j.value("name", s.name);
+  if (is_msp) {
+    j.value("incumbent", s.incumbent).value("target", s.target);
+    j.value("endpoints_mean", s.endpoints_mean).value("clients_mean", s.clients_mean);
+    if (none)
+      j.null("tail_mean").null("tail_share");
+    else
+      j.value("tail_mean", s.tail_mean).value("tail_share", s.tail_share);
+  }
+  j.open("done_by_updates_end", '{');
+  if (none)
+    j.null("p").null("se");
+  else
+    j.value("p", s.done_by_updates_end.value).value("se", s.done_by_updates_end.se);
+  j.close('}');
+  const Stats& done = of(s, Output::completion_day);
+  j.open("completion_date", '{');  // null: not a date before 10000 (absurd inputs), or no trials
+  for (const auto& q : done.percentiles) {
+    if (done.n > 0 && q.value >= -719162 && q.value <= 2932896)
+      j.value(pct_key(q.p), date_of(q.value));
+    else
+      j.null(pct_key(q.p));
+  }
+  j.close('}');
+  j.open("outputs", '{');
+  for (int o = 0; o < output_count; ++o) json_stats(j, output_key(Output(o)), s.stats[std::size_t(o)]);
+  j.close('}');
+  j.close('}');
+}
+
+// With n = 0 (no trial done) the statistics' fields are empty, not zeros.
+void csv_rows(std::ostream& out, const std::string& scope_name, const ScopeReport& s, bool complete) {
+  const std::string name = csv_field(s.name);
+  for (int o = 0; o < output_count; ++o) {
+    const Stats& st = s.stats[std::size_t(o)];
+    out << scope_name << ',' << name << ',' << output_key(Output(o)) << ',' << st.n;
+    if (st.n == 0) {
+      out << std::string(7 + percentile_levels().size(), ',');
+    } else {
+      out << ',' << number(st.mean) << ',' << number(st.se) << ',' << number(st.sd) << ',' << number(st.min);
+      for (const auto& q : st.percentiles) out << ',' << number(q.value);
+      out << ',' << number(st.max) << ',' << number(st.cvar95) << ',';
+      if (scope_name == "msp" && Output(o) == Output::total_cost) out << number(s.tail_share);
+    }
+    out << ',' << (complete ? "true" : "false") << "\n";
+  }
+}
+
+}  // namespace
+
+
+std::vector<std::pair<std::string, std::string>> hash_inputs(const std::vector<std::string>& files) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& f : files) {
+    if (std::find_if(out.begin(), out.end(), [&](const auto& p) { return p.first == f; }) != out.end()) continue;
+    std::string bytes;
+    if (f.rfind(builtin_prefix, 0) == 0) {
+      for (const auto& b : builtin_files())
+        if (f.substr(builtin_prefix.size()) == b.path) bytes = std::string(b.text);
+    } else {
+      std::ifstream in(f, std::ios::binary);
+      bytes.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    }
+    out.emplace_back(f, sha256_hex(bytes));
+  }
+  return out;
+}
+
+ReportData build_report(const Scenario& scenario, const RunResult& result, const RunInfo& info) {
+  ReportData d;
+  d.info = info;
+  d.files = scenario.files;
+  d.timeline = scenario.timeline;
+  d.trials_requested = result.trials_requested;
+  d.trials_done = result.trials_done;
+  d.complete = result.complete;
+  d.msp_stats = result.msp_stats;
+  d.sketch_relative_error = result.sketch_relative_error;
+  const double updates_end = double(scenario.timeline.updates_end);
+  d.msps.resize(result.msps.size());
+  for (std::size_t m = 0; m < result.msps.size(); ++m) {
+    ScopeReport& s = d.msps[m];
+    const Msp& msp = scenario.msps[m];
+    s.name = result.msps[m].name;
+    s.incumbent = msp.incumbent;
+    s.target = msp.target;
+    s.endpoints_mean = msp.params.at("endpoints").dist.mean();
+    s.clients_mean = msp.params.at("clients").dist.mean();
+  }
+  d.portfolio.name = "portfolio";
+  // With one MSP whose outputs are all kept, the portfolio's series are that
+  // MSP's (the engine stores them once, RunResult::msp_in_portfolio;
+  // tests/engine_test.cpp checks the bytes against a run that keeps the MSP's
+  // apart), and so are its statistics: taken over instead of computed twice
+  // (half of a single-MSP report's time).
+  const bool portfolio_is_msp = result.msp_in_portfolio;
+  // Tail contributions: the portfolio's worst ceil(5%) trials (ties broken by
+  // trial index, so the set is the same every run), each MSP's mean there.
+  // Sketch mode: the engine's second pass summed each MSP's total cost over
+  // the same trials in the same order.
+  const auto& total = result.portfolio[std::size_t(Output::total_cost)];
+  std::vector<std::size_t> order;
+  // The statistics of every MSP and output, the portfolio's and its tail
+  // trials are independent tasks, run on the run's threads (each writes
+  // only its own, so the bytes do not depend on the thread count): the
+  // report took as long as the simulation of a default run on one thread.
+  const std::size_t scopes = result.msps.size() + (portfolio_is_msp ? 0 : 1);
+  // The tail trials first: the longest task.
+  parallel_for(1 + scopes * std::size_t(output_count), info.threads, [&](std::size_t t) {
+    if (t == 0) {
+      if (!total.empty()) order = portfolio_tail_trials(total);
+      return;
+    }
+    const std::size_t m = (t - 1) / std::size_t(output_count);
+    const int o = int((t - 1) % std::size_t(output_count));
+    if (m == result.msps.size()) {
+      exact_output(d.portfolio, result.portfolio, o, updates_end);
+    } else if (const MspSeries& from = result.msps[m]; from.sketch) {
+      sketch_output(d.msps[m], *from.sketch, result, o);
+    } else {
+      exact_output(d.msps[m], result.msp_series(m), o, updates_end);
+    }
+  });
+  if (portfolio_is_msp) {
+    d.portfolio.stats = d.msps[0].stats;
+    d.portfolio.done_by_updates_end = d.msps[0].done_by_updates_end;
+  }
+  if (!total.empty()) {
+    const std::size_t tail = order.size();
+    double portfolio_tail = 0;
+    for (std::size_t k = 0; k < tail; ++k) portfolio_tail += total[order[k]];
+    for (std::size_t m = 0; m < result.msps.size(); ++m) {
+      double sum = 0;
+      if (result.msps[m].sketch) {
+        sum = result.msps[m].sketch->tail_total_cost;
+      } else {
+        const auto& own = result.msp_series(m)[std::size_t(Output::total_cost)];
+        if (own.empty()) continue;
+        for (std::size_t k = 0; k < tail; ++k) sum += own[order[k]];
+      }
+      d.msps[m].tail_mean = sum / double(tail);
+      d.msps[m].tail_share = portfolio_tail != 0 ? sum / portfolio_tail : 0;
+    }
+  }
+  for (const auto& s : d.msps) {
+    d.portfolio.endpoints_mean += s.endpoints_mean;
+    d.portfolio.clients_mean += s.clients_mean;
+  }
+  return d;
+}
+
+void render_table(const ReportData& d, std::ostream& out) {
+  out << "switchcost " << d.info.version << ": " << grouped(static_cast<long long>(d.trials_done)) << " trials, seed " << d.info.seed
+      << ", " << d.info.threads << (d.info.threads == 1 ? " thread, " : " threads, ") << fixed(d.info.seconds, 2)
+      << " s\n";
+  if (!d.complete)
+    out << "INTERRUPTED: " << grouped(static_cast<long long>(d.trials_done)) << " of " << grouped(static_cast<long long>(d.trials_requested))
+        << " trials done; the figures below are partial\n";
+  if (d.trials_done == 0) {
+    out << "No trial finished before the interruption: there are no results.\n";
+    return;
+  }
+  // Names and file names come from the input: escaped (printable) so that
+  // they cannot steer the terminal.
+  out << "scenario: " << printable(d.files.front());
+  if (d.files.size() > 1) out << " (+" << d.files.size() - 1 << " more files)";
+  out << "\nban: no sales after " << format_date(d.timeline.sales_end) << ", no updates after "
+      << format_date(d.timeline.updates_end) << "; migrations start " << format_date(d.timeline.migration_start)
+      << "; prices over " << d.timeline.horizon_months << " months\n";
+
+  const bool compact = d.msps.size() > 8;
+  if (!compact) {
+    for (const auto& s : d.msps) {
+      out << "\nMSP " << printable(s.name) << ": " << format_count(s.endpoints_mean) << " endpoints, "
+          << format_count(s.clients_mean) << " clients, " << printable(s.incumbent) << " -> " << printable(s.target)
+          << "\n";
+      table_for(out, s, d, false);
+      if (d.msps.size() > 1)
+        out << "  share of the portfolio's tail (CVaR95): " << format_percent(s.tail_share) << " (mean "
+            << format_money(s.tail_mean) << " in the portfolio's worst 5% of trials)\n";
+    }
+  } else {
+    std::vector<const ScopeReport*> order;
+    for (const auto& s : d.msps) order.push_back(&s);
+    std::stable_sort(order.begin(), order.end(), [](const ScopeReport* a, const ScopeReport* b) {
+      return of(*a, Output::total_cost).mean > of(*b, Output::total_cost).mean;
+    });
+    out << "\n" << d.msps.size() << " MSPs, by expected total cost [USD]; tail share = share of the portfolio's "
+           "CVaR95 (its worst 5% of trials)";
+    if (d.msps.size() > 40) out << "; the 40 largest shown, all in the JSON and CSV";
+    out << "\n";
+    if (order.size() > 40) order.resize(40);
+    // The cells first, then each column as wide as its widest cell needs
+    // (one space at least between columns; the usual widths otherwise).
+    std::vector<std::array<std::string, 7>> rows;
+    for (const auto* s : order) {
+      const Stats& t = of(*s, Output::total_cost);
+      rows.push_back({printable(s->name), format_count(s->endpoints_mean), format_money(t.mean),
+                      format_money(t.at(0.5).value), format_money(t.at(0.9).value), format_percent(s->tail_share),
+                      format_percent(s->done_by_updates_end.value)});
+    }
+    std::array<std::size_t, 7> width{24, 10, 14, 14, 14, 12, 9};
+    for (const auto& row : rows)
+      for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], text_width(row[c]) + 1);
+    out << "  " << pad_right("MSP", width[0]) << pad_left("endpoints", width[1]) << pad_left("mean", width[2])
+        << pad_left("P50", width[3]) << pad_left("P90", width[4]) << pad_left("tail share", width[5])
+        << pad_left("P(done)", width[6]) << "\n";
+    for (const auto& row : rows) {
+      out << "  " << pad_right(row[0], width[0]);
+      for (std::size_t c = 1; c < row.size(); ++c) out << pad_left(row[c], width[c]);
+      out << "\n";
+    }
+  }
+  if (d.msps.size() > 1) {
+    out << "\nPortfolio: " << d.msps.size() << " MSPs, " << format_count(d.portfolio.endpoints_mean)
+        << " endpoints\n";
+    table_for(out, d.portfolio, d, true);
+  }
+  const Stats& total = of(d.msps.size() > 1 ? d.portfolio : d.msps.front(), Output::total_cost);
+  out << "\nP95 total " << format_money(total.at(0.95).value) << ", CVaR95 (mean of the worst 5%) "
+      << format_money(total.cvar95) << ". Costs are to the MSP, in USD; the price change is a present value.\n";
+  if (d.msp_stats == MspStats::sketch)
+    out << "Per-MSP percentiles and CVaR95 are from quantile sketches (within "
+        << format_percent(d.sketch_relative_error) << " relative); means, SEs, P(done) and tail shares are exact.\n";
+}
+
+void json_manifest(Json& j, const std::string& command, const RunInfo& info, std::uint64_t trials_requested,
+                   std::uint64_t trials_done, bool complete, const std::function<void(Json&)>& fields) {
+  j.open("manifest", '{');
+  j.value("version", info.version);
+  if (!info.build.empty()) j.value("build", info.build);
+  j.value("command", command).value("seed", info.seed);
+  j.value("trials_requested", trials_requested).value("trials", trials_done).value("complete", complete);
+  j.value("threads", std::uint64_t(info.threads));
+  if (fields) fields(j);
+  j.open("arguments", '[');
+  for (const auto& f : info.inputs) j.value("", f);
+  j.close(']');
+  j.open("inputs", '[');
+  for (const auto& [path, hash] : info.input_hashes) {
+    j.open("", '{').value("path", path).value("sha256", hash);
+    j.close('}');
+  }
+  j.close(']');
+  j.close('}');
+}
+
+void render_json(const ReportData& d, std::ostream& out) {
+  Json j(out);
+  j.open("", '{');
+  j.value("schema", std::string(run_schema));
+  json_manifest(j, "run", d.info, d.trials_requested, d.trials_done, d.complete, [&](Json& m) {
+    m.value("msp_stats", to_string(d.msp_stats));
+    if (d.msp_stats == MspStats::sketch) m.value("sketch_relative_error", d.sketch_relative_error);
+  });
+  j.open("timeline", '{');
+  j.value("sales_end", format_date(d.timeline.sales_end)).value("updates_end", format_date(d.timeline.updates_end));
+  j.value("migration_start", format_date(d.timeline.migration_start));
+  j.value("horizon_months", std::uint64_t(d.timeline.horizon_months));
+  j.close('}');
+  j.open("msps", '[');
+  for (const auto& s : d.msps) json_scope(j, "", s, true);
+  j.close(']');
+  json_scope(j, "portfolio", d.portfolio, false);
+  j.close('}');
+  j.finish();
+}
+
+void render_csv(const ReportData& d, std::ostream& out) {
+  out << "scope,name,output,n,mean,se,sd,min";
+  for (double p : percentile_levels()) out << ',' << pct_key(p);
+  out << ",max,cvar95,tail_share,complete\n";
+  for (const auto& s : d.msps) csv_rows(out, "msp", s, d.complete);
+  csv_rows(out, "portfolio", d.portfolio, d.complete);
+}
+
+std::string render_table(const ReportData& d) {
+  std::ostringstream out;
+  render_table(d, out);
+  return out.str();
+}
+
+std::string render_json(const ReportData& d) {
+  std::ostringstream out;
+  render_json(d, out);
+  return out.str();
+}
+
+std::string render_csv(const ReportData& d) {
+  std::ostringstream out;
+  render_csv(d, out);
+  return out.str();
+}
+
+void json_stats(Json& j, const std::string& key, const Stats& st) {
+  j.open(key, '{');
+  if (st.n == 0) {  // an interrupted run with no trial done: no numbers, not zeros
+    j.value("n", st.n);
+    for (const char* k : {"mean", "se", "sd", "min", "max", "cvar95"}) j.null(k);
+    for (const auto& q : st.percentiles) j.null(pct_key(q.p));
+    j.close('}');
+    return;
+  }
+  j.value("n", st.n).value("mean", st.mean).value("se", st.se).value("sd", st.sd);
+  j.value("min", st.min).value("max", st.max).value("cvar95", st.cvar95);
+  for (const auto& q : st.percentiles) j.value(pct_key(q.p), q.value);
+  j.open("ci95", '{');
+  for (const auto& q : st.percentiles) {
+    j.open(pct_key(q.p), '[');
+    j.value("", q.lo).value("", q.hi);
+    j.close(']');
+  }
+  j.close('}');
+  j.close('}');
+}
+
+}  // namespace switchcost::sim

@@ -1,0 +1,96 @@
+// Reports of a run: the terminal table a person reads, JSON for programs
+// (schema "switchcost.run/1", docs/output-format.md) and CSV for spreadsheets.
+// JSON and CSV hold no timing, so the same inputs, seed and version give the
+// same bytes; the only field that varies with the machine is
+// manifest.threads in the JSON.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <ostream>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "sim/base/format.h"
+#include "sim/engine/engine.h"
+#include "sim/scenario/scenario.h"
+#include "sim/stats/summary.h"
+
+namespace switchcost::sim {
+
+inline constexpr const char* run_schema = "switchcost.run/1";
+
+struct RunInfo {
+  std::string version;
+  std::string build;  // the git description of the build ("" when not built from git)
+  std::uint64_t seed = 0;
+  unsigned threads = 1;
+  double seconds = 0;  // wall time: terminal only
+  std::vector<std::string> inputs;  // as given on the command line
+  // Every file read (includes too), with the SHA-256 of its bytes.
+  std::vector<std::pair<std::string, std::string>> input_hashes;
+};
+
+// (file, sha256) for every file of a scenario; built-in files hash their
+// embedded text.
+std::vector<std::pair<std::string, std::string>> hash_inputs(const std::vector<std::string>& files);
+
+class Json;
+// The "manifest" object every JSON report opens with, one writer for every
+// command: version, command, seed, trials asked for and done, complete,
+// threads, then the command's own fields (`fields`, may be empty), then the
+// arguments as given and every file read with its SHA-256.
+void json_manifest(Json& j, const std::string& command, const RunInfo& info, std::uint64_t trials_requested,
+                   std::uint64_t trials_done, bool complete, const std::function<void(Json&)>& fields = {});
+
+struct ScopeReport {
+  std::string name;       // MSP name, or "portfolio"
+  std::string incumbent;  // MSPs only
+  std::string target;
+  double endpoints_mean = 0;
+  double clients_mean = 0;
+  std::array<Stats, output_count> stats;
+  Proportion done_by_updates_end;  // share of trials complete by timeline.updates_end
+  // MSPs only: mean total cost over the portfolio's worst 5% of trials, and
+  // that as a share of the portfolio's CVaR95 (the shares add up to 1): where
+  // the tail exposure sits, not only the mean.
+  double tail_mean = 0;
+  double tail_share = 0;
+};
+
+struct ReportData {
+  RunInfo info;
+  // How the per-MSP statistics were kept: exact from every trial, or (sketch)
+  // percentiles, their intervals and CVaR95 from quantile sketches within
+  // sketch_relative_error relative; means, SEs, sds, min, max, P(done) and
+  // tail shares are exact in both.
+  MspStats msp_stats = MspStats::exact;
+  double sketch_relative_error = 0;
+  std::vector<std::string> files;  // every file read
+  Timeline timeline;
+  std::uint64_t trials_requested = 0;
+  std::uint64_t trials_done = 0;
+  bool complete = false;
+  std::vector<ScopeReport> msps;
+  ScopeReport portfolio;
+};
+
+ReportData build_report(const Scenario& scenario, const RunResult& result, const RunInfo& info);
+
+// Each report is written straight into `out` (an output file's buffered
+// writer, or standard output), never built whole in memory first; the caller
+// checks the stream's state. The string forms are for tests.
+void render_table(const ReportData& data, std::ostream& out);
+void render_json(const ReportData& data, std::ostream& out);
+void render_csv(const ReportData& data, std::ostream& out);
+std::string render_table(const ReportData& data);
+std::string render_json(const ReportData& data);
+std::string render_csv(const ReportData& data);
+
+// With n = 0 every statistic is null.
+// {"n":..,"mean":..,"se":..,"sd":..,"min":..,"max":..,"cvar95":..,"p5":..,...,"ci95":{"p5":[lo,hi],...}}
+void json_stats(Json& j, const std::string& key, const Stats& st);
+
+}  // namespace switchcost::sim

@@ -1,0 +1,968 @@
+#include "sim/scenario/scenario.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <limits>
+#include <map>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <tuple>
+#include <utility>
+
+#include "models/downtime.h"
+#include "models/labor.h"
+#include "models/lost_updates.h"
+#include "models/pricing.h"
+#include "models/stranded.h"
+#include "sim/scenario/builtin.h"
+#include "sim/random/random.h"
+
+namespace switchcost::sim {
+namespace {
+
+constexpr double inf = std::numeric_limits<double>::infinity();
+// Largest magnitude any draw may reach: far beyond any plausible money,
+// hours or count here, and small enough that sums over a portfolio of
+// millions of endpoints stay finite.
+constexpr double value_cap = 1e15;
+// The most extreme uniforms the engine can draw (sim/random/random.h: 53 bits).
+constexpr double u_lowest = 0x1p-54;
+constexpr double u_highest = 1.0 - 0x1p-53;  // the largest double below 1
+constexpr int max_include_depth = 32;
+constexpr int max_file_loads = 256;
+// The expanded scenario's size limits (docs/scenario-format.md, "Limits"),
+// checked before anything is expanded, so that a small file cannot ask for
+// gigabytes: an MSP takes a few KB loaded, every MSP copies the defaults'
+// distributions (a discrete one with all its points) and its extra items,
+// and each distinct PERT or Beta shape gets a 64 KiB quantile table when run.
+// All far above real use: the shipped population has 200 MSPs and 29 shapes.
+constexpr std::size_t max_msps = 100'000;
+constexpr std::size_t max_extra_entries = 1'000'000;     // MSPs x their extra items
+constexpr std::size_t max_discrete_points = 10'000'000;  // over every MSP's copies
+constexpr std::size_t max_beta_shapes = 4'096;           // distinct tabulated shapes
+// Counts per MSP: whole numbers (an endpoint is not divisible) up to these.
+constexpr double max_endpoints = 10'000'000;
+constexpr double max_technicians = 100'000;
+
+const char* const name_rule = "1 to 64 letters, digits, '-', '_' or '.'";
+
+[[noreturn]] void fail(const Location& where, const std::string& message) {
+  throw ScenarioError(where, message);
+}
+[[noreturn]] void fail(const Node& at, const std::string& message) { fail(at.where, message); }
+
+std::string join(const std::vector<std::string_view>& words) {
+  std::string out;
+  for (const auto& w : words) {
+    if (!out.empty()) out += ", ";
+    out += w;
+  }
+  return out;
+}
+
+std::string format_number(double x) {
+  std::ostringstream s;
+  s.precision(10);
+  s << x;
+  return s.str();
+}
+
+std::string format_range(double lo, double hi) {
+  return (std::isinf(lo) ? std::string("(-inf") : "[" + format_number(lo)) + ", " +
+         (std::isinf(hi) ? std::string("inf)") : format_number(hi) + "]");
+}
+
+// Every key of `map` must be one of `known`; else an error at the key with
+// the likely intended one, or the full list.
+void check_keys(const Node& map, const std::vector<std::string_view>& known, const std::string& what) {
+  for (const auto& [key, value] : map.entries) {
+    if (std::find(known.begin(), known.end(), key.text) != known.end()) continue;
+    std::string message = "unknown key '" + key.text + "' in " + what;
+    const std::string near = suggest(key.text, known);
+    if (!near.empty())
+      message += "; did you mean '" + near + "'?";
+    else
+      message += "; expected one of: " + join(known);
+    fail(key, message);
+  }
+}
+
+const Node& expect_mapping(const Node& node, const std::string& what) {
+  if (!node.is_mapping()) fail(node, "expected " + what + " (a mapping), got " + describe_kind(node));
+  return node;
+}
+
+const Node& expect_sequence(const Node& node, const std::string& what) {
+  if (!node.is_sequence()) fail(node, "expected " + what + " (a list), got " + describe_kind(node));
+  return node;
+}
+
+// Names of MSPs, competitors and extra items become stream names and report
+// labels: keep them plain.
+std::string to_name(const Node& node, const std::string& what) {
+  if (!node.is_scalar()) fail(node, "expected " + what + " (a name), got " + describe_kind(node));
+  const std::string name = to_text(node);
+  if (!valid_name(name)) fail(node, what + " '" + name + "' must be " + name_rule);
+  return name;
+}
+
+// What a load has made so far that the size limits count, filled by the
+// distribution readers while a Loader is active on this thread (none when
+// distribution_from_node is called on its own).
+struct LoadStats {
+  std::set<std::pair<double, double>> beta_shapes;  // distinct tabulated (alpha, beta)
+  // Points of each discrete distribution, by where it is written (file, line, column).
+  std::map<std::tuple<std::string, int, int>, std::size_t> discrete_points;
+};
+thread_local LoadStats* load_stats = nullptr;
+
+// A PERT or Beta shape: one more quantile table unless already seen.
+void note_beta_shape(double alpha, double beta, const Node& at) {
+  if (!load_stats || !beta_table_info(alpha, beta).tabulated) return;
+  load_stats->beta_shapes.emplace(alpha, beta);
+  if (load_stats->beta_shapes.size() > max_beta_shapes)
+    fail(at, "more than " + std::to_string(max_beta_shapes) +
+                 " distinct PERT and Beta shapes in one scenario (each needs a 64 KiB quantile table); "
+                 "reuse shapes or use fewer distinct distributions");
+}
+
+// ---------------------------------------------------------------------------
+// Distributions
+
+const std::vector<std::string_view>& distribution_kinds() { return distribution_kind_names(); }
+
+// A distribution's parameters (the node after its kind's name) as each
+// kind's parse() reads them (sim/random/distribution.h), every failure at the node
+// it is about.
+class NodeParamReader final : public ParamReader {
+ public:
+  explicit NodeParamReader(const Node& args) : args_(args) {}
+
+  // Written positionally ([1, 2, 4]) or by name ({min: 1, mode: 2, max: 4});
+  // a bare number when the kind has one main parameter ({poisson: 3}).
+  ParamValues args(std::string_view kind_name, const std::vector<std::string_view>& names, std::size_t required,
+                   bool scalar_ok) const override {
+    const std::string kind(kind_name);
+    const std::string form = signature(names, required);
+    ParamValues values;
+    if (args_.is_scalar() && scalar_ok) {
+      values.set(names[0], to_number(args_));
+    } else if (args_.is_sequence()) {
+      if (args_.items.size() < required || args_.items.size() > names.size())
+        sim::fail(args_, kind + " takes " + form + ", got " + std::to_string(args_.items.size()) +
+                             (args_.items.size() == 1 ? " value" : " values"));
+      for (std::size_t i = 0; i < args_.items.size(); ++i) values.set(names[i], to_number(args_.items[i]));
+    } else if (args_.is_mapping()) {
+      check_keys(names, kind + " parameters");
+      for (const auto& [key, value] : args_.entries) values.set(key.text, to_number(value));
+      for (std::size_t i = 0; i < required; ++i)
+        if (!args_.find(std::string(names[i])))
+          sim::fail(args_, kind + " needs '" + std::string(names[i]) + "'; it takes " + form);
+    } else {
+      sim::fail(args_, kind + " takes " + form + ", got " + describe_kind(args_));
+    }
+    return values;
+  }
+  bool is_mapping() const override { return args_.is_mapping(); }
+  bool has(std::string_view key) const override { return args_.is_mapping() && args_.find(std::string(key)); }
+  std::vector<std::string> keys() const override {
+    std::vector<std::string> out;
+    for (const auto& entry : args_.entries) out.push_back(entry.first.text);
+    return out;
+  }
+  double number(std::string_view key) const override { return to_number(*args_.find(std::string(key))); }
+  std::vector<double> numbers(std::string_view key, const std::string& what) const override {
+    const Node& list = *args_.find(std::string(key));
+    expect_sequence(list, what);
+    std::vector<double> out;
+    for (const Node& item : list.items) out.push_back(to_number(item));
+    return out;
+  }
+  void check_keys(const std::vector<std::string_view>& allowed, const std::string& what) const override {
+    sim::check_keys(args_, allowed, what);
+  }
+  [[noreturn]] void fail(const std::string& message) const override { sim::fail(args_, message); }
+  [[noreturn]] void fail_unknown_key(std::string_view key, const std::string& what,
+                                     const std::vector<std::string_view>& known,
+                                     const std::string& otherwise) const override {
+    const std::string k(key);
+    const std::string near = suggest(k, known);
+    for (const auto& entry : args_.entries)
+      if (entry.first.text == k)
+        sim::fail(entry.first, "unknown key '" + k + "' in " + what +
+                                   (near.empty() ? otherwise : "; did you mean '" + near + "'?"));
+    sim::fail(args_, "unknown key '" + k + "' in " + what);
+  }
+  std::string describe() const override { return describe_kind(args_); }
+
+ private:
+  static std::string signature(const std::vector<std::string_view>& names, std::size_t required) {
+    std::string s = "[";
+    for (std::size_t i = 0; i < names.size(); ++i) {
+      if (i) s += ", ";
+      s += names[i];
+      if (i >= required) s += " (optional)";
+    }
+    return s + "] or {" + join(names) + "}";
+  }
+
+  const Node& args_;
+};
+
+// ---------------------------------------------------------------------------
+// The schema
+
+const ParamSpec* find_spec(const std::vector<ParamSpec>& specs, std::string_view key) {
+  for (const auto& s : specs)
+    if (s.key == key) return &s;
+  return nullptr;
+}
+
+// Checks that every value `dist` can take lies in the parameter's range
+// (hard limits: shares in [0, 1], counts >= 0, ...), and that even at the
+// most extreme uniform the engine can draw it stays within +-value_cap, which
+// is what keeps unbounded distributions (lognormal, gamma) from overflowing
+// the cost arithmetic.
+void check_range(const Distribution& dist, const ParamSpec& spec, const std::string& full_key, const Node& at) {
+  const double lo = dist.support_min();
+  const double hi = dist.support_max();
+  if (lo < spec.min || hi > spec.max) {
+    std::string message = full_key + " must lie in " + format_range(spec.min, spec.max) + " " +
+                          std::string(spec.unit) + ", but " + dist.describe() + " can take values in " +
+                          format_range(lo, hi);
+    if (std::isinf(lo) || std::isinf(hi))
+      message += "; give it bounds (normal with min/max, pert, triangular, uniform or beta)";
+    fail(at, message);
+  }
+  const double q_lo = dist.quantile(u_lowest);
+  const double q_hi = dist.quantile(u_highest);
+  if (!std::isfinite(q_lo) || !std::isfinite(q_hi) || std::fabs(q_lo) > value_cap || std::fabs(q_hi) > value_cap)
+    fail(at, full_key + ": " + dist.describe() + " reaches values beyond +-" + format_number(value_cap) +
+                 " in its tails, which would overflow the cost arithmetic; narrow it");
+}
+
+// A count (endpoints, clients) takes whole values only: a whole number, or a
+// discrete distribution of whole numbers, in the spec's range; a fraction would otherwise be used as it is (120.5 endpoints)
+// and an MSP of 0 endpoints would report a cost of migrating nothing.
+void check_count(const Distribution& dist, const ParamSpec& spec, const Node& at) {
+  const std::string key(spec.key);
+  const std::string range = "a whole number from " + format_number(spec.min) + " to " + format_number(spec.max);
+  auto whole = [](double x) { return std::isfinite(x) && x == std::floor(x); };
+  if (dist.is<Constant>()) {
+    const double x = dist.mean();
+    if (!whole(x) || x < spec.min || x > spec.max)
+      fail(at, key + " is a count: " + range + ", got " + format_number(x) +
+                   (x == 0 && key == "endpoints" ? " (an MSP with no endpoints has nothing to migrate)" : ""));
+    return;
+  }
+  if (dist.is<Discrete>()) {
+    for (const Node& v : at.entries.front().second.find("values")->items)
+      if (!whole(to_number(v))) fail(v, key + " is a count: every value must be " + range + ", got " + v.text);
+    return;
+  }
+  fail(at, key + " is a count: " + range + ", or a discrete distribution of such numbers; got " + dist.describe());
+}
+
+// Collects the parameters of one object (an MSP, a competitor, the market)
+// from a mapping whose keys are parameter names or sections ("labor") that
+// hold them. `extra` are keys the caller handles itself.
+void read_params(const Node& map, const std::string& prefix, const std::vector<ParamSpec>& specs,
+                 const std::vector<std::string_view>& extra, const std::string& what, Params& out) {
+  std::vector<std::string_view> known(extra.begin(), extra.end());
+  std::set<std::string, std::less<>> sections;
+  for (const auto& spec : specs) {
+    if (spec.key.substr(0, prefix.size()) != prefix) continue;
+    const std::string_view rest = spec.key.substr(prefix.size());
+    const std::string_view first = rest.substr(0, rest.find('.'));
+    if (std::find(known.begin(), known.end(), first) == known.end()) known.push_back(first);
+    if (first.size() != rest.size()) sections.emplace(first);
+  }
+  check_keys(map, known, what);
+  for (const auto& [key, value] : map.entries) {
+    if (std::find(extra.begin(), extra.end(), key.text) != extra.end()) continue;
+    const std::string full = prefix + key.text;
+    if (sections.count(key.text)) {
+      expect_mapping(value, "the '" + full + "' section");
+      read_params(value, full + ".", specs, {}, what + " section '" + key.text + "'", out);
+      continue;
+    }
+    const ParamSpec* spec = find_spec(specs, full);
+    Distribution dist = distribution_from_node(value);
+    if (full == "endpoints" || full == "clients") check_count(dist, *spec, value);
+    check_range(dist, *spec, full, value);
+    out[full] = Var{std::move(dist), value.where, ""};
+  }
+}
+
+// Fills the parameters `specs` lacks in `params` with their fallbacks, or
+// fails for a missing required one.
+void complete_params(Params& params, const std::vector<ParamSpec>& specs, const std::string& stream_prefix,
+                     const Location& owner, const std::string& what, const Params* defaults = nullptr,
+                     const std::set<std::string_view>& optional = {}) {
+  for (const auto& spec : specs) {
+    const std::string key(spec.key);
+    auto it = params.find(key);
+    if (it == params.end() && defaults) {
+      auto d = defaults->find(key);
+      if (d != defaults->end()) it = params.emplace(key, d->second).first;
+    }
+    if (it == params.end()) {
+      if (optional.count(spec.key)) continue;
+      if (spec.required)
+        fail(owner, what + " has no '" + key + "' " + std::string(spec.unit) +
+                        (defaults ? " (and msp_defaults gives none)" : "") + "; add it");
+      it = params.emplace(key, Var{Distribution::constant(spec.fallback), owner, ""}).first;
+    }
+    it->second.stream = stream_prefix + key;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Loading
+
+struct Source {
+  std::string display;   // what messages call it
+  std::string identity;  // for cycle detection
+  std::string dir;       // where relative includes resolve ("builtin:dir" for embedded files)
+  bool builtin = false;
+  std::string_view text;  // embedded files only
+};
+
+template <class T>
+struct Placed {
+  T value{};
+  Location where;
+};
+
+// An MSP (or msp_defaults) as written, before defaults and checks.
+struct PartialMsp {
+  std::string name;
+  Location where;
+  Params params;
+  std::optional<Placed<std::string>> incumbent, target;
+  std::optional<std::vector<Node>> extras;  // items as written, read per MSP
+};
+
+std::string builtin_list() {
+  std::string list;
+  for (const auto& f : builtin_files()) list += (list.empty() ? "" : ", ") + std::string(f.path);
+  return list;
+}
+
+// For a relative include that cannot be read: how to include the built-in
+// file of that name instead (a shipped file copied out of the repository
+// loses its neighbours), or "" when there is none.
+std::string builtin_hint(const std::string& ref) {
+  namespace fs = std::filesystem;
+  if (ref.empty() || ref[0] == '/' || ref.rfind(builtin_prefix, 0) == 0) return "";
+  const std::string rel = fs::path(ref).lexically_normal().generic_string();
+  if (rel.rfind("..", 0) == 0) return "";
+  for (const auto& f : builtin_files()) {
+    const std::string_view path = f.path;
+    if (path == rel || (path.size() > rel.size() && path.substr(path.size() - rel.size()) == rel &&
+                        path[path.size() - rel.size() - 1] == '/'))
+      return "; to use the file built into switchcost, include 'builtin:" + std::string(path) + "'";
+  }
+  return "";
+}
+
+class Loader {
+ public:
+  explicit Loader(const ReadLimits& limits) : limits_(limits), outer_stats_(load_stats) { load_stats = &stats_; }
+  ~Loader() { load_stats = outer_stats_; }
+  Loader(const Loader&) = delete;
+  Loader& operator=(const Loader&) = delete;
+
+  void load_top(const std::string& path) {
+    const Source source = resolve(path, nullptr, nullptr);
+    load(source, nullptr);
+  }
+
+  // A document given as text (an overlay made by the program), applied like
+  // a file; its relative includes resolve among the built-in files.
+  void load_overlay(const Overlay& overlay) {
+    if (!overlay.target.empty()) {
+      // Structural: the name is checked as a name and never parsed.
+      const Location where{overlay.name, 0, 0};
+      if (scenario_.files.empty()) first_file_ = where;
+      scenario_.files.push_back(overlay.name);
+      overrides_.target = Placed<std::string>{overlay.target, where};
+      if (!valid_name(overlay.target))
+        fail(where, "target '" + overlay.target + "' is not a name: " + name_rule);
+      return;
+    }
+    Source source;
+    source.display = overlay.name;
+    source.identity = overlay.name;
+    source.builtin = true;
+    source.text = overlay.text;
+    load(source, nullptr);
+  }
+
+  Scenario finish();
+
+ private:
+  void check_expansion() const;
+  void check_competitor_typos() const;
+  Source resolve(const std::string& ref, const Source* parent, const Node* at);
+  void load(const Source& source, const Node* include_node);
+  void apply(const Node& root, const Source& source);
+  void apply_timeline(const Node& map);
+  void apply_competitors(const Node& map);
+  void apply_msp_fields(const Node& map, PartialMsp& msp, const std::string& what, bool is_default);
+  void add_population(const Node& map);
+  void add_msp(PartialMsp msp, const Node& name_node);
+
+  ReadLimits limits_;
+  LoadStats stats_;
+  LoadStats* outer_stats_;
+  std::vector<std::string> stack_;  // identities of files being applied
+  int loads_ = 0;
+  Scenario scenario_;
+  Location first_file_;
+  std::optional<Placed<std::int64_t>> sales_end_, updates_end_, migration_start_;
+  std::optional<Placed<int>> horizon_months_;
+  std::map<std::string, Competitor> competitors_;
+  std::vector<std::string> competitor_order_;  // names in the order first defined
+  PartialMsp defaults_;
+  PartialMsp overrides_;
+  std::vector<PartialMsp> msps_;
+  std::map<std::string, Location> msp_names_;  // for duplicate names
+};
+
+Source Loader::resolve(const std::string& ref, const Source* parent, const Node* at) {
+  namespace fs = std::filesystem;
+  const bool to_builtin = ref.rfind(builtin_prefix, 0) == 0 || (parent && parent->builtin && !ref.empty() && ref[0] != '/');
+  if (to_builtin) {
+    std::string rel = ref.rfind(builtin_prefix, 0) == 0 ? ref.substr(builtin_prefix.size())
+                                                       : (fs::path(parent->dir) / ref).string();
+    rel = fs::path(rel).lexically_normal().generic_string();
+    for (const auto& f : builtin_files()) {
+      if (f.path == rel) {
+        Source s;
+        s.display = std::string(builtin_prefix) + rel;
+        s.identity = s.display;
+        s.dir = fs::path(rel).parent_path().generic_string();
+        s.builtin = true;
+        s.text = f.text;
+        return s;
+      }
+    }
+    const std::string message = "no built-in scenario file '" + rel + "'; built-in files are: " + builtin_list();
+    if (at) fail(*at, message);
+    fail(Location{ref, 0, 0}, message);
+  }
+  fs::path p = parent ? fs::path(parent->dir) / ref : fs::path(ref);
+  Source s;
+  s.display = p.lexically_normal().string();
+  std::error_code ec;
+  const fs::path canonical = fs::weakly_canonical(p, ec);
+  s.identity = ec ? s.display : canonical.string();
+  s.dir = p.parent_path().string();
+  return s;
+}
+
+void Loader::load(const Source& source, const Node* include_node) {
+  if (std::find(stack_.begin(), stack_.end(), source.identity) != stack_.end()) {
+    std::string chain;
+    for (const auto& id : stack_) chain += id + " -> ";
+    fail(*include_node, "include cycle: " + chain + source.identity);
+  }
+  if (int(stack_.size()) >= max_include_depth)
+    fail(*include_node, "includes nest more than " + std::to_string(max_include_depth) + " deep");
+  if (++loads_ > max_file_loads)
+    fail(*include_node, "more than " + std::to_string(max_file_loads) +
+                            " file loads in one scenario; is the same file included many times?");
+  Node root;
+  if (source.builtin) {
+    root = read_yaml_text(source.text, source.display, limits_);
+  } else if (include_node) {
+    try {
+      root = read_yaml_file(source.display, limits_);
+    } catch (const ScenarioError& e) {
+      if (e.where().line != 0) throw;  // an error inside the included file
+      fail(*include_node, "cannot include '" + include_node->text + "': " + e.message() +
+                              builtin_hint(to_text(*include_node)));
+    }
+  } else {
+    root = read_yaml_file(source.display, limits_);
+  }
+  if (scenario_.files.empty()) first_file_ = Location{source.display, 0, 0};
+  scenario_.files.push_back(source.display);
+  stack_.push_back(source.identity);
+  apply(root, source);
+  stack_.pop_back();
+}
+
+void Loader::apply(const Node& root, const Source& source) {
+  expect_mapping(root, "a mapping of scenario keys at the top level");
+  check_keys(root, {"include", "timeline", "market", "competitors", "msp_defaults", "msp_overrides", "msps", "populations"},
+             "the top level");
+  if (const Node* inc = root.find("include")) {
+    std::vector<const Node*> refs;
+    if (inc->is_scalar())
+      refs.push_back(inc);
+    else
+      for (const Node& item : expect_sequence(*inc, "include: a file name or a list of them").items) refs.push_back(&item);
+    for (const Node* ref : refs) {
+      if (!ref->is_scalar()) fail(*ref, "expected a file name to include, got " + describe_kind(*ref));
+      load(resolve(to_text(*ref), &source, ref), ref);
+    }
+  }
+  for (const auto& [key, value] : root.entries) {
+    if (key.text == "timeline") {
+      apply_timeline(expect_mapping(value, "the timeline"));
+    } else if (key.text == "market") {
+      read_params(expect_mapping(value, "the market"), "", market_param_specs(), {}, "market", scenario_.market);
+    } else if (key.text == "competitors") {
+      apply_competitors(expect_mapping(value, "competitors: a mapping from name to prices"));
+    } else if (key.text == "msp_defaults") {
+      apply_msp_fields(expect_mapping(value, "msp_defaults"), defaults_, "msp_defaults", true);
+    } else if (key.text == "msp_overrides") {
+      apply_msp_fields(expect_mapping(value, "msp_overrides"), overrides_, "msp_overrides", true);
+    } else if (key.text == "populations") {
+      for (const Node& item : expect_sequence(value, "populations: a list of MSP populations").items)
+        add_population(expect_mapping(item, "a population"));
+    } else if (key.text == "msps") {
+      for (const Node& item : expect_sequence(value, "msps: a list of MSPs").items) {
+        expect_mapping(item, "an MSP");
+        const Node* name = item.find("name");
+        if (!name) fail(item, "an MSP needs a 'name'");
+        PartialMsp msp;
+        msp.name = to_name(*name, "an MSP name");
+        msp.where = name->where;
+        apply_msp_fields(item, msp, "MSP '" + msp.name + "'", false);
+        add_msp(std::move(msp), *name);
+      }
+    }
+  }
+}
+
+void Loader::add_msp(PartialMsp msp, const Node& name_node) {
+  if (msps_.size() >= max_msps)
+    fail(name_node, "more than " + std::to_string(max_msps) + " MSPs in one scenario");
+  const auto [it, added] = msp_names_.emplace(msp.name, msp.where);
+  if (!added) fail(name_node, "MSP '" + msp.name + "' is defined twice (first at " + to_string(it->second) + ")");
+  msps_.push_back(std::move(msp));
+}
+
+// A population: `count` MSPs whose size is drawn once per MSP (not per
+// trial) from the given distributions with the population's own seed, so the
+// same file gives the same MSPs whatever the run's --seed. MSP i (1-based)
+// is named <name_prefix>-<i zero-padded>; its endpoints, clients and
+// technicians are constants:
+//   endpoints   = max(1, round(q_endpoints(u)))
+//   clients     = max(1, round(endpoints / q_endpoints_per_client(u')))
+//   technicians = max(1, round(endpoints / q_endpoints_per_technician(u'')))
+// with u = uniform(seed, "population.<prefix>.<field>", trial = i); the
+// target is drawn from `targets` weights the same way (else msp_defaults').
+// Everything else comes from msp_defaults, drawn per MSP and per trial.
+void Loader::add_population(const Node& map) {
+  check_keys(map, {"name_prefix", "count", "seed", "endpoints", "endpoints_per_client", "endpoints_per_technician",
+                   "targets"},
+             "a population");
+  auto need = [&](const char* key) -> const Node& {
+    const Node* n = map.find(key);
+    if (!n) fail(map, std::string("a population needs '") + key + "'");
+    return *n;
+  };
+  const Node& prefix_node = need("name_prefix");
+  const std::string prefix = to_name(prefix_node, "a population name_prefix");
+  const Node& count_node = need("count");
+  const auto count = to_integer(count_node, 1, std::int64_t(max_msps));
+  if (msps_.size() + std::size_t(count) > max_msps)
+    fail(count_node, "this population brings the scenario to " + std::to_string(msps_.size() + std::size_t(count)) +
+                         " MSPs; a scenario holds at most " + std::to_string(max_msps));
+  const auto seed = std::uint64_t(to_integer(need("seed"), 0, std::numeric_limits<std::int64_t>::max()));
+  struct Field {
+    const char* key;
+    Distribution dist;
+    ParamSpec spec;
+  };
+  std::vector<Field> fields;
+  for (const char* key : {"endpoints", "endpoints_per_client", "endpoints_per_technician"}) {
+    const Node& n = need(key);
+    Field f{key, distribution_from_node(n), ParamSpec{key, key == std::string("endpoints") ? 0.0 : 1e-3, inf, true, 0, ""}};
+    check_range(f.dist, f.spec, std::string("populations.") + key, n);
+    fields.push_back(std::move(f));
+  }
+  std::vector<std::string> targets;
+  std::vector<double> weights;
+  if (const Node* t = map.find("targets")) {
+    expect_mapping(*t, "targets: competitor names with weights");
+    for (const auto& [name, weight] : t->entries) {
+      targets.push_back(to_name(name, "a competitor name"));
+      weights.push_back(to_number(weight));
+      if (!(weights.back() >= 0)) fail(weight, "a target weight must be >= 0");
+    }
+  }
+  Distribution choice;
+  if (!targets.empty()) {
+    std::vector<double> index(targets.size());
+    for (std::size_t i = 0; i < index.size(); ++i) index[i] = double(i);
+    try {
+      choice = Distribution::discrete(index, weights);
+    } catch (const DistributionError& e) {
+      fail(*map.find("targets"), e.what());
+    }
+  }
+  const int digits = int(std::to_string(count).size());
+  auto draw = [&](const std::string& field, std::int64_t i, const Distribution& d) {
+    return d.quantile(uniform(Stream{seed, variable_id("population." + prefix + "." + field)}, std::uint64_t(i), 0));
+  };
+  for (std::int64_t i = 1; i <= count; ++i) {
+    std::string number = std::to_string(i);
+    PartialMsp msp;
+    msp.name = prefix + "-" + std::string(std::size_t(digits) - number.size(), '0') + number;
+    msp.where = prefix_node.where;
+    const double endpoints = std::max(1.0, std::round(draw("endpoints", i, fields[0].dist)));
+    const double clients = std::max(1.0, std::round(endpoints / draw("endpoints_per_client", i, fields[1].dist)));
+    const double technicians =
+        std::max(1.0, std::round(endpoints / draw("endpoints_per_technician", i, fields[2].dist)));
+    if (endpoints > max_endpoints || technicians > max_technicians)
+      fail(endpoints > max_endpoints ? *map.find("endpoints") : *map.find("endpoints_per_technician"),
+           "MSP " + msp.name + " is drawn with " + format_number(endpoints) + " endpoints and " +
+               format_number(technicians) + " technicians; an MSP has at most " + format_number(max_endpoints) +
+               " endpoints and " + format_number(max_technicians) + " technicians: narrow the distribution");
+    msp.params["endpoints"] = Var{Distribution::constant(endpoints), map.find("endpoints")->where, ""};
+    msp.params["clients"] = Var{Distribution::constant(clients), map.find("endpoints_per_client")->where, ""};
+    msp.params["labor.technicians"] =
+        Var{Distribution::constant(technicians), map.find("endpoints_per_technician")->where, ""};
+    if (!targets.empty()) {
+      const auto k = std::size_t(draw("target", i, choice));
+      msp.target = Placed<std::string>{targets[k], map.find("targets")->where};
+    }
+    add_msp(std::move(msp), prefix_node);
+  }
+}
+
+void Loader::apply_timeline(const Node& map) {
+  check_keys(map, {"sales_end", "updates_end", "migration_start", "horizon_months"}, "the timeline");
+  for (const auto& [key, value] : map.entries) {
+    if (key.text == "horizon_months") {
+      horizon_months_ = Placed<int>{int(to_integer(value, 0, 120)), value.where};
+      continue;
+    }
+    Placed<std::int64_t> day{to_date(value), value.where};
+    if (key.text == "sales_end") sales_end_ = day;
+    if (key.text == "updates_end") updates_end_ = day;
+    if (key.text == "migration_start") migration_start_ = day;
+  }
+}
+
+void Loader::apply_competitors(const Node& map) {
+  for (const auto& [key, value] : map.entries) {
+    const std::string name = to_name(key, "a competitor name");
+    Competitor& competitor = competitors_[name];
+    if (competitor.name.empty()) {
+      competitor.name = name;
+      competitor.where = key.where;
+      competitor_order_.push_back(name);
+    }
+    const std::string what = "competitor '" + name + "'";
+    expect_mapping(value, what);
+    read_params(value, "", competitor_param_specs(), {"volume_tiers"}, what, competitor.params);
+    if (const Node* tiers = value.find("volume_tiers")) {
+      competitor.volume_tiers.clear();
+      for (const Node& tier : expect_sequence(*tiers, "volume_tiers: a list of {min_endpoints, discount}").items) {
+        expect_mapping(tier, "a volume tier {min_endpoints, discount}");
+        check_keys(tier, {"min_endpoints", "discount"}, "a volume tier");
+        const Node* min_endpoints = tier.find("min_endpoints");
+        const Node* discount = tier.find("discount");
+        if (!min_endpoints || !discount) fail(tier, "a volume tier needs 'min_endpoints' and 'discount'");
+        models::VolumeTier t{to_number(*min_endpoints), to_number(*discount)};
+        if (t.min_endpoints < 0) fail(*min_endpoints, "min_endpoints must be >= 0");
+        if (t.discount < 0 || t.discount >= 1) fail(*discount, "a volume discount must lie in [0, 1)");
+        competitor.volume_tiers.push_back(t);
+      }
+    }
+  }
+}
+
+void Loader::apply_msp_fields(const Node& map, PartialMsp& msp, const std::string& what, bool is_default) {
+  std::vector<std::string_view> extra = {"incumbent", "target", "extras"};
+  if (!is_default) extra.insert(extra.begin(), "name");
+  read_params(map, "", msp_param_specs(), extra, what, msp.params);
+  if (const Node* n = map.find("incumbent")) msp.incumbent = Placed<std::string>{to_name(*n, "a competitor name"), n->where};
+  if (const Node* n = map.find("target")) msp.target = Placed<std::string>{to_name(*n, "a competitor name"), n->where};
+  if (const Node* n = map.find("extras")) {
+    msp.extras = expect_sequence(*n, "extras: a list of {name, cost, per}").items;
+  }
+}
+
+ExtraItem read_extra(const Node& item, const std::string& msp_name, std::set<std::string>& seen) {
+  expect_mapping(item, "an extra item {name, cost, per}");
+  check_keys(item, {"name", "cost", "per"}, "an extra item");
+  const Node* name = item.find("name");
+  const Node* cost = item.find("cost");
+  const Node* per = item.find("per");
+  if (!name || !cost || !per) fail(item, "an extra item needs 'name', 'cost' and 'per'");
+  ExtraItem extra;
+  extra.name = to_name(*name, "an extra item name");
+  if (!seen.insert(extra.name).second)
+    fail(*name, "extra item '" + extra.name + "' is listed twice for MSP '" + msp_name + "'");
+  extra.cost = Var{distribution_from_node(*cost), cost->where, "msps." + msp_name + ".extras." + extra.name};
+  static const ParamSpec cost_spec{"cost", -inf, inf, true, 0, "[USD]"};
+  check_range(extra.cost.dist, cost_spec, "extras." + extra.name + ".cost", *cost);
+  const std::string p = to_text(*per);
+  if (p == "endpoint") extra.per = models::ExtraPer::endpoint;
+  else if (p == "client") extra.per = models::ExtraPer::client;
+  else if (p == "msp") extra.per = models::ExtraPer::msp;
+  else if (p == "month") extra.per = models::ExtraPer::month;
+  else {
+    const std::string near = suggest(p, {"endpoint", "client", "msp", "month"});
+    fail(*per, "per must be endpoint, client, msp or month, got '" + p + "'" +
+                   (near.empty() ? std::string() : "; did you mean '" + near + "'?"));
+  }
+  return extra;
+}
+
+// The size of what finish() expands, before it is expanded: every MSP
+// copies the distributions it takes from msp_defaults and msp_overrides (a
+// discrete one with all its points) and reads its list of extra items anew.
+// Fails at the value or list that takes the total over its limit.
+void Loader::check_expansion() const {
+  auto points_at = [&](const Location& where) -> std::size_t {
+    auto it = stats_.discrete_points.find({where.file, where.line, where.column});
+    return it == stats_.discrete_points.end() ? 0 : it->second;
+  };
+  std::size_t entries = 0, points = 0;
+  auto add_points = [&](std::size_t n, const Location& where, std::size_t msp_index) {
+    points += n;
+    if (points > max_discrete_points)
+      fail(where, "the expanded scenario holds more than " + std::to_string(max_discrete_points) +
+                      " discrete points in total (each MSP copies the discrete distributions it uses; this one has " +
+                      std::to_string(n) + " points, and " + std::to_string(msp_index + 1) + " MSPs are counted so far)");
+  };
+  auto add_params = [&](const Params& params, const Params* skip1, const Params* skip2, std::size_t m) {
+    for (const auto& [key, var] : params) {
+      if (!var.dist.is<Discrete>()) continue;
+      if ((skip1 && skip1->count(key)) || (skip2 && skip2->count(key))) continue;
+      add_points(points_at(var.where), var.where, m);
+    }
+  };
+  for (std::size_t m = 0; m < msps_.size(); ++m) {
+    const PartialMsp& partial = msps_[m];
+    const auto& extras = overrides_.extras ? overrides_.extras : partial.extras ? partial.extras : defaults_.extras;
+    if (extras && !extras->empty()) {
+      entries += extras->size();
+      if (entries > max_extra_entries)
+        fail(extras->front(), "the expanded scenario has more than " + std::to_string(max_extra_entries) +
+                                  " extra items over all its MSPs (this list of " + std::to_string(extras->size()) +
+                                  " items is used by " + std::to_string(m + 1) + " MSPs so far)");
+      for (const Node& item : *extras) {
+        const Node* cost = item.is_mapping() ? item.find("cost") : nullptr;
+        const Node* d = cost && cost->is_mapping() ? cost->find("discrete") : nullptr;
+        const Node* values = d && d->is_mapping() ? d->find("values") : nullptr;
+        if (values && values->is_sequence()) add_points(values->items.size(), values->where, m);
+      }
+    }
+    add_params(overrides_.params, nullptr, nullptr, m);
+    add_params(partial.params, &overrides_.params, nullptr, m);
+    add_params(defaults_.params, &overrides_.params, &partial.params, m);
+  }
+}
+
+// A competitor no MSP can use (as incumbent or target) whose name is a
+// likely typo of one defined before it ("esett" in a price set over one that
+// has "eset") is an error: its prices would silently change nothing.
+void Loader::check_competitor_typos() const {
+  std::set<std::string, std::less<>> used;
+  for (const PartialMsp& p : msps_) {
+    for (const auto* ref : {&overrides_.incumbent, &p.incumbent, &defaults_.incumbent})
+      if (*ref) {
+        used.insert((*ref)->value);
+        break;
+      }
+    for (const auto* ref : {&overrides_.target, &p.target, &defaults_.target})
+      if (*ref) {
+        used.insert((*ref)->value);
+        break;
+      }
+  }
+  std::vector<std::string_view> earlier;
+  for (const std::string& name : competitor_order_) {
+    if (!used.count(name)) {
+      const std::string near = suggest(name, earlier);
+      if (!near.empty())
+        fail(competitors_.at(name).where, "competitor '" + name +
+                                              "' is used by no MSP and is not a competitor defined before it; "
+                                              "did you mean '" + near + "'?");
+    }
+    earlier.push_back(name);
+  }
+}
+
+Scenario Loader::finish() {
+  Scenario& s = scenario_;
+  auto need = [&](const auto& field, const char* key) {
+    if (!field) fail(first_file_, "the timeline has no '" + std::string(key) + "'; add it under timeline:");
+  };
+  need(sales_end_, "sales_end");
+  need(updates_end_, "updates_end");
+  need(migration_start_, "migration_start");
+  s.timeline.sales_end = sales_end_->value;
+  s.timeline.updates_end = updates_end_->value;
+  s.timeline.migration_start = migration_start_->value;
+  s.timeline.horizon_months = horizon_months_ ? horizon_months_->value : 36;
+  if (s.timeline.updates_end < s.timeline.sales_end)
+    fail(updates_end_->where, "updates_end " + format_date(s.timeline.updates_end) + " is before sales_end " +
+                                  format_date(s.timeline.sales_end) + " (set at " + to_string(sales_end_->where) +
+                                  "); dates must be in order");
+
+  complete_params(s.market, market_param_specs(), "market.", first_file_, "the market");
+  check_competitor_typos();
+  for (auto& [name, c] : competitors_) {
+    complete_params(c.params, competitor_param_specs(), "competitors." + name + ".", c.where,
+                    "competitor '" + name + "'");
+    s.competitors.emplace(name, std::move(c));
+  }
+
+  if (msps_.empty()) fail(first_file_, "the scenario defines no MSP; add one under msps:");
+  s.beta_shapes.assign(stats_.beta_shapes.begin(), stats_.beta_shapes.end());
+  std::vector<std::string_view> competitor_names;
+  for (const auto& [name, c] : s.competitors) competitor_names.push_back(name);
+  auto check_competitor = [&](const Placed<std::string>& ref, const std::string& role) {
+    if (s.competitors.count(ref.value)) return;
+    const std::string near = suggest(ref.value, competitor_names);
+    fail(ref.where, role + " '" + ref.value + "' is not a competitor in this scenario" +
+                        (near.empty() ? "; competitors are: " + join(competitor_names)
+                                      : "; did you mean '" + near + "'?"));
+  };
+  check_expansion();
+  for (PartialMsp& partial : msps_) {
+    Msp msp;
+    msp.name = partial.name;
+    msp.where = partial.where;
+    const std::string what = "MSP '" + msp.name + "'";
+    // Precedence: msp_overrides, then the MSP's own values, then msp_defaults.
+    const auto incumbent =
+        overrides_.incumbent ? overrides_.incumbent : partial.incumbent ? partial.incumbent : defaults_.incumbent;
+    const auto target = overrides_.target ? overrides_.target : partial.target ? partial.target : defaults_.target;
+    if (!incumbent) fail(msp.where, what + " has no 'incumbent' (the competitor it leaves); add it");
+    if (!target) fail(msp.where, what + " has no 'target' (the competitor it moves to); add it");
+    check_competitor(*incumbent, "incumbent");
+    check_competitor(*target, "target");
+    if (incumbent->value == target->value)
+      fail(target->where, what + ": target '" + target->value + "' is the incumbent; pick the competitor it moves to");
+    msp.incumbent = incumbent->value;
+    msp.target = target->value;
+    msp.params = std::move(partial.params);
+    for (const auto& [key, var] : overrides_.params) msp.params[key] = var;
+    complete_params(msp.params, msp_param_specs(), "msps." + msp.name + ".", msp.where, what, &defaults_.params,
+                    msp_market_default_keys());
+    const auto& extras = overrides_.extras ? overrides_.extras : partial.extras ? partial.extras : defaults_.extras;
+    std::set<std::string> seen;
+    if (extras)
+      for (const Node& item : *extras) msp.extras.push_back(read_extra(item, msp.name, seen));
+    s.msps.push_back(std::move(msp));
+  }
+  return std::move(scenario_);
+}
+
+}  // namespace
+
+Distribution distribution_from_node(const Node& node) {
+  if (node.is_scalar()) return Distribution::constant(to_number(node));
+  if (!node.is_mapping())
+    fail(node, "expected a number or a distribution such as {pert: [min, mode, max]}, got " + describe_kind(node));
+  if (node.entries.size() != 1)
+    fail(node, "a distribution is a mapping with one key naming its kind, such as {pert: [1, 2, 4]}; got " +
+                   std::to_string(node.entries.size()) + " keys");
+  const auto& [key, args] = node.entries.front();
+  const auto& kinds = distribution_kinds();
+  if (std::find(kinds.begin(), kinds.end(), key.text) == kinds.end()) {
+    const std::string near = suggest(key.text, kinds);
+    fail(key, "unknown distribution '" + key.text + "'" +
+                  (near.empty() ? "; expected one of: " + join(kinds) : "; did you mean '" + near + "'?"));
+  }
+  try {
+    Distribution d = parse_distribution(key.text, NodeParamReader(args));
+    if (const auto shape = d.beta_shape()) note_beta_shape(shape->first, shape->second, args);
+    if (load_stats && d.is<Discrete>())
+      load_stats->discrete_points[{node.where.file, node.where.line, node.where.column}] =
+          args.find("values")->items.size();
+    return d;
+  } catch (const DistributionError& e) {
+    fail(args, e.what());
+  }
+}
+
+namespace {
+// The rows of a model's input table at `level`, as the reader's schema.
+template <class Inputs>
+void add_specs(std::vector<ParamSpec>& out, models::InputTable<Inputs> table, models::InputLevel level) {
+  for (const auto& in : table)
+    if (in.level == level) out.push_back(ParamSpec{in.key, in.min, in.max, in.required, in.fallback, in.unit});
+}
+
+// Per-MSP keys that, when absent, leave the value to a market-level input.
+template <class Inputs>
+void add_market_defaults(std::set<std::string_view>& out, models::InputTable<Inputs> table) {
+  for (const auto& in : table)
+    if (in.market_default) out.insert(in.key);
+}
+}  // namespace
+
+const std::vector<ParamSpec>& msp_param_specs() {
+  static const std::vector<ParamSpec> specs = [] {
+    std::vector<ParamSpec> v;
+    add_specs(v, models::labor_inputs(), models::InputLevel::msp);
+    add_specs(v, models::lost_updates_inputs(), models::InputLevel::msp);
+    add_specs(v, models::pricing_inputs(), models::InputLevel::msp);
+    add_specs(v, models::stranded_inputs(), models::InputLevel::msp);
+    add_specs(v, models::downtime_inputs(), models::InputLevel::msp);
+    return v;
+  }();
+  return specs;
+}
+
+const std::set<std::string_view>& msp_market_default_keys() {
+  static const std::set<std::string_view> keys = [] {
+    std::set<std::string_view> k;
+    add_market_defaults(k, models::labor_inputs());
+    return k;
+  }();
+  return keys;
+}
+
+const std::vector<ParamSpec>& competitor_param_specs() {
+  static const std::vector<ParamSpec> specs = [] {
+    std::vector<ParamSpec> v;
+    add_specs(v, models::competitor_inputs(), models::InputLevel::competitor);
+    return v;
+  }();
+  return specs;
+}
+
+const std::vector<ParamSpec>& market_param_specs() {
+  static const std::vector<ParamSpec> specs = [] {
+    std::vector<ParamSpec> v;
+    add_specs(v, models::labor_inputs(), models::InputLevel::market);
+    add_specs(v, models::pricing_inputs(), models::InputLevel::market);
+    add_specs(v, models::lost_updates_inputs(), models::InputLevel::market);
+    // Drawn per incident by the engine, not a model's column.
+    v.push_back({"threat.incident_cost", 0, inf, true, 0, "[USD per incident]"});
+    return v;
+  }();
+  return specs;
+}
+
+bool valid_name(std::string_view name) noexcept {
+  return !name.empty() && name.size() <= 64 && std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
+           c == '.';
+  });
+}
+
+Scenario load_scenario(const std::vector<std::string>& paths, const ReadLimits& limits,
+                       const std::vector<Overlay>& overlays) {
+  Loader loader(limits);
+  for (const auto& path : paths) loader.load_top(path);
+  for (const auto& overlay : overlays) loader.load_overlay(overlay);
+  return loader.finish();
+}
+
+}  // namespace switchcost::sim

@@ -1,0 +1,125 @@
+// A scenario: plain structs of distribution specs, read from one or more YAML
+// files (docs/scenario-format.md), validated, includes resolved. The engine
+// reads nothing else.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "models/extras.h"
+#include "models/pricing.h"
+#include "sim/random/distribution.h"
+#include "sim/base/error.h"
+#include "sim/scenario/yaml_reader.h"
+
+namespace switchcost::sim {
+
+// One uncertain input: its distribution, where it was written, and the name
+// of its random stream (which fixes the values it draws, see sim/random/random.h).
+struct Var {
+  Distribution dist;
+  Location where;
+  std::string stream;  // e.g. "msps.acme.labor.setup_hours"
+};
+
+// Inputs keyed by their scenario key ("labor.setup_hours").
+using Params = std::map<std::string, Var, std::less<>>;
+
+struct Timeline {
+  std::int64_t sales_end = 0;        // [days since 1970-01-01] no new sales or renewals after
+  std::int64_t updates_end = 0;      // [days since 1970-01-01] no signature updates after (cut-off)
+  std::int64_t migration_start = 0;  // [days since 1970-01-01] day 0 of every MSP's migration
+  int horizon_months = 36;           // [months] pricing horizon
+};
+
+struct Competitor {
+  std::string name;
+  Location where;
+  Params params;  // price_per_endpoint_month, setup_fee_per_endpoint, ...
+  std::vector<models::VolumeTier> volume_tiers;
+};
+
+struct ExtraItem {
+  std::string name;
+  Var cost;  // [USD per unit of `per`]
+  models::ExtraPer per = models::ExtraPer::msp;
+};
+
+struct Msp {
+  std::string name;
+  Location where;
+  std::string incumbent;  // competitor left (old price)
+  std::string target;     // competitor moved to (new price)
+  // Every per-MSP input ("endpoints", "labor.setup_hours", ...). An absent
+  // "labor.technician_cost_per_hour" means the market's rate is used.
+  Params params;
+  std::vector<ExtraItem> extras;
+};
+
+struct Scenario {
+  std::vector<std::string> files;  // every file read, in order (display names)
+  Timeline timeline;
+  Params market;  // "technician_cost_per_hour", "discount_rate_per_year", "threat.*"
+  std::map<std::string, Competitor, std::less<>> competitors;
+  std::vector<Msp> msps;
+  // The distinct PERT and Beta shapes (alpha, beta) read that have a quantile
+  // table (64 KiB each when run): for the memory estimate.
+  std::vector<std::pair<double, double>> beta_shapes;
+};
+
+// Something laid over the scenario's files by the program: a YAML document
+// applied like a file, or (for `compare --targets`) a target every MSP moves
+// to, set directly as msp_overrides' target so that a name is never parsed
+// as YAML (names from the command line could otherwise inject keys).
+struct Overlay {
+  std::string name;    // what messages and the scenario's file list call it: "(--targets eset)"
+  std::string text;    // the document, when `target` is empty
+  std::string target;  // the competitor msp_overrides moves every MSP to, or empty
+
+  Overlay() = default;
+  Overlay(std::string name_, std::string text_) : name(std::move(name_)), text(std::move(text_)) {}
+  static Overlay moving_to(std::string name_, std::string target_) {
+    Overlay o(std::move(name_), "");
+    o.target = std::move(target_);
+    return o;
+  }
+};
+
+// Reads the files as one scenario (several files = one portfolio: they are
+// applied in order, as if one file included them all), then the overlays.
+// Throws ScenarioError.
+Scenario load_scenario(const std::vector<std::string>& paths, const ReadLimits& limits = {},
+                       const std::vector<Overlay>& overlays = {});
+
+// The keys an MSP, a competitor and the market take, with their allowed
+// ranges and units: the schema, for validation and documentation.
+struct ParamSpec {
+  std::string_view key;
+  double min;           // smallest value a draw may take
+  double max;           // largest value a draw may take
+  bool required;        // else `fallback` (a constant) is used
+  double fallback;
+  std::string_view unit;
+};
+const std::vector<ParamSpec>& msp_param_specs();
+const std::vector<ParamSpec>& competitor_param_specs();
+const std::vector<ParamSpec>& market_param_specs();
+// Optional per-MSP keys that, when absent, leave the value to the market's
+// input of the same model ("labor.technician_cost_per_hour").
+const std::set<std::string_view>& msp_market_default_keys();
+
+// Whether `name` may name an MSP, a competitor or an extra item: 1 to 64
+// letters, digits, '-', '_' or '.'.
+bool valid_name(std::string_view name) noexcept;
+
+// Builds a distribution from a scenario value: a number, or a one-key mapping
+// naming the kind ({pert: [1, 2, 4]}). Throws ScenarioError at the node.
+Distribution distribution_from_node(const Node& node);
+
+}  // namespace switchcost::sim

@@ -1,0 +1,553 @@
+#include "sim/stats/sketch.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <stdexcept>
+
+#include "models/fastmath.h"
+#include "sim/base/values.h"
+
+namespace switchcost::sim {
+
+namespace {
+
+// The least and the greatest of a run of bucket indices.
+struct IndexRange {
+  std::int32_t first, last;
+};
+
+// The bucket mapping (sketch.h): for x = 2^e (1 + s), s in [0, 1),
+//   L(x) = e + P(s),  P(s) = ((A s + B) s + C) s,  A = 6/35, B = -3/5, C = 10/7,
+// and bucket index ceil(L(|x|) multiplier). e and s come straight from the
+// bits of x (s = the mantissa - 1, exact), so the index costs three
+// multiplications and four additions, without a logarithm or a division.
+constexpr double cubic_a = 6.0 / 35.0, cubic_b = -3.0 / 5.0, cubic_c = 10.0 / 7.0;
+
+// L(x) of a positive normal double x (see above).
+inline double cubic_log2(double x) noexcept {
+  const auto [m, e] = fastmath::split_binade(x);
+  const double s = m - 1.0;
+  return e + ((cubic_a * s + cubic_b) * s + cubic_c) * s;
+}
+
+// The x with L(x) = v: e = floor(v), and P(s) = v - e solved by Newton's
+// method from s = v - e (P is increasing, P' >= 26/35 on [0, 1], |P(s) - s|
+// < 0.09: five steps reach the rounding level; six, a fixed count, so the
+// same bits every run).
+double cubic_exp2(double v) noexcept {
+  const double e = std::floor(v), f = v - e;
+  double s = f;
+  for (int step = 0; step < 6; ++step) {
+    const double value = ((cubic_a * s + cubic_b) * s + cubic_c) * s;
+    const double slope = (3.0 * cubic_a * s + 2.0 * cubic_b) * s + cubic_c;
+    s -= (value - f) / slope;
+  }
+  s = std::clamp(s, 0.0, 1.0);
+  return std::ldexp(1.0 + s, int(e));
+}
+
+// Bucket index ceil(L(|x|) multiplier) of each x[k] with |x| >= zero_floor
+// (others, NaN and infinities included, get the zero floor's index and are
+// not used). Plain arithmetic on the bits, so the loop vectorises (a SIMD
+// clone is picked at load time; the bits are the same). A value within about
+// 1e-12 relative of a bucket boundary may land in the neighbouring bucket, as
+// the sketch's contract allows (sketch.h). Returns the least and the greatest
+// index (n > 0).
+SWITCHCOST_SIMD_CLONES IndexRange bucket_indices(const double* __restrict x, std::size_t n, double zero_floor,
+                                                 double multiplier, std::int32_t* __restrict index) noexcept {
+  constexpr double largest = std::numeric_limits<double>::max();
+  std::int32_t first = std::numeric_limits<std::int32_t>::max(), last = std::numeric_limits<std::int32_t>::min();
+  for (std::size_t k = 0; k < n; ++k) {
+    const double magnitude = std::fabs(x[k]);
+    const double safe = magnitude >= zero_floor && magnitude <= largest ? magnitude : zero_floor;
+    const auto i = static_cast<std::int32_t>(std::ceil(cubic_log2(safe) * multiplier));
+    index[k] = i;
+    first = i < first ? i : first;
+    last = i > last ? i : last;
+  }
+  return {first, last};
+}
+
+// The least and the greatest of x[0..n), n > 0, all finite: four
+// independent chains of comparisons instead of one.
+void min_max(const double* x, std::size_t n, double& lo, double& hi) noexcept {
+  double l[4] = {x[0], x[0], x[0], x[0]}, h[4] = {x[0], x[0], x[0], x[0]};
+  std::size_t k = 0;
+  for (; k + 4 <= n; k += 4)
+    for (std::size_t j = 0; j < 4; ++j) {
+      l[j] = std::min(l[j], x[k + j]);
+      h[j] = std::max(h[j], x[k + j]);
+    }
+  for (; k < n; ++k) {
+    l[0] = std::min(l[0], x[k]);
+    h[0] = std::max(h[0], x[k]);
+  }
+  lo = std::min(std::min(l[0], l[1]), std::min(l[2], l[3]));
+  hi = std::max(std::max(h[0], h[1]), std::max(h[2], h[3]));
+}
+
+}  // namespace
+
+QuantileSketch::QuantileSketch(double relative_error, double zero_floor, std::size_t max_buckets)
+    : alpha_(relative_error), floor_(zero_floor), max_buckets_(max_buckets) {
+  // alpha >= 1e-6 keeps every bucket index of a finite double (|log x| < 745)
+  // within 32 bits.
+  if (!(relative_error >= 1e-6 && relative_error < 1))
+    throw std::invalid_argument("quantile sketch: relative error must be in [1e-6, 1)");
+  if (!(zero_floor >= std::numeric_limits<double>::min() && zero_floor < 1e300))
+    throw std::invalid_argument("quantile sketch: zero floor must be a positive normal number");
+  if (max_buckets < 2 || max_buckets > (1u << 30))
+    throw std::invalid_argument("quantile sketch: max_buckets must be in [2, 2^30]");
+  // The widest bucket spans ln(gamma) in log: 1 / ((1 + s) P'(s)) <= 1 / C = 7/10 (sketch.h).
+  const double ln_gamma = std::log1p(2 * alpha_ / (1 - alpha_));  // log(gamma), accurately for small alpha
+  multiplier_ = 1 / (cubic_c * ln_gamma);
+}
+
+std::int32_t QuantileSketch::index_of(double magnitude) const noexcept {
+  std::int32_t index;
+  bucket_indices(&magnitude, 1, floor_, multiplier_, &index);
+  return index;
+}
+
+double QuantileSketch::value_of(std::int32_t index) const noexcept {
+  // Bucket i holds (lo, hi] with L(lo) = (i - 1) / multiplier, L(hi) = i / multiplier;
+  // their harmonic mean 2 lo hi / (lo + hi) is within (hi - lo) / (hi + lo) <= alpha
+  // of both (written so that no product overflows; clamped() keeps the top
+  // bucket's, whose hi may be infinite, within the max).
+  const double lo = cubic_exp2(double(index - 1) / multiplier_), hi = cubic_exp2(double(index) / multiplier_);
+  return lo * (2 / (1 + lo / hi));
+}
+
+namespace {
+
+std::uint32_t checked_add(std::uint32_t count, std::uint64_t more) {
+  const std::uint64_t sum = std::uint64_t(count) + more;
+  if (sum > std::numeric_limits<std::uint32_t>::max())
+    throw std::overflow_error("quantile sketch: more than 2^32 - 1 values in one bucket");
+  return std::uint32_t(sum);
+}
+
+// Grows v by `more` zeros at the front or the back; with `exact`, to exactly
+// the size needed (for long-lived sketches), else geometrically.
+void grow(std::vector<std::uint32_t>& v, std::size_t more, bool front, bool exact) {
+  if (exact && v.size() + more > v.capacity()) v.reserve(v.size() + more);
+  if (front)
+    v.insert(v.begin(), more, 0u);
+  else
+    v.resize(v.size() + more, 0u);
+}
+
+}  // namespace
+
+void QuantileSketch::Store::add(std::int32_t index, std::uint64_t count, std::size_t max_buckets, bool exact) {
+  if (count == 0) return;
+  if (counts.empty()) {
+    offset = top = index;
+    counts.assign(1, 0u);
+  }
+  top = std::max(top, index);
+  // Collapsing: only the top max_buckets indices are kept; anything lower is
+  // counted in the lowest kept bucket. As `top` only grows, a value of index
+  // i ends in bucket max(i, top - max_buckets + 1) with the final top,
+  // whatever the order of adds and merges.
+  const std::int64_t lowest = std::int64_t(top) - std::int64_t(max_buckets) + 1;
+  if (offset < lowest) {
+    const auto drop = std::size_t(lowest - offset);
+    const std::size_t k = std::min(drop, counts.size());
+    std::uint64_t moved = 0;
+    for (std::size_t i = 0; i < k; ++i) moved += counts[i];
+    counts.erase(counts.begin(), counts.begin() + std::ptrdiff_t(k));
+    offset = std::int32_t(lowest);
+    if (counts.empty()) counts.assign(1, 0u);
+    counts[0] = checked_add(counts[0], moved);
+  }
+  const auto i = std::int32_t(std::max<std::int64_t>(index, lowest));
+  if (i < offset) {
+    grow(counts, std::size_t(offset - i), true, exact);
+    offset = i;
+  } else if (std::size_t(i - offset) >= counts.size()) {
+    grow(counts, std::size_t(i - offset) + 1 - counts.size(), false, exact);
+  }
+  auto& c = counts[std::size_t(i - offset)];
+  c = checked_add(c, count);
+  total += count;
+}
+
+bool QuantileSketch::Store::cover(std::int32_t lo, std::int32_t hi, std::size_t max_buckets, bool exact_growth) {
+  const std::int64_t new_top = counts.empty() ? hi : std::max(top, hi);
+  const std::int64_t lowest = new_top - std::int64_t(max_buckets) + 1;
+  if (lo < lowest || (!counts.empty() && offset < lowest)) return false;  // collapsing: Store::add's business
+  if (counts.empty()) {
+    offset = lo;
+    counts.assign(std::size_t(hi - lo) + 1, 0u);
+  } else {
+    const std::size_t front = lo < offset ? std::size_t(offset - lo) : 0;
+    const std::size_t back = std::size_t(std::max<std::int64_t>(0, std::int64_t(hi) - offset + 1 - std::int64_t(counts.size())));
+    if (exact_growth && counts.size() + front + back > counts.capacity()) counts.reserve(counts.size() + front + back);
+    if (front > 0) {
+      grow(counts, front, true, false);
+      offset = lo;
+    }
+    if (back > 0) grow(counts, back, false, false);
+  }
+  top = std::int32_t(new_top);
+  return true;
+}
+
+std::uint32_t QuantileSketch::Store::at(std::int32_t index) const noexcept {
+  if (index < offset || std::size_t(index - offset) >= counts.size()) return 0;
+  return counts[std::size_t(index - offset)];
+}
+
+bool QuantileSketch::Store::same_counts(const Store& other) const noexcept {
+  if (total != other.total) return false;
+  if (total == 0) return true;
+  const std::int32_t lo = std::min(offset, other.offset);
+  const std::int32_t hi = std::int32_t(std::max<std::int64_t>(offset + std::int64_t(counts.size()),
+                                                              other.offset + std::int64_t(other.counts.size())));
+  for (std::int32_t i = lo; i < hi; ++i)
+    if (at(i) != other.at(i)) return false;
+  return true;
+}
+
+void QuantileSketch::add(double x) {
+  if (!std::isfinite(x)) throw std::invalid_argument("quantile sketch: value is not finite");
+  add_at(x, index_of(std::fabs(x)));
+}
+
+void QuantileSketch::add(const double* x, std::size_t n) {
+  // All or nothing: a non-finite value throws before anything is added.
+  if (!all_finite(x, n)) throw std::invalid_argument("quantile sketch: value is not finite");
+  if (n == 0) return;
+  // No bucket can pass 2^32 - 1 when the whole sketch stays below it: then
+  // the counts are incremented unchecked.
+  constexpr std::uint64_t bucket_limit = std::numeric_limits<std::uint32_t>::max();
+  const bool unchecked = n_ <= bucket_limit && n <= bucket_limit - n_;
+  constexpr std::size_t chunk = 512;
+  std::int32_t index[chunk];
+  for (std::size_t start = 0; start < n; start += chunk) {
+    const std::size_t m = std::min(chunk, n - start);
+    const double* v = x + start;
+    double lo, hi;
+    min_max(v, m, lo, hi);
+    min_ = n_ == 0 ? lo : std::min(min_, lo);
+    max_ = n_ == 0 ? hi : std::max(max_, hi);
+    n_ += m;
+    // Fast paths, counting exactly as the loop below would: a chunk all
+    // below the zero floor (an output that is zero in most trials: no bucket
+    // indices needed), and a chunk all positive whose buckets the store holds
+    // after growing once (no per-value range checks or growth).
+    if (lo > -floor_ && hi < floor_) {
+      zero_ += m;
+      continue;
+    }
+    const IndexRange range = bucket_indices(v, m, floor_, multiplier_, index);
+    if (unchecked && lo >= floor_) {
+      if (positive_.cover(range.first, range.last, max_buckets_, false)) {
+        std::uint32_t* counts = positive_.counts.data();
+        const std::int32_t offset = positive_.offset;
+        for (std::size_t k = 0; k < m; ++k) ++counts[index[k] - offset];
+        positive_.total += m;
+        continue;
+      }
+    }
+    // The totals of this loop's fast path are tallied in registers (an
+    // increment in memory per value is a chain of store-to-load forwards).
+    std::uint64_t zeros = 0, tally[2] = {0, 0};  // negative, positive
+    for (std::size_t k = 0; k < m; ++k) {
+      if (std::fabs(v[k]) < floor_) {
+        ++zeros;
+        continue;
+      }
+      const bool positive = v[k] > 0;
+      Store& store = positive ? positive_ : negative_;
+      const std::int32_t i = index[k];
+      if (unchecked && i >= store.offset && i <= store.top && !store.counts.empty()) {
+        ++store.counts[std::size_t(i - store.offset)];
+        ++tally[positive ? 1 : 0];
+      } else {
+        count_at(store, i);
+      }
+    }
+    zero_ += zeros;
+    negative_.total += tally[0];
+    positive_.total += tally[1];
+  }
+}
+
+void QuantileSketch::add_at(double x, std::int32_t index) {
+  if (n_ == 0) {
+    min_ = max_ = x;
+  } else {
+    min_ = std::min(min_, x);
+    max_ = std::max(max_, x);
+  }
+  ++n_;
+  if (std::fabs(x) < floor_) {
+    ++zero_;
+    return;
+  }
+  count_at(x > 0 ? positive_ : negative_, index);
+}
+
+void QuantileSketch::count_at(Store& store, std::int32_t index) {
+  // Fast path: a bucket the store already covers, below its top (so no
+  // collapsing is due).
+  if (index >= store.offset && index <= store.top && !store.counts.empty()) {
+    auto& c = store.counts[std::size_t(index - store.offset)];
+    if (c == std::numeric_limits<std::uint32_t>::max())
+      throw std::overflow_error("quantile sketch: more than 2^32 - 1 values in one bucket");
+    ++c;
+    ++store.total;
+    return;
+  }
+  store.add(index, 1, max_buckets_, false);
+}
+
+void QuantileSketch::merge(const QuantileSketch& other) {
+  if (other.alpha_ != alpha_ || other.floor_ != floor_ || other.max_buckets_ != max_buckets_)
+    throw std::invalid_argument("quantile sketch: merging sketches with different parameters");
+  if (other.n_ == 0) return;
+  if (&other == this) {  // doubling: merge a copy, not the counts being changed
+    const QuantileSketch copy(other);
+    merge(copy);
+    return;
+  }
+  if (n_ == 0) {
+    min_ = other.min_;
+    max_ = other.max_;
+  } else {
+    min_ = std::min(min_, other.min_);
+    max_ = std::max(max_, other.max_);
+  }
+  n_ += other.n_;
+  zero_ += other.zero_;
+  for (const auto& [source, target] :
+       {std::pair{&other.positive_, &positive_}, std::pair{&other.negative_, &negative_}}) {
+    const Store* from = source;  // plain variables: lambdas cannot capture bindings before clang 16
+    Store* to = target;
+    if (from->total == 0) continue;
+    // Highest bucket first (it sets the collapsing limit), then the lowest,
+    // so that the store grows at most twice, to exactly what it needs.
+    std::size_t first = 0, last = from->counts.size();
+    while (from->counts[first] == 0) ++first;
+    while (from->counts[last - 1] == 0) --last;
+    const auto index = [&](std::size_t k) { return std::int32_t(from->offset + std::int64_t(k)); };
+    // Fast path, counting exactly as the adds below would: no bucket can pass
+    // 2^32 - 1 (the merged sketch holds fewer values) and the store holds
+    // both ranges without collapsing, after growing once to exactly that.
+    if (n_ <= std::numeric_limits<std::uint32_t>::max() &&
+        to->cover(index(first), index(last - 1), max_buckets_, true)) {
+      std::uint32_t* into = to->counts.data() + (index(first) - to->offset);
+      const std::uint32_t* add = from->counts.data() + first;
+      for (std::size_t k = 0; k < last - first; ++k) into[k] += add[k];
+      to->total += from->total;
+      continue;
+    }
+    to->add(index(last - 1), from->counts[last - 1], max_buckets_, true);
+    if (first < last - 1) to->add(index(first), from->counts[first], max_buckets_, true);
+    for (std::size_t k = first + 1; k + 1 < last; ++k) to->add(index(k), from->counts[k], max_buckets_, true);
+  }
+}
+
+void QuantileSketch::clear() noexcept {
+  for (Store* s : {&positive_, &negative_}) {
+    s->counts.clear();
+    s->offset = s->top = 0;
+    s->total = 0;
+  }
+  zero_ = n_ = 0;
+  min_ = max_ = 0;
+}
+
+void QuantileSketch::shrink_to_fit() {
+  positive_.counts.shrink_to_fit();
+  negative_.counts.shrink_to_fit();
+}
+
+std::size_t QuantileSketch::memory_bytes() const noexcept {
+  return sizeof(*this) + (positive_.counts.capacity() + negative_.counts.capacity()) * sizeof(std::uint32_t);
+}
+
+bool QuantileSketch::same_counts(const QuantileSketch& other) const noexcept {
+  return alpha_ == other.alpha_ && floor_ == other.floor_ && max_buckets_ == other.max_buckets_ &&
+         n_ == other.n_ && zero_ == other.zero_ && min() == other.min() && max() == other.max() &&
+         positive_.same_counts(other.positive_) && negative_.same_counts(other.negative_);
+}
+
+std::vector<double> QuantileSketch::order_statistics(const std::vector<std::uint64_t>& ranks) const {
+  std::vector<double> out;
+  out.reserve(ranks.size());
+  for (std::size_t r = 1; r < ranks.size(); ++r)
+    if (ranks[r] < ranks[r - 1]) throw std::invalid_argument("quantile sketch: ranks must be ascending");
+  if (!ranks.empty() && ranks.back() >= n_) throw std::invalid_argument("quantile sketch: rank out of range");
+  std::size_t next = 0;  // next rank to answer
+  std::uint64_t below = 0;  // values in the buckets passed so far
+  // Answers every pending rank that falls in a bucket of `count` values
+  // represented by value(), computed only if some rank falls there.
+  auto visit = [&](std::uint64_t count, auto value) {
+    below += count;
+    for (; next < ranks.size() && ranks[next] < below; ++next) {
+      const std::uint64_t k = ranks[next];
+      out.push_back(k == 0 ? min_ : k + 1 == n_ ? max_ : clamped(value()));
+    }
+  };
+  // Ascending values: negatives from the largest magnitude, zero, positives.
+  for (std::size_t k = negative_.counts.size(); k-- > 0 && next < ranks.size();)
+    if (negative_.counts[k])
+      visit(negative_.counts[k], [&] { return -value_of(std::int32_t(negative_.offset + std::int64_t(k))); });
+  if (zero_ && next < ranks.size()) visit(zero_, [] { return 0.0; });
+  for (std::size_t k = 0; k < positive_.counts.size() && next < ranks.size(); ++k)
+    if (positive_.counts[k])
+      visit(positive_.counts[k], [&] { return value_of(std::int32_t(positive_.offset + std::int64_t(k))); });
+  return out;
+}
+
+double QuantileSketch::order_statistic(std::uint64_t k) const { return order_statistics({k}).front(); }
+
+double QuantileSketch::top_mean(std::uint64_t k) const {
+  if (k == 0 || k > n_) throw std::invalid_argument("quantile sketch: top_mean needs 1 <= k <= count");
+  NeumaierSum sum;
+  sum.add(max_);  // the largest value is known exactly
+  std::uint64_t left = k - 1;
+  bool skipped_max = false;  // the max's own count, in the highest non-empty bucket
+  auto visit = [&](std::uint64_t count, double value) {
+    if (!skipped_max) {
+      --count;
+      skipped_max = true;
+    }
+    const std::uint64_t take = std::min(count, left);
+    if (take) sum.add(clamped(value) * double(take));
+    left -= take;
+  };
+  // Descending values: positives from the largest, zero, negatives from the smallest magnitude.
+  for (std::size_t j = positive_.counts.size(); j-- > 0 && left > 0;)
+    if (positive_.counts[j]) visit(positive_.counts[j], value_of(std::int32_t(positive_.offset + std::int64_t(j))));
+  if (zero_ && left > 0) visit(zero_, 0.0);
+  for (std::size_t j = 0; j < negative_.counts.size() && left > 0; ++j)
+    if (negative_.counts[j]) visit(negative_.counts[j], -value_of(std::int32_t(negative_.offset + std::int64_t(j))));
+  return sum.value() / double(k);
+}
+
+namespace {
+
+// Compensated sums (each addition's exact rounding error by Knuth's
+// branch-free TwoSum, accumulated apart) of x[i] (squares = false) or of
+// (x[i] - mean)^2 (squares = true) over i in [0, n), in eight interleaved
+// lanes (lane l takes the i with i mod 8 = l, in index order) combined in
+// lane order at the end: the same bits every run, with eight independent
+// chains of additions instead of one, written so that the lanes vectorise
+// (SIMD clones). The error bound is that of one compensated sum.
+constexpr std::size_t sum_lanes = 8;
+// Eight doubles as one value (GCC/clang vector extension): one AVX-512
+// register, two AVX2 ones, four SSE2 ones, by clone.
+using Lanes = double __attribute__((vector_size(sum_lanes * sizeof(double))));
+
+SWITCHCOST_SIMD_CLONES void lane_sums(const double* __restrict x, std::size_t n, bool squares, double mean,
+                                      double* __restrict sum, double* __restrict comp) noexcept {
+  Lanes s = {}, c = {};
+  const Lanes m = Lanes{} + mean;
+  std::size_t i = 0;
+  for (; i + sum_lanes <= n; i += sum_lanes) {
+    Lanes v;
+    std::memcpy(&v, x + i, sizeof v);
+    const Lanes d = v - m;
+    v = squares ? d * d : v;
+    const Lanes t = s + v;
+    const Lanes bv = t - s;  // Knuth's TwoSum: the exact error without a branch
+    c += (s - (t - bv)) + (v - bv);
+    s = t;
+  }
+  std::memcpy(sum, &s, sizeof s);
+  std::memcpy(comp, &c, sizeof c);
+  for (std::size_t l = 0; i < n; ++i, ++l) {
+    const double d = x[i] - mean;
+    const double v = squares ? d * d : x[i];
+    const double t = sum[l] + v;
+    const double bv = t - sum[l];
+    comp[l] += (sum[l] - (t - bv)) + (v - bv);
+    sum[l] = t;
+  }
+}
+
+double lane_sum(const double* x, std::size_t n, bool squares, double mean) noexcept {
+  double sum[sum_lanes], comp[sum_lanes];
+  lane_sums(x, n, squares, mean, sum, comp);
+  NeumaierSum total;
+  for (std::size_t l = 0; l < sum_lanes; ++l) total.add(sum[l]);
+  for (std::size_t l = 0; l < sum_lanes; ++l) total.add(comp[l]);
+  return total.value();
+}
+
+}  // namespace
+
+BlockMoments BlockMoments::of(const double* x, std::size_t n) {
+  BlockMoments b;
+  b.n = n;
+  if (n == 0) return b;
+  b.sum = lane_sum(x, n, false, 0.0);
+  b.m2 = lane_sum(x, n, true, b.sum / double(n));
+  return b;
+}
+
+void MomentAccumulator::add(const BlockMoments& b) {
+  if (b.n == 0) return;
+  if (n_ > 0) {
+    // Chan et al.: M2 of the union = M2_a + M2_b + d^2 n_a n_b / (n_a + n_b).
+    const double na = double(n_), nb = double(b.n);
+    const double d = b.sum / nb - sum_.value() / na;
+    m2_.add(d * d * (na * nb / (na + nb)));
+  }
+  m2_.add(b.m2);
+  sum_.add(b.sum);
+  n_ += b.n;
+}
+
+double MomentAccumulator::mean() const noexcept { return n_ ? sum_.value() / double(n_) : 0.0; }
+
+double MomentAccumulator::sd() const noexcept {
+  return n_ > 1 ? std::sqrt(std::max(0.0, m2_.value()) / (double(n_) - 1)) : 0.0;
+}
+
+double MomentAccumulator::se() const noexcept { return n_ ? sd() / std::sqrt(double(n_)) : 0.0; }
+
+Stats summarize(const MomentAccumulator& moments, const QuantileSketch& sketch, double origin) {
+  if (moments.count() != sketch.count())
+    throw std::invalid_argument("summarize: the moments and the sketch count different trials");
+  Stats st;
+  st.n = sketch.count();
+  if (st.n == 0) {
+    for (double p : percentile_levels()) st.percentiles.push_back({p, 0, 0, 0});
+    return st;
+  }
+  st.mean = moments.mean();
+  st.sd = moments.sd();
+  st.se = moments.se();
+  st.min = sketch.min() + origin;
+  st.max = sketch.max() + origin;
+  const auto n = std::size_t(st.n);
+  std::vector<PercentileRanks> at_level;
+  std::vector<std::uint64_t> ranks;
+  for (double p : percentile_levels()) {
+    const PercentileRanks r = percentile_ranks(n, p);
+    at_level.push_back(r);
+    ranks.insert(ranks.end(), {r.below, r.above, r.lo, r.hi});
+  }
+  std::sort(ranks.begin(), ranks.end());
+  ranks.erase(std::unique(ranks.begin(), ranks.end()), ranks.end());
+  const std::vector<double> values = sketch.order_statistics(ranks);
+  auto x = [&](std::size_t rank) {
+    return values[std::size_t(std::lower_bound(ranks.begin(), ranks.end(), rank) - ranks.begin())] + origin;
+  };
+  for (std::size_t k = 0; k < percentile_levels().size(); ++k) {
+    const PercentileRanks& r = at_level[k];
+    const double value = x(r.below) + (r.h - double(r.below)) * (x(r.above) - x(r.below));
+    st.percentiles.push_back({percentile_levels()[k], value, x(r.lo), x(r.hi)});
+  }
+  st.cvar95 = sketch.top_mean(tail_count(n)) + origin;
+  return st;
+}
+
+}  // namespace switchcost::sim
