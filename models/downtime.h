@@ -10,6 +10,7 @@
 #pragma once
 
 #include "models/common.h"
+#include "models/cost_line.h"
 #include "models/inputs.h"
 
 namespace switchcost::models {
@@ -27,5 +28,14 @@ InputTable<DowntimeInputs> downtime_inputs() noexcept;
 // cost [USD] borne by the MSP (above), resized to endpoints' size; endpoints
 // is the labor model's column [endpoints]. Pure.
 void client_downtime(const Column& endpoints, const DowntimeInputs& in, Column& cost);
+
+// The model as a registered cost line (models/registry.h).
+struct Downtime {
+  using Inputs = DowntimeInputs;
+  static constexpr std::string_view key = "downtime_cost";
+  static constexpr std::string_view label = "client downtime";
+  static InputTable<Inputs> inputs() noexcept { return downtime_inputs(); }
+  static void cost(const MspBlock& msp, const Inputs& in, Column& cost) { client_downtime(msp.endpoints, in, cost); }
+};
 
 }  // namespace switchcost::models

@@ -11,7 +11,7 @@
 #include <cmath>
 #include <cstring>
 
-#include "models/downtime.h"
+#include "models/registry.h"
 #include "models/labor.h"
 #include "models/lost_updates.h"
 #include "models/pricing.h"
@@ -258,7 +258,7 @@ TEST(Compare, ChangingAnyTableInputIsNeverReused) {
   add_row_changes(models::stranded_inputs(), alternatives);
   add_row_changes(models::pricing_inputs(), alternatives);
   add_row_changes(models::competitor_inputs(), alternatives);
-  add_row_changes(models::downtime_inputs(), alternatives);
+  models::for_each_cost_line([&]<std::size_t, class Line>() { add_row_changes(Line::inputs(), alternatives); });
   std::vector<const Scenario*> scenarios;
   for (const auto& a : alternatives) scenarios.push_back(&a.scenario);
   const RunOptions o = options(600);

@@ -15,7 +15,6 @@
 #include <thread>
 #include <type_traits>
 
-#include "models/downtime.h"
 #include "models/labor.h"
 #include "models/lost_updates.h"
 #include "models/pricing.h"
@@ -25,42 +24,41 @@
 
 namespace switchcost::sim {
 
+namespace {
+// Key and label of every output, the registered cost lines' from their types.
+struct OutputName {
+  const char* key;
+  const char* label;
+};
+constexpr std::array<OutputName, output_count> output_names = [] {
+  std::array<OutputName, output_count> n{};
+  const auto set = [&](Output o, const char* key, const char* label) { n[std::size_t(o)] = {key, label}; };
+  set(Output::labor_cost, "labor_cost", "migration labor");
+  set(Output::pricing_cost, "pricing_cost", "licence price change");
+  set(Output::lost_updates_cost, "lost_updates_cost", "lost updates");
+  set(Output::stranded_cost, "stranded_cost", "stranded licences");
+  set(Output::refund_cost, "refund_cost", "client refunds");
+  set(Output::extras_cost, "extras_cost", "extra items");
+  models::for_each_cost_line([&]<std::size_t K, class Line>() {
+    set(cost_line(int(K)), Line::key.data(), Line::label.data());
+  });
+  set(Output::total_cost, "total_cost", "total");
+  set(Output::labor_hours, "labor_hours", "labor hours");
+  set(Output::duration_days, "duration_days", "duration");
+  set(Output::completion_day, "completion_day", "completion");
+  set(Output::incidents, "incidents", "incidents");
+  return n;
+}();
+static_assert(std::all_of(output_names.begin(), output_names.end(), [](const OutputName& n) { return n.key; }),
+              "every output has a name");
+}  // namespace
+
 const char* output_key(Output o) noexcept {
-  switch (o) {
-    case Output::labor_cost: return "labor_cost";
-    case Output::pricing_cost: return "pricing_cost";
-    case Output::lost_updates_cost: return "lost_updates_cost";
-    case Output::stranded_cost: return "stranded_cost";
-    case Output::refund_cost: return "refund_cost";
-    case Output::extras_cost: return "extras_cost";
-    case Output::downtime_cost: return "downtime_cost";
-    case Output::total_cost: return "total_cost";
-    case Output::labor_hours: return "labor_hours";
-    case Output::duration_days: return "duration_days";
-    case Output::completion_day: return "completion_day";
-    case Output::incidents: return "incidents";
-    case Output::count: break;
-  }
-  return "?";
+  return int(o) >= 0 && int(o) < output_count ? output_names[std::size_t(o)].key : "?";
 }
 
 const char* output_label(Output o) noexcept {
-  switch (o) {
-    case Output::labor_cost: return "migration labor";
-    case Output::pricing_cost: return "licence price change";
-    case Output::lost_updates_cost: return "lost updates";
-    case Output::stranded_cost: return "stranded licences";
-    case Output::refund_cost: return "client refunds";
-    case Output::extras_cost: return "extra items";
-    case Output::downtime_cost: return "client downtime";
-    case Output::total_cost: return "total";
-    case Output::labor_hours: return "labor hours";
-    case Output::duration_days: return "duration";
-    case Output::completion_day: return "completion";
-    case Output::incidents: return "incidents";
-    case Output::count: break;
-  }
-  return "?";
+  return int(o) >= 0 && int(o) < output_count ? output_names[std::size_t(o)].label : "?";
 }
 
 const char* to_string(MspStats mode) noexcept { return mode == MspStats::sketch ? "sketch" : "exact"; }
@@ -109,6 +107,21 @@ std::uint64_t estimate_result_bytes(const Scenario& scenario, const RunOptions& 
 }
 
 namespace {
+// The registered cost lines' (models/registry.h) inputs, one Inputs per line.
+template <class Lines>
+struct LineInputsOf;
+template <class... Line>
+struct LineInputsOf<std::tuple<Line...>> {
+  using type = std::tuple<typename Line::Inputs...>;
+};
+using LineInputs = LineInputsOf<models::CostLines>::type;
+constexpr std::size_t line_count = std::size_t(models::cost_line_count);
+
+// Columns of a workspace for the cost lines: their inputs and results.
+constexpr std::uint64_t cost_line_columns() {
+  return sizeof(LineInputs) / sizeof(models::Column) + line_count;
+}
+
 // Doubles per trial of a block that a workspace holds, besides its market
 // columns (see Workspace): the uniforms, 2 loose columns (extras, an extra
 // item's amount), the models' inputs and
@@ -118,8 +131,7 @@ constexpr std::uint64_t workspace_columns =
     sizeof(models::LostUpdatesInputs) / sizeof(models::Column) +
     sizeof(models::LostUpdatesResult) / sizeof(models::Column) + 11 /* PricingInputs' columns */ +
     sizeof(models::PricingResult) / sizeof(models::Column) + sizeof(models::StrandedInputs) / sizeof(models::Column) +
-    sizeof(models::StrandedResult) / sizeof(models::Column) + sizeof(models::DowntimeInputs) / sizeof(models::Column) +
-    1 /* downtime cost */ + output_count + 1;
+    sizeof(models::StrandedResult) / sizeof(models::Column) + cost_line_columns() + output_count + 1;
 // Measured on the shipped population: a loaded MSP takes about 10 KB (its
 // two dozen inputs, each a distribution, a location and a stream name);
 // its compiled form (Draws) about 1.5 KB.
@@ -336,7 +348,7 @@ struct CompiledMsp {
   std::vector<Draw> lost;  // per row of models::lost_updates_inputs() (its per-MSP rows)
   std::vector<Draw> pricing;  // per row of models::pricing_inputs() (its per-MSP rows)
   std::vector<Draw> stranded;  // per row of models::stranded_inputs()
-  std::vector<Draw> downtime;  // per row of models::downtime_inputs()
+  std::array<std::vector<Draw>, line_count> lines;  // per cost line, per row of its table (its per-MSP rows)
   std::vector<std::pair<Draw, models::ExtraPer>> extras;
   Stream incident_count, incident_cost;
 };
@@ -345,6 +357,7 @@ struct Compiled {
   std::vector<Draw> labor;  // per row of models::labor_inputs() (its market rows)
   std::vector<Draw> pricing;  // per row of models::pricing_inputs() (its market rows)
   std::vector<Draw> lost;  // per row of models::lost_updates_inputs() (its market rows)
+  std::array<std::vector<Draw>, line_count> lines;  // per cost line, per row of its table (its market rows)
   const Distribution* incident_cost = nullptr;
   double incident_cost_mean = 0, incident_cost_sd = 0;
   std::vector<CompiledCompetitor> competitors;
@@ -363,6 +376,9 @@ Compiled compile(const Scenario& s, std::uint64_t seed) {
   c.labor = compile_inputs(models::labor_inputs(), models::InputLevel::market, s.market, seed, "the market");
   c.pricing = compile_inputs(models::pricing_inputs(), models::InputLevel::market, s.market, seed, "the market");
   c.lost = compile_inputs(models::lost_updates_inputs(), models::InputLevel::market, s.market, seed, "the market");
+  models::for_each_cost_line([&]<std::size_t K, class Line>() {
+    c.lines[K] = compile_inputs(Line::inputs(), models::InputLevel::market, s.market, seed, "the market");
+  });
   c.incident_cost = &s.market.at("threat.incident_cost").dist;
   c.incident_cost_mean = c.incident_cost->mean();
   c.incident_cost_sd = std::sqrt(c.incident_cost->variance());
@@ -401,7 +417,9 @@ Compiled compile(const Scenario& s, std::uint64_t seed) {
     cm.lost = compile_inputs(models::lost_updates_inputs(), models::InputLevel::msp, m.params, seed, owner);
     cm.pricing = compile_inputs(models::pricing_inputs(), models::InputLevel::msp, m.params, seed, owner);
     cm.stranded = compile_inputs(models::stranded_inputs(), models::InputLevel::msp, m.params, seed, owner);
-    cm.downtime = compile_inputs(models::downtime_inputs(), models::InputLevel::msp, m.params, seed, owner);
+    models::for_each_cost_line([&]<std::size_t K, class Line>() {
+      cm.lines[K] = compile_inputs(Line::inputs(), models::InputLevel::msp, m.params, seed, owner);
+    });
     for (const auto& e : m.extras) cm.extras.emplace_back(compile(e.cost, seed), e.per);
     cm.incident_count = Stream{seed, variable_id("msps." + m.name + ".incidents.count")};
     cm.incident_cost = Stream{seed, variable_id("msps." + m.name + ".incidents.cost")};
@@ -467,6 +485,7 @@ struct Market {
   models::LaborInputs labor;
   models::PricingInputs pricing;
   models::LostUpdatesInputs lost;
+  LineInputs lines;
   std::vector<models::CompetitorPrices> competitors;
   std::vector<models::PriceFactors> price_factors;  // per Compiled::pairs
 };
@@ -484,8 +503,8 @@ struct Workspace {
   models::PricingResult pricing_out;
   models::StrandedInputs stranded_in;
   models::StrandedResult stranded_out;
-  models::DowntimeInputs downtime_in;
-  Column downtime_cost;
+  LineInputs lines_in;                        // per cost line
+  std::array<Column, line_count> line_cost;  // per cost line [USD]
   std::array<Column, output_count> block_out;  // one MSP's outputs for the block, where not kept
   // Sketch mode: one MSP's block, sketched before it is merged under the lock.
   std::vector<QuantileSketch> local;
@@ -595,6 +614,9 @@ void draw_market(const Compiled& c, const TrialSet& t, Market& mk, std::vector<d
   fill_level(models::labor_inputs(), c.labor, market, t, mk.labor, u);
   fill_level(models::pricing_inputs(), c.pricing, market, t, mk.pricing, u);
   fill_level(models::lost_updates_inputs(), c.lost, market, t, mk.lost, u);
+  models::for_each_cost_line([&]<std::size_t K, class Line>() {
+    fill_level(Line::inputs(), c.lines[K], market, t, std::get<K>(mk.lines), u);
+  });
   mk.competitors.resize(c.competitors.size());
   for (std::size_t k = 0; k < c.competitors.size(); ++k)
     fill_level(models::competitor_inputs(), c.competitors[k].prices, models::InputLevel::competitor, t,
@@ -670,8 +692,18 @@ void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& 
     fill_inputs(models::stranded_inputs(), cm.stranded, nullptr, t, si, u);
     models::stranded_licences(si, w.stranded_out);
   }
-  fill_inputs(models::downtime_inputs(), cm.downtime, nullptr, t, w.downtime_in, u);
-  models::client_downtime(li.endpoints, w.downtime_in, w.downtime_cost);
+  const models::MspBlock block{li.endpoints,
+                               li.clients,
+                               w.labor_out.hours,
+                               w.labor_out.duration_days,
+                               incumbent.price_per_endpoint_month,
+                               target.price_per_endpoint_month,
+                               c.horizon_months};
+  models::for_each_cost_line([&]<std::size_t K, class Line>() {
+    auto& in = std::get<K>(w.lines_in);
+    fill_inputs(Line::inputs(), cm.lines[K], &std::get<K>(mk.lines), t, in, u);
+    Line::cost(block, in, w.line_cost[K]);
+  });
   w.extras.setZero(n);
   for (const auto& [draw, per] : cm.extras) {
     draw.fill(t, w.extra_amount, u);
@@ -693,15 +725,19 @@ void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& 
     const double stranded = w.stranded_out.stranded_cost[i];
     const double refunds = w.stranded_out.refund_cost[i];
     const double extras = w.extras[i];
-    const double downtime = w.downtime_cost[i];
     at(Output::labor_cost)[i] = labor;
     at(Output::pricing_cost)[i] = pricing;
     at(Output::lost_updates_cost)[i] = lost;
     at(Output::stranded_cost)[i] = stranded;
     at(Output::refund_cost)[i] = refunds;
     at(Output::extras_cost)[i] = extras;
-    at(Output::downtime_cost)[i] = downtime;
-    at(Output::total_cost)[i] = labor + pricing + lost + stranded + refunds + extras + downtime;
+    double total = labor + pricing + lost + stranded + refunds + extras;
+    for (std::size_t k = 0; k < line_count; ++k) {
+      const double line = w.line_cost[k][i];
+      at(cost_line(int(k)))[i] = line;
+      total += line;
+    }
+    at(Output::total_cost)[i] = total;
     at(Output::labor_hours)[i] = lo.hours[i];
     at(Output::duration_days)[i] = lo.duration_days[i];
     at(Output::completion_day)[i] = c.migration_start + w.lost_in.start_delay_days[i] + lo.duration_days[i];

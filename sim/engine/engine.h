@@ -40,6 +40,7 @@
 #include <string>
 #include <vector>
 
+#include "models/registry.h"
 #include "sim/scenario/scenario.h"
 #include "sim/stats/sketch.h"
 #include "sim/base/values.h"
@@ -54,8 +55,8 @@ enum class Output : int {
   stranded_cost,      // [USD] prepaid licences that cannot be used
   refund_cost,        // [USD] refunds owed to clients
   extras_cost,        // [USD] extra line items
-  downtime_cost,      // [USD] client downtime during the swap borne by the MSP
-  total_cost,         // [USD] sum of the seven above
+  first_cost_line,    // [USD] the registered cost lines (models/registry.h), in order: cost_line(k)
+  total_cost = first_cost_line + models::cost_line_count,  // [USD] sum of the costs above
   labor_hours,        // [h]
   duration_days,      // [days] from the MSP's migration start to completion (portfolio: last MSP)
   completion_day,     // [days since 1970-01-01] completion date (portfolio: last MSP)
@@ -63,7 +64,9 @@ enum class Output : int {
   count
 };
 inline constexpr int output_count = static_cast<int>(Output::count);
-inline constexpr int cost_output_count = 8;  // labor_cost .. total_cost
+inline constexpr int cost_output_count = static_cast<int>(Output::total_cost) + 1;  // labor_cost .. total_cost
+// The output of registered cost line k.
+constexpr Output cost_line(int k) noexcept { return Output(int(Output::first_cost_line) + k); }
 // Key used in JSON and CSV ("labor_cost") and label for tables ("migration labor").
 const char* output_key(Output o) noexcept;
 const char* output_label(Output o) noexcept;

@@ -18,9 +18,12 @@
 namespace switchcost::sim {
 namespace {
 
-constexpr Output cost_outputs[] = {Output::labor_cost,   Output::pricing_cost, Output::lost_updates_cost,
-                                   Output::stranded_cost, Output::refund_cost, Output::extras_cost,
-                                   Output::downtime_cost, Output::total_cost};
+// The cost rows of the tables: every cost output, in order, the total last.
+constexpr std::array<Output, cost_output_count> cost_outputs = [] {
+  std::array<Output, cost_output_count> o{};
+  for (int k = 0; k < cost_output_count; ++k) o[std::size_t(k)] = Output(k);
+  return o;
+}();
 
 // A day number as an ISO date; days past 9999-12-31 (absurd inputs) read
 // "after 9999-12-31" rather than a garbled date.

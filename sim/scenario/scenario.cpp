@@ -11,7 +11,7 @@
 #include <tuple>
 #include <utility>
 
-#include "models/downtime.h"
+#include "models/registry.h"
 #include "models/labor.h"
 #include "models/lost_updates.h"
 #include "models/pricing.h"
@@ -913,7 +913,7 @@ const std::vector<ParamSpec>& msp_param_specs() {
     add_specs(v, models::lost_updates_inputs(), models::InputLevel::msp);
     add_specs(v, models::pricing_inputs(), models::InputLevel::msp);
     add_specs(v, models::stranded_inputs(), models::InputLevel::msp);
-    add_specs(v, models::downtime_inputs(), models::InputLevel::msp);
+    models::for_each_cost_line([&]<std::size_t, class Line>() { add_specs(v, Line::inputs(), models::InputLevel::msp); });
     return v;
   }();
   return specs;
@@ -923,6 +923,7 @@ const std::set<std::string_view>& msp_market_default_keys() {
   static const std::set<std::string_view> keys = [] {
     std::set<std::string_view> k;
     add_market_defaults(k, models::labor_inputs());
+    models::for_each_cost_line([&]<std::size_t, class Line>() { add_market_defaults(k, Line::inputs()); });
     return k;
   }();
   return keys;
@@ -943,6 +944,7 @@ const std::vector<ParamSpec>& market_param_specs() {
     add_specs(v, models::labor_inputs(), models::InputLevel::market);
     add_specs(v, models::pricing_inputs(), models::InputLevel::market);
     add_specs(v, models::lost_updates_inputs(), models::InputLevel::market);
+    models::for_each_cost_line([&]<std::size_t, class Line>() { add_specs(v, Line::inputs(), models::InputLevel::market); });
     // Drawn per incident by the engine, not a model's column.
     v.push_back({"threat.incident_cost", 0, inf, true, 0, "[USD per incident]"});
     return v;
