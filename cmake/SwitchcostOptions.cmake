@@ -24,6 +24,16 @@ endif()
 if(SWITCHCOST_NATIVE)
   target_compile_options(switchcost_options INTERFACE -march=native)
 endif()
+# The CPU dispatch, decided here once for every layer (models/fastmath.h,
+# sim/base/intrinsics.h): hand-written AVX2 / AVX-512 paths and clones picked
+# at run time on x86-64 with GCC or clang; no clones under the sanitizers.
+if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$" AND CMAKE_CXX_COMPILER_ID MATCHES "GNU|Clang")
+  set(SWITCHCOST_X86_INTRINSICS ON)
+endif()
+# (The fuzzing preset passes its sanitizers in CMAKE_CXX_FLAGS.)
+if(SWITCHCOST_SANITIZE OR CMAKE_CXX_FLAGS MATCHES "-fsanitize=")
+  target_compile_definitions(switchcost_options INTERFACE SWITCHCOST_SANITIZED_BUILD=1)
+endif()
 if(SWITCHCOST_SANITIZE)
   target_compile_options(switchcost_options INTERFACE
     -fsanitize=${SWITCHCOST_SANITIZE} -fno-omit-frame-pointer -fno-sanitize-recover=all)

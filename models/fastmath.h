@@ -13,42 +13,17 @@ namespace switchcost::fastmath {
 
 // AVX-512F and AVX2 clones, one picked at load time (GNU ifunc) on x86-64
 // (AVX-512 made the PERT quantile 1.4x and the lost-updates kernel 1.15x
-// faster than AVX2 on the 2-core AMD EPYC development VM). Not under the
-// sanitizers: an ifunc resolver runs before their runtimes are set up, and
-// ThreadSanitizer crashes on it.
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define SWITCHCOST_SANITIZED_BUILD 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define SWITCHCOST_SANITIZED_BUILD 1
-#endif
-#if defined(__x86_64__) && defined(__GNUC__)
-// x86-64 with GCC or clang: the hand-written AVX2 and AVX-512 paths
-// (sim/random/random.cpp, sim/random/distribution.cpp) are built and picked at run time.
-#define SWITCHCOST_X86_INTRINSICS 1
-// Whether this CPU and its OS run AVX2 / AVX-512F code (libgcc checks CPUID
-// and the register state the OS saves), asked once per process.
-inline bool cpu_has_avx2() noexcept {
-  static const bool has = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") != 0;
-  }();
-  return has;
-}
-inline bool cpu_has_avx512f() noexcept {
-  static const bool has = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") != 0;
-  }();
-  return has;
-}
-#endif
+// faster than AVX2 on the 2-core AMD EPYC development VM). The build decides
+// the CPU dispatch (cmake/SwitchcostOptions.cmake): SWITCHCOST_X86_INTRINSICS
+// on x86-64 with GCC or clang, SWITCHCOST_SANITIZED_BUILD under the
+// sanitizers, where there are no clones: an ifunc resolver runs before their
+// runtimes are set up, and ThreadSanitizer crashes on it.
+#ifndef SWITCHCOST_SIMD_CLONES
 #if defined(SWITCHCOST_X86_INTRINSICS) && !defined(SWITCHCOST_SANITIZED_BUILD)
 #define SWITCHCOST_SIMD_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
 #else
 #define SWITCHCOST_SIMD_CLONES
+#endif
 #endif
 
 // x = m 2^e for a positive normal x, exactly (bit operations and exact

@@ -213,6 +213,13 @@ void price_factors(const PriceFactorInputs& in, PriceFactors& out) {
 }
 
 void competitor_pricing(const PricingInputs& in, const PriceFactors& factors, PricingResult& out) {
+  competitor_pricing(PricingColumns{in.endpoints, in.new_price_per_endpoint_month, in.old_price_per_endpoint_month,
+                                    in.new_setup_fee_per_endpoint, in.new_setup_fee_per_msp, in.share_passed_to_clients,
+                                    in.volume_tiers},
+                     factors, out);
+}
+
+void competitor_pricing(const PricingColumns& in, const PriceFactors& factors, PricingResult& out) {
   const Eigen::Index n = in.endpoints.size();
   out.resize(n);
   for (Eigen::Index i = 0; i < n; ++i) {

@@ -100,7 +100,21 @@ struct PriceFactorInputs {
 void price_factors(const PriceFactorInputs& in, PriceFactors& out);
 void price_factors(const PricingInputs& in, PriceFactors& out);
 
+// The columns competitor_pricing reads with the factors given, by reference:
+// the engine passes the MSP's endpoints and its target's and incumbent's
+// terms (a competitor's, shared by the MSPs) without copying them per MSP.
+struct PricingColumns {
+  const Column& endpoints;                     // [endpoints]
+  const Column& new_price_per_endpoint_month;  // [USD/(endpoint month)]
+  const Column& old_price_per_endpoint_month;  // [USD/(endpoint month)]
+  const Column& new_setup_fee_per_endpoint;    // [USD/endpoint]
+  const Column& new_setup_fee_per_msp;         // [USD]
+  const Column& share_passed_to_clients;       // [-] [0,1]
+  const std::vector<VolumeTier>& volume_tiers;
+};
+
 // competitor_pricing with the factors given (the same bits as computing them).
+void competitor_pricing(const PricingColumns& in, const PriceFactors& factors, PricingResult& out);
 void competitor_pricing(const PricingInputs& in, const PriceFactors& factors, PricingResult& out);
 
 // Volume discount for E endpoints (highest qualifying tier), for tests.

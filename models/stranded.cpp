@@ -34,10 +34,15 @@ void StrandedResult::resize(Eigen::Index n) {
 }
 
 void stranded_licences(const StrandedInputs& in, StrandedResult& out) {
-  out.resize(in.endpoints.size());
-  out.stranded_cost = in.endpoints * in.prepaid_share * in.prepaid_months_remaining *
-                      in.old_price_per_endpoint_month * (1.0 - in.recovered_share);
-  out.refund_cost = in.endpoints * in.client_prepaid_share * in.client_prepaid_months_remaining *
+  stranded_licences(in.endpoints, in.old_price_per_endpoint_month, in, out);
+}
+
+void stranded_licences(const Column& endpoints, const Column& old_price_per_endpoint_month, const StrandedInputs& in,
+                       StrandedResult& out) {
+  out.resize(endpoints.size());
+  out.stranded_cost = endpoints * in.prepaid_share * in.prepaid_months_remaining * old_price_per_endpoint_month *
+                      (1.0 - in.recovered_share);
+  out.refund_cost = endpoints * in.client_prepaid_share * in.client_prepaid_months_remaining *
                     in.client_price_per_endpoint_month * in.refund_share;
 }
 

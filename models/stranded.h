@@ -39,5 +39,10 @@ struct StrandedResult {
 InputTable<StrandedInputs> stranded_inputs() noexcept;
 
 void stranded_licences(const StrandedInputs& in, StrandedResult& out);
+// The same with the endpoints and the old price given by reference (the
+// engine's labor and incumbent columns, not copied per MSP); reads only the
+// table's columns of `in`.
+void stranded_licences(const Column& endpoints, const Column& old_price_per_endpoint_month, const StrandedInputs& in,
+                       StrandedResult& out);
 
 }  // namespace switchcost::models

@@ -17,6 +17,8 @@
 #include <cmath>
 #include <cstring>
 #include <memory>
+#include <mutex>
+#include <set>
 
 #include "sim/base/parallel.h"
 #include "sim/report/report.h"
@@ -485,6 +487,73 @@ TEST(ParallelFor, RethrowsTheLowestFailureAfterAllThreadsStop) {
     EXPECT_EQ(running.load(), 0) << "every thread stopped before the rethrow";
     EXPECT_LE(most.load(), int(threads));
   }
+}
+
+// The pool keeps its threads: sections reuse them rather than start their
+// own, and it grows only when a section asks for more than it has.
+TEST(ThreadPool, KeepsItsThreadsForLaterSections) {
+  ThreadPool pool;
+  std::set<std::thread::id> seen;
+  std::mutex mutex;
+  for (const unsigned count : {4u, 3u, 4u, 2u}) {
+    std::atomic<int> left{2000};
+    pool.run(count, [&](unsigned) {
+      while (left.fetch_sub(1) > 0) {
+        std::lock_guard<std::mutex> lock(mutex);
+        seen.insert(std::this_thread::get_id());
+      }
+    });
+    EXPECT_LE(left.load(), 0) << "the work was finished";
+    EXPECT_EQ(pool.threads(), 3u) << "after a section of " << count;
+  }
+  seen.erase(std::this_thread::get_id());
+  EXPECT_LE(seen.size(), 3u) << "only the pool's three threads helped";
+  pool.run(6, [](unsigned) {});
+  EXPECT_EQ(pool.threads(), 5u);
+}
+
+// A worker no pool thread has started when worker 0 is done is withdrawn:
+// a section never waits for a busy pool, so sections started from pool
+// threads (nested) and from two threads at once all finish, each item once.
+TEST(ThreadPool, NestedAndConcurrentSectionsFinish) {
+  ThreadPool pool;
+  constexpr std::size_t items = 64;
+  std::vector<std::atomic<int>> done(items * items);
+  const auto section = [&](std::size_t outer_first) {
+    std::atomic<std::size_t> next_outer{outer_first};
+    pool.run(3, [&](unsigned) {
+      for (std::size_t o; (o = next_outer.fetch_add(1)) < outer_first + items / 2;) {
+        std::atomic<std::size_t> next_inner{0};
+        const unsigned ran = pool.run(3, [&](unsigned) {
+          for (std::size_t i; (i = next_inner.fetch_add(1)) < items;) done[o * items + i].fetch_add(1);
+        });
+        EXPECT_GE(ran, 1u);
+        EXPECT_LE(ran, 3u);
+      }
+    });
+  };
+  std::thread other([&] { section(items / 2); });
+  section(0);
+  other.join();
+  for (std::size_t k = 0; k < done.size(); ++k) ASSERT_EQ(done[k].load(), 1) << k;
+}
+
+// An exception a worker lets escape reaches the caller, once every started
+// worker has returned; the pool then runs the next section as before.
+TEST(ThreadPool, RethrowsAWorkersExceptionAfterTheOthersReturn) {
+  ThreadPool pool;
+  std::atomic<int> running{0};
+  const auto failing = [&](unsigned t) {
+    running.fetch_add(1);
+    std::this_thread::yield();
+    running.fetch_sub(1);
+    if (t == 0) throw std::runtime_error("worker 0");
+  };
+  EXPECT_THROW(pool.run(3, failing), std::runtime_error);
+  EXPECT_EQ(running.load(), 0);
+  std::atomic<int> count{0};
+  pool.run(3, [&](unsigned) { count.fetch_add(1); });
+  EXPECT_GE(count.load(), 1);
 }
 
 // A shortfall of threads is noted for the thread that started the section,

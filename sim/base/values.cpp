@@ -8,7 +8,7 @@
 #include <mutex>
 #include <utility>
 
-#include "models/fastmath.h"
+#include "sim/base/intrinsics.h"
 
 namespace switchcost::sim {
 

@@ -675,22 +675,18 @@ void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& 
   const auto& target = mk.competitors[cm.target];
   const auto& incumbent = mk.competitors[cm.incumbent];
   auto& pi = w.pricing_in;
-  pi.endpoints = li.endpoints;
-  pi.new_price_per_endpoint_month = target.price_per_endpoint_month;
-  pi.old_price_per_endpoint_month = incumbent.price_per_endpoint_month;
-  pi.new_setup_fee_per_endpoint = target.setup_fee_per_endpoint;
-  pi.new_setup_fee_per_msp = target.setup_fee_per_msp;
   // The MSP's rows only: the market's discount rate is read through the block's price factors.
   fill_inputs(models::pricing_inputs(), cm.pricing, nullptr, t, pi, u);
-  pi.volume_tiers = c.competitors[cm.target].source->volume_tiers;
-  models::competitor_pricing(pi, mk.price_factors[cm.pair], w.pricing_out);
+  models::competitor_pricing(
+      models::PricingColumns{li.endpoints, target.price_per_endpoint_month, incumbent.price_per_endpoint_month,
+                             target.setup_fee_per_endpoint, target.setup_fee_per_msp, pi.share_passed_to_clients,
+                             c.competitors[cm.target].source->volume_tiers},
+      mk.price_factors[cm.pair], w.pricing_out);
 
   if (!reuse.stranded) {
     auto& si = w.stranded_in;
-    si.endpoints = li.endpoints;
-    si.old_price_per_endpoint_month = incumbent.price_per_endpoint_month;
     fill_inputs(models::stranded_inputs(), cm.stranded, nullptr, t, si, u);
-    models::stranded_licences(si, w.stranded_out);
+    models::stranded_licences(li.endpoints, incumbent.price_per_endpoint_month, si, w.stranded_out);
   }
   const models::MspBlock block{li.endpoints,
                                li.clients,
@@ -1089,10 +1085,8 @@ std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenari
       if (reports_progress && options.progress) options.progress(done.load(), options.trials);
     }
   };
-  std::vector<std::thread> pool;
-  const unsigned started = start_threads(pool, threads, worker);  // fewer if the system gives no more
-  worker(0u);
-  for (auto& t : pool) t.join();
+  // Fewer if the pool is busy with another run or the system gives no more threads.
+  const unsigned started = ThreadPool::process().run(threads, worker);
   if (threads_gave_up > 0) note_fewer_threads(std::max(1u, started - threads_gave_up));
   std::sort(given_back.begin(), given_back.end());
   for (const std::size_t b : given_back) {  // in order, as the workers would have

@@ -2,7 +2,6 @@
 // AVX-512 and AVX2 kernels, the per-shape registry and the table builder.
 #include "sim/random/beta_table.h"
 
-#include "models/fastmath.h"
 #include "sim/base/intrinsics.h"
 #include "sim/base/parallel.h"
 #include "sim/random/special_functions.h"
@@ -186,8 +185,8 @@ std::size_t beta_table_body(const double* node, const double* u, double* out, st
                             double hi) noexcept {
   const double width = hi - lo;
 #ifdef SWITCHCOST_X86_INTRINSICS
-  if (fastmath::cpu_has_avx512f()) return beta_table_body_avx512(node, u, out, n, lo, width, hi);
-  if (fastmath::cpu_has_avx2()) return beta_table_body_avx2(node, u, out, n, lo, width, hi);
+  if (cpu_has_avx512f()) return beta_table_body_avx512(node, u, out, n, lo, width, hi);
+  if (cpu_has_avx2()) return beta_table_body_avx2(node, u, out, n, lo, width, hi);
 #endif
   return beta_table_body_scalar(node, u, out, n, lo, width, hi);
 }

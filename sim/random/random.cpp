@@ -2,7 +2,6 @@
 // See random.h for the contract; everything here is a pure function.
 #include "sim/random/random.h"
 
-#include "models/fastmath.h"
 #include "sim/base/intrinsics.h"
 
 namespace switchcost::sim {
@@ -413,8 +412,8 @@ const char* to_string(UniformPath path) noexcept {
 
 UniformPath uniforms_path() noexcept {
 #ifdef SWITCHCOST_X86_INTRINSICS
-  if (fastmath::cpu_has_avx512f()) return UniformPath::avx512;
-  if (fastmath::cpu_has_avx2()) return UniformPath::avx2;
+  if (cpu_has_avx512f()) return UniformPath::avx512;
+  if (cpu_has_avx2()) return UniformPath::avx2;
   return UniformPath::portable;
 #else
   return UniformPath::portable;

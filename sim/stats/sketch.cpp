@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "models/fastmath.h"
+#include "sim/base/intrinsics.h"
 #include "sim/base/values.h"
 
 namespace switchcost::sim {
