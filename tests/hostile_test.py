@@ -1192,6 +1192,7 @@ def test_outputs():
     include_part = write("self-part.yaml", VALID)
     self_main = write("self-main.yaml", "include: [self-part.yaml]\n")
     os.symlink("self-main.yaml", tmp("self-link.yaml"))
+    os.link(include_part, tmp("self-hardlink.yaml"))
     spellings = [
         ("--json", "the input", self_main, self_main, None),
         ("--csv", "the input", self_main, self_main, None),
@@ -1199,6 +1200,7 @@ def test_outputs():
         ("--json", "the input via a symlink", self_main, tmp("self-link.yaml"), None),
         ("--json", "the input, relative to the working directory", self_main, "self-main.yaml", TMP),
         ("--json", "an included file", self_main, include_part, None),
+        ("--csv", "a hard link to an included file", self_main, tmp("self-hardlink.yaml"), None),
     ]
     for option, what, scenario, target, cwd in spellings:
         before = {p: open(p, "rb").read() for p in (self_main, include_part)}

@@ -169,17 +169,10 @@ void Session::prepare_outputs(const SessionOptions& given, const std::vector<std
     const std::string& path = given.output_paths[i];
     const std::string option = "--" + std::string(formats[i].option);
     if (path.empty()) continue;
-    if (path != "-") {
-      std::error_code ec;
-      const auto target = std::filesystem::weakly_canonical(path, ec);
-      for (const auto& f : input_files) {
-        if (f.rfind(builtin_prefix, 0) == 0) continue;
-        std::error_code ec2;
-        if (!ec && std::filesystem::weakly_canonical(f, ec2) == target && !ec2)
-          throw UsageError(option + " " + path + " is an input file; refusing to overwrite it");
-      }
-    }
     OutputFile file(path);
+    for (const auto& f : input_files)
+      if (f.rfind(builtin_prefix, 0) != 0 && file.is(f))
+        throw UsageError(option + " " + path + " is an input file; refusing to overwrite it");
     for (const auto& [other, other_format] : outputs_)
       if (other.same_file(file))
         throw UsageError("--" + std::string(other_format->option) + " " + other.path() + " and " + option + " " +

@@ -155,6 +155,14 @@ std::string inode_identity(const struct stat& st) {
   return "inode:" + std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
 }
 
+// What same_file compares: the file's device and inode where it exists, else
+// its path with the links followed.
+std::string path_identity(const std::string& target) {
+  std::error_code ec;
+  const auto canonical = std::filesystem::weakly_canonical(target, ec);
+  return "path:" + (ec ? target : canonical.string());
+}
+
 // Opens a FIFO for writing without blocking on a missing reader: retries
 // until one comes or `stop` is set (Ctrl-C, SIGTERM), then makes the
 // descriptor blocking again. (An anonymous pipe reached through
@@ -206,11 +214,7 @@ OutputFile::OutputFile(std::string path) : path_(std::move(path)) {
   }
   kind_ = Kind::replace;
   target_ = follow_links(path_);
-  if (identity_.empty()) {
-    std::error_code ec;
-    const auto canonical = std::filesystem::weakly_canonical(target_, ec);
-    identity_ = "path:" + (ec ? target_ : canonical.string());
-  }
+  if (identity_.empty()) identity_ = path_identity(target_);
   // Probe the directory with a real temporary file, so a read-only or missing
   // directory is reported before the simulation starts.
   std::string tmp;
@@ -221,6 +225,13 @@ OutputFile::OutputFile(std::string path) : path_(std::move(path)) {
 }
 
 bool OutputFile::same_file(const OutputFile& other) const { return identity_ == other.identity_; }
+
+bool OutputFile::is(const std::string& path) const {
+  if (kind_ == Kind::standard_output) return false;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) return identity_ == inode_identity(st);
+  return errno == ENOENT && identity_ == path_identity(follow_links(path));
+}
 
 void OutputFile::write(const Render& render, const std::atomic<bool>* stop) const {
   // Only a signal that comes during this write stops it, and only where a

@@ -41,6 +41,9 @@ class OutputFile {
   // Whether the two name the same file (after links, or by inode), or both
   // standard output.
   bool same_file(const OutputFile& other) const;
+  // Whether `path` names this output's file, by the same test (an input
+  // given again as an output, through a link or a hard link, say).
+  bool is(const std::string& path) const;
 
   // Renders straight into the destination through a buffered writer (no
   // copy of the whole report in memory) and checks every write; throws
