@@ -36,6 +36,8 @@ constexpr InputSpec<In> labor_table[] = {
     {"labor.overhead_hours_per_client", "[h per client]", 0, unbounded, true, 0, msp, &In::overhead_hours_per_client},
     {"labor.technician_cost_per_hour", "[USD/h]", 0, unbounded, false, 0, msp, &In::technician_cost_per_hour, true},
     {"labor.billable_share", "[-]", 0, 1, true, 0, msp, &In::billable_share},
+    {"labor.billing_rate_per_hour", "[USD/h]", 0, unbounded, false, 0, msp, &In::billing_rate_per_hour},
+    {"labor.displaced_billable_share", "[-]", 0, 1, false, 0, msp, &In::displaced_billable_share},
     {"labor.technicians", "[technicians]", 0.01, max_technicians, false, 1, msp, &In::technicians},
     {"labor.capacity_hours_per_technician_week", "[h per technician-week]", 0.01, unbounded, true, 0, msp,
      &In::capacity_hours_per_technician_week},
@@ -43,6 +45,10 @@ constexpr InputSpec<In> labor_table[] = {
 }  // namespace
 
 InputTable<LaborInputs> labor_inputs() noexcept { return labor_table; }
+
+const char* cost_basis_name(CostBasis basis) noexcept {
+  return basis == CostBasis::forgone_billing ? "forgone_billing" : "loaded";
+}
 
 void set_weekly_capacity(LaborInputs& in) {
   in.capacity_hours_per_week = in.capacity_hours_per_technician_week * in.technicians;
@@ -120,7 +126,13 @@ void migration_labor(const LaborInputs& in, LaborResult& out) {
               in.endpoints * in.failed_install_share * in.rework_hours_per_failed_install +
               in.clients * in.broken_app_client_share * in.fix_hours_per_broken_client +
               in.clients * in.overhead_hours_per_client;
-  out.cost = out.hours * in.technician_cost_per_hour * (1.0 - in.billable_share);
+  if (in.cost_basis == CostBasis::forgone_billing) {
+    out.cost = out.hours * (1.0 - in.billable_share) *
+               (in.displaced_billable_share * in.billing_rate_per_hour +
+                (1.0 - in.displaced_billable_share) * in.technician_cost_per_hour);
+  } else {
+    out.cost = out.hours * in.technician_cost_per_hour * (1.0 - in.billable_share);
+  }
   out.setup_days = in.setup_hours / (in.capacity_hours_per_week / days_per_week);
   out.duration_days = out.hours / (in.capacity_hours_per_week / days_per_week);
 }

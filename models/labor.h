@@ -17,7 +17,16 @@
 //   fix_hours      = clients * broken_app_client_share * fix_hours_per_broken_client
 //   overhead_hours = clients * overhead_hours_per_client
 //   hours          = setup_hours + endpoint_hours + config_hours + rework_hours + fix_hours + overhead_hours
-// Cost [USD] = hours * technician_cost_per_hour * (1 - billable_share).
+// Cost [USD] = hours * (1 - billable_share) * rate, the hours the clients do
+// not pay for valued at
+//   rate = technician_cost_per_hour                        (cost_basis loaded)
+//   rate = displaced_billable_share * billing_rate_per_hour
+//          + (1 - displaced_billable_share) * technician_cost_per_hour
+//                                                          (cost_basis forgone_billing)
+// An hour that displaces billable work costs the MSP the bill it forgoes (the
+// technician is paid either way); one that fills idle time costs its loaded
+// cost. cost_basis is the MSP's choice (scenario key labor.cost_basis, not
+// drawn); with loaded the two forgone-billing inputs are not read.
 //
 // Schedule: work runs at capacity_hours_per_week from day 0 (the MSP's
 // migration start). Setup comes first (no endpoint moves while the script is
@@ -37,6 +46,12 @@
 
 namespace switchcost::models {
 
+// How a migration hour is valued (see Cost above).
+enum class CostBasis { loaded, forgone_billing };
+
+// The scenario spelling of a basis ("loaded", "forgone_billing").
+const char* cost_basis_name(CostBasis basis) noexcept;
+
 struct LaborInputs {
   Column endpoints;                        // [endpoints] E >= 0
   Column clients;                          // [clients] C >= 0
@@ -51,6 +66,9 @@ struct LaborInputs {
   Column overhead_hours_per_client;        // [h per client] scheduling, communication, testing
   Column technician_cost_per_hour;         // [USD/h] loaded cost of a technician hour
   Column billable_share;                   // [-] share of labor billed to clients, [0,1]
+  Column billing_rate_per_hour;            // [USD/h] the MSP's billing rate (forgone_billing)
+  Column displaced_billable_share;         // [-] share of migration hours that displace billable work, [0,1] (forgone_billing)
+  CostBasis cost_basis = CostBasis::loaded;
   Column technicians;                      // [technicians] on the migration (fractions are part-time), > 0
   Column capacity_hours_per_technician_week;  // [h per technician-week] each gives the migration, > 0
   // [h/week] technician time available for the migration, > 0: what the

@@ -4,6 +4,8 @@
 #include <array>
 #include <cmath>
 
+#include "models/fastmath.h"
+
 namespace switchcost::models {
 
 namespace {
@@ -12,6 +14,7 @@ constexpr InputSpec<PricingInputs> pricing_table[] = {
     {"discount_rate_per_year", "[-/year]", 0, 1, true, 0, InputLevel::market, &PricingInputs::discount_rate_per_year},
     {"licences.share_passed_to_clients", "[-]", 0, 1, true, 0, InputLevel::msp,
      &PricingInputs::share_passed_to_clients},
+    {"licences.overlap_months", "[months]", 0, 120, false, 0, InputLevel::msp, &PricingInputs::overlap_months},
 };
 
 using C = CompetitorPrices;
@@ -24,6 +27,7 @@ constexpr InputSpec<C> competitor_table[] = {
     {"annual_price_escalation", "[-/year]", -0.5, 1, false, 0, competitor, &C::annual_price_escalation},
     {"promo_months", "[months]", 0, 120, false, 0, competitor, &C::promo_months},
     {"promo_discount", "[-]", 0, 1, false, 0, competitor, &C::promo_discount},
+    {"minimum_term_months", "[months]", 0, 120, false, 0, competitor, &C::minimum_term_months},
 };
 }  // namespace
 
@@ -42,11 +46,19 @@ void PricingInputs::resize(Eigen::Index n) {
   new_setup_fee_per_msp.resize(n);
   share_passed_to_clients.resize(n);
   discount_rate_per_year.resize(n);
+  overlap_months.resize(n);
+  new_minimum_term_months.resize(n);
 }
 
 void PricingResult::resize(Eigen::Index n) {
   price_delta_pv.resize(n);
   cost.resize(n);
+}
+
+void PricingResult::Scratch::resize(Eigen::Index n) {
+  for (Column* c : {&units_per_day, &p, &p_two_p, &no_learning, &overlap_days, &term_days, &discount, &new_year,
+                    &old_year})
+    c->resize(n);
 }
 
 double volume_discount(const std::vector<VolumeTier>& tiers, double endpoints) noexcept {
@@ -195,12 +207,15 @@ void price_factors(const PriceFactorInputs& in, PriceFactors& out) {
   const Eigen::Index n = in.discount_rate_per_year.size();
   out.new_factor.resize(n);
   out.old_factor.resize(n);
+  out.monthly_discount.resize(n);
   auto each_trial = [&](auto&& discount_of) {
     for (Eigen::Index i = 0; i < n; ++i) {
-      const MonthSums s = month_sums(in.horizon_months, discount_of(i), in.new_annual_escalation[i],
+      const auto& discount = discount_of(i);
+      const MonthSums s = month_sums(in.horizon_months, discount, in.new_annual_escalation[i],
                                      in.old_annual_escalation[i], in.promo_months[i], in.promo_discount[i]);
       out.new_factor[i] = s.new_factor;
       out.old_factor[i] = s.old_factor;
+      out.monthly_discount[i] = discount.v();
     }
   };
   const auto& rate = in.discount_rate_per_year;
@@ -231,6 +246,154 @@ void competitor_pricing(const PricingColumns& in, const PriceFactors& factors, P
   }
   out.cost = (1.0 - in.share_passed_to_clients) * out.price_delta_pv + in.new_setup_fee_per_endpoint * in.endpoints +
              in.new_setup_fee_per_msp;
+}
+
+namespace {
+
+// Per-trial constants of the schedule n(t) (models/labor.h) and of the month
+// loop, as columns (PricingResult::Scratch).
+struct ScheduleColumns {
+  const double* endpoints;
+  const double* setup_days;
+  const double* duration_days;
+  const double* units_per_day;  // first-endpoint equivalents of endpoint work per day after setup
+  const double* p;              // 1 + log2(learning_rate)
+  const double* p_two_p;        // p 2^p
+  const double* no_learning;    // 1 at learning_rate 1 (N(s) = s), else 0
+  const double* delay_days;
+  const double* overlap_days;
+  const double* term_days;
+};
+
+// n(t) for one trial: endpoints_migrated_by's formula with fastmath's log1p
+// and expm1 (within a few ulp of it), branch-free so that loops over it
+// vectorise. N(s) = expm1(log1p(p s 2^p) / p) / 2 for p > 0
+// (learning_rate >= 0.6 gives p >= 0.26).
+inline double migrated_by(double e, double setup_days, double duration_days, double units_per_day, double p,
+                          double p_two_p, double no_learning, double day) noexcept {
+  const double s = std::max(0.0, units_per_day * (day - setup_days));
+  const double curve = 0.5 * fastmath::expm1(fastmath::log1p(p_two_p * s) / p);
+  double n = std::min(e, no_learning != 0.0 ? s : curve);
+  n = day > setup_days ? n : 0.0;
+  n = day >= duration_days ? e : n;
+  return e > 0.0 ? n : 0.0;
+}
+
+// Month m of every trial: adds its gaps, weighted, to g_new and g_old, and
+// steps the discount v^m to v^(m+1).
+SWITCHCOST_SIMD_CLONES void add_month(const ScheduleColumns& c, double month, const double* __restrict v,
+                                      const double* __restrict promo_months, const double* __restrict promo_discount,
+                                      const double* __restrict new_year, const double* __restrict old_year,
+                                      double* __restrict discount, double* __restrict g_new,
+                                      double* __restrict g_old, std::size_t n) noexcept {
+  const double* __restrict endpoints = c.endpoints;
+  const double* __restrict setup = c.setup_days;
+  const double* __restrict duration = c.duration_days;
+  const double* __restrict rate = c.units_per_day;
+  const double* __restrict p = c.p;
+  const double* __restrict p_two_p = c.p_two_p;
+  const double* __restrict no_learning = c.no_learning;
+  const double* __restrict delay = c.delay_days;
+  const double* __restrict overlap = c.overlap_days;
+  const double* __restrict term = c.term_days;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double start = month * days_per_month - delay[i];  // s_m
+    const double t = term[i];
+    const bool committed = (t > 0.0) & (start + days_per_month > 0.0) & (start < t);
+    const double e = endpoints[i];
+    const double new_by = migrated_by(e, setup[i], duration[i], rate[i], p[i], p_two_p[i], no_learning[i],
+                                      start + days_per_month);
+    const double old_by = migrated_by(e, setup[i], duration[i], rate[i], p[i], p_two_p[i], no_learning[i],
+                                      start - overlap[i]);
+    const double gap_new = committed ? 0.0 : e - new_by;
+    const double f_promo = std::clamp(promo_months[i] - month, 0.0, 1.0);
+    g_new[i] += discount[i] * new_year[i] * (1.0 - promo_discount[i] * f_promo) * gap_new;
+    g_old[i] += discount[i] * old_year[i] * (e - old_by);
+    discount[i] *= v[i];
+  }
+}
+
+// The per-trial constants of the schedule, with fastmath so that it vectorises
+// (b = log(learning_rate) / ln 2, 2^p = expm1(p ln 2) + 1, as labor.cpp).
+SWITCHCOST_SIMD_CLONES void schedule_constants(const double* __restrict learning_rate, double* __restrict p,
+                                               double* __restrict p_two_p, double* __restrict no_learning,
+                                               std::size_t n) noexcept {
+  constexpr double inverse_ln2 = 1.44269504088896340736;  // 1 / ln 2
+  constexpr double ln2 = 0.69314718055994530942;
+  for (std::size_t i = 0; i < n; ++i) {
+    const double b = fastmath::log_positive(learning_rate[i]) * inverse_ln2;
+    p[i] = b + 1.0;
+    p_two_p[i] = p[i] * (fastmath::expm1(p[i] * ln2) + 1.0);
+    no_learning[i] = b == 0.0 ? 1.0 : 0.0;
+  }
+}
+
+}  // namespace
+
+void competitor_pricing(const PricingColumns& in, const PriceFactors& factors, const PriceFactorInputs& market,
+                        const LicenceSchedule& schedule, PricingResult& out) {
+  const Eigen::Index n = in.endpoints.size();
+  out.resize(n);
+  auto& x = out.scratch;
+  x.resize(n);
+  const LaborInputs& li = schedule.labor;
+  const LaborResult& lo = schedule.labor_result;
+  const auto count = std::size_t(n);
+  schedule_constants(li.learning_rate.data(), x.p.data(), x.p_two_p.data(), x.no_learning.data(), count);
+  x.units_per_day = lo.hours - li.setup_hours;  // the other hours, then the endpoint share of them
+  x.units_per_day = (x.units_per_day > 0.0).select(lo.endpoint_hours / x.units_per_day, 0.0) *
+                    li.capacity_hours_per_week / days_per_week / li.first_endpoint_hours;
+  x.overlap_days = schedule.overlap_months * days_per_month;
+  x.term_days = schedule.new_minimum_term_months * days_per_month;
+  // M = min(H, ceil((d + L + duration_days) / D)): the months with a gap; the
+  // loop runs to the block's largest M (later months add gaps of 0).
+  const double months = n == 0 ? 0.0
+                                : ((schedule.start_delay_days + x.overlap_days + lo.duration_days) / days_per_month)
+                                      .ceil()
+                                      .maxCoeff();
+  const int gap_months = int(std::clamp(months, 0.0, double(market.horizon_months)));
+  const ScheduleColumns c{li.endpoints.data(),  lo.setup_days.data(), lo.duration_days.data(),
+                          x.units_per_day.data(), x.p.data(),          x.p_two_p.data(),
+                          x.no_learning.data(), schedule.start_delay_days.data(), x.overlap_days.data(),
+                          x.term_days.data()};
+  x.discount.setOnes(n);
+  x.new_year.setOnes(n);
+  x.old_year.setOnes(n);
+  out.gap_new_pv.setZero(n);
+  out.gap_old_pv.setZero(n);
+  for (int m = 0; m < gap_months; ++m) {
+    if (m > 0 && m % year_months == 0) {
+      x.new_year *= 1.0 + market.new_annual_escalation;
+      x.old_year *= 1.0 + market.old_annual_escalation;
+    }
+    add_month(c, double(m), factors.monthly_discount.data(), market.promo_months.data(), market.promo_discount.data(),
+              x.new_year.data(), x.old_year.data(), x.discount.data(), out.gap_new_pv.data(), out.gap_old_pv.data(),
+              count);
+  }
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const double e = in.endpoints[i];
+    const double new_price = in.new_price_per_endpoint_month[i] * (1.0 - volume_discount(in.volume_tiers, e));
+    const double old_price = in.old_price_per_endpoint_month[i];
+    out.price_delta_pv[i] = e * (new_price * factors.new_factor[i] - old_price * factors.old_factor[i]) -
+                            (new_price * out.gap_new_pv[i] - old_price * out.gap_old_pv[i]);
+  }
+  out.cost = (1.0 - in.share_passed_to_clients) * out.price_delta_pv + in.new_setup_fee_per_endpoint * in.endpoints +
+             in.new_setup_fee_per_msp;
+}
+
+void competitor_pricing(const PricingInputs& in, const LaborInputs& labor, const LaborResult& labor_result,
+                        const Column& start_delay_days, PricingResult& out) {
+  PriceFactors factors;
+  const PriceFactorInputs market{in.discount_rate_per_year, in.new_annual_escalation, in.old_annual_escalation,
+                                 in.promo_months, in.promo_discount, in.horizon_months};
+  price_factors(market, factors);
+  competitor_pricing(PricingColumns{in.endpoints, in.new_price_per_endpoint_month, in.old_price_per_endpoint_month,
+                                    in.new_setup_fee_per_endpoint, in.new_setup_fee_per_msp, in.share_passed_to_clients,
+                                    in.volume_tiers},
+                     factors, market,
+                     LicenceSchedule{labor, labor_result, start_delay_days, in.overlap_months,
+                                     in.new_minimum_term_months},
+                     out);
 }
 
 void competitor_pricing(const PricingInputs& in, PricingResult& out) {

@@ -15,7 +15,40 @@
 //   cost = (1 - share_passed_to_clients) * price_delta_pv
 //          + new_setup_fee_per_endpoint * E + new_setup_fee_per_msp
 // A negative cost is a saving. Setup fees are one-time and not passed on.
-// Computed per trial with geometric sums per year: O(years), not O(months);
+// That price_delta_pv is the instant switch: every endpoint on the new
+// licence, none on the old, from month 0. The engine uses the scheduled form
+// below instead.
+//
+// Licences on the migration schedule (competitor_pricing with a
+// LicenceSchedule). While endpoints move the MSP pays for both products.
+// With the MSP's start d = start_delay_days after the scenario's migration
+// start, D = days_per_month, the MSP's day at the start of month m
+// s_m = m D - d, and n(t) = endpoints_migrated_by(t) (models/labor.h, 0
+// before the MSP starts), a month is paid in full for each product an
+// endpoint has at any time in it:
+//   old_count(m) = E - n(s_m - L)      L = overlap_months * D: the old licence
+//                                      runs on L after an endpoint moves
+//   new_count(m) = E                   if minimum_term_months T > 0 and month m
+//                                      meets [0, T D) of the MSP's days
+//                                      (s_m + D > 0 and s_m < T D): a term
+//                                      contract bills every seat from signing
+//                = n(s_m + D)          otherwise (migrated by the month's end)
+//   price_delta_pv = sum_m v^m (new(m) new_count(m) - old(m) (E - old_count(m)))
+// (against keeping all E on the old licence; E - old_count(m) endpoints have
+// stopped paying it), computed as the instant switch less the schedule's
+// gaps, gap_new(m) = E - new_count(m) and gap_old(m) = old_count(m):
+//   price_delta_pv = E (P_new (1 - volume_discount) new_factor - P_old old_factor)
+//                    - (P_new (1 - volume_discount) G_new - P_old G_old)
+//   G_new = sum_{m < M} v^m (1 + g_new)^y(m) (1 - promo_discount f_promo(m)) gap_new(m)
+//   G_old = sum_{m < M} v^m (1 + g_old)^y(m) old_count(m)
+// where M = min(H, ceil((d + L + duration_days) / D)) is the first month after
+// which both gaps are 0. new_factor and old_factor are the market's (shared by
+// the MSPs of a block); G_new and G_old are per MSP and trial, O(M) months
+// (a few: the delay, the migration and the overlap), n(t) with
+// models/fastmath.h's log1p and expm1. An instant migration (duration 0, no
+// delay, overlap or term) gives the instant switch exactly.
+// new_factor and old_factor are computed per trial with geometric sums per
+// year: O(years), not O(months);
 // when a block's trials share one discount rate (a constant input), its sums
 // and powers of v are tabulated once per block (the same bits as per trial).
 #pragma once
@@ -24,6 +57,7 @@
 
 #include "models/common.h"
 #include "models/inputs.h"
+#include "models/labor.h"
 
 namespace switchcost::models {
 
@@ -44,6 +78,8 @@ struct PricingInputs {
   Column new_setup_fee_per_msp;         // [USD]
   Column share_passed_to_clients;       // [-] [0,1]
   Column discount_rate_per_year;        // [-/year] > -1
+  Column overlap_months;                // [months] >= 0, the old licence after an endpoint moves (scheduled form)
+  Column new_minimum_term_months;       // [months] >= 0, the new contract's minimum term (scheduled form)
   std::vector<VolumeTier> volume_tiers; // sorted by min_endpoints (any order accepted)
   int horizon_months = 36;              // [months] H >= 0
 
@@ -59,6 +95,7 @@ struct CompetitorPrices {
   Column annual_price_escalation;   // [-/year]
   Column promo_months;              // [months] >= 0
   Column promo_discount;            // [-] [0,1]
+  Column minimum_term_months;       // [months] >= 0, a term contract's seats billed from signing (0: monthly)
 };
 
 // The pricing model's drawn inputs (the tables of models/inputs.h): the
@@ -71,6 +108,14 @@ InputTable<CompetitorPrices> competitor_inputs() noexcept;
 struct PricingResult {
   Column price_delta_pv;  // [USD] E * PV of (new - old) before pass-through
   Column cost;            // [USD] borne by the MSP
+  // Scheduled form only: G_new and G_old [endpoint-months, discounted and
+  // escalated, per USD of monthly list price].
+  Column gap_new_pv, gap_old_pv;
+  // Per-trial working columns of the scheduled form, kept to be reused.
+  struct Scratch {
+    Column units_per_day, p, p_two_p, no_learning, overlap_days, term_days, discount, new_year, old_year;
+    void resize(Eigen::Index n);
+  } scratch;
 
   void resize(Eigen::Index n);
 };
@@ -84,8 +129,9 @@ void competitor_pricing(const PricingInputs& in, PricingResult& out);
 // inputs), so the engine computes them once per block for each (target,
 // incumbent) pair and shares them across MSPs. Reads only those inputs of `in`.
 struct PriceFactors {
-  Column new_factor;  // [months] discounted, escalated, promotion-weighted
-  Column old_factor;  // [months]
+  Column new_factor;        // [months] discounted, escalated, promotion-weighted
+  Column old_factor;        // [months]
+  Column monthly_discount;  // [-] v = (1 + discount_rate_per_year)^(-1/12)
 };
 // The inputs price_factors reads, by reference (the engine passes its market
 // columns without copying them).
@@ -112,6 +158,25 @@ struct PricingColumns {
   const Column& share_passed_to_clients;       // [-] [0,1]
   const std::vector<VolumeTier>& volume_tiers;
 };
+
+// The migration schedule the licences follow (the scheduled form above), by
+// reference: the MSP's labor inputs and result (n(t) of models/labor.h), its
+// start delay, the overlap and the new contract's minimum term.
+struct LicenceSchedule {
+  const LaborInputs& labor;
+  const LaborResult& labor_result;
+  const Column& start_delay_days;         // [days] >= 0, after the scenario's migration start
+  const Column& overlap_months;           // [months] >= 0
+  const Column& new_minimum_term_months;  // [months] >= 0
+};
+// The scheduled form with the factors given; `market` is what the factors
+// were computed from (escalations and promotion per month).
+void competitor_pricing(const PricingColumns& in, const PriceFactors& factors, const PriceFactorInputs& market,
+                        const LicenceSchedule& schedule, PricingResult& out);
+// The scheduled form from PricingInputs (its overlap_months and
+// new_minimum_term_months), for tests.
+void competitor_pricing(const PricingInputs& in, const LaborInputs& labor, const LaborResult& labor_result,
+                        const Column& start_delay_days, PricingResult& out);
 
 // competitor_pricing with the factors given (the same bits as computing them).
 void competitor_pricing(const PricingColumns& in, const PriceFactors& factors, PricingResult& out);

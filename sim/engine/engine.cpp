@@ -470,7 +470,8 @@ std::vector<MspReuse> reuse_from(const Compiled& c, const Compiled& previous) {
     MspReuse& r = reuse[m];
     // Every row of the labor table, market rows included (also where the
     // MSP's own rate overrides the market's: reusing less is still exact).
-    r.labor = same(a.labor, b.labor) && same(c.labor, previous.labor);
+    r.labor = same(a.labor, b.labor) && same(c.labor, previous.labor) &&
+              a.source->cost_basis == b.source->cost_basis;
     r.lost = r.labor && c.cutoff_day == previous.cutoff_day && same(a.lost, b.lost) && same(c.lost, previous.lost);
     // The incumbent's whole price terms (only its price is read: reusing less is still exact).
     r.stranded = r.labor && same(c.competitors[a.incumbent].prices, previous.competitors[b.incumbent].prices) &&
@@ -650,6 +651,7 @@ BlockOutputs workspace_outputs(Workspace& w, Eigen::Index n) {
 void draw_labor(const CompiledMsp& cm, const TrialSet& t, const Market& mk, Workspace& w) {
   auto& li = w.labor_in;
   fill_inputs(models::labor_inputs(), cm.labor, &mk.labor, t, li, w.u);
+  li.cost_basis = cm.source->cost_basis;
   models::set_weekly_capacity(li);
   models::migration_labor(li, w.labor_out);
 }
@@ -677,11 +679,18 @@ void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& 
   auto& pi = w.pricing_in;
   // The MSP's rows only: the market's discount rate is read through the block's price factors.
   fill_inputs(models::pricing_inputs(), cm.pricing, nullptr, t, pi, u);
+  // Both licences follow the MSP's migration schedule (its labor and start delay).
   models::competitor_pricing(
       models::PricingColumns{li.endpoints, target.price_per_endpoint_month, incumbent.price_per_endpoint_month,
                              target.setup_fee_per_endpoint, target.setup_fee_per_msp, pi.share_passed_to_clients,
                              c.competitors[cm.target].source->volume_tiers},
-      mk.price_factors[cm.pair], w.pricing_out);
+      mk.price_factors[cm.pair],
+      models::PriceFactorInputs{mk.pricing.discount_rate_per_year, target.annual_price_escalation,
+                                incumbent.annual_price_escalation, target.promo_months, target.promo_discount,
+                                c.horizon_months},
+      models::LicenceSchedule{li, w.labor_out, w.lost_in.start_delay_days, pi.overlap_months,
+                              target.minimum_term_months},
+      w.pricing_out);
 
   if (!reuse.stranded) {
     auto& si = w.stranded_in;

@@ -98,6 +98,7 @@ void json_scope(Json& j, const std::string& key, const ScopeReport& s, bool is_m
   j.value("name", s.name);
   if (is_msp) {
     j.value("incumbent", s.incumbent).value("target", s.target);
+    j.value("labor_cost_basis", s.labor_cost_basis);
     j.value("endpoints_mean", s.endpoints_mean).value("clients_mean", s.clients_mean);
     if (none)
       j.null("tail_mean").null("tail_share");
@@ -181,6 +182,7 @@ ReportData build_report(const Scenario& scenario, const RunResult& result, const
     s.name = result.msps[m].name;
     s.incumbent = msp.incumbent;
     s.target = msp.target;
+    s.labor_cost_basis = models::cost_basis_name(msp.cost_basis);
     s.endpoints_mean = msp.params.at("endpoints").dist.mean();
     s.clients_mean = msp.params.at("clients").dist.mean();
   }
@@ -270,7 +272,7 @@ void render_table(const ReportData& d, std::ostream& out) {
     for (const auto& s : d.msps) {
       out << "\nMSP " << printable(s.name) << ": " << format_count(s.endpoints_mean) << " endpoints, "
           << format_count(s.clients_mean) << " clients, " << printable(s.incumbent) << " -> " << printable(s.target)
-          << "\n";
+          << "; labor at " << (s.labor_cost_basis == "forgone_billing" ? "forgone billing" : "loaded cost") << "\n";
       table_for(out, s, d, false);
       if (d.msps.size() > 1)
         out << "  share of the portfolio's tail (CVaR95): " << format_percent(s.tail_share) << " (mean "

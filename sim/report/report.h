@@ -48,6 +48,7 @@ void json_manifest(Json& j, const std::string& command, const RunInfo& info, std
 struct ScopeReport {
   std::string name;       // MSP name, or "portfolio"
   std::string incumbent;  // MSPs only
+  std::string labor_cost_basis;  // MSPs only: "loaded" or "forgone_billing" (models/labor.h)
   std::string target;
   double endpoints_mean = 0;
   double clients_mean = 0;

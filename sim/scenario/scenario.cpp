@@ -270,7 +270,12 @@ void check_count(const Distribution& dist, const ParamSpec& spec, const Node& at
 // hold them. `extra` are keys the caller handles itself.
 void read_params(const Node& map, const std::string& prefix, const std::vector<ParamSpec>& specs,
                  const std::vector<std::string_view>& extra, const std::string& what, Params& out) {
-  std::vector<std::string_view> known(extra.begin(), extra.end());
+  // `extra` holds keys read elsewhere, in full ("labor.cost_basis"): those
+  // at this level are known and skipped here.
+  std::vector<std::string_view> known;
+  for (const std::string_view e : extra)
+    if (e.substr(0, prefix.size()) == prefix && e.find('.', prefix.size()) == std::string_view::npos)
+      known.push_back(e.substr(prefix.size()));
   std::set<std::string, std::less<>> sections;
   for (const auto& spec : specs) {
     if (spec.key.substr(0, prefix.size()) != prefix) continue;
@@ -281,11 +286,11 @@ void read_params(const Node& map, const std::string& prefix, const std::vector<P
   }
   check_keys(map, known, what);
   for (const auto& [key, value] : map.entries) {
-    if (std::find(extra.begin(), extra.end(), key.text) != extra.end()) continue;
     const std::string full = prefix + key.text;
+    if (std::find(extra.begin(), extra.end(), full) != extra.end()) continue;
     if (sections.count(key.text)) {
       expect_mapping(value, "the '" + full + "' section");
-      read_params(value, full + ".", specs, {}, what + " section '" + key.text + "'", out);
+      read_params(value, full + ".", specs, extra, what + " section '" + key.text + "'", out);
       continue;
     }
     const ParamSpec* spec = find_spec(specs, full);
@@ -342,6 +347,7 @@ struct PartialMsp {
   Location where;
   Params params;
   std::optional<Placed<std::string>> incumbent, target;
+  std::optional<Placed<models::CostBasis>> cost_basis;  // labor.cost_basis
   std::optional<std::vector<Node>> extras;  // items as written, read per MSP
 };
 
@@ -682,9 +688,21 @@ void Loader::apply_competitors(const Node& map) {
 }
 
 void Loader::apply_msp_fields(const Node& map, PartialMsp& msp, const std::string& what, bool is_default) {
-  std::vector<std::string_view> extra = {"incumbent", "target", "extras"};
+  std::vector<std::string_view> extra = {"incumbent", "target", "extras", "labor.cost_basis"};
   if (!is_default) extra.insert(extra.begin(), "name");
   read_params(map, "", msp_param_specs(), extra, what, msp.params);
+  if (const Node* labor = map.find("labor"); labor && labor->is_mapping())
+    if (const Node* n = labor->find("cost_basis")) {
+      const std::string basis = n->is_scalar() ? to_text(*n) : std::string();
+      if (basis == "loaded") msp.cost_basis = Placed<models::CostBasis>{models::CostBasis::loaded, n->where};
+      else if (basis == "forgone_billing")
+        msp.cost_basis = Placed<models::CostBasis>{models::CostBasis::forgone_billing, n->where};
+      else {
+        const std::string near = suggest(basis, {"loaded", "forgone_billing"});
+        fail(*n, "labor.cost_basis must be loaded or forgone_billing, got '" + basis + "'" +
+                     (near.empty() ? std::string() : "; did you mean '" + near + "'?"));
+      }
+    }
   if (const Node* n = map.find("incumbent")) msp.incumbent = Placed<std::string>{to_name(*n, "a competitor name"), n->where};
   if (const Node* n = map.find("target")) msp.target = Placed<std::string>{to_name(*n, "a competitor name"), n->where};
   if (const Node* n = map.find("extras")) {
@@ -851,6 +869,16 @@ Scenario Loader::finish() {
     msp.target = target->value;
     msp.params = std::move(partial.params);
     for (const auto& [key, var] : overrides_.params) msp.params[key] = var;
+    const auto basis = overrides_.cost_basis ? overrides_.cost_basis
+                       : partial.cost_basis  ? partial.cost_basis
+                                             : defaults_.cost_basis;
+    if (basis) {
+      msp.cost_basis = basis->value;
+      // Forgone billing needs the billing rate: its fallback of 0 would value displaced hours at nothing.
+      if (basis->value == models::CostBasis::forgone_billing && !msp.params.count("labor.billing_rate_per_hour") &&
+          !defaults_.params.count("labor.billing_rate_per_hour"))
+        fail(basis->where, what + ": labor.cost_basis forgone_billing needs labor.billing_rate_per_hour [USD/h]; add it");
+    }
     complete_params(msp.params, msp_param_specs(), "msps." + msp.name + ".", msp.where, what, &defaults_.params,
                     msp_market_default_keys());
     const auto& extras = overrides_.extras ? overrides_.extras : partial.extras ? partial.extras : defaults_.extras;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "models/extras.h"
+#include "models/labor.h"
 #include "models/pricing.h"
 #include "sim/random/distribution.h"
 #include "sim/base/error.h"
@@ -56,6 +57,9 @@ struct Msp {
   Location where;
   std::string incumbent;  // competitor left (old price)
   std::string target;     // competitor moved to (new price)
+  // labor.cost_basis: how a migration hour is valued (models/labor.h); a
+  // choice, not a drawn input.
+  models::CostBasis cost_basis = models::CostBasis::loaded;
   // Every per-MSP input ("endpoints", "labor.setup_hours", ...). An absent
   // "labor.technician_cost_per_hour" means the market's rate is used.
   Params params;
