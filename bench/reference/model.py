@@ -146,6 +146,7 @@ def default_scenario():
                 "annual_price_escalation": pert(0, 0.03, 0.08),      # competitors.kaspersky.annual_price_escalation
                 "promo_months": const(0),                            # competitors.kaspersky.promo_months
                 "promo_discount": const(0),                          # competitors.kaspersky.promo_discount
+                "minimum_term_months": const(0),                     # not set in prices/list.yaml: monthly
                 "volume_tiers": [],                                  # none in prices/list.yaml
             },
             "bitdefender": {
@@ -155,6 +156,7 @@ def default_scenario():
                 "annual_price_escalation": pert(0, 0.03, 0.08),      # competitors.bitdefender.annual_price_escalation
                 "promo_months": const(0),                            # competitors.bitdefender.promo_months
                 "promo_discount": const(0),                          # competitors.bitdefender.promo_discount
+                "minimum_term_months": const(0),                     # not set in prices/list.yaml: monthly
                 "volume_tiers": [],                                  # none in prices/list.yaml
             },
         },
@@ -165,7 +167,7 @@ def default_scenario():
             "target": "bitdefender",                                    # msp_defaults.target
             "endpoints": const(350),                                    # msp-350.yaml endpoints
             "clients": const(25),                                       # msp-350.yaml clients
-            "start_delay_days": const(0),                               # msp-350.yaml start_delay_days
+            "start_delay_days": pert(0, 14, 120),                       # msp-350.yaml start_delay_days
             "first_endpoint_hours": pert(0.25, 0.5, 1.0),               # msp_defaults.labor.first_endpoint_hours
             "learning_rate": pert(0.75, 0.85, 0.95),                    # msp_defaults.labor.learning_rate
             "setup_hours": pert(4, 8, 24),                              # msp_defaults.labor.setup_hours
@@ -177,9 +179,13 @@ def default_scenario():
             "overhead_hours_per_client": pert(0.5, 1, 3),               # msp_defaults.labor.overhead_hours_per_client
             "technician_cost_per_hour": None,                           # not set: the market's rate
             "billable_share": pert(0, 0.1, 0.5),                        # msp_defaults.labor.billable_share
+            "cost_basis": "loaded",                                     # msp_defaults.labor.cost_basis
+            "billing_rate_per_hour": pert(80, 125, 150),                # msp_defaults.labor.billing_rate_per_hour
+            "displaced_billable_share": pert(0, 0.3, 0.8),              # msp_defaults.labor.displaced_billable_share
             "technicians": const(2),                                    # msp-350.yaml labor.technicians
             "capacity_hours_per_technician_week": pert(7.5, 13, 18.5),  # msp-350.yaml labor.capacity_hours_per_technician_week
             "share_passed_to_clients": pert(0, 0.2, 0.6),               # msp_defaults.licences.share_passed_to_clients
+            "overlap_months": pert(0, 0.5, 2),                          # msp_defaults.licences.overlap_months
             "prepaid_share": pert(0, 0.05, 0.3),                        # msp_defaults.licences.prepaid_share
             "prepaid_months_remaining": uniform(0, 12),                 # msp_defaults.licences.prepaid_months_remaining
             "recovered_share": pert(0, 0.1, 0.5),                       # msp_defaults.licences.recovered_share
@@ -229,11 +235,16 @@ def migration_labor(x):
              + x["clients"] * x["broken_app_client_share"] * x["fix_hours_per_broken_client"]
              + x["clients"] * x["overhead_hours_per_client"])
     per_day = x["capacity_hours_per_week"] / DAYS_PER_WEEK
+    # labor.cost_basis: loaded, or forgone_billing (displaced billable hours at the billing rate)
+    hour_rate = x["technician_cost_per_hour"]
+    if x["cost_basis"] == "forgone_billing":
+        share = x["displaced_billable_share"]
+        hour_rate = share * x["billing_rate_per_hour"] + (1.0 - share) * hour_rate
     return {
         "p": p,
         "endpoint_hours": endpoint_hours,
         "hours": hours,
-        "cost": hours * x["technician_cost_per_hour"] * (1.0 - x["billable_share"]),
+        "cost": hours * (1.0 - x["billable_share"]) * hour_rate,
         "setup_days": x["setup_hours"] / per_day,
         "duration_days": hours / per_day,
     }
@@ -326,9 +337,26 @@ def volume_discount(tiers, endpoints):
     return best
 
 
-def competitor_pricing(endpoints, new, old, share_passed, discount_rate, horizon_months):
-    """PV over months m = 0..H-1 (payments at the start of each month) of E (new(m) - old(m)),
-    as a (trials x months) array."""
+def endpoints_migrated_by(x, lab, day):
+    """n(t) of models/labor.h: endpoints migrated by the MSP's day t (trials x months)."""
+    E = x["endpoints"][:, None]
+    setup = lab["setup_days"][:, None]
+    other = lab["hours"] - x["setup_hours"]
+    share = np.where(other > 0, lab["endpoint_hours"] / np.where(other > 0, other, 1.0), 0.0)
+    units = (share * x["capacity_hours_per_week"] / DAYS_PER_WEEK / x["first_endpoint_hours"])[:, None]
+    s = np.maximum(units * (day - setup), 0.0)
+    p = lab["p"][:, None]
+    n = np.where(p == 1.0, s, learning_curve_endpoints(s, p))
+    n = np.where(day > setup, np.minimum(E, n), 0.0)
+    return np.where(day >= lab["duration_days"][:, None], E, n)
+
+
+def competitor_pricing(endpoints, new, old, share_passed, discount_rate, horizon_months, x, lab):
+    """PV over months m = 0..H-1 (payments at the start of each month) of
+    new(m) new_count(m) - old(m) (E - old_count(m)), both licences on the
+    migration schedule (models/pricing.h), as (trials x months) arrays:
+    old_count(m) = E - n(s_m - overlap), new_count(m) = n(s_m + D) or E while
+    a minimum term runs, s_m = m D - start_delay_days."""
     m = np.arange(horizon_months, dtype=float)
     year = np.floor(m / MONTHS_PER_YEAR)
     log_v = -np.log1p(discount_rate) / MONTHS_PER_YEAR                # log monthly discount factor
@@ -337,11 +365,18 @@ def competitor_pricing(endpoints, new, old, share_passed, discount_rate, horizon
     new_month = (np.exp(np.log1p(new["annual_price_escalation"])[:, None] * year[None, :])
                  * (1.0 - new["promo_discount"][:, None] * promo))
     old_month = np.exp(np.log1p(old["annual_price_escalation"])[:, None] * year[None, :])
-    new_factor = (discount * new_month).sum(axis=1)
-    old_factor = (discount * old_month).sum(axis=1)
-    new_pv = new["price_per_endpoint_month"] * (1.0 - volume_discount(new["volume_tiers"], endpoints)) * new_factor
-    old_pv = old["price_per_endpoint_month"] * old_factor
-    price_delta_pv = endpoints * (new_pv - old_pv)
+    days_per_month = 365.25 / 12.0
+    start = m[None, :] * days_per_month - x["start_delay_days"][:, None]             # s_m, the MSP's day
+    overlap_days = (x["overlap_months"] * days_per_month)[:, None]
+    term_days = (new["minimum_term_months"] * days_per_month)[:, None]
+    committed = (term_days > 0) & (start + days_per_month > 0) & (start < term_days)
+    E = endpoints[:, None]
+    new_count = np.where(committed, E, endpoints_migrated_by(x, lab, start + days_per_month))
+    stopped_old = endpoints_migrated_by(x, lab, start - overlap_days)                # E - old_count(m)
+    new_price = new["price_per_endpoint_month"] * (1.0 - volume_discount(new["volume_tiers"], endpoints))
+    price_delta_pv = ((discount * (new_price[:, None] * new_month * new_count
+                                   - old["price_per_endpoint_month"][:, None] * old_month * stopped_old))
+                      .sum(axis=1))
     return ((1.0 - share_passed) * price_delta_pv
             + new["setup_fee_per_endpoint"] * endpoints + new["setup_fee_per_msp"])
 
@@ -353,11 +388,12 @@ def competitor_pricing(endpoints, new, old, share_passed, discount_rate, horizon
 MARKET_KEYS = ["technician_cost_per_hour", "discount_rate_per_year", "encounters_per_endpoint_day",
                "miss_rate_supported", "frozen_miss_multiplier", "protection_decay_days"]
 COMPETITOR_KEYS = ["price_per_endpoint_month", "setup_fee_per_endpoint", "setup_fee_per_msp",
-                   "annual_price_escalation", "promo_months", "promo_discount"]
+                   "annual_price_escalation", "promo_months", "promo_discount", "minimum_term_months"]
 MSP_KEYS = ["endpoints", "clients", "start_delay_days", "first_endpoint_hours", "learning_rate", "setup_hours",
             "config_hours_per_client", "failed_install_share", "rework_hours_per_failed_install",
             "broken_app_client_share", "fix_hours_per_broken_client", "overhead_hours_per_client",
-            "billable_share", "technicians", "capacity_hours_per_technician_week", "share_passed_to_clients",
+            "billable_share", "billing_rate_per_hour", "displaced_billable_share", "technicians",
+            "capacity_hours_per_technician_week", "share_passed_to_clients", "overlap_months",
             "prepaid_share", "prepaid_months_remaining", "recovered_share", "client_prepaid_share",
             "client_prepaid_months_remaining", "client_price_per_endpoint_month", "refund_share",
             "downtime_minutes_per_endpoint", "downtime_user_cost_per_hour", "downtime_billable_share"]
@@ -379,6 +415,7 @@ def draw_market(rng, scenario, trials, competitor_names):
 def simulate_msp(rng, scenario, msp, mkt, comps, trials):
     """One MSP's outputs for every trial (arrays of length `trials`)."""
     x = {k: draw(rng, msp[k], trials) for k in MSP_KEYS}
+    x["cost_basis"] = msp["cost_basis"]
     own_rate = msp.get("technician_cost_per_hour")
     x["technician_cost_per_hour"] = (draw(rng, own_rate, trials) if own_rate is not None
                                      else mkt["technician_cost_per_hour"])
@@ -395,7 +432,7 @@ def simulate_msp(rng, scenario, msp, mkt, comps, trials):
 
     new, old = comps[msp["target"]], comps[msp["incumbent"]]
     pricing = competitor_pricing(x["endpoints"], new, old, x["share_passed_to_clients"],
-                                 mkt["discount_rate_per_year"], tl["horizon_months"])
+                                 mkt["discount_rate_per_year"], tl["horizon_months"], x, lab)
 
     E = x["endpoints"]
     stranded = E * x["prepaid_share"] * x["prepaid_months_remaining"] * old["price_per_endpoint_month"] * (

@@ -54,9 +54,10 @@ N_SE = 5.0
 
 LABOR_KEYS = ["first_endpoint_hours", "learning_rate", "setup_hours", "config_hours_per_client",
               "failed_install_share", "rework_hours_per_failed_install", "broken_app_client_share",
-              "fix_hours_per_broken_client", "overhead_hours_per_client", "billable_share", "technicians",
-              "capacity_hours_per_technician_week"]
-LICENCE_KEYS = ["share_passed_to_clients", "prepaid_share", "prepaid_months_remaining", "recovered_share"]
+              "fix_hours_per_broken_client", "overhead_hours_per_client", "billable_share", "billing_rate_per_hour",
+              "displaced_billable_share", "technicians", "capacity_hours_per_technician_week"]
+LICENCE_KEYS = ["share_passed_to_clients", "overlap_months", "prepaid_share", "prepaid_months_remaining",
+                "recovered_share"]
 REFUND_KEYS = ["client_prepaid_share", "client_prepaid_months_remaining", "client_price_per_endpoint_month",
                "refund_share"]
 THREAT_KEYS = ["encounters_per_endpoint_day", "miss_rate_supported", "frozen_miss_multiplier",
