@@ -849,6 +849,145 @@ TEST(Pricing, SharedDiscountRateGivesThePerTrialBits) {
 // ---------------------------------------------------------------------------
 // Stranded licences and refunds
 
+// Licences on the migration schedule (models/pricing.h, scheduled form), on
+// the linear schedule of example_labor(100, 1): setup ends on day 1.6,
+// n(t) = (100 / 24.6) (t - 1.6), all 100 endpoints by day 26.2. D = 30.4375
+// days. Prices 5 (new) and 3 (old), flat, undiscounted, over 36 months: the
+// instant switch is 100 * 36 * (5 - 3) = 7200.
+struct ScheduledCase {
+  PricingInputs in = pricing_case(100);
+  LaborInputs labor = example_labor(100.0, 1.0);
+  LaborResult labor_out;
+  Column delay = Column::Zero(1);
+  ScheduledCase() {
+    migration_labor(labor, labor_out);
+    in.overlap_months[0] = 0;
+    in.new_minimum_term_months[0] = 0;
+  }
+  double pv() {
+    PricingResult r;
+    competitor_pricing(in, labor, labor_out, delay, r);
+    return r.price_delta_pv[0];
+  }
+};
+
+TEST(PricingSchedule, HandNoOverlapPaysTheMigrationMonthTwice) {
+  ScheduledCase c;
+  // Month 0: every endpoint moves in it (by day 26.2 < 30.4375): new on 100
+  // (5 * 100 = 500), old still paid for the 100 not moved at its start
+  // (none stopped): 500 against the instant switch's 200. Months 1..35: 200.
+  // pv = 500 + 35 * 200 = 7500: one month of the old licence, 100 * 3 = 300, on top.
+  EXPECT_NEAR(c.pv(), 7500.0, 1e-9);
+}
+
+TEST(PricingSchedule, HandOverlapOfOneMonthAndOfHalfAMonth) {
+  ScheduledCase c;
+  c.in.overlap_months[0] = 1;
+  // The old licence stops a month after each move: old paid in months 0 and 1
+  // for all 100: pv = 7200 + 2 * 300 = 7800.
+  EXPECT_NEAR(c.pv(), 7800.0, 1e-9);
+  c.in.overlap_months[0] = 0.5;  // L = 15.21875 days
+  // Month 1 (s = 30.4375): stopped = n(30.4375 - 15.21875) = (100 / 24.6) * 13.61875
+  //   = 55.360772357724; old still paid for 44.639227642276: 3 * that = 133.917682926829.
+  // pv = 7500 + 133.917682926829 = 7633.917682926829
+  EXPECT_NEAR(c.pv(), 7633.917682926829, 1e-9);
+}
+
+TEST(PricingSchedule, HandStartDelayAndMinimumTerm) {
+  ScheduledCase c;
+  c.delay[0] = 45;
+  // s_m = 30.4375 m - 45.
+  // Month 0: nothing moved by day -14.5625: new 0, old on all: delta 0.
+  // Month 1: new on n(15.875) = (100 / 24.6) * 14.275 = 58.028455284553: 5 * that
+  //          = 290.142276422764; old on all (n(-14.5625) = 0): delta 290.142276422764.
+  // Month 2: new on 100 (n(46.3125)); old stopped for n(15.875) = 58.028455284553:
+  //          500 - 3 * 58.028455284553 = 325.914634146341.
+  // Months 3..35: 33 * 200 = 6600.  pv = 7216.056910569106
+  EXPECT_NEAR(c.pv(), 7216.056910569106, 1e-9);
+  // A 12-month term contract bills all 100 seats from the MSP's start, in the
+  // month that holds it (month 1, s_1 + D = 15.875 > 0; month 0 ends before it):
+  // month 1 is 5 * 100 = 500 instead of 290.142276422764: pv = 7425.914634146341.
+  c.in.new_minimum_term_months[0] = 12;
+  EXPECT_NEAR(c.pv(), 7425.914634146341, 1e-9);
+}
+
+TEST(PricingSchedule, InstantMigrationIsTheInstantSwitch) {
+  ScheduledCase c;
+  c.in.discount_rate_per_year[0] = 0.08;
+  c.in.new_annual_escalation[0] = 0.05;
+  c.in.old_annual_escalation[0] = 0.02;
+  c.in.promo_months[0] = 2.5;
+  c.in.promo_discount[0] = 0.3;
+  c.in.share_passed_to_clients[0] = 0.2;
+  c.labor_out.setup_days[0] = 0;
+  c.labor_out.duration_days[0] = 0;  // every endpoint moved at day 0
+  PricingResult scheduled, instant;
+  competitor_pricing(c.in, c.labor, c.labor_out, c.delay, scheduled);
+  competitor_pricing(c.in, instant);
+  EXPECT_DOUBLE_EQ(scheduled.price_delta_pv[0], instant.price_delta_pv[0]);
+  EXPECT_DOUBLE_EQ(scheduled.cost[0], instant.cost[0]);
+}
+
+TEST(PricingSchedule, MatchesDirectMonthLoopWithDiscountingAndLearning) {
+  // The gap form against sum_m v^m (new(m) new_count(m) - old(m) n(s_m - L))
+  // evaluated month by month with endpoints_migrated_by (libm), per trial.
+  ScheduledCase c;
+  c.labor = example_labor(100.0, 0.8);
+  migration_labor(c.labor, c.labor_out);
+  c.in.discount_rate_per_year[0] = 0.1;
+  c.in.new_annual_escalation[0] = 0.04;
+  c.in.old_annual_escalation[0] = 0.01;
+  c.in.promo_months[0] = 1.5;
+  c.in.promo_discount[0] = 0.5;
+  for (double delay : {0.0, 10.0, 400.0, 2000.0})
+    for (double overlap : {0.0, 0.7, 14.0})
+      for (double term : {0.0, 3.0}) {
+        c.delay[0] = delay;
+        c.in.overlap_months[0] = overlap;
+        c.in.new_minimum_term_months[0] = term;
+        const double v = std::pow(1.1, -1.0 / 12.0);
+        double expected = 0.0;
+        for (int m = 0; m < 36; ++m) {
+          const double s = m * days_per_month - delay;
+          const double y = std::floor(m / 12.0);
+          const double f = std::clamp(1.5 - m, 0.0, 1.0);
+          const double new_m = 5.0 * std::pow(1.04, y) * (1.0 - 0.5 * f);
+          const double old_m = 3.0 * std::pow(1.01, y);
+          const bool committed = term > 0 && s + days_per_month > 0 && s < term * days_per_month;
+          const double new_count =
+              committed ? 100.0 : endpoints_migrated_by(c.labor, c.labor_out, 0, s + days_per_month);
+          const double stopped = endpoints_migrated_by(c.labor, c.labor_out, 0, s - overlap * days_per_month);
+          expected += std::pow(v, m) * (new_m * new_count - old_m * stopped);
+        }
+        EXPECT_NEAR(c.pv(), expected, 1e-9 * std::abs(expected) + 1e-9)
+            << "delay " << delay << " overlap " << overlap << " term " << term;
+      }
+}
+
+TEST(MigrationLabor, HandForgoneBillingBasis) {
+  LaborInputs in = example_labor(100.0, 1.0);
+  in.billing_rate_per_hour.setConstant(150);
+  in.displaced_billable_share.setConstant(0.4);
+  LaborResult out;
+  migration_labor(in, out);
+  // Loaded (the default): 131 h * 80 USD/h * (1 - 0.25) = 7860, the billing inputs unread.
+  EXPECT_EQ(in.cost_basis, CostBasis::loaded);
+  EXPECT_DOUBLE_EQ(out.cost[0], 7860.0);
+  // Forgone billing: rate = 0.4 * 150 + 0.6 * 80 = 108 USD/h; 131 * 0.75 * 108 = 10611.
+  in.cost_basis = CostBasis::forgone_billing;
+  migration_labor(in, out);
+  EXPECT_NEAR(out.cost[0], 10611.0, 1e-9);
+  // No hour displaces billable work: the loaded cost again.
+  in.displaced_billable_share.setConstant(0.0);
+  migration_labor(in, out);
+  EXPECT_NEAR(out.cost[0], 7860.0, 1e-9);
+  // Hours and the schedule do not depend on the basis.
+  EXPECT_DOUBLE_EQ(out.hours[0], 131.0);
+  EXPECT_DOUBLE_EQ(out.duration_days[0], 26.2);
+  EXPECT_STREQ(cost_basis_name(CostBasis::forgone_billing), "forgone_billing");
+  EXPECT_STREQ(cost_basis_name(CostBasis::loaded), "loaded");
+}
+
 TEST(Stranded, HandValues) {
   StrandedInputs in;
   in.resize(2);
