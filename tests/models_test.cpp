@@ -988,6 +988,19 @@ TEST(MigrationLabor, HandForgoneBillingBasis) {
   EXPECT_STREQ(cost_basis_name(CostBasis::loaded), "loaded");
 }
 
+// Calibration (scenarios/SOURCES.md, "Calibrations"): the learning-rate
+// range pert [0.75, 0.85, 0.95] is chosen so that, with the first endpoint
+// at 30 min, the average minutes per endpoint at 350 endpoints (4.4, 9.9,
+// 21.0) bracket DOMAIN-DATA §2's RMM-scripted 2-5-12 min and its ~14 min check.
+TEST(Calibration, LearningRatesBracketScriptedMinutesPerEndpoint) {
+  auto minutes = [](double rate) { return learning_curve_sum(350.0, rate) * 30.0 / 350.0; };
+  EXPECT_NEAR(minutes(0.75), 4.4, 0.05);
+  EXPECT_NEAR(minutes(0.85), 9.9, 0.05);
+  EXPECT_NEAR(minutes(0.95), 21.0, 0.05);
+  EXPECT_LT(minutes(0.75), 5.0);   // the scripted likely value lies inside the range
+  EXPECT_GT(minutes(0.95), 14.0);  // and so does the ~14 min check
+}
+
 TEST(Stranded, HandValues) {
   StrandedInputs in;
   in.resize(2);
