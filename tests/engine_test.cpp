@@ -297,7 +297,7 @@ TEST(Calibration, IncidentCostMeanIsBetweenTheClaimAverages) {
 // Kaspersky. 20,000 trials: the SE of a share is at most 0.36%.
 TEST(Calibration, TheDefaultMspStartsLateSometimes) {
   const Scenario s = load_scenario({"builtin:kaspersky-2024/msp-350.yaml"});
-  EXPECT_NEAR(s.msps[0].params.at("start_delay_days").dist.mean(), (0 + 4 * 14 + 120) / 6.0, 1e-9);
+  EXPECT_NEAR(s.msps[0].params.at("start_delay_days").dist.mean(), (0 + 4 * 20 + 120) / 6.0, 1e-9);
   const Scenario defaults = load_scenario({"builtin:kaspersky-2024/population-200.yaml"});
   EXPECT_GT(defaults.msps[0].params.at("start_delay_days").dist.mean(), 0.0) << "msp_defaults carry the delay";
   const RunResult r = run(s, 20'000, 2);
@@ -324,7 +324,9 @@ TEST(Engine, ForgoneBillingValuesTheSameHoursHigher) {
   const std::string base = std::string(shipped_assumptions) + "msps:\n  - name: acme\n    endpoints: 350\n    clients: 25\n";
   const Scenario loaded = load_scenario({write_file(dir, "a.yaml", base)});
   const Scenario forgone =
-      load_scenario({write_file(dir, "b.yaml", base + "    labor: {cost_basis: forgone_billing}\n")});
+      load_scenario({write_file(dir, "b.yaml", base + "    labor: {cost_basis: forgone_billing, billing_rate_per_hour: "
+                                                      "{pert: [80, 125, 150]}, displaced_billable_share: "
+                                                      "{pert: [0, 0.3, 0.8]}}\n")});
   const RunResult a = run(loaded, 5'000, 2);
   const RunResult b = run(forgone, 5'000, 1);
   EXPECT_TRUE(same_bytes(series(a, 0, Output::labor_hours), series(b, 0, Output::labor_hours)));

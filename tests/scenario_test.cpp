@@ -209,7 +209,7 @@ TEST(ScenarioSchema, LaborCostBasisIsAChoiceWithDefaultsAndOverrides) {
   const std::string dir = temp_dir();
   // The shipped msp_defaults say loaded; an MSP's own basis wins; msp_overrides win over both.
   const std::string own = std::string(shipped_assumptions) + acme +
-                          "    labor: {cost_basis: forgone_billing, setup_hours: 3}\n" +
+                          "    labor: {cost_basis: forgone_billing, setup_hours: 3, billing_rate_per_hour: 100}\n" +
                           "  - name: other\n    endpoints: 10\n    clients: 2\n";
   Scenario s = load_scenario({write_file(dir, "s.yaml", own)});
   ASSERT_EQ(s.msps.size(), 2u);
@@ -217,8 +217,8 @@ TEST(ScenarioSchema, LaborCostBasisIsAChoiceWithDefaultsAndOverrides) {
   EXPECT_EQ(s.msps[0].params.at("labor.setup_hours").dist.mean(), 3) << "the section's other keys still read";
   EXPECT_FALSE(s.msps[0].params.count("labor.cost_basis")) << "a choice, not a drawn input";
   EXPECT_EQ(s.msps[1].cost_basis, switchcost::models::CostBasis::loaded);
-  EXPECT_NEAR(s.msps[1].params.at("labor.billing_rate_per_hour").dist.mean(), 730.0 / 6.0, 1e-9)
-      << "pert [80, 125, 150]";
+  EXPECT_EQ(s.msps[0].params.at("labor.billing_rate_per_hour").dist.mean(), 100);
+  EXPECT_EQ(s.msps[1].params.at("labor.billing_rate_per_hour").dist.mean(), 0) << "not given: the fallback, unread";
   s = load_scenario({write_file(dir, "o.yaml", own + "msp_overrides:\n  labor: {cost_basis: loaded}\n")});
   EXPECT_EQ(s.msps[0].cost_basis, switchcost::models::CostBasis::loaded);
   // A misspelled basis is a located error with a suggestion.
@@ -228,17 +228,9 @@ TEST(ScenarioSchema, LaborCostBasisIsAChoiceWithDefaultsAndOverrides) {
   EXPECT_NE(bad.find("did you mean 'forgone_billing'?"), std::string::npos) << bad;
   EXPECT_EQ(bad.rfind("s.yaml:", 0), 0u) << bad;
   // forgone_billing without a billing rate anywhere: an error, not a rate of 0.
-  std::ifstream defaults_file(SWITCHCOST_SOURCE_DIR "/scenarios/kaspersky-2024/msp-defaults.yaml");
-  std::stringstream defaults_text;
-  defaults_text << defaults_file.rdbuf();
-  std::string no_rate;
-  for (std::string line; std::getline(defaults_text, line);)
-    if (line.find("billing_rate_per_hour") == std::string::npos) no_rate += line + "\n";
-  write_file(dir, "defaults.yaml", no_rate);
-  const std::string missing = load_error(
-      "include: [builtin:kaspersky-2024/timeline.yaml, builtin:kaspersky-2024/market.yaml,\n"
-      "          builtin:kaspersky-2024/prices/list.yaml, " + dir + "/defaults.yaml]\n" + acme +
-      "    labor: {cost_basis: forgone_billing}\n");
+  // (the shipped msp_defaults give the rate only in a comment).
+  const std::string missing =
+      load_error(std::string(shipped_assumptions) + acme + "    labor: {cost_basis: forgone_billing}\n");
   EXPECT_NE(missing.find("forgone_billing needs labor.billing_rate_per_hour"), std::string::npos) << missing;
 }
 

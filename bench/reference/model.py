@@ -167,7 +167,7 @@ def default_scenario():
             "target": "bitdefender",                                    # msp_defaults.target
             "endpoints": const(350),                                    # msp-350.yaml endpoints
             "clients": const(25),                                       # msp-350.yaml clients
-            "start_delay_days": pert(0, 14, 120),                       # msp-350.yaml start_delay_days
+            "start_delay_days": pert(0, 20, 120),                       # msp-350.yaml start_delay_days
             "first_endpoint_hours": pert(0.25, 0.5, 1.0),               # msp_defaults.labor.first_endpoint_hours
             "learning_rate": pert(0.75, 0.85, 0.95),                    # msp_defaults.labor.learning_rate
             "setup_hours": pert(4, 8, 24),                              # msp_defaults.labor.setup_hours
@@ -180,8 +180,8 @@ def default_scenario():
             "technician_cost_per_hour": None,                           # not set: the market's rate
             "billable_share": pert(0, 0.1, 0.5),                        # msp_defaults.labor.billable_share
             "cost_basis": "loaded",                                     # msp_defaults.labor.cost_basis
-            "billing_rate_per_hour": pert(80, 125, 150),                # msp_defaults.labor.billing_rate_per_hour
-            "displaced_billable_share": pert(0, 0.3, 0.8),              # msp_defaults.labor.displaced_billable_share
+            "billing_rate_per_hour": const(0),                          # not set (read with forgone_billing only)
+            "displaced_billable_share": const(0),                       # not set (read with forgone_billing only)
             "technicians": const(2),                                    # msp-350.yaml labor.technicians
             "capacity_hours_per_technician_week": pert(7.5, 13, 18.5),  # msp-350.yaml labor.capacity_hours_per_technician_week
             "share_passed_to_clients": pert(0, 0.2, 0.6),               # msp_defaults.licences.share_passed_to_clients
