@@ -56,8 +56,8 @@ void PricingResult::resize(Eigen::Index n) {
 }
 
 void PricingResult::Scratch::resize(Eigen::Index n) {
-  for (Column* c : {&units_per_day, &p, &p_two_p, &no_learning, &overlap_days, &term_days, &discount, &new_year,
-                    &old_year})
+  for (Column* c : {&units_per_day, &p, &p_two_p, &no_learning, &overlap_days, &term_days, &months, &discount,
+                    &new_year, &old_year})
     c->resize(n);
 }
 
@@ -347,28 +347,38 @@ void competitor_pricing(const PricingColumns& in, const PriceFactors& factors, c
   x.term_days = schedule.new_minimum_term_months * days_per_month;
   // M = min(H, ceil((d + L + duration_days) / D)): the months with a gap; the
   // loop runs to the block's largest M (later months add gaps of 0).
-  const double months = n == 0 ? 0.0
-                                : ((schedule.start_delay_days + x.overlap_days + lo.duration_days) / days_per_month)
-                                      .ceil()
-                                      .maxCoeff();
-  const int gap_months = int(std::clamp(months, 0.0, double(market.horizon_months)));
-  const ScheduleColumns c{li.endpoints.data(),  lo.setup_days.data(), lo.duration_days.data(),
-                          x.units_per_day.data(), x.p.data(),          x.p_two_p.data(),
-                          x.no_learning.data(), schedule.start_delay_days.data(), x.overlap_days.data(),
-                          x.term_days.data()};
+  // M_i = min(H, ceil((d + L + duration_days) / D)): trial i's months with a
+  // gap. The months run in chunks of trials, each to its chunk's largest M_i
+  // (a chunk's later months add gaps of 0 to its shorter trials), so that a
+  // few long tails do not make every trial loop to the block's largest.
+  x.months = ((schedule.start_delay_days + x.overlap_days + lo.duration_days) / days_per_month)
+                 .ceil()
+                 .min(double(market.horizon_months))
+                 .max(0.0);
   x.discount.setOnes(n);
   x.new_year.setOnes(n);
   x.old_year.setOnes(n);
   out.gap_new_pv.setZero(n);
   out.gap_old_pv.setZero(n);
-  for (int m = 0; m < gap_months; ++m) {
-    if (m > 0 && m % year_months == 0) {
-      x.new_year *= 1.0 + market.new_annual_escalation;
-      x.old_year *= 1.0 + market.old_annual_escalation;
+  constexpr Eigen::Index chunk = 16;
+  for (Eigen::Index first = 0; first < n; first += chunk) {
+    const Eigen::Index len = std::min(chunk, n - first);
+    const int gap_months = int(x.months.segment(first, len).maxCoeff());
+    const ScheduleColumns c{li.endpoints.data() + first,      lo.setup_days.data() + first,
+                            lo.duration_days.data() + first,  x.units_per_day.data() + first,
+                            x.p.data() + first,               x.p_two_p.data() + first,
+                            x.no_learning.data() + first,     schedule.start_delay_days.data() + first,
+                            x.overlap_days.data() + first,    x.term_days.data() + first};
+    for (int m = 0; m < gap_months; ++m) {
+      if (m > 0 && m % year_months == 0) {
+        x.new_year.segment(first, len) *= 1.0 + market.new_annual_escalation.segment(first, len);
+        x.old_year.segment(first, len) *= 1.0 + market.old_annual_escalation.segment(first, len);
+      }
+      add_month(c, double(m), factors.monthly_discount.data() + first, market.promo_months.data() + first,
+                market.promo_discount.data() + first, x.new_year.data() + first, x.old_year.data() + first,
+                x.discount.data() + first, out.gap_new_pv.data() + first, out.gap_old_pv.data() + first,
+                std::size_t(len));
     }
-    add_month(c, double(m), factors.monthly_discount.data(), market.promo_months.data(), market.promo_discount.data(),
-              x.new_year.data(), x.old_year.data(), x.discount.data(), out.gap_new_pv.data(), out.gap_old_pv.data(),
-              count);
   }
   for (Eigen::Index i = 0; i < n; ++i) {
     const double e = in.endpoints[i];

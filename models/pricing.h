@@ -45,7 +45,8 @@
 // which both gaps are 0. new_factor and old_factor are the market's (shared by
 // the MSPs of a block); G_new and G_old are per MSP and trial, O(M) months
 // (a few: the delay, the migration and the overlap), n(t) with
-// models/fastmath.h's log1p and expm1. An instant migration (duration 0, no
+// models/fastmath.h's log1p and expm1, vectorised over chunks of 16 trials
+// that each run to their largest M. An instant migration (duration 0, no
 // delay, overlap or term) gives the instant switch exactly.
 // new_factor and old_factor are computed per trial with geometric sums per
 // year: O(years), not O(months);
@@ -113,7 +114,7 @@ struct PricingResult {
   Column gap_new_pv, gap_old_pv;
   // Per-trial working columns of the scheduled form, kept to be reused.
   struct Scratch {
-    Column units_per_day, p, p_two_p, no_learning, overlap_days, term_days, discount, new_year, old_year;
+    Column units_per_day, p, p_two_p, no_learning, overlap_days, term_days, months, discount, new_year, old_year;
     void resize(Eigen::Index n);
   } scratch;
 
