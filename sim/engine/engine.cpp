@@ -129,7 +129,7 @@ constexpr std::uint64_t cost_line_columns() {
 constexpr std::uint64_t workspace_columns =
     1 + 2 + sizeof(models::LaborInputs) / sizeof(models::Column) + sizeof(models::LaborResult) / sizeof(models::Column) +
     sizeof(models::LostUpdatesInputs) / sizeof(models::Column) +
-    sizeof(models::LostUpdatesResult) / sizeof(models::Column) + 11 /* PricingInputs' columns */ +
+    sizeof(models::LostUpdatesResult) / sizeof(models::Column) + 13 /* PricingInputs' columns */ +
     sizeof(models::PricingResult) / sizeof(models::Column) + sizeof(models::StrandedInputs) / sizeof(models::Column) +
     sizeof(models::StrandedResult) / sizeof(models::Column) + cost_line_columns() + output_count + 1;
 // Measured on the shipped population: a loaded MSP takes about 10 KB (its
