@@ -56,8 +56,7 @@ void PricingResult::resize(Eigen::Index n) {
 }
 
 void PricingResult::Scratch::resize(Eigen::Index n) {
-  for (Column* c : {&units_per_day, &p, &p_two_p, &no_learning, &overlap_days, &term_days, &months, &discount,
-                    &new_year, &old_year})
+  for (Column* c : {&units_per_day, &p, &p_two_p, &no_learning, &overlap_days, &term_days, &months})
     c->resize(n);
 }
 
@@ -279,13 +278,32 @@ inline double migrated_by(double e, double setup_days, double duration_days, dou
   return e > 0.0 ? n : 0.0;
 }
 
-// Month m of every trial: adds its gaps, weighted, to g_new and g_old, and
-// steps the discount v^m to v^(m+1).
-SWITCHCOST_SIMD_CLONES void add_month(const ScheduleColumns& c, double month, const double* __restrict v,
-                                      const double* __restrict promo_months, const double* __restrict promo_discount,
-                                      const double* __restrict new_year, const double* __restrict old_year,
-                                      double* __restrict discount, double* __restrict g_new,
-                                      double* __restrict g_old, std::size_t n) noexcept {
+// The market's columns the month sums read, per trial.
+struct ScheduleMarket {
+  const double* monthly_discount;       // v
+  const double* promo_months;           // [months]
+  const double* promo_discount;         // [-]
+  const double* new_annual_escalation;  // g_new
+  const double* old_annual_escalation;  // g_old
+};
+
+// G_new and G_old of a chunk of at most chunk_trials trials, over months
+// 0 .. months-1 (the chunk's largest M), in two passes (the scheduled form in
+// models/pricing.h):
+//  * every month, cheap: where n = 0 at the month's point (t <= t_setup and
+//    t < duration_days: the gap is E) its weighted E is added, and each trial
+//    counts its months with 0 < n < E possible (t_setup < t < duration_days:
+//    the curve months, consecutive) and keeps v^m and the year factors at the
+//    first of them;
+//  * then the curve months only, n(t) by migrated_by, each trial from its own
+//    first curve month on: the chunk loops to its largest count of curve months
+//    (about duration / D + 1, which the start delay does not spread) instead of
+//    to its largest M. Later months have n = E: gaps of 0.
+// Each trial's terms are those of the plain month loop, added in month order
+// (v^m and the year factors by the same products), so the same bits.
+constexpr std::size_t chunk_trials = 16;
+SWITCHCOST_SIMD_CLONES void chunk_gaps(const ScheduleColumns& c, const ScheduleMarket& mk, int months,
+                                       double* __restrict g_new, double* __restrict g_old, std::size_t n) noexcept {
   const double* __restrict endpoints = c.endpoints;
   const double* __restrict setup = c.setup_days;
   const double* __restrict duration = c.duration_days;
@@ -296,20 +314,107 @@ SWITCHCOST_SIMD_CLONES void add_month(const ScheduleColumns& c, double month, co
   const double* __restrict delay = c.delay_days;
   const double* __restrict overlap = c.overlap_days;
   const double* __restrict term = c.term_days;
+  const double* __restrict v = mk.monthly_discount;
+  const double* __restrict promo_months = mk.promo_months;
+  const double* __restrict promo_discount = mk.promo_discount;
+  const double* __restrict new_escalation = mk.new_annual_escalation;
+  const double* __restrict old_escalation = mk.old_annual_escalation;
+  using Lanes = std::array<double, chunk_trials>;
+  // Month m's v^m and year factors (1 + g)^y(m).
+  Lanes discount, new_year, old_year;
+  // Per product: its first curve month, the count of curve months, and v^m,
+  // (1 + g)^y(m) and 12 (y(m) + 1) at the first curve month.
+  Lanes new_first, new_count, new_discount, new_factor, new_next_year;
+  Lanes old_first, old_count, old_discount, old_factor, old_next_year;
+  Lanes sum_new, sum_old;
   for (std::size_t i = 0; i < n; ++i) {
-    const double start = month * days_per_month - delay[i];  // s_m
-    const double t = term[i];
-    const bool committed = (t > 0.0) & (start + days_per_month > 0.0) & (start < t);
-    const double e = endpoints[i];
-    const double new_by = migrated_by(e, setup[i], duration[i], rate[i], p[i], p_two_p[i], no_learning[i],
-                                      start + days_per_month);
-    const double old_by = migrated_by(e, setup[i], duration[i], rate[i], p[i], p_two_p[i], no_learning[i],
-                                      start - overlap[i]);
-    const double gap_new = committed ? 0.0 : e - new_by;
-    const double f_promo = std::clamp(promo_months[i] - month, 0.0, 1.0);
-    g_new[i] += discount[i] * new_year[i] * (1.0 - promo_discount[i] * f_promo) * gap_new;
-    g_old[i] += discount[i] * old_year[i] * (e - old_by);
-    discount[i] *= v[i];
+    discount[i] = new_year[i] = old_year[i] = 1.0;
+    new_first[i] = new_count[i] = old_first[i] = old_count[i] = 0.0;
+    new_discount[i] = new_factor[i] = old_discount[i] = old_factor[i] = 1.0;
+    new_next_year[i] = old_next_year[i] = double(year_months);
+    sum_new[i] = sum_old[i] = 0.0;
+  }
+  for (int m = 0; m < months; ++m) {
+    if (m > 0 && m % year_months == 0) {
+      for (std::size_t i = 0; i < n; ++i) {
+        new_year[i] *= 1.0 + new_escalation[i];
+        old_year[i] *= 1.0 + old_escalation[i];
+      }
+    }
+    const double month = double(m);
+    const double next_year = double((m / year_months + 1) * year_months);
+    for (std::size_t i = 0; i < n; ++i) {
+      const double start = month * days_per_month - delay[i];  // s_m
+      const double t = term[i];
+      const bool committed = (t > 0.0) & (start + days_per_month > 0.0) & (start < t);
+      const double e = endpoints[i];
+      const double new_day = start + days_per_month, old_day = start - overlap[i];
+      // n = 0 (migrated_by's selects): the gap is E.
+      const bool new_none = !(new_day > setup[i]) & !(new_day >= duration[i]);
+      const bool old_none = !(old_day > setup[i]) & !(old_day >= duration[i]);
+      const double gap_new = committed ? 0.0 : e;
+      const double f_promo = std::clamp(promo_months[i] - month, 0.0, 1.0);
+      const double new_term = discount[i] * new_year[i] * (1.0 - promo_discount[i] * f_promo) * gap_new;
+      const double old_term = discount[i] * old_year[i] * e;
+      sum_new[i] += new_none ? new_term : 0.0;
+      sum_old[i] += old_none ? old_term : 0.0;
+      const bool new_here = !new_none & (month == new_first[i]);  // the first month with n > 0 possible
+      new_discount[i] = new_here ? discount[i] : new_discount[i];
+      new_factor[i] = new_here ? new_year[i] : new_factor[i];
+      new_next_year[i] = new_here ? next_year : new_next_year[i];
+      const bool old_here = !old_none & (month == old_first[i]);
+      old_discount[i] = old_here ? discount[i] : old_discount[i];
+      old_factor[i] = old_here ? old_year[i] : old_factor[i];
+      old_next_year[i] = old_here ? next_year : old_next_year[i];
+      new_first[i] += new_none ? 1.0 : 0.0;
+      old_first[i] += old_none ? 1.0 : 0.0;
+      new_count[i] += !new_none & (new_day < duration[i]) ? 1.0 : 0.0;
+      old_count[i] += !old_none & (old_day < duration[i]) ? 1.0 : 0.0;
+      discount[i] *= v[i];
+    }
+  }
+  double new_months = 0.0, old_months = 0.0;
+  for (std::size_t i = 0; i < n; ++i) {
+    new_months = std::max(new_months, new_count[i]);
+    old_months = std::max(old_months, old_count[i]);
+  }
+  for (int j = 0; j < int(new_months); ++j) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const double month = new_first[i] + double(j);
+      const double start = month * days_per_month - delay[i];
+      const double t = term[i];
+      const bool committed = (t > 0.0) & (start + days_per_month > 0.0) & (start < t);
+      const double e = endpoints[i];
+      const double new_by = migrated_by(e, setup[i], duration[i], rate[i], p[i], p_two_p[i], no_learning[i],
+                                        start + days_per_month);
+      const double gap_new = committed ? 0.0 : e - new_by;
+      const double f_promo = std::clamp(promo_months[i] - month, 0.0, 1.0);
+      const double new_term = new_discount[i] * new_factor[i] * (1.0 - promo_discount[i] * f_promo) * gap_new;
+      sum_new[i] += double(j) < new_count[i] ? new_term : 0.0;
+      new_discount[i] *= v[i];
+      const bool year_end = month + 1.0 == new_next_year[i];
+      new_factor[i] *= year_end ? 1.0 + new_escalation[i] : 1.0;
+      new_next_year[i] += year_end ? double(year_months) : 0.0;
+    }
+  }
+  for (int j = 0; j < int(old_months); ++j) {
+    for (std::size_t i = 0; i < n; ++i) {
+      const double month = old_first[i] + double(j);
+      const double start = month * days_per_month - delay[i];
+      const double e = endpoints[i];
+      const double old_by =
+          migrated_by(e, setup[i], duration[i], rate[i], p[i], p_two_p[i], no_learning[i], start - overlap[i]);
+      const double old_term = old_discount[i] * old_factor[i] * (e - old_by);
+      sum_old[i] += double(j) < old_count[i] ? old_term : 0.0;
+      old_discount[i] *= v[i];
+      const bool year_end = month + 1.0 == old_next_year[i];
+      old_factor[i] *= year_end ? 1.0 + old_escalation[i] : 1.0;
+      old_next_year[i] += year_end ? double(year_months) : 0.0;
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    g_new[i] = sum_new[i];
+    g_old[i] = sum_old[i];
   }
 }
 
@@ -345,22 +450,20 @@ void competitor_pricing(const PricingColumns& in, const PriceFactors& factors, c
                     li.capacity_hours_per_week / days_per_week / li.first_endpoint_hours;
   x.overlap_days = schedule.overlap_months * days_per_month;
   x.term_days = schedule.new_minimum_term_months * days_per_month;
-  // M = min(H, ceil((d + L + duration_days) / D)): the months with a gap; the
-  // loop runs to the block's largest M (later months add gaps of 0).
   // M_i = min(H, ceil((d + L + duration_days) / D)): trial i's months with a
-  // gap. The months run in chunks of trials, each to its chunk's largest M_i
-  // (a chunk's later months add gaps of 0 to its shorter trials), so that a
-  // few long tails do not make every trial loop to the block's largest.
+  // gap. The months run in chunks of trials (chunk_gaps), each to its chunk's
+  // largest M_i in the cheap pass (a chunk's later months add gaps of 0 to its
+  // shorter trials); n(t) only in the curve months.
   x.months = ((schedule.start_delay_days + x.overlap_days + lo.duration_days) / days_per_month)
                  .ceil()
                  .min(double(market.horizon_months))
                  .max(0.0);
-  x.discount.setOnes(n);
-  x.new_year.setOnes(n);
-  x.old_year.setOnes(n);
-  out.gap_new_pv.setZero(n);
-  out.gap_old_pv.setZero(n);
-  constexpr Eigen::Index chunk = 16;
+  out.gap_new_pv.resize(n);
+  out.gap_old_pv.resize(n);
+  const ScheduleMarket mk_columns{factors.monthly_discount.data(), market.promo_months.data(),
+                                  market.promo_discount.data(), market.new_annual_escalation.data(),
+                                  market.old_annual_escalation.data()};
+  constexpr auto chunk = Eigen::Index(chunk_trials);
   for (Eigen::Index first = 0; first < n; first += chunk) {
     const Eigen::Index len = std::min(chunk, n - first);
     const int gap_months = int(x.months.segment(first, len).maxCoeff());
@@ -369,16 +472,10 @@ void competitor_pricing(const PricingColumns& in, const PriceFactors& factors, c
                             x.p.data() + first,               x.p_two_p.data() + first,
                             x.no_learning.data() + first,     schedule.start_delay_days.data() + first,
                             x.overlap_days.data() + first,    x.term_days.data() + first};
-    for (int m = 0; m < gap_months; ++m) {
-      if (m > 0 && m % year_months == 0) {
-        x.new_year.segment(first, len) *= 1.0 + market.new_annual_escalation.segment(first, len);
-        x.old_year.segment(first, len) *= 1.0 + market.old_annual_escalation.segment(first, len);
-      }
-      add_month(c, double(m), factors.monthly_discount.data() + first, market.promo_months.data() + first,
-                market.promo_discount.data() + first, x.new_year.data() + first, x.old_year.data() + first,
-                x.discount.data() + first, out.gap_new_pv.data() + first, out.gap_old_pv.data() + first,
-                std::size_t(len));
-    }
+    const ScheduleMarket mk{mk_columns.monthly_discount + first, mk_columns.promo_months + first,
+                            mk_columns.promo_discount + first, mk_columns.new_annual_escalation + first,
+                            mk_columns.old_annual_escalation + first};
+    chunk_gaps(c, mk, gap_months, out.gap_new_pv.data() + first, out.gap_old_pv.data() + first, std::size_t(len));
   }
   for (Eigen::Index i = 0; i < n; ++i) {
     const double e = in.endpoints[i];

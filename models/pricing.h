@@ -114,7 +114,7 @@ struct PricingResult {
   Column gap_new_pv, gap_old_pv;
   // Per-trial working columns of the scheduled form, kept to be reused.
   struct Scratch {
-    Column units_per_day, p, p_two_p, no_learning, overlap_days, term_days, months, discount, new_year, old_year;
+    Column units_per_day, p, p_two_p, no_learning, overlap_days, term_days, months;
     void resize(Eigen::Index n);
   } scratch;
 
