@@ -18,7 +18,8 @@
 // before the endpoint phase (E - n = E) and from 40 decay times after the
 // cut-off on (where the exponential is below 5e-18), and composite 16-node
 // Gauss-Legendre quadrature in between, on panels graded toward the branch
-// point of n(t) just before t_setup and no longer than 20 decay times
+// point of n(t) just before t_setup and no longer than 20 decay times, or one
+// 8-node panel where the interval is short and far from that point
 // (models/lost_updates.cpp; its nodes vectorised, with models/fastmath.h's
 // expm1 and log1p). Relative error < 1e-6 is the contract; the tests
 // check < 1e-8 against an adaptive integration, and a sweep over the valid
