@@ -964,6 +964,120 @@ TEST(PricingSchedule, MatchesDirectMonthLoopWithDiscountingAndLearning) {
       }
 }
 
+// G_new and G_old (models/pricing.h, scheduled form) against the plain month
+// loop: every month m < H, n(t) by endpoints_migrated_by (libm's log1p and
+// expm1), v^m and the year factors by std::pow. The model sums only the months
+// with n(t) strictly between 0 and E by the curve (each trial from its own
+// first such month, in chunks of trials), the others as E or 0: random trials
+// in blocks of 1,007 (chunks of mixed trials), with the edge cases spread
+// over them: no delay, no overlap, a minimum term, a promotion ending inside
+// the curve months, learning rate 1, no endpoints, a migration of 0 days, a
+// start past the horizon; and horizons that cut the migration short.
+TEST(PricingSchedule, GapsMatchPlainMonthLoop) {
+  std::mt19937_64 rng(2024);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  const int n = 1007;
+  double worst = 0.0;
+  int compared = 0;
+  for (const int horizon : {0, 1, 2, 3, 7, 13, 36, 61}) {
+    LaborInputs labor;
+    labor.resize(n);
+    PricingInputs in;
+    in.resize(n);
+    in.horizon_months = horizon;
+    Column delay(n);
+    for (int i = 0; i < n; ++i) {
+      labor.endpoints[i] = std::floor(1.0 + 3000.0 * u(rng) * u(rng));
+      labor.clients[i] = std::floor(1.0 + labor.endpoints[i] / 12.0);
+      labor.first_endpoint_hours[i] = 0.2 + 0.8 * u(rng);
+      labor.learning_rate[i] = 0.6 + 0.4 * u(rng);
+      labor.setup_hours[i] = 30.0 * u(rng);
+      labor.config_hours_per_client[i] = 4.0 * u(rng);
+      labor.failed_install_share[i] = 0.2 * u(rng);
+      labor.rework_hours_per_failed_install[i] = 2.0 * u(rng);
+      labor.broken_app_client_share[i] = 0.3 * u(rng);
+      labor.fix_hours_per_broken_client[i] = 8.0 * u(rng);
+      labor.overhead_hours_per_client[i] = 3.0 * u(rng);
+      labor.technician_cost_per_hour[i] = 60;
+      labor.billable_share[i] = 0.1;
+      labor.capacity_hours_per_week[i] = 5.0 + 60.0 * u(rng);
+      delay[i] = 150.0 * u(rng) * u(rng);
+      in.endpoints[i] = labor.endpoints[i];
+      in.new_price_per_endpoint_month[i] = 1.0 + 5.0 * u(rng);
+      in.old_price_per_endpoint_month[i] = 1.0 + 5.0 * u(rng);
+      in.new_annual_escalation[i] = -0.2 + 0.5 * u(rng);
+      in.old_annual_escalation[i] = -0.2 + 0.5 * u(rng);
+      in.promo_months[i] = u(rng) < 0.5 ? 0.0 : 12.0 * u(rng);
+      in.promo_discount[i] = u(rng);
+      in.new_setup_fee_per_endpoint[i] = 0;
+      in.new_setup_fee_per_msp[i] = 0;
+      in.share_passed_to_clients[i] = 0.3 * u(rng);
+      in.discount_rate_per_year[i] = 0.3 * u(rng);
+      in.overlap_months[i] = 3.0 * u(rng);
+      in.new_minimum_term_months[i] = u(rng) < 0.8 ? 0.0 : 24.0 * u(rng);
+      switch (i % 10) {
+        case 0: delay[i] = 0.0; break;
+        case 1: in.overlap_months[i] = 0.0; break;
+        case 2: in.new_minimum_term_months[i] = 1.0 + 23.0 * u(rng); break;
+        case 4: labor.learning_rate[i] = 1.0; break;
+        case 5: labor.endpoints[i] = in.endpoints[i] = 0.0; break;
+        case 8: delay[i] = 400.0 + 2000.0 * u(rng); break;
+        default: break;
+      }
+    }
+    LaborResult labor_out;
+    migration_labor(labor, labor_out);
+    for (int i = 0; i < n; ++i) {
+      if (i % 10 == 3) {  // a promotion that ends inside the curve months (whole or fractional)
+        const double first_curve = (delay[i] + labor_out.setup_days[i]) / days_per_month;
+        const double last_curve = (delay[i] + labor_out.duration_days[i]) / days_per_month;
+        in.promo_months[i] = first_curve + (last_curve - first_curve) * u(rng);
+        if (i % 20 == 3) in.promo_months[i] = std::ceil(in.promo_months[i]);
+      }
+      if (i % 10 == 6) labor_out.setup_days[i] = labor_out.duration_days[i] = 0.0;  // a migration of 0 days
+      if (i % 10 == 7) labor_out.setup_days[i] = labor_out.duration_days[i];       // all endpoints at once
+    }
+    PricingResult r;
+    competitor_pricing(in, labor, labor_out, delay, r);
+    ASSERT_EQ(r.gap_new_pv.size(), n);
+    ASSERT_EQ(r.gap_old_pv.size(), n);
+    for (int i = 0; i < n; ++i) {
+      const double e = in.endpoints[i];
+      const double v = std::pow(1.0 + in.discount_rate_per_year[i], -1.0 / 12.0);
+      double g_new = 0.0, g_old = 0.0, most = 0.0;  // most: every month's weighted E, the largest a gap sum can be
+      for (int m = 0; m < horizon; ++m) {
+        const double s = m * days_per_month - delay[i];
+        const double year = std::floor(m / 12.0);
+        const double f_promo = std::clamp(in.promo_months[i] - m, 0.0, 1.0);
+        const double w_new = std::pow(v, m) * std::pow(1.0 + in.new_annual_escalation[i], year) *
+                             (1.0 - in.promo_discount[i] * f_promo);
+        const double w_old = std::pow(v, m) * std::pow(1.0 + in.old_annual_escalation[i], year);
+        const double term = in.new_minimum_term_months[i] * days_per_month;
+        const bool committed = term > 0.0 && s + days_per_month > 0.0 && s < term;
+        const double new_gap = committed ? 0.0 : e - endpoints_migrated_by(labor, labor_out, i, s + days_per_month);
+        const double old_gap = e - endpoints_migrated_by(labor, labor_out, i, s - in.overlap_months[i] * days_per_month);
+        g_new += w_new * new_gap;
+        g_old += w_old * old_gap;
+        most += (w_new + w_old) * e;
+      }
+      // 1e-9 relative; and 1e-12 of the largest sum where E - n(t) cancels (n(t) within a
+      // few ulp of E, where the model's fastmath and libm differ by ulps of E).
+      const double tolerance_new = 1e-9 * g_new + 1e-12 * most;
+      const double tolerance_old = 1e-9 * g_old + 1e-12 * most;
+      ASSERT_NEAR(r.gap_new_pv[i], g_new, tolerance_new) << "horizon " << horizon << " trial " << i;
+      ASSERT_NEAR(r.gap_old_pv[i], g_old, tolerance_old) << "horizon " << horizon << " trial " << i;
+      if (g_new > 0.0) worst = std::max(worst, std::fabs(r.gap_new_pv[i] / g_new - 1.0));
+      if (g_old > 0.0) worst = std::max(worst, std::fabs(r.gap_old_pv[i] / g_old - 1.0));
+      if (e == 0.0 || horizon == 0) {
+        EXPECT_EQ(r.gap_new_pv[i], 0.0);
+        EXPECT_EQ(r.gap_old_pv[i], 0.0);
+      }
+      ++compared;
+    }
+  }
+  std::printf("scheduled gaps vs the plain month loop, %d trials: worst relative error %.2e\n", compared, worst);
+}
+
 TEST(MigrationLabor, HandForgoneBillingBasis) {
   LaborInputs in = example_labor(100.0, 1.0);
   in.billing_rate_per_hour.setConstant(150);
