@@ -271,7 +271,6 @@ SWITCHCOST_SIMD_CLONES void phase_setup(PhaseBatch& q) noexcept {
     const double delta_a = q.t_end[k] - a;
     const double ell_a = a == q.t_setup[k] ? ph.ell_min : ph.ell(delta_a);
     const double t_tail = q.t_cut[k] + tail_decays * q.decay[k];
-    const double ell_tail = t_tail <= a ? ell_a : ph.ell(q.t_end[k] - t_tail);
     q.p[k] = ph.p;
     q.x_end[k] = ph.x_end;
     q.x_end_p1[k] = ph.x_end_p1;
@@ -283,6 +282,19 @@ SWITCHCOST_SIMD_CLONES void phase_setup(PhaseBatch& q) noexcept {
     q.ell_a[k] = ell_a;
     q.z_a[k] = -fastmath::expm1(ell_a);
     q.closed_a[k] = expm1_over(ph.p + 1.0, ell_a) - expm1_over(ph.p, ell_a);
+  }
+  // finish_batch reads z_tail and closed_tail only where the decay ends before the schedule.
+  bool any_tail = false;
+  for (std::size_t k = 0; k < q.n; ++k) any_tail = any_tail || q.t_tail[k] < q.t_end[k];
+  if (!any_tail) return;
+  for (std::size_t k = 0; k < q.n; ++k) {
+    EndpointPhase ph;  // what EndpointPhase::ell reads
+    ph.p = q.p[k];
+    ph.x_end_p = q.x_end_p[k];
+    ph.rate = q.rate[k];
+    ph.ell_min = q.ell_min[k];
+    const double t_tail = q.t_tail[k];
+    const double ell_tail = t_tail <= q.a[k] ? q.ell_a[k] : ph.ell(q.t_end[k] - t_tail);
     q.z_tail[k] = -fastmath::expm1(ell_tail);
     q.closed_tail[k] = expm1_over(ph.p + 1.0, ell_tail) - expm1_over(ph.p, ell_tail);
   }
