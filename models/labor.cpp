@@ -61,6 +61,9 @@ void LaborInputs::resize(Eigen::Index n) {
 
 void LaborResult::resize(Eigen::Index n) {
   learning_sum.resize(n);
+  learning_exponent.resize(n);
+  half_power.resize(n);
+  end_power.resize(n);
   endpoint_hours.resize(n);
   hours.resize(n);
   cost.resize(n);
@@ -78,28 +81,43 @@ namespace {
 // the special cases, so that loops over it vectorise; b is exactly 0 at
 // learning_rate 1. Valid for learning_rate in (0, 1] (the scenario reader
 // allows [0.6, 1]).
-inline double learning_curve_sum_kernel(double endpoints, double learning_rate) noexcept {
+// With the curve's constants that LaborResult keeps: p, (1/2)^p and
+// X^p = (1/2)^p (expm1(p log1p(2E)) + 1), exactly E + 1/2 at b = 0.
+struct CurveTerms {
+  double sum, p, half_power, end_power;
+};
+inline CurveTerms learning_curve_terms(double endpoints, double learning_rate) noexcept {
   constexpr double inverse_ln2 = 1.44269504088896340736;  // 1 / ln 2
   constexpr double ln2 = 0.69314718055994530942;
   const double b = fastmath::log_positive(learning_rate) * inverse_ln2;
   const double p = b + 1.0;
   const double log_ratio = fastmath::log1p(2.0 * endpoints);  // log((E + 1/2) / (1/2))
-  const double general = (fastmath::expm1(-p * ln2) + 1.0) * fastmath::expm1(p * log_ratio) / p;
+  const double half_power = fastmath::expm1(-p * ln2) + 1.0;
+  const double grown = fastmath::expm1(p * log_ratio);  // (2E + 1)^p - 1
+  const double general = half_power * grown / p;
   double sum = p == 0.0 ? log_ratio : general;
   sum = b == 0.0 ? endpoints : sum;  // no learning: every endpoint takes the first one's time
-  return endpoints > 0.0 ? sum : 0.0;
+  const double end_power = b == 0.0 ? endpoints + 0.5 : half_power * (grown + 1.0);
+  return {endpoints > 0.0 ? sum : 0.0, p, half_power, end_power};
 }
 
 SWITCHCOST_SIMD_CLONES void learning_curve_sums(const double* __restrict endpoints,
-                                                const double* __restrict learning_rate, double* __restrict out,
-                                                Eigen::Index n) noexcept {
-  for (Eigen::Index i = 0; i < n; ++i) out[i] = learning_curve_sum_kernel(endpoints[i], learning_rate[i]);
+                                                const double* __restrict learning_rate, double* __restrict sum,
+                                                double* __restrict p, double* __restrict half_power,
+                                                double* __restrict end_power, Eigen::Index n) noexcept {
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const CurveTerms t = learning_curve_terms(endpoints[i], learning_rate[i]);
+    sum[i] = t.sum;
+    p[i] = t.p;
+    half_power[i] = t.half_power;
+    end_power[i] = t.end_power;
+  }
 }
 
 }  // namespace
 
 double learning_curve_sum(double endpoints, double learning_rate) noexcept {
-  return learning_curve_sum_kernel(endpoints, learning_rate);
+  return learning_curve_terms(endpoints, learning_rate).sum;
 }
 
 // N(s) = (p s + (1/2)^p)^(1/p) - 1/2 = (1/2) * ((1 + p s 2^p)^(1/p) - 1)
@@ -120,7 +138,8 @@ double learning_curve_endpoints(double work_units, double learning_rate) noexcep
 void migration_labor(const LaborInputs& in, LaborResult& out) {
   const Eigen::Index n = in.endpoints.size();
   out.resize(n);
-  learning_curve_sums(in.endpoints.data(), in.learning_rate.data(), out.learning_sum.data(), n);
+  learning_curve_sums(in.endpoints.data(), in.learning_rate.data(), out.learning_sum.data(),
+                      out.learning_exponent.data(), out.half_power.data(), out.end_power.data(), n);
   out.endpoint_hours = out.learning_sum * in.first_endpoint_hours;
   out.hours = in.setup_hours + out.endpoint_hours + in.clients * in.config_hours_per_client +
               in.endpoints * in.failed_install_share * in.rework_hours_per_failed_install +

@@ -89,6 +89,12 @@ void set_weekly_capacity(LaborInputs& in);
 
 struct LaborResult {
   Column learning_sum;    // [first-endpoint equivalents] S(E, b); endpoint_hours / first_endpoint_hours
+  // The curve's constants, which the schedule n(t) reads (models/pricing.h,
+  // models/lost_updates.h): p = b + 1, (1/2)^p, and X^p = (E + 1/2)^p
+  // = (1/2)^p (expm1(p log1p(2E)) + 1) (exactly E + 1/2 at learning_rate 1).
+  Column learning_exponent;  // [-] p
+  Column half_power;         // [-] (1/2)^p
+  Column end_power;          // [endpoints^p] X^p
   Column endpoint_hours;  // [h] learning-curve part only
   Column hours;           // [h] all labor
   Column cost;            // [USD] borne by the MSP

@@ -242,10 +242,10 @@ struct PhaseBatch {
   std::array<Eigen::Index, batch_trials> trial;  // index in the block
   std::array<bool, batch_trials> need_weighted;
   // Inputs.
-  std::array<double, batch_trials> endpoints, learning_rate, learning_sum, t_setup, t_end, t_cut, decay;
-  // phase_setup: the phase's constants (X^p among them), and at a and at the tail start t_tail:
+  std::array<double, batch_trials> endpoints, p, x_end_p, learning_sum, t_setup, t_end, t_cut, decay;
+  // phase_setup: the phase's constants, and at a and at the tail start t_tail:
   // ell, z = 1 - x / X, and B(z) in closed form (the series replaces it for z < 0.05).
-  std::array<double, batch_trials> p, x_end, x_end_p, x_end_p1, rate, ell_min, a, delta_a, t_tail;
+  std::array<double, batch_trials> x_end, x_end_p1, rate, ell_min, a, delta_a, t_tail;
   std::array<double, batch_trials> ell_a, z_a, closed_a, z_tail, closed_tail;
   // finish_batch: the quadrature's node constants (queue_panels) and its sum, 0 where
   // there is none.
@@ -253,17 +253,12 @@ struct PhaseBatch {
 };
 
 SWITCHCOST_SIMD_CLONES void phase_setup(PhaseBatch& q) noexcept {
-  constexpr double inverse_ln2 = 1.44269504088896340736;  // 1 / ln 2
   for (std::size_t k = 0; k < q.n; ++k) {
     EndpointPhase ph;
     ph.endpoints = q.endpoints[k];
-    // b = log2(learning_rate) and X^p = exp(p log X) (exactly X at b = 0), with
-    // fastmath's log and expm1 so that the loop vectorises.
-    const double b = fastmath::log_positive(q.learning_rate[k]) * inverse_ln2;
-    ph.p = b + 1.0;
+    ph.p = q.p[k];  // p and X^p from the labor model (LaborResult)
     ph.x_end = ph.endpoints + 0.5;
-    ph.x_end_p = b == 0.0 ? ph.x_end : fastmath::expm1(ph.p * fastmath::log_positive(ph.x_end)) + 1.0;
-    q.x_end_p[k] = ph.x_end_p;
+    ph.x_end_p = q.x_end_p[k];
     ph.x_end_p1 = ph.x_end_p * ph.x_end;
     ph.rate = q.learning_sum[k] / (q.t_end[k] - q.t_setup[k]);
     ph.ell_min = -fastmath::log1p(2.0 * ph.endpoints);
@@ -271,7 +266,6 @@ SWITCHCOST_SIMD_CLONES void phase_setup(PhaseBatch& q) noexcept {
     const double delta_a = q.t_end[k] - a;
     const double ell_a = a == q.t_setup[k] ? ph.ell_min : ph.ell(delta_a);
     const double t_tail = q.t_cut[k] + tail_decays * q.decay[k];
-    q.p[k] = ph.p;
     q.x_end[k] = ph.x_end;
     q.x_end_p1[k] = ph.x_end_p1;
     q.rate[k] = ph.rate;
@@ -493,7 +487,8 @@ void lost_updates(const LaborInputs& labor_in, const LaborResult& labor_out, con
         q.trial[k] = i;
         q.need_weighted[k] = need_weighted;
         q.endpoints[k] = endpoints;
-        q.learning_rate[k] = labor_in.learning_rate[i];
+        q.p[k] = labor_out.learning_exponent[i];
+        q.x_end_p[k] = labor_out.end_power[i];
         q.learning_sum[k] = labor_out.learning_sum[i];
         q.t_setup[k] = t_setup;
         q.t_end[k] = t_end;

@@ -56,7 +56,7 @@ void PricingResult::resize(Eigen::Index n) {
 }
 
 void PricingResult::Scratch::resize(Eigen::Index n) {
-  for (Column* c : {&units_per_day, &p, &p_two_p, &no_learning, &overlap_days, &term_days, &months})
+  for (Column* c : {&units_per_day, &p_two_p, &no_learning, &overlap_days, &term_days, &months})
     c->resize(n);
 }
 
@@ -451,21 +451,6 @@ SWITCHCOST_SIMD_CLONES void chunk_gaps(const ScheduleColumns& c, const ScheduleM
   }
 }
 
-// The per-trial constants of the schedule, with fastmath so that it vectorises
-// (b = log(learning_rate) / ln 2, 2^p = expm1(p ln 2) + 1, as labor.cpp).
-SWITCHCOST_SIMD_CLONES void schedule_constants(const double* __restrict learning_rate, double* __restrict p,
-                                               double* __restrict p_two_p, double* __restrict no_learning,
-                                               std::size_t n) noexcept {
-  constexpr double inverse_ln2 = 1.44269504088896340736;  // 1 / ln 2
-  constexpr double ln2 = 0.69314718055994530942;
-  for (std::size_t i = 0; i < n; ++i) {
-    const double b = fastmath::log_positive(learning_rate[i]) * inverse_ln2;
-    p[i] = b + 1.0;
-    p_two_p[i] = p[i] * (fastmath::expm1(p[i] * ln2) + 1.0);
-    no_learning[i] = b == 0.0 ? 1.0 : 0.0;
-  }
-}
-
 }  // namespace
 
 void competitor_pricing(const PricingColumns& in, const PriceFactors& factors, const PriceFactorInputs& market,
@@ -476,8 +461,10 @@ void competitor_pricing(const PricingColumns& in, const PriceFactors& factors, c
   x.resize(n);
   const LaborInputs& li = schedule.labor;
   const LaborResult& lo = schedule.labor_result;
-  const auto count = std::size_t(n);
-  schedule_constants(li.learning_rate.data(), x.p.data(), x.p_two_p.data(), x.no_learning.data(), count);
+  // The curve's constants from the labor model: p 2^p = p / (1/2)^p, and no
+  // learning (N(s) = s) exactly where p = 1 (b = 0).
+  x.p_two_p = lo.learning_exponent / lo.half_power;
+  x.no_learning = (lo.learning_exponent == 1.0).cast<double>();
   x.units_per_day = lo.hours - li.setup_hours;  // the other hours, then the endpoint share of them
   x.units_per_day = (x.units_per_day > 0.0).select(lo.endpoint_hours / x.units_per_day, 0.0) *
                     li.capacity_hours_per_week / days_per_week / li.first_endpoint_hours;
@@ -502,7 +489,7 @@ void competitor_pricing(const PricingColumns& in, const PriceFactors& factors, c
     const int gap_months = int(x.months.segment(first, len).maxCoeff());
     const ScheduleColumns c{li.endpoints.data() + first,      lo.setup_days.data() + first,
                             lo.duration_days.data() + first,  x.units_per_day.data() + first,
-                            x.p.data() + first,               x.p_two_p.data() + first,
+                            lo.learning_exponent.data() + first, x.p_two_p.data() + first,
                             x.no_learning.data() + first,     schedule.start_delay_days.data() + first,
                             x.overlap_days.data() + first,    x.term_days.data() + first};
     const ScheduleMarket mk{mk_columns.monthly_discount + first, mk_columns.promo_months + first,

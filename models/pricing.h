@@ -44,10 +44,28 @@
 // where M = min(H, ceil((d + L + duration_days) / D)) is the first month after
 // which both gaps are 0. new_factor and old_factor are the market's (shared by
 // the MSPs of a block); G_new and G_old are per MSP and trial, O(M) months
-// (a few: the delay, the migration and the overlap), n(t) with
-// models/fastmath.h's log1p and expm1, vectorised over chunks of 16 trials
-// that each run to their largest M. An instant migration (duration 0, no
-// delay, overlap or term) gives the instant switch exactly.
+// (a few: the delay, the migration and the overlap). An instant migration
+// (duration 0, no delay, overlap or term) gives the instant switch exactly.
+// Only the curve months need n(t): with t_m the month's point (s_m + D for
+// the new licence, s_m - L for the old) and t_setup, t_end = duration_days,
+//   n(t_m) = 0 where t_m <= t_setup and t_m < t_end: gap_new = E (0 if
+//            committed), gap_old = E;
+//   n(t_m) = E where t_m >= t_end: both gaps 0;
+//   else (t_setup < t_m < t_end, the curve months, consecutive, about
+//   (t_end - t_setup) / D + 1 of them) n(t_m) = min(E, N(k (t_m - t_setup)))
+//   with k the work units per day, N(s) = expm1(log1p(p s 2^p) / p) / 2
+//   (models/labor.h; p and (1/2)^p from LaborResult), models/fastmath.h's
+//   log1p and expm1.
+// So G = sum over the leading months of w(m) E + sum over the curve months
+// of w(m) gap(m), w(m) = v^m (1 + g)^y(m) (times 1 - promo_discount f_promo(m)
+// for the new licence). The engine runs chunks of 16 trials: one cheap pass
+// over months 0 .. max M adds the leading months' w(m) E, counts each
+// trial's curve months and keeps v^m, (1 + g)^y(m) and 12 (y(m) + 1) at its
+// first; then N(s) is evaluated only at each trial's own curve months (the
+// chunk loops to its largest count of them, which the start delay does not
+// spread), the weights stepping v^(m+1) = v^m v and multiplying by 1 + g
+// where m + 1 reaches the next year. Each trial's terms are the plain month
+// loop's, added in month order with the same products: the same bits as it.
 // new_factor and old_factor are computed per trial with geometric sums per
 // year: O(years), not O(months);
 // when a block's trials share one discount rate (a constant input), its sums
@@ -114,7 +132,7 @@ struct PricingResult {
   Column gap_new_pv, gap_old_pv;
   // Per-trial working columns of the scheduled form, kept to be reused.
   struct Scratch {
-    Column units_per_day, p, p_two_p, no_learning, overlap_days, term_days, months;
+    Column units_per_day, p_two_p, no_learning, overlap_days, term_days, months;
     void resize(Eigen::Index n);
   } scratch;
 

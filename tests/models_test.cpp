@@ -535,9 +535,10 @@ TEST(LostUpdates, FiniteBoundedAndBlockIndependentOverValidRanges) {
   for (int i = 0; i < n; ++i) {
     LaborInputs li1;
     li1.endpoints = li.endpoints.segment(i, 1);
-    li1.learning_rate = li.learning_rate.segment(i, 1);
     LaborResult lo1;
     lo1.learning_sum = lo.learning_sum.segment(i, 1);
+    lo1.learning_exponent = lo.learning_exponent.segment(i, 1);
+    lo1.end_power = lo.end_power.segment(i, 1);
     lo1.setup_days = lo.setup_days.segment(i, 1);
     lo1.duration_days = lo.duration_days.segment(i, 1);
     LostUpdatesInputs in1;
