@@ -64,8 +64,10 @@
 // first; then N(s) is evaluated only at each trial's own curve months (the
 // chunk loops to its largest count of them, which the start delay does not
 // spread), the weights stepping v^(m+1) = v^m v and multiplying by 1 + g
-// where m + 1 reaches the next year. Each trial's terms are the plain month
-// loop's, added in month order with the same products: the same bits as it.
+// where m + 1 reaches the next year. Each trial's terms are those of a loop
+// over every month with the same n(t), added in month order with the same
+// products, so the same bits (tests/models_test.cpp holds G_new and G_old
+// against a month-by-month reference with libm).
 // new_factor and old_factor are computed per trial with geometric sums per
 // year: O(years), not O(months);
 // when a block's trials share one discount rate (a constant input), its sums
