@@ -1079,6 +1079,26 @@ TEST(PricingSchedule, GapsMatchPlainMonthLoop) {
   std::printf("scheduled gaps vs the plain month loop, %d trials: worst relative error %.2e\n", compared, worst);
 }
 
+// The curve's constants LaborResult keeps for the schedule (p, (1/2)^p, X^p),
+// against libm; exactly p = 1 and X = E + 1/2 without learning.
+TEST(MigrationLabor, CurveConstantsForTheSchedule) {
+  for (const double e : {0.0, 1.0, 350.0, 2500.0, 1e7}) {
+    for (const double rate : {0.6, 0.75, 0.85, 0.95, 1.0}) {
+      LaborInputs in = example_labor(e, rate);
+      LaborResult out;
+      migration_labor(in, out);
+      const double p = 1.0 + std::log2(rate);
+      EXPECT_NEAR(out.learning_exponent[0], p, 1e-15) << e << " " << rate;
+      EXPECT_NEAR(out.half_power[0], std::pow(0.5, p), 4e-16) << e << " " << rate;
+      EXPECT_NEAR(out.end_power[0], std::pow(e + 0.5, p), 1e-14 * std::pow(e + 0.5, p)) << e << " " << rate;
+      if (rate == 1.0) {
+        EXPECT_EQ(out.learning_exponent[0], 1.0);
+        EXPECT_EQ(out.end_power[0], e + 0.5);
+      }
+    }
+  }
+}
+
 TEST(MigrationLabor, HandForgoneBillingBasis) {
   LaborInputs in = example_labor(100.0, 1.0);
   in.billing_rate_per_hour.setConstant(150);
