@@ -289,7 +289,7 @@ TEST(CompareRender, NoTrialDoneWritesNoStatistics) {
   ASSERT_EQ(r.trials_done, 0u);
   ASSERT_FALSE(r.complete);
   const std::string json = render_compare_json(r);
-  EXPECT_NE(json.find("\"done_by_updates_end\":{\"p\":null,\"se\":null}"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"done_before_updates_stop\":{\"p\":null,\"se\":null}"), std::string::npos) << json;
   EXPECT_NE(json.find("\"vs_baseline\":{\"mean\":null,\"se\":null,\"ci95\":null,\"p_cheaper\":null,\"p_cheaper_se\":null},"
                       "\"p_cheapest\":null"),
             std::string::npos)
@@ -325,7 +325,7 @@ TEST(CompareRender, RunWithNoTrialDoneWritesNoStatistics) {
   ASSERT_EQ(result.trials_done, 0u);
   const ReportData d = build_report(scenario, result, RunInfo{});
   const std::string json = render_json(d);
-  EXPECT_NE(json.find("\"tail_mean\":null,\"tail_share\":null,\"done_by_updates_end\":{\"p\":null,\"se\":null}"),
+  EXPECT_NE(json.find("\"tail_mean\":null,\"tail_share\":null,\"done_before_updates_stop\":{\"p\":null,\"se\":null}"),
             std::string::npos)
       << json;
   EXPECT_EQ(json.find("\"p\":0"), std::string::npos) << json;
@@ -354,7 +354,7 @@ TEST(CompareRender, ManifestIsRunsWithTheArguments) {
                                          options(100), RunInfo{});
   r.info = info;
   const std::string compare = render_compare_json(r);
-  EXPECT_NE(compare.find("{\"schema\":\"switchcost.compare/1\",\"manifest\":{\"version\":\"9.9\",\"command\":"
+  EXPECT_NE(compare.find("{\"schema\":\"switchcost.compare/2\",\"manifest\":{\"version\":\"9.9\",\"command\":"
                          "\"compare\",\"seed\":5,\"trials_requested\":100,\"trials\":100,\"complete\":true," +
                          tail),
             std::string::npos)
@@ -362,7 +362,7 @@ TEST(CompareRender, ManifestIsRunsWithTheArguments) {
   const Scenario scenario = load_scenario({portfolio});
   const ReportData d = build_report(scenario, run_scenario(scenario, options(100)), info);
   const std::string run = render_json(d);
-  EXPECT_NE(run.find("{\"schema\":\"switchcost.run/1\",\"manifest\":{\"version\":\"9.9\",\"command\":\"run\","
+  EXPECT_NE(run.find("{\"schema\":\"switchcost.run/2\",\"manifest\":{\"version\":\"9.9\",\"command\":\"run\","
                      "\"seed\":5,\"trials_requested\":100,\"trials\":100,\"complete\":true,\"threads\":3,"
                      "\"msp_stats\":\"exact\",\"arguments\""),
             std::string::npos)

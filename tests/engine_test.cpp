@@ -12,6 +12,7 @@
 #include <stdexcept>
 #include <thread>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 #include <cmath>
@@ -203,8 +204,60 @@ TEST(Engine, OneMspIsItsPortfolioByteForByte) {
       EXPECT_EQ(reported.at(0.9).value, direct.at(0.9).value);
     }
     EXPECT_EQ(d.portfolio.name, "portfolio");
-    EXPECT_EQ(d.portfolio.done_by_updates_end.value,
-              share_at_most(r.portfolio[std::size_t(Output::completion_day)], double(s.timeline.updates_end)).value);
+    EXPECT_EQ(d.portfolio.done_before_updates_stop.value,
+              share_below(r.portfolio[std::size_t(Output::completion_day)], double(s.timeline.updates_end)).value);
+  }
+}
+
+// Updates stop at 00:00 on timeline.updates_end (2024-09-29). A migration
+// whose last hour ends at exactly that instant (899 setup hours plus one
+// endpoint-hour at 10 h a day from 2024-07-01: day 90) is not done before
+// updates stop, and its completion date reads 2024-09-29; 0.01 h earlier it
+// is done, and reads 2024-09-28. Exact and sketch mode count the same way,
+// and the table and the JSON say so in the same words.
+TEST(Engine, DoneBeforeUpdatesStopIsStrictlyBeforeMidnightOfTheCutOffDay) {
+  const std::string dir = test::temp_dir();
+  const auto scenario = [&](const char* setup_hours) {
+    return load_scenario({test::write_file(dir, std::string("edge-") + setup_hours + ".yaml",
+                                           std::string(test::shipped_assumptions) +
+                                               "msps:\n"
+                                               "  - name: edge\n"
+                                               "    endpoints: 1\n"
+                                               "    clients: 1\n"
+                                               "    start_delay_days: 0\n"
+                                               "    labor: {first_endpoint_hours: 1, learning_rate: 1, setup_hours: " +
+                                               setup_hours +
+                                               ", config_hours_per_client: 0, failed_install_share: 0,\n"
+                                               "            broken_app_client_share: 0, overhead_hours_per_client: 0,"
+                                               " technicians: 1, capacity_hours_per_technician_week: 70}\n")});
+  };
+  for (const auto& [setup_hours, done, date] :
+       {std::tuple{"899", 0.0, "2024-09-29"}, std::tuple{"898.99", 1.0, "2024-09-28"}}) {
+    const Scenario s = scenario(setup_hours);
+    for (const MspStats mode : {MspStats::exact, MspStats::sketch}) {
+      RunOptions o;
+      o.trials = 200;
+      o.msp_stats = mode;
+      const RunResult r = run_scenario(s, o);
+      if (mode == MspStats::exact) {
+        const double at = series(r, 0, Output::completion_day)[0];
+        if (std::string(setup_hours) == "899") {
+          EXPECT_EQ(at, double(s.timeline.updates_end)) << "the case sits on the boundary";
+        } else {
+          EXPECT_LT(at, double(s.timeline.updates_end));
+        }
+      }
+      const ReportData d = build_report(s, r, RunInfo{});
+      EXPECT_EQ(d.msps[0].done_before_updates_stop.value, done) << setup_hours << " " << to_string(mode);
+      const std::string table = render_table(d);
+      EXPECT_NE(table.find("P(done before updates stop, 2024-09-29 00:00) = " + std::string(done ? "100.0" : "0.0")),
+                std::string::npos)
+          << table;
+      EXPECT_NE(table.find("no updates from 2024-09-29 00:00"), std::string::npos) << table;
+      EXPECT_NE(table.find(std::string("completion date") + std::string(35, ' ') + date), std::string::npos) << table;
+      EXPECT_NE(render_json(d).find("\"done_before_updates_stop\":{\"p\":" + std::string(done ? "1" : "0") + ","),
+                std::string::npos);
+    }
   }
 }
 

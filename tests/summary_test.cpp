@@ -118,11 +118,14 @@ TEST(Summary, CompensatedSumKeepsSmallTerms) {
   EXPECT_DOUBLE_EQ(summarize(x).mean, (1e16 + 1.0) / 1001.0);
 }
 
-TEST(Summary, ShareAtMost) {
+TEST(Summary, ShareBelow) {
   const std::vector<double> four = {1, 2, 3, 4};
-  const Proportion p = share_at_most(four, 2.5);
+  const Proportion p = share_below(four, 2.5);
   EXPECT_DOUBLE_EQ(p.value, 0.5);
   EXPECT_DOUBLE_EQ(p.se, std::sqrt(0.25 / 4));
+  // Strictly below: a value at the threshold does not count (a migration
+  // that completes at the very moment updates stop is not done before).
+  EXPECT_DOUBLE_EQ(share_below(four, 3).value, 0.5);
 }
 
 // The 95% interval of the median of U(0,1) samples covers 0.5 in about 95%

@@ -577,7 +577,7 @@ class PooledWorkspace {
 // Sketch mode: where run_block puts each MSP's block (see run_scenario).
 struct SketchSink {
   std::vector<std::mutex>* locks = nullptr;  // MSP m merges under locks[m % size]
-  double updates_end = 0;                   // [days since 1970-01-01] for done_by_updates_end
+  double updates_end = 0;                   // [days since 1970-01-01] 00:00 of it, for done_before_updates_stop
 };
 
 // Portfolio durations and completion dates are the last MSP's; the rest add up.
@@ -769,10 +769,10 @@ void sketch_msp(std::size_t m, Eigen::Index n, const BlockOutputs& out, Workspac
     }
   }
   const double* done = out[std::size_t(Output::completion_day)];
-  for (Eigen::Index i = 0; i < n; ++i) done_by += done[i] <= sink.updates_end ? 1 : 0;
+  for (Eigen::Index i = 0; i < n; ++i) done_by += done[i] < sink.updates_end ? 1 : 0;
   std::lock_guard<std::mutex> lock((*sink.locks)[m % sink.locks->size()]);
   for (int o = 0; o < output_count; ++o) msp.quantiles[std::size_t(o)].merge(w.local[std::size_t(o)]);
-  msp.done_by_updates_end += done_by;
+  msp.done_before_updates_stop += done_by;
 }
 
 // The scenarios of a run (one, or compare's alternatives), compiled, with

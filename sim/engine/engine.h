@@ -17,7 +17,7 @@
 //   block more than the window ahead of the fold), so the moments are the same
 //   bytes for any thread count. Sketches are merged per block under a lock
 //   (integer counts: order-independent). Also exact: the count of trials done
-//   by the update cut-off and the tail contributions, by a second pass over
+//   before updates stop and the tail contributions, by a second pass over
 //   the portfolio's worst 5% of trials only: the engine is counter-based, so
 //   re-running a trial gives the same bits (checked: the second pass's
 //   portfolio total must equal the first's, trial by trial), and each MSP's
@@ -111,7 +111,9 @@ struct RunOptions {
 struct MspSketch {
   std::array<MomentAccumulator, output_count> moments;  // exact mean, sd, SE of each output
   std::array<QuantileSketch, output_count> quantiles;   // of x - RunResult::sketch_origin[o]
-  std::uint64_t done_by_updates_end = 0;  // trials with completion_day <= timeline.updates_end
+  // Trials with completion_day < timeline.updates_end: done before updates
+  // stop (at 00:00 of that day).
+  std::uint64_t done_before_updates_stop = 0;
   // [USD] total_cost summed over portfolio_tail_trials(portfolio total), in
   // that order (as exact mode sums it, so the same bytes).
   double tail_total_cost = 0;

@@ -155,7 +155,7 @@ CompareResult compare_alternatives(const std::vector<Alternative>& alternatives,
     a.inputs = alternatives[k].inputs;
     a.total = summarize(total(runs[k]));
     a.duration = summarize(runs[k].portfolio[std::size_t(Output::duration_days)]);
-    a.done_by_updates_end = share_at_most(runs[k].portfolio[std::size_t(Output::completion_day)],
+    a.done_before_updates_stop = share_below(runs[k].portfolio[std::size_t(Output::completion_day)],
                                           double(alternatives[k].scenario.timeline.updates_end));
     a.vs_baseline = paired_difference(total(runs[k]), total(runs[0]));
     a.p_cheapest = cheapest[k];
@@ -290,9 +290,9 @@ void render_compare_json(const CompareResult& r, std::ostream& out) {
     j.close(']');
     json_stats(j, "total_cost", a.total);
     json_stats(j, "duration_days", a.duration);
-    j.open("done_by_updates_end", '{');
-    value(j, "p", a.done_by_updates_end.value);
-    value(j, "se", a.done_by_updates_end.se);
+    j.open("done_before_updates_stop", '{');
+    value(j, "p", a.done_before_updates_stop.value);
+    value(j, "se", a.done_before_updates_stop.se);
     j.close('}');
     j.open("vs_baseline", '{');
     value(j, "mean", a.vs_baseline.mean);

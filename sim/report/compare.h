@@ -23,7 +23,7 @@
 
 namespace switchcost::sim {
 
-inline constexpr const char* compare_schema = "switchcost.compare/1";
+inline constexpr const char* compare_schema = "switchcost.compare/2";
 
 struct Alternative {
   std::string label;               // "list", "surge", "target=eset"
@@ -52,7 +52,7 @@ struct AlternativeResult {
   std::vector<std::string> inputs;
   Stats total;              // portfolio total cost
   Stats duration;           // portfolio duration (last MSP) [days]
-  Proportion done_by_updates_end;
+  Proportion done_before_updates_stop;
   PairedDifference vs_baseline;
   double p_cheapest = 0;    // share of trials in which this alternative is the cheapest
   int rank = 0;             // 1 = lowest mean total cost

@@ -35,23 +35,28 @@ std::string date_of(double day) {
 }
 
 // One output's statistics from its series (exact) or its moments and sketch,
-// and, with the completion day's, P(done by the cut-off): from the series, or
-// (sketch mode) an exact count, with the standard error share_at_most gives.
+// and, with the completion day's, P(done before updates stop): from the series, or
+// (sketch mode) an exact count, with the standard error share_below gives.
 void exact_output(ScopeReport& s, const Series& series, int o, double updates_end) {
   s.stats[std::size_t(o)] = summarize(series[std::size_t(o)]);
-  if (Output(o) == Output::completion_day) s.done_by_updates_end = share_at_most(series[std::size_t(o)], updates_end);
+  if (Output(o) == Output::completion_day) s.done_before_updates_stop = share_below(series[std::size_t(o)], updates_end);
 }
 void sketch_output(ScopeReport& s, const MspSketch& k, const RunResult& r, int o) {
   s.stats[std::size_t(o)] =
       summarize(k.moments[std::size_t(o)], k.quantiles[std::size_t(o)], r.sketch_origin[std::size_t(o)]);
   if (Output(o) == Output::completion_day && r.trials_done > 0) {
     const double n = double(r.trials_done);
-    s.done_by_updates_end.value = double(k.done_by_updates_end) / n;
-    s.done_by_updates_end.se = std::sqrt(s.done_by_updates_end.value * (1 - s.done_by_updates_end.value) / n);
+    s.done_before_updates_stop.value = double(k.done_before_updates_stop) / n;
+    s.done_before_updates_stop.se = std::sqrt(s.done_before_updates_stop.value * (1 - s.done_before_updates_stop.value) / n);
   }
 }
 
 const Stats& of(const ScopeReport& s, Output o) { return s.stats[std::size_t(o)]; }
+
+// When updates stop: 00:00 of timeline.updates_end (BIS: updates allowed
+// until 12:00 a.m. on that day), the instant "done before updates stop" and
+// the lost-updates model's cut-off are measured against.
+std::string updates_stop(const Timeline& t) { return format_date(t.updates_end) + " 00:00"; }
 
 void table_for(std::ostream& out, const ScopeReport& s, const ReportData& d, bool portfolio) {
   // The cells first; each value column is then as wide as its widest cell
@@ -86,9 +91,9 @@ void table_for(std::ostream& out, const ScopeReport& s, const ReportData& d, boo
     out << "  " << pad_right(r.label, w0) << (r.centre.empty() ? std::string(w1, ' ') : pad_left(r.centre, w1))
         << pad_left(r.p50, w2) << pad_left(r.p90, w2) << "\n";
   }
-  out << "  " << (portfolio ? "P(every MSP done by " : "P(done by ") << format_date(d.timeline.updates_end)
-      << ", the update cut-off) = " << fixed(100 * s.done_by_updates_end.value, 1) << "% +- "
-      << fixed(100 * s.done_by_updates_end.se, 1) << "%\n";
+  out << "  " << (portfolio ? "P(every MSP done before updates stop, " : "P(done before updates stop, ")
+      << updates_stop(d.timeline) << ") = " << fixed(100 * s.done_before_updates_stop.value, 1) << "% +- "
+      << fixed(100 * s.done_before_updates_stop.se, 1) << "%\n";
 }
 
 void json_scope(Json& j, const std::string& key, const ScopeReport& s, bool is_msp) {
@@ -104,11 +109,11 @@ void json_scope(Json& j, const std::string& key, const ScopeReport& s, bool is_m
     else
       j.value("tail_mean", s.tail_mean).value("tail_share", s.tail_share);
   }
-  j.open("done_by_updates_end", '{');
+  j.open("done_before_updates_stop", '{');
   if (none)
     j.null("p").null("se");
   else
-    j.value("p", s.done_by_updates_end.value).value("se", s.done_by_updates_end.se);
+    j.value("p", s.done_before_updates_stop.value).value("se", s.done_before_updates_stop.se);
   j.close('}');
   const Stats& done = of(s, Output::completion_day);
   j.open("completion_date", '{');  // null: not a date before 10000 (absurd inputs), or no trials
@@ -220,7 +225,7 @@ ReportData build_report(const Scenario& scenario, const RunResult& result, const
   });
   if (portfolio_is_msp) {
     d.portfolio.stats = d.msps[0].stats;
-    d.portfolio.done_by_updates_end = d.msps[0].done_by_updates_end;
+    d.portfolio.done_before_updates_stop = d.msps[0].done_before_updates_stop;
   }
   if (!total.empty()) {
     const std::size_t tail = order.size();
@@ -261,8 +266,8 @@ void render_table(const ReportData& d, std::ostream& out) {
   // they cannot steer the terminal.
   out << "scenario: " << printable(d.files.front());
   if (d.files.size() > 1) out << " (+" << d.files.size() - 1 << " more files)";
-  out << "\nban: no sales after " << format_date(d.timeline.sales_end) << ", no updates after "
-      << format_date(d.timeline.updates_end) << "; migrations start " << format_date(d.timeline.migration_start)
+  out << "\nban: no new sales from " << format_date(d.timeline.sales_end) << ", no updates from "
+      << updates_stop(d.timeline) << "; migrations start " << format_date(d.timeline.migration_start)
       << "; prices over " << d.timeline.horizon_months << " months\n";
 
   const bool compact = d.msps.size() > 8;
@@ -283,7 +288,8 @@ void render_table(const ReportData& d, std::ostream& out) {
       return of(*a, Output::total_cost).mean > of(*b, Output::total_cost).mean;
     });
     out << "\n" << d.msps.size() << " MSPs, by expected total cost [USD]; tail share = share of the portfolio's "
-           "CVaR95 (its worst 5% of trials)";
+           "CVaR95 (its worst 5% of trials); P(done) = P(done before updates stop, "
+        << updates_stop(d.timeline) << ")";
     if (d.msps.size() > 40) out << "; the 40 largest shown, all in the JSON and CSV";
     out << "\n";
     if (order.size() > 40) order.resize(40);
@@ -294,7 +300,7 @@ void render_table(const ReportData& d, std::ostream& out) {
       const Stats& t = of(*s, Output::total_cost);
       rows.push_back({printable(s->name), format_count(s->endpoints_mean), format_money(t.mean),
                       format_money(t.at(0.5).value), format_money(t.at(0.9).value), format_percent(s->tail_share),
-                      format_percent(s->done_by_updates_end.value)});
+                      format_percent(s->done_before_updates_stop.value)});
     }
     std::array<std::size_t, 7> width{24, 10, 14, 14, 14, 12, 9};
     for (const auto& row : rows)

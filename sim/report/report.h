@@ -1,5 +1,5 @@
 // Reports of a run: the terminal table a person reads, JSON for programs
-// (schema "switchcost.run/1", docs/output-format.md) and CSV for spreadsheets.
+// (schema "switchcost.run/2", docs/output-format.md) and CSV for spreadsheets.
 // JSON and CSV hold no timing, so the same inputs, seed and version give the
 // same bytes; the only field that varies with the machine is
 // manifest.threads in the JSON.
@@ -20,7 +20,7 @@
 
 namespace switchcost::sim {
 
-inline constexpr const char* run_schema = "switchcost.run/1";
+inline constexpr const char* run_schema = "switchcost.run/2";
 
 struct RunInfo {
   std::string version;
@@ -52,7 +52,7 @@ struct ScopeReport {
   double endpoints_mean = 0;
   double clients_mean = 0;
   std::array<Stats, output_count> stats;
-  Proportion done_by_updates_end;  // share of trials complete by timeline.updates_end
+  Proportion done_before_updates_stop;  // share of trials complete before 00:00 of timeline.updates_end
   // MSPs only: mean total cost over the portfolio's worst 5% of trials, and
   // that as a share of the portfolio's CVaR95 (the shares add up to 1): where
   // the tail exposure sits, not only the mean.

@@ -271,11 +271,11 @@ MeanAndPercentile mean_and_percentile(std::span<const double> x, double p) {
   return r;
 }
 
-Proportion share_at_most(std::span<const double> x, double threshold) {
+Proportion share_below(std::span<const double> x, double threshold) {
   Proportion p;
   if (x.empty()) return p;
   std::size_t k = 0;
-  for (double v : x) k += v <= threshold ? 1 : 0;
+  for (double v : x) k += v < threshold ? 1 : 0;
   const double n = double(x.size());
   p.value = double(k) / n;
   p.se = std::sqrt(p.value * (1 - p.value) / n);

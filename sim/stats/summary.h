@@ -79,11 +79,11 @@ struct MeanAndPercentile {
 };
 MeanAndPercentile mean_and_percentile(std::span<const double> x, double p);
 
-// Share of x at or below threshold, with its standard error sqrt(q(1-q)/n).
+// Share of x strictly below threshold, with its standard error sqrt(q(1-q)/n).
 struct Proportion {
   double value = 0;
   double se = 0;
 };
-Proportion share_at_most(std::span<const double> x, double threshold);
+Proportion share_below(std::span<const double> x, double threshold);
 
 }  // namespace switchcost::sim
