@@ -375,11 +375,7 @@ class TreeBuilder final : public YAML::EventHandler {
   }
 
   // Whether a flow collection ('[' or '{') is open.
-  bool in_flow() const {
-    for (const Frame& f : stack_)
-      if (f.flow) return true;
-    return false;
-  }
+  bool in_flow() const { return !stack_.empty() && stack_.back().in_flow; }
 
   Location location(const YAML::Mark& mark) {
     if (mark.pos >= 0 && static_cast<std::size_t>(mark.pos) <= text_.size()) {
@@ -490,7 +486,8 @@ class TreeBuilder final : public YAML::EventHandler {
       // YAML does not let a plain value start with "- " (or "-" before a
       // flow indicator); yaml-cpp 0.7 reads [-] as a list holding "-".
       const char next = char_at(mark.pos + 1);
-      if (first == '-' && in_flow() && (next == '\0' || std::string_view(" \t\r\n,[]{}").find(next) != std::string_view::npos))
+      const bool alone = next == '\0' || std::string_view(" \t\r\n,[]{}").find(next) != std::string_view::npos;
+      if (first == '-' && alone && in_flow())
         fail(where, "a '-' alone cannot be a value inside '[ ]' or '{ }' (it is a list marker); quote it: '-'");
     }
     cover(pos, end);
@@ -530,6 +527,8 @@ class TreeBuilder final : public YAML::EventHandler {
     Node key;
     std::size_t key_pos = 0;  // where the key's source starts and ends
     std::size_t key_end = 0;
+    bool in_flow = false;     // this or an enclosing collection is a flow one
+    int block_column = 0;     // the column of the innermost block collection (0: none)
     std::unordered_map<std::string, std::size_t> index;  // key text -> entry
   };
 
@@ -644,35 +643,31 @@ class TreeBuilder final : public YAML::EventHandler {
   // The column of the innermost block collection (0 at the top level): a
   // continuation line of a flow collection or quoted scalar inside it must
   // be indented at least that far (YAML's s-flow-line-prefix).
-  int block_column() const {
-    for (auto it = stack_.rbegin(); it != stack_.rend(); ++it)
-      if (!it->flow) return it->node.where.column;
-    return 0;
-  }
+  int block_column() const { return stack_.empty() ? 0 : stack_.back().block_column; }
 
   // Each line that starts in (from, to) and holds text must be indented by at
   // least `required` spaces; the line holding `to` only if include_last. At
-  // the end of the text, document markers are not continuation lines.
+  // the end of the text (after the document), a document marker ends them.
   void check_continuation(std::size_t from, std::size_t to, bool include_last, int required) {
     if (required <= 0) return;
-    to = std::min(to, text_.size());
-    for (std::size_t p = text_.find('\n', from); p != npos && p < to; p = text_.find('\n', p + 1)) {
+    // Searches stop at `to`: many events on one long line stay linear.
+    const std::string_view window = text_.substr(0, std::min(to, text_.size()));
+    for (std::size_t p = window.find('\n', from); p != npos; p = window.find('\n', p + 1)) {
       const std::size_t start = p + 1;
-      const std::size_t next = text_.find('\n', start);
-      if (!include_last && (next == npos || next >= to)) break;
+      if (!include_last && window.find('\n', start) == npos) break;  // the line holding `to`
       std::size_t i = start;
       while (i < text_.size() && text_[i] == ' ') ++i;
       stats_.text_steps += i - from;
       from = i;
       const char c = i < text_.size() ? text_[i] : '\n';
       if (c == '\n' || c == '\r' || c == '\t' || c == '#') continue;  // blank or a comment
-      if (to == text_.size() && i == start &&
+      if (window.size() == text_.size() && i == start &&
           (text_.substr(start, 3) == "---" || text_.substr(start, 3) == "..."))
-        continue;
+        break;  // the document ends here
       if (i - start < static_cast<std::size_t>(required))
         fail(location_at(i), "this line continues a quoted value or a '[ ]' / '{ }' list, so it must be "
                              "indented more than the key or '-' it belongs to (at least " +
-                                 std::to_string(required) + " spaces)");
+                                 std::to_string(required) + (required == 1 ? " space)" : " spaces)"));
     }
   }
 
@@ -845,6 +840,8 @@ class TreeBuilder final : public YAML::EventHandler {
     frame.node.kind = kind;
     frame.node.where = where;
     frame.flow = flow;
+    frame.in_flow = flow || in_flow();
+    frame.block_column = flow ? block_column() : where.column;
     stack_.push_back(std::move(frame));
   }
 
