@@ -378,7 +378,7 @@ def main():
             problems.append(f"{c['id']}: outside the subset ({reason}): wrapped under a key, the message "
                             f"should say '{phrase}': {describe(res)}")
 
-    embedded_problems, embedded_counts = embedded(cases, results, outside, switchcost, dump, write)
+    embedded_problems, embedded_counts = embedded(cases, outside, switchcost, dump, write)
     problems += embedded_problems
 
     total = len(cases)
@@ -408,19 +408,20 @@ msps:
 LOCATION = re.compile(r"^(?P<file>.*?):(?P<line>\d+):(?P<col>\d+): (?P<message>.*)$")
 
 
-def embedded(cases, results, outside, switchcost, dump, write):
+def embedded(cases, outside, switchcost, dump, write):
     """Each case inside an otherwise valid scenario, through `switchcost
     validate`: as the name of its MSP (indented under `name:`), or appended
     after the scenario when indenting makes an invalid case valid. A case the
     reader refuses must be refused by validate with the reader's own error
     (exit 65), inside the embedded lines; a valid case must not give an error
-    inside them that the reader did not give."""
+    inside them that the reader did not give, and one inside the subset is
+    read there too (as an MSP name)."""
     problems = []
     counts = {"as an MSP name": 0, "appended": 0, "refused with the reader's error": 0,
               "read, then accepted or refused by the schema": 0}
     base_lines = SCENARIO.count("\n") + 1  # the `name:` line
     composed = []
-    for c, res in zip(cases, results):
+    for c in cases:
         text = wrap(c["yaml"], "    name:", 6)
         how = "as an MSP name"
         if text is None:
@@ -449,6 +450,9 @@ def embedded(cases, results, outside, switchcost, dump, write):
             if res["ok"]:
                 problems.append(f"{where}: invalid YAML accepted in a scenario: {describe(res)}")
                 continue
+        if not res["ok"] and not c["fail"] and c["id"] not in outside and how != "appended":
+            problems.append(f"{where}: valid YAML inside the subset refused in a scenario: {describe(res)}")
+            continue
         if not res["ok"]:
             if not located(res) or res["line"] < first:
                 problems.append(f"{where}: the error is not inside the embedded lines: {describe(res)}")
