@@ -77,7 +77,10 @@ def fetch(cache):
     with tarfile.open(tgz) as tar:
         members = [m for m in tar.getmembers()
                    if m.isfile() and m.name.startswith("package/") and ".." not in m.name.split("/")]
-        tar.extractall(unpacked, members=members)
+        if hasattr(tarfile, "data_filter"):  # Python 3.12+: no links or odd modes out of the archive
+            tar.extractall(unpacked, members=members, filter="data")
+        else:
+            tar.extractall(unpacked, members=members)
     index = os.path.join(unpacked, "package", "index.js")
     with open(os.path.join(unpacked, "package", "package.json"), encoding="utf-8") as f:
         if json.load(f).get("version") != VERSION:
@@ -222,9 +225,9 @@ def wrap(text, key_line, indent):
     """`text` as the value of a key: key_line ("doc:"), then every line of
     text indented by `indent` spaces (empty lines stay empty). Comment lines
     before a '---' on the first line are dropped and the '---' becomes the key
-    (the rest of its line stays on the key's line); a final '...' line is
-    dropped. A document with other markers or directives cannot be wrapped
-    (None)."""
+    (the rest of its line stays on the key's line); a final line holding
+    only '...' (and a comment) is dropped. A document with other markers or
+    directives cannot be wrapped (None)."""
     lines = text.split("\n")
     if text.endswith("\n"):
         lines.pop()
@@ -235,7 +238,7 @@ def wrap(text, key_line, indent):
     if k < len(lines) and MARKER.match(lines[k]) and lines[k].startswith("---"):
         first = key_line + lines[k][3:]
         lines = lines[k + 1:]
-    if lines and MARKER.match(lines[-1]) and lines[-1].startswith("..."):
+    if lines and re.match(r"\.\.\.[ \t]*(#.*)?$", lines[-1]):
         lines.pop()
     if any(MARKER.match(ln) or ln.startswith("%") for ln in lines):
         return None
