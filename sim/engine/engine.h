@@ -7,7 +7,7 @@
 // count and block size.
 //
 // Per-MSP statistics are kept in one of two ways (RunOptions::msp_stats):
-// - exact: every MSP's per-trial series, 96 bytes per MSP-trial (12 outputs);
+// - exact: every MSP's per-trial series, 112 bytes per MSP-trial (14 outputs);
 //   the report summarises them exactly.
 // - sketch: memory independent of the trials. Per MSP and output, a quantile
 //   sketch (sim/stats/sketch.h: percentiles within 0.5% relative) and exact block
@@ -24,10 +24,10 @@
 //   total cost is summed over those trials in the order exact mode sums them.
 //   That pass costs about 5-10% of the first (5% of the trials, with
 //   uniforms drawn one by one rather than in vector blocks).
-// The portfolio's series are kept whole in both modes (96 bytes per trial).
+// The portfolio's series are kept whole in both modes (112 bytes per trial).
 // With one MSP in exact mode, every output kept, they are that MSP's series
 // (the same values: the portfolio of one MSP is the MSP), stored once, so such
-// a run takes 96 bytes per trial, not 192 (RunResult::msp_in_portfolio).
+// a run takes 112 bytes per trial, not 224 (RunResult::msp_in_portfolio).
 #pragma once
 
 #include <array>
@@ -61,6 +61,11 @@ enum class Output : int {
   duration_days,      // [days] from the MSP's migration start to completion (portfolio: last MSP)
   completion_day,     // [days since 1970-01-01] completion date (portfolio: last MSP)
   incidents,          // [incidents] excess incidents after the cut-off
+  // The compound cost's conditional expectation (docs/output-format.md, "Means
+  // of compound costs"): the report's mean and SE of lost_updates_cost and
+  // total_cost are these series', their percentiles the sampled series'.
+  lost_updates_expected_cost,  // [USD] E[lost_updates_cost | the trial's inputs] = expected incidents x mean incident cost
+  total_expected_cost,         // [USD] total_cost with lost_updates_expected_cost in place of lost_updates_cost
   count
 };
 inline constexpr int output_count = static_cast<int>(Output::count);
@@ -154,9 +159,9 @@ std::vector<std::size_t> portfolio_tail_trials(std::span<const double> total);
 std::uint64_t estimate_result_bytes(const Scenario& scenario, std::uint64_t trials,
                                     const std::array<bool, output_count>& keep = all_outputs()) noexcept;
 // Bytes the results of a run with these options would take, in its mode:
-// exact, as above; sketch, the portfolio series (96 B per trial), the tail
+// exact, as above; sketch, the portfolio series (112 B per trial), the tail
 // pass (16 B per trial, at most 32 MiB of per-MSP values at a time), the
-// window of block moments (3 x threads blocks x 12 outputs x 24 B per MSP),
+// window of block moments (3 x threads blocks x 14 outputs x 24 B per MSP),
 // and per MSP its sketches, taken as sketch_buckets_assumed(trials) buckets
 // of 4 B per output. The real size depends on the range of the values, which
 // widens with the trials (outputs with values near zero reach further down):
