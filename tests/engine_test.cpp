@@ -197,7 +197,11 @@ TEST(Engine, OneMspIsItsPortfolioByteForByte) {
     for (int o = 0; o < output_count; ++o) {
       const Stats direct = summarize(r.portfolio[std::size_t(o)]);
       const Stats& reported = d.portfolio.stats[std::size_t(o)];
-      EXPECT_EQ(reported.mean, direct.mean);
+      // A compound cost's mean is that of its conditional expectation.
+      const Output mean_of = Output(o) == Output::lost_updates_cost ? Output::lost_updates_expected_cost
+                             : Output(o) == Output::total_cost      ? Output::total_expected_cost
+                                                                    : Output(o);
+      EXPECT_EQ(reported.mean, summarize(r.portfolio[std::size_t(mean_of)]).mean) << output_key(Output(o));
       EXPECT_EQ(reported.sd, direct.sd);
       EXPECT_EQ(reported.cvar95, direct.cvar95);
       EXPECT_EQ(reported.at(0.9).value, direct.at(0.9).value);

@@ -213,7 +213,8 @@ using models::Column;
 
 // Above this many incidents in one trial, their total cost is drawn from the
 // normal approximation N(k mean, k variance) of the sum (central limit
-// theorem) instead of k separate draws, so a trial's cost stays O(1).
+// theorem) instead of k separate draws, so a trial's cost stays O(1). Its
+// error is in models/lost_updates.h; the reported mean does not depend on it.
 constexpr double exact_incident_limit = 10'000;
 
 // The trials a block computes: the range first .. first + n - 1 (the run), or
