@@ -449,6 +449,23 @@ TEST(CompoundMean, ConstantInputsGiveExpectedIncidentsTimesMeanCost) {
   const Values& total_expected = series(r, 0, Output::total_expected_cost);
   for (std::size_t i = 0; i < drawn.size(); ++i)
     ASSERT_NEAR(total_expected[i], drawn[i] - lost_drawn[i] + per_trial, 1e-9 * std::fabs(drawn[i]) + 1e-6);
+  // The table marks the compound rows and gives the plain mean of the costs
+  // drawn; the JSON has it as sampled_mean.
+  const std::string table = render_table(d);
+  EXPECT_NE(table.find("lost updates *"), std::string::npos) << table;
+  EXPECT_NE(table.find("total *"), std::string::npos) << table;
+  EXPECT_NE(table.find("P50 and P90 are of the costs drawn, whose mean is"), std::string::npos) << table;
+  const std::string json = render_json(d);
+  EXPECT_NE(json.find("\"mean_estimator\":\"conditional_expectation\""), std::string::npos);
+  EXPECT_NE(json.find("\"sampled_mean\":"), std::string::npos);
+  // A mean whose top 0.1% of trials carry half of it or more is marked.
+  EXPECT_EQ(table.find(" !"), std::string::npos) << table;
+  ReportData marked = d;
+  marked.msps[0].stats[std::size_t(Output::stranded_cost)].top_share = 0.75;
+  const std::string marked_table = render_table(marked);
+  EXPECT_NE(marked_table.find("stranded licences !"), std::string::npos) << marked_table;
+  EXPECT_NE(marked_table.find("(stranded licences 75.0%): it rests on a few trials"), std::string::npos)
+      << marked_table;
   // Done before the cut-off (no delay, no overrun): no incident can happen, and the mean is 0.
   const Scenario early = load_scenario({write_file(dir, "early.yaml", compound_scenario("0.00004", "0"))});
   const ReportData e = report_of(early, 5'000, 1);

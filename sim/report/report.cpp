@@ -65,6 +65,7 @@ void use_conditional_means(ScopeReport& s) {
   for (const auto& [o, expected] : compound_outputs) {
     Stats& st = s.stats[std::size_t(o)];
     const Stats& e = s.stats[std::size_t(expected)];
+    if (e.n != st.n) continue;  // its series not kept (RunOptions::keep_msp_outputs): the plain mean stays
     s.sampled[std::size_t(o)] = ScopeReport::SampledMean{st.mean, st.se, st.top_share};
     st.mean = e.mean;
     st.se = e.se;
