@@ -28,10 +28,10 @@ int run_main(const std::vector<std::string>& args, std::ostream& out, std::ostre
   auto options = given.describe();
   options.add_options()
       ("msp-stats", po::value(&msp_stats),
-       "per-MSP statistics: exact (every trial kept: 96 bytes per MSP-trial), sketch (memory independent of "
+       "per-MSP statistics: exact (every trial kept: 112 bytes per MSP-trial), sketch (memory independent of "
        "the trials: per-MSP percentiles and CVaR95 within 0.5% relative, everything else exact), or auto "
        "(default): exact for one MSP (whose series are the portfolio's) and while the per-MSP series take at "
-       "most 16 MiB (e.g. 200 MSPs x 870 trials), else sketch, which measured as fast or faster in far less "
+       "most 16 MiB (e.g. 200 MSPs x 740 trials), else sketch, which measured as fast or faster in far less "
        "memory");
   if (parse_command_line(options, args, given.files)) {
     out << "usage: switchcost run [options] [FILE...]\n\n" << options;

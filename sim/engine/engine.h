@@ -8,7 +8,7 @@
 //
 // Per-MSP statistics are kept in one of two ways (RunOptions::msp_stats):
 // - exact: every MSP's per-trial series, 8 bytes per output and MSP-trial
-//   (96 with the 12 outputs of today's models);
+//   (112 with the 14 outputs of today's models);
 //   the report summarises them exactly.
 // - sketch: memory independent of the trials. Per MSP and output, a quantile
 //   sketch (sim/stats/sketch.h: percentiles within 0.5% relative) and exact block
@@ -62,6 +62,11 @@ enum class Output : int {
   duration_days,      // [days] from the MSP's migration start to completion (portfolio: last MSP)
   completion_day,     // [days since 1970-01-01] completion date (portfolio: last MSP)
   incidents,          // [incidents] excess incidents after the cut-off
+  // The compound cost's conditional expectation (docs/output-format.md, "Means
+  // of compound costs"): the report's mean and SE of lost_updates_cost and
+  // total_cost are these series', their percentiles the sampled series'.
+  lost_updates_expected_cost,  // [USD] E[lost_updates_cost | the trial's inputs] = expected incidents x mean incident cost
+  total_expected_cost,         // [USD] total_cost with lost_updates_expected_cost in place of lost_updates_cost
   count
 };
 inline constexpr int output_count = static_cast<int>(Output::count);

@@ -58,6 +58,32 @@ const Stats& of(const ScopeReport& s, Output o) { return s.stats[std::size_t(o)]
 // the lost-updates model's cut-off are measured against.
 std::string updates_stop(const Timeline& t) { return format_date(t.updates_end) + " 00:00"; }
 
+// The compound costs and the series of their conditional expectations.
+constexpr std::array<std::pair<Output, Output>, 2> compound_outputs = {
+    {{Output::lost_updates_cost, Output::lost_updates_expected_cost}, {Output::total_cost, Output::total_expected_cost}}};
+
+// The mean and SE of each compound cost from its conditional expectation
+// (E[cost | the trial's inputs] has the same mean as the cost and a smaller
+// variance: the mean no longer rests on the few trials with incidents). The
+// sampled series' own are kept in s.sampled.
+void use_conditional_means(ScopeReport& s) {
+  for (const auto& [o, expected] : compound_outputs) {
+    Stats& st = s.stats[std::size_t(o)];
+    const Stats& e = s.stats[std::size_t(expected)];
+    if (e.n != st.n) continue;  // its series not kept (RunOptions::keep_msp_outputs): the plain mean stays
+    s.sampled[std::size_t(o)] = ScopeReport::SampledMean{st.mean, st.se, st.top_share};
+    st.mean = e.mean;
+    st.se = e.se;
+    st.top_share = e.top_share;
+  }
+}
+
+// A mean rests on a few trials when the top 0.1% of them carry at least this
+// share of it: the table says so under the row.
+constexpr double few_trials_share = 0.5;
+
+bool rests_on_few(double top_share) { return top_share >= few_trials_share; }  // false for NaN
+
 void table_for(std::ostream& out, const ScopeReport& s, const ReportData& d, bool portfolio) {
   // The cells first; each value column is then as wide as its widest cell
   // needs, with one space at least before it (the usual widths otherwise).
@@ -65,10 +91,18 @@ void table_for(std::ostream& out, const ScopeReport& s, const ReportData& d, boo
     std::string label, centre, p50, p90;
   };
   std::vector<Row> rows;
+  // Marks: * a compound cost's mean (footnote), ! a mean that rests on a few trials.
+  std::vector<std::string> few;
   for (Output o : cost_outputs) {
     const Stats& st = of(s, o);
-    rows.push_back({output_label(o), format_money(st.mean) + " +- " + format_error(st.se),
-                    format_money(st.at(0.5).value), format_money(st.at(0.9).value)});
+    std::string label = output_label(o);
+    if (s.sampled[std::size_t(o)]) label += " *";
+    if (rests_on_few(st.top_share)) {
+      label += " !";
+      few.push_back(std::string(output_label(o)) + " " + format_percent(st.top_share));
+    }
+    rows.push_back({label, format_money(st.mean) + " +- " + format_error(st.se), format_money(st.at(0.5).value),
+                    format_money(st.at(0.9).value)});
   }
   const Stats& dur = of(s, Output::duration_days);
   rows.push_back({portfolio ? "duration, last MSP [days]" : "duration [days]",
@@ -94,6 +128,19 @@ void table_for(std::ostream& out, const ScopeReport& s, const ReportData& d, boo
   out << "  " << (portfolio ? "P(every MSP done before updates stop, " : "P(done before updates stop, ")
       << updates_stop(d.timeline) << ") = " << fixed(100 * s.done_before_updates_stop.value, 1) << "% +- "
       << fixed(100 * s.done_before_updates_stop.se, 1) << "%\n";
+  if (const auto& lost = s.sampled[std::size_t(Output::lost_updates_cost)]) {
+    out << "  * mean +- SE of the expected cost given each trial's inputs (expected incidents\n"
+           "    x mean cost per incident); P50 and P90 are of the costs drawn, whose mean is\n    "
+        << format_money(lost->mean) << " +- " << format_error(lost->se);
+    if (rests_on_few(lost->top_share))
+      out << ", " << format_percent(lost->top_share) << " of it from the top 0.1% of trials: too few for a mean";
+    out << ".\n";
+  }
+  if (!few.empty()) {
+    out << "  ! the top 0.1% of trials carry half the mean or more (";
+    for (std::size_t k = 0; k < few.size(); ++k) out << (k ? ", " : "") << few[k];
+    out << "): it rests on a few trials.\n";
+  }
 }
 
 void json_scope(Json& j, const std::string& key, const ScopeReport& s, bool is_msp) {
@@ -125,7 +172,27 @@ void json_scope(Json& j, const std::string& key, const ScopeReport& s, bool is_m
   }
   j.close('}');
   j.open("outputs", '{');
-  for (int o = 0; o < output_count; ++o) json_stats(j, output_key(Output(o)), s.stats[std::size_t(o)]);
+  for (int o = 0; o < output_count; ++o) {
+    const Stats& st = s.stats[std::size_t(o)];
+    const auto& sampled = s.sampled[std::size_t(o)];
+    json_stats(j, output_key(Output(o)), st, [&](Json& k) {
+      const auto share = [&](const char* field, double v) {
+        if (st.n == 0 || std::isnan(v))
+          k.null(field);
+        else
+          k.value(field, v);
+      };
+      share("top_share", st.top_share);
+      if (!sampled) return;
+      k.value("mean_estimator", "conditional_expectation");
+      if (st.n == 0) {
+        k.null("sampled_mean").null("sampled_se");
+      } else {
+        k.value("sampled_mean", sampled->mean).value("sampled_se", sampled->se);
+      }
+      share("sampled_top_share", sampled->top_share);
+    });
+  }
   j.close('}');
   j.close('}');
 }
@@ -223,9 +290,13 @@ ReportData build_report(const Scenario& scenario, const RunResult& result, const
       exact_output(d.msps[m], result.msp_series(m), o, updates_end);
     }
   });
+  for (auto& s : d.msps) use_conditional_means(s);
   if (portfolio_is_msp) {
     d.portfolio.stats = d.msps[0].stats;
+    d.portfolio.sampled = d.msps[0].sampled;
     d.portfolio.done_before_updates_stop = d.msps[0].done_before_updates_stop;
+  } else {
+    use_conditional_means(d.portfolio);
   }
   if (!total.empty()) {
     const std::size_t tail = order.size();
@@ -395,12 +466,13 @@ std::string render_csv(const ReportData& d) {
   return out.str();
 }
 
-void json_stats(Json& j, const std::string& key, const Stats& st) {
+void json_stats(Json& j, const std::string& key, const Stats& st, const std::function<void(Json&)>& more) {
   j.open(key, '{');
   if (st.n == 0) {  // an interrupted run with no trial done: no numbers, not zeros
     j.value("n", st.n);
     for (const char* k : {"mean", "se", "sd", "min", "max", "cvar95"}) j.null(k);
     for (const auto& q : st.percentiles) j.null(pct_key(q.p));
+    if (more) more(j);
     j.close('}');
     return;
   }
@@ -414,6 +486,7 @@ void json_stats(Json& j, const std::string& key, const Stats& st) {
     j.close(']');
   }
   j.close('}');
+  if (more) more(j);
   j.close('}');
 }
 

@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <utility>
@@ -58,6 +59,16 @@ struct ScopeReport {
   // the tail exposure sits, not only the mean.
   double tail_mean = 0;
   double tail_share = 0;
+  // Compound costs (lost updates, and the total that holds them): their mean
+  // and SE in `stats` (and its top_share) are the conditional expectation's,
+  // from the series of Output::lost_updates_expected_cost and
+  // total_expected_cost (docs/output-format.md, "Means of compound costs");
+  // their other statistics are the sampled series'. Here, for those outputs,
+  // the sampled series' own mean, SE and top share.
+  struct SampledMean {
+    double mean = 0, se = 0, top_share = 0;
+  };
+  std::array<std::optional<SampledMean>, output_count> sampled;
 };
 
 struct ReportData {
@@ -91,6 +102,7 @@ std::string render_csv(const ReportData& data);
 
 // With n = 0 every statistic is null.
 // {"n":..,"mean":..,"se":..,"sd":..,"min":..,"max":..,"cvar95":..,"p5":..,...,"ci95":{"p5":[lo,hi],...}}
-void json_stats(Json& j, const std::string& key, const Stats& st);
+// `more`, when given, writes further fields before the object closes.
+void json_stats(Json& j, const std::string& key, const Stats& st, const std::function<void(Json&)>& more = {});
 
 }  // namespace switchcost::sim

@@ -205,6 +205,10 @@ PercentileRanks percentile_ranks(std::size_t size, double p) {
 
 std::size_t tail_count(std::size_t n) { return std::max<std::size_t>(1, std::size_t(std::ceil(0.05 * double(n)))); }
 
+std::size_t top_share_count(std::size_t n) {
+  return std::max<std::size_t>(1, std::size_t(std::ceil(0.001 * double(n))));
+}
+
 Stats summarize(std::span<const double> x) {
   Stats st;
   st.n = x.size();
@@ -253,6 +257,14 @@ Stats summarize(std::span<const double> x) {
   NeumaierSum worst;
   for (const double v : top) worst.add(v);
   st.cvar95 = worst.value() / double(tail);
+  // The top 0.1% are the last of the (ascending) top 5%: tail >= top_share_count.
+  const double sum = first.sum.value();
+  if (first.min >= 0 && sum > 0) {
+    NeumaierSum largest;
+    const std::size_t k = top_share_count(x.size());
+    for (std::size_t i = top.size() - k; i < top.size(); ++i) largest.add(top[i]);
+    st.top_share = std::min(1.0, largest.value() / sum);
+  }
   return st;
 }
 
