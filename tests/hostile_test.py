@@ -885,21 +885,28 @@ def test_arithmetic():
 # ---------------------------------------------------------------------------
 # Faults
 
+def exit_at_once_env():
+    """The environment for a run that gets a second stop signal. That signal
+    _exit()s from the handler while worker threads may still be running or
+    finished but not yet joined (a slow, sanitized run may still be stopping
+    its simulation): by design, the contract is "exits at once".
+    ThreadSanitizer's _exit interceptor reports such threads as leaked and
+    turns the exit code into 66, so its thread-leak report is off for these
+    cases only. None (inherit) when not sanitized."""
+    if not SANITIZED:
+        return None
+    env = dict(os.environ)
+    extra = "report_thread_leaks=0"
+    env["TSAN_OPTIONS"] = f"{env['TSAN_OPTIONS']}:{extra}" if env.get("TSAN_OPTIONS") else extra
+    return env
+
+
 def interrupt(sig, json_path, second_after=None, trials=1_000_000):
     """Starts a long run (the 200-MSP population, 1,000,000 trials: about 20 s on 2 cores, in
     sketch mode, so that memory stays small), sends `sig` after 1.5 s (and
     SIGINT again `second_after` seconds later); returns (Result, seconds from
     the last signal to the exit)."""
-    env = None
-    if second_after is not None and SANITIZED:
-        # The second SIGINT _exit()s from the signal handler while worker
-        # threads may still be running or not yet joined: by design (the
-        # contract is "exits at once"). ThreadSanitizer's _exit interceptor
-        # reports such threads as leaked and turns the exit code into 66, so
-        # its thread-leak report is off for this case only.
-        env = dict(os.environ)
-        extra = "report_thread_leaks=0"
-        env["TSAN_OPTIONS"] = f"{env['TSAN_OPTIONS']}:{extra}" if env.get("TSAN_OPTIONS") else extra
+    env = exit_at_once_env() if second_after is not None else None
     start = time.monotonic()
     p = subprocess.Popen([BIN, "run", POPULATION, "--trials", str(trials), "--threads", "2", "--json", json_path, "--quiet"],
                          stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=limit_memory,
@@ -1040,13 +1047,16 @@ def test_engine_faults():
                 problems.append(f"manifest not partial: complete={m.get('complete')} trials={m.get('trials')}")
         return problems
 
-    def signalled_run(args, signals):
+    def signalled_run(args, signals, exit_at_once=False):
         """Runs the binary in a process group of its own; `signals` is a list of
-        (seconds to wait, signal, whether to the group) sent in order. Returns
-        the Result (seconds: from the start to the exit)."""
+        (seconds to wait, signal, whether to the group) sent in order;
+        `exit_at_once`: a later signal is meant to _exit() the run (see
+        exit_at_once_env). Returns the Result (seconds: from the start to the
+        exit)."""
         start = time.monotonic()
+        env = exit_at_once_env() if exit_at_once else None
         p = subprocess.Popen([BIN, *args], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                             preexec_fn=lambda: (os.setpgid(0, 0), limit_memory()))
+                             preexec_fn=lambda: (os.setpgid(0, 0), limit_memory()), env=env)
         for wait, sig, group in signals:
             time.sleep(wait)
             if p.poll() is not None:
@@ -1158,7 +1168,8 @@ msps:
     # output, a FIFO nobody reads; the second must end it (else a hang).
     fifo = tmp("engine-fifo.json")
     os.mkfifo(fifo)
-    r = signalled_run(long_run + ["--json", fifo], [(1.5, signal.SIGINT, False), (2.0, signal.SIGINT, False)])
+    r = signalled_run(long_run + ["--json", fifo], [(1.5, signal.SIGINT, False), (2.0, signal.SIGINT, False)],
+                      exit_at_once=True)
     problems = basic_problems(r, {130})
     problems = [p for p in problems if p != "no message on stderr"]  # _exit from the handler
     record("engine: a second SIGINT 2 s after the first exits at once", r, problems)
