@@ -5,6 +5,8 @@
 #include "sim/engine/engine.h"
 
 #include <gtest/gtest.h>
+#include <pthread.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
@@ -684,6 +686,115 @@ TEST(ParallelFor, RethrowsTheLowestFailureAfterAllThreadsStop) {
     EXPECT_EQ(running.load(), 0) << "every thread stopped before the rethrow";
     EXPECT_LE(most.load(), int(threads));
   }
+}
+
+// The pool keeps its threads: sections reuse them rather than start their
+// own, and it grows only when a section asks for more than it has.
+TEST(ThreadPool, KeepsItsThreadsForLaterSections) {
+  ThreadPool pool;
+  std::set<std::thread::id> seen;
+  std::mutex mutex;
+  for (const unsigned count : {4u, 3u, 4u, 2u}) {
+    std::atomic<int> left{2000};
+    pool.run(count, [&](unsigned) {
+      while (left.fetch_sub(1) > 0) {
+        std::lock_guard<std::mutex> lock(mutex);
+        seen.insert(std::this_thread::get_id());
+      }
+    });
+    EXPECT_LE(left.load(), 0) << "the work was finished";
+    EXPECT_EQ(pool.threads(), 3u) << "after a section of " << count;
+  }
+  seen.erase(std::this_thread::get_id());
+  EXPECT_LE(seen.size(), 3u) << "only the pool's three threads helped";
+  pool.run(6, [](unsigned) {});
+  EXPECT_EQ(pool.threads(), 5u);
+}
+
+// A pool thread's stack is worker_stack_bytes(): 8 MiB under a 64 MiB
+// RLIMIT_STACK (so 64 threads fit in 2 GiB where 25 would), RLIMIT_STACK
+// when that is smaller.
+TEST(ThreadPool, ThreadsHaveTheWorkerStackNotRlimitStack) {
+  struct rlimit saved {};
+  ASSERT_EQ(getrlimit(RLIMIT_STACK, &saved), 0);
+  const auto stack_of_a_pool_thread = [] {
+    ThreadPool pool;
+    std::atomic<std::size_t> size{0};
+    std::atomic<bool> seen{false};
+    pool.run(2, [&](unsigned t) {
+      if (t == 0) {  // waits, so that worker 1 is not withdrawn: the pool thread runs it
+        while (!seen.load()) std::this_thread::yield();
+        return;
+      }
+      pthread_attr_t attr;
+      std::size_t bytes = 0;
+      if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        pthread_attr_getstacksize(&attr, &bytes);
+        pthread_attr_destroy(&attr);
+      }
+      size.store(bytes);
+      seen.store(true);
+    });
+    return size.load();
+  };
+  for (const rlim_t limit : {rlim_t(64) << 20, rlim_t(2) << 20}) {
+    if (saved.rlim_max != RLIM_INFINITY && saved.rlim_max < limit) continue;
+    struct rlimit set = saved;
+    set.rlim_cur = limit;
+    ASSERT_EQ(setrlimit(RLIMIT_STACK, &set), 0);
+    const std::size_t expected = worker_stack_bytes();
+    const std::size_t got = stack_of_a_pool_thread();
+    ASSERT_EQ(setrlimit(RLIMIT_STACK, &saved), 0);
+    EXPECT_EQ(expected, std::min<std::size_t>(limit, std::size_t(8) << 20));
+    EXPECT_GE(got, expected) << "RLIMIT_STACK " << limit;
+    // glibc may hand a new thread the cached stack of an ended one up to 4
+    // times as large as asked for (8 MiB for 2 MiB): no tighter bound below.
+    EXPECT_LE(got, 4 * expected) << "RLIMIT_STACK " << limit;
+  }
+}
+
+// A worker no pool thread has started when worker 0 is done is withdrawn:
+// a section never waits for a busy pool, so sections started from pool
+// threads (nested) and from two threads at once all finish, each item once.
+TEST(ThreadPool, NestedAndConcurrentSectionsFinish) {
+  ThreadPool pool;
+  constexpr std::size_t items = 64;
+  std::vector<std::atomic<int>> done(items * items);
+  const auto section = [&](std::size_t outer_first) {
+    std::atomic<std::size_t> next_outer{outer_first};
+    pool.run(3, [&](unsigned) {
+      for (std::size_t o; (o = next_outer.fetch_add(1)) < outer_first + items / 2;) {
+        std::atomic<std::size_t> next_inner{0};
+        const unsigned ran = pool.run(3, [&](unsigned) {
+          for (std::size_t i; (i = next_inner.fetch_add(1)) < items;) done[o * items + i].fetch_add(1);
+        });
+        EXPECT_GE(ran, 1u);
+        EXPECT_LE(ran, 3u);
+      }
+    });
+  };
+  std::thread other([&] { section(items / 2); });
+  section(0);
+  other.join();
+  for (std::size_t k = 0; k < done.size(); ++k) ASSERT_EQ(done[k].load(), 1) << k;
+}
+
+// An exception a worker lets escape reaches the caller, once every started
+// worker has returned; the pool then runs the next section as before.
+TEST(ThreadPool, RethrowsAWorkersExceptionAfterTheOthersReturn) {
+  ThreadPool pool;
+  std::atomic<int> running{0};
+  const auto failing = [&](unsigned t) {
+    running.fetch_add(1);
+    std::this_thread::yield();
+    running.fetch_sub(1);
+    if (t == 0) throw std::runtime_error("worker 0");
+  };
+  EXPECT_THROW(pool.run(3, failing), std::runtime_error);
+  EXPECT_EQ(running.load(), 0);
+  std::atomic<int> count{0};
+  pool.run(3, [&](unsigned) { count.fetch_add(1); });
+  EXPECT_GE(count.load(), 1);
 }
 
 // A shortfall of threads is noted for the thread that started the section,

@@ -1,23 +1,26 @@
-// A parallel loop over independent tasks, for the work after a run (the
-// statistics of every MSP and output): each task writes only its own result,
-// so the outputs are the same bytes for any thread count.
+// The process's thread pool, and a parallel loop over independent tasks on
+// it (the statistics of every MSP and output, the tail pass, the quantile
+// tables): each task writes only its own result, so the outputs are the same
+// bytes for any thread count.
 //
-// Threads are started here, not taken from oneTBB's pool: oneTBB (2021.8)
+// The pool is our own, not oneTBB's: oneTBB (2021.8, Debian bookworm)
 // starts its workers lazily, the later ones from worker threads, and a
 // refused thread (a limit on processes or address space) ends the process
 // by std::terminate; it also caps its workers at the cores unless a
 // process-wide global_control raises them. Here a run goes on with the
-// threads the system gives (see start_threads).
+// threads the system gives (see ThreadPool).
 #pragma once
+
+#include <pthread.h>
 
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
+#include <deque>
 #include <exception>
-#include <memory>
 #include <mutex>
-#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -38,54 +41,81 @@ inline void note_fewer_threads(unsigned threads) noexcept {
   if (fewest_threads_started == 0 || threads < fewest_threads_started) fewest_threads_started = threads;
 }
 
-// Starts worker(t) on a new thread for t = 1 .. count - 1, as many as the
-// system gives; returns the threads that run, the calling one included (at
-// least 1), and notes a shortfall in fewest_threads_started. The caller then
-// runs worker(0) itself and joins every thread in pool. Threads wait at a
-// gate until all are started; on a shortfall only a quarter of those
-// started go on (the others end at once and are joined here), since the
-// limit that stopped them (address space, processes) would otherwise leave
-// nothing for the memory the workers themselves need.
-template <class Worker>
-unsigned start_threads(std::vector<std::thread>& pool, unsigned count, const Worker& worker) {
-  const unsigned wanted = std::max(1u, count);
-  if (wanted == 1) return 1;
-  struct Gate {
-    std::mutex mutex;
-    std::condition_variable opened;
-    bool open = false;
-    unsigned keep = 0;  // threads with an index below it work
-  };
-  const auto gate = std::make_shared<Gate>();
-  const std::size_t first = pool.size();
-  try {
-    pool.reserve(first + wanted - 1);
-    for (unsigned t = 1; t < wanted; ++t)
-      pool.emplace_back([gate, &worker, t] {
-        {
-          std::unique_lock<std::mutex> lock(gate->mutex);
-          gate->opened.wait(lock, [&] { return gate->open; });
-          if (t >= gate->keep) return;
-        }
-        worker(t);
-      });
-  } catch (...) {  // std::system_error (no thread) or std::bad_alloc: run on those started
+// The process's threads: every parallel section (a run's blocks, its
+// statistics, the tail pass, the quantile tables) runs on this one pool
+// instead of starting threads of its own. Threads are started the first time
+// a section asks for them and kept, idle, for the next; sections from
+// several threads (two runs in one process) share them.
+//
+// run(count, worker) calls worker(t) for t in [0, count): worker(0) on the
+// calling thread, the others on pool threads as they are free. Workers must
+// share out one piece of work (each takes items until none are left), so
+// that any subset of them finishes it: a worker that no pool thread has
+// started by the time worker(0) returns is withdrawn, never run. So a
+// section never waits for a busy pool, and a section started from a pool
+// thread cannot deadlock. run returns once every worker that started has
+// returned, with the number that ran; the first exception a worker let
+// escape is rethrown then (workers are expected to catch their own).
+//
+// When the system refuses a thread (a limit on processes or address space),
+// the pool keeps a quarter of the threads it has, at least the calling one
+// (the limit that stopped them would otherwise leave nothing for the memory
+// the workers themselves need), starts no more for the rest of the process,
+// and every section that asks for more notes the shortfall in
+// fewest_threads_started. The results never depend on the thread count.
+//
+// A pool thread's stack is worker_stack_bytes(), not RLIMIT_STACK (which
+// std::thread would take): the workers keep their data on the heap, and a
+// large `ulimit -s` (64 MiB, say) would otherwise reserve that much address
+// space per thread for as long as the pool keeps it.
+class ThreadPool {
+ public:
+  // The pool of the process.
+  static ThreadPool& process();
+
+  ThreadPool() = default;
+  ~ThreadPool();  // stops and joins the threads (idle by then)
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  template <class Worker>
+  unsigned run(unsigned count, const Worker& worker) {
+    if (count <= 1) {
+      worker(0u);
+      return 1;
+    }
+    const auto call = [](const void* w, unsigned t) { (*static_cast<const Worker*>(w))(t); };
+    return run_erased(count, call, &worker);
   }
-  const unsigned started = unsigned(pool.size() - first) + 1;
-  const unsigned keep = started < wanted ? std::max(1u, started / 4) : started;
-  {
-    std::lock_guard<std::mutex> lock(gate->mutex);
-    gate->open = true;
-    gate->keep = keep;
-  }
-  gate->opened.notify_all();
-  if (keep < started) {
-    for (std::size_t i = first + keep - 1; i < pool.size(); ++i) pool[i].join();
-    pool.resize(first + keep - 1);
-    note_fewer_threads(keep);
-  }
-  return keep;
-}
+
+  // Threads of the pool now (the calling thread not counted), for tests.
+  std::size_t threads() const;
+
+ private:
+  using Call = void (*)(const void*, unsigned);
+  struct Section;
+  unsigned run_erased(unsigned count, Call call, const void* worker);
+  // To `wanted` threads if it can; returns the threads it has, and whether
+  // the system has refused one.
+  unsigned grow(unsigned wanted, bool& refused);
+  void serve(std::size_t index);   // a pool thread's loop
+  // Starts a thread running serve(index); throws std::system_error when the
+  // system refuses it.
+  pthread_t start(std::size_t index);
+
+  mutable std::mutex mutex_;
+  std::condition_variable work_;      // a section was queued, or threads are to stop
+  std::condition_variable finished_;  // a worker of some section returned
+  std::deque<Section*> queue_;        // sections with workers not yet started
+  std::vector<pthread_t> threads_;
+  std::size_t keep_ = SIZE_MAX;       // threads with an index >= keep_ end (after a refusal)
+  bool refused_ = false;              // the system refused a thread: no more are started
+  bool stopping_ = false;
+};
+
+// The stack of a pool thread [bytes]: 8 MiB (glibc's usual default), or
+// RLIMIT_STACK when that is smaller, and never below PTHREAD_STACK_MIN.
+std::size_t worker_stack_bytes() noexcept;
 
 // Calls task(i) once for every i in [0, n), on up to `threads` threads (the
 // calling one among them), in no set order; or task(i, worker), with worker
@@ -118,10 +148,7 @@ void parallel_for(std::size_t n, unsigned threads, Task&& task) {
     }
   };
   const std::size_t helpers = std::min<std::size_t>(std::max(1u, threads), n);
-  std::vector<std::thread> pool;
-  if (helpers > 1) start_threads(pool, unsigned(helpers), work);  // fewer if no more: they do it all
-  work(0u);
-  for (auto& t : pool) t.join();
+  ThreadPool::process().run(unsigned(helpers), work);  // fewer if the pool is busy or short: they do it all
   if (error) std::rethrow_exception(error);
 }
 

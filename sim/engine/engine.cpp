@@ -1096,10 +1096,8 @@ std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenari
       if (reports_progress && options.progress) options.progress(done.load(), options.trials);
     }
   };
-  std::vector<std::thread> pool;
-  const unsigned started = start_threads(pool, threads, worker);  // fewer if the system gives no more
-  worker(0u);
-  for (auto& t : pool) t.join();
+  // Fewer if the pool is busy with another run or the system gives no more threads.
+  const unsigned started = ThreadPool::process().run(threads, worker);
   if (threads_gave_up > 0) note_fewer_threads(std::max(1u, started - threads_gave_up));
   std::sort(given_back.begin(), given_back.end());
   for (const std::size_t b : given_back) {  // in order, as the workers would have
