@@ -513,6 +513,31 @@ TEST(CompoundMean, ConstantInputsGiveExpectedIncidentsTimesMeanCost) {
   const std::string json = render_json(d);
   EXPECT_NE(json.find("\"mean_estimator\":\"conditional_expectation\""), std::string::npos);
   EXPECT_NE(json.find("\"sampled_mean\":"), std::string::npos);
+  // The CSV has it too, on the two compound rows only.
+  const std::string csv = render_csv(d);
+  ASSERT_EQ(csv.find("scope,name,output,n,mean,se,"), 0u) << csv;
+  EXPECT_NE(csv.find(",cvar95,tail_share,sampled_mean,sampled_se,complete\n"), std::string::npos) << csv;
+  for (std::size_t at = csv.find('\n') + 1; at < csv.size(); at = csv.find('\n', at) + 1) {
+    const std::string row = csv.substr(at, csv.find('\n', at) - at);
+    std::vector<std::string> fields(1);  // no field here holds a comma or a quote
+    for (const char c : row) {
+      if (c == ',')
+        fields.emplace_back();
+      else
+        fields.back() += c;
+    }
+    ASSERT_EQ(fields.size(), 20u) << row;
+    const std::string& output = fields[2];
+    const std::string& sampled_mean = fields[fields.size() - 3];  // then sampled_se, complete
+    if (output == "lost_updates_cost" || output == "total_cost") {
+      ASSERT_FALSE(sampled_mean.empty()) << row;
+      const double drawn_mean =
+          summarize(series(r, 0, output == "total_cost" ? Output::total_cost : Output::lost_updates_cost)).mean;
+      EXPECT_NEAR(std::stod(sampled_mean), drawn_mean, 1e-9 * std::fabs(drawn_mean) + 1e-9) << row;
+    } else {
+      EXPECT_TRUE(sampled_mean.empty()) << row;
+    }
+  }
   // A mean whose top 0.1% of trials carry half of it or more is marked.
   EXPECT_EQ(table.find(" !"), std::string::npos) << table;
   ReportData marked = d;

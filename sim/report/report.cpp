@@ -67,15 +67,8 @@ constexpr std::array<std::pair<Output, Output>, 2> compound_outputs = {
 // variance: the mean no longer rests on the few trials with incidents). The
 // sampled series' own are kept in s.sampled.
 void use_conditional_means(ScopeReport& s) {
-  for (const auto& [o, expected] : compound_outputs) {
-    Stats& st = s.stats[std::size_t(o)];
-    const Stats& e = s.stats[std::size_t(expected)];
-    if (e.n != st.n) continue;  // its series not kept (RunOptions::keep_msp_outputs): the plain mean stays
-    s.sampled[std::size_t(o)] = ScopeReport::SampledMean{st.mean, st.se, st.top_share};
-    st.mean = e.mean;
-    st.se = e.se;
-    st.top_share = e.top_share;
-  }
+  for (const auto& [o, expected] : compound_outputs)
+    s.sampled[std::size_t(o)] = use_conditional_mean(s.stats[std::size_t(o)], s.stats[std::size_t(expected)]);
 }
 
 // A mean rests on a few trials when the top 0.1% of them carry at least this
@@ -175,23 +168,7 @@ void json_scope(Json& j, const std::string& key, const ScopeReport& s, bool is_m
   for (int o = 0; o < output_count; ++o) {
     const Stats& st = s.stats[std::size_t(o)];
     const auto& sampled = s.sampled[std::size_t(o)];
-    json_stats(j, output_key(Output(o)), st, [&](Json& k) {
-      const auto share = [&](const char* field, double v) {
-        if (st.n == 0 || std::isnan(v))
-          k.null(field);
-        else
-          k.value(field, v);
-      };
-      share("top_share", st.top_share);
-      if (!sampled) return;
-      k.value("mean_estimator", "conditional_expectation");
-      if (st.n == 0) {
-        k.null("sampled_mean").null("sampled_se");
-      } else {
-        k.value("sampled_mean", sampled->mean).value("sampled_se", sampled->se);
-      }
-      share("sampled_top_share", sampled->top_share);
-    });
+    json_stats(j, output_key(Output(o)), st, [&](Json& k) { json_mean_fields(k, st, sampled); });
   }
   j.close('}');
   j.close('}');
@@ -203,13 +180,19 @@ void csv_rows(std::ostream& out, const std::string& scope_name, const ScopeRepor
   for (int o = 0; o < output_count; ++o) {
     const Stats& st = s.stats[std::size_t(o)];
     out << scope_name << ',' << name << ',' << output_key(Output(o)) << ',' << st.n;
+    const auto& sampled = s.sampled[std::size_t(o)];
     if (st.n == 0) {
-      out << std::string(7 + percentile_levels().size(), ',');
+      out << std::string(9 + percentile_levels().size(), ',');
     } else {
       out << ',' << number(st.mean) << ',' << number(st.se) << ',' << number(st.sd) << ',' << number(st.min);
       for (const auto& q : st.percentiles) out << ',' << number(q.value);
       out << ',' << number(st.max) << ',' << number(st.cvar95) << ',';
       if (scope_name == "msp" && Output(o) == Output::total_cost) out << number(s.tail_share);
+      out << ',';
+      if (sampled)
+        out << number(sampled->mean) << ',' << number(sampled->se);
+      else
+        out << ',';
     }
     out << ',' << (complete ? "true" : "false") << "\n";
   }
@@ -443,7 +426,7 @@ void render_json(const ReportData& d, std::ostream& out) {
 void render_csv(const ReportData& d, std::ostream& out) {
   out << "scope,name,output,n,mean,se,sd,min";
   for (double p : percentile_levels()) out << ',' << pct_key(p);
-  out << ",max,cvar95,tail_share,complete\n";
+  out << ",max,cvar95,tail_share,sampled_mean,sampled_se,complete\n";
   for (const auto& s : d.msps) csv_rows(out, "msp", s, d.complete);
   csv_rows(out, "portfolio", d.portfolio, d.complete);
 }
@@ -464,6 +447,32 @@ std::string render_csv(const ReportData& d) {
   std::ostringstream out;
   render_csv(d, out);
   return out.str();
+}
+
+std::optional<SampledMean> use_conditional_mean(Stats& st, const Stats& expected) {
+  if (expected.n != st.n) return std::nullopt;
+  const SampledMean sampled{st.mean, st.se, st.top_share};
+  st.mean = expected.mean;
+  st.se = expected.se;
+  st.top_share = expected.top_share;
+  return sampled;
+}
+
+void json_mean_fields(Json& j, const Stats& st, const std::optional<SampledMean>& sampled) {
+  const auto share = [&](const char* field, double v) {
+    if (st.n == 0 || std::isnan(v))
+      j.null(field);
+    else
+      j.value(field, v);
+  };
+  share("top_share", st.top_share);
+  if (!sampled) return;
+  j.value("mean_estimator", "conditional_expectation");
+  if (st.n == 0)
+    j.null("sampled_mean").null("sampled_se");
+  else
+    j.value("sampled_mean", sampled->mean).value("sampled_se", sampled->se);
+  share("sampled_top_share", sampled->top_share);
 }
 
 void json_stats(Json& j, const std::string& key, const Stats& st, const std::function<void(Json&)>& more) {

@@ -46,6 +46,20 @@ class Json;
 void json_manifest(Json& j, const std::string& command, const RunInfo& info, std::uint64_t trials_requested,
                    std::uint64_t trials_done, bool complete, const std::function<void(Json&)>& fields = {});
 
+// A compound cost's plain mean of the costs drawn, its SE and top share,
+// kept beside the conditional-expectation mean that is reported
+// (docs/output-format.md, "Means of compound costs").
+struct SampledMean {
+  double mean = 0, se = 0, top_share = 0;
+};
+
+// Puts the conditional expectation's mean, SE and top share (`expected`, the
+// statistics of Output::lost_updates_expected_cost or total_expected_cost)
+// into `st` (the sampled series'), and returns the sampled ones it replaced;
+// nothing when `expected` is over another number of trials (its series was
+// not kept): the plain mean then stays.
+std::optional<SampledMean> use_conditional_mean(Stats& st, const Stats& expected);
+
 struct ScopeReport {
   std::string name;       // MSP name, or "portfolio"
   std::string incumbent;  // MSPs only
@@ -65,9 +79,6 @@ struct ScopeReport {
   // total_expected_cost (docs/output-format.md, "Means of compound costs");
   // their other statistics are the sampled series'. Here, for those outputs,
   // the sampled series' own mean, SE and top share.
-  struct SampledMean {
-    double mean = 0, se = 0, top_share = 0;
-  };
   std::array<std::optional<SampledMean>, output_count> sampled;
 };
 
@@ -104,5 +115,10 @@ std::string render_csv(const ReportData& data);
 // {"n":..,"mean":..,"se":..,"sd":..,"min":..,"max":..,"cvar95":..,"p5":..,...,"ci95":{"p5":[lo,hi],...}}
 // `more`, when given, writes further fields before the object closes.
 void json_stats(Json& j, const std::string& key, const Stats& st, const std::function<void(Json&)>& more = {});
+
+// The fields json_stats' `more` adds for a cost: "top_share", and for a
+// compound cost (`sampled` given) "mean_estimator": "conditional_expectation",
+// "sampled_mean", "sampled_se" and "sampled_top_share".
+void json_mean_fields(Json& j, const Stats& st, const std::optional<SampledMean>& sampled);
 
 }  // namespace switchcost::sim

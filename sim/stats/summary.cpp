@@ -283,6 +283,13 @@ MeanAndPercentile mean_and_percentile(std::span<const double> x, double p) {
   return r;
 }
 
+double mean_of(std::span<const double> x) {
+  if (x.empty()) return 0;
+  NeumaierSum sum;  // in index order, as first_pass
+  for (const double v : x) sum.add(v);
+  return sum.value() / double(x.size());
+}
+
 Proportion share_below(std::span<const double> x, double threshold) {
   Proportion p;
   if (x.empty()) return p;

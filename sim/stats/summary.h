@@ -86,6 +86,8 @@ struct MeanAndPercentile {
   double value = 0;
 };
 MeanAndPercentile mean_and_percentile(std::span<const double> x, double p);
+// The mean alone, the same bits as summarize(x).mean (0 for empty x).
+double mean_of(std::span<const double> x);
 
 // Share of x strictly below threshold, with its standard error sqrt(q(1-q)/n).
 struct Proportion {
