@@ -19,6 +19,9 @@
 #include <vector>
 #include <cmath>
 #include <cstring>
+#include <cctype>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -411,6 +414,32 @@ TEST(Engine, StopsInsideABlockAndDropsIt) {
   if (part.trials_done > 0) {
     EXPECT_TRUE(same_bytes(part, run(s, part.trials_done, 1, 64)));
   }
+}
+
+// The JSON reference (docs/output-format.md, its `OUTPUT = a | b | ...`
+// line) names every output the engine has, and no other: a new cost line
+// adds one without anyone listing it by hand otherwise.
+TEST(Engine, TheOutputReferenceNamesEveryOutput) {
+  std::ifstream in(SWITCHCOST_SOURCE_DIR "/docs/output-format.md");
+  ASSERT_TRUE(in) << "docs/output-format.md";
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::size_t first = text.find("OUTPUT = ");
+  ASSERT_NE(first, std::string::npos) << "no OUTPUT = line";
+  const std::size_t last = text.find("STATS = ", first);
+  ASSERT_NE(last, std::string::npos);
+  std::set<std::string> listed;
+  std::string word;
+  for (const char c : text.substr(first + 9, last - first - 9)) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '_') {
+      word += c;
+    } else if (!word.empty()) {
+      listed.insert(word);
+      word.clear();
+    }
+  }
+  std::set<std::string> outputs;
+  for (int o = 0; o < output_count; ++o) outputs.insert(output_key(Output(o)));
+  EXPECT_EQ(listed, outputs);
 }
 
 TEST(Engine, EveryOutputIsFinite) {

@@ -8,7 +8,7 @@
 //
 // Per-MSP statistics are kept in one of two ways (RunOptions::msp_stats):
 // - exact: every MSP's per-trial series, 8 bytes per output and MSP-trial
-//   (112 with the 14 outputs of today's models);
+//   (output_count x 8 bytes: 112 with 14 outputs);
 //   the report summarises them exactly.
 // - sketch: memory independent of the trials. Per MSP and output, a quantile
 //   sketch (sim/stats/sketch.h: percentiles within 0.5% relative) and exact block
