@@ -26,7 +26,18 @@
 // ranges measured < 1e-10.
 // The number of incidents is Poisson(expected_incidents) and each costs a
 // draw of the incident-cost distribution; the engine draws those, since a
-// model owns no random numbers.
+// model owns no random numbers. Above 10,000 incidents in a trial
+// (sim/engine/engine.cpp: exact_incident_limit, incident_cost_total) it
+// draws their total from the normal approximation of the sum,
+// max(0, k mean + sqrt(k) sd z), instead of k costs: the mean and variance
+// are exact; the shape is not, as the sum of k costs keeps a skewness of
+// skew(cost) / sqrt(k) (132 / sqrt(k) for the shipped lognormal, sigma
+// 1.79). Measured for that cost at k = 10,000: distribution function within
+// 0.04 of the exact sum's, P5..P95 within 1%, P99 2% low (0.3% at k =
+// 100,000); the truncation at 0 is 20 sd below the mean there.
+// The reported mean of the cost does not use the draws: it is the mean of
+// expected_incidents x mean incident cost (docs/output-format.md, "Means of
+// compound costs").
 #pragma once
 
 #include "models/common.h"

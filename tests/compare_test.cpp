@@ -63,6 +63,52 @@ TEST(PairedStatistics, CheapestSplitsTies) {
   EXPECT_EQ(reordered[2], shares[1]);
 }
 
+// Four trials by hand: the mean and interval from the expected costs, the
+// share of cheaper trials from the costs drawn.
+TEST(PairedStatistics, CompoundCostsTakeMeansFromTheExpectedSeries) {
+  const std::vector<double> drawn_alt = {3, 5, 7, 9}, drawn_base = {1, 5, 8, 5};
+  const std::vector<double> expected_alt = {4, 4, 4, 4}, expected_base = {1, 2, 3, 4};
+  const PairedDifference d = paired_difference(drawn_alt, drawn_base, expected_alt, expected_base);
+  // expected differences 3, 2, 1, 0: mean 1.5, sample sd sqrt(5 / 3)
+  EXPECT_DOUBLE_EQ(d.mean, 1.5);
+  EXPECT_NEAR(d.se, std::sqrt(5.0 / 3) / 2, 1e-12);
+  EXPECT_DOUBLE_EQ(d.cheaper.value, 0.25) << "of the costs drawn, only the third trial is cheaper";
+}
+
+// compare reports a scenario's total as run does: the mean and SE of the
+// expected total given each trial's inputs (the same bits as run's, the
+// baseline run alone under the same seed), the percentiles and the plain
+// mean of the totals drawn; per MSP, the expected total's mean too.
+TEST(Compare, TotalsAreRunsConditionalMeans) {
+  const std::vector<Overlay> eset = {{"(eset)", "msp_overrides: {target: eset}\n"}};
+  const Alternative a = alternative("list", {portfolio});
+  const Alternative b = alternative("eset", {portfolio}, eset);
+  const RunOptions o = options(20'000);
+  const CompareResult r = compare_alternatives({a, b}, o, RunInfo{});
+  for (std::size_t k = 0; k < 2; ++k) {
+    const Scenario& scenario = (k == 0 ? a : b).scenario;
+    const ReportData d = build_report(scenario, run_scenario(scenario, o), RunInfo{});
+    const Stats& run_total = d.portfolio.stats[std::size_t(Output::total_cost)];
+    const AlternativeResult& alt = r.alternatives[k];
+    ASSERT_TRUE(alt.total_sampled.has_value());
+    ASSERT_TRUE(d.portfolio.sampled[std::size_t(Output::total_cost)].has_value());
+    EXPECT_EQ(alt.total.mean, run_total.mean) << k;
+    EXPECT_EQ(alt.total.se, run_total.se) << k;
+    EXPECT_EQ(alt.total.at(0.9).value, run_total.at(0.9).value) << k;
+    EXPECT_EQ(alt.total_sampled->mean, d.portfolio.sampled[std::size_t(Output::total_cost)]->mean) << k;
+    EXPECT_NE(alt.total.mean, alt.total_sampled->mean) << "the lost updates are drawn in some trials";
+    for (const MspChoice& m : r.msps) {
+      const auto it = std::find_if(d.msps.begin(), d.msps.end(), [&](const ScopeReport& s) { return s.name == m.name; });
+      ASSERT_NE(it, d.msps.end());
+      EXPECT_EQ(m.mean[k], it->stats[std::size_t(Output::total_cost)].mean) << m.name << " " << k;
+      EXPECT_EQ(m.p90[k], it->stats[std::size_t(Output::total_cost)].at(0.9).value) << m.name << " " << k;
+    }
+  }
+  // The paired difference's mean is the difference of the two means.
+  EXPECT_NEAR(r.alternatives[1].vs_baseline.mean, r.alternatives[1].total.mean - r.alternatives[0].total.mean,
+              1e-9 * std::abs(r.alternatives[0].total.mean));
+}
+
 TEST(Compare, IdenticalAlternativesDifferByExactlyZero) {
   const CompareResult r = compare_alternatives(
       {alternative("a", {portfolio}), alternative("b", {portfolio})}, options(10'000), RunInfo{});
@@ -289,7 +335,7 @@ TEST(CompareRender, NoTrialDoneWritesNoStatistics) {
   ASSERT_EQ(r.trials_done, 0u);
   ASSERT_FALSE(r.complete);
   const std::string json = render_compare_json(r);
-  EXPECT_NE(json.find("\"done_by_updates_end\":{\"p\":null,\"se\":null}"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"done_before_updates_stop\":{\"p\":null,\"se\":null}"), std::string::npos) << json;
   EXPECT_NE(json.find("\"vs_baseline\":{\"mean\":null,\"se\":null,\"ci95\":null,\"p_cheaper\":null,\"p_cheaper_se\":null},"
                       "\"p_cheapest\":null"),
             std::string::npos)
@@ -299,12 +345,12 @@ TEST(CompareRender, NoTrialDoneWritesNoStatistics) {
   for (std::size_t at; (at = statistics.find("\"n\":0,")) != std::string::npos;) statistics.erase(at, 6);
   EXPECT_EQ(statistics.find(":0,"), std::string::npos) << "a statistic written as 0: " << json;
   EXPECT_EQ(statistics.find(":0}"), std::string::npos) << "a statistic written as 0: " << json;
-  // CSV: every row has the header's 19 fields, the statistics empty.
+  // CSV: every row has the header's 21 fields, the statistics empty.
   const std::string csv = render_compare_csv(r);
   std::size_t rows = 0;
   for (std::size_t at = csv.find('\n') + 1; at < csv.size(); at = csv.find('\n', at) + 1, ++rows) {
     const std::string row = csv.substr(at, csv.find('\n', at) - at);
-    EXPECT_EQ(std::count(row.begin(), row.end(), ','), 18) << row;
+    EXPECT_EQ(std::count(row.begin(), row.end(), ','), 20) << row;
     EXPECT_NE(row.find(",,,,,,,,,,,"), std::string::npos) << row;
     EXPECT_NE(row.find(",0,false"), std::string::npos) << row;  // n = 0, not complete
   }
@@ -325,15 +371,15 @@ TEST(CompareRender, RunWithNoTrialDoneWritesNoStatistics) {
   ASSERT_EQ(result.trials_done, 0u);
   const ReportData d = build_report(scenario, result, RunInfo{});
   const std::string json = render_json(d);
-  EXPECT_NE(json.find("\"tail_mean\":null,\"tail_share\":null,\"done_by_updates_end\":{\"p\":null,\"se\":null}"),
+  EXPECT_NE(json.find("\"tail_mean\":null,\"tail_share\":null,\"done_before_updates_stop\":{\"p\":null,\"se\":null}"),
             std::string::npos)
       << json;
   EXPECT_EQ(json.find("\"p\":0"), std::string::npos) << json;
   const std::string csv = render_csv(d);
   for (std::size_t at = csv.find('\n') + 1; at < csv.size(); at = csv.find('\n', at) + 1) {
     const std::string row = csv.substr(at, csv.find('\n', at) - at);
-    EXPECT_EQ(std::count(row.begin(), row.end(), ','), 17) << row;
-    EXPECT_NE(row.find(",0,,,,,,,,,,,,,,false"), std::string::npos) << row;
+    EXPECT_EQ(std::count(row.begin(), row.end(), ','), 19) << row;
+    EXPECT_NE(row.find(",0,,,,,,,,,,,,,,,,false"), std::string::npos) << row;
   }
 }
 
@@ -354,7 +400,7 @@ TEST(CompareRender, ManifestIsRunsWithTheArguments) {
                                          options(100), RunInfo{});
   r.info = info;
   const std::string compare = render_compare_json(r);
-  EXPECT_NE(compare.find("{\"schema\":\"switchcost.compare/1\",\"manifest\":{\"version\":\"9.9\",\"command\":"
+  EXPECT_NE(compare.find("{\"schema\":\"switchcost.compare/2\",\"manifest\":{\"version\":\"9.9\",\"command\":"
                          "\"compare\",\"seed\":5,\"trials_requested\":100,\"trials\":100,\"complete\":true," +
                          tail),
             std::string::npos)
@@ -362,7 +408,7 @@ TEST(CompareRender, ManifestIsRunsWithTheArguments) {
   const Scenario scenario = load_scenario({portfolio});
   const ReportData d = build_report(scenario, run_scenario(scenario, options(100)), info);
   const std::string run = render_json(d);
-  EXPECT_NE(run.find("{\"schema\":\"switchcost.run/1\",\"manifest\":{\"version\":\"9.9\",\"command\":\"run\","
+  EXPECT_NE(run.find("{\"schema\":\"switchcost.run/2\",\"manifest\":{\"version\":\"9.9\",\"command\":\"run\","
                      "\"seed\":5,\"trials_requested\":100,\"trials\":100,\"complete\":true,\"threads\":3,"
                      "\"msp_stats\":\"exact\",\"arguments\""),
             std::string::npos)

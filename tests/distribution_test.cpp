@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include <cstdio>
 
 #include <algorithm>
@@ -717,6 +719,15 @@ TEST(HandValues, Describe) {
   std::vector<double> many(20), ones(20, 1.0);
   for (int i = 0; i < 20; ++i) many[i] = i;
   EXPECT_EQ(Distribution::discrete(many, ones).describe(), "discrete(20 values from 0 to 19)");
+}
+
+// Every kind has at least one reference case, so none skips the property
+// suite above (EveryKind): a new kind without one fails here.
+TEST(HandValues, EveryKindHasAReference) {
+  std::set<std::string> covered;
+  for (const Reference& r : references()) covered.insert(std::string(r.dist.kind_name()));
+  for (const std::string_view kind : distribution_kind_names())
+    EXPECT_TRUE(covered.count(std::string(kind))) << kind << " has no entry in references()";
 }
 
 TEST(HandValues, KindNames) {

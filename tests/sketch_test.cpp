@@ -386,7 +386,7 @@ bool same_sketch_results(const RunResult& a, const RunResult& b) {
           !x.quantiles[k].same_counts(y.quantiles[k]))
         return false;
     }
-    if (x.done_by_updates_end != y.done_by_updates_end || !same_bytes(x.tail_total_cost, y.tail_total_cost)) return false;
+    if (x.done_before_updates_stop != y.done_before_updates_stop || !same_bytes(x.tail_total_cost, y.tail_total_cost)) return false;
   }
   for (int o = 0; o < output_count; ++o)
     if (a.portfolio[std::size_t(o)] != b.portfolio[std::size_t(o)]) return false;
@@ -409,8 +409,8 @@ TEST(SketchEngine, AgreesWithExactModeOnTheShippedPortfolio) {
     const ScopeReport &e = de.msps[m], &k = ds.msps[m];
     EXPECT_EQ(e.tail_share, k.tail_share) << e.name << ": the tail pass sums the same trials in the same order";
     EXPECT_EQ(e.tail_mean, k.tail_mean) << e.name;
-    EXPECT_EQ(e.done_by_updates_end.value, k.done_by_updates_end.value) << e.name;
-    EXPECT_EQ(e.done_by_updates_end.se, k.done_by_updates_end.se) << e.name;
+    EXPECT_EQ(e.done_before_updates_stop.value, k.done_before_updates_stop.value) << e.name;
+    EXPECT_EQ(e.done_before_updates_stop.se, k.done_before_updates_stop.se) << e.name;
     for (int o = 0; o < output_count; ++o) {
       const Stats &a = e.stats[std::size_t(o)], &b = k.stats[std::size_t(o)];
       const std::string what = e.name + " " + output_key(Output(o));

@@ -13,6 +13,7 @@
 #include "sim/base/error.h"
 #include "sim/base/format.h"
 #include "sim/random/random.h"
+#include "sim/stats/sketch.h"
 
 namespace switchcost::sim {
 namespace {
@@ -33,6 +34,45 @@ TEST(Summary, HandComputedMoments) {
   EXPECT_NEAR(st.at(0.9).value, 9.1, 1e-12);
   // CVaR95: the worst ceil(0.05 * 10) = 1 value
   EXPECT_EQ(st.cvar95, 10.0);
+}
+
+// Stats::top_share: the share of the sum in the largest ceil(0.1% n) values
+// (at least one), from the series and from a sketch.
+TEST(Summary, TopShareHandComputed) {
+  std::vector<double> x(10);
+  std::iota(x.begin(), x.end(), 1.0);  // 1..10, sum 55: the top one is 10
+  EXPECT_EQ(top_share_count(10), 1u);
+  EXPECT_NEAR(summarize(x).top_share, 10.0 / 55.0, 1e-15);
+  // 5,000 trials, 5 in the top 0.1%: four of 1,000 and one of 10 carry 4,010 of 4,010 + 4,995 x 1.
+  std::vector<double> y(5'000, 1.0);
+  y[17] = 1'000;
+  y[400] = 1'000;
+  y[2'000] = 1'000;
+  y[4'999] = 1'000;
+  y[3] = 10;
+  EXPECT_EQ(top_share_count(5'000), 5u);
+  const double sum = 4'010 + 4'995;
+  EXPECT_NEAR(summarize(y).top_share, 4'010 / sum, 1e-15);
+  // A mean that rests on one trial.
+  std::vector<double> one(100'000, 0.0);
+  one[123] = 7;
+  EXPECT_EQ(summarize(one).top_share, 1.0);
+  // Not defined for a sum of 0 or a series with negative values.
+  EXPECT_TRUE(std::isnan(summarize(std::vector<double>(10, 0.0)).top_share));
+  EXPECT_TRUE(std::isnan(summarize(std::vector<double>{-1, 2, 3}).top_share));
+  EXPECT_TRUE(std::isnan(summarize(std::vector<double>{}).top_share));
+  // From a sketch: within its relative error of the series' value.
+  MomentAccumulator moments;
+  moments.add(BlockMoments::of(y.data(), y.size()));
+  QuantileSketch sketch;
+  sketch.add(y.data(), y.size());
+  EXPECT_NEAR(summarize(moments, sketch).top_share, 4'010 / sum, 0.005 * 4'010 / sum);
+  std::vector<double> negative = {-1, 2, 3};
+  MomentAccumulator m2;
+  m2.add(BlockMoments::of(negative.data(), negative.size()));
+  QuantileSketch s2;
+  s2.add(negative.data(), negative.size());
+  EXPECT_TRUE(std::isnan(summarize(m2, s2).top_share));
 }
 
 TEST(Summary, TailMeanOfHundred) {
@@ -118,11 +158,14 @@ TEST(Summary, CompensatedSumKeepsSmallTerms) {
   EXPECT_DOUBLE_EQ(summarize(x).mean, (1e16 + 1.0) / 1001.0);
 }
 
-TEST(Summary, ShareAtMost) {
+TEST(Summary, ShareBelow) {
   const std::vector<double> four = {1, 2, 3, 4};
-  const Proportion p = share_at_most(four, 2.5);
+  const Proportion p = share_below(four, 2.5);
   EXPECT_DOUBLE_EQ(p.value, 0.5);
   EXPECT_DOUBLE_EQ(p.se, std::sqrt(0.25 / 4));
+  // Strictly below: a value at the threshold does not count (a migration
+  // that completes at the very moment updates stop is not done before).
+  EXPECT_DOUBLE_EQ(share_below(four, 3).value, 0.5);
 }
 
 // The 95% interval of the median of U(0,1) samples covers 0.5 in about 95%

@@ -429,6 +429,9 @@ def simulate_msp(rng, scenario, msp, mkt, comps, trials):
                                   mkt["protection_decay_days"])
     incidents = rng.poisson(expected)
     lost = incident_costs(rng, incidents, scenario["market"]["incident_cost"])
+    # E[lost | the trial's inputs]: the engine's reported mean of this compound cost
+    # (docs/output-format.md, "Means of compound costs").
+    lost_expected = expected * dist_mean(scenario["market"]["incident_cost"])
 
     new, old = comps[msp["target"]], comps[msp["incumbent"]]
     pricing = competitor_pricing(x["endpoints"], new, old, x["share_passed_to_clients"],
@@ -459,6 +462,8 @@ def simulate_msp(rng, scenario, msp, mkt, comps, trials):
         "extras_cost": extras,
         "downtime_cost": downtime,
         "total_cost": lab["cost"] + pricing + lost + stranded + refunds + extras + downtime,
+        "lost_updates_expected_cost": lost_expected,
+        "total_expected_cost": lab["cost"] + pricing + lost_expected + stranded + refunds + extras + downtime,
         "labor_hours": lab["hours"],
         "duration_days": lab["duration_days"],
         "completion_offset_days": x["start_delay_days"] + lab["duration_days"],  # after migration_start

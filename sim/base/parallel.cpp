@@ -1,5 +1,11 @@
 #include "sim/base/parallel.h"
 
+#include <sys/resource.h>
+
+#include <climits>
+#include <memory>
+#include <system_error>
+
 namespace switchcost::sim {
 
 // A section's state, on the stack of the thread that runs it; guarded by
@@ -13,6 +19,39 @@ struct ThreadPool::Section {
   std::exception_ptr error;
 };
 
+std::size_t worker_stack_bytes() noexcept {
+  std::size_t bytes = std::size_t(8) << 20;
+  struct rlimit stack {};
+  if (getrlimit(RLIMIT_STACK, &stack) == 0 && stack.rlim_cur != RLIM_INFINITY && stack.rlim_cur < bytes)
+    bytes = std::size_t(stack.rlim_cur);
+  return std::max<std::size_t>(bytes, PTHREAD_STACK_MIN);
+}
+
+pthread_t ThreadPool::start(std::size_t index) {
+  struct Start {
+    ThreadPool* pool;
+    std::size_t index;
+  };
+  pthread_attr_t attr;
+  if (const int rc = pthread_attr_init(&attr); rc != 0) throw std::system_error(rc, std::generic_category());
+  int rc = pthread_attr_setstacksize(&attr, worker_stack_bytes());
+  auto arg = std::make_unique<Start>(Start{this, index});
+  pthread_t id{};
+  if (rc == 0)
+    rc = pthread_create(
+        &id, &attr,
+        [](void* p) -> void* {
+          const std::unique_ptr<Start> s(static_cast<Start*>(p));
+          s->pool->serve(s->index);
+          return nullptr;
+        },
+        arg.get());
+  pthread_attr_destroy(&attr);
+  if (rc != 0) throw std::system_error(rc, std::generic_category(), "pthread_create");
+  arg.release();  // the thread owns it now
+  return id;
+}
+
 ThreadPool& ThreadPool::process() {
   static ThreadPool pool;
   return pool;
@@ -24,8 +63,7 @@ ThreadPool::~ThreadPool() {
     stopping_ = true;
   }
   work_.notify_all();
-  for (auto& t : threads_)
-    if (t.joinable()) t.join();
+  for (const pthread_t t : threads_) pthread_join(t, nullptr);
 }
 
 std::size_t ThreadPool::threads() const {
@@ -34,7 +72,7 @@ std::size_t ThreadPool::threads() const {
 }
 
 unsigned ThreadPool::grow(unsigned wanted, bool& refused) {
-  std::vector<std::thread> retired;
+  std::vector<pthread_t> retired;
   unsigned have = 0;
   bool short_now = false;
   {
@@ -44,14 +82,14 @@ unsigned ThreadPool::grow(unsigned wanted, bool& refused) {
         threads_.reserve(wanted);
         while (threads_.size() < wanted) {
           const std::size_t index = threads_.size();
-          threads_.emplace_back([this, index] { serve(index); });
+          threads_.push_back(start(index));
         }
       } catch (...) {  // std::system_error (no thread) or std::bad_alloc: keep a quarter
         refused_ = true;
         short_now = true;
         const std::size_t keep = std::max<std::size_t>(1, (threads_.size() + 1) / 4) - 1;
         keep_ = keep;
-        for (std::size_t i = keep; i < threads_.size(); ++i) retired.push_back(std::move(threads_[i]));
+        for (std::size_t i = keep; i < threads_.size(); ++i) retired.push_back(threads_[i]);
         threads_.resize(keep);
       }
     }
@@ -60,7 +98,7 @@ unsigned ThreadPool::grow(unsigned wanted, bool& refused) {
   }
   if (short_now) {
     work_.notify_all();  // the retired threads see keep_ and end
-    for (auto& t : retired) t.join();
+    for (const pthread_t t : retired) pthread_join(t, nullptr);
   }
   return have;
 }

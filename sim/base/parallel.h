@@ -11,6 +11,8 @@
 // threads the system gives (see ThreadPool).
 #pragma once
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -19,7 +21,6 @@
 #include <deque>
 #include <exception>
 #include <mutex>
-#include <thread>
 #include <type_traits>
 #include <vector>
 
@@ -62,6 +63,11 @@ inline void note_fewer_threads(unsigned threads) noexcept {
 // the workers themselves need), starts no more for the rest of the process,
 // and every section that asks for more notes the shortfall in
 // fewest_threads_started. The results never depend on the thread count.
+//
+// A pool thread's stack is worker_stack_bytes(), not RLIMIT_STACK (which
+// std::thread would take): the workers keep their data on the heap, and a
+// large `ulimit -s` (64 MiB, say) would otherwise reserve that much address
+// space per thread for as long as the pool keeps it.
 class ThreadPool {
  public:
   // The pool of the process.
@@ -93,16 +99,23 @@ class ThreadPool {
   // the system has refused one.
   unsigned grow(unsigned wanted, bool& refused);
   void serve(std::size_t index);   // a pool thread's loop
+  // Starts a thread running serve(index); throws std::system_error when the
+  // system refuses it.
+  pthread_t start(std::size_t index);
 
   mutable std::mutex mutex_;
   std::condition_variable work_;      // a section was queued, or threads are to stop
   std::condition_variable finished_;  // a worker of some section returned
   std::deque<Section*> queue_;        // sections with workers not yet started
-  std::vector<std::thread> threads_;
+  std::vector<pthread_t> threads_;
   std::size_t keep_ = SIZE_MAX;       // threads with an index >= keep_ end (after a refusal)
   bool refused_ = false;              // the system refused a thread: no more are started
   bool stopping_ = false;
 };
+
+// The stack of a pool thread [bytes]: 8 MiB (glibc's usual default), or
+// RLIMIT_STACK when that is smaller, and never below PTHREAD_STACK_MIN.
+std::size_t worker_stack_bytes() noexcept;
 
 // Calls task(i) once for every i in [0, n), on up to `threads` threads (the
 // calling one among them), in no set order; or task(i, worker), with worker

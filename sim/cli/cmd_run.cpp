@@ -1,4 +1,5 @@
 // `switchcost run [options] [FILE...]`: simulates one portfolio.
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -26,13 +27,16 @@ int run_main(const std::vector<std::string>& args, std::ostream& out, std::ostre
   SessionOptions given;
   std::string msp_stats = "auto";
   auto options = given.describe();
-  options.add_options()
-      ("msp-stats", po::value(&msp_stats),
-       "per-MSP statistics: exact (every trial kept: 96 bytes per MSP-trial), sketch (memory independent of "
-       "the trials: per-MSP percentiles and CVaR95 within 0.5% relative, everything else exact), or auto "
-       "(default): exact for one MSP (whose series are the portfolio's) and while the per-MSP series take at "
-       "most 16 MiB (e.g. 200 MSPs x 870 trials), else sketch, which measured as fast or faster in far less "
-       "memory");
+  // The figures in the help are of this build (they grow with the outputs).
+  constexpr std::uint64_t bytes_per_msp_trial = std::uint64_t(output_count) * sizeof(double);
+  const std::uint64_t example_trials = auto_exact_bytes / (200 * bytes_per_msp_trial) / 10 * 10;
+  const std::string msp_stats_help =
+      "per-MSP statistics: exact (every trial kept: " + std::to_string(bytes_per_msp_trial) +
+      " bytes per MSP-trial), sketch (memory independent of the trials: per-MSP percentiles and CVaR95 within "
+      "0.5% relative, everything else exact), or auto (default): exact for one MSP (whose series are the "
+      "portfolio's) and while the per-MSP series take at most 16 MiB (e.g. 200 MSPs x " +
+      std::to_string(example_trials) + " trials), else sketch, which measured as fast or faster in far less memory";
+  options.add_options()("msp-stats", po::value(&msp_stats), msp_stats_help.c_str());
   if (parse_command_line(options, args, given.files)) {
     out << "usage: switchcost run [options] [FILE...]\n\n" << options;
     return exit_code::ok;

@@ -47,6 +47,8 @@ constexpr std::array<OutputName, output_count> output_names = [] {
   set(Output::duration_days, "duration_days", "duration");
   set(Output::completion_day, "completion_day", "completion");
   set(Output::incidents, "incidents", "incidents");
+  set(Output::lost_updates_expected_cost, "lost_updates_expected_cost", "lost updates, expected given the inputs");
+  set(Output::total_expected_cost, "total_expected_cost", "total, lost updates at their expected cost");
   return n;
 }();
 static_assert(std::all_of(output_names.begin(), output_names.end(), [](const OutputName& n) { return n.key; }),
@@ -211,7 +213,8 @@ using models::Column;
 
 // Above this many incidents in one trial, their total cost is drawn from the
 // normal approximation N(k mean, k variance) of the sum (central limit
-// theorem) instead of k separate draws, so a trial's cost stays O(1).
+// theorem) instead of k separate draws, so a trial's cost stays O(1). Its
+// error is in models/lost_updates.h; the reported mean does not depend on it.
 constexpr double exact_incident_limit = 10'000;
 
 // The trials a block computes: the range first .. first + n - 1 (the run), or
@@ -578,7 +581,7 @@ class PooledWorkspace {
 // Sketch mode: where run_block puts each MSP's block (see run_scenario).
 struct SketchSink {
   std::vector<std::mutex>* locks = nullptr;  // MSP m merges under locks[m % size]
-  double updates_end = 0;                   // [days since 1970-01-01] for done_by_updates_end
+  double updates_end = 0;                   // [days since 1970-01-01] 00:00 of it, for done_before_updates_stop
 };
 
 // Portfolio durations and completion dates are the last MSP's; the rest add up.
@@ -736,13 +739,21 @@ void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& 
     at(Output::stranded_cost)[i] = stranded;
     at(Output::refund_cost)[i] = refunds;
     at(Output::extras_cost)[i] = extras;
+    // The conditional expectation of the compound cost given the trial's
+    // inputs (E[count] x E[cost], the count and the costs independent), and
+    // the total with it in place of the draw, summed in the same order.
+    const double lost_expected = expected * c.incident_cost_mean;
     double total = labor + pricing + lost + stranded + refunds + extras;
+    double total_expected = labor + pricing + lost_expected + stranded + refunds + extras;
     for (std::size_t k = 0; k < line_count; ++k) {
       const double line = w.line_cost[k][i];
       at(cost_line(int(k)))[i] = line;
       total += line;
+      total_expected += line;
     }
     at(Output::total_cost)[i] = total;
+    at(Output::lost_updates_expected_cost)[i] = lost_expected;
+    at(Output::total_expected_cost)[i] = total_expected;
     at(Output::labor_hours)[i] = lo.hours[i];
     at(Output::duration_days)[i] = lo.duration_days[i];
     at(Output::completion_day)[i] = c.migration_start + w.lost_in.start_delay_days[i] + lo.duration_days[i];
@@ -778,10 +789,10 @@ void sketch_msp(std::size_t m, Eigen::Index n, const BlockOutputs& out, Workspac
     }
   }
   const double* done = out[std::size_t(Output::completion_day)];
-  for (Eigen::Index i = 0; i < n; ++i) done_by += done[i] <= sink.updates_end ? 1 : 0;
+  for (Eigen::Index i = 0; i < n; ++i) done_by += done[i] < sink.updates_end ? 1 : 0;
   std::lock_guard<std::mutex> lock((*sink.locks)[m % sink.locks->size()]);
   for (int o = 0; o < output_count; ++o) msp.quantiles[std::size_t(o)].merge(w.local[std::size_t(o)]);
-  msp.done_by_updates_end += done_by;
+  msp.done_before_updates_stop += done_by;
 }
 
 // The scenarios of a run (one, or compare's alternatives), compiled, with

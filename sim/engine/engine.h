@@ -7,7 +7,8 @@
 // count and block size.
 //
 // Per-MSP statistics are kept in one of two ways (RunOptions::msp_stats):
-// - exact: every MSP's per-trial series, 96 bytes per MSP-trial (12 outputs);
+// - exact: every MSP's per-trial series, 8 bytes per output and MSP-trial
+//   (output_count x 8 bytes: 112 with 14 outputs);
 //   the report summarises them exactly.
 // - sketch: memory independent of the trials. Per MSP and output, a quantile
 //   sketch (sim/stats/sketch.h: percentiles within 0.5% relative) and exact block
@@ -17,17 +18,17 @@
 //   block more than the window ahead of the fold), so the moments are the same
 //   bytes for any thread count. Sketches are merged per block under a lock
 //   (integer counts: order-independent). Also exact: the count of trials done
-//   by the update cut-off and the tail contributions, by a second pass over
+//   before updates stop and the tail contributions, by a second pass over
 //   the portfolio's worst 5% of trials only: the engine is counter-based, so
 //   re-running a trial gives the same bits (checked: the second pass's
 //   portfolio total must equal the first's, trial by trial), and each MSP's
 //   total cost is summed over those trials in the order exact mode sums them.
 //   That pass costs about 5-10% of the first (5% of the trials, with
 //   uniforms drawn one by one rather than in vector blocks).
-// The portfolio's series are kept whole in both modes (96 bytes per trial).
+// The portfolio's series are kept whole in both modes (8 bytes per output and trial).
 // With one MSP in exact mode, every output kept, they are that MSP's series
 // (the same values: the portfolio of one MSP is the MSP), stored once, so such
-// a run takes 96 bytes per trial, not 192 (RunResult::msp_in_portfolio).
+// a run keeps one set of series, not two (RunResult::msp_in_portfolio).
 #pragma once
 
 #include <array>
@@ -61,6 +62,11 @@ enum class Output : int {
   duration_days,      // [days] from the MSP's migration start to completion (portfolio: last MSP)
   completion_day,     // [days since 1970-01-01] completion date (portfolio: last MSP)
   incidents,          // [incidents] excess incidents after the cut-off
+  // The compound cost's conditional expectation (docs/output-format.md, "Means
+  // of compound costs"): the report's mean and SE of lost_updates_cost and
+  // total_cost are these series', their percentiles the sampled series'.
+  lost_updates_expected_cost,  // [USD] E[lost_updates_cost | the trial's inputs] = expected incidents x mean incident cost
+  total_expected_cost,         // [USD] total_cost with lost_updates_expected_cost in place of lost_updates_cost
   count
 };
 inline constexpr int output_count = static_cast<int>(Output::count);
@@ -111,7 +117,9 @@ struct RunOptions {
 struct MspSketch {
   std::array<MomentAccumulator, output_count> moments;  // exact mean, sd, SE of each output
   std::array<QuantileSketch, output_count> quantiles;   // of x - RunResult::sketch_origin[o]
-  std::uint64_t done_by_updates_end = 0;  // trials with completion_day <= timeline.updates_end
+  // Trials with completion_day < timeline.updates_end: done before updates
+  // stop (at 00:00 of that day).
+  std::uint64_t done_before_updates_stop = 0;
   // [USD] total_cost summed over portfolio_tail_trials(portfolio total), in
   // that order (as exact mode sums it, so the same bytes).
   double tail_total_cost = 0;
@@ -154,9 +162,9 @@ std::vector<std::size_t> portfolio_tail_trials(std::span<const double> total);
 std::uint64_t estimate_result_bytes(const Scenario& scenario, std::uint64_t trials,
                                     const std::array<bool, output_count>& keep = all_outputs()) noexcept;
 // Bytes the results of a run with these options would take, in its mode:
-// exact, as above; sketch, the portfolio series (96 B per trial), the tail
+// exact, as above; sketch, the portfolio series (8 B per output and trial), the tail
 // pass (16 B per trial, at most 32 MiB of per-MSP values at a time), the
-// window of block moments (3 x threads blocks x 12 outputs x 24 B per MSP),
+// window of block moments (3 x threads blocks x outputs x 24 B per MSP),
 // and per MSP its sketches, taken as sketch_buckets_assumed(trials) buckets
 // of 4 B per output. The real size depends on the range of the values, which
 // widens with the trials (outputs with values near zero reach further down):

@@ -14,13 +14,20 @@
 namespace switchcost::sim {
 
 PairedDifference paired_difference(std::span<const double> alternative, std::span<const double> baseline) {
+  return paired_difference(alternative, baseline, alternative, baseline);
+}
+
+PairedDifference paired_difference(std::span<const double> alternative, std::span<const double> baseline,
+                                   std::span<const double> alternative_expected,
+                                   std::span<const double> baseline_expected) {
   PairedDifference d;
-  const std::size_t n = std::min(alternative.size(), baseline.size());
+  const std::size_t n = std::min({alternative.size(), baseline.size(), alternative_expected.size(),
+                                  baseline_expected.size()});
   if (n == 0) return d;
   std::vector<double> diff(n);
   std::size_t cheaper = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    diff[i] = alternative[i] - baseline[i];
+    diff[i] = alternative_expected[i] - baseline_expected[i];
     cheaper += alternative[i] < baseline[i] ? 1 : 0;
   }
   const Stats st = summarize(diff);
@@ -52,9 +59,12 @@ std::vector<double> cheapest_shares(const std::vector<std::span<const double>>& 
 
 namespace {
 
+// The per-MSP series compare keeps: the totals drawn (percentiles,
+// P(cheapest)) and their conditional expectations (means).
 std::array<bool, output_count> totals_only() {
   std::array<bool, output_count> keep{};
   keep[std::size_t(Output::total_cost)] = true;
+  keep[std::size_t(Output::total_expected_cost)] = true;
   return keep;
 }
 
@@ -142,10 +152,17 @@ CompareResult compare_alternatives(const std::vector<Alternative>& alternatives,
   auto cut = [&](Values& v) { v.resize(std::size_t(n)); };
   for (auto& r : runs) {
     for (auto& v : r.portfolio) cut(v);
-    for (auto& m : r.msps) cut(m.series[std::size_t(Output::total_cost)]);
+    for (auto& m : r.msps)
+      for (const Output kept : {Output::total_cost, Output::total_expected_cost}) cut(m.series[std::size_t(kept)]);
   }
 
+  // The totals drawn give the distribution (percentiles, CVaR, P(cheaper),
+  // P(cheapest)); the series of their conditional expectations, the means
+  // and the paired differences' means and intervals (as in `run`).
   const auto total = [](const RunResult& r) -> const Values& { return r.portfolio[std::size_t(Output::total_cost)]; };
+  const auto expected = [](const RunResult& r) -> const Values& {
+    return r.portfolio[std::size_t(Output::total_expected_cost)];
+  };
   std::vector<std::span<const double>> totals;
   for (const auto& r : runs) totals.push_back(total(r));
   const std::vector<double> cheapest = cheapest_shares(totals);
@@ -154,10 +171,11 @@ CompareResult compare_alternatives(const std::vector<Alternative>& alternatives,
     a.label = alternatives[k].label;
     a.inputs = alternatives[k].inputs;
     a.total = summarize(total(runs[k]));
+    a.total_sampled = use_conditional_mean(a.total, summarize(expected(runs[k])));
     a.duration = summarize(runs[k].portfolio[std::size_t(Output::duration_days)]);
-    a.done_by_updates_end = share_at_most(runs[k].portfolio[std::size_t(Output::completion_day)],
+    a.done_before_updates_stop = share_below(runs[k].portfolio[std::size_t(Output::completion_day)],
                                           double(alternatives[k].scenario.timeline.updates_end));
-    a.vs_baseline = paired_difference(total(runs[k]), total(runs[0]));
+    a.vs_baseline = paired_difference(total(runs[k]), total(runs[0]), expected(runs[k]), expected(runs[0]));
     a.p_cheapest = cheapest[k];
     result.alternatives.push_back(std::move(a));
   }
@@ -174,7 +192,7 @@ CompareResult compare_alternatives(const std::vector<Alternative>& alternatives,
   std::vector<char> complete(runs[0].msps.size(), 0);
   parallel_for(runs[0].msps.size(), options.threads, [&](std::size_t m) {
     const std::string& name = runs[0].msps[m].name;
-    std::vector<std::span<const double>> series;
+    std::vector<std::span<const double>> series, expected_series;
     for (const auto& r : runs) {
       // Mostly at the same place (the same MSP list), else searched for.
       auto it = m < r.msps.size() && r.msps[m].name == name
@@ -182,13 +200,13 @@ CompareResult compare_alternatives(const std::vector<Alternative>& alternatives,
                     : std::find_if(r.msps.begin(), r.msps.end(), [&](const MspSeries& s) { return s.name == name; });
       if (it == r.msps.end()) return;
       series.push_back(it->series[std::size_t(Output::total_cost)]);
+      expected_series.push_back(it->series[std::size_t(Output::total_expected_cost)]);
     }
     MspChoice& c = choices[m];
     c.name = name;
-    for (const auto& s : series) {
-      const MeanAndPercentile st = mean_and_percentile(s, 0.9);
-      c.mean.push_back(st.mean);
-      c.p90.push_back(st.value);
+    for (std::size_t k = 0; k < series.size(); ++k) {
+      c.mean.push_back(mean_of(expected_series[k]));
+      c.p90.push_back(mean_and_percentile(series[k], 0.9).value);
     }
     c.p_cheapest = cheapest_shares(series);
     complete[m] = 1;
@@ -216,7 +234,10 @@ void render_compare_table(const CompareResult& r, std::ostream& out) {
   for (const auto& a : r.alternatives) labels.push_back(printable(a.label));
   std::size_t w0 = 12;
   for (const auto& l : labels) w0 = std::max(w0, text_width(l) + 12);
-  out << "Portfolio total cost [USD]\n  " << pad_right("alternative", w0) << pad_left("mean +- SE", 22)
+  const bool conditional = std::all_of(r.alternatives.begin(), r.alternatives.end(),
+                                       [](const AlternativeResult& a) { return a.total_sampled.has_value(); });
+  out << "Portfolio total cost [USD]\n  " << pad_right("alternative", w0)
+      << pad_left(conditional ? "mean +- SE *" : "mean +- SE", 22)
       << pad_left("P50", 12) << pad_left("P90", 12) << pad_left("P95", 12) << pad_left("CVaR95", 12) << "\n";
   for (std::size_t k = 0; k < r.alternatives.size(); ++k) {
     const auto& a = r.alternatives[k];
@@ -224,6 +245,24 @@ void render_compare_table(const CompareResult& r, std::ostream& out) {
         << pad_left(format_money(a.total.mean) + " +- " + format_error(a.total.se), 22)
         << pad_left(format_money(a.total.at(0.5).value), 12) << pad_left(format_money(a.total.at(0.9).value), 12)
         << pad_left(format_money(a.total.at(0.95).value), 12) << pad_left(format_money(a.total.cvar95), 12) << "\n";
+  }
+  if (conditional) {
+    out << "  * means, and the differences' means and intervals below, are of the expected total\n"
+           "    given each trial's inputs (lost updates as expected incidents x mean cost per\n"
+           "    incident, as in `run`); percentiles, CVaR95 and the probabilities are of the\n"
+           "    totals drawn, whose means are:";
+    std::size_t column = 35;  // of "    totals drawn, whose means are:"
+    for (std::size_t k = 0; k < r.alternatives.size(); ++k) {
+      const std::string item = labels[k] + " " + format_money(r.alternatives[k].total_sampled->mean) +
+                               (k + 1 < r.alternatives.size() ? "," : ".");
+      if (column + 1 + text_width(item) > 88) {
+        out << "\n   ";
+        column = 3;
+      }
+      out << ' ' << item;
+      column += 1 + text_width(item);
+    }
+    out << "\n";
   }
   out << "\n  " << pad_right("alternative", w0) << pad_left("vs baseline (95% CI)", 36) << pad_left("P(cheaper)", 12)
       << pad_left("P(cheapest)", 13) << pad_left("rank", 6) << "\n";
@@ -288,11 +327,11 @@ void render_compare_json(const CompareResult& r, std::ostream& out) {
     j.open("inputs", '[');
     for (const auto& f : a.inputs) j.value("", f);
     j.close(']');
-    json_stats(j, "total_cost", a.total);
+    json_stats(j, "total_cost", a.total, [&](Json& f) { json_mean_fields(f, a.total, a.total_sampled); });
     json_stats(j, "duration_days", a.duration);
-    j.open("done_by_updates_end", '{');
-    value(j, "p", a.done_by_updates_end.value);
-    value(j, "se", a.done_by_updates_end.se);
+    j.open("done_before_updates_stop", '{');
+    value(j, "p", a.done_before_updates_stop.value);
+    value(j, "se", a.done_before_updates_stop.se);
     j.close('}');
     j.open("vs_baseline", '{');
     value(j, "mean", a.vs_baseline.mean);
@@ -331,7 +370,7 @@ void render_compare_json(const CompareResult& r, std::ostream& out) {
 
 void render_compare_csv(const CompareResult& r, std::ostream& out) {
   out << "scope,name,alternative,baseline,mean,se,p50,p90,p95,cvar95,diff_mean,diff_se,diff_lo,diff_hi,"
-         "p_cheaper,p_cheapest,rank,n,complete\n";
+         "p_cheaper,p_cheapest,rank,sampled_mean,sampled_se,n,complete\n";
   const std::string complete = r.complete ? "true" : "false";
   // With no trial done the statistics' fields are empty, not zeros.
   const bool none = r.trials_done == 0;
@@ -346,7 +385,12 @@ void render_compare_csv(const CompareResult& r, std::ostream& out) {
           << ',' << number(a.vs_baseline.mean) << ',' << number(a.vs_baseline.se) << ',' << number(a.vs_baseline.lo)
           << ',' << number(a.vs_baseline.hi) << ',' << number(a.vs_baseline.cheaper.value) << ','
           << number(a.p_cheapest);
-    out << ',' << a.rank << ',' << r.trials_done << ',' << complete << "\n";
+    out << ',' << a.rank << ',';
+    if (!none && a.total_sampled)
+      out << number(a.total_sampled->mean) << ',' << number(a.total_sampled->se);
+    else
+      out << ',';
+    out << ',' << r.trials_done << ',' << complete << "\n";
   }
   for (const auto& m : r.msps) {
     const std::string name = csv_field(m.name);
@@ -356,7 +400,7 @@ void render_compare_csv(const CompareResult& r, std::ostream& out) {
         out << ",,,,,,,,,,,,";
       else
         out << number(m.mean[k]) << ",,," << number(m.p90[k]) << ",,,,,,,," << number(m.p_cheapest[k]) << ',';
-      out << ',' << r.trials_done << ',' << complete << "\n";
+      out << ",,," << r.trials_done << ',' << complete << "\n";
     }
   }
 }

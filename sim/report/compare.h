@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -23,7 +24,7 @@
 
 namespace switchcost::sim {
 
-inline constexpr const char* compare_schema = "switchcost.compare/1";
+inline constexpr const char* compare_schema = "switchcost.compare/2";
 
 struct Alternative {
   std::string label;               // "list", "surge", "target=eset"
@@ -41,6 +42,12 @@ struct PairedDifference {
 };
 
 PairedDifference paired_difference(std::span<const double> alternative, std::span<const double> baseline);
+// The same for a compound cost: the mean, SE and interval from the series of
+// its conditional expectations (`*_expected`, trial by trial: the same mean,
+// less noise), P(cheaper) from the costs drawn.
+PairedDifference paired_difference(std::span<const double> alternative, std::span<const double> baseline,
+                                   std::span<const double> alternative_expected,
+                                   std::span<const double> baseline_expected);
 
 // For each trial, which series is lowest; returns each series' share of
 // trials. Ties are split equally among the tied series, so the result does
@@ -50,9 +57,10 @@ std::vector<double> cheapest_shares(const std::vector<std::span<const double>>& 
 struct AlternativeResult {
   std::string label;
   std::vector<std::string> inputs;
-  Stats total;              // portfolio total cost
+  Stats total;              // portfolio total cost; mean and SE: the conditional expectation's
+  std::optional<SampledMean> total_sampled;  // the plain mean of the totals drawn
   Stats duration;           // portfolio duration (last MSP) [days]
-  Proportion done_by_updates_end;
+  Proportion done_before_updates_stop;
   PairedDifference vs_baseline;
   double p_cheapest = 0;    // share of trials in which this alternative is the cheapest
   int rank = 0;             // 1 = lowest mean total cost
@@ -60,7 +68,7 @@ struct AlternativeResult {
 
 struct MspChoice {
   std::string name;
-  std::vector<double> mean;        // per alternative, expected total cost [USD]
+  std::vector<double> mean;        // per alternative, expected total cost [USD] (conditional expectation)
   std::vector<double> p90;         // per alternative [USD]
   std::vector<double> p_cheapest;  // per alternative
 };

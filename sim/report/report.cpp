@@ -35,23 +35,47 @@ std::string date_of(double day) {
 }
 
 // One output's statistics from its series (exact) or its moments and sketch,
-// and, with the completion day's, P(done by the cut-off): from the series, or
-// (sketch mode) an exact count, with the standard error share_at_most gives.
+// and, with the completion day's, P(done before updates stop): from the series, or
+// (sketch mode) an exact count, with the standard error share_below gives.
 void exact_output(ScopeReport& s, const Series& series, int o, double updates_end) {
   s.stats[std::size_t(o)] = summarize(series[std::size_t(o)]);
-  if (Output(o) == Output::completion_day) s.done_by_updates_end = share_at_most(series[std::size_t(o)], updates_end);
+  if (Output(o) == Output::completion_day) s.done_before_updates_stop = share_below(series[std::size_t(o)], updates_end);
 }
 void sketch_output(ScopeReport& s, const MspSketch& k, const RunResult& r, int o) {
   s.stats[std::size_t(o)] =
       summarize(k.moments[std::size_t(o)], k.quantiles[std::size_t(o)], r.sketch_origin[std::size_t(o)]);
   if (Output(o) == Output::completion_day && r.trials_done > 0) {
     const double n = double(r.trials_done);
-    s.done_by_updates_end.value = double(k.done_by_updates_end) / n;
-    s.done_by_updates_end.se = std::sqrt(s.done_by_updates_end.value * (1 - s.done_by_updates_end.value) / n);
+    s.done_before_updates_stop.value = double(k.done_before_updates_stop) / n;
+    s.done_before_updates_stop.se = std::sqrt(s.done_before_updates_stop.value * (1 - s.done_before_updates_stop.value) / n);
   }
 }
 
 const Stats& of(const ScopeReport& s, Output o) { return s.stats[std::size_t(o)]; }
+
+// When updates stop: 00:00 of timeline.updates_end (BIS: updates allowed
+// until 12:00 a.m. on that day), the instant "done before updates stop" and
+// the lost-updates model's cut-off are measured against.
+std::string updates_stop(const Timeline& t) { return format_date(t.updates_end) + " 00:00"; }
+
+// The compound costs and the series of their conditional expectations.
+constexpr std::array<std::pair<Output, Output>, 2> compound_outputs = {
+    {{Output::lost_updates_cost, Output::lost_updates_expected_cost}, {Output::total_cost, Output::total_expected_cost}}};
+
+// The mean and SE of each compound cost from its conditional expectation
+// (E[cost | the trial's inputs] has the same mean as the cost and a smaller
+// variance: the mean no longer rests on the few trials with incidents). The
+// sampled series' own are kept in s.sampled.
+void use_conditional_means(ScopeReport& s) {
+  for (const auto& [o, expected] : compound_outputs)
+    s.sampled[std::size_t(o)] = use_conditional_mean(s.stats[std::size_t(o)], s.stats[std::size_t(expected)]);
+}
+
+// A mean rests on a few trials when the top 0.1% of them carry at least this
+// share of it: the table says so under the row.
+constexpr double few_trials_share = 0.5;
+
+bool rests_on_few(double top_share) { return top_share >= few_trials_share; }  // false for NaN
 
 void table_for(std::ostream& out, const ScopeReport& s, const ReportData& d, bool portfolio) {
   // The cells first; each value column is then as wide as its widest cell
@@ -60,10 +84,18 @@ void table_for(std::ostream& out, const ScopeReport& s, const ReportData& d, boo
     std::string label, centre, p50, p90;
   };
   std::vector<Row> rows;
+  // Marks: * a compound cost's mean (footnote), ! a mean that rests on a few trials.
+  std::vector<std::string> few;
   for (Output o : cost_outputs) {
     const Stats& st = of(s, o);
-    rows.push_back({output_label(o), format_money(st.mean) + " +- " + format_error(st.se),
-                    format_money(st.at(0.5).value), format_money(st.at(0.9).value)});
+    std::string label = output_label(o);
+    if (s.sampled[std::size_t(o)]) label += " *";
+    if (rests_on_few(st.top_share)) {
+      label += " !";
+      few.push_back(std::string(output_label(o)) + " " + format_percent(st.top_share));
+    }
+    rows.push_back({label, format_money(st.mean) + " +- " + format_error(st.se), format_money(st.at(0.5).value),
+                    format_money(st.at(0.9).value)});
   }
   const Stats& dur = of(s, Output::duration_days);
   rows.push_back({portfolio ? "duration, last MSP [days]" : "duration [days]",
@@ -86,9 +118,22 @@ void table_for(std::ostream& out, const ScopeReport& s, const ReportData& d, boo
     out << "  " << pad_right(r.label, w0) << (r.centre.empty() ? std::string(w1, ' ') : pad_left(r.centre, w1))
         << pad_left(r.p50, w2) << pad_left(r.p90, w2) << "\n";
   }
-  out << "  " << (portfolio ? "P(every MSP done by " : "P(done by ") << format_date(d.timeline.updates_end)
-      << ", the update cut-off) = " << fixed(100 * s.done_by_updates_end.value, 1) << "% +- "
-      << fixed(100 * s.done_by_updates_end.se, 1) << "%\n";
+  out << "  " << (portfolio ? "P(every MSP done before updates stop, " : "P(done before updates stop, ")
+      << updates_stop(d.timeline) << ") = " << fixed(100 * s.done_before_updates_stop.value, 1) << "% +- "
+      << fixed(100 * s.done_before_updates_stop.se, 1) << "%\n";
+  if (const auto& lost = s.sampled[std::size_t(Output::lost_updates_cost)]) {
+    out << "  * mean +- SE of the expected cost given each trial's inputs (expected incidents\n"
+           "    x mean cost per incident); P50 and P90 are of the costs drawn, whose mean is\n    "
+        << format_money(lost->mean) << " +- " << format_error(lost->se);
+    if (rests_on_few(lost->top_share))
+      out << ", " << format_percent(lost->top_share) << " of it from the top 0.1% of trials: too few for a mean";
+    out << ".\n";
+  }
+  if (!few.empty()) {
+    out << "  ! the top 0.1% of trials carry half the mean or more (";
+    for (std::size_t k = 0; k < few.size(); ++k) out << (k ? ", " : "") << few[k];
+    out << "): it rests on a few trials.\n";
+  }
 }
 
 void json_scope(Json& j, const std::string& key, const ScopeReport& s, bool is_msp) {
@@ -105,11 +150,11 @@ void json_scope(Json& j, const std::string& key, const ScopeReport& s, bool is_m
     else
       j.value("tail_mean", s.tail_mean).value("tail_share", s.tail_share);
   }
-  j.open("done_by_updates_end", '{');
+  j.open("done_before_updates_stop", '{');
   if (none)
     j.null("p").null("se");
   else
-    j.value("p", s.done_by_updates_end.value).value("se", s.done_by_updates_end.se);
+    j.value("p", s.done_before_updates_stop.value).value("se", s.done_before_updates_stop.se);
   j.close('}');
   const Stats& done = of(s, Output::completion_day);
   j.open("completion_date", '{');  // null: not a date before 10000 (absurd inputs), or no trials
@@ -121,7 +166,11 @@ void json_scope(Json& j, const std::string& key, const ScopeReport& s, bool is_m
   }
   j.close('}');
   j.open("outputs", '{');
-  for (int o = 0; o < output_count; ++o) json_stats(j, output_key(Output(o)), s.stats[std::size_t(o)]);
+  for (int o = 0; o < output_count; ++o) {
+    const Stats& st = s.stats[std::size_t(o)];
+    const auto& sampled = s.sampled[std::size_t(o)];
+    json_stats(j, output_key(Output(o)), st, [&](Json& k) { json_mean_fields(k, st, sampled); });
+  }
   j.close('}');
   j.close('}');
 }
@@ -132,13 +181,19 @@ void csv_rows(std::ostream& out, const std::string& scope_name, const ScopeRepor
   for (int o = 0; o < output_count; ++o) {
     const Stats& st = s.stats[std::size_t(o)];
     out << scope_name << ',' << name << ',' << output_key(Output(o)) << ',' << st.n;
+    const auto& sampled = s.sampled[std::size_t(o)];
     if (st.n == 0) {
-      out << std::string(7 + percentile_levels().size(), ',');
+      out << std::string(9 + percentile_levels().size(), ',');
     } else {
       out << ',' << number(st.mean) << ',' << number(st.se) << ',' << number(st.sd) << ',' << number(st.min);
       for (const auto& q : st.percentiles) out << ',' << number(q.value);
       out << ',' << number(st.max) << ',' << number(st.cvar95) << ',';
       if (scope_name == "msp" && Output(o) == Output::total_cost) out << number(s.tail_share);
+      out << ',';
+      if (sampled)
+        out << number(sampled->mean) << ',' << number(sampled->se);
+      else
+        out << ',';
     }
     out << ',' << (complete ? "true" : "false") << "\n";
   }
@@ -220,9 +275,13 @@ ReportData build_report(const Scenario& scenario, const RunResult& result, const
       exact_output(d.msps[m], result.msp_series(m), o, updates_end);
     }
   });
+  for (auto& s : d.msps) use_conditional_means(s);
   if (portfolio_is_msp) {
     d.portfolio.stats = d.msps[0].stats;
-    d.portfolio.done_by_updates_end = d.msps[0].done_by_updates_end;
+    d.portfolio.sampled = d.msps[0].sampled;
+    d.portfolio.done_before_updates_stop = d.msps[0].done_before_updates_stop;
+  } else {
+    use_conditional_means(d.portfolio);
   }
   if (!total.empty()) {
     const std::size_t tail = order.size();
@@ -263,8 +322,8 @@ void render_table(const ReportData& d, std::ostream& out) {
   // they cannot steer the terminal.
   out << "scenario: " << printable(d.files.front());
   if (d.files.size() > 1) out << " (+" << d.files.size() - 1 << " more files)";
-  out << "\nban: no sales after " << format_date(d.timeline.sales_end) << ", no updates after "
-      << format_date(d.timeline.updates_end) << "; migrations start " << format_date(d.timeline.migration_start)
+  out << "\nban: no new sales from " << format_date(d.timeline.sales_end) << ", no updates from "
+      << updates_stop(d.timeline) << "; migrations start " << format_date(d.timeline.migration_start)
       << "; prices over " << d.timeline.horizon_months << " months\n";
 
   const bool compact = d.msps.size() > 8;
@@ -285,7 +344,8 @@ void render_table(const ReportData& d, std::ostream& out) {
       return of(*a, Output::total_cost).mean > of(*b, Output::total_cost).mean;
     });
     out << "\n" << d.msps.size() << " MSPs, by expected total cost [USD]; tail share = share of the portfolio's "
-           "CVaR95 (its worst 5% of trials)";
+           "CVaR95 (its worst 5% of trials); P(done) = P(done before updates stop, "
+        << updates_stop(d.timeline) << ")";
     if (d.msps.size() > 40) out << "; the 40 largest shown, all in the JSON and CSV";
     out << "\n";
     if (order.size() > 40) order.resize(40);
@@ -296,7 +356,7 @@ void render_table(const ReportData& d, std::ostream& out) {
       const Stats& t = of(*s, Output::total_cost);
       rows.push_back({printable(s->name), format_count(s->endpoints_mean), format_money(t.mean),
                       format_money(t.at(0.5).value), format_money(t.at(0.9).value), format_percent(s->tail_share),
-                      format_percent(s->done_by_updates_end.value)});
+                      format_percent(s->done_before_updates_stop.value)});
     }
     std::array<std::size_t, 7> width{24, 10, 14, 14, 14, 12, 9};
     for (const auto& row : rows)
@@ -368,7 +428,7 @@ void render_json(const ReportData& d, std::ostream& out) {
 void render_csv(const ReportData& d, std::ostream& out) {
   out << "scope,name,output,n,mean,se,sd,min";
   for (double p : percentile_levels()) out << ',' << pct_key(p);
-  out << ",max,cvar95,tail_share,complete\n";
+  out << ",max,cvar95,tail_share,sampled_mean,sampled_se,complete\n";
   for (const auto& s : d.msps) csv_rows(out, "msp", s, d.complete);
   csv_rows(out, "portfolio", d.portfolio, d.complete);
 }
@@ -391,12 +451,39 @@ std::string render_csv(const ReportData& d) {
   return out.str();
 }
 
-void json_stats(Json& j, const std::string& key, const Stats& st) {
+std::optional<SampledMean> use_conditional_mean(Stats& st, const Stats& expected) {
+  if (expected.n != st.n) return std::nullopt;
+  const SampledMean sampled{st.mean, st.se, st.top_share};
+  st.mean = expected.mean;
+  st.se = expected.se;
+  st.top_share = expected.top_share;
+  return sampled;
+}
+
+void json_mean_fields(Json& j, const Stats& st, const std::optional<SampledMean>& sampled) {
+  const auto share = [&](const char* field, double v) {
+    if (st.n == 0 || std::isnan(v))
+      j.null(field);
+    else
+      j.value(field, v);
+  };
+  share("top_share", st.top_share);
+  if (!sampled) return;
+  j.value("mean_estimator", "conditional_expectation");
+  if (st.n == 0)
+    j.null("sampled_mean").null("sampled_se");
+  else
+    j.value("sampled_mean", sampled->mean).value("sampled_se", sampled->se);
+  share("sampled_top_share", sampled->top_share);
+}
+
+void json_stats(Json& j, const std::string& key, const Stats& st, const std::function<void(Json&)>& more) {
   j.open(key, '{');
   if (st.n == 0) {  // an interrupted run with no trial done: no numbers, not zeros
     j.value("n", st.n);
     for (const char* k : {"mean", "se", "sd", "min", "max", "cvar95"}) j.null(k);
     for (const auto& q : st.percentiles) j.null(pct_key(q.p));
+    if (more) more(j);
     j.close('}');
     return;
   }
@@ -410,6 +497,7 @@ void json_stats(Json& j, const std::string& key, const Stats& st) {
     j.close(']');
   }
   j.close('}');
+  if (more) more(j);
   j.close('}');
 }
 

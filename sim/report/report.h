@@ -1,5 +1,5 @@
 // Reports of a run: the terminal table a person reads, JSON for programs
-// (schema "switchcost.run/1", docs/output-format.md) and CSV for spreadsheets.
+// (schema "switchcost.run/2", docs/output-format.md) and CSV for spreadsheets.
 // JSON and CSV hold no timing, so the same inputs, seed and version give the
 // same bytes; the only field that varies with the machine is
 // manifest.threads in the JSON.
@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <utility>
@@ -20,7 +21,7 @@
 
 namespace switchcost::sim {
 
-inline constexpr const char* run_schema = "switchcost.run/1";
+inline constexpr const char* run_schema = "switchcost.run/2";
 
 struct RunInfo {
   std::string version;
@@ -45,6 +46,20 @@ class Json;
 void json_manifest(Json& j, const std::string& command, const RunInfo& info, std::uint64_t trials_requested,
                    std::uint64_t trials_done, bool complete, const std::function<void(Json&)>& fields = {});
 
+// A compound cost's plain mean of the costs drawn, its SE and top share,
+// kept beside the conditional-expectation mean that is reported
+// (docs/output-format.md, "Means of compound costs").
+struct SampledMean {
+  double mean = 0, se = 0, top_share = 0;
+};
+
+// Puts the conditional expectation's mean, SE and top share (`expected`, the
+// statistics of Output::lost_updates_expected_cost or total_expected_cost)
+// into `st` (the sampled series'), and returns the sampled ones it replaced;
+// nothing when `expected` is over another number of trials (its series was
+// not kept): the plain mean then stays.
+std::optional<SampledMean> use_conditional_mean(Stats& st, const Stats& expected);
+
 struct ScopeReport {
   std::string name;       // MSP name, or "portfolio"
   std::string incumbent;  // MSPs only
@@ -53,12 +68,19 @@ struct ScopeReport {
   double endpoints_mean = 0;
   double clients_mean = 0;
   std::array<Stats, output_count> stats;
-  Proportion done_by_updates_end;  // share of trials complete by timeline.updates_end
+  Proportion done_before_updates_stop;  // share of trials complete before 00:00 of timeline.updates_end
   // MSPs only: mean total cost over the portfolio's worst 5% of trials, and
   // that as a share of the portfolio's CVaR95 (the shares add up to 1): where
   // the tail exposure sits, not only the mean.
   double tail_mean = 0;
   double tail_share = 0;
+  // Compound costs (lost updates, and the total that holds them): their mean
+  // and SE in `stats` (and its top_share) are the conditional expectation's,
+  // from the series of Output::lost_updates_expected_cost and
+  // total_expected_cost (docs/output-format.md, "Means of compound costs");
+  // their other statistics are the sampled series'. Here, for those outputs,
+  // the sampled series' own mean, SE and top share.
+  std::array<std::optional<SampledMean>, output_count> sampled;
 };
 
 struct ReportData {
@@ -92,6 +114,12 @@ std::string render_csv(const ReportData& data);
 
 // With n = 0 every statistic is null.
 // {"n":..,"mean":..,"se":..,"sd":..,"min":..,"max":..,"cvar95":..,"p5":..,...,"ci95":{"p5":[lo,hi],...}}
-void json_stats(Json& j, const std::string& key, const Stats& st);
+// `more`, when given, writes further fields before the object closes.
+void json_stats(Json& j, const std::string& key, const Stats& st, const std::function<void(Json&)>& more = {});
+
+// The fields json_stats' `more` adds for a cost: "top_share", and for a
+// compound cost (`sampled` given) "mean_estimator": "conditional_expectation",
+// "sampled_mean", "sampled_se" and "sampled_top_share".
+void json_mean_fields(Json& j, const Stats& st, const std::optional<SampledMean>& sampled);
 
 }  // namespace switchcost::sim

@@ -33,8 +33,12 @@ struct Var {
 using Params = std::map<std::string, Var, std::less<>>;
 
 struct Timeline {
-  std::int64_t sales_end = 0;        // [days since 1970-01-01] no new sales or renewals after
-  std::int64_t updates_end = 0;      // [days since 1970-01-01] no signature updates after (cut-off)
+  // [days since 1970-01-01] the first day without new sales or renewals
+  std::int64_t sales_end = 0;
+  // [days since 1970-01-01] updates stop at 00:00 of this day (the cut-off):
+  // the last day with updates is the one before. A migration is "done before
+  // updates stop" when its completion day (a real number) is below it.
+  std::int64_t updates_end = 0;
   std::int64_t migration_start = 0;  // [days since 1970-01-01] day 0 of every MSP's migration
   int horizon_months = 36;           // [months] pricing horizon
 };

@@ -215,8 +215,25 @@ bool ends_with_block_header(std::string_view ln) {
   return ln.empty() || ln.back() == ' ' || ln.back() == '\t';
 }
 
-// Returns the text to parse (without a UTF-8 BOM) or throws.
-std::string_view prescan(std::string_view text, const std::string& file) {
+// What the pre-scan found, besides the errors it throws.
+struct Prescanned {
+  std::string_view text;  // the text to parse (without a UTF-8 BOM)
+  // Offsets (in text) of each '#' that follows a character other than a
+  // blank, before any comment on its line and outside block scalar lines.
+  // YAML starts a comment only after a blank; yaml-cpp 0.7 also takes a '#'
+  // right after a closing quote, a flow indicator or a block header as one.
+  // The tree builder checks that each lies inside a scalar.
+  std::vector<std::size_t> hashes;
+  // Offsets of tabs on blank lines outside block scalars. YAML allows them;
+  // yaml-cpp 0.7 refuses a tab at the start of a blank line as indentation,
+  // so the parser gets a space there instead (a blank line reads the same).
+  std::vector<std::size_t> blank_tabs;
+};
+
+// Returns the text to parse (without a UTF-8 BOM) and what the tree builder
+// checks later, or throws.
+Prescanned prescan(std::string_view text, const std::string& file) {
+  Prescanned out;
   const auto byte = [&](std::size_t i) { return static_cast<unsigned char>(text[i]); };
   const std::size_t n = text.size();
   if (n >= 3 && byte(0) == 0xEF && byte(1) == 0xBB && byte(2) == 0xBF) {
@@ -280,6 +297,15 @@ std::string_view prescan(std::string_view text, const std::string& file) {
       }
       if (!blank && blanks > spaces)  // yaml-cpp refuses these even before a comment
         fail(Location{file, line, clamp_to_int(spaces + 1)}, "tab used for indentation; use spaces");
+      if (blank) {
+        for (std::size_t i = spaces; i < ln.size(); ++i)
+          if (ln[i] == '\t') out.blank_tabs.push_back(start + i);
+      }
+      for (std::size_t i = blanks; i < ln.size(); ++i) {
+        if (ln[i] != '#') continue;
+        if (i == 0 || ln[i - 1] == ' ' || ln[i - 1] == '\t') break;  // a comment
+        out.hashes.push_back(start + i);
+      }
       if (!blank && ln[blanks] != '#') {
         seen_content = true;
         if (ends_with_block_header(ln)) {
@@ -292,7 +318,8 @@ std::string_view prescan(std::string_view text, const std::string& file) {
     start = nl + 1;
     ++line_no;
   }
-  return text;
+  out.text = text;
+  return out;
 }
 
 // ---------------------------------------------------------------------------
@@ -331,13 +358,24 @@ class ViewBuf final : public std::streambuf {
 
 class TreeBuilder final : public YAML::EventHandler {
  public:
-  TreeBuilder(std::string_view text, const std::string& file, const ReadLimits& limits, ReadStats& stats,
-              bool probe_keys)
+  TreeBuilder(std::string_view text, std::vector<std::size_t> hashes, const std::string& file,
+              const ReadLimits& limits, ReadStats& stats, bool probe_keys)
       : text_(text), file_(file), limits_(limits), stats_(stats), probe_keys_(probe_keys),
-        positions_(text, stats.text_steps) {}
+        positions_(text, stats.text_steps), hashes_(std::move(hashes)) {}
 
   bool has_root() const { return has_root_; }
   Node take_root() { return std::move(root_); }
+
+  // After the document: the checks that wait for the next event run to the
+  // end of the text.
+  void finish() {
+    reach(text_.size());
+    if (flow_from_ != npos) check_continuation(flow_from_, text_.size(), true, flow_required_);
+    flow_from_ = npos;
+  }
+
+  // Whether a flow collection ('[' or '{') is open.
+  bool in_flow() const { return !stack_.empty() && stack_.back().in_flow; }
 
   Location location(const YAML::Mark& mark) {
     if (mark.pos >= 0 && static_cast<std::size_t>(mark.pos) <= text_.size()) {
@@ -395,6 +433,7 @@ class TreeBuilder final : public YAML::EventHandler {
 
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     check_anchor(mark, anchor);
+    on_event(mark);
     Node node;
     node.kind = Node::Kind::null;
     node.where = location(mark);
@@ -409,6 +448,7 @@ class TreeBuilder final : public YAML::EventHandler {
                          ((word == "null" || word == "Null" || word == "NULL") && ends_word(4));
     count(node.where);
     null_at_colon_ = char_at(mark.pos) == ':';
+    mark_pos_ = static_cast<std::size_t>(std::max(mark.pos, 0));
     attach(std::move(node), !literal);
   }
 
@@ -427,19 +467,40 @@ class TreeBuilder final : public YAML::EventHandler {
   void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                 const std::string& value) override {
     check_anchor(mark, anchor);
+    on_event(mark);
     const Location where = location(mark);
     const bool quoted = tag == "!";
     if (tag != "?" && (!quoted || char_at(mark.pos) == '!')) fail_tag(where, tag);
     const char first = char_at(mark.pos);
-    if (quoted && (first == '"' || first == '\'')) check_closed(static_cast<std::size_t>(mark.pos), where);
+    const std::size_t pos = static_cast<std::size_t>(std::max(mark.pos, 0));
+    std::string text = value;
+    std::size_t end = pos;  // where the scalar's source ends
+    if (quoted && (first == '"' || first == '\'')) {
+      end = check_closed(pos, where) + 1;
+      check_continuation(pos, end, true, block_column());
+      text = fold_blank_quoted(pos, end, std::move(text));
+    } else if (quoted && (first == '|' || first == '>')) {
+      text = block_scalar(pos, block_column() - 1, end);
+    } else if (!quoted) {
+      end = plain_end(pos, value);
+      // YAML does not let a plain value start with "- " (or "-" before a
+      // flow indicator); yaml-cpp 0.7 reads [-] as a list holding "-".
+      const char next = char_at(mark.pos + 1);
+      const bool alone = next == '\0' || std::string_view(" \t\r\n,[]{}").find(next) != std::string_view::npos;
+      if (first == '-' && alone && in_flow())
+        fail(where, "a '-' alone cannot be a value inside '[ ]' or '{ }' (it is a list marker); quote it: '-'");
+    }
+    cover(pos, end);
+    last_scalar_pos_ = pos;
+    last_scalar_end_ = end;
     count(where);
-    if (value.size() > limits_.max_scalar_bytes)
-      fail(where, "a value of " + format_bytes(value.size()) + " is over the limit of " +
+    if (text.size() > limits_.max_scalar_bytes)
+      fail(where, "a value of " + format_bytes(text.size()) + " is over the limit of " +
                       format_bytes(limits_.max_scalar_bytes));
     Node node;
     node.kind = Node::Kind::scalar;
     node.where = where;
-    node.text = value;
+    node.text = std::move(text);
     node.quoted = quoted;
     attach(std::move(node), false);
   }
@@ -457,11 +518,17 @@ class TreeBuilder final : public YAML::EventHandler {
   void OnMapEnd() override { close(); }
 
  private:
+  static constexpr std::size_t npos = std::string_view::npos;
+
   struct Frame {
     Node node;
     bool flow = false;
     bool have_key = false;
     Node key;
+    std::size_t key_pos = 0;  // where the key's source starts and ends
+    std::size_t key_end = 0;
+    bool in_flow = false;     // this or an enclosing collection is a flow one
+    int block_column = 0;     // the column of the innermost block collection (0: none)
     std::unordered_map<std::string, std::size_t> index;  // key text -> entry
   };
 
@@ -484,19 +551,28 @@ class TreeBuilder final : public YAML::EventHandler {
   // yaml-cpp 0.7 ends a quoted scalar silently at the end of the input when
   // the closing quote is missing (the rest of the file becomes the string):
   // find the closing quote ourselves.
-  void check_closed(std::size_t open, const Location& where) const {
+  // Returns the offset of the closing quote. Also refuses an escape that
+  // YAML does not define (yaml-cpp 0.7 reads "\'" as a quote).
+  std::size_t check_closed(std::size_t open, const Location& where) {
     const char q = text_[open];
     std::size_t i = open + 1;
     while (i < text_.size()) {
       const char c = text_[i];
       if (q == '"' && c == '\\') {
+        const char e = i + 1 < text_.size() ? text_[i + 1] : '\0';
+        if (e != '\0' && std::string_view("0abt\tnvfre \"/\\N_LPxuU\r\n").find(e) == std::string_view::npos) {
+          const auto [line, col] = positions_.at(i);
+          fail(Location{file_, line, col}, "invalid escape " + quote_text(std::string("\\") + e) +
+                                               " in double quotes; write \\\\ for a backslash, or use "
+                                               "single quotes (where ' is written '')");
+        }
         i += 2;
       } else if (c == q) {
         if (q == '\'' && i + 1 < text_.size() && text_[i + 1] == '\'') {
           i += 2;
         } else {
           stats_.text_steps += i - open;  // each quoted scalar is scanned once
-          return;
+          return i;
         }
       } else {
         ++i;
@@ -505,6 +581,224 @@ class TreeBuilder final : public YAML::EventHandler {
     stats_.text_steps += i - open;
     fail(where, std::string("end of file inside a quoted string; close the quote (") + q +
                     ") that opens here");
+  }
+
+
+  // --- checks on the source text that yaml-cpp 0.7 does not make ---------
+
+  Location location_at(std::size_t pos) {
+    const auto [line, col] = positions_.at(pos);
+    return Location{file_, line, col};
+  }
+
+  // Called with the mark of each event, in the order of the text: runs the
+  // checks that wait for the next event.
+  void on_event(const YAML::Mark& mark) {
+    if (mark.pos < 0) return;
+    const std::size_t pos = static_cast<std::size_t>(mark.pos);
+    reach(pos);
+    if (flow_from_ != npos && pos >= flow_from_) {
+      const bool inside = in_flow();
+      check_continuation(flow_from_, pos, inside, flow_required_);
+      flow_from_ = inside ? pos : npos;
+    }
+  }
+
+  // Every '#' before pos that no scalar covered was read as a comment.
+  void reach(std::size_t pos) {
+    if (next_hash_ < hashes_.size() && hashes_[next_hash_] < pos)
+      fail(location_at(hashes_[next_hash_]),
+           "a '#' starts a comment only after a space (YAML reads no comment here); put a space "
+           "before the '#', or quote the value that contains it");
+  }
+
+  // The '#'s in [from, to) are text of a scalar.
+  void cover(std::size_t from, std::size_t to) {
+    reach(from);
+    while (next_hash_ < hashes_.size() && hashes_[next_hash_] < to) ++next_hash_;
+  }
+
+  // Where a plain scalar's source ends, found by walking `value` over the
+  // text from pos: its folds (a space or line breaks) stand for a run of
+  // white space and line breaks there.
+  std::size_t plain_end(std::size_t pos, std::string_view value) {
+    std::size_t i = pos;
+    std::size_t k = 0;
+    const auto white = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+    while (k < value.size() && i < text_.size()) {
+      if (text_[i] == value[k]) {
+        ++i;
+        ++k;
+      } else if (white(value[k]) && white(text_[i])) {
+        while (k < value.size() && white(value[k])) ++k;
+        while (i < text_.size() && white(text_[i])) ++i;
+      } else {
+        break;
+      }
+    }
+    stats_.text_steps += i - pos;
+    return i;
+  }
+
+  // The column of the innermost block collection (0 at the top level): a
+  // continuation line of a flow collection or quoted scalar inside it must
+  // be indented at least that far (YAML's s-flow-line-prefix).
+  int block_column() const { return stack_.empty() ? 0 : stack_.back().block_column; }
+
+  // Each line that starts in (from, to) and holds text must be indented by at
+  // least `required` spaces; the line holding `to` only if include_last. At
+  // the end of the text (after the document), a document marker ends them.
+  void check_continuation(std::size_t from, std::size_t to, bool include_last, int required) {
+    if (required <= 0) return;
+    // Searches stop at `to`: many events on one long line stay linear.
+    const std::string_view window = text_.substr(0, std::min(to, text_.size()));
+    for (std::size_t p = window.find('\n', from); p != npos; p = window.find('\n', p + 1)) {
+      const std::size_t start = p + 1;
+      if (!include_last && window.find('\n', start) == npos) break;  // the line holding `to`
+      std::size_t i = start;
+      while (i < text_.size() && text_[i] == ' ') ++i;
+      stats_.text_steps += i - from;
+      from = i;
+      const char c = i < text_.size() ? text_[i] : '\n';
+      if (c == '\n' || c == '\r' || c == '\t' || c == '#') continue;  // blank or a comment
+      if (window.size() == text_.size() && i == start &&
+          (text_.substr(start, 3) == "---" || text_.substr(start, 3) == "..."))
+        break;  // the document ends here
+      if (i - start < static_cast<std::size_t>(required))
+        fail(location_at(i), "this line continues a quoted value or a '[ ]' / '{ }' list, so it must be "
+                             "indented more than the key or '-' it belongs to (at least " +
+                                 std::to_string(required) + (required == 1 ? " space)" : " spaces)"));
+    }
+  }
+
+  // yaml-cpp 0.7 drops a line break from a quoted scalar made only of blanks
+  // and line breaks ('\n\n  ' reads as "" instead of "\n"). Such a scalar
+  // folds to a space for one line break, else to one line feed fewer than
+  // it has line breaks (the first is folded away).
+  std::string fold_blank_quoted(std::size_t open, std::size_t end, std::string value) const {
+    std::size_t breaks = 0;
+    for (std::size_t i = open + 1; i + 1 < end; ++i) {
+      const char c = text_[i];
+      if (c == '\n') ++breaks;
+      else if (c != ' ' && c != '\t' && c != '\r') return value;
+    }
+    if (breaks == 0) return value;
+    return breaks == 1 ? std::string(" ") : std::string(breaks - 1, '\n');
+  }
+
+  // The value of the block scalar whose '|' or '>' is at pos, in a block
+  // node indented by `parent` (-1 at the top level), read from the text by
+  // YAML 1.2's rules (yaml-cpp 0.7 loses trailing lines of spaces and the
+  // breaks of a "keep" scalar with no text, and does not end a file that has
+  // no final line break with one). Sets `end` to where its lines end, and
+  // refuses leading blank lines indented more than the first line of text.
+  std::string block_scalar(std::size_t pos, int parent, std::size_t& end) {
+    const bool literal = text_[pos] == '|';
+    char chomp = 'c';
+    int explicit_indent = 0;
+    std::size_t i = pos + 1;
+    for (int m = 0; m < 2 && i < text_.size(); ++m, ++i) {
+      const char c = text_[i];
+      if (c == '+' || c == '-') chomp = c;
+      else if (c >= '1' && c <= '9') explicit_indent = c - '0';
+      else break;
+    }
+    if (i < text_.size() && text_[i] == '#')  // yaml-cpp 0.7 takes it as a comment
+      fail(location_at(i), "a '#' starts a comment only after a space; put a space between the block "
+                           "scalar's '" + std::string(1, text_[pos]) + "' and the '#'");
+    std::size_t line = text_.find('\n', i);
+    if (line == npos) {
+      end = text_.size();
+      return "";
+    }
+    ++line;
+    long indent = explicit_indent > 0 ? parent + explicit_indent : -1;
+    std::size_t widest_blank = 0;
+    std::size_t widest_at = 0;
+    struct Line {
+      bool empty;
+      std::string_view text;
+    };
+    std::vector<Line> lines;
+    std::size_t start = line;
+    while (start < text_.size()) {
+      std::size_t nl = text_.find('\n', start);
+      const std::size_t stop = nl == npos ? text_.size() : nl;
+      std::string_view ln = text_.substr(start, stop - start);
+      if (!ln.empty() && ln.back() == '\r') ln.remove_suffix(1);
+      std::size_t sp = 0;
+      while (sp < ln.size() && ln[sp] == ' ') ++sp;
+      const bool spaces_only = sp == ln.size();
+      if (sp == 0 && (ln.substr(0, 3) == "---" || ln.substr(0, 3) == "...") &&
+          (ln.size() == 3 || ln[3] == ' ' || ln[3] == '\t'))
+        break;  // a document marker
+      if (indent < 0) {
+        if (spaces_only) {
+          if (sp > widest_blank) {
+            widest_blank = sp;
+            widest_at = start;
+          }
+          lines.push_back({true, {}});
+          start = stop + 1;
+          continue;
+        }
+        if (static_cast<long>(sp) <= parent) break;  // no text: the next node
+        indent = static_cast<long>(sp);
+        if (widest_blank > sp)
+          fail(location_at(widest_at),
+               "a blank line at the start of a block scalar (| or >) has more spaces than its first "
+               "line of text; remove them, or give the indentation after the '|' or '>'");
+      }
+      const std::size_t need = static_cast<std::size_t>(indent);
+      if (sp >= need && ln.size() > need) {
+        lines.push_back({false, ln.substr(need)});
+      } else if (spaces_only) {
+        lines.push_back({true, {}});
+      } else {
+        break;  // less indented text: the scalar has ended
+      }
+      start = stop + 1;
+    }
+    end = std::min(start, text_.size());
+    stats_.text_steps += end - pos;
+
+    std::size_t last = lines.size();  // the last line of text
+    for (std::size_t k = lines.size(); k > 0; --k)
+      if (!lines[k - 1].empty) {
+        last = k - 1;
+        break;
+      }
+    std::string out;
+    if (last == lines.size()) {  // no text at all
+      if (chomp == '+') out.assign(lines.size(), '\n');
+      return out;
+    }
+    std::size_t pending = 0;  // empty lines since the last line of text
+    bool seen = false;
+    bool prev_normal = false;
+    for (std::size_t k = 0; k <= last; ++k) {
+      if (lines[k].empty) {
+        ++pending;
+        continue;
+      }
+      const std::string_view t = lines[k].text;
+      const bool normal = !t.empty() && t[0] != ' ' && t[0] != '\t';
+      if (!seen) {
+        out.append(pending, '\n');
+      } else if (!literal && prev_normal && normal) {
+        if (pending == 0) out += ' ';
+        else out.append(pending, '\n');
+      } else {
+        out.append(pending + 1, '\n');
+      }
+      out += t;
+      seen = true;
+      prev_normal = normal;
+      pending = 0;
+    }
+    if (chomp != '-') out += '\n';
+    if (chomp == '+') out.append(lines.size() - 1 - last, '\n');
+    return out;
   }
 
   void count(const Location& where) {
@@ -521,6 +815,11 @@ class TreeBuilder final : public YAML::EventHandler {
   void open(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor, Node::Kind kind,
             bool flow) {
     check_anchor(mark, anchor);
+    on_event(mark);
+    if (flow && !in_flow() && block_column() > 0 && mark.pos >= 0) {
+      flow_from_ = static_cast<std::size_t>(mark.pos);
+      flow_required_ = block_column();
+    }
     const Location where = location(mark);
     if (tag != "?") fail_tag(where, tag);
     const char* what = kind == Node::Kind::sequence ? "a sequence" : "a mapping";
@@ -541,6 +840,8 @@ class TreeBuilder final : public YAML::EventHandler {
     frame.node.kind = kind;
     frame.node.where = where;
     frame.flow = flow;
+    frame.in_flow = flow || in_flow();
+    frame.block_column = flow ? block_column() : where.column;
     stack_.push_back(std::move(frame));
   }
 
@@ -567,11 +868,17 @@ class TreeBuilder final : public YAML::EventHandler {
     }
     Frame& top = stack_.back();
     if (top.node.is_sequence()) {
+      // yaml-cpp 0.7 reads "[ , a]" and "[a, , b]" as lists with a null.
+      if (top.flow && implicit_null && node.is_null())
+        fail(node.where, "an empty entry inside '[ ]' (a ',' with no value before it); remove the extra ','");
       top.node.items.push_back(std::move(node));
       return;
     }
     if (!top.have_key) {
       if (node.is_null()) {
+        if (top.flow && implicit_null && !null_at_colon_ && multi_line_key(mark_pos_))
+          fail(node.where, "inside '{ }' a key must be on one line with its ':' and not empty "
+                           "(multi-line and empty keys are not supported); put the key and its ':' on one line");
         if (implicit_null && null_at_colon_) fail(node.where, "a mapping entry has no key before its ':'");
         if (implicit_null)
           fail(node.where, "expected a 'key: value' entry here (a key written without '? ' must fit on "
@@ -595,8 +902,20 @@ class TreeBuilder final : public YAML::EventHandler {
                              ")");
       }
       top.key = std::move(node);
+      top.key_pos = last_scalar_pos_;
+      top.key_end = last_scalar_end_;
       top.have_key = true;
       return;
+    }
+    // A block mapping key with no ':' after it is a line of text that is no
+    // entry (yaml-cpp 0.7 reads "foo" alone on a line as "foo: null"),
+    // unless it is an explicit key ("? foo").
+    if (implicit_null && node.is_null() && !top.flow && !explicit_key(top.key_pos)) {
+      std::size_t i = top.key_end;
+      while (i < text_.size() && (text_[i] == ' ' || text_[i] == '\t')) ++i;
+      if (i >= text_.size() || text_[i] != ':')
+        fail(top.key.where, "expected 'key: value' here, but " + quote_text(top.key.text) +
+                                " has no ':' after it; check the indentation, or join it to the line above");
     }
     // `key:` with nothing after it: yaml-cpp places the null at the next
     // token (often the next line); the key is where a reader looks.
@@ -618,6 +937,28 @@ class TreeBuilder final : public YAML::EventHandler {
   int documents_ = 0;
   std::size_t nodes_ = 0;
   bool null_at_colon_ = false;  // the last null came from a ':' with no key before it
+  std::vector<std::size_t> hashes_;  // see Prescanned::hashes
+  std::size_t next_hash_ = 0;        // hashes_ before it lie in scalars
+  std::size_t flow_from_ = npos;     // continuation lines checked up to here (npos: not in a flow)
+  int flow_required_ = 0;            // the spaces they need
+  std::size_t last_scalar_pos_ = 0;  // the source of the last scalar
+  std::size_t last_scalar_end_ = 0;
+
+  // Whether the text from pos to the next ':' spans a line break (a key in a
+  // flow mapping that yaml-cpp 0.7 cannot read).
+  bool multi_line_key(std::size_t pos) const {
+    const std::size_t colon = text_.find(':', std::min(pos, text_.size()));
+    const std::size_t nl = text_.find('\n', std::min(pos, text_.size()));
+    return nl != npos && (colon == npos || nl < colon);
+  }
+  std::size_t mark_pos_ = 0;  // the mark of the last null
+
+  // Whether the key at pos is written after '?'.
+  bool explicit_key(std::size_t pos) const {
+    std::size_t i = std::min(pos, text_.size());
+    while (i > 0 && (text_[i - 1] == ' ' || text_[i - 1] == '\t')) --i;
+    return i > 0 && text_[i - 1] == '?';
+  }
 };
 
 bool starts_with(std::string_view s, std::string_view prefix) {
@@ -720,6 +1061,9 @@ ScenarioError translate(const YAML::Exception& e, TreeBuilder& builder, std::str
     hint = "a '?' key is not expected here";
   else if (msg == M::FLOW_END)
     hint = "this ']' or '}' has no matching '[' or '{'";
+  else if (msg == M::UNKNOWN_TOKEN && here == '?')
+    return ScenarioError(where, "a '?' in a plain value inside '[ ]' or '{ }' (or where a key may start) is "
+                                "not supported: yaml-cpp reads it as a key marker; quote the value");
   else if (msg == M::UNKNOWN_TOKEN)
     hint = (here == '@' || here == '`') ? std::string("'") + here + "' cannot start a plain value; quote the value"
                                         : "quote the value";
@@ -917,14 +1261,27 @@ Node parse_text(std::string_view text, const std::string& display_name, const Re
   if (text.size() > limits.max_file_bytes || text.size() > static_cast<std::size_t>(INT_MAX) - 16)
     fail(at_file(file), "the text is " + format_bytes(text.size()) + ", over the limit of " +
                             format_bytes(std::min<std::size_t>(limits.max_file_bytes, INT_MAX - 16)));
-  const std::string_view body = prescan(text, file);
-  TreeBuilder builder(body, file, limits, stats, probe_keys);
+  Prescanned scanned = prescan(text, file);
+  // The text the parser reads: blank-line tabs as spaces, and a final line
+  // break where the file has none (YAML ends the last line at the end of the
+  // input; yaml-cpp 0.7 would lose a block scalar's last line break).
+  // Offsets, so every line and column, stay those of the file.
+  std::string copy;
+  std::string_view body = scanned.text;
+  if (!scanned.blank_tabs.empty() || (!body.empty() && body.back() != '\n')) {
+    copy.assign(body);
+    for (const std::size_t i : scanned.blank_tabs) copy[i] = ' ';
+    if (!copy.empty() && copy.back() != '\n') copy += '\n';
+    body = copy;
+  }
+  TreeBuilder builder(body, std::move(scanned.hashes), file, limits, stats, probe_keys);
   try {
     ViewBuf buffer(body, stats.bytes_parsed);
     std::istream in(&buffer);
     YAML::Parser parser(in);
     const auto empty = [&] { fail(at_file(file), "the file is empty; expected a mapping of scenario keys"); };
     if (!parser.HandleNextDocument(builder) || !builder.has_root()) empty();
+    builder.finish();
     parser.HandleNextDocument(builder);  // the builder throws if a second document starts
     Node root = builder.take_root();
     if (!root.is_mapping()) empty();  // an empty document ("---" alone): null

@@ -38,6 +38,19 @@
 //     collection, the root) counts toward max_nodes. read_yaml_text applies
 //     max_file_bytes to the text too.
 //   - `key:` with nothing after it is a null placed at its key.
+//   - Where yaml-cpp 0.7 accepts invalid YAML or misreads valid YAML (found
+//     with the YAML test suite, tests/conformance), the reader checks the
+//     source itself: a '#' not after a blank is no comment (an error after a
+//     closing quote, a flow indicator or a block header); a block mapping
+//     line without ':' is an error, not `line: null`; continuation lines of
+//     quoted scalars and flow collections must be indented more than their
+//     block parent; undefined escapes ("\'"), a plain '-' and empty entries
+//     in flow sequences, and block scalars whose leading blank lines are
+//     wider than their text are errors. Block scalars are read by YAML 1.2's
+//     rules, and a file without a final line break reads as if it had one.
+//   - Outside the subset, with messages naming the feature: multi-line or
+//     empty keys in flow mappings, a '?' in a plain scalar in flow context,
+//     collections or null as keys (docs/scenario-format.md lists them all).
 #pragma once
 
 #include <cstddef>

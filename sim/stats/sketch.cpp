@@ -548,6 +548,11 @@ Stats summarize(const MomentAccumulator& moments, const QuantileSketch& sketch, 
     st.percentiles.push_back({percentile_levels()[k], value, x(r.lo), x(r.hi)});
   }
   st.cvar95 = sketch.top_mean(tail_count(n)) + origin;
+  // From the estimated top order statistics (each within alpha) over the exact sum.
+  if (st.min >= 0 && st.mean > 0) {
+    const std::size_t k = top_share_count(n);
+    st.top_share = std::clamp((sketch.top_mean(k) + origin) * double(k) / (st.mean * double(n)), 0.0, 1.0);
+  }
   return st;
 }
 

@@ -183,7 +183,9 @@ class MomentAccumulator {
 // and sd exact; min and max exact; percentiles (type 7 over estimated order
 // statistics), their 95% intervals (the order statistics summarize() uses,
 // estimated) and CVaR95 (the mean of the top tail_count(n) estimates), each
-// within alpha relative when the values involved share a sign. The sketch
+// within alpha relative when the values involved share a sign; top_share
+// (the top 0.1% of estimated order statistics over the exact sum) within
+// alpha relative. The sketch
 // may hold x - origin rather than x (completion days, say, sketched as days
 // after a start date, so the relative error is on the span): origin is added
 // back to every value it gives.

@@ -205,6 +205,10 @@ PercentileRanks percentile_ranks(std::size_t size, double p) {
 
 std::size_t tail_count(std::size_t n) { return std::max<std::size_t>(1, std::size_t(std::ceil(0.05 * double(n)))); }
 
+std::size_t top_share_count(std::size_t n) {
+  return std::max<std::size_t>(1, std::size_t(std::ceil(0.001 * double(n))));
+}
+
 Stats summarize(std::span<const double> x) {
   Stats st;
   st.n = x.size();
@@ -253,6 +257,14 @@ Stats summarize(std::span<const double> x) {
   NeumaierSum worst;
   for (const double v : top) worst.add(v);
   st.cvar95 = worst.value() / double(tail);
+  // The top 0.1% are the last of the (ascending) top 5%: tail >= top_share_count.
+  const double sum = first.sum.value();
+  if (first.min >= 0 && sum > 0) {
+    NeumaierSum largest;
+    const std::size_t k = top_share_count(x.size());
+    for (std::size_t i = top.size() - k; i < top.size(); ++i) largest.add(top[i]);
+    st.top_share = std::min(1.0, largest.value() / sum);
+  }
   return st;
 }
 
@@ -271,11 +283,18 @@ MeanAndPercentile mean_and_percentile(std::span<const double> x, double p) {
   return r;
 }
 
-Proportion share_at_most(std::span<const double> x, double threshold) {
+double mean_of(std::span<const double> x) {
+  if (x.empty()) return 0;
+  NeumaierSum sum;  // in index order, as first_pass
+  for (const double v : x) sum.add(v);
+  return sum.value() / double(x.size());
+}
+
+Proportion share_below(std::span<const double> x, double threshold) {
   Proportion p;
   if (x.empty()) return p;
   std::size_t k = 0;
-  for (double v : x) k += v <= threshold ? 1 : 0;
+  for (double v : x) k += v < threshold ? 1 : 0;
   const double n = double(x.size());
   p.value = double(k) / n;
   p.se = std::sqrt(p.value * (1 - p.value) / n);

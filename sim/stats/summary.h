@@ -27,6 +27,11 @@ struct Stats {
   double min = 0;
   double max = 0;
   double cvar95 = 0;  // mean of the worst 5% of trials (at least one)
+  // Share of the sum carried by the largest top_share_count(n) values (0.1%
+  // of the trials, at least one): near 1, the mean rests on those few trials
+  // and its SE, taken from the same few, is unreliable too. NaN unless every
+  // value is >= 0 and the sum is > 0.
+  double top_share = std::nan("");
   std::vector<Percentile> percentiles;  // at percentile_levels()
 
   // The percentile at level p (one of percentile_levels()).
@@ -50,6 +55,9 @@ PercentileRanks percentile_ranks(std::size_t n, double p);
 // Trials in a 5% tail of n >= 1 trials: max(1, ceil(0.05 n)). CVaR95 is the
 // mean of the largest this many values.
 std::size_t tail_count(std::size_t n);
+
+// Values in the top 0.1% of n >= 1 trials: max(1, ceil(0.001 n)) (Stats::top_share).
+std::size_t top_share_count(std::size_t n);
 
 // Neumaier's compensated sum: |error| <= 2 eps |sum| + O(n eps^2) sum |x_i|
 // (eps = 2^-53), so it does not grow with the number of terms n in practice.
@@ -78,12 +86,14 @@ struct MeanAndPercentile {
   double value = 0;
 };
 MeanAndPercentile mean_and_percentile(std::span<const double> x, double p);
+// The mean alone, the same bits as summarize(x).mean (0 for empty x).
+double mean_of(std::span<const double> x);
 
-// Share of x at or below threshold, with its standard error sqrt(q(1-q)/n).
+// Share of x strictly below threshold, with its standard error sqrt(q(1-q)/n).
 struct Proportion {
   double value = 0;
   double se = 0;
 };
-Proportion share_at_most(std::span<const double> x, double threshold);
+Proportion share_below(std::span<const double> x, double threshold);
 
 }  // namespace switchcost::sim

@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
-# usage: check.sh BUILD_DIR SOURCE_DIR SWITCHCOST_BINARY
+# usage: check.sh BUILD_DIR SOURCE_DIR SWITCHCOST_BINARY VERSION
 # Installs BUILD_DIR into a temporary prefix, builds tests/consumer against it
 # with find_package(switchcost), runs it, and checks that the installed
 # binary and the consumer give the same total-cost statistics as the binary
 # under test for the same trials and seed.
 set -euo pipefail
-build=$1 src=$2 bin=$3
+build=$1 src=$2 bin=$3 version=$4
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cmake --install "$build" --prefix "$work/prefix" > "$work/install.log"
 test -x "$work/prefix/bin/switchcost"
 test -f "$work/prefix/include/switchcost/sim/engine/engine.h"
 cmake -S "$src/tests/consumer" -B "$work/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_PREFIX_PATH="$work/prefix" > "$work/configure.log"
+  -DCMAKE_PREFIX_PATH="$work/prefix" -DSWITCHCOST_WANTED_VERSION="$version" > "$work/configure.log" \
+  || { cat "$work/configure.log"; exit 1; }
 cmake --build "$work/build" > "$work/build.log" || { cat "$work/build.log"; exit 1; }
 got=$("$work/build/consumer" 2000)
 "$work/prefix/bin/switchcost" run --trials 2000 --quiet --json "$work/installed.json"
