@@ -50,6 +50,18 @@ TEST(PairedStatistics, HandComputed) {
   EXPECT_DOUBLE_EQ(d.cheaper.value, 0.25) << "only the third trial is cheaper; the tie is not";
 }
 
+// Ties are neither cheaper nor dearer: P(same) counts them, so a variant
+// that changes nothing in most trials does not read as "rarely cheaper".
+TEST(PairedStatistics, TiesAreCountedApart) {
+  const std::vector<double> alternative = {1, 2, 3, 4, 5}, baseline = {1, 3, 3, 5, 4};
+  const PairedDifference d = paired_difference(alternative, baseline);
+  EXPECT_DOUBLE_EQ(d.cheaper.value, 0.4) << "trials 1 and 3";
+  EXPECT_DOUBLE_EQ(d.same, 0.4) << "trials 0 and 2";
+  const PairedDifference self = paired_difference(baseline, baseline);
+  EXPECT_DOUBLE_EQ(self.cheaper.value, 0.0);
+  EXPECT_DOUBLE_EQ(self.same, 1.0);
+}
+
 TEST(PairedStatistics, CheapestSplitsTies) {
   const std::vector<double> a = {1, 2, 3, 4}, b = {1, 1, 5, 4}, c = {2, 3, 1, 4};
   const auto shares = cheapest_shares({a, b, c});
@@ -321,6 +333,50 @@ TEST(Compare, ChangingAnyTableInputIsNeverReused) {
   }
 }
 
+// A capacity question: one technician against two. Cost alone hides the
+// answer; duration, P(done before updates stop) and technician hours are
+// in every format, each the portfolio's own statistic.
+TEST(CompareRender, TimeAndEffortBesideTheCost) {
+  const std::string msp350 = SWITCHCOST_SOURCE_DIR "/scenarios/kaspersky-2024/msp-350.yaml";
+  const CompareResult r = compare_alternatives(
+      {alternative("two", {msp350}, {{"(2)", "msp_overrides: {labor: {technicians: 2}}\n"}}),
+       alternative("one", {msp350}, {{"(1)", "msp_overrides: {labor: {technicians: 1}}\n"}})},
+      options(4'000), RunInfo{});
+  const AlternativeResult& two = r.alternatives[0];
+  const AlternativeResult& one = r.alternatives[1];
+  // Half the technicians: the same work takes longer, so fewer trials finish
+  // before the cut-off (each proportion's SE is under 0.01 at 4,000 trials).
+  EXPECT_GT(one.duration.at(0.5).value, two.duration.at(0.5).value * 1.3);
+  EXPECT_LT(one.done_before_updates_stop.value, two.done_before_updates_stop.value - 0.05);
+  EXPECT_GT(two.labor_hours.mean, 100.0);
+  EXPECT_EQ(one.vs_baseline.same, 0.0);
+  const std::string json = render_compare_json(r);
+  EXPECT_NE(json.find("\"labor_hours\":{\"n\":4000,\"mean\":" + number(one.labor_hours.mean)), std::string::npos)
+      << json.substr(0, 2000);
+  const std::string csv = render_compare_csv(r);
+  const std::string row = csv.substr(csv.find("\nportfolio,portfolio,one,false,") + 1);
+  std::vector<std::string> fields;
+  for (std::size_t at = 0, end;; at = end + 1) {
+    end = row.find_first_of(",\n", at);
+    fields.push_back(row.substr(at, end - at));
+    if (row[end] == '\n') break;
+  }
+  ASSERT_EQ(fields.size(), 29u) << row;
+  EXPECT_EQ(fields[19], number(one.vs_baseline.same));
+  EXPECT_EQ(fields[20], number(one.duration.mean));
+  EXPECT_EQ(fields[21], number(one.duration.at(0.5).value));
+  EXPECT_EQ(fields[22], number(one.duration.at(0.9).value));
+  EXPECT_EQ(fields[23], number(one.done_before_updates_stop.value));
+  EXPECT_EQ(fields[24], number(one.done_before_updates_stop.se));
+  EXPECT_EQ(fields[25], number(one.labor_hours.mean));
+  EXPECT_EQ(fields[26], number(one.labor_hours.at(0.9).value));
+  const std::string table = render_compare_table(r);
+  EXPECT_NE(table.find("Time and effort"), std::string::npos) << table;
+  EXPECT_NE(table.find("P(done before updates stop)"), std::string::npos) << table;
+  EXPECT_NE(table.find(format_percent(one.done_before_updates_stop.value) + " +- "), std::string::npos) << table;
+  EXPECT_NE(table.find("P(same)"), std::string::npos) << table;
+}
+
 // Stopped before its first block (SIGTERM at once): there are no statistics,
 // so the reports say so (null, empty CSV fields, no table) instead of
 // differences, means and probabilities of zero.
@@ -336,8 +392,8 @@ TEST(CompareRender, NoTrialDoneWritesNoStatistics) {
   ASSERT_FALSE(r.complete);
   const std::string json = render_compare_json(r);
   EXPECT_NE(json.find("\"done_before_updates_stop\":{\"p\":null,\"se\":null}"), std::string::npos) << json;
-  EXPECT_NE(json.find("\"vs_baseline\":{\"mean\":null,\"se\":null,\"ci95\":null,\"p_cheaper\":null,\"p_cheaper_se\":null},"
-                      "\"p_cheapest\":null"),
+  EXPECT_NE(json.find("\"vs_baseline\":{\"mean\":null,\"se\":null,\"ci95\":null,\"p_cheaper\":null,\"p_cheaper_se\":null,"
+                      "\"p_same\":null},\"p_cheapest\":null"),
             std::string::npos)
       << json;
   EXPECT_NE(json.find("\"label\":\"eset\",\"mean\":null,\"p90\":null,\"p_cheapest\":null"), std::string::npos) << json;
@@ -345,12 +401,12 @@ TEST(CompareRender, NoTrialDoneWritesNoStatistics) {
   for (std::size_t at; (at = statistics.find("\"n\":0,")) != std::string::npos;) statistics.erase(at, 6);
   EXPECT_EQ(statistics.find(":0,"), std::string::npos) << "a statistic written as 0: " << json;
   EXPECT_EQ(statistics.find(":0}"), std::string::npos) << "a statistic written as 0: " << json;
-  // CSV: every row has the header's 21 fields, the statistics empty.
+  // CSV: every row has the header's 29 fields, the statistics empty.
   const std::string csv = render_compare_csv(r);
   std::size_t rows = 0;
   for (std::size_t at = csv.find('\n') + 1; at < csv.size(); at = csv.find('\n', at) + 1, ++rows) {
     const std::string row = csv.substr(at, csv.find('\n', at) - at);
-    EXPECT_EQ(std::count(row.begin(), row.end(), ','), 20) << row;
+    EXPECT_EQ(std::count(row.begin(), row.end(), ','), 28) << row;
     EXPECT_NE(row.find(",,,,,,,,,,,"), std::string::npos) << row;
     EXPECT_NE(row.find(",0,false"), std::string::npos) << row;  // n = 0, not complete
   }

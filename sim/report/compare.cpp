@@ -25,10 +25,11 @@ PairedDifference paired_difference(std::span<const double> alternative, std::spa
                                   baseline_expected.size()});
   if (n == 0) return d;
   std::vector<double> diff(n);
-  std::size_t cheaper = 0;
+  std::size_t cheaper = 0, same = 0;
   for (std::size_t i = 0; i < n; ++i) {
     diff[i] = alternative_expected[i] - baseline_expected[i];
     cheaper += alternative[i] < baseline[i] ? 1 : 0;
+    same += alternative[i] == baseline[i] ? 1 : 0;
   }
   const Stats st = summarize(diff);
   d.mean = st.mean;
@@ -37,6 +38,7 @@ PairedDifference paired_difference(std::span<const double> alternative, std::spa
   d.hi = st.mean + 1.959963984540054 * st.se;
   d.cheaper.value = double(cheaper) / double(n);
   d.cheaper.se = std::sqrt(d.cheaper.value * (1 - d.cheaper.value) / double(n));
+  d.same = double(same) / double(n);
   return d;
 }
 
@@ -173,6 +175,7 @@ CompareResult compare_alternatives(const std::vector<Alternative>& alternatives,
     a.total = summarize(total(runs[k]));
     a.total_sampled = use_conditional_mean(a.total, summarize(expected(runs[k])));
     a.duration = summarize(runs[k].portfolio[std::size_t(Output::duration_days)]);
+    a.labor_hours = summarize(runs[k].portfolio[std::size_t(Output::labor_hours)]);
     a.done_before_updates_stop = share_below(runs[k].portfolio[std::size_t(Output::completion_day)],
                                           double(alternatives[k].scenario.timeline.updates_end));
     a.vs_baseline = paired_difference(total(runs[k]), total(runs[0]), expected(runs[k]), expected(runs[0]));
@@ -264,8 +267,26 @@ void render_compare_table(const CompareResult& r, std::ostream& out) {
     }
     out << "\n";
   }
+  // Time and effort beside the cost: for a capacity question (technicians,
+  // start date) these are the main difference.
+  const bool several = r.msps.size() > 1;
+  out << "\nTime and effort (portfolio: " << (several ? "the last MSP to finish, hours of all MSPs" : "one MSP")
+      << "; updates stop " << r.updates_end << " 00:00)\n  " << pad_right("alternative", w0)
+      << pad_left("days P50", 10) << pad_left("days P90", 10)
+      << pad_left(several ? "P(every MSP done before updates stop)" : "P(done before updates stop)", several ? 40 : 30)
+      << pad_left("hours mean +- SE", 18) << pad_left("hours P90", 11) << "\n";
+  for (std::size_t k = 0; k < r.alternatives.size(); ++k) {
+    const auto& a = r.alternatives[k];
+    out << "  " << pad_right(labels[k], w0) << pad_left(fixed(a.duration.at(0.5).value, 1), 10)
+        << pad_left(fixed(a.duration.at(0.9).value, 1), 10)
+        << pad_left(format_percent(a.done_before_updates_stop.value) + " +- " +
+                        format_percent(a.done_before_updates_stop.se),
+                    several ? 40 : 30)
+        << pad_left(grouped(std::llround(a.labor_hours.mean)) + " +- " + fixed(a.labor_hours.se, 1), 18)
+        << pad_left(grouped(std::llround(a.labor_hours.at(0.9).value)), 11) << "\n";
+  }
   out << "\n  " << pad_right("alternative", w0) << pad_left("vs baseline (95% CI)", 36) << pad_left("P(cheaper)", 12)
-      << pad_left("P(cheapest)", 13) << pad_left("rank", 6) << "\n";
+      << pad_left("P(same)", 10) << pad_left("P(cheapest)", 13) << pad_left("rank", 6) << "\n";
   for (std::size_t k = 0; k < r.alternatives.size(); ++k) {
     const auto& a = r.alternatives[k];
     const std::string diff = k == 0 ? std::string("-")
@@ -275,8 +296,11 @@ void render_compare_table(const CompareResult& r, std::ostream& out) {
     // The label column ends in 11 spaces at least (w0): no gap needed.
     out << "  " << pad_right(labels[k], w0) << pad_left(diff, 36, 0)
         << pad_left(k == 0 ? std::string("-") : format_percent(a.vs_baseline.cheaper.value), 12)
+        << pad_left(k == 0 ? std::string("-") : format_percent(a.vs_baseline.same), 10)
         << pad_left(format_percent(a.p_cheapest), 13) << pad_left(std::to_string(a.rank), 6) << "\n";
   }
+  out << "  P(cheaper): share of trials whose total is below the baseline's; P(same): share whose total\n"
+         "  equals it exactly (neither is cheaper); P(cheapest): ties split among the tied.\n";
   if (!r.msps.empty()) {
     std::vector<const MspChoice*> order;
     for (const auto& m : r.msps) order.push_back(&m);
@@ -329,6 +353,7 @@ void render_compare_json(const CompareResult& r, std::ostream& out) {
     j.close(']');
     json_stats(j, "total_cost", a.total, [&](Json& f) { json_mean_fields(f, a.total, a.total_sampled); });
     json_stats(j, "duration_days", a.duration);
+    json_stats(j, "labor_hours", a.labor_hours);
     j.open("done_before_updates_stop", '{');
     value(j, "p", a.done_before_updates_stop.value);
     value(j, "se", a.done_before_updates_stop.se);
@@ -344,6 +369,7 @@ void render_compare_json(const CompareResult& r, std::ostream& out) {
     }
     value(j, "p_cheaper", a.vs_baseline.cheaper.value);
     value(j, "p_cheaper_se", a.vs_baseline.cheaper.se);
+    value(j, "p_same", a.vs_baseline.same);
     j.close('}');
     value(j, "p_cheapest", a.p_cheapest);
     j.close('}');
@@ -370,7 +396,8 @@ void render_compare_json(const CompareResult& r, std::ostream& out) {
 
 void render_compare_csv(const CompareResult& r, std::ostream& out) {
   out << "scope,name,alternative,baseline,mean,se,p50,p90,p95,cvar95,diff_mean,diff_se,diff_lo,diff_hi,"
-         "p_cheaper,p_cheapest,rank,sampled_mean,sampled_se,n,complete\n";
+         "p_cheaper,p_cheapest,rank,sampled_mean,sampled_se,p_same,duration_mean,duration_p50,duration_p90,"
+         "p_done_before_updates_stop,p_done_before_updates_stop_se,labor_hours_mean,labor_hours_p90,n,complete\n";
   const std::string complete = r.complete ? "true" : "false";
   // With no trial done the statistics' fields are empty, not zeros.
   const bool none = r.trials_done == 0;
@@ -390,6 +417,13 @@ void render_compare_csv(const CompareResult& r, std::ostream& out) {
       out << number(a.total_sampled->mean) << ',' << number(a.total_sampled->se);
     else
       out << ',';
+    if (none)
+      out << ",,,,,,,,";
+    else
+      out << ',' << number(a.vs_baseline.same) << ',' << number(a.duration.mean) << ','
+          << number(a.duration.at(0.5).value) << ',' << number(a.duration.at(0.9).value) << ','
+          << number(a.done_before_updates_stop.value) << ',' << number(a.done_before_updates_stop.se) << ','
+          << number(a.labor_hours.mean) << ',' << number(a.labor_hours.at(0.9).value);
     out << ',' << r.trials_done << ',' << complete << "\n";
   }
   for (const auto& m : r.msps) {
@@ -400,7 +434,7 @@ void render_compare_csv(const CompareResult& r, std::ostream& out) {
         out << ",,,,,,,,,,,,";
       else
         out << number(m.mean[k]) << ",,," << number(m.p90[k]) << ",,,,,,,," << number(m.p_cheapest[k]) << ',';
-      out << ",,," << r.trials_done << ',' << complete << "\n";
+      out << ",,,,,,,,,,," << r.trials_done << ',' << complete << "\n";
     }
   }
 }

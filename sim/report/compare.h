@@ -39,6 +39,7 @@ struct PairedDifference {
   double lo = 0;       // 95% confidence interval: mean -+ 1.96 se
   double hi = 0;
   Proportion cheaper;  // share of trials where alt < baseline (ties are not cheaper)
+  double same = 0;     // share of trials where alt == baseline exactly (neither is cheaper)
 };
 
 PairedDifference paired_difference(std::span<const double> alternative, std::span<const double> baseline);
@@ -60,6 +61,7 @@ struct AlternativeResult {
   Stats total;              // portfolio total cost; mean and SE: the conditional expectation's
   std::optional<SampledMean> total_sampled;  // the plain mean of the totals drawn
   Stats duration;           // portfolio duration (last MSP) [days]
+  Stats labor_hours;        // portfolio technician hours, summed over MSPs [h]
   Proportion done_before_updates_stop;
   PairedDifference vs_baseline;
   double p_cheapest = 0;    // share of trials in which this alternative is the cheapest
