@@ -1,5 +1,6 @@
 // `switchcost run [options] [FILE...]`: simulates one portfolio.
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -77,9 +78,11 @@ int run_main(const std::vector<std::string>& args, std::ostream& out, std::ostre
   {
     // The results (per-MSP series or sketches) are released before the
     // outputs are rendered: the two would otherwise add up at the peak.
-    const RunResult result = run_scenario(scenario, session.options);
+    auto result = std::make_shared<const RunResult>(run_scenario(scenario, session.options));
     session.after_simulation(err);
-    data = build_report(scenario, result, session.info(inputs, scenario.files));
+    data = build_report(scenario, *result, session.info(inputs, scenario.files));
+    // --samples writes the series themselves: they are kept for it.
+    if (session.writes("samples")) data.samples = std::make_shared<const SampleSeries>(SampleSeries{{}, {}, result});
   }
   // Each output is rendered into its destination as it is written (a run
   // of 10,000 MSPs makes 60 MB of JSON): never a whole copy in memory.

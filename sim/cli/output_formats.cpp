@@ -1,5 +1,7 @@
 #include "sim/cli/output_formats.h"
 
+#include "sim/report/samples.h"
+
 namespace switchcost::sim {
 namespace {
 
@@ -21,6 +23,10 @@ constexpr OutputFormat formats[] = {
     {"json", "write the results as JSON to PATH ('-' = standard output)",
      render_each<render_json, render_compare_json>},
     {"csv", "write the results as CSV to PATH ('-' = standard output)", render_each<render_csv, render_compare_csv>},
+    {"samples",
+     "write every trial's results to PATH as a NumPy .npy file (pandas.DataFrame(numpy.load(PATH))): the "
+     "portfolio's outputs, and each MSP's in exact mode (run) or each alternative's (compare)",
+     render_each<render_samples, render_compare_samples>},
 };
 
 }  // namespace

@@ -226,6 +226,10 @@ RunInfo Session::info(const std::vector<std::string>& arguments, const std::vect
   return i;
 }
 
+bool Session::writes(std::string_view option) const {
+  return std::any_of(outputs_.begin(), outputs_.end(), [&](const auto& o) { return o.second->option == option; });
+}
+
 int Session::finish(const CommandResult& result, std::ostream& out, std::ostream& err) const {
   try {
     for (const auto& [file, format] : outputs_)

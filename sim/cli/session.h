@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -85,6 +86,9 @@ class Session {
   // exit 74); returns the exit code: 0, or 128 + the signal after a stop
   // (also while an output waits for a FIFO's reader or is blocked in a write).
   int finish(const CommandResult& result, std::ostream& out, std::ostream& err) const;
+
+  // Whether the output format with this option ("samples") was asked for.
+  bool writes(std::string_view option) const;
 
  private:
   std::vector<std::pair<OutputFile, const OutputFormat*>> outputs_;

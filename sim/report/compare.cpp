@@ -135,7 +135,7 @@ std::uint64_t estimate_compare_working_bytes(const std::vector<Alternative>& alt
 }
 
 CompareResult compare_alternatives(const std::vector<Alternative>& alternatives, const RunOptions& options,
-                                   const RunInfo& info) {
+                                   const RunInfo& info, bool keep_samples) {
   CompareResult result;
   result.info = info;
   result.trials_requested = options.trials;
@@ -216,6 +216,14 @@ CompareResult compare_alternatives(const std::vector<Alternative>& alternatives,
   });
   for (std::size_t m = 0; m < choices.size(); ++m)
     if (complete[m]) result.msps.push_back(std::move(choices[m]));
+  if (keep_samples) {
+    auto samples = std::make_shared<SampleSeries>();
+    for (std::size_t k = 0; k < runs.size(); ++k) {
+      samples->labels.push_back(alternatives[k].label);
+      samples->portfolios.push_back(std::move(runs[k].portfolio));
+    }
+    result.samples = std::move(samples);
+  }
   return result;
 }
 

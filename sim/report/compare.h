@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -83,11 +84,13 @@ struct CompareResult {
   std::string updates_end;  // ISO date
   std::vector<AlternativeResult> alternatives;  // [0] is the baseline
   std::vector<MspChoice> msps;  // MSPs present in every alternative, in the baseline's order
+  std::shared_ptr<const SampleSeries> samples;  // each alternative's portfolio series, for --samples only
 };
 
-// Runs every alternative with `options` (same seed) and compares them.
+// Runs every alternative with `options` (same seed) and compares them;
+// with keep_samples, the result keeps each alternative's portfolio series.
 CompareResult compare_alternatives(const std::vector<Alternative>& alternatives, const RunOptions& options,
-                                   const RunInfo& info);
+                                   const RunInfo& info, bool keep_samples = false);
 
 // Whether two scenarios give every MSP the same inputs: the same MSPs with
 // the same incumbents, targets, inputs and extra items, the same market and

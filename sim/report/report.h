@@ -8,6 +8,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -16,6 +17,7 @@
 
 #include "sim/base/format.h"
 #include "sim/engine/engine.h"
+#include "sim/report/samples.h"
 #include "sim/scenario/scenario.h"
 #include "sim/stats/summary.h"
 
@@ -98,6 +100,7 @@ struct ReportData {
   bool complete = false;
   std::vector<ScopeReport> msps;
   ScopeReport portfolio;
+  std::shared_ptr<const SampleSeries> samples;  // the per-trial series, kept only for --samples
 };
 
 ReportData build_report(const Scenario& scenario, const RunResult& result, const RunInfo& info);
