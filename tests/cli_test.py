@@ -297,6 +297,8 @@ def test_interrupt(sig, code):
         check(f"signal {sig} stops the run", False, "did not stop within 120 s")
         return
     check(f"signal {sig}: exit {code}", p.returncode == code, f"got {p.returncode}: {err[-500:]}")
+    check(f"signal {sig}: the progress line says the time left",
+          re.search(r"% \(\d+ / 30000000 trials\), about \d+(\.\d)? (s|min|h) left", err), err[-300:])
     if os.path.exists(j):
         doc = strict_json(open(j).read())
         m = doc["manifest"]

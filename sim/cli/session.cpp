@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -19,6 +20,7 @@
 #include "sim/scenario/builtin.h"
 #include "sim/cli/cli.h"
 #include "sim/base/error.h"
+#include "sim/base/format.h"
 #include "sim/base/parallel.h"
 
 namespace switchcost::sim {
@@ -28,6 +30,16 @@ namespace po = boost::program_options;
 
 constexpr unsigned max_threads = 1024;
 constexpr std::uint64_t max_trials = 10'000'000'000ULL;
+// The progress line is padded to this width, so a shorter line overwrites a
+// longer one, and cleared with as many spaces.
+constexpr std::size_t progress_width = 64;
+
+// "45 s", "12 min", "3.5 h": a time left, as precise as it is worth.
+std::string format_duration(double seconds) {
+  if (seconds < 60) return std::to_string(std::max(1, int(std::lround(seconds)))) + " s";
+  if (seconds < 3600) return std::to_string(int(std::lround(seconds / 60))) + " min";
+  return fixed(seconds / 3600, 1) + " h";
+}
 
 // Strict whole number: digits only (no sign, no spaces), within [min, max].
 std::uint64_t parse_count(const std::string& option, const std::string& text, std::uint64_t min, std::uint64_t max) {
@@ -143,13 +155,20 @@ Session::Session(const SessionOptions& given, std::ostream& err) {
   quiet_ = given.quiet;
   start_ = std::chrono::steady_clock::now();
   if (!quiet_ && !to_stdout_ && isatty(STDERR_FILENO)) {
+    // From a second into the run (shorter runs show none), at most five
+    // times a second: the share done and the time left at the rate so far.
     options.progress = [this, &err, last = start_](std::uint64_t done, std::uint64_t total) mutable {
       const auto now = std::chrono::steady_clock::now();
-      if (now - start_ < std::chrono::milliseconds(500) || now - last < std::chrono::milliseconds(200)) return;
+      if (now - start_ < std::chrono::seconds(1) || now - last < std::chrono::milliseconds(200)) return;
       last = now;
       progress_shown_ = true;
-      err << "\r  " << int(100.0 * double(done) / double(total)) << "% (" << done << " / " << total << " trials)"
-          << std::flush;
+      std::string line = "  " + std::to_string(int(100.0 * double(done) / double(total))) + "% (" +
+                         std::to_string(done) + " / " + std::to_string(total) + " trials)";
+      if (done > 0 && done < total) {
+        const double elapsed = std::chrono::duration<double>(now - start_).count();
+        line += ", about " + format_duration(elapsed * double(total - done) / double(done)) + " left";
+      }
+      err << "\r" << pad_right(line, progress_width) << std::flush;
     };
   }
   stop_requested = false;
@@ -203,7 +222,7 @@ void Session::catch_signals() {
 }
 
 void Session::after_simulation(std::ostream& err) {
-  if (progress_shown_) err << "\r" << std::string(40, ' ') << "\r" << std::flush;
+  if (progress_shown_) err << "\r" << std::string(progress_width, ' ') << "\r" << std::flush;
   // Fewer threads than asked (a limit on processes or memory): the results
   // do not depend on it, and the manifest states the threads used.
   const unsigned got = fewest_threads_started;
