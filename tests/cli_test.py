@@ -431,6 +431,19 @@ def test_compare_targets_population():
     check("targets: table lists the top MSPs and says the rest are in the JSON", "20 of 200 shown" in r.stdout, r.stdout[:1500])
 
 
+def npy_column(path, name):
+    """One field of a --samples .npy file (float64 records after a uint64
+    trial index), read by the format's rules without NumPy."""
+    import ast
+    with open(path, "rb") as f:
+        data = f.read()
+    length = int.from_bytes(data[8:12], "little")
+    header = ast.literal_eval(data[12:12 + length].decode("latin1"))
+    names = [n for n, _ in header["descr"]]
+    values = memoryview(data)[12 + length:].cast("d")
+    return values[names.index(name)::len(names)].tolist()
+
+
 def day_number(iso):
     import datetime
     return (datetime.date.fromisoformat(iso) - datetime.date(1970, 1, 1)).days
@@ -442,9 +455,11 @@ def test_msp_stats_sketch():
     docs = {}
     # Sanitized: 3,000 trials in blocks of 1,000, so both threads still share several blocks.
     trials = ["--trials", "3000", "--block-trials", "1000"] if SANITIZED else ["--trials", "6000"]
+    samples = tmp("msp-stats-exact.npy")  # exact mode's per-MSP series, for the bound of a percentile
     for mode in ["exact", "sketch"]:
         j = tmp(f"msp-stats-{mode}.json")
-        r = run("run", pop, *trials, "--msp-stats", mode, "--json", j, "--threads", "2")
+        keep = ["--samples", samples] if mode == "exact" else []
+        r = run("run", pop, *trials, "--msp-stats", mode, "--json", j, "--threads", "2", *keep)
         check(f"--msp-stats {mode}: exits 0", r.returncode == 0, r.stderr)
         if r.returncode != 0:
             return
@@ -486,8 +501,22 @@ def test_msp_stats_sketch():
                     problems.append(f"{where} {key}: {sa[key]} vs {sb[key]}")
             shift = origin if output == "completion_day" else 0
             for key in ["p5", "p10", "p50", "p90", "p95", "p99", "cvar95"]:
-                if abs(sa[key] - sb[key]) > alpha * abs(sa[key] - shift) + 1e-9:
-                    problems.append(f"{where} {key}: {sa[key]} vs {sb[key]}")
+                if abs(sa[key] - sb[key]) <= alpha * abs(sa[key] - shift) + 1e-9:
+                    continue
+                # The documented bound (sim/stats/sketch.h) is alpha relative to
+                # the order statistics the value is made of: the two a type-7
+                # percentile interpolates (which may differ in sign or size:
+                # a cost near 0), the top 5% for CVaR95. Checked on the series.
+                xs = sorted(x - shift for x in npy_column(samples, f"msp.{a['name']}.{output}"))
+                if key == "cvar95":
+                    top = xs[len(xs) - max(1, math.ceil(0.05 * len(xs))):]
+                    bound = alpha * sum(abs(x) for x in top) / len(top)
+                else:
+                    h = (len(xs) - 1) * int(key[1:]) / 100
+                    rank = int(math.floor(h))
+                    bound = alpha * max(abs(xs[rank]), abs(xs[min(rank + 1, len(xs) - 1)]))
+                if abs(sa[key] - sb[key]) > bound + 1e-9:
+                    problems.append(f"{where} {key}: {sa[key]} vs {sb[key]} (bound {bound})")
             for key, (lo, hi) in sa["ci95"].items():
                 lo2, hi2 = sb["ci95"][key]
                 if abs(lo - lo2) > alpha * abs(lo - shift) + 1e-9 or abs(hi - hi2) > alpha * abs(hi - shift) + 1e-9:
@@ -495,7 +524,8 @@ def test_msp_stats_sketch():
             check_ok = sb["min"] <= sb["p5"] <= sb["p50"] <= sb["p99"] <= sb["max"] and sb["cvar95"] >= sb["p95"] - 1e-9 * abs(sb["p95"])
             if not check_ok:
                 problems.append(f"{where}: sketched statistics out of order: {json.dumps(sb)}")
-    check("sketch vs exact: means/sd/SE within 1e-12, percentiles/intervals/CVaR95 within 0.5%, tail shares, "
+    check("sketch vs exact: means/sd/SE within 1e-12, percentiles/intervals/CVaR95 within 0.5% of their order "
+          "statistics, tail shares, "
           "P(done), min and max identical", not problems, "; ".join(problems[:10]))
     shares = sum(m["tail_share"] for m in sketch["msps"])
     check("sketch: tail shares add up to 1", math.isclose(shares, 1, rel_tol=1e-9), shares)
