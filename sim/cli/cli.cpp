@@ -30,7 +30,7 @@ const Command* const registry[] = {SWITCHCOST_COMMANDS(SWITCHCOST_LIST_COMMAND)}
 std::span<const Command* const> commands() { return registry; }
 
 std::string usage_text() {
-  constexpr std::size_t synopsis_width = 20;  // the listing's left column
+  constexpr std::size_t synopsis_width = 24;  // the listing's left column
   std::string text =
       "usage: switchcost <command> [options] [FILE...]\n"
       "\n"

@@ -92,8 +92,9 @@ extern const Command run_command;
 const Command run_command{
     .name = "run",
     .synopsis = "run [FILE...]",
-    .summary = "simulate; several files form one portfolio; with no file,\n"
-               "the built-in 350-endpoint MSP (builtin:kaspersky-2024/msp-350.yaml)",
+    .summary = "simulate; several files form one portfolio; with no\n"
+               "file, the built-in 350-endpoint MSP\n"
+               "(builtin:kaspersky-2024/msp-350.yaml)",
     .main = run_main,
 };
 
