@@ -70,8 +70,75 @@ def test_builtin_show():
     check("builtin --help describes --show", r.returncode == 0 and "--show" in r.stdout, r.stdout)
 
 
+def test_init():
+    os.makedirs(tmp("shop"))
+    path = tmp("shop", "my-shop.yaml")
+    r = run("init", path)
+    check("init: exit 0, prints the next command", r.returncode == 0 and f"switchcost run {path}\n" in r.stdout,
+          f"{r.returncode}: {r.stdout} {r.stderr}")
+    text = open(path).read() if os.path.exists(path) else ""
+    lines = text.splitlines()
+    check("init: includes the built-in defaults by builtin: paths",
+          all(f"  - builtin:kaspersky-2024/{n}.yaml" in lines for n in ("timeline", "market", "prices/list", "msp-defaults")),
+          text)
+    # Each value to change is introduced by an EDIT comment (its meaning and unit).
+    for key in ("migration_start:", "endpoints:", "clients:", "target:", "technicians:",
+                "capacity_hours_per_technician_week:"):
+        at = [i for i, l in enumerate(lines) if l.strip().startswith(key)]
+        block = []
+        if at:
+            i = at[0] - 1
+            while i >= 0 and lines[i].strip().startswith("#"):
+                block.insert(0, lines[i].strip())
+                i -= 1
+        check(f"init: {key} once, under an EDIT comment", len(at) == 1 and block and block[0].startswith("# EDIT"),
+              text)
+    check("init: lines of at most 80 columns", all(len(l) <= 80 for l in lines), [l for l in lines if len(l) > 80])
+    elsewhere = tmp("elsewhere")
+    os.makedirs(elsewhere)
+    r = run("validate", path, cwd=elsewhere)
+    check("init's file validates from another directory",
+          r.returncode == 0 and r.stdout.startswith(f"ok: {path}: 1 MSP"), f"{r.returncode}: {r.stdout} {r.stderr}")
+    j = tmp("init-run.json")
+    r = run("run", path, "--trials", "2000", "--json", j, cwd=elsewhere)
+    doc = json.load(open(j)) if r.returncode == 0 else {}
+    check("init's file runs from another directory (run --trials 2000)",
+          r.returncode == 0 and [m["name"] for m in doc.get("msps", [])] == ["my-shop"], f"{r.returncode}: {r.stderr}")
+    # The EDIT values are the keys they say: edited, the run shows them.
+    edited = tmp("shop", "edited.yaml")
+    with open(edited, "w") as f:
+        f.write(text.replace("endpoints: 350", "endpoints: 120").replace("clients: 25", "clients: 14")
+                .replace("target: bitdefender", "target: eset").replace("technicians: 2", "technicians: 1")
+                .replace("migration_start: 2024-07-01", "migration_start: 2024-07-15"))
+    r = run("run", edited, "--trials", "2000", cwd="/")
+    check("init's file edited: the run uses the values written",
+          r.returncode == 0 and "MSP my-shop: 120 endpoints, 14 clients, kaspersky -> eset" in r.stdout and
+          "migrations start 2024-07-15" in r.stdout, r.stdout + r.stderr)
+    # Never replaced without --force; written atomically with it.
+    r = run("init", path)
+    check("init over an existing file: exit 2, names --force, file unchanged",
+          r.returncode == 2 and "exists" in r.stderr and "--force" in r.stderr and open(path).read() == text, r.stderr)
+    with open(path, "w") as f:
+        f.write("old\n")
+    r = run("init", "--force", path)
+    check("init --force replaces it", r.returncode == 0 and open(path).read() == text, r.stderr)
+    check("init leaves no temporary file", sorted(os.listdir(tmp("shop"))) == ["edited.yaml", "my-shop.yaml"],
+          os.listdir(tmp("shop")))
+    r = run("init", "-")
+    check("init -: the file on standard output, MSP my-msp",
+          r.returncode == 0 and r.stdout == text.replace("my-shop", "my-msp"), r.stderr)
+    for args, code, fragment in ((["init", tmp("shop")], 2, "is a directory"),
+                                 (["init"], 2, "init needs the path"),
+                                 (["init", tmp("a.yaml"), tmp("b.yaml")], 2, "one file"),
+                                 (["init", tmp("no-such-dir", "x.yaml")], 74, "cannot write"),
+                                 (["init", "--help"], 0, "")):
+        r = run(*args)
+        check(f"{' '.join(os.path.basename(a) for a in args)}: exit {code}, {fragment or 'help'}",
+              r.returncode == code and fragment in r.stderr and (code != 0 or "--force" in r.stdout), r.stderr)
+
+
 def main():
-    tests = [test_builtin_show]
+    tests = [test_builtin_show, test_init]
     for t in tests:
         try:
             t()
