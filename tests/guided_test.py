@@ -137,8 +137,42 @@ def test_init():
               r.returncode == code and fragment in r.stderr and (code != 0 or "--force" in r.stdout), r.stderr)
 
 
+def test_include_hint():
+    """A shipped file copied out of the repository: its includes of the
+    shared files by builtin: paths work anywhere; a relative include of a
+    file that is built in fails at its entry with the builtin: path to use."""
+    os.makedirs(tmp("copied"))
+    copy = tmp("copied", "msp-350.yaml")
+    with open(os.path.join(SCENARIOS, "kaspersky-2024", "msp-350.yaml"), "rb") as src, open(copy, "wb") as dst:
+        dst.write(src.read())
+    r = run("validate", copy, cwd="/")
+    check("msp-350.yaml copied elsewhere validates", r.returncode == 0, r.stderr)
+    relative = tmp("copied", "relative.yaml")
+    with open(relative, "w") as f:
+        f.write("# the shared files included as neighbours, as in the repository\n"
+                "include: [timeline.yaml, market.yaml, prices/list.yaml, msp-defaults.yaml]\n"
+                "msps: [{name: a, endpoints: 10, clients: 2}]\n")
+    r = run("validate", relative, cwd="/")
+    check("relative include of a built-in file: exit 65 at file:line:col, did you mean builtin:",
+          r.returncode == 65 and r.stderr.startswith(f"{relative}:2:11: cannot include 'timeline.yaml': ") and
+          "did you mean 'builtin:kaspersky-2024/timeline.yaml' (the copy built into switchcost)?" in r.stderr and
+          r.stderr.count("\n") == 1, r.stderr)
+    with open(relative, "w") as f:
+        f.write("include: [builtin:kaspersky-2024/timeline.yaml, prices/list.yaml]\n")
+    r = run("validate", relative)
+    check("relative include in a folder: the built-in path with its folder",
+          r.returncode == 65 and f"{relative}:1:49: " in r.stderr and
+          "did you mean 'builtin:kaspersky-2024/prices/list.yaml'" in r.stderr, r.stderr)
+    with open(relative, "w") as f:
+        f.write("include: [my-own-prices.yaml]\n")
+    r = run("validate", relative)
+    check("relative include with no built-in namesake: no hint",
+          r.returncode == 65 and f"{relative}:1:11: cannot include 'my-own-prices.yaml'" in r.stderr and
+          "builtin" not in r.stderr, r.stderr)
+
+
 def main():
-    tests = [test_builtin_show, test_init]
+    tests = [test_builtin_show, test_init, test_include_hint]
     for t in tests:
         try:
             t()
