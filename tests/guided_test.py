@@ -171,8 +171,48 @@ def test_include_hint():
           "builtin" not in r.stderr, r.stderr)
 
 
+def command_names():
+    """The commands as `switchcost help` lists them."""
+    r = run("no-such-command")
+    return r.stderr.split("commands are ", 1)[1].split("\n")[0].split(", ")
+
+
+def test_help_command():
+    names = command_names()
+    check("the commands include help and init", {"help", "init"} <= set(names), names)
+    for name in names:
+        a, b = run("help", name, binary=True), run(name, "--help", binary=True)
+        check(f"help {name}: exit 0, the bytes of {name} --help", a.returncode == 0 and b.returncode == 0 and
+              a.stdout == b.stdout and a.stdout.startswith(b"usage: switchcost") and a.stderr == b"", a.stderr)
+    plain = run("help")
+    for args in (["help", "help"], ["help", "--help"], ["--help"]):
+        r = run(*args)
+        check(f"{' '.join(args)}: the command list", r.returncode == 0 and r.stdout == plain.stdout, r.stderr)
+    for args, fragment in ((["help", "nosuch"], "unknown command 'nosuch'; commands are run, "),
+                           (["help", "compar"], "unknown command 'compar'; did you mean 'compare'?"),
+                           (["help", "run", "compare"], "help takes one command name")):
+        r = run(*args)
+        check(f"{' '.join(args)}: exit 2, {fragment}", r.returncode == 2 and r.stdout == "" and fragment in r.stderr,
+              f"{r.returncode}: {r.stderr}")
+
+
+def test_suggestions():
+    for args, line in ((["runn"], "switchcost: unknown command 'runn'; did you mean 'run'?\n"),
+                       (["comapre"], "switchcost: unknown command 'comapre'; did you mean 'compare'?\n"),
+                       (["run", "--trails", "10"], "switchcost: unrecognised option '--trails'; did you mean '--trials'?\n"),
+                       (["run", "--trails=10"], "switchcost: unrecognised option '--trails=10'; did you mean '--trials'?\n"),
+                       (["compare", "--bse", "x.yaml"], "switchcost: unrecognised option '--bse'; did you mean '--base'?\n"),
+                       (["init", "--forse", "x.yaml"], "switchcost: unrecognised option '--forse'; did you mean '--force'?\n"),
+                       (["builtin", "--shwo", "x"], "switchcost: unrecognised option '--shwo'; did you mean '--show'?\n"),
+                       (["run", "--no-such-option"], "switchcost: unrecognised option '--no-such-option'\n"),
+                       (["frobnicate"], "switchcost: unknown command 'frobnicate'; commands are run, ")):
+        r = run(*args)
+        check(f"{' '.join(args)}: exit 2, nothing run, {line.strip()}",
+              r.returncode == 2 and r.stdout == "" and r.stderr.startswith(line), f"{r.returncode}: {r.stderr}")
+
+
 def main():
-    tests = [test_builtin_show, test_init, test_include_hint]
+    tests = [test_builtin_show, test_init, test_include_hint, test_help_command, test_suggestions]
     for t in tests:
         try:
             t()
