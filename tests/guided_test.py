@@ -179,7 +179,7 @@ def command_names():
 
 def test_help_command():
     names = command_names()
-    check("the commands include help and init", {"help", "init"} <= set(names), names)
+    check("the commands include help, init and estimate", {"help", "init", "estimate"} <= set(names), names)
     for name in names:
         a, b = run("help", name, binary=True), run(name, "--help", binary=True)
         check(f"help {name}: exit 0, the bytes of {name} --help", a.returncode == 0 and b.returncode == 0 and
@@ -211,8 +211,88 @@ def test_suggestions():
               r.returncode == 2 and r.stdout == "" and r.stderr.startswith(line), f"{r.returncode}: {r.stderr}")
 
 
+ESTIMATE = {"--endpoints": "120", "--clients": "14", "--technicians": "1", "--hours-per-week": "8", "--target": "eset"}
+
+
+def estimate_args(**replace):
+    values = dict(ESTIMATE)
+    for k, v in replace.items():
+        key = "--" + k.replace("_", "-")
+        if v is None:
+            values.pop(key)
+        else:
+            values[key] = v
+    return ["estimate"] + [x for kv in values.items() for x in kv]
+
+
+def without_manifest(doc):
+    return {k: v for k, v in doc.items() if k != "manifest"}
+
+
+def test_estimate():
+    r = run(*estimate_args(), "--trials", "2000")
+    check("estimate: exit 0, the MSP with the values given",
+          r.returncode == 0 and "MSP my-msp: 120 endpoints, 14 clients, kaspersky -> eset" in r.stdout and
+          "migrations start 2024-07-01" in r.stdout, r.stdout + r.stderr)
+    # The scenario it builds is the one a file would give: the built-in MSP
+    # (renamed my-msp) with the same values as msp_overrides, over a later start.
+    shipped = run("builtin", "--show", "kaspersky-2024/msp-350.yaml").stdout
+    renamed = tmp("my-msp.yaml")
+    with open(renamed, "w") as f:
+        f.write(shipped.replace("- name: msp-350", "- name: my-msp"))
+    overrides = tmp("overrides.yaml")
+    with open(overrides, "w") as f:
+        f.write("timeline: {migration_start: 2024-07-15}\n"
+                "msp_overrides:\n  endpoints: 120\n  clients: 14\n  target: eset\n"
+                "  labor: {technicians: 1, capacity_hours_per_technician_week: 8}\n")
+    outputs = {}
+    for what, args in (("file", ["run", renamed, overrides]), ("estimate", estimate_args(start="2024-07-15"))):
+        j, c = tmp(f"eq-{what}.json"), tmp(f"eq-{what}.csv")
+        r = run(*args, "--trials", "20000", "--seed", "3", "--json", j, "--csv", c, "--quiet")
+        outputs[what] = (json.load(open(j)), open(c).read()) if r.returncode == 0 else ({}, r.stderr)
+    (fj, fc), (ej, ec) = outputs["file"], outputs["estimate"]
+    check("estimate = run of the same values in a file: JSON equal apart from the manifest",
+          fj and ej and without_manifest(fj) == without_manifest(ej), f"{fc[:200]} {ec[:200]}")
+    check("estimate = run of the same values in a file: CSV equal", fc == ec and fc.startswith("scope,"),
+          f"{fc[:200]} {ec[:200]}")
+    check("estimate: the start date given", ej.get("timeline", {}).get("migration_start") == "2024-07-15",
+          ej.get("timeline"))
+    check("estimate: the manifest names the built-in scenario and each value",
+          ej.get("manifest", {}).get("arguments") == ["builtin:kaspersky-2024/msp-350.yaml", "--endpoints 120",
+                                                      "--clients 14", "--technicians 1", "--hours-per-week 8",
+                                                      "--target eset", "--start 2024-07-15"],
+          ej.get("manifest", {}).get("arguments"))
+    r = run(*estimate_args(technicians="0.5", hours_per_week="2.5", endpoints="1e3"), "--trials", "1000", "--quiet")
+    check("estimate: part-time technicians, fractional hours, 1e3 endpoints accepted", r.returncode == 0, r.stderr)
+    whole = "a whole number from 1 to 10000000"
+    for replace, message in (
+            ({"endpoints": "12.5"}, f"--endpoints takes {whole} [endpoints], got '12.5'"),
+            ({"endpoints": "0"}, f"--endpoints takes {whole} [endpoints], got '0'"),
+            ({"endpoints": "010"}, f"--endpoints takes {whole} [endpoints], got '010'"),
+            ({"endpoints": ""}, f"--endpoints takes {whole} [endpoints], got ''"),
+            ({"clients": "-3"}, f"--clients takes {whole} [clients], got '-3'"),
+            ({"clients": "many"}, f"--clients takes {whole} [clients], got 'many'"),
+            ({"technicians": "0"}, "--technicians takes a number from 0.01 to 100000 [technicians], got '0'"),
+            ({"hours_per_week": "1e16"}, "--hours-per-week takes a number from 0.01 to 1e15 [h per technician-week], got '1e16'"),
+            ({"hours_per_week": "nan"}, "--hours-per-week takes a number from 0.01 to 1e15"),
+            ({"target": "esett"}, "--target: 'esett' is not a product in the built-in price list; did you mean 'eset'?"),
+            ({"target": "zzz"}, "--target: 'zzz' is not a product in the built-in price list; it has bitdefender, "),
+            ({"target": "kaspersky"}, "--target kaspersky is the product being left"),
+            ({"start": "2024-02-30"}, "--start takes a date YYYY-MM-DD that exists on the calendar, got '2024-02-30'"),
+            ({"clients": None, "target": None}, "estimate needs --endpoints, --clients, --technicians, "
+                                                "--hours-per-week and --target; missing --clients, --target")):
+        r = run(*estimate_args(**replace), "--trials", "100")
+        check(f"estimate {replace}: exit 2, nothing run, {message}",
+              r.returncode == 2 and r.stdout == "" and r.stderr.startswith(f"switchcost: {message}"),
+              f"{r.returncode}: {r.stderr}")
+    r = run(*estimate_args(), "scenario.yaml")
+    check("estimate with a file: exit 2, points at run", r.returncode == 2 and "switchcost run FILE" in r.stderr, r.stderr)
+    r = run(*estimate_args(), "--trials", "0")
+    check("estimate checks run's options: --trials 0 exit 2", r.returncode == 2 and "--trials" in r.stderr, r.stderr)
+
+
 def main():
-    tests = [test_builtin_show, test_init, test_include_hint, test_help_command, test_suggestions]
+    tests = [test_builtin_show, test_init, test_include_hint, test_help_command, test_suggestions, test_estimate]
     for t in tests:
         try:
             t()

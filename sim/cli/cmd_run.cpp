@@ -47,6 +47,14 @@ int run_main(const std::vector<std::string>& args, std::ostream& out, std::ostre
   std::vector<std::string> inputs = given.files;
   if (inputs.empty()) inputs.push_back(std::string(default_scenario));
   const Scenario scenario = load_scenario(inputs);
+  return run_loaded_scenario(session, given, scenario, inputs, msp_stats, out, err);
+}
+
+}  // namespace
+
+int run_loaded_scenario(Session& session, const SessionOptions& given, const Scenario& scenario,
+                        const std::vector<std::string>& inputs, const std::string& msp_stats, std::ostream& out,
+                        std::ostream& err) {
   session.prepare_outputs(given, scenario.files);
   RunOptions& run = session.options;
   // The per-MSP series exact mode keeps besides the portfolio's: none for a
@@ -85,8 +93,6 @@ int run_main(const std::vector<std::string>& args, std::ostream& out, std::ostre
   // of 10,000 MSPs makes 60 MB of JSON): never a whole copy in memory.
   return session.finish(&data, out, err);
 }
-
-}  // namespace
 
 extern const Command run_command;
 const Command run_command{
