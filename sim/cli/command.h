@@ -47,7 +47,8 @@ std::string usage_text();
 
 // Parses a command's arguments against its options; the words that are no
 // option's are the files. Throws UsageError for an unknown or malformed
-// option (a mistyped long option with the likely intended one). Returns whether --help was given (the options must declare it).
+// option (a mistyped long option with the likely intended one). Returns
+// whether --help was given (the options must declare it).
 bool parse_command_line(const boost::program_options::options_description& options,
                         const std::vector<std::string>& args, std::vector<std::string>& files);
 
