@@ -324,7 +324,7 @@ TEST(ScenarioSchema, AMisspelledCompetitorNoMspUsesIsAnError) {
 }
 
 TEST(ScenarioSchema, AMissingRelativeIncludeNamesTheBuiltinFile) {
-  EXPECT_NE(load_error("include: [prices/list.yaml]\n").find("include 'builtin:kaspersky-2024/prices/list.yaml'"),
+  EXPECT_NE(load_error("include: [prices/list.yaml]\n").find("did you mean 'builtin:kaspersky-2024/prices/list.yaml'"),
             std::string::npos)
       << load_error("include: [prices/list.yaml]\n");
   EXPECT_EQ(load_error("include: [no-such.yaml]\n").find("builtin:"), std::string::npos);

@@ -5,8 +5,9 @@
 #include <string>
 #include <vector>
 
-#include "sim/cli/command.h"
 #include "sim/base/error.h"
+#include "sim/cli/command.h"
+#include "sim/scenario/yaml_reader.h"
 
 namespace switchcost::sim {
 
@@ -15,7 +16,7 @@ namespace switchcost::sim {
 // defined below). An explicit table rather than self-registering objects:
 // a command whose file is left out of the build is a link error, never a
 // command that is silently missing.
-#define SWITCHCOST_COMMANDS(X) X(run) X(compare) X(validate) X(builtin) X(help) X(version)
+#define SWITCHCOST_COMMANDS(X) X(run) X(estimate) X(compare) X(init) X(validate) X(builtin) X(help) X(version)
 
 #define SWITCHCOST_DECLARE_COMMAND(name) extern const Command name##_command;
 #define SWITCHCOST_LIST_COMMAND(name) &name##_command,
@@ -30,7 +31,7 @@ const Command* const registry[] = {SWITCHCOST_COMMANDS(SWITCHCOST_LIST_COMMAND)}
 std::span<const Command* const> commands() { return registry; }
 
 std::string usage_text() {
-  constexpr std::size_t synopsis_width = 20;  // the listing's left column
+  constexpr std::size_t synopsis_width = 24;  // the listing's left column
   std::string text =
       "usage: switchcost <command> [options] [FILE...]\n"
       "\n"
@@ -68,28 +69,55 @@ bool parse_command_line(const boost::program_options::options_description& optio
   try {
     po::store(po::command_line_parser(args).options(all).positional(positional).run(), vm);
     po::notify(vm);
+  } catch (const po::unknown_option& e) {
+    // A long option mistyped (--trails): the closest of the command's own.
+    std::string given = e.get_option_name();
+    given = given.substr(0, given.find('='));  // --trails=10
+    std::vector<std::string> names;
+    for (const auto& o : options.options())
+      if (!o->long_name().empty()) names.push_back("--" + o->long_name());
+    const std::string near = given.rfind("--", 0) == 0 ? suggest(given, {names.begin(), names.end()}) : "";
+    throw UsageError(std::string(e.what()) + (near.empty() ? "" : "; did you mean '" + near + "'?"));
   } catch (const po::error& e) {
     throw UsageError(e.what());
   }
   return vm.count("help") != 0;
 }
 
+const Command& find_command(const std::string& name) {
+  std::string names;
+  std::vector<std::string_view> known;
+  for (const Command* c : commands()) {
+    const bool alias = !name.empty() && std::find(c->aliases.begin(), c->aliases.end(), name) != c->aliases.end();
+    if (c->name == name || alias) return *c;
+    names += (names.empty() ? "" : ", ") + std::string(c->name);
+    known.push_back(c->name);
+  }
+  const std::string near = suggest(name, known);
+  throw UsageError("unknown command '" + name + "'; " +
+                   (near.empty() ? "commands are " + names : "did you mean '" + near + "'?"));
+}
+
 namespace {
 
-// Takes no options; any arguments are ignored.
-int help_main(const std::vector<std::string>&, std::ostream& out, std::ostream&) {
-  out << usage_text();
-  return exit_code::ok;
+// `switchcost help` lists the commands; `switchcost help COMMAND` is
+// `switchcost COMMAND --help`, the same bytes by construction.
+int help_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  if (args.size() > 1) throw UsageError("help takes one command name, got " + std::to_string(args.size()));
+  if (args.empty() || &find_command(args.front()) == &help_command) {
+    out << usage_text();
+    return exit_code::ok;
+  }
+  return find_command(args.front()).main({"--help"}, out, err);
 }
 
 }  // namespace
 
-extern const Command help_command;
 const Command help_command{
     .name = "help",
     .aliases = {"--help", "-h"},
-    .synopsis = "help",
-    .summary = {},  // listed by name
+    .synopsis = "help [COMMAND]",
+    .summary = "this list, or COMMAND's help (as COMMAND --help)",
     .main = help_main,
 };
 
@@ -100,16 +128,9 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       err << usage_text();
       return exit_code::usage;
     }
-    const std::string name = args.front();
+    const Command& command = find_command(args.front());
     args.erase(args.begin());
-    std::string names;
-    for (const Command* c : commands()) {
-      const bool alias = !name.empty() && std::find(c->aliases.begin(), c->aliases.end(), name) != c->aliases.end();
-      if (c->name == name || alias)
-        return c->main(args, out, err);
-      names += (names.empty() ? "" : ", ") + std::string(c->name);
-    }
-    throw UsageError("unknown command '" + name + "'; commands are " + names);
+    return command.main(args, out, err);
   } catch (const UsageError& e) {
     err << "switchcost: " << printable(e.what()) << "\n(see switchcost help)\n";
     return exit_code::usage;

@@ -143,8 +143,9 @@ extern const Command compare_command;
 const Command compare_command{
     .name = "compare",
     .synopsis = "compare FILE...",
-    .summary = "compare alternatives (files, --base B --variant V..., or\n"
-               "--targets a,b,c): paired differences, P(cheaper), ranking",
+    .summary = "compare alternatives (files, --base B --variant V...,\n"
+               "or --targets a,b,c): paired differences, P(cheaper),\n"
+               "ranking",
     .main = compare_main,
 };
 

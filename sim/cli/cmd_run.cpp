@@ -48,6 +48,14 @@ int run_main(const std::vector<std::string>& args, std::ostream& out, std::ostre
   std::vector<std::string> inputs = given.files;
   if (inputs.empty()) inputs.push_back(std::string(default_scenario));
   const Scenario scenario = load_scenario(inputs);
+  return run_loaded_scenario(session, given, scenario, inputs, msp_stats, out, err);
+}
+
+}  // namespace
+
+int run_loaded_scenario(Session& session, const SessionOptions& given, const Scenario& scenario,
+                        const std::vector<std::string>& inputs, const std::string& msp_stats, std::ostream& out,
+                        std::ostream& err) {
   session.prepare_outputs(given, scenario.files);
   RunOptions& run = session.options;
   // The per-MSP series exact mode keeps besides the portfolio's: none for a
@@ -89,14 +97,13 @@ int run_main(const std::vector<std::string>& args, std::ostream& out, std::ostre
   return session.finish(&data, out, err);
 }
 
-}  // namespace
-
 extern const Command run_command;
 const Command run_command{
     .name = "run",
     .synopsis = "run [FILE...]",
-    .summary = "simulate; several files form one portfolio; with no file,\n"
-               "the built-in 350-endpoint MSP (builtin:kaspersky-2024/msp-350.yaml)",
+    .summary = "simulate; several files form one portfolio; with no\n"
+               "file, the built-in 350-endpoint MSP\n"
+               "(builtin:kaspersky-2024/msp-350.yaml)",
     .main = run_main,
 };
 

@@ -41,7 +41,8 @@ extern const Command validate_command;
 const Command validate_command{
     .name = "validate",
     .synopsis = "validate FILE...",
-    .summary = "check each file as a complete scenario, simulate nothing",
+    .summary = "check each file as a complete scenario; simulate\n"
+               "nothing",
     .main = validate_main,
 };
 

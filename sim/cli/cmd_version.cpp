@@ -9,8 +9,12 @@
 namespace switchcost::sim {
 namespace {
 
-// Takes no options; any arguments are ignored.
-int version_main(const std::vector<std::string>&, std::ostream& out, std::ostream&) {
+// Takes no options but --help; other arguments are ignored.
+int version_main(const std::vector<std::string>& args, std::ostream& out, std::ostream&) {
+  if (!args.empty() && (args.front() == "--help" || args.front() == "-h")) {
+    out << "usage: switchcost version\nPrints the version and the git description of the build.\n";
+    return exit_code::ok;
+  }
   out << "switchcost " << SWITCHCOST_VERSION;
   if (*SWITCHCOST_GIT_DESCRIBE) out << " (git " << SWITCHCOST_GIT_DESCRIBE << ")";
   out << "\n";

@@ -34,13 +34,21 @@ struct Command {
 // Every command, in the order `switchcost help` lists them.
 std::span<const Command* const> commands();
 
+// The command `name` names (its name or an alias); else throws UsageError
+// with the likely intended command ("did you mean 'run'?"), or the list.
+const Command& find_command(const std::string& name);
+
+// The help command, `switchcost help [COMMAND]` (sim/cli/cli.cpp).
+extern const Command help_command;
+
 // The text of `switchcost help`: what the program does, the commands (from
 // the table) and the exit codes.
 std::string usage_text();
 
 // Parses a command's arguments against its options; the words that are no
 // option's are the files. Throws UsageError for an unknown or malformed
-// option. Returns whether --help was given (the options must declare it).
+// option (a mistyped long option with the likely intended one). Returns
+// whether --help was given (the options must declare it).
 bool parse_command_line(const boost::program_options::options_description& options,
                         const std::vector<std::string>& args, std::vector<std::string>& files);
 

@@ -98,4 +98,13 @@ class Session {
   std::chrono::steady_clock::time_point start_;
 };
 
+// Simulates a loaded scenario as `switchcost run` does and writes its
+// outputs (sim/cli/cmd_run.cpp): per-MSP statistics by `msp_stats` (exact,
+// sketch or auto), the memory check, signals, the report whose manifest
+// gives `inputs` as the arguments; returns the exit code. For run, and for
+// commands that build their scenario (estimate).
+int run_loaded_scenario(Session& session, const SessionOptions& given, const Scenario& scenario,
+                        const std::vector<std::string>& inputs, const std::string& msp_stats, std::ostream& out,
+                        std::ostream& err);
+
 }  // namespace switchcost::sim

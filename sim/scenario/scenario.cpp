@@ -369,7 +369,7 @@ std::string builtin_hint(const std::string& ref) {
     const std::string_view path = f.path;
     if (path == rel || (path.size() > rel.size() && path.substr(path.size() - rel.size()) == rel &&
                         path[path.size() - rel.size() - 1] == '/'))
-      return "; to use the file built into switchcost, include 'builtin:" + std::string(path) + "'";
+      return "; did you mean 'builtin:" + std::string(path) + "' (the copy built into switchcost)?";
   }
   return "";
 }

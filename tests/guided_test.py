@@ -1,0 +1,306 @@
+#!/usr/bin/env python3
+"""End-to-end tests of what a new user meets first: `builtin --show`, `init`,
+the built-in hint of a failed include, `help COMMAND`, suggestions for
+mistyped commands and options, and `estimate`.
+
+usage: guided_test.py path/to/switchcost path/to/source-dir
+Prints one line per check and 'N passed, N failed' at the end.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+BIN = os.path.abspath(sys.argv[1])
+SRC = os.path.abspath(sys.argv[2])
+SCENARIOS = os.path.join(SRC, "scenarios")
+TMP = tempfile.mkdtemp(prefix="switchcost-guided-")
+
+passed = 0
+failed = 0
+
+
+def check(name, condition, detail=""):
+    global passed, failed
+    if condition:
+        passed += 1
+        print(f"ok   {name}")
+    else:
+        failed += 1
+        print(f"FAIL {name}: {detail}")
+
+
+def run(*args, cwd=None, binary=False, stdout=None, timeout=300):
+    """Runs switchcost; stdout and stderr as text (bytes when binary)."""
+    kw = {"stdout": stdout} if stdout is not None else {"stdout": subprocess.PIPE}
+    return subprocess.run([BIN, *args], stderr=subprocess.PIPE, text=not binary, timeout=timeout, cwd=cwd, **kw)
+
+
+def tmp(*parts):
+    return os.path.join(TMP, *parts)
+
+
+def test_builtin_show():
+    r = run("builtin")
+    names = r.stdout.split()
+    check("builtin: exit 0, lists builtin: paths", r.returncode == 0 and names and
+          all(n.startswith("builtin:") for n in names), r.stdout + r.stderr)
+    check("builtin lists the default scenario", "builtin:kaspersky-2024/msp-350.yaml" in names, names)
+    for name in names:
+        with open(os.path.join(SCENARIOS, name[len("builtin:"):]), "rb") as f:
+            want = f.read()
+        for given in (name, name[len("builtin:"):]):
+            r = run("builtin", "--show", given, binary=True)
+            check(f"builtin --show {given}: exit 0, the file byte for byte",
+                  r.returncode == 0 and r.stdout == want and r.stderr == b"", r.stderr)
+    for given, fragment in (("msp-350.yaml", "did you mean 'kaspersky-2024/msp-350.yaml'?"),
+                            ("builtin:kaspersky-2024/timline.yaml", "did you mean 'builtin:kaspersky-2024/timeline.yaml'?"),
+                            ("kaspersky-2024/prices/lst.yaml", "did you mean 'kaspersky-2024/prices/list.yaml'?"),
+                            ("nothing-like-it", "built-in files are: kaspersky-2024/")):
+        r = run("builtin", "--show", given)
+        check(f"builtin --show {given}: exit 2, no output, {fragment}", r.returncode == 2 and r.stdout == "" and
+              f"no built-in scenario file '{given}'; {fragment}" in r.stderr, f"{r.returncode}: {r.stderr}")
+    r = run("builtin", "--show", "kaspersky-2024/timeline.yaml", stdout=open("/dev/full", "w"))
+    check("builtin --show into a full disk: exit 74", r.returncode == 74 and "cannot write standard output" in r.stderr,
+          f"{r.returncode}: {r.stderr}")
+    r = run("builtin", "kaspersky-2024/timeline.yaml")
+    check("builtin with a file argument: exit 2, says --show", r.returncode == 2 and "--show" in r.stderr, r.stderr)
+    r = run("builtin", "--help")
+    check("builtin --help describes --show", r.returncode == 0 and "--show" in r.stdout, r.stdout)
+
+
+def test_init():
+    os.makedirs(tmp("shop"))
+    path = tmp("shop", "my-shop.yaml")
+    r = run("init", path)
+    check("init: exit 0, prints the next command", r.returncode == 0 and f"switchcost run {path}\n" in r.stdout,
+          f"{r.returncode}: {r.stdout} {r.stderr}")
+    text = open(path).read() if os.path.exists(path) else ""
+    lines = text.splitlines()
+    check("init: includes the built-in defaults by builtin: paths",
+          all(f"  - builtin:kaspersky-2024/{n}.yaml" in lines for n in ("timeline", "market", "prices/list", "msp-defaults")),
+          text)
+    # Each value to change is introduced by an EDIT comment (its meaning and unit).
+    for key in ("migration_start:", "endpoints:", "clients:", "target:", "technicians:",
+                "capacity_hours_per_technician_week:"):
+        at = [i for i, l in enumerate(lines) if l.strip().startswith(key)]
+        block = []
+        if at:
+            i = at[0] - 1
+            while i >= 0 and lines[i].strip().startswith("#"):
+                block.insert(0, lines[i].strip())
+                i -= 1
+        check(f"init: {key} once, under an EDIT comment", len(at) == 1 and block and block[0].startswith("# EDIT"),
+              text)
+    check("init: lines of at most 80 columns", all(len(l) <= 80 for l in lines), [l for l in lines if len(l) > 80])
+    elsewhere = tmp("elsewhere")
+    os.makedirs(elsewhere)
+    r = run("validate", path, cwd=elsewhere)
+    check("init's file validates from another directory",
+          r.returncode == 0 and r.stdout.startswith(f"ok: {path}: 1 MSP"), f"{r.returncode}: {r.stdout} {r.stderr}")
+    j = tmp("init-run.json")
+    r = run("run", path, "--trials", "2000", "--json", j, cwd=elsewhere)
+    doc = json.load(open(j)) if r.returncode == 0 else {}
+    check("init's file runs from another directory (run --trials 2000)",
+          r.returncode == 0 and [m["name"] for m in doc.get("msps", [])] == ["my-shop"], f"{r.returncode}: {r.stderr}")
+    # The EDIT values are the keys they say: edited, the run shows them.
+    edited = tmp("shop", "edited.yaml")
+    with open(edited, "w") as f:
+        f.write(text.replace("endpoints: 350", "endpoints: 120").replace("clients: 25", "clients: 14")
+                .replace("target: bitdefender", "target: eset").replace("technicians: 2", "technicians: 1")
+                .replace("migration_start: 2024-07-01", "migration_start: 2024-07-15"))
+    r = run("run", edited, "--trials", "2000", cwd="/")
+    check("init's file edited: the run uses the values written",
+          r.returncode == 0 and "MSP my-shop: 120 endpoints, 14 clients, kaspersky -> eset" in r.stdout and
+          "migrations start 2024-07-15" in r.stdout, r.stdout + r.stderr)
+    # Never replaced without --force; written atomically with it.
+    r = run("init", path)
+    check("init over an existing file: exit 2, names --force, file unchanged",
+          r.returncode == 2 and "exists" in r.stderr and "--force" in r.stderr and open(path).read() == text, r.stderr)
+    with open(path, "w") as f:
+        f.write("old\n")
+    r = run("init", "--force", path)
+    check("init --force replaces it", r.returncode == 0 and open(path).read() == text, r.stderr)
+    check("init leaves no temporary file", sorted(os.listdir(tmp("shop"))) == ["edited.yaml", "my-shop.yaml"],
+          os.listdir(tmp("shop")))
+    r = run("init", "-")
+    check("init -: the file on standard output, MSP my-msp",
+          r.returncode == 0 and r.stdout == text.replace("my-shop", "my-msp"), r.stderr)
+    for args, code, fragment in ((["init", tmp("shop")], 2, "is a directory"),
+                                 (["init"], 2, "init needs the path"),
+                                 (["init", tmp("a.yaml"), tmp("b.yaml")], 2, "one file"),
+                                 (["init", tmp("no-such-dir", "x.yaml")], 74, "cannot write"),
+                                 (["init", "--help"], 0, "")):
+        r = run(*args)
+        check(f"{' '.join(os.path.basename(a) for a in args)}: exit {code}, {fragment or 'help'}",
+              r.returncode == code and fragment in r.stderr and (code != 0 or "--force" in r.stdout), r.stderr)
+
+
+def test_include_hint():
+    """A shipped file copied out of the repository: its includes of the
+    shared files by builtin: paths work anywhere; a relative include of a
+    file that is built in fails at its entry with the builtin: path to use."""
+    os.makedirs(tmp("copied"))
+    copy = tmp("copied", "msp-350.yaml")
+    with open(os.path.join(SCENARIOS, "kaspersky-2024", "msp-350.yaml"), "rb") as src, open(copy, "wb") as dst:
+        dst.write(src.read())
+    r = run("validate", copy, cwd="/")
+    check("msp-350.yaml copied elsewhere validates", r.returncode == 0, r.stderr)
+    relative = tmp("copied", "relative.yaml")
+    with open(relative, "w") as f:
+        f.write("# the shared files included as neighbours, as in the repository\n"
+                "include: [timeline.yaml, market.yaml, prices/list.yaml, msp-defaults.yaml]\n"
+                "msps: [{name: a, endpoints: 10, clients: 2}]\n")
+    r = run("validate", relative, cwd="/")
+    check("relative include of a built-in file: exit 65 at file:line:col, did you mean builtin:",
+          r.returncode == 65 and r.stderr.startswith(f"{relative}:2:11: cannot include 'timeline.yaml': ") and
+          "did you mean 'builtin:kaspersky-2024/timeline.yaml' (the copy built into switchcost)?" in r.stderr and
+          r.stderr.count("\n") == 1, r.stderr)
+    with open(relative, "w") as f:
+        f.write("include: [builtin:kaspersky-2024/timeline.yaml, prices/list.yaml]\n")
+    r = run("validate", relative)
+    check("relative include in a folder: the built-in path with its folder",
+          r.returncode == 65 and f"{relative}:1:49: " in r.stderr and
+          "did you mean 'builtin:kaspersky-2024/prices/list.yaml'" in r.stderr, r.stderr)
+    with open(relative, "w") as f:
+        f.write("include: [my-own-prices.yaml]\n")
+    r = run("validate", relative)
+    check("relative include with no built-in namesake: no hint",
+          r.returncode == 65 and f"{relative}:1:11: cannot include 'my-own-prices.yaml'" in r.stderr and
+          "builtin" not in r.stderr, r.stderr)
+
+
+def command_names():
+    """The commands as `switchcost help` lists them."""
+    r = run("no-such-command")
+    return r.stderr.split("commands are ", 1)[1].split("\n")[0].split(", ")
+
+
+def test_help_command():
+    names = command_names()
+    check("the commands include help, init and estimate", {"help", "init", "estimate"} <= set(names), names)
+    for name in names:
+        a, b = run("help", name, binary=True), run(name, "--help", binary=True)
+        check(f"help {name}: exit 0, the bytes of {name} --help", a.returncode == 0 and b.returncode == 0 and
+              a.stdout == b.stdout and a.stdout.startswith(b"usage: switchcost") and a.stderr == b"", a.stderr)
+    plain = run("help")
+    for args in (["help", "help"], ["help", "--help"], ["--help"]):
+        r = run(*args)
+        check(f"{' '.join(args)}: the command list", r.returncode == 0 and r.stdout == plain.stdout, r.stderr)
+    for args, fragment in ((["help", "nosuch"], "unknown command 'nosuch'; commands are run, "),
+                           (["help", "compar"], "unknown command 'compar'; did you mean 'compare'?"),
+                           (["help", "run", "compare"], "help takes one command name")):
+        r = run(*args)
+        check(f"{' '.join(args)}: exit 2, {fragment}", r.returncode == 2 and r.stdout == "" and fragment in r.stderr,
+              f"{r.returncode}: {r.stderr}")
+
+
+def test_suggestions():
+    for args, line in ((["runn"], "switchcost: unknown command 'runn'; did you mean 'run'?\n"),
+                       (["comapre"], "switchcost: unknown command 'comapre'; did you mean 'compare'?\n"),
+                       (["run", "--trails", "10"], "switchcost: unrecognised option '--trails'; did you mean '--trials'?\n"),
+                       (["run", "--trails=10"], "switchcost: unrecognised option '--trails=10'; did you mean '--trials'?\n"),
+                       (["compare", "--bse", "x.yaml"], "switchcost: unrecognised option '--bse'; did you mean '--base'?\n"),
+                       (["init", "--forse", "x.yaml"], "switchcost: unrecognised option '--forse'; did you mean '--force'?\n"),
+                       (["builtin", "--shwo", "x"], "switchcost: unrecognised option '--shwo'; did you mean '--show'?\n"),
+                       (["run", "--no-such-option"], "switchcost: unrecognised option '--no-such-option'\n"),
+                       (["frobnicate"], "switchcost: unknown command 'frobnicate'; commands are run, ")):
+        r = run(*args)
+        check(f"{' '.join(args)}: exit 2, nothing run, {line.strip()}",
+              r.returncode == 2 and r.stdout == "" and r.stderr.startswith(line), f"{r.returncode}: {r.stderr}")
+
+
+ESTIMATE = {"--endpoints": "120", "--clients": "14", "--technicians": "1", "--hours-per-week": "8", "--target": "eset"}
+
+
+def estimate_args(**replace):
+    values = dict(ESTIMATE)
+    for k, v in replace.items():
+        key = "--" + k.replace("_", "-")
+        if v is None:
+            values.pop(key)
+        else:
+            values[key] = v
+    return ["estimate"] + [x for kv in values.items() for x in kv]
+
+
+def without_manifest(doc):
+    return {k: v for k, v in doc.items() if k != "manifest"}
+
+
+def test_estimate():
+    r = run(*estimate_args(), "--trials", "2000")
+    check("estimate: exit 0, the MSP with the values given",
+          r.returncode == 0 and "MSP my-msp: 120 endpoints, 14 clients, kaspersky -> eset" in r.stdout and
+          "migrations start 2024-07-01" in r.stdout, r.stdout + r.stderr)
+    # The scenario it builds is the one a file would give: the built-in MSP
+    # (renamed my-msp) with the same values as msp_overrides, over a later start.
+    shipped = run("builtin", "--show", "kaspersky-2024/msp-350.yaml").stdout
+    renamed = tmp("my-msp.yaml")
+    with open(renamed, "w") as f:
+        f.write(shipped.replace("- name: msp-350", "- name: my-msp"))
+    overrides = tmp("overrides.yaml")
+    with open(overrides, "w") as f:
+        f.write("timeline: {migration_start: 2024-07-15}\n"
+                "msp_overrides:\n  endpoints: 120\n  clients: 14\n  target: eset\n"
+                "  labor: {technicians: 1, capacity_hours_per_technician_week: 8}\n")
+    outputs = {}
+    for what, args in (("file", ["run", renamed, overrides]), ("estimate", estimate_args(start="2024-07-15"))):
+        j, c = tmp(f"eq-{what}.json"), tmp(f"eq-{what}.csv")
+        r = run(*args, "--trials", "20000", "--seed", "3", "--json", j, "--csv", c, "--quiet")
+        outputs[what] = (json.load(open(j)), open(c).read()) if r.returncode == 0 else ({}, r.stderr)
+    (fj, fc), (ej, ec) = outputs["file"], outputs["estimate"]
+    check("estimate = run of the same values in a file: JSON equal apart from the manifest",
+          fj and ej and without_manifest(fj) == without_manifest(ej), f"{fc[:200]} {ec[:200]}")
+    check("estimate = run of the same values in a file: CSV equal", fc == ec and fc.startswith("scope,"),
+          f"{fc[:200]} {ec[:200]}")
+    check("estimate: the start date given", ej.get("timeline", {}).get("migration_start") == "2024-07-15",
+          ej.get("timeline"))
+    check("estimate: the manifest names the built-in scenario and each value",
+          ej.get("manifest", {}).get("arguments") == ["builtin:kaspersky-2024/msp-350.yaml", "--endpoints 120",
+                                                      "--clients 14", "--technicians 1", "--hours-per-week 8",
+                                                      "--target eset", "--start 2024-07-15"],
+          ej.get("manifest", {}).get("arguments"))
+    r = run(*estimate_args(technicians="0.5", hours_per_week="2.5", endpoints="1e3"), "--trials", "1000", "--quiet")
+    check("estimate: part-time technicians, fractional hours, 1e3 endpoints accepted", r.returncode == 0, r.stderr)
+    whole = "a whole number from 1 to 10000000"
+    for replace, message in (
+            ({"endpoints": "12.5"}, f"--endpoints takes {whole} [endpoints], got '12.5'"),
+            ({"endpoints": "0"}, f"--endpoints takes {whole} [endpoints], got '0'"),
+            ({"endpoints": "010"}, f"--endpoints takes {whole} [endpoints], got '010'"),
+            ({"endpoints": ""}, f"--endpoints takes {whole} [endpoints], got ''"),
+            ({"clients": "-3"}, f"--clients takes {whole} [clients], got '-3'"),
+            ({"clients": "many"}, f"--clients takes {whole} [clients], got 'many'"),
+            ({"technicians": "0"}, "--technicians takes a number from 0.01 to 100000 [technicians], got '0'"),
+            ({"hours_per_week": "1e16"}, "--hours-per-week takes a number from 0.01 to 1e15 [h per technician-week], got '1e16'"),
+            ({"hours_per_week": "nan"}, "--hours-per-week takes a number from 0.01 to 1e15"),
+            ({"target": "esett"}, "--target: 'esett' is not a product in the built-in price list; did you mean 'eset'?"),
+            ({"target": "zzz"}, "--target: 'zzz' is not a product in the built-in price list; it has bitdefender, "),
+            ({"target": "kaspersky"}, "--target kaspersky is the product being left"),
+            ({"start": "2024-02-30"}, "--start takes a date YYYY-MM-DD that exists on the calendar, got '2024-02-30'"),
+            ({"clients": None, "target": None}, "estimate needs --endpoints, --clients, --technicians, "
+                                                "--hours-per-week and --target; missing --clients, --target")):
+        r = run(*estimate_args(**replace), "--trials", "100")
+        check(f"estimate {replace}: exit 2, nothing run, {message}",
+              r.returncode == 2 and r.stdout == "" and r.stderr.startswith(f"switchcost: {message}"),
+              f"{r.returncode}: {r.stderr}")
+    r = run(*estimate_args(), "scenario.yaml")
+    check("estimate with a file: exit 2, points at run", r.returncode == 2 and "switchcost run FILE" in r.stderr, r.stderr)
+    r = run(*estimate_args(), "--trials", "0")
+    check("estimate checks run's options: --trials 0 exit 2", r.returncode == 2 and "--trials" in r.stderr, r.stderr)
+
+
+def main():
+    tests = [test_builtin_show, test_init, test_include_hint, test_help_command, test_suggestions, test_estimate]
+    for t in tests:
+        try:
+            t()
+        except Exception as e:  # a crash of the test itself is a failure, not an abort
+            check(t.__name__, False, f"{type(e).__name__}: {e}")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
