@@ -262,6 +262,9 @@ def test_estimate():
                                                       "--clients 14", "--technicians 1", "--hours-per-week 8",
                                                       "--target eset", "--start 2024-07-15"],
           ej.get("manifest", {}).get("arguments"))
+    check("estimate: the manifest's command is estimate, a file's run is run",
+          ej.get("manifest", {}).get("command") == "estimate" and fj.get("manifest", {}).get("command") == "run",
+          (ej.get("manifest", {}).get("command"), fj.get("manifest", {}).get("command")))
     r = run(*estimate_args(technicians="0.5", hours_per_week="2.5", endpoints="1e3"), "--trials", "1000", "--quiet")
     check("estimate: part-time technicians, fractional hours, 1e3 endpoints accepted", r.returncode == 0, r.stderr)
     whole = "a whole number from 1 to 10000000"

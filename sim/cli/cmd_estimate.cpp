@@ -166,6 +166,7 @@ int estimate_main(const std::vector<std::string>& args, std::ostream& out, std::
     throw UsageError("estimate needs --endpoints, --clients, --technicians, --hours-per-week and --target; missing " +
                      missing);
   Session session(given, err);
+  session.command = "estimate";
   const Scenario scenario = build_scenario(values, target, start);
   // The manifest's arguments: the scenario, then each value given.
   std::vector<std::string> inputs = {std::string(default_scenario)};

@@ -235,6 +235,7 @@ void Session::after_simulation(std::ostream& err) {
 
 RunInfo Session::info(const std::vector<std::string>& arguments, const std::vector<std::string>& files) const {
   RunInfo i;
+  i.command = command;
   i.version = SWITCHCOST_VERSION;
   i.build = SWITCHCOST_GIT_DESCRIBE;
   i.seed = options.seed;

@@ -53,6 +53,7 @@ class Session {
   Session& operator=(const Session&) = delete;
 
   RunOptions options;                   // trials, seed, threads, block, progress, stop
+  std::string command = "run";           // the manifest's "command" of a run's report (info())
   std::uint64_t memory_limit_bytes = 0;  // --max-memory-gib, or the default
 
   // Opens every output asked for, before the simulation starts: not an

@@ -408,7 +408,7 @@ void render_json(const ReportData& d, std::ostream& out) {
   Json j(out);
   j.open("", '{');
   j.value("schema", std::string(run_schema));
-  json_manifest(j, "run", d.info, d.trials_requested, d.trials_done, d.complete, [&](Json& m) {
+  json_manifest(j, d.info.command, d.info, d.trials_requested, d.trials_done, d.complete, [&](Json& m) {
     m.value("msp_stats", to_string(d.msp_stats));
     if (d.msp_stats == MspStats::sketch) m.value("sketch_relative_error", d.sketch_relative_error);
   });

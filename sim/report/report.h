@@ -26,6 +26,7 @@ namespace switchcost::sim {
 inline constexpr const char* run_schema = "switchcost.run/2";
 
 struct RunInfo {
+  std::string command = "run";  // the manifest's "command" for a run's report: "run" or "estimate"
   std::string version;
   std::string build;  // the git description of the build ("" when not built from git)
   std::uint64_t seed = 0;
