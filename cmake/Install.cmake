@@ -30,3 +30,8 @@ write_basic_package_version_file(${PROJECT_BINARY_DIR}/switchcostConfigVersion.c
   COMPATIBILITY SameMinorVersion)
 install(FILES ${PROJECT_BINARY_DIR}/switchcostConfig.cmake ${PROJECT_BINARY_DIR}/switchcostConfigVersion.cmake
   DESTINATION ${SWITCHCOST_CMAKE_DIR})
+
+# The man page and bash completion, generated from the help text (sim/CMakeLists.txt).
+install(FILES ${SWITCHCOST_MAN_PAGE} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1)
+install(FILES ${SWITCHCOST_BASH_COMPLETION} DESTINATION ${CMAKE_INSTALL_DATADIR}/bash-completion/completions
+  RENAME switchcost)

@@ -11,6 +11,8 @@ trap 'rm -rf "$work"' EXIT
 cmake --install "$build" --prefix "$work/prefix" > "$work/install.log"
 test -x "$work/prefix/bin/switchcost"
 test -f "$work/prefix/include/switchcost/sim/engine/engine.h"
+test -f "$work/prefix/share/man/man1/switchcost.1"
+test -f "$work/prefix/share/bash-completion/completions/switchcost"
 cmake -S "$src/tests/consumer" -B "$work/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_PREFIX_PATH="$work/prefix" -DSWITCHCOST_WANTED_VERSION="$version" > "$work/configure.log" \
   || { cat "$work/configure.log"; exit 1; }
