@@ -74,6 +74,9 @@ int sensitivity_main(const std::vector<std::string>& args, std::ostream& out, st
   session.catch_signals();  // a stop keeps the inputs finished, marked partial
   SensitivityResult result = run_sensitivity(scenario, session.options, sensitivity);
   session.after_simulation(err);
+  if (!result.complete && result.trials_done > 0)
+    err << "switchcost: " << result.rows.size() << " of " << result.groups
+        << " inputs were done before the interruption; the others are left out\n";
   result.info = session.info(inputs, scenario.files);
   result.top = rows;
   return session.finish(&result, out, err);

@@ -352,7 +352,7 @@ void render_sensitivity_json(const SensitivityResult& r, std::ostream& out) {
   json_manifest(j, "sensitivity", r.info, r.trials_requested, r.trials_done, r.complete, [&](Json& m) {
     m.value("output", output_key(r.output)).value("mean_series", output_key(mean_series_of(r.output)));
     m.value("low_quantile", sensitivity_low).value("high_quantile", sensitivity_high);
-    m.value("inputs", std::uint64_t(r.groups)).value("inputs_done", std::uint64_t(r.rows.size()));
+    m.value("input_groups", std::uint64_t(r.groups)).value("input_groups_done", std::uint64_t(r.rows.size()));
     m.value("runs", std::uint64_t(r.runs));
   });
   j.open("output", '{').value("key", output_key(r.output)).value("unit", output_unit(r.output));
