@@ -46,7 +46,7 @@ def strict_json(text):
 def test_options():
     r = run("sensitivity", "--help")
     check("--help: exit 0, usage", r.returncode == 0 and "usage: switchcost sensitivity" in r.stdout, r.stderr)
-    check("help lists sensitivity", "  sensitivity [FILE...]" in run("help").stdout)
+    check("help lists sensitivity", "  sensitivity FILE... " in run("help").stdout)
     r = run("sensitivity", "--output", "duration_day", "--trials", "100")
     check("--output typo: exit 2 with did-you-mean",
           r.returncode == 2 and "did you mean 'duration_days'?" in r.stderr, r.stderr)

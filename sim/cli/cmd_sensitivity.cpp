@@ -87,7 +87,7 @@ int sensitivity_main(const std::vector<std::string>& args, std::ostream& out, st
 extern const Command sensitivity_command;
 const Command sensitivity_command{
     .name = "sensitivity",
-    .synopsis = "sensitivity [FILE...]",
+    .synopsis = "sensitivity FILE...",
     .summary = "the tornado: each uncertain input at its P10 and P90 on the\n"
                "same trials, sorted by the swing of the mean (--output NAME)",
     .main = sensitivity_main,

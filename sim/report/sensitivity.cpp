@@ -39,26 +39,24 @@ const char* per_name(models::ExtraPer per) noexcept {
   return "msp";
 }
 
-Var& input_var_mutable(Scenario& s, const InputRef& ref) {
+// The input `ref` names in `s` (a Scenario or a const one).
+template <class S>
+auto& var_in(S& s, const InputRef& ref) {
   switch (ref.level) {
     case InputOwner::market: return s.market.at(ref.key);
     case InputOwner::competitor: return s.competitors.at(ref.owner).params.at(ref.key);
-    case InputOwner::msp: {
-      Msp& m = s.msps.at(ref.msp);
-      if (!ref.extra) return m.params.at(ref.key);
-      for (auto& e : m.extras)
-        if (e.name == ref.key) return e.cost;
-      throw std::out_of_range("no extra item '" + ref.key + "' in MSP '" + m.name + "'");
-    }
+    case InputOwner::msp: break;
   }
-  throw std::out_of_range("bad input reference");
+  auto& m = s.msps.at(ref.msp);
+  if (!ref.extra) return m.params.at(ref.key);
+  for (auto& e : m.extras)
+    if (e.name == ref.key) return e.cost;
+  throw std::out_of_range("no extra item '" + ref.key + "' in MSP '" + m.name + "'");
 }
 
 }  // namespace
 
-const Var& input_var(const Scenario& scenario, const InputRef& ref) {
-  return input_var_mutable(const_cast<Scenario&>(scenario), ref);
-}
+const Var& input_var(const Scenario& scenario, const InputRef& ref) { return var_in(scenario, ref); }
 
 std::vector<InputGroup> uncertain_inputs(const Scenario& s) {
   std::vector<InputGroup> groups;
@@ -96,7 +94,7 @@ std::vector<InputGroup> uncertain_inputs(const Scenario& s) {
 Scenario hold_at_quantile(const Scenario& scenario, const InputGroup& group, double p) {
   Scenario copy = scenario;
   for (const auto& ref : group.members) {
-    Var& v = input_var_mutable(copy, ref);
+    Var& v = var_in(copy, ref);
     v.dist = Distribution::constant(v.dist.quantile(p));
   }
   return copy;
@@ -297,6 +295,10 @@ void render_sensitivity_table(const SensitivityResult& r, std::ostream& out) {
          "the same trials (common random numbers); swing = mean at P90 - mean at P10, +- the SE of the\n"
          "per-trial differences; P90 swing = P90 at P90 - P90 at P10. An MSP key is one input over every\n"
          "MSP that draws it.\n\n";
+  if (r.rows.empty() && r.complete) {
+    out << "The scenario has no uncertain input: every input is a constant.\n";
+    return;
+  }
   const std::size_t shown = std::min(r.top, r.rows.size());
   std::vector<std::string> labels, values;
   std::size_t w_label = 6, w_unit = 5, w_values = 12;
