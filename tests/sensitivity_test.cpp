@@ -238,6 +238,17 @@ TEST(Sensitivity, StoppedBeforeAnyTrialHasNoRows) {
   EXPECT_NE(render_sensitivity_table(r).find("no results"), std::string::npos);
 }
 
+// Two runs' portfolio series at a time, whatever the MSPs and inputs: no
+// per-MSP series are kept.
+TEST(Sensitivity, MemoryIsTwoRunsOfPortfolioSeries) {
+  const Scenario one = scenario_of("linear.yaml", linear_msp);
+  const Scenario three = load_scenario({SWITCHCOST_SOURCE_DIR "/scenarios/kaspersky-2024/portfolio.yaml"});
+  for (const Scenario* s : {&one, &three})
+    EXPECT_EQ(estimate_sensitivity_bytes(*s, 100'000), 2u * output_count * 100'000 * sizeof(double));
+  EXPECT_GT(estimate_sensitivity_working_bytes(three, options(100'000)),
+            estimate_working_bytes({&three}, options(100'000)));
+}
+
 TEST(Sensitivity, OutputsByName) {
   EXPECT_EQ(output_named("total_cost"), Output::total_cost);
   EXPECT_EQ(output_named("duration_days"), Output::duration_days);
