@@ -1,6 +1,7 @@
 #include "sim/report/sensitivity.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <map>
@@ -314,20 +315,28 @@ void render_sensitivity_table(const SensitivityResult& r, std::ostream& out) {
     w_values = std::max(w_values, text_width(values.back()) + 2);
     widest = std::max(widest, std::fabs(row.swing.mean));
   }
+  // The numeric columns widen to their widest cell (a portfolio's millions).
+  std::vector<std::array<std::string, 4>> cells;
+  std::array<std::size_t, 4> w = {14, 14, 24, 12};
+  for (std::size_t i = 0; i < shown; ++i) {
+    const auto& row = r.rows[i];
+    cells.push_back({value_text(o, row.mean_low), value_text(o, row.mean_high),
+                     signed_text(o, row.swing.mean) + " +- " + error_text(o, row.swing.se),
+                     signed_text(o, row.p90_swing)});
+    for (std::size_t c = 0; c < 4; ++c) w[c] = std::max(w[c], text_width(cells.back()[c]) + 3);
+  }
   constexpr std::size_t bar_width = 20;
   out << "  " << pad_right("input", w_label) << pad_right("unit", w_unit) << pad_right("P10 -> P90", w_values)
-      << pad_left(conditional ? "mean at P10 *" : "mean at P10", 14) << pad_left("mean at P90", 14)
-      << pad_left("swing +- SE", 24) << pad_left("P90 swing", 12) << "  swing\n";
+      << pad_left(conditional ? "mean at P10 *" : "mean at P10", w[0]) << pad_left("mean at P90", w[1])
+      << pad_left("swing +- SE", w[2]) << pad_left("P90 swing", w[3]) << "  swing\n";
   for (std::size_t i = 0; i < shown; ++i) {
     const auto& row = r.rows[i];
     const std::size_t bar =
         widest > 0 ? std::size_t(std::llround(double(bar_width) * std::fabs(row.swing.mean) / widest)) : 0;
     out << "  " << pad_right(labels[i], w_label) << pad_right(printable(row.unit), w_unit)
-        << pad_right(values[i], w_values) << pad_left(value_text(o, row.mean_low), 14)
-        << pad_left(value_text(o, row.mean_high), 14)
-        << pad_left(signed_text(o, row.swing.mean) + " +- " + error_text(o, row.swing.se), 24)
-        << pad_left(signed_text(o, row.p90_swing), 12) << "  " << (row.swing.mean < 0 ? '-' : '+')
-        << std::string(bar, '#') << "\n";
+        << pad_right(values[i], w_values);
+    for (std::size_t c = 0; c < 4; ++c) out << pad_left(cells[i][c], w[c]);
+    out << "  " << (row.swing.mean < 0 ? '-' : '+') << std::string(bar, '#') << "\n";
   }
   if (shown < r.rows.size()) {
     double rest = 0;
