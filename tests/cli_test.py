@@ -600,7 +600,8 @@ def test_command_and_format_tables():
         return
     names = m.group(1).split(", ")
     check("unknown command: the commands in help's order",
-          names == ["run", "estimate", "compare", "init", "validate", "builtin", "help", "version"], names)
+          names == ["run", "estimate", "compare", "sensitivity", "init", "validate", "builtin", "help", "version"],
+          names)
     text = run("help").stdout
     for name in names:
         check(f"help lists {name}", re.search(rf"^  (\S+, )*{name}\b", text, re.M) is not None, text)

@@ -151,7 +151,18 @@ check("a price set changes no labor: equal in every trial (common random numbers
       cols["portfolio.labor_cost"] == cols["surge.labor_cost"])
 check("and changes the licence cost", cols["portfolio.pricing_cost"] != cols["surge.pricing_cost"])
 
-# 6. Names that are not plain ASCII are escaped, and NumPy still reads them.
+# 6. sensitivity: the baseline run's portfolio, its mean as the JSON's.
+npy, js = os.path.join(TMP, "sensitivity.npy"), os.path.join(TMP, "sensitivity.json")
+r = run("sensitivity", "msp-350.yaml", "--trials", "1000", "--samples", npy, "--json", js, "--quiet")
+check("sensitivity --samples exits 0", r.returncode == 0, r.stderr)
+names, cols = read_npy(npy)
+doc = json.load(open(js))
+check("sensitivity: the baseline's outputs", names == ["trial"] + [f"baseline.{o}" for o in outputs], names[:3])
+check("sensitivity: the baseline's mean is the JSON's",
+      close(mean(cols["baseline.total_expected_cost"]), doc["baseline"]["mean"]),
+      (mean(cols["baseline.total_expected_cost"]), doc["baseline"]["mean"]))
+
+# 7. Names that are not plain ASCII are escaped, and NumPy still reads them.
 odd = os.path.join(TMP, "pr'ix é.yaml")
 with open(os.path.join(SCENARIOS, "prices", "surge.yaml"), "rb") as f:
     open(odd, "wb").write(f.read())

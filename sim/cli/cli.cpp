@@ -16,7 +16,8 @@ namespace switchcost::sim {
 // defined below). An explicit table rather than self-registering objects:
 // a command whose file is left out of the build is a link error, never a
 // command that is silently missing.
-#define SWITCHCOST_COMMANDS(X) X(run) X(estimate) X(compare) X(init) X(validate) X(builtin) X(help) X(version)
+#define SWITCHCOST_COMMANDS(X) \
+  X(run) X(estimate) X(compare) X(sensitivity) X(init) X(validate) X(builtin) X(help) X(version)
 
 #define SWITCHCOST_DECLARE_COMMAND(name) extern const Command name##_command;
 #define SWITCHCOST_LIST_COMMAND(name) &name##_command,

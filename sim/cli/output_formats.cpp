@@ -12,21 +12,25 @@ struct Overloaded : F... {
 
 // One renderer per result type, picked by the result's type: a new result
 // type that a format does not render is a compile error, not a missing file.
-template <void (*run)(const ReportData&, std::ostream&), void (*compare)(const CompareResult&, std::ostream&)>
+template <void (*run)(const ReportData&, std::ostream&), void (*compare)(const CompareResult&, std::ostream&),
+          void (*sensitivity)(const SensitivityResult&, std::ostream&)>
 void render_each(const CommandResult& result, std::ostream& out) {
   std::visit(Overloaded{[&](const ReportData* data) { run(*data, out); },
-                        [&](const CompareResult* comparison) { compare(*comparison, out); }},
+                        [&](const CompareResult* comparison) { compare(*comparison, out); },
+                        [&](const SensitivityResult* tornado) { sensitivity(*tornado, out); }},
              result);
 }
 
 constexpr OutputFormat formats[] = {
     {"json", "write the results as JSON to PATH ('-' = standard output)",
-     render_each<render_json, render_compare_json>},
-    {"csv", "write the results as CSV to PATH ('-' = standard output)", render_each<render_csv, render_compare_csv>},
+     render_each<render_json, render_compare_json, render_sensitivity_json>},
+    {"csv", "write the results as CSV to PATH ('-' = standard output)",
+     render_each<render_csv, render_compare_csv, render_sensitivity_csv>},
     {"samples",
      "write every trial's results to PATH as a NumPy .npy file (pandas.DataFrame(numpy.load(PATH))): the "
-     "portfolio's outputs, and each MSP's in exact mode (run) or each alternative's (compare)",
-     render_each<render_samples, render_compare_samples>},
+     "portfolio's outputs, and each MSP's in exact mode (run), each alternative's (compare) or the "
+     "baseline's (sensitivity)",
+     render_each<render_samples, render_compare_samples, render_sensitivity_samples>},
 };
 
 }  // namespace
@@ -34,7 +38,7 @@ constexpr OutputFormat formats[] = {
 std::span<const OutputFormat> output_formats() { return formats; }
 
 void render_terminal_table(const CommandResult& result, std::ostream& out) {
-  render_each<render_table, render_compare_table>(result, out);
+  render_each<render_table, render_compare_table, render_sensitivity_table>(result, out);
 }
 
 }  // namespace switchcost::sim

@@ -12,11 +12,12 @@
 
 #include "sim/report/compare.h"
 #include "sim/report/report.h"
+#include "sim/report/sensitivity.h"
 
 namespace switchcost::sim {
 
 // What a command produced, for the renderers (never null).
-using CommandResult = std::variant<const ReportData*, const CompareResult*>;
+using CommandResult = std::variant<const ReportData*, const CompareResult*, const SensitivityResult*>;
 
 struct OutputFormat {
   std::string_view option;  // "json": the option --json PATH

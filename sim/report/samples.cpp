@@ -11,6 +11,7 @@
 #include "sim/base/format.h"
 #include "sim/report/compare.h"
 #include "sim/report/report.h"
+#include "sim/report/sensitivity.h"
 
 namespace switchcost::sim {
 namespace {
@@ -111,13 +112,24 @@ void render_samples(const ReportData& data, std::ostream& out) {
   write_npy(columns, rows, out);
 }
 
-void render_compare_samples(const CompareResult& result, std::ostream& out) {
-  const SampleSeries& s = kept(result.samples);
+namespace {
+
+void write_labelled(const SampleSeries& s, std::uint64_t rows, std::ostream& out) {
   std::vector<SampleColumn> columns;
   for (std::size_t k = 0; k < s.portfolios.size(); ++k)
     for (int o = 0; o < output_count; ++o)
       columns.push_back({s.labels[k] + "." + output_key(Output(o)), &s.portfolios[k][std::size_t(o)]});
-  write_npy(columns, result.trials_done, out);
+  write_npy(columns, rows, out);
+}
+
+}  // namespace
+
+void render_compare_samples(const CompareResult& result, std::ostream& out) {
+  write_labelled(kept(result.samples), result.trials_done, out);
+}
+
+void render_sensitivity_samples(const SensitivityResult& result, std::ostream& out) {
+  write_labelled(kept(result.samples), result.trials_done, out);
 }
 
 }  // namespace switchcost::sim

@@ -11,7 +11,8 @@
 //            and output (a lone MSP's series are the portfolio's; sketch mode
 //            keeps no per-MSP series, so it writes the portfolio's only);
 //   compare: "trial", then "<label>.<output>" for every alternative and
-//            output of its portfolio (same trials: the rows are paired).
+//            output of its portfolio (same trials: the rows are paired);
+//   sensitivity: "trial", then "baseline.<output>": the baseline run.
 // Costs are drawn values: the compound costs' conditional expectations are
 // their own columns (`lost_updates_expected_cost`, `total_expected_cost`).
 #pragma once
@@ -27,6 +28,7 @@ namespace switchcost::sim {
 
 struct ReportData;
 struct CompareResult;
+struct SensitivityResult;
 
 // One named column of the samples file: a series of at least the rows'
 // length (only the first `rows` values are written).
@@ -41,12 +43,15 @@ void write_npy(const std::vector<SampleColumn>& columns, std::uint64_t rows, std
 // The per-trial series a run or comparison keeps for --samples (null when
 // not asked for: the series are then released before the reports).
 struct SampleSeries {
-  std::vector<std::string> labels;  // run: {}; compare: one per alternative
-  std::vector<Series> portfolios;   // run: one; compare: one per alternative
+  std::vector<std::string> labels;  // run: {}; compare: one per alternative; sensitivity: "baseline"
+  std::vector<Series> portfolios;   // run: none (in `run`); compare: one per alternative; sensitivity: one
   std::shared_ptr<const RunResult> run;  // run: the per-MSP series (exact mode)
 };
 
 void render_samples(const ReportData& data, std::ostream& out);
 void render_compare_samples(const CompareResult& result, std::ostream& out);
+// sensitivity: the baseline run's portfolio, "baseline.<output>" (the
+// copies that hold an input at P10 or P90 are summarised and released).
+void render_sensitivity_samples(const SensitivityResult& result, std::ostream& out);
 
 }  // namespace switchcost::sim

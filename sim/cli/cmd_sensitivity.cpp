@@ -1,0 +1,97 @@
+// `switchcost sensitivity [options] [FILE...]`: the tornado. Each uncertain
+// input (group) held at its P10 and at its P90 on the same trials as the
+// baseline; the swing of the output's mean and P90, sorted
+// (sim/report/sensitivity.h).
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sim/base/error.h"
+#include "sim/cli/cli.h"
+#include "sim/cli/command.h"
+#include "sim/cli/session.h"
+#include "sim/report/sensitivity.h"
+#include "sim/scenario/builtin.h"
+
+namespace switchcost::sim {
+namespace {
+
+namespace po = boost::program_options;
+
+Output parse_output(const std::string& name) {
+  if (const auto o = output_named(name)) return *o;
+  std::vector<std::string_view> known;
+  std::string list;
+  for (int o = 0; o < output_count; ++o) {
+    known.push_back(output_key(Output(o)));
+    list += (list.empty() ? "" : ", ") + std::string(known.back());
+  }
+  const std::string near = suggest(name, known);
+  throw UsageError("--output: '" + name + "' is not an output; " +
+                   (near.empty() ? "outputs are: " + list : "did you mean '" + near + "'?"));
+}
+
+std::size_t parse_top(const std::string& text) {
+  constexpr std::size_t most = 1'000'000;
+  std::size_t value = 0;
+  const bool digits = !text.empty() && text.size() <= 7 && text.find_first_not_of("0123456789") == std::string::npos;
+  if (digits) value = std::stoul(text);
+  if (!digits || value > most)
+    throw UsageError("--top takes a whole number from 0 to " + std::to_string(most) + ", got '" + text + "'");
+  return value;
+}
+
+int sensitivity_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
+  SessionOptions given;
+  std::string output = "total_cost", top = "15";
+  auto options = given.describe();
+  options.add_options()
+      ("output", po::value(&output), "the portfolio output measured: total_cost (default), labor_cost, "
+                                     "duration_days, labor_hours, ... (any output key of docs/output-format.md)")
+      ("top", po::value(&top), "rows of the terminal table (default 15); --json and --csv have every input");
+  if (parse_command_line(options, args, given.files)) {
+    out << "usage: switchcost sensitivity [options] [FILE...]\n"
+           "Holds each uncertain input (an MSP key over every MSP that draws it) at its P10 and then its P90,\n"
+           "every other input drawn as usual on the same trials, and sorts the inputs by the swing of the\n"
+           "output's mean. Several files form one portfolio; with no file, the built-in 350-endpoint MSP.\n\n"
+        << options;
+    return exit_code::ok;
+  }
+  SensitivityOptions sensitivity;
+  sensitivity.output = parse_output(output);
+  const std::size_t rows = parse_top(top);
+  Session session(given, err);
+  std::vector<std::string> inputs = given.files;
+  if (inputs.empty()) inputs.push_back(std::string(default_scenario));
+  const Scenario scenario = load_scenario(inputs);
+  session.prepare_outputs(given, scenario.files);
+  session.check_memory(estimate_sensitivity_bytes(scenario, session.options.trials),
+                       estimate_sensitivity_working_bytes(scenario, session.options),
+                       std::to_string(session.options.trials) + " trials x " + std::to_string(scenario.msps.size()) +
+                           " MSPs, two runs at a time",
+                       "use fewer trials");
+  session.catch_signals();  // a stop keeps the inputs finished, marked partial
+  sensitivity.keep_samples = session.writes("samples");
+  SensitivityResult result = run_sensitivity(scenario, session.options, sensitivity);
+  session.after_simulation(err);
+  if (!result.complete && result.trials_done > 0)
+    err << "switchcost: " << result.rows.size() << " of " << result.groups
+        << " inputs were done before the interruption; the others are left out\n";
+  result.info = session.info(inputs, scenario.files);
+  result.top = rows;
+  return session.finish(&result, out, err);
+}
+
+}  // namespace
+
+extern const Command sensitivity_command;
+const Command sensitivity_command{
+    .name = "sensitivity",
+    .synopsis = "sensitivity FILE...",
+    .summary = "the tornado: each uncertain input at its P10 and P90 on the\n"
+               "same trials, sorted by the swing of the mean (--output NAME)",
+    .main = sensitivity_main,
+};
+
+}  // namespace switchcost::sim

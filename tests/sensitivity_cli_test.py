@@ -1,0 +1,146 @@
+#!/usr/bin/env python3
+"""End-to-end checks of `switchcost sensitivity`: options, the three outputs
+and their agreement, sorting, and the same bytes for 1 and 2 threads.
+
+usage: sensitivity_cli_test.py BINARY SOURCE_DIR
+"""
+import csv
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+BIN = os.path.abspath(sys.argv[1])
+SRC = os.path.abspath(sys.argv[2])
+SCENARIOS = os.path.join(SRC, "scenarios", "kaspersky-2024")
+TMP = tempfile.mkdtemp(prefix="switchcost-sensitivity-")
+
+passed = 0
+failed = 0
+
+
+def check(name, condition, detail=""):
+    global passed, failed
+    if condition:
+        passed += 1
+        print(f"ok   {name}")
+    else:
+        failed += 1
+        print(f"FAIL {name}: {detail}")
+
+
+def run(*args):
+    return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=600)
+
+
+def strict_json(text):
+    def no_constants(name):
+        raise ValueError(f"non-finite number {name} in JSON")
+    return json.loads(text, parse_constant=no_constants)
+
+
+def test_options():
+    r = run("sensitivity", "--help")
+    check("--help: exit 0, usage", r.returncode == 0 and "usage: switchcost sensitivity" in r.stdout, r.stderr)
+    check("help lists sensitivity", "  sensitivity FILE... " in run("help").stdout)
+    r = run("sensitivity", "--output", "duration_day", "--trials", "100")
+    check("--output typo: exit 2 with did-you-mean",
+          r.returncode == 2 and "did you mean 'duration_days'?" in r.stderr, r.stderr)
+    r = run("sensitivity", "--output", "zzz", "--trials", "100")
+    check("--output unknown: exit 2 listing the outputs", r.returncode == 2 and "total_cost" in r.stderr, r.stderr)
+    r = run("sensitivity", "--top", "-3", "--trials", "100")
+    check("--top not a count: exit 2", r.returncode == 2 and "--top" in r.stderr, r.stderr)
+    r = run("sensitivity", "--trials", "100000000", "--max-memory-gib", "1", "--quiet")
+    check("over the memory limit: exit 2 before running", r.returncode == 2 and "GiB" in r.stderr, r.stderr)
+
+
+def test_outputs():
+    msp = os.path.join(SCENARIOS, "msp-350.yaml")
+    docs = {}
+    for threads in ("1", "2"):
+        j, c = os.path.join(TMP, f"t{threads}.json"), os.path.join(TMP, f"t{threads}.csv")
+        r = run("sensitivity", msp, "--trials", "4000", "--threads", threads, "--json", j, "--csv", c, "--top", "5")
+        check(f"threads {threads}: exit 0", r.returncode == 0, r.stderr)
+        docs[threads] = (open(j).read(), open(c).read(), r.stdout)
+    one, two = strict_json(docs["1"][0]), strict_json(docs["2"][0])
+    check("threads recorded", one["manifest"]["threads"] == 1 and two["manifest"]["threads"] == 2)
+    one["manifest"].pop("threads")
+    two["manifest"].pop("threads")
+    check("JSON: the same bytes for 1 and 2 threads but manifest.threads", one == two and
+          docs["1"][0].replace('"threads":1', '"threads":2') == docs["2"][0])
+    check("CSV: the same bytes for 1 and 2 threads", docs["1"][1] == docs["2"][1])
+
+    d = one
+    check("schema switchcost.sensitivity/1", d["schema"] == "switchcost.sensitivity/1", d.get("schema"))
+    m = d["manifest"]
+    check("manifest: command, output, complete", m["command"] == "sensitivity" and m["output"] == "total_cost" and
+          m["mean_series"] == "total_expected_cost" and m["complete"] is True and m["trials"] == 4000, m)
+    rows = d["inputs"]
+    check("every uncertain input listed", len(rows) == m["input_groups"] == m["input_groups_done"] > 20, len(rows))
+    swings = [abs(x["swing"]["mean"]) for x in rows]
+    check("sorted by |swing|", swings == sorted(swings, reverse=True), swings[:5])
+    check("ranks 1..n", [x["rank"] for x in rows] == list(range(1, len(rows) + 1)))
+    keys = [x["key"] for x in rows]
+    check("keys unique", len(set(keys)) == len(keys))
+    check("the default MSP's largest driver is a licence price", keys[0].startswith("competitors."), keys[:3])
+    for x in rows:
+        ok = abs(x["at_p90"]["mean"] - x["at_p10"]["mean"] - x["swing"]["mean"]) <= 1e-6 * (1 + abs(x["swing"]["mean"]))
+        ok = ok and x["swing"]["se"] >= 0 and all(mm["p10"] <= mm["p90"] for mm in x["members"])
+        if not ok:
+            check(f"row {x['key']} consistent", False, x)
+            break
+    else:
+        check("rows: swing = mean at P90 - mean at P10, P10 <= P90", True)
+    unread = [x for x in rows if not x["read"]]
+    check("competitors no MSP uses: swing exactly 0",
+          unread and all(x["swing"]["mean"] == 0 and x["p90_swing"] == 0 for x in unread), unread[:1])
+
+    table = list(csv.DictReader(io.StringIO(docs["1"][1])))
+    check("CSV: a row per input, same order and swings", [t["input"] for t in table] == keys and
+          all(float(t["swing"]) == x["swing"]["mean"] for t, x in zip(table, rows)), table[:1])
+    text = docs["1"][2]
+    shown = [line for line in text.splitlines() if line.startswith("  ") and ("+-" in line) and "$" in line]
+    check("terminal: --top 5 rows and the note", len(shown) == 5 and f"5 of {len(rows)} inputs shown" in text, text)
+    check("terminal: the first row is the JSON's first", keys[0] in shown[0] if shown else False, shown[:1])
+
+    r = run("sensitivity", msp, "--trials", "2000", "--output", "duration_days", "--json", "-")
+    d = strict_json(r.stdout)
+    prices = [x for x in d["inputs"] if x["key"].endswith("price_per_endpoint_month")]
+    check("--output duration_days: prices swing exactly 0", r.returncode == 0 and prices and
+          all(x["swing"]["mean"] == 0 for x in prices) and d["output"]["unit"] == "days", r.stderr)
+
+
+def test_interrupt():
+    """SIGINT mid-way: exit 130, the inputs finished are written, marked partial."""
+    j = os.path.join(TMP, "partial.json")
+    p = subprocess.Popen([BIN, "sensitivity", "--trials", "300000", "--json", j, "--quiet"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=120)
+    if p.returncode == 0:
+        check("interrupt: finished before the signal (machine too fast to test)", True)
+        return
+    d = strict_json(open(j).read()) if os.path.exists(j) else None
+    m = d["manifest"] if d else {}
+    check("interrupt: exit 130, JSON written, complete false, fewer inputs",
+          p.returncode == 130 and d is not None and m["complete"] is False and
+          len(d["inputs"]) == m["input_groups_done"] < m["input_groups"], (p.returncode, err, m))
+
+
+def main():
+    for t in (test_options, test_outputs, test_interrupt):
+        try:
+            t()
+        except Exception as e:  # a crash of the test itself is a failure
+            check(t.__name__, False, f"{type(e).__name__}: {e}")
+    print(f"{passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

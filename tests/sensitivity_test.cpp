@@ -1,0 +1,262 @@
+// The tornado (sim/report/sensitivity.h): a swing known in closed form, exact
+// zeros for inputs the output cannot depend on, grouping of an MSP key over
+// MSPs, sorting, constant inputs left out, and the same bytes at any thread
+// count.
+#include "sim/report/sensitivity.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <set>
+
+#include "test_util.h"
+
+namespace switchcost::sim {
+namespace {
+
+using test::shipped_assumptions;
+using test::temp_dir;
+using test::write_file;
+
+RunOptions options(std::uint64_t trials, unsigned threads = 2) {
+  RunOptions o;
+  o.trials = trials;
+  o.seed = 7;
+  o.threads = threads;
+  return o;
+}
+
+Scenario scenario_of(const std::string& name, const std::string& text) {
+  return load_scenario({write_file(temp_dir(), name, std::string(shipped_assumptions) + text)});
+}
+
+const SensitivityRow* row_named(const SensitivityResult& r, const std::string& key) {
+  for (const auto& row : r.rows)
+    if (row.key == key) return &row;
+  return nullptr;
+}
+
+// One MSP of E = 200 endpoints with an extra cost per endpoint drawn
+// uniform on [a, b] = [1, 3]: the total is linear in it, so holding it at
+// its P90 rather than its P10 adds E (q90 - q10) = E x 0.8 (b - a) = 320 to
+// every trial's total, everything else drawn the same.
+const char* linear_msp =
+    "msps:\n"
+    "  - name: linear\n"
+    "    endpoints: 200\n"
+    "    clients: 20\n"
+    "    extras:\n"
+    "      - {name: agent_fee, cost: {uniform: [1, 3]}, per: endpoint}\n";
+
+TEST(Sensitivity, LinearInputHasItsClosedFormSwing) {
+  const Scenario s = scenario_of("linear.yaml", linear_msp);
+  const SensitivityResult r = run_sensitivity(s, options(20'000));
+  ASSERT_TRUE(r.complete);
+  ASSERT_EQ(r.trials_done, 20'000u);
+  const SensitivityRow* row = row_named(r, "extras.agent_fee");
+  ASSERT_NE(row, nullptr);
+  ASSERT_EQ(row->members.size(), 1u);
+  EXPECT_EQ(row->members[0].stream, "msps.linear.extras.agent_fee");
+  EXPECT_NEAR(row->members[0].low, 1.2, 1e-12);
+  EXPECT_NEAR(row->members[0].high, 2.8, 1e-12);
+  EXPECT_EQ(row->unit, "[USD per endpoint]");
+  const double expected = 200 * 0.8 * (3 - 1);
+  // Per trial, (rest + 560) - (rest + 240): exact but for the rounding of
+  // totals of some 1e4-1e5 dollars (ulp about 1e-11).
+  EXPECT_NEAR(row->swing.mean, expected, 1e-6);
+  EXPECT_LT(row->swing.se, 1e-6) << "every other input draws the same values in both runs";
+  EXPECT_NEAR(row->mean_high - row->mean_low, expected, 1e-6);
+  EXPECT_NEAR(row->p90_swing, expected, 1e-6) << "a constant shift moves every percentile by it";
+  // The baseline draws it as usual: its mean sits between the two.
+  EXPECT_GT(r.baseline.mean, row->mean_low);
+  EXPECT_LT(r.baseline.mean, row->mean_high);
+}
+
+// Competitors nobody leaves or moves to: no MSP draws their prices, so
+// holding them anywhere changes nothing, whether the copies are run or taken
+// from the baseline (the same numbers, bit for bit).
+TEST(Sensitivity, UnreadInputsSwingExactlyZeroRunOrNot) {
+  const Scenario s = scenario_of("linear.yaml", linear_msp);
+  SensitivityOptions forced;
+  forced.skip_unread = false;
+  const SensitivityResult skipped = run_sensitivity(s, options(4'000));
+  const SensitivityResult ran = run_sensitivity(s, options(4'000), forced);
+  ASSERT_EQ(skipped.rows.size(), ran.rows.size());
+  EXPECT_LT(skipped.runs, ran.runs);
+  int unread = 0;
+  for (const char* competitor : {"sophos", "eset", "crowdstrike"}) {
+    const std::string key = std::string("competitors.") + competitor + ".price_per_endpoint_month";
+    const SensitivityRow* a = row_named(skipped, key);
+    const SensitivityRow* b = row_named(ran, key);
+    ASSERT_NE(a, nullptr) << key;
+    ASSERT_NE(b, nullptr) << key;
+    EXPECT_FALSE(a->read);
+    EXPECT_TRUE(b->read);
+    ++unread;
+    for (const SensitivityRow* row : {a, b}) {
+      EXPECT_EQ(row->swing.mean, 0.0) << key;
+      EXPECT_EQ(row->swing.se, 0.0) << key;
+      EXPECT_EQ(row->p90_swing, 0.0) << key;
+    }
+    EXPECT_EQ(a->mean_low, b->mean_low) << key;
+    EXPECT_EQ(a->mean_high, b->mean_high) << key;
+    EXPECT_EQ(a->p90_low, b->p90_low) << key;
+    EXPECT_EQ(a->p90_high, b->p90_high) << key;
+    EXPECT_EQ(a->mean_low, skipped.baseline.mean) << key;
+  }
+  EXPECT_EQ(unread, 3);
+  // Every input is listed, the read ones with the same numbers both ways.
+  for (const auto& row : skipped.rows) {
+    const SensitivityRow* other = row_named(ran, row.key);
+    ASSERT_NE(other, nullptr) << row.key;
+    EXPECT_EQ(row.swing.mean, other->swing.mean) << row.key;
+    EXPECT_EQ(row.p90_swing, other->p90_swing) << row.key;
+  }
+}
+
+// An input the chosen output does not read swings by exactly 0 in a real
+// run: labor cost does not depend on prices or incident costs; the duration
+// not on any price or cost per hour.
+TEST(Sensitivity, InputsAnOutputDoesNotReadSwingExactlyZero) {
+  const Scenario s = scenario_of("linear.yaml", linear_msp);
+  SensitivityOptions labor;
+  labor.output = Output::labor_cost;
+  const SensitivityResult r = run_sensitivity(s, options(4'000), labor);
+  for (const char* key : {"competitors.bitdefender.price_per_endpoint_month",
+                          "competitors.kaspersky.price_per_endpoint_month", "market.threat.incident_cost",
+                          "extras.agent_fee", "downtime.minutes_per_endpoint"}) {
+    const SensitivityRow* row = row_named(r, key);
+    ASSERT_NE(row, nullptr) << key;
+    EXPECT_TRUE(row->read) << key;
+    EXPECT_EQ(row->swing.mean, 0.0) << key;
+    EXPECT_EQ(row->swing.se, 0.0) << key;
+    EXPECT_EQ(row->p90_swing, 0.0) << key;
+  }
+  EXPECT_GT(std::fabs(row_named(r, "market.technician_cost_per_hour")->swing.mean), 0.0);
+  SensitivityOptions duration;
+  duration.output = Output::duration_days;
+  const SensitivityResult d = run_sensitivity(s, options(4'000), duration);
+  for (const char* key : {"competitors.bitdefender.price_per_endpoint_month", "market.technician_cost_per_hour",
+                          "labor.billable_share"})
+    EXPECT_EQ(row_named(d, key)->swing.mean, 0.0) << key;
+  // More capacity shortens the migration.
+  EXPECT_LT(row_named(d, "labor.capacity_hours_per_technician_week")->swing.mean, 0.0);
+}
+
+// Two MSPs: an MSP key is one group over both (each member at its own
+// quantile), listed once; rows sorted by |swing|.
+TEST(Sensitivity, GroupsAnMspKeyOverMspsAndSorts) {
+  const Scenario s = scenario_of("two.yaml",
+                                 "msps:\n"
+                                 "  - {name: small, endpoints: 60, clients: 6}\n"
+                                 "  - name: large\n"
+                                 "    endpoints: 900\n"
+                                 "    clients: 40\n"
+                                 "    labor: {setup_hours: {pert: [10, 20, 40]}}\n");
+  const std::vector<InputGroup> groups = uncertain_inputs(s);
+  std::set<std::string> keys;
+  for (const auto& g : groups) EXPECT_TRUE(keys.insert(g.key).second) << g.key << " listed twice";
+  const auto setup = std::find_if(groups.begin(), groups.end(),
+                                  [](const InputGroup& g) { return g.key == "labor.setup_hours"; });
+  ASSERT_NE(setup, groups.end());
+  ASSERT_EQ(setup->members.size(), 2u);
+  EXPECT_EQ(setup->level, InputOwner::msp);
+  EXPECT_EQ(input_var(s, setup->members[0]).stream, "msps.small.labor.setup_hours");
+  EXPECT_EQ(input_var(s, setup->members[1]).stream, "msps.large.labor.setup_hours");
+
+  // Each member held at its own quantile; nothing else touched.
+  const Scenario held = hold_at_quantile(s, *setup, 0.9);
+  for (const auto& ref : setup->members) {
+    const Var& v = input_var(held, ref);
+    ASSERT_TRUE(v.dist.is_constant());
+    EXPECT_EQ(v.dist.quantile(0.5), input_var(s, ref).dist.quantile(0.9));
+    EXPECT_EQ(v.stream, input_var(s, ref).stream);
+  }
+  EXPECT_FALSE(held.msps[0].params.at("labor.first_endpoint_hours").dist.is_constant());
+  EXPECT_FALSE(held.market.at("technician_cost_per_hour").dist.is_constant());
+  EXPECT_FALSE(s.msps[0].params.at("labor.setup_hours").dist.is_constant()) << "the original is left as it was";
+
+  const SensitivityResult r = run_sensitivity(s, options(4'000));
+  ASSERT_EQ(r.rows.size(), groups.size());
+  for (std::size_t i = 1; i < r.rows.size(); ++i)
+    EXPECT_GE(std::fabs(r.rows[i - 1].swing.mean), std::fabs(r.rows[i].swing.mean)) << i;
+  const SensitivityRow* row = row_named(r, "labor.setup_hours");
+  ASSERT_NE(row, nullptr);
+  ASSERT_EQ(row->members.size(), 2u);
+  EXPECT_NE(row->members[0].high, row->members[1].high) << "each MSP's own P90";
+  EXPECT_GT(row->swing.mean, 0.0) << "more setup hours cost more";
+  // Setup hours are a fixed cost per MSP at the labor rate: the swing is
+  // the members' hour spans times the rate, so the SE is that of the rate's
+  // mean, a fraction of the swing (at least 5 SEs away from 0).
+  EXPECT_GT(row->swing.mean, 5 * row->swing.se);
+}
+
+// Constant inputs (a number in the file, or a default) are not uncertain.
+TEST(Sensitivity, ConstantInputsAreNotListed) {
+  const Scenario s = scenario_of("const.yaml",
+                                 "msps:\n"
+                                 "  - name: fixed\n"
+                                 "    endpoints: 100\n"
+                                 "    clients: 10\n"
+                                 "    labor: {setup_hours: 8}\n"
+                                 "    extras: [{name: flat, cost: 500, per: msp}]\n");
+  std::set<std::string> keys;
+  for (const auto& g : uncertain_inputs(s)) keys.insert(g.key);
+  for (const char* constant : {"labor.setup_hours", "extras.flat", "endpoints", "clients", "labor.technicians",
+                               "market.discount_rate_per_year", "competitors.bitdefender.setup_fee_per_msp"})
+    EXPECT_EQ(keys.count(constant), 0u) << constant;
+  for (const char* drawn : {"labor.learning_rate", "market.technician_cost_per_hour",
+                            "competitors.bitdefender.price_per_endpoint_month"})
+    EXPECT_EQ(keys.count(drawn), 1u) << drawn;
+}
+
+// The same bytes at any thread count (the manifest's threads aside, which
+// these RunInfos leave equal).
+TEST(Sensitivity, SameBytesForOneAndTwoThreads) {
+  const Scenario s = load_scenario({SWITCHCOST_SOURCE_DIR "/scenarios/kaspersky-2024/portfolio.yaml"});
+  const SensitivityResult one = run_sensitivity(s, options(3'000, 1));
+  const SensitivityResult two = run_sensitivity(s, options(3'000, 2));
+  EXPECT_EQ(render_sensitivity_json(one), render_sensitivity_json(two));
+  EXPECT_EQ(render_sensitivity_csv(one), render_sensitivity_csv(two));
+  EXPECT_EQ(render_sensitivity_table(one), render_sensitivity_table(two));
+}
+
+// Stopped before the first block: no statistics, no rows, nulls.
+TEST(Sensitivity, StoppedBeforeAnyTrialHasNoRows) {
+  const Scenario s = scenario_of("linear.yaml", linear_msp);
+  std::atomic<bool> stop{true};
+  RunOptions o = options(10'000);
+  o.stop = &stop;
+  const SensitivityResult r = run_sensitivity(s, o);
+  EXPECT_FALSE(r.complete);
+  EXPECT_EQ(r.trials_done, 0u);
+  EXPECT_TRUE(r.rows.empty());
+  const std::string json = render_sensitivity_json(r);
+  EXPECT_NE(json.find("\"mean\":null"), std::string::npos) << json;
+  EXPECT_NE(render_sensitivity_table(r).find("no results"), std::string::npos);
+}
+
+// Two runs' portfolio series at a time, whatever the MSPs and inputs: no
+// per-MSP series are kept.
+TEST(Sensitivity, MemoryIsTwoRunsOfPortfolioSeries) {
+  const Scenario one = scenario_of("linear.yaml", linear_msp);
+  const Scenario three = load_scenario({SWITCHCOST_SOURCE_DIR "/scenarios/kaspersky-2024/portfolio.yaml"});
+  for (const Scenario* s : {&one, &three})
+    EXPECT_EQ(estimate_sensitivity_bytes(*s, 100'000), 2u * output_count * 100'000 * sizeof(double));
+  EXPECT_GT(estimate_sensitivity_working_bytes(three, options(100'000)),
+            estimate_working_bytes({&three}, options(100'000)));
+}
+
+TEST(Sensitivity, OutputsByName) {
+  EXPECT_EQ(output_named("total_cost"), Output::total_cost);
+  EXPECT_EQ(output_named("duration_days"), Output::duration_days);
+  EXPECT_FALSE(output_named("total"));
+  EXPECT_EQ(mean_series_of(Output::total_cost), Output::total_expected_cost);
+  EXPECT_EQ(mean_series_of(Output::lost_updates_cost), Output::lost_updates_expected_cost);
+  EXPECT_EQ(mean_series_of(Output::labor_cost), Output::labor_cost);
+}
+
+}  // namespace
+}  // namespace switchcost::sim
