@@ -294,8 +294,42 @@ def test_estimate():
     check("estimate checks run's options: --trials 0 exit 2", r.returncode == 2 and "--trials" in r.stderr, r.stderr)
 
 
+def test_set():
+    """--set KEY=VALUE: the same as the value in a file, for every command that simulates."""
+    import json
+    by_file = tmp("set-by-file.yaml")
+    with open(by_file, "w") as f:
+        f.write("include: [builtin:kaspersky-2024/msp-350.yaml]\n"
+                "msp_overrides: {labor: {technicians: 3, setup_hours: {pert: [2, 6, 12]}}}\n")
+    a, b = tmp("set-a.json"), tmp("set-b.json")
+    r1 = run("run", "--trials", "3000", "--quiet", "--json", a, "--set", "labor.technicians=3",
+             "--set", "labor.setup_hours={pert: [2, 6, 12]}")
+    r2 = run("run", by_file, "--trials", "3000", "--quiet", "--json", b)
+    same = r1.returncode == 0 and r2.returncode == 0 and \
+        without_manifest(json.load(open(a))) == without_manifest(json.load(open(b)))
+    check("--set gives the results of the same values in a file", same, r1.stderr + r2.stderr)
+    r = run("compare", "--targets", "bitdefender,eset", "--trials", "1000", "--quiet", "--json", a,
+            "--set", "labor.technicians=3")
+    doc = json.load(open(a)) if r.returncode == 0 else {}
+    check("compare: --set applies to every alternative",
+          all(any(i == "--set labor.technicians=3" for i in alt["inputs"]) for alt in doc.get("alternatives", [])),
+          r.stderr)
+    r = run("sensitivity", "--trials", "500", "--quiet", "--set", "start_delay_days=0")
+    check("sensitivity takes --set", r.returncode == 0, r.stderr)
+    r = run("estimate", "--endpoints", "120", "--clients", "14", "--technicians", "1", "--hours-per-week", "8",
+            "--target", "eset", "--trials", "500", "--quiet", "--set", "start_delay_days=0")
+    check("estimate takes --set", r.returncode == 0, r.stderr)
+    r = run("run", "--trials", "100", "--set", "labor.techniciens=3")
+    check("--set: an unknown key exits 65 at the argument's column, with did-you-mean",
+          r.returncode == 65 and "--set labor.techniciens=3:1:7: unknown key 'techniciens'" in r.stderr and
+          "did you mean 'technicians'" in r.stderr, r.stderr)
+    r = run("run", "--trials", "100", "--set", "labor.technicians")
+    check("--set without '=': exit 2", r.returncode == 2 and "--set takes KEY=VALUE" in r.stderr, r.stderr)
+
+
 def main():
-    tests = [test_builtin_show, test_init, test_include_hint, test_help_command, test_suggestions, test_estimate]
+    tests = [test_builtin_show, test_init, test_include_hint, test_help_command, test_suggestions, test_estimate,
+             test_set]
     for t in tests:
         try:
             t()

@@ -295,6 +295,61 @@ TEST(ScenarioSchema, TargetOverlayIsSetAsANameNeverParsed) {
   }
 }
 
+// --set KEY=VALUE: applied after the files as a tree built around the value
+// the reader read (never as text around it), checked by the same schema,
+// every message located in the argument itself.
+TEST(ScenarioSchema, SettingsApplyAfterTheFilesAndPointIntoTheArgument) {
+  const std::string portfolio = SWITCHCOST_SOURCE_DIR "/scenarios/kaspersky-2024/portfolio.yaml";
+  const Scenario s = load_scenario(
+      {portfolio}, {},
+      {Overlay::setting("labor.technicians", "3"), Overlay::setting("market.technician_cost_per_hour", "55"),
+       Overlay::setting("competitors.eset.price_per_endpoint_month", "{pert: [2, 3, 4]}"),
+       Overlay::setting("labor.technicians", "4")});
+  ASSERT_EQ(s.msps.size(), 3u);
+  for (const Msp& m : s.msps) {
+    EXPECT_EQ(m.params.at("labor.technicians").dist.mean(), 4) << m.name << ": every MSP, the last --set wins";
+    EXPECT_EQ(m.params.at("labor.technicians").where.file, "--set labor.technicians=4");
+    EXPECT_EQ(m.params.at("labor.technicians").where.column, 19) << "the value's column in the argument";
+    EXPECT_EQ(m.params.at("labor.technicians").stream, "msps." + m.name + ".labor.technicians") << "streams kept";
+  }
+  EXPECT_EQ(s.market.at("technician_cost_per_hour").dist.mean(), 55);
+  EXPECT_DOUBLE_EQ(s.competitors.at("eset").params.at("price_per_endpoint_month").dist.mean(), 3);
+  EXPECT_EQ(s.files.back(), "--set labor.technicians=4");
+
+  auto error_of = [&](const std::string& key, const std::string& value) -> std::pair<std::string, std::string> {
+    try {
+      load_scenario({portfolio}, {}, {Overlay::setting(key, value)});
+    } catch (const ScenarioError& e) {
+      return {to_string(e.where()), e.message()};
+    }
+    return {"", "accepted"};
+  };
+  // Each error at the argument, line 1, the column of what is wrong in "KEY=VALUE".
+  auto [where, message] = error_of("labor.techniciens", "3");
+  EXPECT_EQ(where, "--set labor.techniciens=3:1:7");
+  EXPECT_NE(message.find("did you mean 'technicians'"), std::string::npos) << message;
+  std::tie(where, message) = error_of("labor.technicians", "{pert: [1, 2, x]}");
+  EXPECT_EQ(where, "--set labor.technicians={pert: [1, 2, x]}:1:33") << message;
+  std::tie(where, message) = error_of("market.technician_cost_per_hour", "-5");
+  EXPECT_EQ(where, "--set market.technician_cost_per_hour=-5:1:33") << message;
+  EXPECT_NE(message.find("must lie in"), std::string::npos) << message;
+  std::tie(where, message) = error_of("msps.msp-350.endpoints", "3");
+  EXPECT_NE(message.find("cannot change 'msps'"), std::string::npos) << message;
+  std::tie(where, message) = error_of("labor..technicians", "3");
+  EXPECT_EQ(where, "--set labor..technicians=3:1:7") << message;
+  std::tie(where, message) = error_of("labor", "3");
+  EXPECT_EQ(where, "--set labor=3:1:7");
+  EXPECT_NE(message.find("(a mapping), got a number"), std::string::npos) << message;
+  std::tie(where, message) = error_of("labor.technicians", "2\nmarket: {technician_cost_per_hour: 0}");
+  EXPECT_EQ(message, "a --set value is one line");
+  // Text that would close the value and add keys, were it spliced into a
+  // document, is one malformed value here.
+  std::tie(where, message) = error_of("labor.technicians", "2}, market: {technician_cost_per_hour: 0}");
+  EXPECT_NE(where, "") << message;
+  std::tie(where, message) = error_of("labor.technicians", "a: b");
+  EXPECT_NE(where, "") << "a mapping where a count belongs: " << message;
+}
+
 TEST(ScenarioSchema, CountsAreWholeNumbersWithinTheirMaxima) {
   const std::string msp = "msps: [{name: acme, endpoints: ENDPOINTS, clients: 25}]\n";
   auto error_for = [&](const std::string& endpoints) {

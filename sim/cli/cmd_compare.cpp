@@ -81,7 +81,10 @@ int compare_main(const std::vector<std::string>& args, std::ostream& out, std::o
 
   std::vector<Alternative> alternatives;
   std::vector<std::string> arguments, all_files;
+  // --set applies to every alternative, after its own files and overlays.
+  const std::vector<Overlay> settings = given.settings();
   auto add = [&](std::string label, std::vector<std::string> files, std::vector<Overlay> overlays) {
+    overlays.insert(overlays.end(), settings.begin(), settings.end());
     Alternative a;
     a.label = std::move(label);
     a.scenario = load_scenario(files, {}, overlays);

@@ -73,8 +73,11 @@ double read_value(const Given& g) {
 // replaced input becomes a constant at a location naming its option, and
 // every input of the MSP keeps the stream a file's MSP of that name would
 // use (msps.<name>.<key>, docs/scenario-format.md).
-Scenario build_scenario(const std::vector<Given>& values, const std::string& target, const std::string& start) {
-  Scenario scenario = load_scenario({std::string(default_scenario)});
+// --set options apply to the built-in scenario before the values given here,
+// which win over them.
+Scenario build_scenario(const std::vector<Given>& values, const std::string& target, const std::string& start,
+                        const std::vector<Overlay>& settings) {
+  Scenario scenario = load_scenario({std::string(default_scenario)}, {}, settings);
   if (scenario.msps.size() != 1) throw std::logic_error("the default scenario has more than one MSP");
   Msp& msp = scenario.msps.front();
   const std::string old_prefix = "msps." + msp.name + ".";
@@ -167,7 +170,7 @@ int estimate_main(const std::vector<std::string>& args, std::ostream& out, std::
                      missing);
   Session session(given, err);
   session.command = "estimate";
-  const Scenario scenario = build_scenario(values, target, start);
+  const Scenario scenario = build_scenario(values, target, start, given.settings());
   // The manifest's arguments: the scenario, then each value given.
   std::vector<std::string> inputs = {std::string(default_scenario)};
   for (const Given& g : values) inputs.push_back(std::string("--") + g.option + " " + g.text);

@@ -47,7 +47,7 @@ int run_main(const std::vector<std::string>& args, std::ostream& out, std::ostre
   Session session(given, err);
   std::vector<std::string> inputs = given.files;
   if (inputs.empty()) inputs.push_back(std::string(default_scenario));
-  const Scenario scenario = load_scenario(inputs);
+  const Scenario scenario = load_scenario(inputs, {}, given.settings());
   return run_loaded_scenario(session, given, scenario, inputs, msp_stats, out, err);
 }
 

@@ -64,7 +64,7 @@ int sensitivity_main(const std::vector<std::string>& args, std::ostream& out, st
   Session session(given, err);
   std::vector<std::string> inputs = given.files;
   if (inputs.empty()) inputs.push_back(std::string(default_scenario));
-  const Scenario scenario = load_scenario(inputs);
+  const Scenario scenario = load_scenario(inputs, {}, given.settings());
   session.prepare_outputs(given, scenario.files);
   session.check_memory(estimate_sensitivity_bytes(scenario, session.options.trials),
                        estimate_sensitivity_working_bytes(scenario, session.options),

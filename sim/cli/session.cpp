@@ -133,12 +133,27 @@ po::options_description SessionOptions::describe() {
                     po::value(&output_paths[i])->notifier([this, i](const std::string&) { output_given[i] = 1; }),
                     std::string(formats[i].help).c_str());
   d.add_options()
+      ("set", po::value(&sets)->composing(),
+       "KEY=VALUE: set an input after the files are read, e.g. labor.technicians=2 (every MSP), "
+       "market.technician_cost_per_hour=55 or \"labor.setup_hours={pert: [2, 6, 12]}\"; repeatable, "
+       "checked like a file (errors point at the --set)")
       ("quiet,q", po::bool_switch(&quiet), "print no table and no progress")
       ("block-trials", po::value(&block), "trials per block (default 4096); results do not depend on it")
       ("max-memory-gib", po::value(&max_memory_gib),
        "refuse runs that would need more memory (default: 3/4 of RAM or of ulimit -v, whichever is smaller)")
       ("help,h", "show this help");
   return d;
+}
+
+std::vector<Overlay> SessionOptions::settings() const {
+  std::vector<Overlay> overlays;
+  for (const auto& s : sets) {
+    const std::size_t eq = s.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw UsageError("--set takes KEY=VALUE (e.g. labor.technicians=2), got '" + s + "'");
+    overlays.push_back(Overlay::setting(s.substr(0, eq), s.substr(eq + 1)));
+  }
+  return overlays;
 }
 
 Session::Session(const SessionOptions& given, std::ostream& err) {

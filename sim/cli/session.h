@@ -35,6 +35,11 @@ struct SessionOptions {
   std::vector<std::string> output_paths = std::vector<std::string>(output_formats().size());
   std::vector<char> output_given = std::vector<char>(output_formats().size(), 0);
   bool quiet = false;
+  std::vector<std::string> sets;  // --set KEY=VALUE, in the order given
+
+  // The --set options as overlays (load_scenario applies them after the
+  // files, in order); throws UsageError for one without '='.
+  std::vector<Overlay> settings() const;
 
   // The options bound to these fields: trials, seed, threads, one per output
   // format, quiet, block-trials, max-memory-gib and help. A command adds

@@ -207,7 +207,9 @@ std::vector<std::pair<std::string, std::string>> hash_inputs(const std::vector<s
   for (const auto& f : files) {
     if (std::find_if(out.begin(), out.end(), [&](const auto& p) { return p.first == f; }) != out.end()) continue;
     std::string bytes;
-    if (f.rfind(builtin_prefix, 0) == 0) {
+    if (f.rfind("--set ", 0) == 0) {  // a --set's input is its KEY=VALUE text, not a file
+      bytes = f.substr(6);
+    } else if (f.rfind(builtin_prefix, 0) == 0) {
       for (const auto& b : builtin_files())
         if (f.substr(builtin_prefix.size()) == b.path) bytes = std::string(b.text);
     } else {

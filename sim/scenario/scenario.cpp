@@ -389,6 +389,10 @@ class Loader {
   // A document given as text (an overlay made by the program), applied like
   // a file; its relative includes resolve among the built-in files.
   void load_overlay(const Overlay& overlay) {
+    if (!overlay.set_key.empty() || overlay.name.rfind("--set ", 0) == 0) {
+      load_setting(overlay);
+      return;
+    }
     if (!overlay.target.empty()) {
       // Structural: the name is checked as a name and never parsed.
       const Location where{overlay.name, 0, 0};
@@ -410,6 +414,7 @@ class Loader {
   Scenario finish();
 
  private:
+  void load_setting(const Overlay& overlay);
   void check_expansion() const;
   void check_competitor_typos() const;
   Source resolve(const std::string& ref, const Source* parent, const Node* at);
@@ -468,6 +473,89 @@ Source Loader::resolve(const std::string& ref, const Source* parent, const Node*
   s.identity = ec ? s.display : canonical.string();
   s.dir = p.parent_path().string();
   return s;
+}
+
+namespace {
+
+// Moves every location of a tree read from "v: VALUE" to where VALUE sits
+// in the --set argument: the same line, columns shifted.
+void place_value(Node& node, const std::string& file, int shift) {
+  node.where = Location{file, 1, node.where.line == 1 ? node.where.column + shift : 0};
+  for (Node& item : node.items) place_value(item, file, shift);
+  for (auto& [key, value] : node.entries) {
+    place_value(key, file, shift);
+    place_value(value, file, shift);
+  }
+}
+
+}  // namespace
+
+void Loader::load_setting(const Overlay& overlay) {
+  const std::string& name = overlay.name;  // "--set KEY=VALUE"
+  const std::string& key = overlay.set_key;
+  const int key_column = 1, value_column = int(key.size()) + 2;  // in "KEY=VALUE", 1-based
+  auto at = [&](int column) { return Location{name, 1, column}; };
+  // The path: non-empty segments of key characters.
+  std::vector<std::pair<std::string, int>> path;  // segment, its column
+  for (std::size_t start = 0;;) {
+    const std::size_t dot = key.find('.', start);
+    const std::string segment = key.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    const bool word = !segment.empty() && std::all_of(segment.begin(), segment.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+    });
+    if (!word)
+      fail(at(key_column + int(start)), "--set takes KEY=VALUE with KEY a dotted path of names, such as "
+                                        "labor.technicians or market.technician_cost_per_hour; got '" + key + "'");
+    path.emplace_back(segment, key_column + int(start));
+    if (dot == std::string::npos) break;
+    start = dot + 1;
+  }
+  static const std::vector<std::string> sections = {"timeline", "market", "competitors", "msp_defaults",
+                                                    "msp_overrides"};
+  if (path.front().first == "msps" || path.front().first == "populations" || path.front().first == "include")
+    fail(at(key_column), "--set cannot change '" + path.front().first +
+                             "' (a list); msp_overrides.KEY (or just KEY) sets an MSP key for every MSP");
+  if (std::find(sections.begin(), sections.end(), path.front().first) == sections.end())
+    path.insert(path.begin(), {"msp_overrides", key_column});  // an MSP key, for every MSP
+  if (path.size() < 2) fail(at(key_column), "--set " + key + " names a section, not a value in it");
+  // The value: one line of YAML, read as the value of a one-key document.
+  const std::string& value = overlay.set_value;
+  if (value.find_first_of("\n\r") != std::string::npos)
+    fail(at(value_column), "a --set value is one line");
+  Node document;
+  try {
+    document = read_yaml_text("v: " + value, name, limits_);
+  } catch (const ScenarioError& e) {
+    const Location& w = e.where();
+    throw ScenarioError(w.line == 1 ? at(std::max(value_column, w.column - 3 + value_column - 1)) : at(value_column),
+                        e.message());
+  }
+  if (!document.is_mapping() || document.entries.size() != 1 || document.entries.front().first.text != "v")
+    fail(at(value_column), "a --set value is one YAML value (a number, a date, a word or a flow mapping "
+                           "such as {pert: [1, 2, 3]}), got '" + value + "'");
+  Node node = std::move(document.entries.front().second);
+  place_value(node, name, value_column - 4);
+  // The tree, innermost first: {segment: node} for each segment of the path.
+  for (auto it = path.rbegin(); it != path.rend(); ++it) {
+    Node key_node;
+    key_node.kind = Node::Kind::scalar;
+    key_node.text = it->first;
+    key_node.where = at(it->second);
+    Node map;
+    map.kind = Node::Kind::mapping;
+    map.where = key_node.where;
+    map.entries.emplace_back(std::move(key_node), std::move(node));
+    node = std::move(map);
+  }
+  Source source;
+  source.display = name;
+  source.identity = name;
+  source.builtin = true;
+  if (scenario_.files.empty()) first_file_ = Location{name, 0, 0};
+  scenario_.files.push_back(name);
+  stack_.push_back(name);
+  apply(node, source);
+  stack_.pop_back();
 }
 
 void Loader::load(const Source& source, const Node* include_node) {

@@ -89,12 +89,27 @@ struct Overlay {
   std::string name;    // what messages and the scenario's file list call it: "(--targets eset)"
   std::string text;    // the document, when `target` is empty
   std::string target;  // the competitor msp_overrides moves every MSP to, or empty
+  // A --set KEY=VALUE (`setting`): the key path and the value's YAML text.
+  std::string set_key, set_value;
 
   Overlay() = default;
   Overlay(std::string name_, std::string text_) : name(std::move(name_)), text(std::move(text_)) {}
   static Overlay moving_to(std::string name_, std::string target_) {
     Overlay o(std::move(name_), "");
     o.target = std::move(target_);
+    return o;
+  }
+  // `--set KEY=VALUE`, applied as a document of its own: KEY a dotted path
+  // under timeline, market, competitors, msp_defaults or msp_overrides, or
+  // else an MSP key, set for every MSP (msp_overrides.KEY); VALUE one line
+  // of YAML (a number, a date, a word, or a flow mapping such as
+  // {pert: [1, 2, 3]}), read by the same reader and checked by the same
+  // schema as a file. The document is built as a tree, never as text around
+  // the value; messages point at the argument: `--set KEY=VALUE:1:COLUMN`.
+  static Overlay setting(std::string key, std::string value) {
+    Overlay o("--set " + key + "=" + value, "");
+    o.set_key = std::move(key);
+    o.set_value = std::move(value);
     return o;
   }
 };
