@@ -12,23 +12,12 @@ import subprocess
 import sys
 import tempfile
 
+from checks import check, summary
+
 BIN = os.path.abspath(sys.argv[1])
 SRC = os.path.abspath(sys.argv[2])
 SCENARIOS = os.path.join(SRC, "scenarios")
 TMP = tempfile.mkdtemp(prefix="switchcost-guided-")
-
-passed = 0
-failed = 0
-
-
-def check(name, condition, detail=""):
-    global passed, failed
-    if condition:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name}: {detail}")
 
 
 def run(*args, cwd=None, binary=False, stdout=None, timeout=300):
@@ -335,8 +324,7 @@ def main():
             t()
         except Exception as e:  # a crash of the test itself is a failure, not an abort
             check(t.__name__, False, f"{type(e).__name__}: {e}")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":

@@ -17,6 +17,8 @@ import subprocess
 import sys
 import tempfile
 
+from checks import check, summary
+
 BIN = os.path.abspath(sys.argv[1])
 SRC = os.path.abspath(sys.argv[2])
 SCENARIOS = os.path.join(SRC, "scenarios", "kaspersky-2024")
@@ -26,19 +28,6 @@ try:
     import numpy
 except ImportError:  # the format is checked by the parser below either way
     numpy = None
-
-passed = 0
-failed = 0
-
-
-def check(name, condition, detail=""):
-    global passed, failed
-    if condition:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name}: {detail}")
 
 
 def run(*args):
@@ -171,5 +160,4 @@ check("an odd label: exits 0", r.returncode == 0, r.stderr)
 names, _ = read_npy(npy)
 check("an odd label is kept in the field name", any(n.startswith("pr'ix é") for n in names), names[-1])
 
-print(f"{passed} passed, {failed} failed")
-sys.exit(1 if failed else 0)
+sys.exit(summary())

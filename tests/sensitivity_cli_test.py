@@ -14,23 +14,12 @@ import sys
 import tempfile
 import time
 
+from checks import check, summary
+
 BIN = os.path.abspath(sys.argv[1])
 SRC = os.path.abspath(sys.argv[2])
 SCENARIOS = os.path.join(SRC, "scenarios", "kaspersky-2024")
 TMP = tempfile.mkdtemp(prefix="switchcost-sensitivity-")
-
-passed = 0
-failed = 0
-
-
-def check(name, condition, detail=""):
-    global passed, failed
-    if condition:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name}: {detail}")
 
 
 def run(*args):
@@ -138,8 +127,7 @@ def main():
             t()
         except Exception as e:  # a crash of the test itself is a failure
             check(t.__name__, False, f"{type(e).__name__}: {e}")
-    print(f"{passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return summary()
 
 
 if __name__ == "__main__":

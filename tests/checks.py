@@ -1,0 +1,20 @@
+"""The end-to-end tests' one way of counting checks: `check` prints one line
+per check ("ok   NAME" or "FAIL NAME: DETAIL") and `summary` the last line,
+"N passed, N failed", returning the exit status (1 if any failed)."""
+
+counts = {"passed": 0, "failed": 0}
+
+
+def check(name, condition, detail=""):
+    if condition:
+        counts["passed"] += 1
+        print(f"ok   {name}")
+    else:
+        counts["failed"] += 1
+        print(f"FAIL {name}: {detail}")
+    return bool(condition)
+
+
+def summary():
+    print(f"{counts['passed']} passed, {counts['failed']} failed")
+    return 1 if counts["failed"] else 0
