@@ -316,9 +316,39 @@ def test_set():
     check("--set without '=': exit 2", r.returncode == 2 and "--set takes KEY=VALUE" in r.stderr, r.stderr)
 
 
+def test_inventory():
+    """estimate --inventory: the counts of an RMM device export, as if typed."""
+    import json
+    devices = tmp("devices.csv")
+    with open(devices, "w", newline="") as f:
+        f.write("Device,Organization,Device Type\r\n" +
+                "".join(f"pc-{i},{'Acme' if i % 3 else 'Bolt'},{'Server' if i % 10 == 0 else 'Workstation'}\r\n"
+                        for i in range(1, 121)))
+    common = ["--technicians", "1", "--hours-per-week", "8", "--target", "eset", "--trials", "2000"]
+    a, b = tmp("inventory.json"), tmp("typed.json")
+    r1 = run("estimate", "--inventory", devices, *common, "--json", a)
+    r2 = run("estimate", "--endpoints", "120", "--clients", "2", *common, "--json", b, "--quiet")
+    check("--inventory: says what it counted",
+          r1.returncode == 0 and "120 devices (12 servers, 108 workstations) of 2 clients (column 'Organization')"
+          in r1.stderr, r1.stderr)
+    ja, jb = (json.load(open(p)) if os.path.exists(p) else {} for p in (a, b))
+    check("--inventory: the results of --endpoints 120 --clients 2",
+          r2.returncode == 0 and without_manifest(ja) == without_manifest(jb), r2.stderr)
+    check("--inventory: the file is among the manifest's inputs, hashed",
+          any(i["path"] == devices for i in ja.get("manifest", {}).get("inputs", [])), ja.get("manifest"))
+    bad = tmp("bad-devices.csv")
+    with open(bad, "w") as f:
+        f.write("Device,Organization\npc-1,Acme\npc-2\n")
+    r = run("estimate", "--inventory", bad, *common)
+    check("--inventory: a short row is exit 65 at its line",
+          r.returncode == 65 and f"{bad}:3:1: a device row has 1 fields, the header 2" in r.stderr, r.stderr)
+    r = run("estimate", "--inventory", devices, "--endpoints", "5", *common)
+    check("--inventory with --endpoints: exit 2", r.returncode == 2 and "either --inventory" in r.stderr, r.stderr)
+
+
 def main():
     tests = [test_builtin_show, test_init, test_include_hint, test_help_command, test_suggestions, test_estimate,
-             test_set]
+             test_set, test_inventory]
     for t in tests:
         try:
             t()

@@ -1,6 +1,7 @@
 // The scenario layer: distributions written every documented way, the
 // schema's ranges, composition by include and msp_defaults, and errors that
 // point at file:line:col.
+#include "sim/scenario/inventory.h"
 #include "sim/scenario/scenario.h"
 
 #include <gtest/gtest.h>
@@ -348,6 +349,48 @@ TEST(ScenarioSchema, SettingsApplyAfterTheFilesAndPointIntoTheArgument) {
   EXPECT_NE(where, "") << message;
   std::tie(where, message) = error_of("labor.technicians", "a: b");
   EXPECT_NE(where, "") << "a mapping where a count belongs: " << message;
+}
+
+// An RMM tool's device export: devices, distinct clients, servers apart.
+TEST(Inventory, CountsDevicesClientsAndServers) {
+  const Inventory inv = parse_inventory(
+      "\xEF\xBB\xBF" "Device Name,Client Name,Device Type,OS\r\n"
+      "PC-1,Acme,Workstation,Windows 11\r\n"
+      "SRV-1,Acme,Server,Windows Server 2019\r\n"
+      "\r\n"
+      "\"PC, \"\"2\"\"\",\" acme \",Workstation,Windows 10\r\n"
+      "PC-3,Bolt Ltd,Laptop,\"mac\nOS\"\r\n",
+      "devices.csv");
+  EXPECT_EQ(inv.devices, 4u) << "a blank line is no device; a quoted field may hold a comma, a quote, a line end";
+  EXPECT_EQ(inv.clients, 2u) << "client names are trimmed and compared without case";
+  EXPECT_EQ(inv.servers, 1u);
+  EXPECT_EQ(inv.client_column, "Client Name");
+  EXPECT_EQ(inv.kind_column, "Device Type") << "device type before os";
+  // ';' as the separator; a named client column; no kind column.
+  const Inventory semi = parse_inventory("host;Kunde;x\na;K1;1\nb;K2;2\nc;K2;3\n", "export.csv", "kunde");
+  EXPECT_EQ(semi.devices, 3u);
+  EXPECT_EQ(semi.clients, 2u);
+  EXPECT_EQ(semi.servers, 0u);
+  EXPECT_EQ(semi.kind_column, "");
+}
+
+TEST(Inventory, MalformedFilesAreLocatedErrors) {
+  auto error_of = [](const std::string& text, const std::string& column = "") {
+    try {
+      parse_inventory(text, "d.csv", column);
+    } catch (const ScenarioError& e) {
+      return std::string(e.what());
+    }
+    return std::string("accepted");
+  };
+  EXPECT_EQ(error_of("a,b\n1,2\n").substr(0, 41), "d.csv:1:1: no client column in the header");
+  EXPECT_EQ(error_of("client,x\nA,1\nB\n"), "d.csv:3:1: a device row has 1 fields, the header 2");
+  EXPECT_EQ(error_of("client,x\nA,\"1\n"), "d.csv:2:3: a quoted field is not closed");
+  EXPECT_EQ(error_of("client,x\nA,\"1\"2\n").substr(0, 49), "d.csv:2:6: text after a quoted field's closing qu");
+  EXPECT_EQ(error_of("client,x\n  ,1\n"), "d.csv:2:1: a device with no client ('client' is empty)");
+  EXPECT_EQ(error_of("client,x\n\n"), "d.csv:1:1: the header is followed by no device");
+  EXPECT_EQ(error_of(""), "d.csv: no header row: the file is empty");
+  EXPECT_EQ(error_of("client,x\nA,1\n", "tenant").substr(0, 38), "d.csv:1:1: no column 'tenant' in the h");
 }
 
 TEST(ScenarioSchema, CountsAreWholeNumbersWithinTheirMaxima) {

@@ -12,6 +12,7 @@
 #include "sim/cli/command.h"
 #include "sim/cli/session.h"
 #include "sim/scenario/builtin.h"
+#include "sim/scenario/inventory.h"
 #include "sim/scenario/scenario.h"
 
 namespace switchcost::sim {
@@ -134,7 +135,7 @@ int estimate_main(const std::vector<std::string>& args, std::ostream& out, std::
       {"hours-per-week", "labor.capacity_hours_per_technician_week", false, "", false},
   };
   auto value_of = [](Given& g) { return po::value(&g.text)->notifier([&g](const std::string&) { g.given = true; }); };
-  std::string target, start;
+  std::string target, start, inventory_path, client_column;
   bool target_given = false;
   SessionOptions given;
   po::options_description own("the MSP (all but --start required)");
@@ -145,11 +146,19 @@ int estimate_main(const std::vector<std::string>& args, std::ostream& out, std::
       ("hours-per-week", value_of(values[3]),
        "[h per technician-week] hours each gives the migration in a week beside the daily work")
       ("target", po::value(&target)->notifier([&](const std::string&) { target_given = true; }), "the product moved to (a competitor of the built-in price list)")
-      ("start", po::value(&start), "the day the migration starts, YYYY-MM-DD (default: the built-in timeline's)");
+      ("start", po::value(&start), "the day the migration starts, YYYY-MM-DD (default: the built-in timeline's)")
+      ("inventory", po::value(&inventory_path),
+       "PATH: the endpoints and clients counted from a device export of your RMM tool (CSV, one device per "
+       "row, a client column), instead of --endpoints and --clients")
+      ("client-column", po::value(&client_column),
+       "the inventory's client column, when its header is not client, customer, organization, company, "
+       "tenant, site or account");
   po::options_description options;
   options.add(own).add(given.describe());
   if (parse_command_line(options, args, given.files)) {
     out << "usage: switchcost estimate --endpoints N --clients N --technicians N --hours-per-week H\n"
+           "                           --target NAME [--start DATE] [options]\n"
+           "       switchcost estimate --inventory DEVICES.csv --technicians N --hours-per-week H\n"
            "                           --target NAME [--start DATE] [options]\n"
            "Simulates the built-in default MSP (builtin:kaspersky-2024/msp-350.yaml, named my-msp)\n"
            "with these values in place of its own, as `switchcost run` would a file: every\n"
@@ -161,6 +170,26 @@ int estimate_main(const std::vector<std::string>& args, std::ostream& out, std::
   if (!given.files.empty())
     throw UsageError("estimate takes no scenario file, got '" + given.files.front() +
                      "'; to simulate a file: switchcost run FILE");
+  Inventory inventory;
+  if (!inventory_path.empty()) {
+    if (values[0].given || values[1].given)
+      throw UsageError("give either --inventory or --endpoints and --clients, not both");
+    inventory = read_inventory(inventory_path, client_column);
+    values[0].text = std::to_string(inventory.devices);
+    values[1].text = std::to_string(inventory.clients);
+    values[0].given = values[1].given = true;
+    auto count = [](std::uint64_t n, const char* what) { return std::to_string(n) + " " + what + (n == 1 ? "" : "s"); };
+    if (!given.quiet) {
+      err << "inventory " << printable(inventory_path) << ": " << count(inventory.devices, "device");
+      if (!inventory.kind_column.empty())
+        err << " (" << count(inventory.servers, "server") << ", "
+            << count(inventory.devices - inventory.servers, "workstation") << ")";
+      err << " of " << count(inventory.clients, "client") << " (column '" << printable(inventory.client_column)
+          << "')\n";
+    }
+  } else if (!client_column.empty()) {
+    throw UsageError("--client-column names a column of --inventory, which is not given");
+  }
   std::string missing;
   for (const Given& g : values)
     if (!g.given) missing += (missing.empty() ? "--" : ", --") + std::string(g.option);
@@ -170,10 +199,17 @@ int estimate_main(const std::vector<std::string>& args, std::ostream& out, std::
                      missing);
   Session session(given, err);
   session.command = "estimate";
-  const Scenario scenario = build_scenario(values, target, start, given.settings());
-  // The manifest's arguments: the scenario, then each value given.
+  Scenario scenario = build_scenario(values, target, start, given.settings());
+  // The manifest's arguments: the scenario, then each value given (the
+  // inventory for the counts taken from it, its file hashed with the inputs).
   std::vector<std::string> inputs = {std::string(default_scenario)};
-  for (const Given& g : values) inputs.push_back(std::string("--") + g.option + " " + g.text);
+  if (!inventory_path.empty()) {
+    inputs.push_back("--inventory " + inventory_path);
+    scenario.files.push_back(inventory_path);
+  }
+  for (const Given& g : values)
+    if (inventory_path.empty() || (g.option != values[0].option && g.option != values[1].option))
+      inputs.push_back(std::string("--") + g.option + " " + g.text);
   inputs.push_back("--target " + target);
   if (!start.empty()) inputs.push_back("--start " + start);
   return run_loaded_scenario(session, given, scenario, inputs, "auto", out, err);
