@@ -144,8 +144,12 @@ def test_include_hint():
     r = run("validate", relative, cwd="/")
     check("relative include of a built-in file: exit 65 at file:line:col, did you mean builtin:",
           r.returncode == 65 and r.stderr.startswith(f"{relative}:2:11: cannot include 'timeline.yaml': ") and
-          "did you mean 'builtin:kaspersky-2024/timeline.yaml' (the copy built into switchcost)?" in r.stderr and
-          r.stderr.count("\n") == 1, r.stderr)
+          "did you mean 'builtin:kaspersky-2024/timeline.yaml' (the copy built into switchcost)?" in r.stderr, r.stderr)
+    lines = r.stderr.splitlines()
+    check("every include that cannot be read is reported, each with its built-in path, then the count",
+          len(lines) == 5 and lines[-1] == "4 errors" and
+          all(f"did you mean 'builtin:kaspersky-2024/{name}'" in r.stderr
+              for name in ["timeline.yaml", "market.yaml", "prices/list.yaml", "msp-defaults.yaml"]), r.stderr)
     with open(relative, "w") as f:
         f.write("include: [builtin:kaspersky-2024/timeline.yaml, prices/list.yaml]\n")
     r = run("validate", relative)

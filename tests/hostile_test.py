@@ -222,13 +222,25 @@ def basic_problems(r, codes):
 
 
 def location_problems(r, path, where, phrases):
-    """For exit 65: one line on stderr, starting with the location, holding
-    every phrase. where = (line, col), or None for an error about the whole
-    file (prefix 'path: '), or a set of acceptable lines. path may be a
-    compiled regular expression for the file name."""
+    """For exit 65: the errors on stderr, one per line (several when a file
+    has several independent errors, then a line 'N errors'), the first
+    starting with the location, holding every phrase. where = (line, col), or
+    None for an error about the whole file (prefix 'path: '), or a set of
+    acceptable lines. path may be a compiled regular expression for the file
+    name."""
     problems = []
-    if r.err.count("\n") != 1 or not r.err.endswith("\n"):
-        problems.append(f"stderr is not exactly one line: {r.err[:300]!r}")
+    lines = r.err.split("\n")
+    if not r.err.endswith("\n") or len(lines) < 2:
+        problems.append(f"stderr is not whole lines: {r.err[:300]!r}")
+    lines = lines[:-1]
+    if len(lines) > 1:
+        count = re.fullmatch(r"(\d+) errors(, stopped at that many)?", lines[-1])
+        errors = lines[:-1]
+        if not count or int(count.group(1)) != len(errors) or len(errors) > 20:
+            problems.append(f"several lines, not N located errors then 'N errors': {r.err[:300]!r}")
+        for line in errors:
+            if not re.match(r".+:(\d+:\d+: |\s)", line):
+                problems.append(f"an error line without a location: {line[:200]!r}")
     if has_control_chars(r.err.rstrip("\n")):
         problems.append(f"stderr holds control characters: {r.err[:300]!r}")
     first = r.first_err

@@ -351,6 +351,59 @@ TEST(ScenarioSchema, SettingsApplyAfterTheFilesAndPointIntoTheArgument) {
   EXPECT_NE(where, "") << "a mapping where a count belongs: " << message;
 }
 
+// A file with several independent errors gets them all, in reading order,
+// not only the first; at most 20; checks across the scenario (a target
+// that is no competitor) come once those are fixed.
+TEST(ScenarioSchema, EveryIndependentErrorIsReported) {
+  const auto dir = temp_dir();
+  const std::string path = write_file(dir, "multi.yaml",
+                                      "include: [builtin:kaspersky-2024/msp-350.yaml]\n"
+                                      "timeline: {updates_end: 2024-02-30}\n"
+                                      "market:\n"
+                                      "  technician_cost_per_hour: -3\n"
+                                      "  discount_rat_per_year: 0.05\n"
+                                      "msps:\n"
+                                      "  - name: extra\n"
+                                      "    endpoints: 1.5\n"
+                                      "    clients: 3\n"
+                                      "    labor: {technicians: abc, setup_hour: 4}\n"
+                                      "  - {name: other, endpoints: 10, clients: 2, target: nosuch}\n");
+  try {
+    load_scenario({path});
+    FAIL() << "accepted";
+  } catch (const ScenarioErrors& e) {
+    std::vector<std::string> at;
+    for (const auto& one : e.errors()) at.push_back(std::to_string(one.where().line) + ":" +
+                                                    std::to_string(one.where().column));
+    EXPECT_EQ(at, (std::vector<std::string>{"2:25", "4:29", "5:3", "8:16", "10:26", "10:31"}));
+    const std::string what = e.what();
+    EXPECT_EQ(what.substr(what.rfind('\n') + 1), "6 errors");
+    EXPECT_EQ(what.find("nosuch"), std::string::npos) << "the cross-check waits for the rest";
+    EXPECT_EQ(e.where().line, 2) << "where() is the first's";
+  }
+  // Fixed, the cross-check speaks.
+  const std::string fixed = write_file(dir, "fixed.yaml",
+                                       "include: [builtin:kaspersky-2024/msp-350.yaml]\n"
+                                       "msps: [{name: other, endpoints: 10, clients: 2, target: nosuch}]\n");
+  try {
+    load_scenario({fixed});
+    FAIL() << "accepted";
+  } catch (const ScenarioError& e) {
+    EXPECT_NE(std::string(e.what()).find("nosuch"), std::string::npos) << e.what();
+  }
+  // At most 20.
+  std::string many = "include: [builtin:kaspersky-2024/msp-350.yaml]\nmarket:\n";
+  for (int k = 0; k < 30; ++k) many += "  unknown_" + std::to_string(k) + ": 1\n";
+  try {
+    load_scenario({write_file(dir, "many.yaml", many)});
+    FAIL() << "accepted";
+  } catch (const ScenarioErrors& e) {
+    EXPECT_EQ(e.errors().size(), 20u);
+    const std::string what = e.what();
+    EXPECT_EQ(what.substr(what.rfind('\n') + 1), "20 errors, stopped at that many");
+  }
+}
+
 // An RMM tool's device export: devices, distinct clients, servers apart.
 TEST(Inventory, CountsDevicesClientsAndServers) {
   const Inventory inv = parse_inventory(

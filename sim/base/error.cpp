@@ -59,4 +59,11 @@ std::string build_what(const Location& where, const std::string& message) {
 ScenarioError::ScenarioError(Location where, const std::string& message)
     : std::runtime_error(build_what(where, message)), where_(std::move(where)), message_(message) {}
 
+ScenarioErrors::ScenarioErrors(std::vector<ScenarioError> errors, bool stopped_at_limit)
+    : ScenarioError(errors.at(0).where(), errors.at(0).message()), errors_(std::move(errors)) {
+  for (const auto& e : errors_) text_ += std::string(text_.empty() ? "" : "\n") + e.what();
+  if (errors_.size() > 1)
+    text_ += "\n" + std::to_string(errors_.size()) + " errors" + (stopped_at_limit ? ", stopped at that many" : "");
+}
+
 }  // namespace switchcost::sim

@@ -3,6 +3,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <vector>
 #include <string_view>
 
 namespace switchcost::sim {
@@ -37,6 +38,20 @@ class ScenarioError : public std::runtime_error {
  private:
   Location where_;
   std::string message_;
+};
+
+// Several errors of one scenario, in the order found: what() is each
+// error's what() on a line of its own, then a count when there are more
+// than one; where() and message() are the first's.
+class ScenarioErrors : public ScenarioError {
+ public:
+  explicit ScenarioErrors(std::vector<ScenarioError> errors, bool stopped_at_limit);
+  const char* what() const noexcept override { return text_.c_str(); }
+  const std::vector<ScenarioError>& errors() const noexcept { return errors_; }
+
+ private:
+  std::vector<ScenarioError> errors_;
+  std::string text_;
 };
 
 // Bad command line: exit code 2.

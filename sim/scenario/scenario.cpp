@@ -53,6 +53,58 @@ const char* const name_rule = "1 to 64 letters, digits, '-', '_' or '.'";
 }
 [[noreturn]] void fail(const Node& at, const std::string& message) { fail(at.where, message); }
 
+// A size limit reached (loads, nesting, MSPs, shapes, points): the load stops
+// there, whatever other errors it has kept (going on could only repeat it).
+class ScenarioLimitError : public ScenarioError {
+ public:
+  using ScenarioError::ScenarioError;
+};
+[[noreturn]] void fail_limit(const Location& where, const std::string& message) {
+  throw ScenarioLimitError(where, message);
+}
+[[noreturn]] void fail_limit(const Node& at, const std::string& message) { fail_limit(at.where, message); }
+
+// Every error a load finds, not only the first: while a Loader runs, the
+// errors of independent parts (a key, an MSP, a section, a file) are kept
+// here and the load goes on with the next part; load_scenario throws them
+// together (ScenarioErrors) before the checks across the whole scenario,
+// which a part left out could only make fail again. At most
+// max_reported_errors are gathered; the load stops at that many.
+constexpr std::size_t max_reported_errors = 20;
+thread_local std::vector<ScenarioError>* collected_errors = nullptr;
+
+// Keeps `e` when a load collects errors (true), else false: the caller throws.
+bool keep_going(const ScenarioError& e) {
+  if (!collected_errors) return false;
+  collected_errors->push_back(e);
+  if (collected_errors->size() >= max_reported_errors) throw ScenarioErrors(*collected_errors, true);
+  return true;
+}
+
+// The files being applied, innermost last: one pushed for the scope of its
+// application, popped however that ends (an error kept, the load going on).
+struct Applying {
+  Applying(std::vector<std::string>& stack, const std::string& identity) : stack_(stack) { stack_.push_back(identity); }
+  ~Applying() { stack_.pop_back(); }
+  Applying(const Applying&) = delete;
+  Applying& operator=(const Applying&) = delete;
+  std::vector<std::string>& stack_;
+};
+
+// Runs one independent part of a load; its error is kept and the load goes on.
+template <class F>
+void recoverable(F&& part) {
+  try {
+    part();
+  } catch (const ScenarioErrors&) {
+    throw;
+  } catch (const ScenarioLimitError&) {
+    throw;
+  } catch (const ScenarioError& e) {
+    if (!keep_going(e)) throw;
+  }
+}
+
 std::string join(const std::vector<std::string_view>& words) {
   std::string out;
   for (const auto& w : words) {
@@ -76,7 +128,10 @@ std::string format_range(double lo, double hi) {
 
 // Every key of `map` must be one of `known`; else an error at the key with
 // the likely intended one, or the full list.
-void check_keys(const Node& map, const std::vector<std::string_view>& known, const std::string& what) {
+// Unknown keys are errors; with `each`, while a load collects errors, every
+// one is reported (an unknown key is simply not read), else the first.
+void check_keys(const Node& map, const std::vector<std::string_view>& known, const std::string& what,
+                bool each = true) {
   for (const auto& [key, value] : map.entries) {
     if (std::find(known.begin(), known.end(), key.text) != known.end()) continue;
     std::string message = "unknown key '" + key.text + "' in " + what;
@@ -85,7 +140,8 @@ void check_keys(const Node& map, const std::vector<std::string_view>& known, con
       message += "; did you mean '" + near + "'?";
     else
       message += "; expected one of: " + join(known);
-    fail(key, message);
+    const ScenarioError e(key.where, message);
+    if (!each || !keep_going(e)) throw e;
   }
 }
 
@@ -123,7 +179,7 @@ void note_beta_shape(double alpha, double beta, const Node& at) {
   if (!load_stats || !beta_table_info(alpha, beta).tabulated) return;
   load_stats->beta_shapes.emplace(alpha, beta);
   if (load_stats->beta_shapes.size() > max_beta_shapes)
-    fail(at, "more than " + std::to_string(max_beta_shapes) +
+    fail_limit(at, "more than " + std::to_string(max_beta_shapes) +
                  " distinct PERT and Beta shapes in one scenario (each needs a 64 KiB quantile table); "
                  "reuse shapes or use fewer distinct distributions");
 }
@@ -155,7 +211,7 @@ class NodeParamReader final : public ParamReader {
                              (args_.items.size() == 1 ? " value" : " values"));
       for (std::size_t i = 0; i < args_.items.size(); ++i) values.set(names[i], to_number(args_.items[i]));
     } else if (args_.is_mapping()) {
-      check_keys(names, kind + " parameters");
+      check_keys(names, kind + " parameters");  // DistArgs: strict, the first error only
       for (const auto& [key, value] : args_.entries) values.set(key.text, to_number(value));
       for (std::size_t i = 0; i < required; ++i)
         if (!args_.find(std::string(names[i])))
@@ -181,7 +237,7 @@ class NodeParamReader final : public ParamReader {
     return out;
   }
   void check_keys(const std::vector<std::string_view>& allowed, const std::string& what) const override {
-    sim::check_keys(args_, allowed, what);
+    sim::check_keys(args_, allowed, what, false);  // a distribution's first error only: the rest would follow from it
   }
   [[noreturn]] void fail(const std::string& message) const override { sim::fail(args_, message); }
   [[noreturn]] void fail_unknown_key(std::string_view key, const std::string& what,
@@ -288,16 +344,22 @@ void read_params(const Node& map, const std::string& prefix, const std::vector<P
   for (const auto& [key, value] : map.entries) {
     const std::string full = prefix + key.text;
     if (std::find(extra.begin(), extra.end(), full) != extra.end()) continue;
+    if (std::find(known.begin(), known.end(), key.text) == known.end()) continue;  // reported by check_keys
     if (sections.count(key.text)) {
-      expect_mapping(value, "the '" + full + "' section");
-      read_params(value, full + ".", specs, extra, what + " section '" + key.text + "'", out);
+      recoverable([&] {
+        expect_mapping(value, "the '" + full + "' section");
+        read_params(value, full + ".", specs, extra, what + " section '" + key.text + "'", out);
+      });
       continue;
     }
     const ParamSpec* spec = find_spec(specs, full);
-    Distribution dist = distribution_from_node(value);
-    if (full == "endpoints" || full == "clients") check_count(dist, *spec, value);
-    check_range(dist, *spec, full, value);
-    out[full] = Var{std::move(dist), value.where, ""};
+    if (!spec) continue;  // a key of `extra` at this level, read elsewhere
+    recoverable([&] {
+      Distribution dist = distribution_from_node(value);
+      if (full == "endpoints" || full == "clients") check_count(dist, *spec, value);
+      check_range(dist, *spec, full, value);
+      out[full] = Var{std::move(dist), value.where, ""};
+    });
   }
 }
 
@@ -376,8 +438,17 @@ std::string builtin_hint(const std::string& ref) {
 
 class Loader {
  public:
-  explicit Loader(const ReadLimits& limits) : limits_(limits), outer_stats_(load_stats) { load_stats = &stats_; }
-  ~Loader() { load_stats = outer_stats_; }
+  explicit Loader(const ReadLimits& limits)
+      : limits_(limits), outer_stats_(load_stats), outer_errors_(collected_errors) {
+    load_stats = &stats_;
+    collected_errors = &errors_;
+  }
+  ~Loader() {
+    load_stats = outer_stats_;
+    collected_errors = outer_errors_;
+  }
+  // The errors kept so far (see keep_going).
+  const std::vector<ScenarioError>& errors() const noexcept { return errors_; }
   Loader(const Loader&) = delete;
   Loader& operator=(const Loader&) = delete;
 
@@ -429,6 +500,8 @@ class Loader {
   ReadLimits limits_;
   LoadStats stats_;
   LoadStats* outer_stats_;
+  std::vector<ScenarioError> errors_;
+  std::vector<ScenarioError>* outer_errors_;
   std::vector<std::string> stack_;  // identities of files being applied
   int loads_ = 0;
   Scenario scenario_;
@@ -553,9 +626,8 @@ void Loader::load_setting(const Overlay& overlay) {
   source.builtin = true;
   if (scenario_.files.empty()) first_file_ = Location{name, 0, 0};
   scenario_.files.push_back(name);
-  stack_.push_back(name);
+  const Applying applying(stack_, name);
   apply(node, source);
-  stack_.pop_back();
 }
 
 void Loader::load(const Source& source, const Node* include_node) {
@@ -565,9 +637,9 @@ void Loader::load(const Source& source, const Node* include_node) {
     fail(*include_node, "include cycle: " + chain + source.identity);
   }
   if (int(stack_.size()) >= max_include_depth)
-    fail(*include_node, "includes nest more than " + std::to_string(max_include_depth) + " deep");
+    fail_limit(*include_node, "includes nest more than " + std::to_string(max_include_depth) + " deep");
   if (++loads_ > max_file_loads)
-    fail(*include_node, "more than " + std::to_string(max_file_loads) +
+    fail_limit(*include_node, "more than " + std::to_string(max_file_loads) +
                             " file loads in one scenario; is the same file included many times?");
   Node root;
   if (source.builtin) {
@@ -585,9 +657,8 @@ void Loader::load(const Source& source, const Node* include_node) {
   }
   if (scenario_.files.empty()) first_file_ = Location{source.display, 0, 0};
   scenario_.files.push_back(source.display);
-  stack_.push_back(source.identity);
+  const Applying applying(stack_, source.identity);
   apply(root, source);
-  stack_.pop_back();
 }
 
 void Loader::apply(const Node& root, const Source& source) {
@@ -600,12 +671,13 @@ void Loader::apply(const Node& root, const Source& source) {
       refs.push_back(inc);
     else
       for (const Node& item : expect_sequence(*inc, "include: a file name or a list of them").items) refs.push_back(&item);
-    for (const Node* ref : refs) {
-      if (!ref->is_scalar()) fail(*ref, "expected a file name to include, got " + describe_kind(*ref));
-      load(resolve(to_text(*ref), &source, ref), ref);
-    }
+    for (const Node* ref : refs)
+      recoverable([&] {
+        if (!ref->is_scalar()) fail(*ref, "expected a file name to include, got " + describe_kind(*ref));
+        load(resolve(to_text(*ref), &source, ref), ref);
+      });
   }
-  for (const auto& [key, value] : root.entries) {
+  for (const auto& [key, value] : root.entries) recoverable([&, &key = key, &value = value] {
     if (key.text == "timeline") {
       apply_timeline(expect_mapping(value, "the timeline"));
     } else if (key.text == "market") {
@@ -618,25 +690,26 @@ void Loader::apply(const Node& root, const Source& source) {
       apply_msp_fields(expect_mapping(value, "msp_overrides"), overrides_, "msp_overrides", true);
     } else if (key.text == "populations") {
       for (const Node& item : expect_sequence(value, "populations: a list of MSP populations").items)
-        add_population(expect_mapping(item, "a population"));
+        recoverable([&] { add_population(expect_mapping(item, "a population")); });
     } else if (key.text == "msps") {
-      for (const Node& item : expect_sequence(value, "msps: a list of MSPs").items) {
-        expect_mapping(item, "an MSP");
-        const Node* name = item.find("name");
-        if (!name) fail(item, "an MSP needs a 'name'");
-        PartialMsp msp;
-        msp.name = to_name(*name, "an MSP name");
-        msp.where = name->where;
-        apply_msp_fields(item, msp, "MSP '" + msp.name + "'", false);
-        add_msp(std::move(msp), *name);
-      }
+      for (const Node& item : expect_sequence(value, "msps: a list of MSPs").items)
+        recoverable([&] {
+          expect_mapping(item, "an MSP");
+          const Node* name = item.find("name");
+          if (!name) fail(item, "an MSP needs a 'name'");
+          PartialMsp msp;
+          msp.name = to_name(*name, "an MSP name");
+          msp.where = name->where;
+          apply_msp_fields(item, msp, "MSP '" + msp.name + "'", false);
+          add_msp(std::move(msp), *name);
+        });
     }
-  }
+  });
 }
 
 void Loader::add_msp(PartialMsp msp, const Node& name_node) {
   if (msps_.size() >= max_msps)
-    fail(name_node, "more than " + std::to_string(max_msps) + " MSPs in one scenario");
+    fail_limit(name_node, "more than " + std::to_string(max_msps) + " MSPs in one scenario");
   const auto [it, added] = msp_names_.emplace(msp.name, msp.where);
   if (!added) fail(name_node, "MSP '" + msp.name + "' is defined twice (first at " + to_string(it->second) + ")");
   msps_.push_back(std::move(msp));
@@ -667,7 +740,7 @@ void Loader::add_population(const Node& map) {
   const Node& count_node = need("count");
   const auto count = to_integer(count_node, 1, std::int64_t(max_msps));
   if (msps_.size() + std::size_t(count) > max_msps)
-    fail(count_node, "this population brings the scenario to " + std::to_string(msps_.size() + std::size_t(count)) +
+    fail_limit(count_node, "this population brings the scenario to " + std::to_string(msps_.size() + std::size_t(count)) +
                          " MSPs; a scenario holds at most " + std::to_string(max_msps));
   const auto seed = std::uint64_t(to_integer(need("seed"), 0, std::numeric_limits<std::int64_t>::max()));
   struct Field {
@@ -734,16 +807,17 @@ void Loader::add_population(const Node& map) {
 
 void Loader::apply_timeline(const Node& map) {
   check_keys(map, {"sales_end", "updates_end", "migration_start", "horizon_months"}, "the timeline");
-  for (const auto& [key, value] : map.entries) {
+  for (const auto& [key, value] : map.entries) recoverable([&, &key = key, &value = value] {
     if (key.text == "horizon_months") {
       horizon_months_ = Placed<int>{int(to_integer(value, 0, 120)), value.where};
-      continue;
+      return;
     }
+    if (key.text != "sales_end" && key.text != "updates_end" && key.text != "migration_start") return;  // unknown
     Placed<std::int64_t> day{to_date(value), value.where};
     if (key.text == "sales_end") sales_end_ = day;
     if (key.text == "updates_end") updates_end_ = day;
     if (key.text == "migration_start") migration_start_ = day;
-  }
+  });
 }
 
 void Loader::apply_competitors(const Node& map) {
@@ -838,7 +912,7 @@ void Loader::check_expansion() const {
   auto add_points = [&](std::size_t n, const Location& where, std::size_t msp_index) {
     points += n;
     if (points > max_discrete_points)
-      fail(where, "the expanded scenario holds more than " + std::to_string(max_discrete_points) +
+      fail_limit(where, "the expanded scenario holds more than " + std::to_string(max_discrete_points) +
                       " discrete points in total (each MSP copies the discrete distributions it uses; this one has " +
                       std::to_string(n) + " points, and " + std::to_string(msp_index + 1) + " MSPs are counted so far)");
   };
@@ -855,7 +929,7 @@ void Loader::check_expansion() const {
     if (extras && !extras->empty()) {
       entries += extras->size();
       if (entries > max_extra_entries)
-        fail(extras->front(), "the expanded scenario has more than " + std::to_string(max_extra_entries) +
+        fail_limit(extras->front(), "the expanded scenario has more than " + std::to_string(max_extra_entries) +
                                   " extra items over all its MSPs (this list of " + std::to_string(extras->size()) +
                                   " items is used by " + std::to_string(m + 1) + " MSPs so far)");
       for (const Node& item : *extras) {
@@ -1078,8 +1152,22 @@ bool valid_name(std::string_view name) noexcept {
 Scenario load_scenario(const std::vector<std::string>& paths, const ReadLimits& limits,
                        const std::vector<Overlay>& overlays) {
   Loader loader(limits);
-  for (const auto& path : paths) loader.load_top(path);
-  for (const auto& overlay : overlays) loader.load_overlay(overlay);
+  for (const auto& path : paths) recoverable([&] { loader.load_top(path); });
+  for (const auto& overlay : overlays) recoverable([&] { loader.load_overlay(overlay); });
+  if (!loader.errors().empty()) {
+    // In reading order: by file (as first met), line and column.
+    std::vector<ScenarioError> errors = loader.errors();
+    std::vector<std::string> files;
+    for (const auto& e : errors)
+      if (std::find(files.begin(), files.end(), e.where().file) == files.end()) files.push_back(e.where().file);
+    auto rank = [&](const ScenarioError& e) {
+      return std::tuple(std::find(files.begin(), files.end(), e.where().file) - files.begin(), e.where().line,
+                        e.where().column);
+    };
+    std::stable_sort(errors.begin(), errors.end(),
+                     [&](const ScenarioError& a, const ScenarioError& b) { return rank(a) < rank(b); });
+    throw ScenarioErrors(std::move(errors), false);
+  }
   return loader.finish();
 }
 
