@@ -1,5 +1,6 @@
 #include "sim/cli/output_formats.h"
 
+#include "sim/report/html.h"
 #include "sim/report/samples.h"
 
 namespace switchcost::sim {
@@ -27,6 +28,10 @@ constexpr OutputFormat formats[] = {
      "write every trial's results to PATH as a NumPy .npy file (pandas.DataFrame(numpy.load(PATH))): the "
      "portfolio's outputs, and each MSP's in exact mode (run) or each alternative's (compare)",
      render_each<render_samples, render_compare_samples>},
+    {"html",
+     "write a self-contained HTML report to PATH (charts and tables; opens offline in any browser, "
+     "no network): cost distribution and exceedance curve, breakdown, completion dates, per-MSP table",
+     render_each<render_html, render_compare_html>},
 };
 
 }  // namespace
