@@ -273,7 +273,8 @@
     const parts = section(root, 'Cost breakdown');
     const lines = (charts.cost_lines || []).filter((c) => c.key !== 'total_cost');
     const lost = p.outputs.lost_updates_cost || {};
-    chart(parts, 'breakdown', 'Mean cost by component',
+    if (n === 0) parts.append(el('p', { class: 'note', text: 'No trial was done.' }));
+    else chart(parts, 'breakdown', 'Mean cost by component',
       'Mean over the trials of each component' + (lost.mean_estimator === 'conditional_expectation'
         ? '; lost updates as the expected cost of incidents given each trial\'s inputs (the costs drawn average ' + money(lost.sampled_mean) + ').' : '.'),
       { type: 'bar', data: { labels: lines.map((c) => c.label),
@@ -396,7 +397,7 @@
             plugins: { tooltip: { callbacks: { label: (c) => c.datasetIndex === 0
               ? '95% CI ' + money(c.raw[0]) + ' to ' + money(c.raw[1]) : 'mean ' + money(c.raw) } } } } });
     }
-    chart(pgrid, 'chances', 'P(cheaper), P(same), P(cheapest)',
+    if (n > 0) chart(pgrid, 'chances', 'P(cheaper), P(same), P(cheapest)',
       'Share of trials in which each alternative costs less than the baseline, exactly the same, or the least of all (ties split).',
       { type: 'bar', data: { labels: alts.map((a) => a.label), datasets: [
         { label: 'P(cheaper than ' + base.label + ')', data: alts.map((a) => (a.baseline || !diff(a) ? null : diff(a).p_cheaper)),
