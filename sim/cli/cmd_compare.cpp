@@ -134,7 +134,8 @@ int compare_main(const std::vector<std::string>& args, std::ostream& out, std::o
                            std::to_string(session.options.trials) + " trials",
                        "use fewer trials (compare keeps every MSP's total cost per trial, for paired differences)");
   session.catch_signals();  // until the outputs are written, as for run
-  CompareResult result = compare_alternatives(alternatives, session.options, RunInfo{}, session.writes("samples"));
+  CompareResult result = compare_alternatives(alternatives, session.options, RunInfo{},
+                                               session.writes("samples") || session.writes("html"));
   session.after_simulation(err);
   result.info = session.info(arguments, all_files);
   return session.finish(&result, out, err);

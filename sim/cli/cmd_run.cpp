@@ -89,8 +89,9 @@ int run_loaded_scenario(Session& session, const SessionOptions& given, const Sce
     auto result = std::make_shared<const RunResult>(run_scenario(scenario, session.options));
     session.after_simulation(err);
     data = build_report(scenario, *result, session.info(inputs, scenario.files));
-    // --samples writes the series themselves: they are kept for it.
-    if (session.writes("samples")) data.samples = std::make_shared<const SampleSeries>(SampleSeries{{}, {}, result});
+    // --samples writes the series themselves, --html bins them: they are kept for those.
+    if (session.writes("samples") || session.writes("html"))
+      data.samples = std::make_shared<const SampleSeries>(SampleSeries{{}, {}, result});
   }
   // Each output is rendered into its destination as it is written (a run
   // of 10,000 MSPs makes 60 MB of JSON): never a whole copy in memory.

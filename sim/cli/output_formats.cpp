@@ -1,5 +1,6 @@
 #include "sim/cli/output_formats.h"
 
+#include "sim/report/html.h"
 #include "sim/report/samples.h"
 
 namespace switchcost::sim {
@@ -31,6 +32,11 @@ constexpr OutputFormat formats[] = {
      "portfolio's outputs, and each MSP's in exact mode (run), each alternative's (compare) or the "
      "baseline's (sensitivity)",
      render_each<render_samples, render_compare_samples, render_sensitivity_samples>},
+    {"html",
+     "write a self-contained HTML report to PATH (charts and tables; opens offline in any browser, "
+     "no network): cost distribution and exceedance curve, breakdown, completion dates, per-MSP table; "
+     "run, estimate and compare",
+     render_each<render_html, render_compare_html, render_sensitivity_html>},
 };
 
 }  // namespace

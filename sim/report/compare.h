@@ -84,7 +84,7 @@ struct CompareResult {
   std::string updates_end;  // ISO date
   std::vector<AlternativeResult> alternatives;  // [0] is the baseline
   std::vector<MspChoice> msps;  // MSPs present in every alternative, in the baseline's order
-  std::shared_ptr<const SampleSeries> samples;  // each alternative's portfolio series, for --samples only
+  std::shared_ptr<const SampleSeries> samples;  // each alternative's portfolio series, for --samples and --html only
 };
 
 // Runs every alternative with `options` (same seed) and compares them;

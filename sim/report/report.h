@@ -101,7 +101,7 @@ struct ReportData {
   bool complete = false;
   std::vector<ScopeReport> msps;
   ScopeReport portfolio;
-  std::shared_ptr<const SampleSeries> samples;  // the per-trial series, kept only for --samples
+  std::shared_ptr<const SampleSeries> samples;  // the per-trial series, kept only for --samples and --html
 };
 
 ReportData build_report(const Scenario& scenario, const RunResult& result, const RunInfo& info);
