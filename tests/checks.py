@@ -2,6 +2,8 @@
 per check ("ok   NAME" or "FAIL NAME: DETAIL") and `summary` the last line,
 "N passed, N failed", returning the exit status (1 if any failed)."""
 
+import sys
+
 counts = {"passed": 0, "failed": 0}
 
 
@@ -12,6 +14,7 @@ def check(name, condition, detail=""):
     else:
         counts["failed"] += 1
         print(f"FAIL {name}: {detail}")
+    sys.stdout.flush()  # the lines interleave with child processes' output
     return bool(condition)
 
 

@@ -32,6 +32,8 @@ import sys
 import tempfile
 import time
 
+from checks import check, summary
+
 BIN = os.path.abspath(sys.argv[1])
 SRC = os.path.abspath(sys.argv[2])
 ARTIFACTS = os.path.abspath(sys.argv[3])
@@ -40,21 +42,6 @@ TMP = tempfile.mkdtemp(prefix="switchcost-html-")
 TRIALS = "20000"
 # Generous: a page loads in about a second; a loaded CI machine may be slow.
 PAGE_TIMEOUT_S = 120
-
-passed = 0
-failed = 0
-
-
-def check(name, condition, detail=""):
-    global passed, failed
-    if condition:
-        passed += 1
-        print(f"ok   {name}")
-    else:
-        failed += 1
-        print(f"FAIL {name}: {detail}")
-    sys.stdout.flush()
-
 
 def switchcost(*args, cwd=SCENARIOS):
     r = subprocess.run([BIN, *args], capture_output=True, text=True, timeout=600, cwd=cwd)
@@ -421,8 +408,8 @@ except Exception as e:  # a protocol error or a timeout is a failure with its re
     import traceback
     traceback.print_exc()
     check("the browser session", False, repr(e))
-print(f"{passed} passed, {failed} failed")
-if failed:
+status = summary()
+if status:
     log = os.path.join(TMP, "chromium.log")
     if os.path.exists(log):
         print("--- chromium.log (last lines)")
@@ -430,4 +417,4 @@ if failed:
             print(f.read().decode(errors="replace")[-3000:])
 else:
     shutil.rmtree(TMP, ignore_errors=True)
-sys.exit(1 if failed else 0)
+sys.exit(status)
