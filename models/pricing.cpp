@@ -374,8 +374,8 @@ SWITCHCOST_SIMD_CLONES void chunk_gaps(const ScheduleColumns& c, const ScheduleM
       old_next_year[i] = old_here ? next_year : old_next_year[i];
       new_first[i] += new_none ? 1.0 : 0.0;
       old_first[i] += old_none ? 1.0 : 0.0;
-      new_count[i] += !new_none & (new_day < duration[i]) ? 1.0 : 0.0;
-      old_count[i] += !old_none & (old_day < duration[i]) ? 1.0 : 0.0;
+      new_count[i] += (!new_none & (new_day < duration[i])) ? 1.0 : 0.0;
+      old_count[i] += (!old_none & (old_day < duration[i])) ? 1.0 : 0.0;
       discount[i] *= v[i];
     }
   }

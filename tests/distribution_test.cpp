@@ -128,7 +128,8 @@ std::vector<Reference> references() {
     r.back().sf = [=](double x) { return std::clamp((b - x) / w, 0.0, 1.0); };
   }
   // triangular: symmetric, mode at min, mode at max
-  for (const auto& [a, c, b] : {std::tuple{0.0, 1.0, 2.0}, std::tuple{1.0, 1.0, 4.0}, std::tuple{-3.0, 2.0, 2.0}}) {
+  for (const auto& [a_, c_, b_] : {std::tuple{0.0, 1.0, 2.0}, std::tuple{1.0, 1.0, 4.0}, std::tuple{-3.0, 2.0, 2.0}}) {
+    const double a = a_, c = c_, b = b_;  // copies the lambdas below can capture
     const double var = (a * a + b * b + c * c - a * b - a * c - b * c) / 18;
     r.push_back({"triangular", Distribution::triangular(a, c, b), (a + b + c) / 3, var, 2.4 * var * var,
                  [=](double x) {
@@ -191,8 +192,9 @@ std::vector<Reference> references() {
                  [](double x) { return x <= 0 ? 0.0 : std::erf(x / std::numbers::sqrt2); }, {}, 0, 50});
     r.back().sf = [](double x) { return x <= 0 ? 1.0 : std::erfc(x / std::numbers::sqrt2); };
   }
-  for (const auto& [mu, sd, lo, hi] : {std::tuple{5.0, 3.0, 0.0, 8.0}, std::tuple{0.0, 1.0, 6.0, inf},
-                                       std::tuple{0.0, 1.0, -inf, -5.0}, std::tuple{100.0, 30.0, 0.0, inf}}) {
+  for (const auto& [mu_, sd_, lo_, hi_] : {std::tuple{5.0, 3.0, 0.0, 8.0}, std::tuple{0.0, 1.0, 6.0, inf},
+                                           std::tuple{0.0, 1.0, -inf, -5.0}, std::tuple{100.0, 30.0, 0.0, inf}}) {
+    const double mu = mu_, sd = sd_, lo = lo_, hi = hi_;  // copies the lambdas below can capture
     const double a = (lo - mu) / sd, b = (hi - mu) / sd;
     // Tail-safe mass: upper tails when the interval is in the upper half.
     const double z = a >= 0 ? std_normal_cdf(-a) - std_normal_cdf(-b) : std_normal_cdf(b) - std_normal_cdf(a);

@@ -259,12 +259,12 @@ TEST(Engine, DoneBeforeUpdatesStopIsStrictlyBeforeMidnightOfTheCutOffDay) {
       const ReportData d = build_report(s, r, RunInfo{});
       EXPECT_EQ(d.msps[0].done_before_updates_stop.value, done) << setup_hours << " " << to_string(mode);
       const std::string table = render_table(d);
-      EXPECT_NE(table.find("P(done before updates stop, 2024-09-29 00:00) = " + std::string(done ? "100.0" : "0.0")),
+      EXPECT_NE(table.find("P(done before updates stop, 2024-09-29 00:00) = " + std::string(done == 1.0 ? "100.0" : "0.0")),
                 std::string::npos)
           << table;
       EXPECT_NE(table.find("no updates from 2024-09-29 00:00"), std::string::npos) << table;
       EXPECT_NE(table.find(std::string("completion date") + std::string(35, ' ') + date), std::string::npos) << table;
-      EXPECT_NE(render_json(d).find("\"done_before_updates_stop\":{\"p\":" + std::string(done ? "1" : "0") + ","),
+      EXPECT_NE(render_json(d).find("\"done_before_updates_stop\":{\"p\":" + std::string(done == 1.0 ? "1" : "0") + ","),
                 std::string::npos);
     }
   }

@@ -10,6 +10,9 @@ template <class... F>
 struct Overloaded : F... {
   using F::operator()...;
 };
+// Needed by compilers without C++20 aggregate deduction (clang 14).
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;
 
 // One renderer per result type, picked by the result's type: a new result
 // type that a format does not render is a compile error, not a missing file.

@@ -267,8 +267,10 @@ bool Session::writes(std::string_view option) const {
 
 int Session::finish(const CommandResult& result, std::ostream& out, std::ostream& err) const {
   try {
-    for (const auto& [file, format] : outputs_)
-      file.write([&](std::ostream& o) { format->render(result, o); }, &stop_requested);
+    for (const auto& output : outputs_) {
+      const auto* format = output.second;  // not a structured binding: the lambda captures it
+      output.first.write([&](std::ostream& o) { format->render(result, o); }, &stop_requested);
+    }
   } catch (const OutputInterrupted& e) {
     err << "switchcost: " << printable(e.what()) << "\n";
     return signal_exit_code();

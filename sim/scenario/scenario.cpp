@@ -341,7 +341,10 @@ void read_params(const Node& map, const std::string& prefix, const std::vector<P
     if (first.size() != rest.size()) sections.emplace(first);
   }
   check_keys(map, known, what);
-  for (const auto& [key, value] : map.entries) {
+  for (const auto& entry : map.entries) {
+    // Named references, not a structured binding: lambdas below capture them.
+    const auto& key = entry.first;
+    const auto& value = entry.second;
     const std::string full = prefix + key.text;
     if (std::find(extra.begin(), extra.end(), full) != extra.end()) continue;
     if (std::find(known.begin(), known.end(), key.text) == known.end()) continue;  // reported by check_keys
