@@ -350,9 +350,70 @@ def test_inventory():
     check("--inventory with --endpoints: exit 2", r.returncode == 2 and "either --inventory" in r.stderr, r.stderr)
 
 
+def test_target_rse():
+    """--target-rse: stages until the relative SE of the mean total holds; each stage a plain run."""
+    def doc_of(*args):
+        out = tmp("rse.json")
+        r = run(*args, "--quiet", "--json", out)
+        return r, (json.load(open(out)) if r.returncode == 0 else {})
+    r, one = doc_of("run", "--trials", "4096", "--target-rse", "0.003", "--threads", "1")
+    s = one.get("manifest", {}).get("stopping", {})
+    stages = s.get("stages", [])
+    check("--target-rse: target met, achieved <= target, stages increase, the last is the run's trials",
+          r.returncode == 0 and s.get("reason") == "target met" and s["achieved_rse"] <= 0.003 and
+          len(stages) >= 2 and stages == sorted(set(stages)) and stages[0] == 4096 and
+          stages[-1] == one["manifest"]["trials"], r.stderr + str(s))
+    total = one.get("portfolio", {}).get("outputs", {}).get("total_cost", {})
+    check("--target-rse: achieved_rse is the report's SE / mean of the total",
+          total and abs(s["achieved_rse"] - total["se"] / abs(total["mean"])) <= 1e-15 * s["achieved_rse"],
+          str(total.get("se")))
+    r2, two = doc_of("run", "--trials", "4096", "--target-rse", "0.003", "--threads", "2")
+    for d in (one, two):
+        d.get("manifest", {}).pop("threads", None)
+    check("--target-rse: 1 and 2 threads stop at the same trials with the same results", r2.returncode == 0 and
+          one == two, r2.stderr)
+    if stages:
+        r3, plain = doc_of("run", "--trials", str(stages[-1]))
+        check("--target-rse: the reported stage equals a plain run of its trials",
+              r3.returncode == 0 and without_manifest(plain) == without_manifest(one), r3.stderr)
+    r, capped = doc_of("run", "--trials", "2000", "--target-rse", "1e-6", "--max-trials", "5000")
+    s = capped.get("manifest", {}).get("stopping", {})
+    check("--target-rse: --max-trials caps the last stage, reason 'max trials'",
+          r.returncode == 0 and s.get("reason") == "max trials" and s.get("stages") == [2000, 5000] and
+          s["achieved_rse"] > 1e-6, r.stderr + str(s))
+    r = run("run", "--trials", "2000", "--target-rse", "0.5")
+    check("--target-rse: one stage when --trials already meets it; the table says why it stopped",
+          r.returncode == 0 and "stopping rule: relative SE of the mean total" in r.stdout and
+          "target met after 2,000 trials (1 stage)" in r.stdout, r.stdout + r.stderr)
+    r = run("estimate", "--endpoints", "120", "--clients", "14", "--technicians", "1", "--hours-per-week", "8",
+            "--target", "eset", "--trials", "2000", "--target-rse", "0.01", "--quiet")
+    check("estimate takes --target-rse", r.returncode == 0, r.stderr)
+    for bad, says in ((["--target-rse", "0"], "--target-rse takes"), (["--target-rse", "1"], "--target-rse takes"),
+                      (["--target-rse", "nan"], "--target-rse takes"), (["--target-rse", "-0.1"], "--target-rse takes"),
+                      (["--target-rse", "0.01x"], "--target-rse takes"),
+                      (["--max-trials", "5000"], "give one of them too"),
+                      (["--target-rse", "0.01", "--trials", "5000", "--max-trials", "4000"], "--max-trials takes")):
+        r = run("run", *bad)
+        check(f"run {' '.join(bad)}: exit 2 and says so", r.returncode == 2 and says in r.stderr, r.stderr)
+    r, ci = doc_of("run", "--trials", "4096", "--target-ci-width", "p90=0.02", "--target-rse", "0.01")
+    s = ci.get("manifest", {}).get("stopping", {})
+    p90 = ci.get("portfolio", {}).get("outputs", {}).get("total_cost", {})
+    lo, hi = p90.get("ci95", {}).get("p90", [0, 0]) if p90 else (0, 0)
+    check("--target-ci-width: the P90's 95% interval over its value, as the report gives it, meets the target",
+          r.returncode == 0 and s.get("reason") == "target met" and s.get("ci_percentile") == "p90" and
+          abs(s["achieved_ci_width"] - (hi - lo) / p90["p90"]) <= 1e-12 and s["achieved_ci_width"] <= 0.02 and
+          s["achieved_rse"] <= 0.01 and len(s["stages"]) >= 2, r.stderr + str(s))
+    for bad in ("p91=0.01", "p90", "p90=0", "p90=2", "=0.01"):
+        r = run("run", "--target-ci-width", bad)
+        check(f"run --target-ci-width {bad}: exit 2 and says so",
+              r.returncode == 2 and "--target-ci-width takes PERCENTILE=WIDTH" in r.stderr, r.stderr)
+    r = run("compare", "--targets", "bitdefender,eset", "--target-rse", "0.01")
+    check("compare does not take --target-rse (exit 2)", r.returncode == 2, r.stderr)
+
+
 def main():
     tests = [test_builtin_show, test_init, test_include_hint, test_help_command, test_suggestions, test_estimate,
-             test_set, test_inventory]
+             test_set, test_inventory, test_target_rse]
     for t in tests:
         try:
             t()

@@ -154,7 +154,9 @@ int estimate_main(const std::vector<std::string>& args, std::ostream& out, std::
        "the inventory's client column, when its header is not client, customer, organization, company, "
        "tenant, site or account");
   po::options_description options;
-  options.add(own).add(given.describe());
+  auto common = given.describe();
+  given.describe_stopping(common);
+  options.add(own).add(common);
   if (parse_command_line(options, args, given.files)) {
     out << "usage: switchcost estimate --endpoints N --clients N --technicians N --hours-per-week H\n"
            "                           --target NAME [--start DATE] [options]\n"

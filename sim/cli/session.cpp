@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <atomic>
 #include <cerrno>
 #include <cmath>
@@ -58,6 +59,18 @@ std::uint64_t parse_count(const std::string& option, const std::string& text, st
     throw UsageError("--" + option + " takes a whole number from " + std::to_string(min) + " to " +
                      std::to_string(max) + ", got '" + text + "'");
   return value;
+}
+
+// A number in (0, 1), strictly decimal as --trials is strict (no sign,
+// spaces, hex, inf or nan); else a UsageError saying `usage`.
+double parse_fraction(const std::string& text, const std::string& usage) {
+  double x = 0;
+  const char* end = text.data() + text.size();
+  const auto res = std::from_chars(text.data(), end, x, std::chars_format::general);
+  if (text.empty() || text.find_first_not_of("0123456789.eE-") != std::string::npos || text[0] == '-' ||
+      res.ec != std::errc() || res.ptr != end || !(x > 0 && x < 1))
+    throw UsageError(usage);
+  return x;
 }
 
 std::atomic<bool> stop_requested{false};
@@ -145,6 +158,19 @@ po::options_description SessionOptions::describe() {
   return d;
 }
 
+void SessionOptions::describe_stopping(po::options_description& d) {
+  d.add_options()
+      ("target-rse", po::value(&target_rse),
+       "run until the relative standard error of the portfolio's mean total is at most this (e.g. 0.002): "
+       "--trials is the first stage, each next stage's trials follow from the spread seen; the trial count "
+       "and the results do not depend on the threads")
+      ("target-ci-width", po::value(&target_ci_width),
+       "PERCENTILE=WIDTH: run until the 95% interval of that percentile of the portfolio's total, over its "
+       "value, is at most WIDTH wide (e.g. p90=0.01); with --target-rse both must hold")
+      ("max-trials", po::value(&max_trials),
+       "with --target-rse or --target-ci-width, the most trials a stage may run (default 10000000)");
+}
+
 std::vector<Overlay> SessionOptions::settings() const {
   std::vector<Overlay> overlays;
   for (const auto& s : sets) {
@@ -163,6 +189,28 @@ Session::Session(const SessionOptions& given, std::ostream& err) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   options.threads = threads;
   options.block_trials = std::size_t(parse_count("block-trials", given.block, 1, 1u << 20));
+  if (!given.target_rse.empty())
+    target_rse = parse_fraction(given.target_rse, "--target-rse takes a relative standard error between 0 and 1 "
+                                                  "(e.g. 0.002), got '" + given.target_rse + "'");
+  if (!given.target_ci_width.empty()) {
+    const std::string& text = given.target_ci_width;
+    const std::string usage = "--target-ci-width takes PERCENTILE=WIDTH, the 95% interval's width of a percentile "
+                              "of the total over its value, between 0 and 1 (e.g. p90=0.01; percentiles p5, p10, "
+                              "p50, p90, p95, p99), got '" + text + "'";
+    const std::size_t eq = text.find('=');
+    if (eq == std::string::npos) throw UsageError(usage);
+    const auto& levels = percentile_levels();
+    const auto level = std::find_if(levels.begin(), levels.end(),
+                                    [&](double p) { return pct_key(p) == std::string_view(text).substr(0, eq); });
+    if (level == levels.end()) throw UsageError(usage);
+    target_ci = std::pair{*level, parse_fraction(text.substr(eq + 1), usage)};
+  }
+  if (target_rse || target_ci) {
+    max_stage_trials = given.max_trials.empty() ? std::max<std::uint64_t>(options.trials, 10'000'000)
+                                                : parse_count("max-trials", given.max_trials, options.trials, max_trials);
+  } else if (!given.max_trials.empty()) {
+    throw UsageError("--max-trials caps --target-rse or --target-ci-width: give one of them too, or use --trials");
+  }
   memory_limit_bytes = given.max_memory_gib.empty()
                            ? default_memory_limit()
                            : parse_count("max-memory-gib", given.max_memory_gib, 1, 1u << 20) << 30;

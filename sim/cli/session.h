@@ -6,6 +6,7 @@
 #include <boost/program_options.hpp>
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
@@ -36,6 +37,7 @@ struct SessionOptions {
   std::vector<char> output_given = std::vector<char>(output_formats().size(), 0);
   bool quiet = false;
   std::vector<std::string> sets;  // --set KEY=VALUE, in the order given
+  std::string target_rse, target_ci_width, max_trials;  // the stopping rule's (run, estimate): "" if not given
 
   // The --set options as overlays (load_scenario applies them after the
   // files, in order); throws UsageError for one without '='.
@@ -45,6 +47,10 @@ struct SessionOptions {
   // format, quiet, block-trials, max-memory-gib and help. A command adds
   // its own after them.
   boost::program_options::options_description describe();
+
+  // Adds --target-rse, --target-ci-width and --max-trials (commands that simulate one
+  // portfolio: run, estimate).
+  void describe_stopping(boost::program_options::options_description& d);
 };
 
 // One simulating command's session: from the options checked (usage errors
@@ -60,6 +66,12 @@ class Session {
   RunOptions options;                   // trials, seed, threads, block, progress, stop
   std::string command = "run";           // the manifest's "command" of a run's report (info())
   std::uint64_t memory_limit_bytes = 0;  // --max-memory-gib, or the default
+  // --target-rse: the relative SE of the portfolio's mean total to reach,
+  // in stages of at most max_stage_trials trials (run_loaded_scenario).
+  std::optional<double> target_rse;
+  // --target-ci-width: (percentile level, width of its 95% interval / |value|).
+  std::optional<std::pair<double, double>> target_ci;
+  std::uint64_t max_stage_trials = 0;
 
   // Opens every output asked for, before the simulation starts: not an
   // empty path, not an input file, no two naming the same file (usage
@@ -78,6 +90,9 @@ class Session {
   // repeat within a second is the same request (timeout(1) and a terminal's
   // Ctrl-C can deliver one twice); a later one exits at once.
   void catch_signals();
+
+  // Restarts the progress line's clock (its time left) for another run.
+  void restart_progress() { start_ = std::chrono::steady_clock::now(); }
 
   // After the simulation: clears the progress line, and says once when fewer
   // threads than asked could be started (the manifest then states those).

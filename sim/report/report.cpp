@@ -316,6 +316,26 @@ void render_table(const ReportData& d, std::ostream& out) {
   if (!d.complete)
     out << "INTERRUPTED: " << grouped(static_cast<long long>(d.trials_done)) << " of " << grouped(static_cast<long long>(d.trials_requested))
         << " trials done; the figures below are partial\n";
+  if (const auto& s = d.info.stopping) {
+    // Three significant digits: targets run from 0.05 to 1e-5 and below.
+    const auto sig3 = [](double x) {
+      char buf[32];
+      std::snprintf(buf, sizeof buf, "%.3g", x);
+      return std::string(buf);
+    };
+    const auto reached = [&](double x) { return std::isfinite(x) ? sig3(x) : std::string("undefined (value 0)"); };
+    out << "stopping rule: ";
+    if (s->target_rse > 0)
+      out << "relative SE of the mean total " << reached(s->achieved_rse) << " against the target "
+          << sig3(s->target_rse) << (s->target_ci_width > 0 ? "; " : "");
+    if (s->target_ci_width > 0)
+      out << "95% interval of the total's " << pct_key(s->ci_level) << " " << reached(s->achieved_ci_width)
+          << " of its value wide against the target " << sig3(s->target_ci_width);
+    out << ": " << s->reason << " after ";
+    for (std::size_t i = 0; i < s->stages.size(); ++i)
+      out << (i ? ", " : "") << grouped(static_cast<long long>(s->stages[i]));
+    out << " trials (" << s->stages.size() << (s->stages.size() == 1 ? " stage" : " stages") << ")\n";
+  }
   if (d.trials_done == 0) {
     out << "No trial finished before the interruption: there are no results.\n";
     return;
@@ -393,6 +413,25 @@ void json_manifest(Json& j, const std::string& command, const RunInfo& info, std
   j.value("command", command).value("seed", info.seed);
   j.value("trials_requested", trials_requested).value("trials", trials_done).value("complete", complete);
   j.value("threads", std::uint64_t(info.threads));
+  if (info.stopping) {
+    const RunInfo::Stopping& s = *info.stopping;
+    const auto finite_or_null = [&](const std::string& key, double x) {
+      if (std::isfinite(x)) j.value(key, x); else j.null(key);
+    };
+    j.open("stopping", '{');
+    if (s.target_rse > 0) {
+      j.value("target_rse", s.target_rse);
+      finite_or_null("achieved_rse", s.achieved_rse);
+    }
+    if (s.target_ci_width > 0) {
+      j.value("ci_percentile", pct_key(s.ci_level)).value("target_ci_width", s.target_ci_width);
+      finite_or_null("achieved_ci_width", s.achieved_ci_width);
+    }
+    j.value("max_trials", s.max_trials).value("reason", s.reason);
+    j.open("stages", '[');
+    for (const std::uint64_t n : s.stages) j.value("", n);
+    j.close(']').close('}');
+  }
   if (fields) fields(j);
   j.open("arguments", '[');
   for (const auto& f : info.inputs) j.value("", f);
