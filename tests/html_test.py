@@ -3,7 +3,7 @@
 
 usage: html_test.py path/to/switchcost path/to/source-dir path/to/artifacts-dir
 
-Writes run and compare reports with the real binary and loads each in
+Writes run, compare and sensitivity reports with the real binary and loads each in
 headless Chromium (Debian's `chromium`; scripts/bootstrap --with-browser
 installs it), driven through the DevTools protocol over a pipe
 (--remote-debugging-pipe). The browser has no way out: a proxy on a closed
@@ -309,6 +309,58 @@ def check_data(run_html, run_json, compare_html):
                    compare["charts"]["histogram"], c["exceedance"], a["total_cost"])
 
 
+def check_sensitivity_data(html, json_path):
+    data = page_data(html)
+    with open(json_path) as f:
+        report = json.load(f)
+    check("sensitivity data: the report is the --json document", data["kind"] == "sensitivity" and data["report"] == report)
+    rows = report["inputs"]
+    check("sensitivity data: rows sorted by |swing|, descending",
+          len(rows) > 10 and all(abs(a["swing"]["mean"]) >= abs(b["swing"]["mean"]) for a, b in zip(rows, rows[1:])),
+          f"{len(rows)} rows")
+
+
+def check_sensitivity_page(browser, html, json_path):
+    with open(json_path) as f:
+        report = json.load(f)
+    rows = report["inputs"]
+    session, state = check_page(browser, "sensitivity", html, ["tornado"], ["tornado", "inputs"],
+                                ["What drives total_cost (total)", "Manifest", rows[0]["key"], "largest driver"])
+    drawn = json.loads(evaluate(browser, session, """(() => {
+        const c = Chart.getChart('chart-tornado');
+        const rows = Array.from(document.querySelectorAll('#table-tornado tbody tr'));
+        return JSON.stringify({labels: c.data.labels, sets: c.data.datasets.map(d => d.data),
+            bars: c.getDatasetMeta(0).data.length + c.getDatasetMeta(1).data.length,
+            table: rows.map(r => r.cells[1].textContent)}); })()"""))
+    keys = [r["key"] for r in rows]
+    check("sensitivity: one tornado row per input, in the JSON's order", drawn["labels"] == keys,
+          f"{len(drawn['labels'])} labels, {len(keys)} inputs")
+    check("sensitivity: two bars per row (to the mean at P10 and at P90)", drawn["bars"] == 2 * len(keys),
+          f"{drawn['bars']} bars for {len(keys)} rows")
+    b = report["baseline"]["mean"]
+    check("sensitivity: bars run from the baseline to the mean at P10 and at P90",
+          drawn["sets"][0] == [[b, r["at_p10"]["mean"]] for r in rows] and
+          drawn["sets"][1] == [[b, r["at_p90"]["mean"]] for r in rows])
+    check("sensitivity: the table has the same rows", drawn["table"] == keys, f"{drawn['table'][:3]}...")
+    tooltip = evaluate(browser, session, """(() => {
+        const c = Chart.getChart('chart-tornado');
+        const cb = c.options.plugins.tooltip.callbacks;
+        const item = {dataIndex: 0, datasetIndex: 1, dataset: c.data.datasets[1]};
+        return cb.label(item) + ' | ' + cb.afterBody([item]); })()""")
+    se = "$" + f"{round(rows[0]['swing']['se']):,}"
+    check(f"sensitivity: the tooltip shows the swing and its SE ({se})", "(SE)" in tooltip and se in tooltip, tooltip)
+    order = json.loads(evaluate(browser, session, """(() => {
+        const th = Array.from(document.querySelectorAll('#table-tornado th')).find(t => t.textContent === 'swing');
+        const keys = () => Array.from(document.querySelectorAll('#table-tornado tbody tr')).map(r => r.cells[1].textContent);
+        th.click(); const up = keys(); th.click(); const down = keys();
+        return JSON.stringify([up, down]); })()"""))
+    swings = {r["key"]: r["swing"]["mean"] for r in rows}
+    up, down = order
+    check("sensitivity: the table sorts by swing, both ways",
+          sorted(up) == sorted(keys) and [swings[k] for k in up] == sorted(swings[k] for k in keys) and
+          [swings[k] for k in down] == sorted((swings[k] for k in keys), reverse=True), f"{up[:3]} / {down[:3]}")
+
+
 def check_control(browser):
     """The harness sees what it must catch: a request and a console error."""
     path = os.path.join(TMP, "control.html")
@@ -362,7 +414,13 @@ def main():
           f"{raw.count(b'</script')} times")
     check("hostile: no '<!--' in the file", raw.count(b"<!--") == 0, f"{raw.count(b'<!--')} times")
 
+    sensitivity_html = os.path.join(TMP, "sensitivity.html")
+    sensitivity_json = sensitivity_html.replace(".html", ".json")
+    r = switchcost("sensitivity", "--trials", "4000", "--quiet", "--html", sensitivity_html, "--json", sensitivity_json)
+    check("sensitivity --html writes the report", r.returncode == 0 and os.path.getsize(sensitivity_html) > 200000, r.stderr)
+
     check_data(run_html, run_html.replace(".html", ".json"), compare_html)
+    check_sensitivity_data(sensitivity_html, sensitivity_json)
 
     profile = os.path.join(TMP, "profile")
     started = time.monotonic()
@@ -393,6 +451,7 @@ def main():
                                     ["exceedance", "histograms", "differences", "chances", "completion"],
                                     ["alternatives", "time", "msps", "inputs"],
                                     ["portfolio (baseline)", "surge", "promo", "P(cheaper)", "technician hours"])
+        check_sensitivity_page(browser, sensitivity_html, sensitivity_json)
         session, state = check_page(browser, "hostile", hostile_html,
                                     ["exceedance", "histograms", "differences", "chances", "completion"],
                                     ["alternatives", "time", "msps", "inputs"],

@@ -1,7 +1,5 @@
 #include "sim/report/html.h"
 
-#include <stdexcept>
-
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -11,6 +9,7 @@
 #include "sim/base/format.h"
 #include "sim/report/html_assets.h"
 #include "sim/report/samples.h"
+#include "sim/report/sensitivity.h"
 #include "sim/scenario/yaml_reader.h"
 #include "sim/stats/summary.h"
 
@@ -318,8 +317,11 @@ void render_compare_html(const CompareResult& result, std::ostream& out) {
   write_page(out, "compare", [&](std::ostream& json) { render_compare_json(result, json); }, compare_charts(result));
 }
 
-void render_sensitivity_html(const SensitivityResult&, std::ostream&) {
-  throw std::logic_error("--html is not rendered for sensitivity (the command refuses it before running)");
+void render_sensitivity_html(const SensitivityResult& result, std::ostream& out) {
+  // The tornado is drawn from the JSON's rows alone: no per-trial series.
+  Json charts;
+  charts.open("", '{').value("output_label", output_label(result.output)).close('}');
+  write_page(out, "sensitivity", [&](std::ostream& json) { render_sensitivity_json(result, json); }, charts.str());
 }
 
 }  // namespace switchcost::sim

@@ -7,7 +7,7 @@
 // Chart.js 3 (Debian's libjs-chart.js, embedded at build time:
 // sim/report/html_assets.h) and the page's script (sim/report/html/report.js),
 // which builds every chart and table from the data. The data object is
-//   {"kind": "run" | "compare", "report": <the command's --json document>,
+//   {"kind": "run" | "compare" | "sensitivity", "report": <the command's --json document>,
 //    "charts": <what the JSON does not hold: binned per-trial series>}
 // and the script picks its renderer by "kind": a new result type adds a
 // function here, its "charts", and one entry in report.js's `renderers`.
@@ -46,8 +46,8 @@ namespace switchcost::sim {
 
 void render_html(const ReportData& data, std::ostream& out);
 void render_compare_html(const CompareResult& result, std::ostream& out);
-// Not yet: `sensitivity` refuses --html before it runs (sim/cli/cmd_sensitivity.cpp);
-// its tornado chart is the page's next renderer. Throws std::logic_error.
+// The tornado: "charts" holds only the output's label; the bars and table
+// are drawn from the report's rows (sim/report/sensitivity.h).
 struct SensitivityResult;
 void render_sensitivity_html(const SensitivityResult& result, std::ostream& out);
 
