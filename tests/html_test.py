@@ -281,7 +281,7 @@ def check_bins(name, n, histogram, bins, exceedance, stats):
         check(f"{name}: exceedance curve through {key.upper()} at P = {1 - level:.2f}", not bad, f"{bad[:3]}")
 
 
-def check_data(run_html, run_json, compare_html):
+def check_data(run_html, run_json, compare_html, portfolio_html, portfolio_json):
     run = page_data(run_html)
     with open(run_json) as f:
         report = json.load(f)
@@ -300,6 +300,9 @@ def check_data(run_html, run_json, compare_html):
           cdf[-1][1] == 1 and all(a[1] < b[1] for a, b in zip(cdf, cdf[1:])) and
           (not below or below[-1] <= done + 1e-12) and (not above or above[0] >= done),
           f"P(done) {done}, F before {below[-1:]} after {above[:1]}")
+    check_schedule("run data", run, report)
+    with open(portfolio_json) as f:
+        check_schedule("portfolio data", page_data(portfolio_html), json.load(f))
     compare = page_data(compare_html)
     alternatives = compare["report"]["alternatives"]
     check("compare data: one set of bins per alternative, in order",
@@ -361,6 +364,33 @@ def check_sensitivity_page(browser, html, json_path):
           [swings[k] for k in down] == sorted((swings[k] for k in keys), reverse=True), f"{up[:3]} / {down[:3]}")
 
 
+def check_schedule(name, page, report):
+    """The share of endpoints moved over time: its P10-P50-P90 band."""
+    s = page["charts"].get("schedule")
+    check(f"{name}: the schedule band is in the page", s is not None and len(s["days"]) > 50, f"{s and len(s['days'])}")
+    if s is None:
+        return
+    days, p10, p50, p90 = s["days"], s["p10"], s["p50"], s["p90"]
+    check(f"{name}: schedule P10 <= P50 <= P90 at every day, within [0, 1]",
+          len(p10) == len(p50) == len(p90) == len(days) and
+          all(0 <= a <= b <= c <= 1 for a, b, c in zip(p10, p50, p90)))
+    check(f"{name}: schedule days increasing and the band never falls",
+          all(a < b for a, b in zip(days, days[1:])) and
+          all(all(a <= b for a, b in zip(q, q[1:])) for q in (p10, p50, p90)))
+    check(f"{name}: schedule 0 at the earliest start, 1 at the end",
+          p90[0] == 0 and p10[-1] == 1, f"P90 {p90[0]} at {days[0]}, P10 {p10[-1]} at {days[-1]}")
+    # Every trial is half done before it is done and after it starts, so the
+    # median curve crosses 0.5 between the median start and the median
+    # completion (a day of slack each way for the grid and the rounding of dates).
+    p = report["portfolio"]
+    done = calendar.timegm(time.strptime(p["completion_date"]["p50"], "%Y-%m-%d")) / 86400 + 1
+    start = done - 1 - p["outputs"]["duration_days"]["p90"]
+    crossing = next((d for d, q in zip(days, p50) if q >= 0.5), None)
+    check(f"{name}: schedule P50 crosses 0.5 between the median start and completion",
+          crossing is not None and start - 2 <= crossing <= done + 1,
+          f"crossing {crossing}, window [{start}, {done}]")
+
+
 def check_control(browser):
     """The harness sees what it must catch: a request and a console error."""
     path = os.path.join(TMP, "control.html")
@@ -390,7 +420,8 @@ def main():
     r = switchcost("run", "--trials", TRIALS, "--quiet", "--html", run_html, "--json", run_html.replace(".html", ".json"))
     check("run --html writes the report", r.returncode == 0 and os.path.getsize(run_html) > 200000, r.stderr)
     portfolio_html = os.path.join(TMP, "portfolio.html")
-    r = switchcost("run", "portfolio.yaml", "--trials", TRIALS, "--quiet", "--html", portfolio_html)
+    r = switchcost("run", "portfolio.yaml", "--trials", TRIALS, "--quiet", "--html", portfolio_html,
+                   "--json", portfolio_html.replace(".html", ".json"))
     check("run portfolio.yaml --html writes the report", r.returncode == 0, r.stderr)
     compare_html = os.path.join(TMP, "compare.html")
     r = switchcost("compare", "--base", "portfolio.yaml", "--variant", "prices/surge.yaml", "--variant",
@@ -419,7 +450,8 @@ def main():
     r = switchcost("sensitivity", "--trials", "4000", "--quiet", "--html", sensitivity_html, "--json", sensitivity_json)
     check("sensitivity --html writes the report", r.returncode == 0 and os.path.getsize(sensitivity_html) > 200000, r.stderr)
 
-    check_data(run_html, run_html.replace(".html", ".json"), compare_html)
+    check_data(run_html, run_html.replace(".html", ".json"), compare_html, portfolio_html,
+               portfolio_html.replace(".html", ".json"))
     check_sensitivity_data(sensitivity_html, sensitivity_json)
 
     profile = os.path.join(TMP, "profile")
@@ -428,15 +460,15 @@ def main():
     try:
         check_control(browser)
         session, state = check_page(browser, "run", run_html,
-                                    ["histogram", "exceedance", "breakdown", "completion"], ["msps", "inputs"],
+                                    ["histogram", "exceedance", "breakdown", "schedule", "completion"], ["msps", "inputs"],
                                     ["msp-350", "Manifest", "builtin:kaspersky-2024/msp-350.yaml",
-                                     "completion dates", "CVaR95"])
+                                     "Migration schedule", "CVaR95"])
         with open(run_html.replace(".html", ".json")) as f:
             hashes = [i["sha256"] for i in json.load(f)["manifest"]["inputs"]]
         check("run: the manifest shows every input's SHA-256", all(h in state["text"] for h in hashes),
               f"{hashes} not all in the page")
         session, state = check_page(browser, "portfolio", portfolio_html,
-                                    ["histogram", "exceedance", "breakdown", "completion"], ["msps", "inputs"],
+                                    ["histogram", "exceedance", "breakdown", "schedule", "completion"], ["msps", "inputs"],
                                     ["msp-60", "msp-350", "msp-2500"])
         # Sorting: by the mean total, ascending then descending.
         order = evaluate(browser, session, """(() => {

@@ -286,10 +286,27 @@
           plugins: { legend: { display: false }, tooltip: money_tooltip } } });
 
     const time = section(root, 'When the migration is done');
-    time.append(el('p', { class: 'note', text: 'The engine keeps each trial\'s completion date, not its day-by-day schedule, ' +
-      'so the share of endpoints moved over time (with its P10-P90 band) cannot be drawn from this run; the chart shows ' +
-      'instead the distribution of completion dates (the share of trials whose migration is complete by each date) ' +
-      'against the day updates stop.' }));
+    const sched = charts.schedule;
+    if (sched && sched.days && sched.days.length) {
+      const cutoff = day_of_iso(charts.updates_end);
+      const line = (key) => sched.days.map((d, k) => ({ x: d, y: sched[key][k] }));
+      time.append(el('p', { class: 'note', text: 'The share of ' + (msps.length > 1 ? 'the portfolio\'s endpoints (weighted by endpoints)' : 'endpoints') +
+        ' moved by each date, from each trial\'s schedule (start delay, setup, then the learning curve over the duration): the median over the trials, and the band between P10 and P90.' }));
+      chart(time, 'schedule', 'Migration schedule',
+        'Share of endpoints moved by each date: P50 (line) and P10-P90 band, against the day updates stop.',
+        { type: 'line', data: { datasets: [
+          { label: 'P90', data: line('p90'), borderColor: with_alpha(palette[0], 0.5), backgroundColor: with_alpha(palette[0], 0.2),
+            borderWidth: 1, pointRadius: 0, fill: '+1' },
+          { label: 'P10', data: line('p10'), borderColor: with_alpha(palette[0], 0.5), backgroundColor: with_alpha(palette[0], 0.2),
+            borderWidth: 1, pointRadius: 0, fill: false },
+          { label: 'P50 (median)', data: line('p50'), borderColor: palette[0], backgroundColor: palette[0], borderWidth: 3, pointRadius: 0, fill: false },
+          vertical_line('updates stop ' + charts.updates_end + ' 00:00', cutoff, 0, 1, cutoff_color, false)] },
+          options: { scales: { x: date_axis('date'), y: Object.assign(share_axis('share of endpoints moved'), { max: 1 }) },
+            plugins: { tooltip: { callbacks: { label: (c) => c.dataset.label + ': ' + iso_of_day(c.parsed.x) + ', ' + percent(c.parsed.y) } } } } });
+    } else {
+      time.append(el('p', { class: 'note', text: 'The schedules were not kept (they take 40 bytes per MSP and trial, and are kept up to 64 MiB), so the share of endpoints moved over time is not drawn; the chart shows ' +
+        'the distribution of completion dates (the share of trials whose migration is complete by each date) against the day updates stop.' }));
+    }
     if (charts.per_trial && charts.completion && charts.completion.length) {
       const cutoff = day_of_iso(charts.updates_end);
       const sets = charts.completion.map((s, i) => ({ label: s.name === 'portfolio' && charts.completion.length > 1 ? 'portfolio (last MSP done)' : s.name,
