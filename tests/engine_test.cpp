@@ -174,6 +174,53 @@ TEST(Engine, PortfolioIsTheSumOfItsMsps) {
   }
 }
 
+// --html's schedule band reads RunResult::schedules: keeping them changes no
+// result, in either mode and at any thread count, and each MSP's kept
+// schedule is the one its outputs came from (start + duration = completion,
+// setup within the duration, its endpoints, p = log2(learning rate) + 1 in
+// (0, 1]).
+TEST(Engine, KeptScheduleIsTheRunsAndChangesNothing) {
+  const Scenario s = load_scenario({SWITCHCOST_SOURCE_DIR "/scenarios/kaspersky-2024/portfolio.yaml"});
+  for (MspStats mode : {MspStats::exact, MspStats::sketch}) {
+    RunOptions o;
+    o.trials = 9'000;
+    o.threads = 2;
+    o.msp_stats = mode;
+    const RunResult plain = run_scenario(s, o);
+    o.keep_schedule = true;
+    const RunResult kept = run_scenario(s, o);
+    o.threads = 1;
+    const RunResult kept_one = run_scenario(s, o);
+    ASSERT_TRUE(plain.schedules.empty());
+    ASSERT_EQ(kept.schedules.size(), s.msps.size());
+    for (int k = 0; k < output_count; ++k)
+      ASSERT_TRUE(plain.portfolio[std::size_t(k)] == kept.portfolio[std::size_t(k)]) << output_key(Output(k));
+    for (std::size_t m = 0; m < s.msps.size(); ++m) {
+      const ScheduleSeries& sc = kept.schedules[m];
+      EXPECT_TRUE(sc.start_day == kept_one.schedules[m].start_day && sc.learning_exponent == kept_one.schedules[m].learning_exponent);
+      for (std::size_t i = 0; i < 9'000; ++i) {
+        if (mode == MspStats::exact) {
+          ASSERT_EQ(sc.start_day[i] + sc.duration_days[i], series(kept, m, Output::completion_day)[i]) << m << " " << i;
+          ASSERT_EQ(sc.duration_days[i], series(kept, m, Output::duration_days)[i]);
+        }
+        ASSERT_TRUE(sc.setup_days[i] >= 0 && sc.setup_days[i] <= sc.duration_days[i]);
+        ASSERT_EQ(sc.endpoints[i], s.msps[m].name == "msp-60" ? 60 : s.msps[m].name == "msp-350" ? 350 : 2500);
+        ASSERT_TRUE(sc.learning_exponent[i] > 0 && sc.learning_exponent[i] <= 1);
+      }
+    }
+  }
+  RunOptions o;
+  o.trials = 1'000'000;
+  EXPECT_EQ(schedule_bytes(s, o.trials), 3u * 1'000'000 * 40);
+  const std::uint64_t without = estimate_result_bytes(s, o);
+  o.keep_schedule = true;
+  EXPECT_EQ(estimate_result_bytes(s, o), without) << "over schedule_bytes_most: not kept, so not counted";
+  o.trials = 100'000;
+  const std::uint64_t counted = estimate_result_bytes(s, o);
+  o.keep_schedule = false;
+  EXPECT_EQ(counted, estimate_result_bytes(s, o) + schedule_bytes(s, o.trials));
+}
+
 // The engine stores a lone MSP's series once, as the portfolio's, and
 // build_report takes its statistics for the portfolio's, which relies on
 // this: with one MSP, every portfolio series is the MSP's, byte for byte;

@@ -3,7 +3,7 @@
 
 usage: html_test.py path/to/switchcost path/to/source-dir path/to/artifacts-dir
 
-Writes run and compare reports with the real binary and loads each in
+Writes run, compare and sensitivity reports with the real binary and loads each in
 headless Chromium (Debian's `chromium`; scripts/bootstrap --with-browser
 installs it), driven through the DevTools protocol over a pipe
 (--remote-debugging-pipe). The browser has no way out: a proxy on a closed
@@ -281,7 +281,7 @@ def check_bins(name, n, histogram, bins, exceedance, stats):
         check(f"{name}: exceedance curve through {key.upper()} at P = {1 - level:.2f}", not bad, f"{bad[:3]}")
 
 
-def check_data(run_html, run_json, compare_html):
+def check_data(run_html, run_json, compare_html, portfolio_html, portfolio_json):
     run = page_data(run_html)
     with open(run_json) as f:
         report = json.load(f)
@@ -300,6 +300,9 @@ def check_data(run_html, run_json, compare_html):
           cdf[-1][1] == 1 and all(a[1] < b[1] for a, b in zip(cdf, cdf[1:])) and
           (not below or below[-1] <= done + 1e-12) and (not above or above[0] >= done),
           f"P(done) {done}, F before {below[-1:]} after {above[:1]}")
+    check_schedule("run data", run, report)
+    with open(portfolio_json) as f:
+        check_schedule("portfolio data", page_data(portfolio_html), json.load(f))
     compare = page_data(compare_html)
     alternatives = compare["report"]["alternatives"]
     check("compare data: one set of bins per alternative, in order",
@@ -307,6 +310,85 @@ def check_data(run_html, run_json, compare_html):
     for a, c in zip(alternatives, compare["charts"]["alternatives"]):
         check_bins(f"compare data {a['label']}", compare["report"]["manifest"]["trials"], c["histogram"],
                    compare["charts"]["histogram"], c["exceedance"], a["total_cost"])
+
+
+def check_sensitivity_data(html, json_path):
+    data = page_data(html)
+    with open(json_path) as f:
+        report = json.load(f)
+    check("sensitivity data: the report is the --json document", data["kind"] == "sensitivity" and data["report"] == report)
+    rows = report["inputs"]
+    check("sensitivity data: rows sorted by |swing|, descending",
+          len(rows) > 10 and all(abs(a["swing"]["mean"]) >= abs(b["swing"]["mean"]) for a, b in zip(rows, rows[1:])),
+          f"{len(rows)} rows")
+
+
+def check_sensitivity_page(browser, html, json_path):
+    with open(json_path) as f:
+        report = json.load(f)
+    rows = report["inputs"]
+    session, state = check_page(browser, "sensitivity", html, ["tornado"], ["tornado", "inputs"],
+                                ["What drives total_cost (total)", "Manifest", rows[0]["key"], "largest driver"])
+    drawn = json.loads(evaluate(browser, session, """(() => {
+        const c = Chart.getChart('chart-tornado');
+        const rows = Array.from(document.querySelectorAll('#table-tornado tbody tr'));
+        return JSON.stringify({labels: c.data.labels, sets: c.data.datasets.map(d => d.data),
+            bars: c.getDatasetMeta(0).data.length + c.getDatasetMeta(1).data.length,
+            table: rows.map(r => r.cells[1].textContent)}); })()"""))
+    keys = [r["key"] for r in rows]
+    check("sensitivity: one tornado row per input, in the JSON's order", drawn["labels"] == keys,
+          f"{len(drawn['labels'])} labels, {len(keys)} inputs")
+    check("sensitivity: two bars per row (to the mean at P10 and at P90)", drawn["bars"] == 2 * len(keys),
+          f"{drawn['bars']} bars for {len(keys)} rows")
+    b = report["baseline"]["mean"]
+    check("sensitivity: bars run from the baseline to the mean at P10 and at P90",
+          drawn["sets"][0] == [[b, r["at_p10"]["mean"]] for r in rows] and
+          drawn["sets"][1] == [[b, r["at_p90"]["mean"]] for r in rows])
+    check("sensitivity: the table has the same rows", drawn["table"] == keys, f"{drawn['table'][:3]}...")
+    tooltip = evaluate(browser, session, """(() => {
+        const c = Chart.getChart('chart-tornado');
+        const cb = c.options.plugins.tooltip.callbacks;
+        const item = {dataIndex: 0, datasetIndex: 1, dataset: c.data.datasets[1]};
+        return cb.label(item) + ' | ' + cb.afterBody([item]); })()""")
+    se = "$" + f"{round(rows[0]['swing']['se']):,}"
+    check(f"sensitivity: the tooltip shows the swing and its SE ({se})", "(SE)" in tooltip and se in tooltip, tooltip)
+    order = json.loads(evaluate(browser, session, """(() => {
+        const th = Array.from(document.querySelectorAll('#table-tornado th')).find(t => t.textContent === 'swing');
+        const keys = () => Array.from(document.querySelectorAll('#table-tornado tbody tr')).map(r => r.cells[1].textContent);
+        th.click(); const up = keys(); th.click(); const down = keys();
+        return JSON.stringify([up, down]); })()"""))
+    swings = {r["key"]: r["swing"]["mean"] for r in rows}
+    up, down = order
+    check("sensitivity: the table sorts by swing, both ways",
+          sorted(up) == sorted(keys) and [swings[k] for k in up] == sorted(swings[k] for k in keys) and
+          [swings[k] for k in down] == sorted((swings[k] for k in keys), reverse=True), f"{up[:3]} / {down[:3]}")
+
+
+def check_schedule(name, page, report):
+    """The share of endpoints moved over time: its P10-P50-P90 band."""
+    s = page["charts"].get("schedule")
+    check(f"{name}: the schedule band is in the page", s is not None and len(s["days"]) > 50, f"{s and len(s['days'])}")
+    if s is None:
+        return
+    days, p10, p50, p90 = s["days"], s["p10"], s["p50"], s["p90"]
+    check(f"{name}: schedule P10 <= P50 <= P90 at every day, within [0, 1]",
+          len(p10) == len(p50) == len(p90) == len(days) and
+          all(0 <= a <= b <= c <= 1 for a, b, c in zip(p10, p50, p90)))
+    check(f"{name}: schedule days increasing and the band never falls",
+          all(a < b for a, b in zip(days, days[1:])) and
+          all(all(a <= b for a, b in zip(q, q[1:])) for q in (p10, p50, p90)))
+    check(f"{name}: schedule 0 at the earliest start, 1 at the end",
+          p90[0] == 0 and p10[-1] == 1, f"P90 {p90[0]} at {days[0]}, P10 {p10[-1]} at {days[-1]}")
+    # Every trial is half done before it is done and after it starts, so the
+    # median curve crosses 0.5 between the median start and the median
+    # completion (a day of slack each way for the grid and the rounding of dates).
+    p = report["portfolio"]
+    done = calendar.timegm(time.strptime(p["completion_date"]["p50"], "%Y-%m-%d")) / 86400 + 1
+    start = done - 1 - p["outputs"]["duration_days"]["p90"]
+    crossing = next((d for d, q in zip(days, p50) if q >= 0.5), None)
+    check(f"{name}: schedule P50 crosses 0.5 between the median start and completion",
+          crossing is not None and start - 2 <= crossing <= done + 1,
+          f"crossing {crossing}, window [{start}, {done}]")
 
 
 def check_control(browser):
@@ -338,7 +420,8 @@ def main():
     r = switchcost("run", "--trials", TRIALS, "--quiet", "--html", run_html, "--json", run_html.replace(".html", ".json"))
     check("run --html writes the report", r.returncode == 0 and os.path.getsize(run_html) > 200000, r.stderr)
     portfolio_html = os.path.join(TMP, "portfolio.html")
-    r = switchcost("run", "portfolio.yaml", "--trials", TRIALS, "--quiet", "--html", portfolio_html)
+    r = switchcost("run", "portfolio.yaml", "--trials", TRIALS, "--quiet", "--html", portfolio_html,
+                   "--json", portfolio_html.replace(".html", ".json"))
     check("run portfolio.yaml --html writes the report", r.returncode == 0, r.stderr)
     compare_html = os.path.join(TMP, "compare.html")
     r = switchcost("compare", "--base", "portfolio.yaml", "--variant", "prices/surge.yaml", "--variant",
@@ -362,7 +445,14 @@ def main():
           f"{raw.count(b'</script')} times")
     check("hostile: no '<!--' in the file", raw.count(b"<!--") == 0, f"{raw.count(b'<!--')} times")
 
-    check_data(run_html, run_html.replace(".html", ".json"), compare_html)
+    sensitivity_html = os.path.join(TMP, "sensitivity.html")
+    sensitivity_json = sensitivity_html.replace(".html", ".json")
+    r = switchcost("sensitivity", "--trials", "4000", "--quiet", "--html", sensitivity_html, "--json", sensitivity_json)
+    check("sensitivity --html writes the report", r.returncode == 0 and os.path.getsize(sensitivity_html) > 200000, r.stderr)
+
+    check_data(run_html, run_html.replace(".html", ".json"), compare_html, portfolio_html,
+               portfolio_html.replace(".html", ".json"))
+    check_sensitivity_data(sensitivity_html, sensitivity_json)
 
     profile = os.path.join(TMP, "profile")
     started = time.monotonic()
@@ -370,15 +460,15 @@ def main():
     try:
         check_control(browser)
         session, state = check_page(browser, "run", run_html,
-                                    ["histogram", "exceedance", "breakdown", "completion"], ["msps", "inputs"],
+                                    ["histogram", "exceedance", "breakdown", "schedule", "completion"], ["msps", "inputs"],
                                     ["msp-350", "Manifest", "builtin:kaspersky-2024/msp-350.yaml",
-                                     "completion dates", "CVaR95"])
+                                     "Migration schedule", "CVaR95"])
         with open(run_html.replace(".html", ".json")) as f:
             hashes = [i["sha256"] for i in json.load(f)["manifest"]["inputs"]]
         check("run: the manifest shows every input's SHA-256", all(h in state["text"] for h in hashes),
               f"{hashes} not all in the page")
         session, state = check_page(browser, "portfolio", portfolio_html,
-                                    ["histogram", "exceedance", "breakdown", "completion"], ["msps", "inputs"],
+                                    ["histogram", "exceedance", "breakdown", "schedule", "completion"], ["msps", "inputs"],
                                     ["msp-60", "msp-350", "msp-2500"])
         # Sorting: by the mean total, ascending then descending.
         order = evaluate(browser, session, """(() => {
@@ -393,6 +483,7 @@ def main():
                                     ["exceedance", "histograms", "differences", "chances", "completion"],
                                     ["alternatives", "time", "msps", "inputs"],
                                     ["portfolio (baseline)", "surge", "promo", "P(cheaper)", "technician hours"])
+        check_sensitivity_page(browser, sensitivity_html, sensitivity_json)
         session, state = check_page(browser, "hostile", hostile_html,
                                     ["exceedance", "histograms", "differences", "chances", "completion"],
                                     ["alternatives", "time", "msps", "inputs"],

@@ -112,6 +112,7 @@ int run_loaded_scenario(Session& session, const SessionOptions& given, const Sce
     if (sketched <= session.memory_limit_bytes)
       advice = "use --msp-stats sketch (about " + gib(sketched) + ") or fewer trials";
   }
+  run.keep_schedule = session.writes("html");  // the page's schedule band
   session.check_memory(estimate_result_bytes(scenario, run), estimate_working_bytes({&scenario}, run),
                        std::to_string(run.trials) + " trials x " + std::to_string(scenario.msps.size()) +
                            " MSPs with per-MSP statistics " + to_string(run.msp_stats),

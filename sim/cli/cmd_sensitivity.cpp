@@ -61,9 +61,6 @@ int sensitivity_main(const std::vector<std::string>& args, std::ostream& out, st
   SensitivityOptions sensitivity;
   sensitivity.output = parse_output(output);
   const std::size_t rows = parse_top(top);
-  for (std::size_t i = 0; i < output_formats().size(); ++i)
-    if (given.output_given[i] && output_formats()[i].option == "html")
-      throw UsageError("--html is not available for sensitivity yet; use --json, --csv or --samples");
   Session session(given, err);
   std::vector<std::string> inputs = given.files;
   if (inputs.empty()) inputs.push_back(std::string(default_scenario));

@@ -37,8 +37,8 @@ constexpr OutputFormat formats[] = {
      render_each<render_samples, render_compare_samples, render_sensitivity_samples>},
     {"html",
      "write a self-contained HTML report to PATH (charts and tables; opens offline in any browser, "
-     "no network): cost distribution and exceedance curve, breakdown, completion dates, per-MSP table; "
-     "run, estimate and compare",
+     "no network): cost distribution and exceedance curve, breakdown, completion dates, per-MSP table "
+     "(run, estimate), the alternatives side by side (compare), the tornado (sensitivity)",
      render_each<render_html, render_compare_html, render_sensitivity_html>},
 };
 

@@ -94,9 +94,20 @@ std::uint64_t sketch_buckets_assumed(std::uint64_t trials) noexcept {
   return 100 + std::uint64_t(200 * std::log10(double(std::max<std::uint64_t>(trials, 1))));
 }
 
+std::uint64_t schedule_bytes(const Scenario& scenario, std::uint64_t trials) noexcept {
+  return std::uint64_t(scenario.msps.size()) * trials * sizeof(double) * 5;
+}
+
+namespace {
+bool keeps_schedule(const Scenario& scenario, const RunOptions& options) noexcept {
+  return options.keep_schedule && schedule_bytes(scenario, options.trials) <= schedule_bytes_most;
+}
+}  // namespace
+
 std::uint64_t estimate_result_bytes(const Scenario& scenario, const RunOptions& options) noexcept {
+  const std::uint64_t schedule = keeps_schedule(scenario, options) ? schedule_bytes(scenario, options.trials) : 0;
   if (options.msp_stats == MspStats::exact)
-    return estimate_result_bytes(scenario, options.trials, options.keep_msp_outputs);
+    return schedule + estimate_result_bytes(scenario, options.trials, options.keep_msp_outputs);
   const std::uint64_t msps = scenario.msps.size();
   const std::uint64_t threads = std::max(1u, options.threads);
   const std::uint64_t portfolio = std::uint64_t(output_count) * options.trials * sizeof(double);
@@ -105,7 +116,7 @@ std::uint64_t estimate_result_bytes(const Scenario& scenario, const RunOptions& 
   const std::uint64_t window = 3 * threads * msps * output_count * sizeof(BlockMoments);
   const std::uint64_t per_msp =
       sizeof(MspSeries) + sizeof(MspSketch) + output_count * sketch_buckets_assumed(options.trials) * sizeof(std::uint32_t);
-  return portfolio + tail + window + msps * per_msp;
+  return schedule + portfolio + tail + window + msps * per_msp;
 }
 
 namespace {
@@ -838,6 +849,18 @@ void run_block(const Run& run, std::uint64_t first, Eigen::Index n, Workspace& w
       }
       run_msp(c, m, t, w.markets[k], w, out, run.reuse[k][m]);
       if (sketch) sketch_msp(m, n, out, w, r, *sketch);
+      if (!r.schedules.empty()) {
+        ScheduleSeries& kept = r.schedules[m];
+        const models::LaborResult& lo = w.labor_out;
+        for (Eigen::Index i = 0; i < n; ++i) {
+          const std::size_t at = std::size_t(first) + std::size_t(i);
+          kept.start_day[at] = c.migration_start + w.lost_in.start_delay_days[i];
+          kept.setup_days[at] = lo.setup_days[i];
+          kept.duration_days[at] = lo.duration_days[i];
+          kept.learning_exponent[at] = lo.learning_exponent[i];
+          kept.endpoints[at] = w.labor_in.endpoints[i];
+        }
+      }
       if (r.msp_in_portfolio) continue;
       // Add into the portfolio's own series (in MSP order, so the sums are the
       // same bytes every run).
@@ -966,6 +989,12 @@ std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenari
         if (options.keep_msp_outputs[std::size_t(o)]) allocate(r.msps[m].series[std::size_t(o)]);
     }
     for (auto& v : r.portfolio) allocate(v);
+    if (scenarios.size() == 1 && keeps_schedule(scenario, options)) {
+      r.schedules.resize(scenario.msps.size());
+      for (auto& k : r.schedules)
+        for (Values* v : {&k.start_day, &k.setup_days, &k.duration_days, &k.learning_exponent, &k.endpoints})
+          v->resize(trials);
+    }
   }
   // Sketch mode's state is that of its one scenario.
   RunResult& r = results[0];

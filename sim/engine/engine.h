@@ -109,6 +109,9 @@ struct RunOptions {
   std::array<bool, output_count> keep_msp_outputs = all_outputs();
   MspStats msp_stats = MspStats::exact;
   double sketch_relative_error = QuantileSketch::default_relative_error;  // [-] alpha of the sketches
+  // Keep each MSP's schedule (RunResult::schedules) when it takes at most
+  // schedule_bytes_most; run_scenario only. Changes no other result.
+  bool keep_schedule = false;
   // Called from one thread with (trials done, trials requested) now and then.
   std::function<void(std::uint64_t, std::uint64_t)> progress;
 };
@@ -133,6 +136,20 @@ struct MspSeries {
   std::optional<MspSketch> sketch;  // sketch mode only
 };
 
+// One MSP's migration schedule per trial: what the labor model's n(t)
+// reads (models/labor.h, "Schedule"), so that the endpoints moved by any day
+// can be computed after the run (sim/report/html.h). 40 bytes per MSP-trial.
+struct ScheduleSeries {
+  Values start_day;          // [days since 1970-01-01] the MSP's migration start (after its delay)
+  Values setup_days;         // [days] from the start: no endpoint moves before
+  Values duration_days;      // [days] from the start: every endpoint moved
+  Values learning_exponent;  // [-] p = log2(learning_rate) + 1
+  Values endpoints;          // [endpoints] E
+};
+inline constexpr std::uint64_t schedule_bytes_most = std::uint64_t(64) << 20;
+// Bytes of every MSP's ScheduleSeries for this many trials.
+std::uint64_t schedule_bytes(const Scenario& scenario, std::uint64_t trials) noexcept;
+
 struct RunResult {
   std::uint64_t trials_requested = 0;
   std::uint64_t trials_done = 0;
@@ -148,6 +165,9 @@ struct RunResult {
   // Exact mode, one MSP, every output kept: the MSP's series are the
   // portfolio's, and msps[0].series is left empty.
   bool msp_in_portfolio = false;
+
+  // Per MSP, with RunOptions::keep_schedule and at most schedule_bytes_most; else empty.
+  std::vector<ScheduleSeries> schedules;
 
   // MSP m's series (exact mode): the portfolio's where they are the same.
   const Series& msp_series(std::size_t m) const { return msp_in_portfolio ? portfolio : msps[m].series; }

@@ -1,8 +1,7 @@
 #include "sim/report/html.h"
 
-#include <stdexcept>
-
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <functional>
 #include <streambuf>
@@ -11,6 +10,7 @@
 #include "sim/base/format.h"
 #include "sim/report/html_assets.h"
 #include "sim/report/samples.h"
+#include "sim/report/sensitivity.h"
 #include "sim/scenario/yaml_reader.h"
 #include "sim/stats/summary.h"
 
@@ -145,6 +145,69 @@ void json_cost_lines(Json& j) {
   j.close(']');
 }
 
+// The type-7 percentile at level p of non-empty values, reordering them.
+double percentile_in_place(std::vector<double>& v, double p) {
+  const PercentileRanks r = percentile_ranks(v.size(), p);
+  std::nth_element(v.begin(), v.begin() + std::ptrdiff_t(r.below), v.end());
+  const double below = v[r.below];
+  const double above = r.above == r.below ? below : *std::min_element(v.begin() + std::ptrdiff_t(r.below) + 1, v.end());
+  return below + (r.h - double(r.below)) * (above - below);
+}
+
+// Endpoints one MSP has moved by `day` in trial i: the labor model's n(t)
+// (models/labor.h) from its kept schedule, with f the share of the
+// non-setup work done, n = ((X^p - (1/2)^p) f + (1/2)^p)^(1/p) - 1/2, X = E + 1/2.
+double moved_by(const ScheduleSeries& s, std::size_t i, double day) {
+  const double e = s.endpoints[i];
+  if (!(e > 0)) return 0;
+  const double local = day - s.start_day[i];
+  if (local >= s.duration_days[i]) return e;
+  if (!(local > s.setup_days[i])) return 0;
+  const double f = (local - s.setup_days[i]) / (s.duration_days[i] - s.setup_days[i]);
+  const double p = s.learning_exponent[i];
+  const double half = std::pow(0.5, p);
+  const double end = std::pow(e + 0.5, p);
+  return std::clamp(std::pow((end - half) * f + half, 1 / p) - 0.5, 0.0, e);
+}
+
+void json_schedule(Json& j, const RunResult& run, std::uint64_t n) {
+  constexpr int days_drawn = 121;
+  const auto& schedules = run.schedules;
+  double first = INFINITY, last = -INFINITY;
+  for (const auto& s : schedules)
+    for (std::size_t i = 0; i < n; ++i) {
+      first = std::min(first, s.start_day[i]);
+      last = std::max(last, s.start_day[i] + s.duration_days[i]);
+    }
+  if (!std::isfinite(first) || !std::isfinite(last)) return;
+  first = std::floor(first);
+  last = std::max(first + 1, std::ceil(last));
+  std::vector<double> endpoints(n, 0.0), share(n);
+  for (const auto& s : schedules)
+    for (std::size_t i = 0; i < n; ++i) endpoints[i] += s.endpoints[i];
+  j.open("schedule", '{');
+  j.open("days", '[');
+  std::vector<std::array<double, 3>> band;
+  for (int k = 0; k < days_drawn; ++k) {
+    const double day = first + (last - first) * k / (days_drawn - 1);
+    j.value("", day);
+    for (std::size_t i = 0; i < n; ++i) {
+      double moved = 0;
+      for (const auto& s : schedules) moved += moved_by(s, i, day);
+      share[i] = endpoints[i] > 0 ? moved / endpoints[i] : 1.0;
+    }
+    band.push_back({percentile_in_place(share, 0.1), percentile_in_place(share, 0.5), percentile_in_place(share, 0.9)});
+  }
+  j.close(']');
+  const char* keys[] = {"p10", "p50", "p90"};
+  for (int q = 0; q < 3; ++q) {
+    j.open(keys[q], '[');
+    for (const auto& b : band) j.value("", b[std::size_t(q)]);
+    j.close(']');
+  }
+  j.close('}');
+}
+
 std::string run_charts(const ReportData& d) {
   Json j;
   j.open("", '{');
@@ -183,6 +246,7 @@ std::string run_charts(const ReportData& d) {
         if (run.msp_series(m)[std::size_t(Output::completion_day)].size() >= n)
           scope(run.msps[m].name, run.msp_series(m)[std::size_t(Output::completion_day)]);
     j.close(']');
+    if (!run.schedules.empty()) json_schedule(j, run, n);
   }
   j.close('}');
   return j.str();
@@ -318,8 +382,11 @@ void render_compare_html(const CompareResult& result, std::ostream& out) {
   write_page(out, "compare", [&](std::ostream& json) { render_compare_json(result, json); }, compare_charts(result));
 }
 
-void render_sensitivity_html(const SensitivityResult&, std::ostream&) {
-  throw std::logic_error("--html is not rendered for sensitivity (the command refuses it before running)");
+void render_sensitivity_html(const SensitivityResult& result, std::ostream& out) {
+  // The tornado is drawn from the JSON's rows alone: no per-trial series.
+  Json charts;
+  charts.open("", '{').value("output_label", output_label(result.output)).close('}');
+  write_page(out, "sensitivity", [&](std::ostream& json) { render_sensitivity_json(result, json); }, charts.str());
 }
 
 }  // namespace switchcost::sim

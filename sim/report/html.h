@@ -7,7 +7,7 @@
 // Chart.js 3 (Debian's libjs-chart.js, embedded at build time:
 // sim/report/html_assets.h) and the page's script (sim/report/html/report.js),
 // which builds every chart and table from the data. The data object is
-//   {"kind": "run" | "compare", "report": <the command's --json document>,
+//   {"kind": "run" | "compare" | "sensitivity", "report": <the command's --json document>,
 //    "charts": <what the JSON does not hold: binned per-trial series>}
 // and the script picks its renderer by "kind": a new result type adds a
 // function here, its "charts", and one entry in report.js's `renderers`.
@@ -26,10 +26,16 @@
 //     (the maximum) is left out, so the curve can be drawn on a log scale;
 //   completion: points (day, F(day)) of the completion day's empirical
 //     distribution at about 200 evenly spread ranks, F = trials done by
-//     that day / n (days since 1970-01-01, fractional).
-// The engine keeps each trial's completion day, not its schedule, so the
-// page shows when migrations finish, not the share of endpoints moved over
-// time (it says so).
+//     that day / n (days since 1970-01-01, fractional);
+//   schedule (run, when the engine kept RunResult::schedules): on 121 days
+//     evenly spread from the earliest start (floor) to the latest completion
+//     (ceil) over the trials, the P10, P50 and P90 (type 7) across trials of
+//     the share of endpoints moved, sum_m n_m(day) / sum_m E_m over the MSPs
+//     (weighted by endpoints), with n_m the labor model's n(t) at
+//     t = day - start_m: 0 until setup ends, then
+//     ((X^p - (1/2)^p) f + (1/2)^p)^(1/p) - 1/2 with X = E + 1/2 and f the
+//     share of the non-setup time elapsed, E from the duration on. Without
+//     kept schedules the page shows only when migrations finish (it says so).
 #pragma once
 
 #include <ostream>
@@ -46,8 +52,8 @@ namespace switchcost::sim {
 
 void render_html(const ReportData& data, std::ostream& out);
 void render_compare_html(const CompareResult& result, std::ostream& out);
-// Not yet: `sensitivity` refuses --html before it runs (sim/cli/cmd_sensitivity.cpp);
-// its tornado chart is the page's next renderer. Throws std::logic_error.
+// The tornado: "charts" holds only the output's label; the bars and table
+// are drawn from the report's rows (sim/report/sensitivity.h).
 struct SensitivityResult;
 void render_sensitivity_html(const SensitivityResult& result, std::ostream& out);
 

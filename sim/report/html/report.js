@@ -1,6 +1,6 @@
 // The switchcost HTML report's script (inlined into every page by
 // sim/report/html.cpp, after Chart.js 3). It builds the whole page from the
-// JSON object in #switchcost-data: {"kind", "report" (the command's --json
+// JSON object in #switchcost-data: {"kind" (run, compare, sensitivity), "report" (the command's --json
 // document), "charts" (binned per-trial series, sim/report/html.h)}, with
 // renderers[kind]. A new result type adds its renderer to `renderers`.
 //
@@ -81,16 +81,18 @@
   function with_alpha(color, alpha) {
     return color + Math.round(alpha * 255).toString(16).padStart(2, '0');
   }
-  function chart(parent, id, title, caption, config) {
+  // height: of the chart's box in px (default: the style's); plugin: one more Chart.js plugin.
+  function chart(parent, id, title, caption, config, height, plugin) {
     const canvas = el('canvas', { id: 'chart-' + id, role: 'img', 'aria-label': title });
+    const box = el('div', { class: 'chart-box' }, canvas);
+    if (height) box.style.height = height + 'px';
     const figure = el('figure', { class: 'chart', id: 'figure-' + id },
-      el('figcaption', {}, el('strong', { text: title }), caption || null),
-      el('div', { class: 'chart-box' }, canvas));
+      el('figcaption', {}, el('strong', { text: title }), caption || null), box);
     parent.append(figure);
     config.options = Object.assign({ animation: false, responsive: true, maintainAspectRatio: false,
       interaction: { mode: 'nearest', intersect: false } }, config.options || {});
     config.options.plugins = Object.assign({ legend: { labels: { boxWidth: 14 } } }, config.options.plugins || {});
-    config.plugins = [drawn_check];
+    config.plugins = plugin ? [plugin, drawn_check] : [drawn_check];
     made.push(new Chart(canvas, config));
   }
   function vertical_line(label, x, y_lo, y_hi, color, dashed) {
@@ -284,10 +286,27 @@
           plugins: { legend: { display: false }, tooltip: money_tooltip } } });
 
     const time = section(root, 'When the migration is done');
-    time.append(el('p', { class: 'note', text: 'The engine keeps each trial\'s completion date, not its day-by-day schedule, ' +
-      'so the share of endpoints moved over time (with its P10-P90 band) cannot be drawn from this run; the chart shows ' +
-      'instead the distribution of completion dates (the share of trials whose migration is complete by each date) ' +
-      'against the day updates stop.' }));
+    const sched = charts.schedule;
+    if (sched && sched.days && sched.days.length) {
+      const cutoff = day_of_iso(charts.updates_end);
+      const line = (key) => sched.days.map((d, k) => ({ x: d, y: sched[key][k] }));
+      time.append(el('p', { class: 'note', text: 'The share of ' + (msps.length > 1 ? 'the portfolio\'s endpoints (weighted by endpoints)' : 'endpoints') +
+        ' moved by each date, from each trial\'s schedule (start delay, setup, then the learning curve over the duration): the median over the trials, and the band between P10 and P90.' }));
+      chart(time, 'schedule', 'Migration schedule',
+        'Share of endpoints moved by each date: P50 (line) and P10-P90 band, against the day updates stop.',
+        { type: 'line', data: { datasets: [
+          { label: 'P90', data: line('p90'), borderColor: with_alpha(palette[0], 0.5), backgroundColor: with_alpha(palette[0], 0.2),
+            borderWidth: 1, pointRadius: 0, fill: '+1' },
+          { label: 'P10', data: line('p10'), borderColor: with_alpha(palette[0], 0.5), backgroundColor: with_alpha(palette[0], 0.2),
+            borderWidth: 1, pointRadius: 0, fill: false },
+          { label: 'P50 (median)', data: line('p50'), borderColor: palette[0], backgroundColor: palette[0], borderWidth: 3, pointRadius: 0, fill: false },
+          vertical_line('updates stop ' + charts.updates_end + ' 00:00', cutoff, 0, 1, cutoff_color, false)] },
+          options: { scales: { x: date_axis('date'), y: Object.assign(share_axis('share of endpoints moved'), { max: 1 }) },
+            plugins: { tooltip: { callbacks: { label: (c) => c.dataset.label + ': ' + iso_of_day(c.parsed.x) + ', ' + percent(c.parsed.y) } } } } });
+    } else {
+      time.append(el('p', { class: 'note', text: 'The schedules were not kept (they take 40 bytes per MSP and trial, and are kept up to 64 MiB), so the share of endpoints moved over time is not drawn; the chart shows ' +
+        'the distribution of completion dates (the share of trials whose migration is complete by each date) against the day updates stop.' }));
+    }
     if (charts.per_trial && charts.completion && charts.completion.length) {
       const cutoff = day_of_iso(charts.updates_end);
       const sets = charts.completion.map((s, i) => ({ label: s.name === 'portfolio' && charts.completion.length > 1 ? 'portfolio (last MSP done)' : s.name,
@@ -447,9 +466,107 @@
     sortable_table(per, 'msps', columns, report.msps || []);
   }
 
+  // ---- sensitivity ----
+  // The tornado: one row per input group, by |swing| (the JSON's order), a
+  // bar from the baseline mean to the mean with the input held at its P10
+  // and one to the mean at its P90, so each row spans the two means.
+  function render_sensitivity(root, report, charts) {
+    const m = report.manifest;
+    const n = m.trials;
+    const rows = report.inputs || [];
+    const base = report.baseline || {};
+    const unit = (report.output || {}).unit;
+    const label = charts.output_label || (report.output || {}).key;
+    const value = unit === 'USD' ? money : (x) => (finite(x) ? number(x, Math.abs(x) >= 100 ? 0 : 2) + (unit ? ' ' + unit : '') : dash);
+    const signed = (x) => (finite(x) ? (x > 0 ? '+' : '') + value(x) : dash);
+    const held = (row, side) => {
+      const ms = row.members || [];
+      const vals = ms.map((mb) => mb[side]);
+      return vals.length && vals.every((v) => v === vals[0]) ? number(vals[0], Math.abs(vals[0]) >= 100 ? 0 : 3) : ms.length + ' values';
+    };
+    document.title = 'switchcost sensitivity: ' + (m.arguments || []).join(' ');
+    root.append(el('h1', { text: 'What drives ' + (report.output || {}).key + ' (' + label + ')' }));
+    root.append(el('p', { class: 'lede', text: (m.arguments || []).join(' ') + ': ' + thousands(n) + ' trials, seed ' + m.seed +
+      '; each uncertain input held at its P' + Math.round(100 * m.low_quantile) + ' and then its P' + Math.round(100 * m.high_quantile) +
+      ', every other input drawn as usual on the same trials (' + m.runs + ' runs). Means are of ' + m.mean_series + '.' }));
+    if (!m.complete) root.append(el('p', { class: 'error', text: 'Stopped early: ' + m.input_groups_done + ' of ' + m.input_groups + ' inputs were done; the others are left out.' }));
+    const top = rows[0];
+    figures(root, [
+      ['baseline mean', value(stat(base, 'mean')), stat(base, 'se') !== null ? '\u00b1 ' + value(base.se) + ' (standard error)' : ''],
+      ['baseline P90', value(stat(base, 'p90')), 'one trial in ten is above'],
+      ['largest driver', top ? top.key : dash, top ? 'swing ' + signed(top.swing.mean) : ''],
+      ['uncertain inputs', String(m.input_groups_done) + (m.input_groups_done !== m.input_groups ? ' of ' + m.input_groups : ''), 'each held at P10 and P90'],
+    ]);
+
+    const tornado = section(root, 'Tornado');
+    tornado.append(el('p', { class: 'note', text: 'Each bar runs from the baseline mean to the mean with the input held at its P10 (one colour) and at its P90 (the other): the row spans the swing. Sorted by the size of the swing; the tooltip gives the swing\'s standard error (paired, trial by trial).' }));
+    if (rows.length && stat(base, 'mean') !== null) {
+      const b = base.mean;
+      const side = (row, key) => [b, stat(row[key], 'mean') === null ? b : row[key].mean];
+      const labels = rows.map((r) => r.key);
+      const box_height = 60 + 24 * rows.length;
+      chart(tornado, 'tornado', 'Swing of the mean ' + label + ' [' + (unit || '') + ']',
+        'Baseline ' + value(b) + ' (the vertical line); ' + rows.length + ' inputs.',
+        { type: 'bar', data: { labels: labels, datasets: [
+          { label: 'input at P' + Math.round(100 * m.low_quantile), data: rows.map((r) => side(r, 'at_p10')),
+            backgroundColor: with_alpha(palette[0], 0.75), borderColor: palette[0], borderWidth: 1, grouped: false, minBarLength: 1 },
+          { label: 'input at P' + Math.round(100 * m.high_quantile), data: rows.map((r) => side(r, 'at_p90')),
+            backgroundColor: with_alpha(palette[1], 0.75), borderColor: palette[1], borderWidth: 1, grouped: false, minBarLength: 1 }] },
+          options: { indexAxis: 'y',
+            scales: { x: unit === 'USD' ? money_axis('mean ' + label + ' [USD]') : { type: 'linear', title: { display: true, text: 'mean ' + label + (unit ? ' [' + unit + ']' : '') } },
+              y: { ticks: { autoSkip: false } } },
+            plugins: { baseline: { value: b },
+              tooltip: { callbacks: { label: (c) => {
+                const r = rows[c.dataIndex];
+                const at = c.datasetIndex === 0 ? 'p10' : 'p90';
+                return c.dataset.label + ' (' + held(r, at) + '): mean ' + value(r['at_' + at].mean);
+              }, afterBody: (items) => {
+                const r = rows[items[0].dataIndex];
+                return 'swing ' + signed(r.swing.mean) + ' \u00b1 ' + value(r.swing.se) + ' (SE)' + (r.read ? '' : '; no MSP draws it');
+              } } } } } },
+        box_height, baseline_line);
+    } else {
+      tornado.append(el('p', { class: 'note', text: n > 0 ? 'The scenario has no uncertain input.' : 'No trial was done.' }));
+    }
+
+    const table = section(root, 'Inputs');
+    table.append(el('p', { class: 'note', text: 'The same rows as the tornado. Click a column to sort by it (again to reverse).' }));
+    sortable_table(table, 'tornado', [
+      { title: 'rank', value: (r) => r.rank },
+      { title: 'input', value: (r) => r.key, text: true },
+      { title: 'level', value: (r) => r.level, text: true },
+      { title: 'unit', value: (r) => r.unit || null, text: true },
+      { title: 'held at P10', value: (r) => held(r, 'p10'), text: true },
+      { title: 'held at P90', value: (r) => held(r, 'p90'), text: true },
+      { title: 'mean at P10', value: (r) => stat(r.at_p10, 'mean'), format: value },
+      { title: 'mean at P90', value: (r) => stat(r.at_p90, 'mean'), format: value },
+      { title: 'swing', value: (r) => stat(r.swing, 'mean'), format: signed },
+      { title: 'swing SE', value: (r) => stat(r.swing, 'se'), format: value },
+      { title: '|swing|', value: (r) => (stat(r.swing, 'mean') === null ? null : Math.abs(r.swing.mean)), format: value },
+      { title: 'P90 swing', value: (r) => (finite(r.p90_swing) ? r.p90_swing : null), format: signed },
+    ], rows);
+  }
+  // A vertical line at options.plugins.baseline.value (the tornado's baseline).
+  const baseline_line = {
+    id: 'baseline',
+    afterDatasetsDraw(c, args, options) {
+      if (!finite(options.value)) return;
+      const x = c.scales.x.getPixelForValue(options.value);
+      const ctx = c.ctx;
+      ctx.save();
+      ctx.strokeStyle = '#333';
+      ctx.lineWidth = 2;
+      ctx.beginPath();
+      ctx.moveTo(x, c.chartArea.top);
+      ctx.lineTo(x, c.chartArea.bottom);
+      ctx.stroke();
+      ctx.restore();
+    },
+  };
+
   // One renderer per result type (the "kind" html.cpp writes): a new
   // command's report adds its function here.
-  const renderers = { run: render_run, compare: render_compare };
+  const renderers = { run: render_run, compare: render_compare, sensitivity: render_sensitivity };
 
   const root = document.getElementById('report');
   try {
