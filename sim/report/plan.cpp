@@ -388,7 +388,7 @@ void render_plan_table(const PlanResult& r, std::ostream& out) {
       out << " (the only one" << (require.empty() ? "" : " meeting it") << ").\n";
     } else {
       const auto& d = r.options[*r.runner_up].vs_reference;
-      out << ".\n  The runner-up, " << labels[*r.runner_up] << ", costs " << format_signed_money(d.mean)
+      out << ".\n  The runner-up, " << labels[*r.runner_up] << ", costs " << format_money(d.mean)
           << " more (paired 95% CI " << format_signed_money(d.lo) << " to " << format_signed_money(d.hi) << ")";
       if (r.tie)
         out << ": a TIE, the interval covers 0; more trials or other criteria must decide.\n";
