@@ -351,32 +351,37 @@ void render_plan_table(const PlanResult& r, std::ostream& out) {
   }
   const std::size_t ref = r.reference();
   std::vector<std::string> labels;
-  std::size_t w0 = 8;
-  for (const auto& o : r.options) {
-    labels.push_back(printable(o.label));
-    w0 = std::max(w0, text_width(labels.back()) + 2);
-  }
+  for (const auto& o : r.options) labels.push_back(printable(o.label));
   out << "\nTotal cost [USD]: mean +- SE of the expected cost given each trial's inputs; P90 of the costs drawn.\n"
       << "Differences are paired, option - " << (r.recommended ? "the recommended" : "the closest") << " ("
-      << labels[ref] << "), with 95% CI. Updates stop " << c.updates_end << " 00:00.\n\n  "
-      << pad_right("option", w0) << pad_left("cost mean +- SE", 22) << pad_left("cost P90", 11)
-      << pad_left("days P50", 9) << pad_left("days P90", 9) << pad_left("P(done) +- SE", 16)
-      << pad_left("hours", 8) << pad_left("vs " + std::string(r.recommended ? "recommended" : "closest"), 34)
-      << "\n";
+      << labels[ref] << "), with 95% CI. Updates stop " << c.updates_end << " 00:00.\n\n";
+  // Cells first, then each column as wide as its widest cell (a portfolio's
+  // costs run to billions).
+  std::vector<std::vector<std::string>> rows = {
+      {"option", "cost mean +- SE", "cost P90", "days P50", "days P90", "P(done) +- SE", "hours",
+       r.recommended ? "vs recommended" : "vs closest"}};
   for (std::size_t k = 0; k < r.options.size(); ++k) {
     const auto& a = c.alternatives[k];
-    const auto& o = r.options[k];
-    const std::string mark = k == ref ? (r.recommended ? " <" : " ?") : "";
-    out << "  " << pad_right(labels[k], w0)
-        << pad_left(format_money(a.total.mean) + " +- " + format_error(a.total.se), 22)
-        << pad_left(format_money(a.total.at(0.9).value), 11) << pad_left(fixed(a.duration.at(0.5).value, 1), 9)
-        << pad_left(fixed(a.duration.at(0.9).value, 1), 9)
-        << pad_left(format_percent(a.done_before_updates_stop.value) + " +- " +
+    rows.push_back({labels[k], format_money(a.total.mean) + " +- " + format_error(a.total.se),
+                    format_money(a.total.at(0.9).value), fixed(a.duration.at(0.5).value, 1),
+                    fixed(a.duration.at(0.9).value, 1),
+                    format_percent(a.done_before_updates_stop.value) + " +- " +
                         format_percent(a.done_before_updates_stop.se),
-                    16)
-        << pad_left(grouped(std::llround(a.labor_hours.mean)), 8)
-        << pad_left(k == ref ? std::string("-") : interval(o.vs_reference), 34)
-        << (o.meets ? "" : "  (misses)") << (o.frontier ? "  frontier" : "") << mark << "\n";
+                    grouped(std::llround(a.labor_hours.mean)),
+                    k == ref ? std::string("-") : interval(r.options[k].vs_reference)});
+  }
+  std::vector<std::size_t> column(rows.front().size(), 0);
+  for (const auto& row : rows)
+    for (std::size_t i = 0; i < row.size(); ++i) column[i] = std::max(column[i], text_width(row[i]));
+  for (std::size_t k = 0; k < rows.size(); ++k) {
+    out << "  " << pad_right(rows[k][0], column[0]);
+    for (std::size_t i = 1; i < rows[k].size(); ++i) out << pad_left(rows[k][i], column[i] + 3);
+    if (k > 0) {
+      const auto& o = r.options[k - 1];
+      out << (o.meets ? "" : "  (misses)") << (o.frontier ? "  frontier" : "")
+          << (k - 1 == ref ? (r.recommended ? "  <" : "  ?") : "");
+    }
+    out << "\n";
   }
   std::string require;
   for (const auto& k : r.constraints) require += (require.empty() ? "" : " and ") + k.text;
