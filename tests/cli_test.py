@@ -600,7 +600,7 @@ def test_command_and_format_tables():
         return
     names = m.group(1).split(", ")
     check("unknown command: the commands in help's order",
-          names == ["run", "estimate", "compare", "sensitivity", "init", "validate", "builtin", "help", "version"],
+          names == ["run", "estimate", "compare", "sensitivity", "plan", "init", "validate", "builtin", "help", "version"],
           names)
     text = run("help").stdout
     for name in names:

@@ -17,7 +17,7 @@ namespace switchcost::sim {
 // a command whose file is left out of the build is a link error, never a
 // command that is silently missing.
 #define SWITCHCOST_COMMANDS(X) \
-  X(run) X(estimate) X(compare) X(sensitivity) X(init) X(validate) X(builtin) X(help) X(version)
+  X(run) X(estimate) X(compare) X(sensitivity) X(plan) X(init) X(validate) X(builtin) X(help) X(version)
 
 #define SWITCHCOST_DECLARE_COMMAND(name) extern const Command name##_command;
 #define SWITCHCOST_LIST_COMMAND(name) &name##_command,

@@ -11,13 +11,15 @@
 #include <variant>
 
 #include "sim/report/compare.h"
+#include "sim/report/plan.h"
 #include "sim/report/report.h"
 #include "sim/report/sensitivity.h"
 
 namespace switchcost::sim {
 
 // What a command produced, for the renderers (never null).
-using CommandResult = std::variant<const ReportData*, const CompareResult*, const SensitivityResult*>;
+using CommandResult =
+    std::variant<const ReportData*, const CompareResult*, const SensitivityResult*, const PlanResult*>;
 
 struct OutputFormat {
   std::string_view option;  // "json": the option --json PATH
