@@ -19,6 +19,7 @@ generated in a temporary directory at test time. Prints one line per case, a
 table (case, exit code, first line of stderr), then 'N passed, N failed';
 exits 1 if any case failed. Standard library only.
 """
+import fcntl
 import json
 import math
 import os
@@ -28,9 +29,11 @@ import resource
 import shutil
 import signal
 import stat
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
 import time
 
 BIN = os.path.abspath(sys.argv[1])
@@ -1565,7 +1568,18 @@ def test_output_paths():
             p = subprocess.Popen([BIN, "run", POPULATION, "--trials", "500", "--quiet", "--json", fifo],
                                  stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                  preexec_fn=limit_memory)
-            time.sleep(3)
+            # The signal must come while the write is blocked: one during the
+            # simulation asks for the partial report to be written, which then
+            # blocks as documented (a second signal ends it). So wait until
+            # the pipe is full, however slow the machine (a sanitizer build).
+            capacity = fcntl.fcntl(holder, 1032)  # F_GETPIPE_SZ
+            deadline = time.monotonic() + TIMEOUT / 2
+            while p.poll() is None and time.monotonic() < deadline:
+                queued = struct.unpack("i", fcntl.ioctl(holder, termios.FIONREAD, b"\0\0\0\0"))[0]
+                if queued >= capacity:
+                    break
+                time.sleep(0.05)
+            time.sleep(0.2)
             p.send_signal(sig)
             r = collect(p)
         finally:
