@@ -130,6 +130,12 @@ TEST(Formula, DistributionParametersFollowTheKindsRules) {
   EXPECT_NE(e.find("s.yaml:7:36: "), std::string::npos) << e;
   EXPECT_NE(e.find("pert needs min <= mode <= max"), std::string::npos) << e;
   EXPECT_NE(error_of({source("x", "pert(1, endpoints, 5)")}).find("are numbers"), std::string::npos);
+  EXPECT_NE(error_of({source("x", "pert(1, mode: 2, max: 5)")}).find("all named or all positional"), std::string::npos);
+  // Named parameters as in {lognormal: {mean: 20, sd: 5}}.
+  const auto set = sim::compile_formulas({source("x", "lognormal(mean: 20, sd: 5) + normal(-1, 2)")}, known, "p.");
+  ASSERT_EQ(set.draws.size(), 2u);
+  EXPECT_NEAR(set.draws[0].dist.mean(), 20.0, 1e-9);
+  EXPECT_EQ(set.draws[1].dist.mean(), -1.0);
 }
 
 TEST(Formula, TooDeepIsAnError) {

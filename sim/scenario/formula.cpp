@@ -346,7 +346,8 @@ class Parser {
     return acc;
   }
 
-  // kind(number, ...): read as {kind: [number, ...]} is read elsewhere.
+  // kind(number, ...) or kind(name: number, ...): read as {kind: [number, ...]}
+  // or {kind: {name: number, ...}} are read elsewhere.
   int draw(const std::string& kind, std::size_t where) {
     expect('(', "'('");
     Node args;
@@ -354,10 +355,24 @@ class Parser {
     args.where = at(pos_ - 1);
     skip_space();
     if (!accept(")")) {
+      std::size_t count = 0;
       do {
         skip_space();
         const std::size_t start = pos_;
-        bool negative = accept("-");
+        Node key;
+        if (pos_ < text_.size() && name_start(text_[pos_])) {  // a named parameter
+          key.kind = Node::Kind::scalar;
+          key.where = at(pos_);
+          key.text = name();
+          skip_space();
+          if (!accept(":"))
+            fail(key.where, "the arguments of " + kind + "(...) in formula '" + src_.name +
+                                "' are numbers, positional or named (" + kind +
+                                "(name: number, ...)); a drawn variable's parameters are fixed");
+          skip_space();
+        }
+        const std::size_t value_start = pos_;
+        const bool negative = accept("-");
         skip_space();
         if (pos_ >= text_.size() || !std::isdigit(static_cast<unsigned char>(text_[pos_])))
           fail(at(pos_), "the arguments of " + kind + "(...) in formula '" + src_.name +
@@ -368,9 +383,18 @@ class Parser {
         Node n;
         n.kind = Node::Kind::scalar;
         n.text = (negative ? "-" : "") + std::string(text_.substr(digits, pos_ - digits));
-        n.where = at(start);
-        args.items.push_back(std::move(n));
-        if (args.items.size() > limits_.max_nodes)
+        n.where = at(value_start);
+        const bool named = key.kind == Node::Kind::scalar;
+        if (count > 0 && named != args.is_mapping())
+          fail(at(start), "the arguments of " + kind + "(...) in formula '" + src_.name +
+                              "' are all named or all positional");
+        if (named) {
+          args.kind = Node::Kind::mapping;
+          args.entries.emplace_back(std::move(key), std::move(n));
+        } else {
+          args.items.push_back(std::move(n));
+        }
+        if (++count > limits_.max_nodes)
           fail(at(start), kind + "(...) has more than " + std::to_string(limits_.max_nodes) + " arguments");
       } while (accept(","));
       expect(')', "',' or ')' in the arguments of " + kind + "(...)");
@@ -443,6 +467,37 @@ class Emitter {
 };
 
 }  // namespace
+
+const std::vector<FormulaSymbol>& formula_model_symbols() {
+  static const std::vector<FormulaSymbol> symbols = {
+      {"labor.hours", "[h] all migration labor"},
+      {"labor.cost", "[USD] migration labor borne by the MSP"},
+      {"labor.duration_days", "[days] from the MSP's start to completion"},
+      {"lost_updates.expected_incidents", "[incidents] expected excess incidents after the cut-off"},
+      {"pricing.cost", "[USD] PV of the licence price change borne by the MSP, plus setup fees"},
+      {"stranded.cost", "[USD] prepaid licences that cannot be used"},
+      {"refunds.cost", "[USD] refunds owed to clients"},
+      {"old_price_per_endpoint_month", "[USD/(endpoint month)] the incumbent's list price"},
+      {"new_price_per_endpoint_month", "[USD/(endpoint month)] the target's list price"},
+      {"start_day", "[days since 1970-01-01] the MSP's migration start"},
+      {"completion_day", "[days since 1970-01-01] the MSP's completion"},
+      {"timeline.sales_end", "[days since 1970-01-01]"},
+      {"timeline.updates_end", "[days since 1970-01-01] updates stop at 00:00 of this day"},
+      {"timeline.migration_start", "[days since 1970-01-01]"},
+      {"timeline.horizon_months", "[months]"},
+  };
+  return symbols;
+}
+
+const std::vector<std::string>& msp_formula_symbols() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v;
+    for (const auto& spec : msp_param_specs()) v.emplace_back(spec.key);
+    for (const auto& s : formula_model_symbols()) v.emplace_back(s.name);
+    return v;
+  }();
+  return names;
+}
 
 FormulaSet compile_formulas(const std::vector<FormulaSource>& sources, const std::vector<std::string>& known,
                             const std::string& stream_prefix, const FormulaLimits& limits) {

@@ -16,9 +16,10 @@
 // "timeline.updates_end"). Functions: min(a, b, ...), max(a, b, ...),
 // clamp(x, lo, hi), if(c, a, b) (a where c != 0, else b; both are
 // evaluated), exp, log, sqrt, pow(a, b). Comparisons, &&, || and ! give 1 or
-// 0. A distribution kind's name with numbers as arguments (pert(10, 20, 60),
-// normal(-1, 2)) is a variable drawn once per trial, read by the same rules
-// as {pert: [10, 20, 60]} elsewhere in the file; the k-th (from 0, in
+// 0. A distribution kind's name with numbers as arguments, positional or
+// named (pert(10, 20, 60), normal(-1, 2), lognormal(mean: 20, sd: 5)), is a
+// variable drawn once per trial, read by the same rules as {pert: [10, 20,
+// 60]} or {lognormal: {mean: 20, sd: 5}} elsewhere in the file; the k-th (from 0, in
 // reading order) of formula NAME draws from the stream
 // PREFIX + "formulas.NAME.k", so common random numbers hold across scenarios.
 //
@@ -78,6 +79,17 @@ struct FormulaSet {
   int slot_count() const noexcept { return int(symbols.size() + draws.size() + formulas.size()); }
   int draw_slot(std::size_t k) const noexcept { return int(symbols.size() + k); }
 };
+
+// The model outputs and dates an MSP's formulas may read besides its inputs
+// (every per-MSP key of msp_param_specs(), as drawn for the trial): name and
+// unit. The engine gives each a column (tests/engine_test.cpp checks all).
+struct FormulaSymbol {
+  std::string_view name;  // "labor.hours"
+  std::string_view unit;  // "[h]"
+};
+const std::vector<FormulaSymbol>& formula_model_symbols();
+// Every name an MSP's formulas may read: its input keys, then the above.
+const std::vector<std::string>& msp_formula_symbols();
 
 // Compiles the formulas, which may read the `known` symbols, each other and
 // inline draws named under `stream_prefix` ("msps.acme."). Throws ScenarioError.

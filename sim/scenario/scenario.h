@@ -17,6 +17,7 @@
 #include "models/pricing.h"
 #include "sim/random/distribution.h"
 #include "sim/base/error.h"
+#include "sim/scenario/formula.h"
 #include "sim/scenario/yaml_reader.h"
 
 namespace switchcost::sim {
@@ -68,6 +69,9 @@ struct Msp {
   // "labor.technician_cost_per_hour" means the market's rate is used.
   Params params;
   std::vector<ExtraItem> extras;
+  // The `formulas:` block (sim/scenario/formula.h), compiled for this MSP:
+  // its cost formulas are added to extras_cost.
+  FormulaSet formulas;
 };
 
 struct Scenario {
