@@ -881,7 +881,7 @@ void Loader::apply_msp_fields(const Node& map, PartialMsp& msp, const std::strin
 // compiled for one MSP (its inline draws named under msps.NAME.).
 FormulaSet read_formulas(const Node& block, const std::string& msp_name) {
   expect_mapping(block, "formulas: a mapping with 'costs' and/or 'values', each of NAME: formula");
-  check_keys(block, {"costs", "values"}, "formulas");
+  check_keys(block, {"costs", "values"}, "formulas", false);
   std::vector<FormulaSource> sources;
   for (const auto& [section, entries] : block.entries) {
     expect_mapping(entries, "formulas." + section.text + ": a mapping of NAME: formula");
