@@ -528,15 +528,17 @@ TEST(ScenarioFormulas, BlockIsCompiledPerMspWithItsStreams) {
       "        flat: '2 * labor.hours'\n");
   const Scenario s = load_scenario({path});
   ASSERT_EQ(s.msps.size(), 4u);
-  const FormulaSet& shipped = s.msps[0].formulas;
+  ASSERT_TRUE(s.msps[0].formulas);
+  EXPECT_EQ(s.msps[0].formulas, s.msps[1].formulas) << "msp_defaults' block is compiled once";
+  const FormulaSet& shipped = *s.msps[0].formulas;
   ASSERT_EQ(shipped.formulas.size(), 2u);
   EXPECT_EQ(shipped.formulas[0].name, "hours");  // read by downtime: evaluated first
   EXPECT_FALSE(shipped.formulas[0].cost);
   EXPECT_TRUE(shipped.formulas[1].cost);
   ASSERT_EQ(shipped.draws.size(), 1u);
-  EXPECT_EQ(shipped.draws[0].stream, "msps." + s.msps[0].name + ".formulas.hours.0");
+  EXPECT_EQ(shipped.draws[0].stream, "formulas.hours.0");  // under msps.NAME. in the engine
   // The MSP's own block replaces the defaults' whole; the quoted text starts a column later.
-  const FormulaSet& own = s.msps[3].formulas;
+  const FormulaSet& own = *s.msps[3].formulas;
   ASSERT_EQ(own.formulas.size(), 1u);
   EXPECT_EQ(own.formulas[0].name, "flat");
   EXPECT_EQ(to_string(own.formulas[0].where), path + ":14:16");

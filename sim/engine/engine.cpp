@@ -434,8 +434,11 @@ Compiled compile(const Scenario& s, std::uint64_t seed) {
       cm.lines[K] = compile_inputs(Line::inputs(), models::InputLevel::msp, m.params, seed, owner);
     });
     for (const auto& e : m.extras) cm.extras.emplace_back(compile(e.cost, seed), e.per);
-    for (const auto& d : m.formulas.draws) cm.formula_draws.push_back(Draw{&d.dist, Stream{seed, variable_id(d.stream)}});
-    for (const auto& name : m.formulas.symbols) cm.formula_symbols.push_back(formula_accessor(name));
+    if (m.formulas) {
+      for (const auto& d : m.formulas->draws)
+        cm.formula_draws.push_back(Draw{&d.dist, Stream{seed, variable_id("msps." + m.name + "." + d.stream)}});
+      for (const auto& name : m.formulas->symbols) cm.formula_symbols.push_back(formula_accessor(name));
+    }
     cm.incident_count = Stream{seed, variable_id("msps." + m.name + ".incidents.count")};
     cm.incident_cost = Stream{seed, variable_id("msps." + m.name + ".incidents.cost")};
     c.msps.push_back(std::move(cm));
@@ -729,7 +732,7 @@ std::size_t formula_accessor(const std::string& name) {
 // finite (else a LimitError naming the formula and the first trial), the cost
 // formulas added to w.extras.
 void add_formula_costs(const Compiled& c, const CompiledMsp& cm, const TrialSet& t, const Market& mk, Workspace& w) {
-  const FormulaSet& set = cm.source->formulas;
+  const FormulaSet& set = *cm.source->formulas;
   const Eigen::Index n = t.n;
   w.start_day = c.migration_start + w.lost_in.start_delay_days;
   w.completion_day = w.start_day + w.labor_out.duration_days;
@@ -828,7 +831,7 @@ void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& 
     draw.fill(t, w.extra_amount, u);
     models::add_extra_item(w.extra_amount, per, li.endpoints, li.clients, double(c.horizon_months), w.extras);
   }
-  if (!cm.source->formulas.formulas.empty()) add_formula_costs(c, cm, t, mk, w);
+  if (cm.source->formulas) add_formula_costs(c, cm, t, mk, w);
 
   // The uniforms of the incident counts, drawn as a block like the inputs.
   t.uniforms(cm.incident_count, u);

@@ -21,7 +21,9 @@
 // variable drawn once per trial, read by the same rules as {pert: [10, 20,
 // 60]} or {lognormal: {mean: 20, sd: 5}} elsewhere in the file; the k-th (from 0, in
 // reading order) of formula NAME draws from the stream
-// PREFIX + "formulas.NAME.k", so common random numbers hold across scenarios.
+// PREFIX + "formulas.NAME.k", so common random numbers hold across scenarios
+// (the scenario reader compiles with no prefix, once per block, and the
+// engine names the stream under each MSP: "msps.acme.formulas.NAME.k").
 //
 // Errors are ScenarioErrors at the file:line:col of the character in the
 // formula: an unknown symbol or function (with a did-you-mean), a formula

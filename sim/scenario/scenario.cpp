@@ -40,6 +40,7 @@ constexpr int max_file_loads = 256;
 // All far above real use: the shipped population has 200 MSPs and 29 shapes.
 constexpr std::size_t max_msps = 100'000;
 constexpr std::size_t max_extra_entries = 1'000'000;     // MSPs x their extra items
+constexpr std::size_t max_formula_draws = 1'000'000;     // MSPs x the inline draws of their formulas
 constexpr std::size_t max_discrete_points = 10'000'000;  // over every MSP's copies
 constexpr std::size_t max_beta_shapes = 4'096;           // distinct tabulated shapes
 // Counts per MSP: whole numbers (an endpoint is not divisible) up to these.
@@ -878,8 +879,9 @@ void Loader::apply_msp_fields(const Node& map, PartialMsp& msp, const std::strin
 }
 
 // A `formulas:` block: {costs: {NAME: TEXT, ...}, values: {NAME: TEXT, ...}},
-// compiled for one MSP (its inline draws named under msps.NAME.).
-FormulaSet read_formulas(const Node& block, const std::string& msp_name) {
+// compiled once (its inline draws' streams named "formulas.NAME.k", under
+// each MSP by the engine).
+std::shared_ptr<const FormulaSet> read_formulas(const Node& block) {
   expect_mapping(block, "formulas: a mapping with 'costs' and/or 'values', each of NAME: formula");
   check_keys(block, {"costs", "values"}, "formulas", false);
   std::vector<FormulaSource> sources;
@@ -901,7 +903,7 @@ FormulaSet read_formulas(const Node& block, const std::string& msp_name) {
       sources.push_back(FormulaSource{name, value.text, where, section.text == "costs"});
     }
   }
-  return compile_formulas(sources, msp_formula_symbols(), "msps." + msp_name + ".");
+  return std::make_shared<const FormulaSet>(compile_formulas(sources, msp_formula_symbols(), ""));
 }
 
 ExtraItem read_extra(const Node& item, const std::string& msp_name, std::set<std::string>& seen) {
@@ -1044,6 +1046,9 @@ Scenario Loader::finish() {
                                       : "; did you mean '" + near + "'?"));
   };
   check_expansion();
+  // Each formulas block as written, compiled once (see Msp::formulas).
+  std::map<const Node*, std::shared_ptr<const FormulaSet>> compiled_formulas;
+  std::size_t formula_draws = 0;
   for (PartialMsp& partial : msps_) {
     Msp msp;
     msp.name = partial.name;
@@ -1081,7 +1086,18 @@ Scenario Loader::finish() {
       for (const Node& item : *extras) msp.extras.push_back(read_extra(item, msp.name, seen));
     const auto& formulas =
         overrides_.formulas ? overrides_.formulas : partial.formulas ? partial.formulas : defaults_.formulas;
-    if (formulas) msp.formulas = read_formulas(*formulas, msp.name);
+    if (formulas) {
+      auto& compiled = compiled_formulas[&*formulas];
+      if (!compiled) compiled = read_formulas(*formulas);
+      msp.formulas = compiled;
+      // Each MSP draws the block's inline variables on streams of its own.
+      formula_draws += compiled->draws.size();
+      if (formula_draws > max_formula_draws)
+        fail_limit(formulas->where, "the expanded scenario draws more than " + std::to_string(max_formula_draws) +
+                                        " inline variables of formulas over all its MSPs (this block has " +
+                                        std::to_string(compiled->draws.size()) + ", used by " +
+                                        std::to_string(s.msps.size() + 1) + " MSPs so far)");
+    }
     s.msps.push_back(std::move(msp));
   }
   return std::move(scenario_);
