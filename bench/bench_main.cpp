@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "models/extras.h"
+#include "models/formula.h"
 #include "models/labor.h"
 #include "models/lost_updates.h"
 #include "models/pricing.h"
@@ -18,6 +19,7 @@
 #include "sim/random/distribution.h"
 #include "sim/engine/engine.h"
 #include "sim/random/random.h"
+#include "sim/scenario/formula.h"
 #include "sim/scenario/scenario.h"
 #include "sim/stats/sketch.h"
 #include "sim/scenario/yaml_reader.h"
@@ -203,6 +205,36 @@ void BM_Model_Extras(benchmark::State& state) {
   state.SetItemsProcessed(std::int64_t(state.iterations() * block));
 }
 BENCHMARK(BM_Model_Extras);
+
+// A formula of 10 operations (sim/scenario/formula.h) over a block of four
+// input columns, as the engine evaluates an MSP's formulas per block: items
+// are trial-operations, so the time per item is the cost per operation per
+// trial. Compare with BM_Model_Stranded (10 multiplications and
+// subtractions per trial, hand-written Eigen).
+void BM_Formula_TenOps(benchmark::State& state) {
+  const std::vector<std::string> names = {"endpoints", "prepaid_share", "months", "price"};
+  const sim::FormulaSet set = sim::compile_formulas(
+      {sim::FormulaSource{"x",
+                          "endpoints * prepaid_share * months * price * (1 - 0.1)"
+                          " + max(endpoints / 10, 1) * sqrt(months)",
+                          sim::Location{"bench", 1, 1}, true}},
+      names, "bench.");
+  const auto& program = set.formulas.front().program;
+  const std::vector<models::Column> columns = {
+      Eigen::ArrayXd::Constant(block, 350), Eigen::ArrayXd::LinSpaced(block, 0, 0.3),
+      Eigen::ArrayXd::LinSpaced(block, 0, 12), Eigen::ArrayXd::LinSpaced(block, 0.64, 4.17)};
+  std::vector<const models::Column*> slots;
+  for (const auto& c : columns) slots.push_back(&c);
+  models::FormulaWorkspace workspace;
+  models::Column out;
+  for (auto _ : state) {
+    models::evaluate_formula(program, slots, Eigen::Index(block), workspace, out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.counters["ops"] = double(program.code.size());
+  state.SetItemsProcessed(std::int64_t(state.iterations() * block * program.code.size()));
+}
+BENCHMARK(BM_Formula_TenOps);
 
 // One output's block into a fresh sketch, as the engine's sketch mode does
 // per MSP, output and block: lognormal values (a cost), then all zeros (a

@@ -984,5 +984,82 @@ TEST(ParallelFor, AThreadShortfallIsKeptByTheRunThatHadIt) {
   fewest_threads_started = 0;
 }
 
+
+// ---------------------------------------------------------------------------
+// Formulas (sim/scenario/formula.h): cost formulas go to extras_cost.
+
+Scenario with_formulas(const std::string& name, const std::string& block) {
+  return load_scenario({write_file(temp_dir(), name,
+                                   "include: [builtin:kaspersky-2024/portfolio.yaml]\nmsp_overrides:\n  formulas:\n" +
+                                       block)});
+}
+
+// Done when: the stranded-licences model written as formulas gives the
+// built-in model's results, trial by trial, in every MSP of the portfolio.
+TEST(EngineFormulas, StrandedModelAsFormulasMatchesBuiltIn) {
+  const Scenario s = with_formulas("stranded.yaml",
+                                   "    costs:\n"
+                                   "      stranded: endpoints * licences.prepaid_share * licences.prepaid_months_remaining"
+                                   " * old_price_per_endpoint_month * (1 - licences.recovered_share)\n"
+                                   "      refunds: endpoints * refunds.client_prepaid_share"
+                                   " * refunds.client_prepaid_months_remaining"
+                                   " * refunds.client_price_per_endpoint_month * refunds.refund_share\n");
+  const RunResult r = run(s, 10'000, 2);
+  ASSERT_EQ(r.msps.size(), 3u);
+  for (std::size_t m = 0; m < r.msps.size(); ++m) {
+    const Values& formulas = series(r, m, Output::extras_cost);
+    const Values& stranded = series(r, m, Output::stranded_cost);
+    const Values& refunds = series(r, m, Output::refund_cost);
+    double largest = 0;
+    for (std::size_t i = 0; i < formulas.size(); ++i) {
+      const double expected = stranded[i] + refunds[i];
+      ASSERT_NEAR(formulas[i], expected, 1e-12 * std::abs(expected)) << "MSP " << m << " trial " << i;
+      largest = std::max(largest, expected);
+    }
+    EXPECT_GT(largest, 0.0);
+  }
+}
+
+// Formulas and their inline draws are as reproducible as the rest: the same
+// bytes for any thread count and block size; another seed, other values.
+TEST(EngineFormulas, ByteIdenticalForAnyThreadCountAndBlockSize) {
+  const Scenario s = with_formulas("draws.yaml",
+                                   "    values:\n"
+                                   "      outage_hours: endpoints * pert(10, 20, 60) / 60\n"
+                                   "    costs:\n"
+                                   "      downtime: 'outage_hours * lognormal(mu: 3, sigma: 0.4) * if(completion_day >= "
+                                   "timeline.updates_end, 1.5, 1)'\n");
+  const RunResult one = run(s, 9'000, 1);
+  EXPECT_TRUE(same_bytes(one, run(s, 9'000, 2)));
+  EXPECT_TRUE(same_bytes(one, run(s, 9'000, 2, 777)));
+  EXPECT_FALSE(same_bytes(one, run(s, 9'000, 1, 4096, 2)));
+  // Drawn per MSP: the MSPs' formula costs differ.
+  EXPECT_FALSE(same_bytes(series(one, 0, Output::extras_cost), series(one, 1, Output::extras_cost)));
+}
+
+// Every symbol the reader lets a formula read has a column in the engine.
+TEST(EngineFormulas, EverySymbolHasAColumn) {
+  std::string sum;
+  for (const auto& name : msp_formula_symbols()) sum += (sum.empty() ? "" : " + ") + name;
+  const Scenario s = with_formulas("all.yaml", "    values:\n      everything: " + sum +
+                                                   "\n    costs:\n      none: 0 * everything\n");
+  const RunResult r = run(s, 1'000, 2);
+  EXPECT_EQ(series(r, 0, Output::extras_cost)[0], 0.0);
+}
+
+// A formula that is not finite in some trial names itself and the trial.
+TEST(EngineFormulas, NonFiniteIsAnErrorNamingFormulaAndTrial) {
+  // msp-60 has 60 endpoints in every trial: 1 / (endpoints - 60) is 1/0.
+  const Scenario s = with_formulas("inf.yaml", "    costs:\n      broken: 1 / (endpoints - 60)\n");
+  try {
+    run(s, 1'000, 2);
+    FAIL() << "expected a LimitError";
+  } catch (const LimitError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("formula 'broken' ("), std::string::npos) << what;
+    EXPECT_NE(what.find(":5:15) is not finite at trial 0"), std::string::npos) << what;
+  }
+}
+
 }  // namespace
 }  // namespace switchcost::sim

@@ -505,5 +505,69 @@ TEST(ScenarioSchema, TimelineMustBeInOrder) {
             std::string::npos);
 }
 
+
+// A `formulas:` block: compiled per MSP when the scenario loads, taken whole
+// by the precedence of extras, errors at the character in the file.
+TEST(ScenarioFormulas, BlockIsCompiledPerMspWithItsStreams) {
+  const std::string dir = temp_dir();
+  const std::string path = write_file(
+      dir, "f.yaml",
+      "include: [builtin:kaspersky-2024/portfolio.yaml]\n"
+      "msp_defaults:\n"
+      "  formulas:\n"
+      "    values:\n"
+      "      hours: endpoints * pert(10, 20, 60) / 60\n"
+      "    costs:\n"
+      "      downtime: hours * 30\n"
+      "msps:\n"
+      "  - name: own\n"
+      "    endpoints: 10\n"
+      "    clients: 2\n"
+      "    formulas:\n"
+      "      costs:\n"
+      "        flat: '2 * labor.hours'\n");
+  const Scenario s = load_scenario({path});
+  ASSERT_EQ(s.msps.size(), 4u);
+  ASSERT_TRUE(s.msps[0].formulas);
+  EXPECT_EQ(s.msps[0].formulas, s.msps[1].formulas) << "msp_defaults' block is compiled once";
+  const FormulaSet& shipped = *s.msps[0].formulas;
+  ASSERT_EQ(shipped.formulas.size(), 2u);
+  EXPECT_EQ(shipped.formulas[0].name, "hours");  // read by downtime: evaluated first
+  EXPECT_FALSE(shipped.formulas[0].cost);
+  EXPECT_TRUE(shipped.formulas[1].cost);
+  ASSERT_EQ(shipped.draws.size(), 1u);
+  EXPECT_EQ(shipped.draws[0].stream, "formulas.hours.0");  // under msps.NAME. in the engine
+  // The MSP's own block replaces the defaults' whole; the quoted text starts a column later.
+  const FormulaSet& own = *s.msps[3].formulas;
+  ASSERT_EQ(own.formulas.size(), 1u);
+  EXPECT_EQ(own.formulas[0].name, "flat");
+  EXPECT_EQ(to_string(own.formulas[0].where), path + ":14:16");
+}
+
+TEST(ScenarioFormulas, ErrorsPointIntoTheFormula) {
+  const std::string dir = temp_dir();
+  auto error_of = [&](const std::string& block) {
+    try {
+      load_scenario({write_file(dir, "e.yaml",
+                                "include: [builtin:kaspersky-2024/msp-350.yaml]\nmsp_overrides:\n  formulas:\n" +
+                                    block)});
+    } catch (const ScenarioError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  const std::string typo = error_of("    costs:\n      x: endpoints * labor.hour\n");
+  EXPECT_NE(typo.find("e.yaml:5:22: unknown name 'labor.hour' in formula 'x'; did you mean 'labor.hours'?"),
+            std::string::npos)
+      << typo;
+  const std::string cycle = error_of("    values:\n      a: b + 1\n      b: 2 * a\n");
+  EXPECT_NE(cycle.find("e.yaml:5:10: formula 'a' refers to itself: a -> b -> a"), std::string::npos) << cycle;
+  const std::string quoted = error_of("    costs:\n      x: 'endpoints * (1 +'\n");
+  EXPECT_NE(quoted.find("e.yaml:5:27: formula 'x' ends where a value was expected"), std::string::npos) << quoted;
+  const std::string section = error_of("    cost:\n      x: 1\n");
+  EXPECT_NE(section.find("e.yaml:4:5: "), std::string::npos) << section;
+  EXPECT_NE(error_of("    costs:\n      2x: 1\n").find("a formula name is"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace switchcost::sim

@@ -365,6 +365,10 @@ struct CompiledMsp {
   std::array<std::vector<Draw>, line_count> lines;  // per cost line, per row of its table (its per-MSP rows)
   std::vector<std::pair<Draw, models::ExtraPer>> extras;
   Stream incident_count, incident_cost;
+  // The MSP's formulas (Msp::formulas): their inline draws, and per outside
+  // symbol of the set, its index in formula_accessors().
+  std::vector<Draw> formula_draws;
+  std::vector<std::size_t> formula_symbols;
 };
 
 struct Compiled {
@@ -382,8 +386,13 @@ struct Compiled {
   std::vector<std::pair<std::size_t, std::size_t>> pairs;
   double cutoff_day = 0;  // updates_end - migration_start [days]
   double migration_start = 0;
+  double sales_end = 0;  // [days since 1970-01-01]
   int horizon_months = 0;
 };
+
+// The index in formula_accessors() of a symbol formulas may read (defined
+// with the workspace below).
+std::size_t formula_accessor(const std::string& name);
 
 Compiled compile(const Scenario& s, std::uint64_t seed) {
   Compiled c;
@@ -398,6 +407,7 @@ Compiled compile(const Scenario& s, std::uint64_t seed) {
   c.incident_cost_sd = std::sqrt(c.incident_cost->variance());
   c.cutoff_day = double(s.timeline.updates_end - s.timeline.migration_start);
   c.migration_start = double(s.timeline.migration_start);
+  c.sales_end = double(s.timeline.sales_end);
   c.horizon_months = s.timeline.horizon_months;
 
   // Only competitors some MSP uses are drawn.
@@ -435,6 +445,11 @@ Compiled compile(const Scenario& s, std::uint64_t seed) {
       cm.lines[K] = compile_inputs(Line::inputs(), models::InputLevel::msp, m.params, seed, owner);
     });
     for (const auto& e : m.extras) cm.extras.emplace_back(compile(e.cost, seed), e.per);
+    if (m.formulas) {
+      for (const auto& d : m.formulas->draws)
+        cm.formula_draws.push_back(Draw{&d.dist, Stream{seed, variable_id("msps." + m.name + "." + d.stream)}});
+      for (const auto& name : m.formulas->symbols) cm.formula_symbols.push_back(formula_accessor(name));
+    }
     cm.incident_count = Stream{seed, variable_id("msps." + m.name + ".incidents.count")};
     cm.incident_cost = Stream{seed, variable_id("msps." + m.name + ".incidents.cost")};
     c.msps.push_back(std::move(cm));
@@ -510,6 +525,12 @@ struct Workspace {
   std::vector<double> u;
   std::vector<Market> markets;  // per scenario of the run
   Column extras, extra_amount;
+  // An MSP's formulas: the slots' columns (draws, results), the views of
+  // every slot, the dates and constants they read, and the temporaries.
+  std::vector<Column> formula_values;
+  std::vector<const Column*> formula_slots;
+  Column start_day, completion_day, sales_end, updates_end, migration_start, horizon_months;
+  models::FormulaWorkspace formula_work;
   models::LaborInputs labor_in;
   models::LaborResult labor_out;
   models::LostUpdatesInputs lost_in;
@@ -661,6 +682,99 @@ BlockOutputs workspace_outputs(Workspace& w, Eigen::Index n) {
   return out;
 }
 
+// What an MSP's formulas read in a block: its workspace (inputs, model
+// results, dates) and the two competitors' prices.
+struct FormulaView {
+  const Workspace& w;
+  const models::CompetitorPrices& incumbent;
+  const models::CompetitorPrices& target;
+};
+using FormulaAccessor = std::function<const Column*(const FormulaView&)>;
+
+// Every symbol of msp_formula_symbols() with where its column is.
+const std::vector<std::pair<std::string, FormulaAccessor>>& formula_accessors() {
+  static const auto table = [] {
+    std::vector<std::pair<std::string, FormulaAccessor>> t;
+    auto rows = [&]<class Inputs>(models::InputTable<Inputs> rows_of, auto inputs_of) {
+      for (const auto& row : rows_of)
+        if (row.level == models::InputLevel::msp)
+          t.emplace_back(std::string(row.key), [col = row.column, inputs_of](const FormulaView& v) {
+            return &(inputs_of(v).*col);
+          });
+    };
+    rows(models::labor_inputs(), [](const FormulaView& v) -> const models::LaborInputs& { return v.w.labor_in; });
+    rows(models::lost_updates_inputs(),
+         [](const FormulaView& v) -> const models::LostUpdatesInputs& { return v.w.lost_in; });
+    rows(models::pricing_inputs(), [](const FormulaView& v) -> const models::PricingInputs& { return v.w.pricing_in; });
+    rows(models::stranded_inputs(),
+         [](const FormulaView& v) -> const models::StrandedInputs& { return v.w.stranded_in; });
+    models::for_each_cost_line([&]<std::size_t K, class Line>() {
+      rows(Line::inputs(), [](const FormulaView& v) -> const typename Line::Inputs& { return std::get<K>(v.w.lines_in); });
+    });
+    auto add = [&](const char* name, FormulaAccessor f) { t.emplace_back(name, std::move(f)); };
+    add("labor.hours", [](const FormulaView& v) { return &v.w.labor_out.hours; });
+    add("labor.cost", [](const FormulaView& v) { return &v.w.labor_out.cost; });
+    add("labor.duration_days", [](const FormulaView& v) { return &v.w.labor_out.duration_days; });
+    add("lost_updates.expected_incidents", [](const FormulaView& v) { return &v.w.lost_out.expected_incidents; });
+    add("pricing.cost", [](const FormulaView& v) { return &v.w.pricing_out.cost; });
+    add("stranded.cost", [](const FormulaView& v) { return &v.w.stranded_out.stranded_cost; });
+    add("refunds.cost", [](const FormulaView& v) { return &v.w.stranded_out.refund_cost; });
+    add("old_price_per_endpoint_month", [](const FormulaView& v) { return &v.incumbent.price_per_endpoint_month; });
+    add("new_price_per_endpoint_month", [](const FormulaView& v) { return &v.target.price_per_endpoint_month; });
+    add("start_day", [](const FormulaView& v) { return &v.w.start_day; });
+    add("completion_day", [](const FormulaView& v) { return &v.w.completion_day; });
+    add("timeline.sales_end", [](const FormulaView& v) { return &v.w.sales_end; });
+    add("timeline.updates_end", [](const FormulaView& v) { return &v.w.updates_end; });
+    add("timeline.migration_start", [](const FormulaView& v) { return &v.w.migration_start; });
+    add("timeline.horizon_months", [](const FormulaView& v) { return &v.w.horizon_months; });
+    return t;
+  }();
+  return table;
+}
+
+std::size_t formula_accessor(const std::string& name) {
+  const auto& table = formula_accessors();
+  for (std::size_t k = 0; k < table.size(); ++k)
+    if (table[k].first == name) return k;
+  throw std::logic_error("formula symbol '" + name + "' has no column in the engine");
+}
+
+// MSP m's formulas over the block: each evaluated in the set's order, checked
+// finite (else a LimitError naming the formula and the first trial), the cost
+// formulas added to w.extras.
+void add_formula_costs(const Compiled& c, const CompiledMsp& cm, const TrialSet& t, const Market& mk, Workspace& w) {
+  const FormulaSet& set = *cm.source->formulas;
+  const Eigen::Index n = t.n;
+  w.start_day = c.migration_start + w.lost_in.start_delay_days;
+  w.completion_day = w.start_day + w.labor_out.duration_days;
+  w.sales_end.setConstant(n, c.sales_end);
+  w.updates_end.setConstant(n, c.migration_start + c.cutoff_day);
+  w.migration_start.setConstant(n, c.migration_start);
+  w.horizon_months.setConstant(n, double(c.horizon_months));
+  const FormulaView view{w, mk.competitors[cm.incumbent], mk.competitors[cm.target]};
+  const auto& accessors = formula_accessors();
+  const std::size_t slots = std::size_t(set.slot_count());
+  if (w.formula_values.size() < slots) w.formula_values.resize(slots);
+  w.formula_slots.assign(slots, nullptr);
+  for (std::size_t k = 0; k < cm.formula_symbols.size(); ++k)
+    w.formula_slots[k] = accessors[cm.formula_symbols[k]].second(view);
+  for (std::size_t k = 0; k < cm.formula_draws.size(); ++k) {
+    const auto slot = std::size_t(set.draw_slot(k));
+    cm.formula_draws[k].fill(t, w.formula_values[slot], w.u);
+    w.formula_slots[slot] = &w.formula_values[slot];
+  }
+  for (const auto& f : set.formulas) w.formula_slots[std::size_t(f.slot)] = &w.formula_values[std::size_t(f.slot)];
+  for (const auto& f : set.formulas) {
+    Column& value = w.formula_values[std::size_t(f.slot)];
+    models::evaluate_formula(f.program, w.formula_slots, n, w.formula_work, value);
+    if (const Eigen::Index i = models::first_non_finite(value); i >= 0)
+      throw LimitError("MSP '" + cm.source->name + "': formula '" + f.name + "' (" + to_string(f.where) +
+                       ") is not finite at trial " + std::to_string(t[i]) +
+                       "; guard the division or function there (if, max, clamp)");
+    if (f.cost) w.extras += value;
+  }
+}
+
 // MSP m's labor inputs and result (into w.labor_in, w.labor_out).
 void draw_labor(const CompiledMsp& cm, const TrialSet& t, const Market& mk, Workspace& w) {
   auto& li = w.labor_in;
@@ -728,6 +842,7 @@ void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& 
     draw.fill(t, w.extra_amount, u);
     models::add_extra_item(w.extra_amount, per, li.endpoints, li.clients, double(c.horizon_months), w.extras);
   }
+  if (cm.source->formulas) add_formula_costs(c, cm, t, mk, w);
 
   // The uniforms of the incident counts, drawn as a block like the inputs.
   t.uniforms(cm.incident_count, u);

@@ -40,6 +40,7 @@ constexpr int max_file_loads = 256;
 // All far above real use: the shipped population has 200 MSPs and 29 shapes.
 constexpr std::size_t max_msps = 100'000;
 constexpr std::size_t max_extra_entries = 1'000'000;     // MSPs x their extra items
+constexpr std::size_t max_formula_draws = 1'000'000;     // MSPs x the inline draws of their formulas
 constexpr std::size_t max_discrete_points = 10'000'000;  // over every MSP's copies
 constexpr std::size_t max_beta_shapes = 4'096;           // distinct tabulated shapes
 // Counts per MSP: whole numbers (an endpoint is not divisible) up to these.
@@ -414,6 +415,7 @@ struct PartialMsp {
   std::optional<Placed<std::string>> incumbent, target;
   std::optional<Placed<models::CostBasis>> cost_basis;  // labor.cost_basis
   std::optional<std::vector<Node>> extras;  // items as written, read per MSP
+  std::optional<Node> formulas;             // the block as written, compiled per MSP
 };
 
 std::string builtin_list() {
@@ -853,7 +855,7 @@ void Loader::apply_competitors(const Node& map) {
 }
 
 void Loader::apply_msp_fields(const Node& map, PartialMsp& msp, const std::string& what, bool is_default) {
-  std::vector<std::string_view> extra = {"incumbent", "target", "extras", "labor.cost_basis"};
+  std::vector<std::string_view> extra = {"incumbent", "target", "extras", "formulas", "labor.cost_basis"};
   if (!is_default) extra.insert(extra.begin(), "name");
   read_params(map, "", msp_param_specs(), extra, what, msp.params);
   if (const Node* labor = map.find("labor"); labor && labor->is_mapping())
@@ -873,6 +875,35 @@ void Loader::apply_msp_fields(const Node& map, PartialMsp& msp, const std::strin
   if (const Node* n = map.find("extras")) {
     msp.extras = expect_sequence(*n, "extras: a list of {name, cost, per}").items;
   }
+  if (const Node* n = map.find("formulas")) msp.formulas = *n;
+}
+
+// A `formulas:` block: {costs: {NAME: TEXT, ...}, values: {NAME: TEXT, ...}},
+// compiled once (its inline draws' streams named "formulas.NAME.k", under
+// each MSP by the engine).
+std::shared_ptr<const FormulaSet> read_formulas(const Node& block) {
+  expect_mapping(block, "formulas: a mapping with 'costs' and/or 'values', each of NAME: formula");
+  check_keys(block, {"costs", "values"}, "formulas", false);
+  std::vector<FormulaSource> sources;
+  for (const auto& [section, entries] : block.entries) {
+    expect_mapping(entries, "formulas." + section.text + ": a mapping of NAME: formula");
+    for (const auto& [key, value] : entries.entries) {
+      const std::string& name = key.text;
+      const bool symbol_name =
+          !name.empty() && name.size() <= 64 && (std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_') &&
+          std::all_of(name.begin(), name.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+      if (!symbol_name)
+        fail(key, "a formula name is 1 to 64 letters, digits or '_', not starting with a digit; got '" +
+                      printable(name) + "'");
+      if (!value.is_scalar() || value.text.empty())
+        fail(value, "formula '" + name + "' is text such as 'endpoints * 2.5', got " + describe_kind(value));
+      // The text starts after the opening quote of a quoted one-line scalar.
+      Location where = value.where;
+      if (value.quoted && value.text.find('\n') == std::string::npos) ++where.column;
+      sources.push_back(FormulaSource{name, value.text, where, section.text == "costs"});
+    }
+  }
+  return std::make_shared<const FormulaSet>(compile_formulas(sources, msp_formula_symbols(), ""));
 }
 
 ExtraItem read_extra(const Node& item, const std::string& msp_name, std::set<std::string>& seen) {
@@ -1015,6 +1046,9 @@ Scenario Loader::finish() {
                                       : "; did you mean '" + near + "'?"));
   };
   check_expansion();
+  // Each formulas block as written, compiled once (see Msp::formulas).
+  std::map<const Node*, std::shared_ptr<const FormulaSet>> compiled_formulas;
+  std::size_t formula_draws = 0;
   for (PartialMsp& partial : msps_) {
     Msp msp;
     msp.name = partial.name;
@@ -1050,6 +1084,20 @@ Scenario Loader::finish() {
     std::set<std::string> seen;
     if (extras)
       for (const Node& item : *extras) msp.extras.push_back(read_extra(item, msp.name, seen));
+    const auto& formulas =
+        overrides_.formulas ? overrides_.formulas : partial.formulas ? partial.formulas : defaults_.formulas;
+    if (formulas) {
+      auto& compiled = compiled_formulas[&*formulas];
+      if (!compiled) compiled = read_formulas(*formulas);
+      msp.formulas = compiled;
+      // Each MSP draws the block's inline variables on streams of its own.
+      formula_draws += compiled->draws.size();
+      if (formula_draws > max_formula_draws)
+        fail_limit(formulas->where, "the expanded scenario draws more than " + std::to_string(max_formula_draws) +
+                                        " inline variables of formulas over all its MSPs (this block has " +
+                                        std::to_string(compiled->draws.size()) + ", used by " +
+                                        std::to_string(s.msps.size() + 1) + " MSPs so far)");
+    }
     s.msps.push_back(std::move(msp));
   }
   return std::move(scenario_);

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <string_view>
@@ -17,6 +18,7 @@
 #include "models/pricing.h"
 #include "sim/random/distribution.h"
 #include "sim/base/error.h"
+#include "sim/scenario/formula.h"
 #include "sim/scenario/yaml_reader.h"
 
 namespace switchcost::sim {
@@ -68,6 +70,12 @@ struct Msp {
   // "labor.technician_cost_per_hour" means the market's rate is used.
   Params params;
   std::vector<ExtraItem> extras;
+  // The `formulas:` block (sim/scenario/formula.h), or null: compiled once
+  // per block as written and shared by the MSPs that take it (so a block in
+  // msp_defaults costs the same for 10 MSPs or 100,000). Its draws' streams
+  // are named under the MSP: "msps." + name + "." + FormulaDraw::stream.
+  // Its cost formulas are added to extras_cost.
+  std::shared_ptr<const FormulaSet> formulas;
 };
 
 struct Scenario {
