@@ -121,7 +121,7 @@ int run_loaded_scenario(Session& session, const SessionOptions& given, const Sce
   // boundary and what was done is still written, marked partial.
   session.catch_signals();
   ReportData data;
-  std::optional<RunInfo::Stopping> stopping;
+  std::optional<StoppingRule> stopping;
   if (session.target_rse || session.target_ci) {
     stopping.emplace();
     stopping->target_rse = session.target_rse.value_or(0);

@@ -414,7 +414,7 @@ void json_manifest(Json& j, const std::string& command, const RunInfo& info, std
   j.value("trials_requested", trials_requested).value("trials", trials_done).value("complete", complete);
   j.value("threads", std::uint64_t(info.threads));
   if (info.stopping) {
-    const RunInfo::Stopping& s = *info.stopping;
+    const StoppingRule& s = *info.stopping;
     const auto finite_or_null = [&](const std::string& key, double x) {
       if (std::isfinite(x)) j.value(key, x); else j.null(key);
     };

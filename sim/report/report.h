@@ -25,6 +25,21 @@ namespace switchcost::sim {
 
 inline constexpr const char* run_schema = "switchcost.run/2";
 
+// --target-rse / --target-ci-width (run and estimate): how the trial
+// count was chosen. A target not given is 0 and is not reported. (Not
+// nested in RunInfo: clang 14 cannot default-construct, inside an
+// optional, a nested struct with member initialisers.)
+struct StoppingRule {
+  double target_rse = 0;   // [-] relative SE of the portfolio's mean total asked for
+  double achieved_rse = 0;  // [-] that of the last stage (infinite: a zero mean with a non-zero SE)
+  double ci_level = 0;      // [-] the percentile of the total whose 95% interval is targeted, e.g. 0.9
+  double target_ci_width = 0;    // [-] its interval's width / |its value| asked for
+  double achieved_ci_width = 0;  // [-] that of the last stage (infinite as above)
+  std::uint64_t max_trials = 0;
+  std::vector<std::uint64_t> stages;  // trials of each stage's run; the last one is reported
+  std::string reason;  // "target met", "max trials", "memory limit" or "interrupted"
+};
+
 struct RunInfo {
   std::string command = "run";  // the manifest's "command" for a run's report: "run" or "estimate"
   std::string version;
@@ -35,19 +50,7 @@ struct RunInfo {
   std::vector<std::string> inputs;  // as given on the command line
   // Every file read (includes too), with the SHA-256 of its bytes.
   std::vector<std::pair<std::string, std::string>> input_hashes;
-  // --target-rse / --target-ci-width (run and estimate): how the trial
-  // count was chosen. A target not given is 0 and is not reported.
-  struct Stopping {
-    double target_rse = 0;   // [-] relative SE of the portfolio's mean total asked for
-    double achieved_rse = 0;  // [-] that of the last stage (infinite: a zero mean with a non-zero SE)
-    double ci_level = 0;      // [-] the percentile of the total whose 95% interval is targeted, e.g. 0.9
-    double target_ci_width = 0;    // [-] its interval's width / |its value| asked for
-    double achieved_ci_width = 0;  // [-] that of the last stage (infinite as above)
-    std::uint64_t max_trials = 0;
-    std::vector<std::uint64_t> stages;  // trials of each stage's run; the last one is reported
-    std::string reason;  // "target met", "max trials", "memory limit" or "interrupted"
-  };
-  std::optional<Stopping> stopping;
+  std::optional<StoppingRule> stopping;  // --target-rse / --target-ci-width only
 };
 
 // (file, sha256) for every file of a scenario; built-in files hash their
