@@ -1,7 +1,9 @@
 """The end-to-end tests' one way of counting checks: `check` prints one line
 per check ("ok   NAME" or "FAIL NAME: DETAIL") and `summary` the last line,
-"N passed, N failed", returning the exit status (1 if any failed)."""
+"N passed, N failed", returning the exit status (1 if any failed); and
+`strict_json`, the JSON reader that refuses NaN and Infinity."""
 
+import json
 import sys
 
 counts = {"passed": 0, "failed": 0}
@@ -21,3 +23,10 @@ def check(name, condition, detail=""):
 def summary():
     print(f"{counts['passed']} passed, {counts['failed']} failed")
     return 1 if counts["failed"] else 0
+
+
+def strict_json(text):
+    """json.loads that refuses NaN and Infinity: a report never holds them."""
+    def no_constants(name):
+        raise ValueError(f"non-finite number {name} in JSON")
+    return json.loads(text, parse_constant=no_constants)

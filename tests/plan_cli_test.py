@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 
-from checks import check, summary
+from checks import check, strict_json, summary
 
 BIN = os.path.abspath(sys.argv[1])
 SRC = os.path.abspath(sys.argv[2])
@@ -25,12 +25,6 @@ GRID = ["--vary", "labor.technicians=1,2,3", "--vary", "target=bitdefender,eset"
 
 def run(*args):
     return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=600)
-
-
-def strict_json(text):
-    def no_constants(name):
-        raise ValueError(f"non-finite number {name} in JSON")
-    return json.loads(text, parse_constant=no_constants)
 
 
 def test_options():

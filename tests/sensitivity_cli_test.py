@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 
-from checks import check, summary
+from checks import check, strict_json, summary
 
 BIN = os.path.abspath(sys.argv[1])
 SRC = os.path.abspath(sys.argv[2])
@@ -24,12 +24,6 @@ TMP = tempfile.mkdtemp(prefix="switchcost-sensitivity-")
 
 def run(*args):
     return subprocess.run([BIN, *args], capture_output=True, text=True, timeout=600)
-
-
-def strict_json(text):
-    def no_constants(name):
-        raise ValueError(f"non-finite number {name} in JSON")
-    return json.loads(text, parse_constant=no_constants)
 
 
 def test_options():
