@@ -1047,6 +1047,25 @@ TEST(EngineFormulas, EverySymbolHasAColumn) {
   EXPECT_EQ(series(r, 0, Output::extras_cost)[0], 0.0);
 }
 
+// The memory check counts a formula's columns: one with 200 constants
+// (each a column of the block) and 50 inline draws needs at least 250 more
+// columns per workspace; with --block-trials 1 << 20 that is 2 GB a thread.
+TEST(EngineFormulas, WorkingMemoryEstimateCountsTheirColumns) {
+  std::string constants = "0", draws = "0";
+  for (int k = 1; k <= 200; ++k) constants += " + " + std::to_string(k) + ".5";
+  for (int k = 0; k < 50; ++k) draws += " + uniform(0, 1)";
+  const Scenario plain = load_scenario({"builtin:kaspersky-2024/portfolio.yaml"});
+  const Scenario wide =
+      with_formulas("wide.yaml", "    costs:\n      a: " + constants + "\n      b: " + draws + "\n");
+  RunOptions o;
+  o.trials = std::uint64_t(1) << 20;
+  o.block_trials = std::size_t(1) << 20;
+  o.threads = 1;
+  const std::uint64_t more = estimate_working_bytes({&wide}, o) - estimate_working_bytes({&plain}, o);
+  EXPECT_GE(more, std::uint64_t(250) * o.block_trials * sizeof(double)) << more / (o.block_trials * 8);
+  EXPECT_LE(more, std::uint64_t(300) * o.block_trials * sizeof(double)) << more / (o.block_trials * 8);
+}
+
 // A formula that is not finite in some trial names itself and the trial.
 TEST(EngineFormulas, NonFiniteIsAnErrorNamingFormulaAndTrial) {
   // msp-60 has 60 endpoints in every trial: 1 / (endpoints - 60) is 1/0.

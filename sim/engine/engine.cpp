@@ -169,7 +169,8 @@ std::uint64_t estimate_working_bytes(const std::vector<const Scenario*>& scenari
   const std::uint64_t threads =
       std::max<std::uint64_t>(1, std::min<std::uint64_t>(std::max(1u, options.threads), std::max<std::uint64_t>(1, blocks)));
   std::set<std::pair<double, double>> shapes;
-  std::uint64_t market_columns = 0, scenario_bytes = 0;
+  std::uint64_t market_columns = 0, scenario_bytes = 0, formula_columns = 0;
+  std::set<const FormulaSet*> formula_sets;  // shared by the MSPs of a defaults block: each counted once
   for (const Scenario* s : scenarios) {
     shapes.insert(s->beta_shapes.begin(), s->beta_shapes.end());
     std::set<std::pair<std::string_view, std::string_view>> pairs;
@@ -180,13 +181,22 @@ std::uint64_t estimate_working_bytes(const std::vector<const Scenario*>& scenari
       used.insert(m.target);
       used.insert(m.incumbent);
       extras += m.extras.size();
+      if (m.formulas && formula_sets.insert(m.formulas.get()).second) {
+        // A workspace evaluating this set (add_formula_costs): a column per
+        // slot, the temporaries and constants of its widest formula, and 6
+        // date columns.
+        std::uint64_t widest = 0;
+        for (const auto& f : m.formulas->formulas)
+          widest = std::max<std::uint64_t>(widest, std::uint64_t(f.program.temp_count) + f.program.constants.size());
+        formula_columns = std::max<std::uint64_t>(formula_columns, std::uint64_t(m.formulas->slot_count()) + widest + 6);
+      }
     }
     // A workspace's market of this scenario: 6 market inputs, 6 per competitor
     // an MSP uses, 2 per (target, incumbent) pair.
     market_columns += 6 + 6 * used.size() + 2 * pairs.size();
     scenario_bytes += s->msps.size() * (loaded_msp_bytes + compiled_msp_bytes) + extras * 1024;
   }
-  const std::uint64_t columns = workspace_columns + market_columns;
+  const std::uint64_t columns = workspace_columns + market_columns + formula_columns;
   // Exact mode: a workspace per thread that runs a full block, and one for a
   // shorter last block; sketch mode: one per thread, plus the tail pass's
   // (chunks of at most sketch_block_trials trials).
