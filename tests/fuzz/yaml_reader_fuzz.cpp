@@ -3,7 +3,9 @@
 // Feeds the bytes to read_yaml_text twice (default limits, then tight ones
 // so the limit paths run too), then pushes every scalar of the tree through
 // the strict conversions (and the first 8 bytes, as a day number, through
-// format_date). Only ScenarioError may come out: any other
+// format_date), and every scalar through the formula compiler (as a
+// formula of a `formulas:` block) and, when it compiles, the evaluator over
+// a few trials. Only ScenarioError may come out: any other
 // exception escaping, a crash, a sanitizer report, or a broken invariant
 // (checked with __builtin_trap) is a bug.
 #include <cstddef>
@@ -13,6 +15,8 @@
 #include <string_view>
 #include <vector>
 
+#include "models/formula.h"
+#include "sim/scenario/formula.h"
 #include "sim/scenario/yaml_reader.h"
 
 namespace {
@@ -45,6 +49,35 @@ void expect_only_scenario_errors(F&& f) {
   }
 }
 
+// The scalar as a formula: compiled against every symbol an MSP's formula
+// may read, then evaluated over 3 trials with every outside symbol 1.5 and
+// every inline draw 0.25. Any value may come out (inf and NaN too: the
+// engine checks them), but no crash and no other exception.
+void exercise_formula(const Node& node) {
+  if (!node.is_scalar() || node.text.size() > 512) return;
+  expect_only_scenario_errors([&] {
+    const std::vector<switchcost::sim::FormulaSource> sources = {{"f", node.text, node.where, true},
+                                                                 {"g", "f * 2 + endpoints", node.where, false}};
+    switchcost::sim::FormulaLimits limits;
+    limits.max_nodes = 200;
+    limits.max_depth = 16;
+    const auto set = switchcost::sim::compile_formulas(sources, switchcost::sim::msp_formula_symbols(), "msps.fuzz.", limits);
+    constexpr Eigen::Index trials = 3;
+    std::vector<switchcost::models::Column> columns(std::size_t(set.slot_count()),
+                                                    switchcost::models::Column::Constant(trials, 1.5));
+    for (std::size_t k = 0; k < set.draws.size(); ++k)
+      columns[std::size_t(set.draw_slot(k))].setConstant(0.25);
+    std::vector<const switchcost::models::Column*> slots;
+    for (const auto& c : columns) slots.push_back(&c);
+    switchcost::models::FormulaWorkspace work;
+    for (const auto& f : set.formulas) {
+      check(f.slot >= 0 && f.slot < set.slot_count());
+      switchcost::models::evaluate_formula(f.program, slots, trials, work, columns[std::size_t(f.slot)]);
+      check(columns[std::size_t(f.slot)].size() == trials);
+    }
+  });
+}
+
 void exercise(const Node& node, int depth) {
   check(depth <= 64);
   check(node.where.file == kName);
@@ -66,6 +99,7 @@ void exercise(const Node& node, int depth) {
     case Node::Kind::null:
     case Node::Kind::scalar:
       check(node.items.empty() && node.entries.empty());
+      exercise_formula(node);
       if (node.is_null()) check(node.text.empty());
       break;
     case Node::Kind::sequence:
