@@ -2,8 +2,9 @@
 written the way a NumPy user writes a Monte Carlo cost model (in the style of
 pyfair or riskquant): every input is an array over trials drawn with
 numpy.random.Generator's own samplers, and every formula is an array
-expression. Python loops run over MSPs, competitors and volume tiers only,
-never over trials.
+expression. Python loops run over chunks of 8,192 trials, MSPs,
+competitors, volume tiers and the horizon's years, never over single trials
+(bench/reference/README.md, "How model.py is written for speed").
 
 It is a reference for speed and for the model's meaning, not part of the
 product. The formulas follow models/*.h and sim/engine/engine.cpp:
