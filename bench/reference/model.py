@@ -2,8 +2,9 @@
 written the way a NumPy user writes a Monte Carlo cost model (in the style of
 pyfair or riskquant): every input is an array over trials drawn with
 numpy.random.Generator's own samplers, and every formula is an array
-expression. Python loops run over MSPs, competitors and volume tiers only,
-never over trials.
+expression. Python loops run over chunks of 8,192 trials, MSPs,
+competitors, volume tiers and the horizon's years, never over single trials
+(bench/reference/README.md, "How model.py is written for speed").
 
 It is a reference for speed and for the model's meaning, not part of the
 product. The formulas follow models/*.h and sim/engine/engine.cpp:
@@ -41,10 +42,28 @@ Usage:
   out["total_cost"].mean()
 """
 
+import ctypes
 import datetime
 import statistics
 
 import numpy as np
+
+
+def keep_freed_heap():
+    """Ask glibc to keep freed heap memory (mallopt M_TRIM_THRESHOLD, 256 MB)
+    instead of returning whatever is free above 128 KB at the top of the heap
+    to the kernel. Each chunk frees its temporaries (about a megabyte), so the
+    default returns them after every chunk and the next chunk faults the same
+    pages in again: about 13,000 page faults per 100,000 trials, 40% of the
+    time on the 2-core VM (bench/reference/README.md). Anything but glibc: a
+    no-op."""
+    try:
+        return ctypes.CDLL("libc.so.6").mallopt(-1, 256 << 20) == 1  # M_TRIM_THRESHOLD
+    except (OSError, AttributeError):
+        return False
+
+
+HEAP_KEPT = keep_freed_heap()
 
 # ---------------------------------------------------------------------------
 # Distributions: specs as tuples, drawn with numpy.random.Generator samplers.
@@ -257,6 +276,11 @@ def migration_labor(x):
 GAUSS_NODES, GAUSS_WEIGHTS = np.polynomial.legendre.leggauss(48)
 
 
+QUAD_ROWS = 1024  # 1,024 x 48 doubles: 384 KB per buffer
+_QUAD_T = np.empty((QUAD_ROWS, GAUSS_NODES.size))
+_QUAD_U = np.empty((QUAD_ROWS, GAUSS_NODES.size))
+
+
 def phi(y):
     """integral_0^y (1 - exp(-s)) ds = y - (1 - exp(-y)), with a series for small y."""
     small = y < 1e-3
@@ -285,19 +309,38 @@ def expected_incidents(x, lab, cutoff_day, encounters, miss_supported, frozen_mu
     weighted = E * tau * phi(pre / tau)
 
     # Endpoint phase after the cut-off, [a, t_end], by Gauss-Legendre quadrature
-    # over a (trials x nodes) array. n(t) is the schedule of models/labor.h:
+    # over (trials x nodes) arrays, QUAD_ROWS trials at a time in two buffers
+    # reused in place. n(t) is the schedule of models/labor.h:
     # W(t) = endpoint_share (t - t_setup) capacity / 7, n = min(E, N(W / t1)).
     a = np.maximum(t_c, t_s)
     half = 0.5 * (t_e - a)
     mid = 0.5 * (t_e + a)
-    t = mid[:, None] + half[:, None] * GAUSS_NODES[None, :]
-    other = (lab["hours"] - x["setup_hours"])[live]
-    share = np.where(other > 0, lab["endpoint_hours"][live] / np.where(other > 0, other, 1.0), 0.0)
-    rate = (share * x["capacity_hours_per_week"][live] / DAYS_PER_WEEK / x["first_endpoint_hours"][live])
-    work_units = rate[:, None] * (t - t_s[:, None])
-    done = np.minimum(E[:, None], learning_curve_endpoints(np.maximum(work_units, 0.0), p[:, None]))
-    factor = -np.expm1(-(t - t_c[:, None]) / tau[:, None])
-    weighted += half * (((E[:, None] - done) * factor) @ GAUSS_WEIGHTS)
+    rate = schedule_rate(x, lab)[live]
+    two_p = np.exp2(p)
+    integral = np.empty(live.size)
+    for r0 in range(0, live.size, QUAD_ROWS):
+        r1 = min(r0 + QUAD_ROWS, live.size)
+        rows = slice(r0, r1)
+        t = np.multiply.outer(half[rows], GAUSS_NODES, out=_QUAD_T[:r1 - r0])  # t = mid + half x_k
+        t += mid[rows, None]
+        u = np.subtract(t, t_s[rows, None], out=_QUAD_U[:r1 - r0])  # work units rate (t - t_s), >= 0
+        u *= rate[rows, None]
+        np.maximum(u, 0.0, out=u)
+        u *= p[rows, None]                                            # N(u) = expm1(log1p(p u 2^p) / p) / 2
+        u *= two_p[rows, None]
+        np.log1p(u, out=u)
+        u /= p[rows, None]
+        np.expm1(u, out=u)
+        u *= 0.5
+        np.minimum(u, E[rows, None], out=u)                          # done = min(E, N)
+        np.subtract(E[rows, None], u, out=u)                         # E - done
+        t -= t_c[rows, None]                                         # 1 - exp(-(t - t_c) / decay)
+        t /= tau[rows, None]
+        np.negative(t, out=t)
+        np.expm1(t, out=t)
+        u *= t                                                       # -(E - done) (1 - exp(...))
+        np.dot(u, GAUSS_WEIGHTS, out=integral[rows])
+    weighted -= half * integral
 
     out[live] = scale[live] * weighted
     return out
@@ -351,8 +394,109 @@ def endpoints_migrated_by(x, lab, day):
     return np.where(day >= lab["duration_days"][:, None], E, n)
 
 
+DAYS_PER_MONTH = 365.25 / 12.0
+
+
+def schedule_rate(x, lab):
+    """Work units per day of the endpoint phase: n(t) = min(E, N(rate (t - t_setup)))."""
+    other = lab["hours"] - x["setup_hours"]
+    share = np.where(other > 0, lab["endpoint_hours"] / np.where(other > 0, other, 1.0), 0.0)
+    return share * x["capacity_hours_per_week"] / DAYS_PER_WEEK / x["first_endpoint_hours"]
+
+
+def first_month(day, bound, strict, horizon_months):
+    """First month m in 0..H (H: none) with day(m) > bound (strict) or >= bound,
+    for day(m) = m D + c increasing in m: the real-valued root, then corrected
+    on the very floating-point expression the direct form compares."""
+    c = day(np.zeros_like(bound))
+    m = np.clip(np.ceil((bound - c) / DAYS_PER_MONTH), 0.0, horizon_months)
+    hit = (lambda d: d > bound) if strict else (lambda d: d >= bound)
+    m = np.where((m > 0) & hit(day(np.maximum(m - 1.0, 0.0))), m - 1.0, m)
+    m = np.where((m < horizon_months) & ~hit(day(m)), m + 1.0, m)
+    return m
+
+
+def scheduled_licence_pv(day, E, setup, duration, rate, p, log_v, log_g, horizon_months):
+    """sum_{m=0}^{H-1} v^m g^floor(m/12) n(day(m)) for the schedule n(t) of
+    models/labor.h (0 up to t_setup, the learning curve, E from t_end on).
+    day(m) rises with m, so the months split into three runs: n = 0 below
+    m_start (the first month with day > t_setup), n = E from m_full (the first
+    with day >= t_end), and the curve months in between (about 3 per trial by
+    default), evaluated one by one on a flat array. The months at n = E are a
+    geometric series within each year y (g^y constant):
+      sum_{m=lo}^{hi-1} v^m = v^lo (1 - v^(hi-lo)) / (1 - v) = v^lo expm1(k log v) / expm1(log v),
+    k = hi - lo (k when v = 1)."""
+    n = E.shape[0]
+    m_full = first_month(day, duration, False, horizon_months)
+    m_start = first_month(day, setup, True, horizon_months)
+
+    # n = E from m_full on: per-year geometric sums.
+    full = np.zeros(n)
+    denom = np.expm1(log_v)
+    flat_rate = denom == 0.0
+    safe = np.where(flat_rate, 1.0, denom)
+    for year in range(-(-horizon_months // MONTHS_PER_YEAR)):
+        y0 = year * MONTHS_PER_YEAR
+        y1 = min(y0 + MONTHS_PER_YEAR, horizon_months)
+        lo = np.clip(m_full, y0, y1)
+        k = y1 - lo
+        geo = np.where(flat_rate, k, np.expm1(log_v * k) / safe)
+        full += np.exp(log_v * lo + log_g * year) * geo
+    total = E * full
+
+    # The curve months m_start <= m < m_full, flat over (trial, month).
+    count = np.maximum(m_full - m_start, 0.0).astype(np.int64)
+    points = int(count.sum())
+    if points:
+        trial = np.repeat(np.arange(n), count)
+        first = np.cumsum(count) - count
+        m = m_start[trial] + (np.arange(points) - first[trial])
+        d = day(m, trial)
+        s = np.maximum(rate[trial] * (d - setup[trial]), 0.0)
+        pt = p[trial]
+        curve = np.where(pt == 1.0, s, learning_curve_endpoints(s, pt))
+        curve = np.minimum(E[trial], curve)
+        weight = np.exp(log_v[trial] * m) * np.exp(log_g[trial] * np.floor(m / MONTHS_PER_YEAR)) * curve
+        total += np.bincount(trial, weights=weight, minlength=n)
+    return total
+
+
 def competitor_pricing(endpoints, new, old, share_passed, discount_rate, horizon_months, x, lab):
     """PV over months m = 0..H-1 (payments at the start of each month) of
+    new(m) new_count(m) - old(m) (E - old_count(m)), both licences on the
+    migration schedule (models/pricing.h): old_count(m) = E - n(s_m - overlap),
+    new_count(m) = n(s_m + D) or E while a minimum term runs,
+    s_m = m D - start_delay_days, new(m) = price (1 + escalation)^floor(m/12)
+    (1 - promo discount while a promotion runs), v = (1 + rate)^(-1/12).
+    Without promotions or minimum terms (the default scenario) each licence is
+    price x scheduled_licence_pv; with them, the direct (trials x months) form."""
+    if np.any((new["promo_discount"] != 0) & (new["promo_months"] > 0)) or np.any(new["minimum_term_months"] > 0):
+        return competitor_pricing_direct(endpoints, new, old, share_passed, discount_rate, horizon_months, x, lab)
+    log_v = -np.log1p(discount_rate) / MONTHS_PER_YEAR
+    rate = schedule_rate(x, lab)
+    delay = x["start_delay_days"]
+    overlap_days = x["overlap_months"] * DAYS_PER_MONTH
+
+    def new_day(m, trial=None):  # s_m + D, as the direct form computes it
+        return (m * DAYS_PER_MONTH - (delay if trial is None else delay[trial])) + DAYS_PER_MONTH
+
+    def old_day(m, trial=None):  # s_m - overlap
+        if trial is None:
+            return (m * DAYS_PER_MONTH - delay) - overlap_days
+        return (m * DAYS_PER_MONTH - delay[trial]) - overlap_days[trial]
+
+    common = (endpoints, lab["setup_days"], lab["duration_days"], rate, lab["p"], log_v)
+    new_pv = scheduled_licence_pv(new_day, *common, np.log1p(new["annual_price_escalation"]), horizon_months)
+    old_pv = scheduled_licence_pv(old_day, *common, np.log1p(old["annual_price_escalation"]), horizon_months)
+    new_price = new["price_per_endpoint_month"] * (1.0 - volume_discount(new["volume_tiers"], endpoints))
+    price_delta_pv = new_price * new_pv - old["price_per_endpoint_month"] * old_pv
+    return ((1.0 - share_passed) * price_delta_pv
+            + new["setup_fee_per_endpoint"] * endpoints + new["setup_fee_per_msp"])
+
+
+def competitor_pricing_direct(endpoints, new, old, share_passed, discount_rate, horizon_months, x, lab):
+    """The direct form of competitor_pricing, kept for promotions and minimum
+    terms (none in the default scenario). PV over months m = 0..H-1 (payments at the start of each month) of
     new(m) new_count(m) - old(m) (E - old_count(m)), both licences on the
     migration schedule (models/pricing.h), as (trials x months) arrays:
     old_count(m) = E - n(s_m - overlap), new_count(m) = n(s_m + D) or E while
@@ -489,18 +633,25 @@ def simulate_block(rng, scenario, trials, msps):
     return portfolio
 
 
-def simulate(trials=100_000, msps=1, seed=1, scenario=None, chunk=1 << 17):
+def simulate(trials=100_000, msps=1, seed=1, scenario=None, chunk=8192):
     """Portfolio of `msps` copies of the scenario's MSP, each vectorised over trials.
     Returns per-trial arrays: costs, hours and incidents summed over MSPs;
     duration_days and completion_offset_days the last MSP's (as the engine's
-    portfolio). Trials go in chunks of at most `chunk` only to bound memory
-    (the pricing step holds a few trials x months arrays)."""
+    portfolio). Trials go in chunks of `chunk` (8,192 by default: each chunk's
+    temporaries are 64 KB, so they stay in cache and reuse the allocator's
+    memory instead of faulting in fresh pages), written into output arrays
+    allocated once."""
     scenario = scenario or default_scenario()
     rng = np.random.default_rng(seed)
-    if trials <= chunk:
-        return simulate_block(rng, scenario, trials, msps)
-    parts = [simulate_block(rng, scenario, min(chunk, trials - first), msps) for first in range(0, trials, chunk)]
-    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+    out = None
+    for first in range(0, trials, chunk):
+        n = min(chunk, trials - first)
+        part = simulate_block(rng, scenario, n, msps)
+        if out is None:
+            out = {k: np.empty(trials) for k in part}
+        for k, v in part.items():
+            out[k][first:first + n] = v
+    return out
 
 
 if __name__ == "__main__":
