@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 
-from checks import check, summary
+from checks import check, run_all
 
 BIN = os.path.abspath(sys.argv[1])
 SRC = os.path.abspath(sys.argv[2])
@@ -414,12 +414,7 @@ def test_target_rse():
 def main():
     tests = [test_builtin_show, test_init, test_include_hint, test_help_command, test_suggestions, test_estimate,
              test_set, test_inventory, test_target_rse]
-    for t in tests:
-        try:
-            t()
-        except Exception as e:  # a crash of the test itself is a failure, not an abort
-            check(t.__name__, False, f"{type(e).__name__}: {e}")
-    return summary()
+    return run_all(tests)
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 
-from checks import check, strict_json, summary
+from checks import check, run_all, strict_json
 
 BIN = os.path.abspath(sys.argv[1])
 SRC = os.path.abspath(sys.argv[2])
@@ -126,12 +126,7 @@ def test_closed_form_evpi():
 
 
 def main():
-    for t in (test_options, test_outputs, test_closed_form_evpi):
-        try:
-            t()
-        except Exception as e:  # a crash of the test itself is a failure
-            check(t.__name__, False, f"{type(e).__name__}: {e}")
-    return summary()
+    return run_all((test_options, test_outputs, test_closed_form_evpi))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ import sys
 import tempfile
 import time
 
-from checks import check, strict_json, summary
+from checks import check, run_all, strict_json
 
 BIN = os.path.abspath(sys.argv[1])
 SRC = os.path.abspath(sys.argv[2])
@@ -116,12 +116,7 @@ def test_interrupt():
 
 
 def main():
-    for t in (test_options, test_outputs, test_interrupt):
-        try:
-            t()
-        except Exception as e:  # a crash of the test itself is a failure
-            check(t.__name__, False, f"{type(e).__name__}: {e}")
-    return summary()
+    return run_all((test_options, test_outputs, test_interrupt))
 
 
 if __name__ == "__main__":

@@ -56,6 +56,15 @@ std::string format_percent(double share, int decimals = 1);
 // Percentile key: 0.95 -> "p95".
 std::string pct_key(double p);
 
+// The text a stream renderer writes: the string forms of the reports (for
+// tests and small outputs), one definition for all of them.
+template <class Result>
+std::string render_to_string(void (*render)(const Result&, std::ostream&), const Result& result) {
+  std::ostringstream out;
+  render(result, out);
+  return out.str();
+}
+
 // Minimal JSON writer into a stream: objects and arrays with commas handled,
 // strings escaped (quotes, backslashes and the characters is_invisible_control
 // names as \uXXXX; bytes that are not UTF-8 as U+FFFD, so the document is

@@ -342,6 +342,15 @@ void render_compare_table(const CompareResult& r, std::ostream& out) {
   }
 }
 
+void json_alternative_stats(Json& j, const AlternativeResult& a) {
+  j.open("inputs", '[');
+  for (const auto& f : a.inputs) j.value("", f);
+  j.close(']');
+  json_stats(j, "total_cost", a.total, [&](Json& f) { json_mean_fields(f, a.total, a.total_sampled); });
+  json_stats(j, "duration_days", a.duration);
+  json_stats(j, "labor_hours", a.labor_hours);
+}
+
 void render_compare_json(const CompareResult& r, std::ostream& out) {
   // With no trial done every statistic is null (json_stats does the same
   // for n = 0), not a difference or a probability of 0.
@@ -356,12 +365,7 @@ void render_compare_json(const CompareResult& r, std::ostream& out) {
     const auto& a = r.alternatives[k];
     j.open("", '{');
     j.value("label", a.label).value("baseline", k == 0).value("rank", std::uint64_t(a.rank));
-    j.open("inputs", '[');
-    for (const auto& f : a.inputs) j.value("", f);
-    j.close(']');
-    json_stats(j, "total_cost", a.total, [&](Json& f) { json_mean_fields(f, a.total, a.total_sampled); });
-    json_stats(j, "duration_days", a.duration);
-    json_stats(j, "labor_hours", a.labor_hours);
+    json_alternative_stats(j, a);
     j.open("done_before_updates_stop", '{');
     value(j, "p", a.done_before_updates_stop.value);
     value(j, "se", a.done_before_updates_stop.se);
@@ -447,22 +451,8 @@ void render_compare_csv(const CompareResult& r, std::ostream& out) {
   }
 }
 
-std::string render_compare_table(const CompareResult& r) {
-  std::ostringstream out;
-  render_compare_table(r, out);
-  return out.str();
-}
-
-std::string render_compare_json(const CompareResult& r) {
-  std::ostringstream out;
-  render_compare_json(r, out);
-  return out.str();
-}
-
-std::string render_compare_csv(const CompareResult& r) {
-  std::ostringstream out;
-  render_compare_csv(r, out);
-  return out.str();
-}
+std::string render_compare_table(const CompareResult& r) { return render_to_string(render_compare_table, r); }
+std::string render_compare_json(const CompareResult& r) { return render_to_string(render_compare_json, r); }
+std::string render_compare_csv(const CompareResult& r) { return render_to_string(render_compare_csv, r); }
 
 }  // namespace switchcost::sim

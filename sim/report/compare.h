@@ -108,6 +108,10 @@ std::uint64_t estimate_compare_working_bytes(const std::vector<Alternative>& alt
 // Written straight into `out`, as the run's reports (sim/report/report.h); the
 // string forms are for tests. With trials_done = 0 there are no statistics:
 // null in the JSON, empty CSV fields, no table.
+// An alternative's fields of compare's JSON that plan's options share: its
+// inputs, then total_cost, duration_days and labor_hours.
+void json_alternative_stats(Json& j, const AlternativeResult& a);
+
 void render_compare_table(const CompareResult& result, std::ostream& out);
 void render_compare_json(const CompareResult& result, std::ostream& out);
 void render_compare_csv(const CompareResult& result, std::ostream& out);

@@ -454,12 +454,7 @@ void render_plan_json(const PlanResult& r, std::ostream& out) {
     j.open("choices", '{');
     for (const auto& [key, value] : o.choices) j.value(key, value);
     j.close('}');
-    j.open("inputs", '[');
-    for (const auto& f : a.inputs) j.value("", f);
-    j.close(']');
-    json_stats(j, "total_cost", a.total, [&](Json& f) { json_mean_fields(f, a.total, a.total_sampled); });
-    json_stats(j, "duration_days", a.duration);
-    json_stats(j, "labor_hours", a.labor_hours);
+    json_alternative_stats(j, a);
     j.open("done_before_updates_stop", '{');
     if (none) j.null("p").null("se");
     else j.value("p", a.done_before_updates_stop.value).value("se", a.done_before_updates_stop.se);
@@ -552,22 +547,8 @@ void render_plan_csv(const PlanResult& r, std::ostream& out) {
 void render_plan_samples(const PlanResult& r, std::ostream& out) { render_compare_samples(r.comparison, out); }
 void render_plan_html(const PlanResult& r, std::ostream& out) { render_compare_html(r.comparison, out); }
 
-std::string render_plan_table(const PlanResult& r) {
-  std::ostringstream out;
-  render_plan_table(r, out);
-  return out.str();
-}
-
-std::string render_plan_json(const PlanResult& r) {
-  std::ostringstream out;
-  render_plan_json(r, out);
-  return out.str();
-}
-
-std::string render_plan_csv(const PlanResult& r) {
-  std::ostringstream out;
-  render_plan_csv(r, out);
-  return out.str();
-}
+std::string render_plan_table(const PlanResult& r) { return render_to_string(render_plan_table, r); }
+std::string render_plan_json(const PlanResult& r) { return render_to_string(render_plan_json, r); }
+std::string render_plan_csv(const PlanResult& r) { return render_to_string(render_plan_csv, r); }
 
 }  // namespace switchcost::sim

@@ -474,23 +474,9 @@ void render_csv(const ReportData& d, std::ostream& out) {
   csv_rows(out, "portfolio", d.portfolio, d.complete);
 }
 
-std::string render_table(const ReportData& d) {
-  std::ostringstream out;
-  render_table(d, out);
-  return out.str();
-}
-
-std::string render_json(const ReportData& d) {
-  std::ostringstream out;
-  render_json(d, out);
-  return out.str();
-}
-
-std::string render_csv(const ReportData& d) {
-  std::ostringstream out;
-  render_csv(d, out);
-  return out.str();
-}
+std::string render_table(const ReportData& d) { return render_to_string(render_table, d); }
+std::string render_json(const ReportData& d) { return render_to_string(render_json, d); }
+std::string render_csv(const ReportData& d) { return render_to_string(render_csv, d); }
 
 std::optional<SampledMean> use_conditional_mean(Stats& st, const Stats& expected) {
   if (expected.n != st.n) return std::nullopt;

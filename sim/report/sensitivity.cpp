@@ -431,21 +431,13 @@ void render_sensitivity_csv(const SensitivityResult& r, std::ostream& out) {
 }
 
 std::string render_sensitivity_table(const SensitivityResult& r) {
-  std::ostringstream out;
-  render_sensitivity_table(r, out);
-  return out.str();
+  return render_to_string(render_sensitivity_table, r);
 }
-
 std::string render_sensitivity_json(const SensitivityResult& r) {
-  std::ostringstream out;
-  render_sensitivity_json(r, out);
-  return out.str();
+  return render_to_string(render_sensitivity_json, r);
 }
-
 std::string render_sensitivity_csv(const SensitivityResult& r) {
-  std::ostringstream out;
-  render_sensitivity_csv(r, out);
-  return out.str();
+  return render_to_string(render_sensitivity_csv, r);
 }
 
 }  // namespace switchcost::sim
