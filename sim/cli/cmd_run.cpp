@@ -182,12 +182,9 @@ int run_loaded_scenario(Session& session, const SessionOptions& given, const Sce
       if (trials == run.trials) {
         stopping->reason = "memory limit";
       } else {
-        RunOptions next = run;
-        next.trials = trials;
-        next.msp_stats = choose_msp_stats(scenario, next, msp_stats);
         data = ReportData{};  // the last stage's results are released before the next stage's
         run.trials = trials;
-        run.msp_stats = next.msp_stats;
+        run.msp_stats = choose_msp_stats(scenario, run, msp_stats);
         session.restart_progress();
         continue;
       }
