@@ -30,7 +30,7 @@ check "completes every command from nothing" test "$(complete_words switchcost '
 check "completes run's --trials" test "$(complete_words switchcost run --tr)" = "--trials"
 check "completes compare's --variant" test "$(complete_words switchcost compare --base a.yaml --va)" = "--variant"
 check "completes a built-in file after --show" \
-  test "$(complete_words switchcost builtin --show kaspersky-2024/msp-3)" = "kaspersky-2024/msp-350.yaml"
+  test "$(complete_words switchcost builtin --show kaspersky-2024/msp-35)" = "kaspersky-2024/msp-350-plan.yaml kaspersky-2024/msp-350.yaml"
 check "completes --msp-stats modes" test "$(complete_words switchcost run --msp-stats sk)" = "sketch"
 check "completes a command after help" test "$(complete_words switchcost help est)" = "estimate"
 

@@ -105,6 +105,72 @@ def test_outputs():
           "EVPI $" in text, text)
 
 
+def test_decisions_block():
+    """A `decisions:` block is the grid and constraints --vary and --require
+    give; the command line replaces it key by key; its errors point into the
+    file, every bad value at once; validate checks it."""
+    path = os.path.join(TMP, "decisions.yaml")
+    with open(path, "w") as f:
+        f.write(f"include: {MSP}\n"
+                "decisions:\n"
+                "  vary:\n"
+                "    labor.technicians: [1, 2, 3]\n"
+                "    target: [bitdefender, eset]\n"
+                "  require: [\"p_done >= 0.5\"]\n")
+    common = ["--trials", "4000", "--quiet", "--json", "-"]
+    from_file = run("plan", path, *common)
+    given = run("plan", path, *GRID, "--require", "p_done >= 0.5", *common)
+    check("decisions block: exit 0", from_file.returncode == 0 and given.returncode == 0,
+          (from_file.stderr, given.stderr))
+    a, b = strict_json(from_file.stdout), strict_json(given.stdout)
+    a.pop("manifest", None), b.pop("manifest", None)
+    check("the block gives what the same --vary and --require give", a == b)
+    check("its grid and constraint are the file's", [v["key"] for v in a["variables"]] == ["labor.technicians", "target"]
+          and len(a["options"]) == 6 and [c["text"] for c in a["constraints"]] == ["p_done >= 0.5"], a.get("variables"))
+    over = strict_json(run("plan", path, "--vary", "target=eset,sophos", "--require", "cost_mean <= 40000", *common).stdout)
+    check("--vary replaces the file's variable of its key, in place; --require the file's constraints",
+          [v["key"] for v in over["variables"]] == ["labor.technicians", "target"] and
+          over["variables"][1]["values"] == ["eset", "sophos"] and
+          [c["text"] for c in over["constraints"]] == ["cost_mean <= 40000"], (over.get("variables"), over.get("constraints")))
+    ok = run("validate", path)
+    check("validate counts the block's options", ok.returncode == 0 and "decisions of 6 options" in ok.stdout, ok.stdout)
+
+    bad = os.path.join(TMP, "bad-decisions.yaml")
+    with open(bad, "w") as f:
+        f.write(f"include: {MSP}\n"
+                "decisions:\n"
+                "  vary:\n"
+                "    labor.techniciens: [1, 2]\n"
+                "    target: [eset, sophoss]\n"
+                "    start: [2024-07-01, 2024-13-01]\n"
+                "    labor.capacity_hours_per_technician_week: [10, {pert: [1, 2]}]\n")
+    expected = [f"{bad}:4:5: decision labor.techniciens=1: unknown key 'techniciens'",
+                f"{bad}:5:20: decision target=sophoss: target 'sophoss' is not a competitor",
+                f"{bad}:6:25: decision start=2024-13-01: 2024-13-01 is not a date",
+                f"{bad}:7:59: decision labor.capacity_hours_per_technician_week={{pert: [1, 2]}}: pert takes",
+                "4 errors"]
+    for command in (["plan", bad, "--trials", "100"], ["validate", bad]):
+        r = run(*command)
+        lines = r.stderr.splitlines()
+        check(f"{command[0]}: every bad decision value, where it is written, exit 65",
+              r.returncode == 65 and len(lines) == len(expected) and
+              all(line.startswith(e) for line, e in zip(lines, expected)), (r.returncode, r.stderr))
+    shapes = [("  vary: {target: []}\n", ":3:18: decision 'target' has no values"),
+              ("  vary: {target: [eset, eset]}\n", ":3:25: decision 'target': the value eset is given twice"),
+              ("  requir: [x]\n", ":3:3: unknown key 'requir' in decisions; did you mean 'require'?"),
+              ("  vary: {target: [eset, sophos]}\n  require: [p_dne >= 1]\n",
+               ":4:13: decisions.require 'p_dne >= 1': 'p_dne' is not a measure; did you mean 'p_done'?"),
+              ("  vary: [target]\n", ":3:9: expected decisions.vary")]
+    for text, message in shapes:
+        with open(bad, "w") as f:
+            f.write(f"include: {MSP}\ndecisions:\n{text}")
+        r = run("plan", bad, "--trials", "100")
+        check(f"decisions {text.strip()!r}: {message}", r.returncode == 65 and r.stderr.startswith(bad + message),
+              (r.returncode, r.stderr))
+    r = run("run", path, "--trials", "100", "--quiet")
+    check("run reads past a decisions block", r.returncode == 0, r.stderr)
+
+
 def test_closed_form_evpi():
     """Cost c = 4,000 against X ~ uniform(0, 10,000), all else equal: EVPI = c^2 / 20,000 = 800."""
     path = os.path.join(TMP, "shop.yaml")
@@ -126,7 +192,7 @@ def test_closed_form_evpi():
 
 
 def main():
-    return run_all((test_options, test_outputs, test_closed_form_evpi))
+    return run_all((test_options, test_outputs, test_decisions_block, test_closed_form_evpi))
 
 
 if __name__ == "__main__":

@@ -32,26 +32,33 @@ int plan_main(const std::vector<std::string>& args, std::ostream& out, std::ostr
                                        "\"cost_mean <= USD\"")
       ("no-value-of-information", po::bool_switch(&no_information), "skip EVPI and EVPPI");
   if (parse_command_line(options, args, given.files)) {
-    out << "usage: switchcost plan [options] [FILE...] --vary KEY=V1,V2 [--vary KEY=V1,V2...]\n"
+    out << "usage: switchcost plan [options] [FILE...] [--vary KEY=V1,V2...] [--require \"MEASURE OP BOUND\"...]\n"
            "Runs every combination of the decision variables' values on the same trials and prints per option\n"
            "the cost (mean, P90), duration, P(done before updates stop) and labor hours, with paired differences\n"
            "against the recommended option: the cheapest meeting every --require. Then the expected value of\n"
-           "perfect information (EVPI) and per input (EVPPI), in dollars. With no file, the built-in 350-endpoint\n"
-           "MSP.\n\n"
+           "perfect information (EVPI) and per input (EVPPI), in dollars. The decisions may also be written in\n"
+           "the file (decisions: {vary: {KEY: [V1, V2]}, require: [...]}); --vary replaces the file's variable\n"
+           "of its key, --require all of the file's constraints. With no file, the built-in 350-endpoint MSP.\n\n"
         << options;
     return exit_code::ok;
   }
-  if (vary.empty()) throw UsageError("plan needs at least one --vary KEY=V1,V2,... (e.g. --vary labor.technicians=1,2,3)");
   PlanSettings settings;
-  for (const auto& v : vary) settings.grid.push_back(parse_plan_variable(v));
-  std::size_t options_count = plan_grid(settings.grid).size();
-  if (options_count < 2) throw UsageError("plan needs at least two options: give a --vary more than one value");
-  for (const auto& r : require) settings.constraints.push_back(parse_plan_constraint(r));
-  settings.information = !no_information;
+  for (const auto& v : vary) parse_plan_variable(v);  // usage errors before the files are read
+  for (const auto& r : require) parse_plan_constraint(r);
   Session session(given, err);
   session.command = "plan";
   std::vector<std::string> files = given.files;
   if (files.empty()) files.push_back(std::string(default_scenario));
+  // The files' `decisions:` block, under the command line's --vary and --require.
+  const Decisions decisions = load_scenario(files, {}, given.settings()).decisions;
+  settings.grid = plan_variables(decisions, vary);
+  if (settings.grid.empty())
+    throw UsageError("plan needs at least one --vary KEY=V1,V2,... (e.g. --vary labor.technicians=1,2,3) "
+                     "or a `decisions: vary:` block in the file (docs/plan.md)");
+  if (plan_grid(settings.grid).size() < 2)
+    throw UsageError("plan needs at least two options: give a decision more than one value");
+  settings.constraints = plan_constraints(decisions, require);
+  settings.information = !no_information;
   const std::vector<Alternative> alternatives = plan_alternatives(files, settings.grid, given.settings());
   std::vector<std::string> all_files;
   for (const auto& a : alternatives) all_files.insert(all_files.end(), a.scenario.files.begin(), a.scenario.files.end());

@@ -5,6 +5,7 @@
 #include "sim/cli/cli.h"
 #include "sim/cli/command.h"
 #include "sim/base/error.h"
+#include "sim/report/plan.h"
 #include "sim/scenario/scenario.h"
 
 namespace switchcost::sim {
@@ -25,8 +26,22 @@ int validate_main(const std::vector<std::string>& args, std::ostream& out, std::
   for (const auto& f : files) {
     try {
       const Scenario s = load_scenario({f});
+      // A `decisions:` block is checked as `plan` would read it.
+      std::size_t options_count = 0;
+      if (!s.decisions.vary.empty() || !s.decisions.require.empty()) {
+        const std::vector<PlanVariable> grid = plan_variables(s.decisions, {});
+        plan_constraints(s.decisions, {});
+        try {
+          options_count = plan_grid(grid).size();
+        } catch (const UsageError& e) {
+          throw ScenarioError(s.decisions.vary.front().where, std::string("decisions: ") + e.what());
+        }
+        check_plan_values({f}, grid, {});
+      }
       out << "ok: " << printable(f) << ": " << s.msps.size() << (s.msps.size() == 1 ? " MSP, " : " MSPs, ")
-          << s.competitors.size() << " competitors, " << s.files.size() << " files read\n";
+          << s.competitors.size() << " competitors, " << s.files.size() << " files read";
+      if (options_count) out << ", decisions of " << options_count << (options_count == 1 ? " option" : " options");
+      out << "\n";
     } catch (const ScenarioError& e) {
       err << e.what() << "\n";
       code = exit_code::data;

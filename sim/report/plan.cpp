@@ -54,6 +54,33 @@ PlanVariable parse_plan_variable(const std::string& argument) {
   return v;
 }
 
+std::vector<PlanVariable> plan_variables(const Decisions& decisions, const std::vector<std::string>& vary) {
+  std::vector<PlanVariable> grid;
+  for (const DecisionVariable& d : decisions.vary) {
+    PlanVariable v;
+    v.key = d.key;
+    v.key_where = d.where;
+    for (const DecisionValue& value : d.values) {
+      // A target is a name, never parsed as YAML (as --vary target=NAME).
+      const std::string& text = d.key == "target" && !value.scalar.empty() ? value.scalar : value.text;
+      if (std::find(v.values.begin(), v.values.end(), text) != v.values.end())
+        throw ScenarioError(value.where, "decision '" + d.key + "': the value " + text + " is given twice");
+      v.values.push_back(text);
+      v.where.push_back(value.where);
+    }
+    grid.push_back(std::move(v));
+  }
+  for (const std::string& argument : vary) {
+    PlanVariable v = parse_plan_variable(argument);
+    const auto same = std::find_if(grid.begin(), grid.end(), [&](const PlanVariable& g) { return g.key == v.key; });
+    if (same != grid.end() && !same->where.empty())
+      *same = std::move(v);  // the command line over the file
+    else
+      grid.push_back(std::move(v));  // two --vary of one key: plan_grid refuses them
+  }
+  return grid;
+}
+
 std::vector<std::vector<std::string>> plan_grid(const std::vector<PlanVariable>& grid) {
   std::size_t count = 1;
   for (std::size_t k = 0; k < grid.size(); ++k) {
@@ -87,11 +114,69 @@ Overlay plan_overlay(const std::string& key, const std::string& value) {
   return o;
 }
 
+namespace {
+
+// An error of a --vary overlay (`name`, for a value written in a file's
+// `decisions:` block at `key` and `value`) moved to the file. A setting's
+// columns count in "KEY=VALUE" (one line, key_size the setting key's
+// length): one in the value is moved to the same place in the file's
+// value, one in the key to the file's key; a target's error (no column) is
+// the value's.
+ScenarioError relocated(const ScenarioError& e, const std::string& name, const Location& key, const Location& value,
+                        std::size_t key_size) {
+  const int value_start = int(key_size) + 2;  // the value's first column in "KEY=VALUE"
+  Location where = key;
+  if (e.where().column >= value_start || e.where().column == 0) {
+    where = value;
+    if (e.where().line == 1 && e.where().column >= value_start) where.column += e.where().column - value_start;
+  }
+  return ScenarioError(where, "decision " + name.substr(std::string("--vary ").size()) + ": " + e.message());
+}
+
+}  // namespace
+
+void check_plan_values(const std::vector<std::string>& files, const std::vector<PlanVariable>& grid,
+                  const std::vector<Overlay>& settings) {
+  std::vector<ScenarioError> errors;
+  for (const PlanVariable& v : grid)
+    for (std::size_t i = 0; i < v.values.size(); ++i) {
+      std::vector<Overlay> overlays{plan_overlay(v.key, v.values[i])};
+      overlays.insert(overlays.end(), settings.begin(), settings.end());
+      bool in_key = false;  // an error in the key is the same for every value: reported once
+      const auto keep = [&](const ScenarioError& e) {
+        const int column = e.where().column;
+        in_key = in_key || (e.where().file == overlays[0].name && column > 0 &&
+                            column < int(overlays[0].set_key.size()) + 2);
+        if (i < v.where.size() && e.where().file == overlays[0].name)
+          errors.push_back(relocated(e, overlays[0].name, v.key_where, v.where[i], overlays[0].set_key.size()));
+        else
+          errors.push_back(e);
+      };
+      try {
+        load_scenario(files, {}, overlays);
+      } catch (const ScenarioErrors& all) {
+        for (const ScenarioError& e : all.errors()) keep(e);
+      } catch (const ScenarioError& e) {
+        keep(e);
+      }
+      if (in_key) break;
+    }
+  // One error found by several values (of the files, or of --set) once.
+  std::vector<ScenarioError> distinct;
+  for (const ScenarioError& e : errors)
+    if (std::none_of(distinct.begin(), distinct.end(), [&](const ScenarioError& d) { return std::string(d.what()) == e.what(); }))
+      distinct.push_back(e);
+  if (distinct.size() == 1) throw distinct[0];
+  if (!distinct.empty()) throw ScenarioErrors(std::move(distinct), false);
+}
+
 std::vector<Alternative> plan_alternatives(const std::vector<std::string>& files,
                                            const std::vector<PlanVariable>& grid,
                                            const std::vector<Overlay>& settings) {
+  const std::vector<std::vector<std::string>> choices = plan_grid(grid);
+  check_plan_values(files, grid, settings);
   std::vector<Alternative> alternatives;
-  for (const auto& choice : plan_grid(grid)) {
+  for (const auto& choice : choices) {
     Alternative a;
     std::vector<Overlay> overlays;
     for (std::size_t k = 0; k < grid.size(); ++k) {
@@ -99,7 +184,18 @@ std::vector<Alternative> plan_alternatives(const std::vector<std::string>& files
       overlays.push_back(plan_overlay(grid[k].key, choice[k]));
     }
     overlays.insert(overlays.end(), settings.begin(), settings.end());
-    a.scenario = load_scenario(files, {}, overlays);
+    // Values that pass alone may still fail together (a start after the
+    // cut-off with a delay, ...): the option's first error, at its value.
+    try {
+      a.scenario = load_scenario(files, {}, overlays);
+    } catch (const ScenarioError& e) {
+      for (std::size_t k = 0; k < grid.size(); ++k) {
+        const auto at = std::size_t(std::find(grid[k].values.begin(), grid[k].values.end(), choice[k]) - grid[k].values.begin());
+        if (at < grid[k].where.size() && e.where().file == overlays[k].name)
+          throw relocated(e, overlays[k].name, grid[k].key_where, grid[k].where[at], overlays[k].set_key.size());
+      }
+      throw;
+    }
     a.inputs = files;
     for (const auto& o : overlays) a.inputs.push_back(o.name);
     alternatives.push_back(std::move(a));
@@ -262,6 +358,24 @@ PlanConstraint parse_plan_constraint(const std::string& text) {
   if (c.measure == PlanMeasure::p_done && (c.bound < 0 || c.bound > 1))
     throw UsageError(where + "p_done is a probability: the bound must be from 0 to 1, got " + number_text);
   return c;
+}
+
+std::vector<PlanConstraint> plan_constraints(const Decisions& decisions, const std::vector<std::string>& require) {
+  std::vector<PlanConstraint> constraints;
+  for (const std::string& text : require) constraints.push_back(parse_plan_constraint(text));
+  if (!require.empty()) return constraints;
+  for (const DecisionValue& value : decisions.require) {
+    try {
+      constraints.push_back(parse_plan_constraint(value.text));
+    } catch (const UsageError& e) {
+      // The same message, at the file's text instead of an argument.
+      std::string message = e.what();
+      const std::string prefix = "--require '" + value.text + "': ";
+      if (message.rfind(prefix, 0) == 0) message = message.substr(prefix.size());
+      throw ScenarioError(value.where, "decisions.require '" + value.text + "': " + message);
+    }
+  }
+  return constraints;
 }
 
 PlanResult run_plan(const std::vector<Alternative>& alternatives, const RunOptions& run,

@@ -62,6 +62,10 @@ inline constexpr std::size_t plan_max_options = 256;
 struct PlanVariable {
   std::string key;
   std::vector<std::string> values;
+  // Where each value was written, for one from a file's `decisions:` block
+  // (its errors point there); empty for --vary.
+  std::vector<Location> where;
+  Location key_where;
 };
 
 // "KEY=V1,V2,..." (the argument of --vary): commas inside [] or {} belong
@@ -69,6 +73,13 @@ struct PlanVariable {
 // UsageError naming the argument for a missing '=', an empty key or value,
 // unbalanced brackets or a value given twice.
 PlanVariable parse_plan_variable(const std::string& argument);
+
+// The grid of a plan: the scenario's `decisions: vary:` variables, in the
+// order written, each --vary argument replacing the file's variable of its
+// key in place or coming after them. Throws UsageError as
+// parse_plan_variable, and ScenarioError at the second of two equal values
+// in the file.
+std::vector<PlanVariable> plan_variables(const Decisions& decisions, const std::vector<std::string>& vary);
 
 // The options of a grid (one value per variable each), the last variable
 // varying fastest. Throws UsageError for a key given twice or more than
@@ -79,6 +90,13 @@ std::vector<std::vector<std::string>> plan_grid(const std::vector<PlanVariable>&
 // MSP to the competitor, `start` sets timeline.migration_start, any other
 // key as --set does. Its name, "--vary KEY=VALUE", locates its errors.
 Overlay plan_overlay(const std::string& key, const std::string& value);
+
+// Each value of the grid applied alone over `files` and `settings`, so that
+// every value the scenario refuses is reported at once (one from a file's
+// `decisions:` block where it is written), not only the first option's:
+// throws ScenarioError or ScenarioErrors. plan_alternatives calls it first.
+void check_plan_values(const std::vector<std::string>& files, const std::vector<PlanVariable>& grid,
+                       const std::vector<Overlay>& settings);
 
 // One alternative per option of the grid over `files` (then `settings`,
 // the --set options, after the option's own values). Labels "k=v k=v".
@@ -103,6 +121,11 @@ struct PlanConstraint {
 // argument: an unknown measure (with the likely intended one), an operator
 // other than >= or <=, a bound that is not a finite number, p_done outside [0, 1].
 PlanConstraint parse_plan_constraint(const std::string& text);
+
+// The constraints of a plan: the --require arguments when any is given,
+// else the scenario's `decisions: require:` list (a constraint there that
+// does not parse is a ScenarioError where it is written).
+std::vector<PlanConstraint> plan_constraints(const Decisions& decisions, const std::vector<std::string>& require);
 
 // Option k's statistics are PlanResult::comparison.alternatives[k].
 struct PlanOption {

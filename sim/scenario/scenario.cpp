@@ -1,7 +1,9 @@
 #include "sim/scenario/scenario.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <limits>
 #include <map>
@@ -498,6 +500,7 @@ class Loader {
   void apply(const Node& root, const Source& source);
   void apply_timeline(const Node& map);
   void apply_competitors(const Node& map);
+  void apply_decisions(const Node& map);
   void apply_msp_fields(const Node& map, PartialMsp& msp, const std::string& what, bool is_default);
   void add_population(const Node& map);
   void add_msp(PartialMsp msp, const Node& name_node);
@@ -668,7 +671,8 @@ void Loader::load(const Source& source, const Node* include_node) {
 
 void Loader::apply(const Node& root, const Source& source) {
   expect_mapping(root, "a mapping of scenario keys at the top level");
-  check_keys(root, {"include", "timeline", "market", "competitors", "msp_defaults", "msp_overrides", "msps", "populations"},
+  check_keys(root, {"include", "timeline", "market", "competitors", "msp_defaults", "msp_overrides", "msps", "populations",
+                    "decisions"},
              "the top level");
   if (const Node* inc = root.find("include")) {
     std::vector<const Node*> refs;
@@ -693,6 +697,8 @@ void Loader::apply(const Node& root, const Source& source) {
       apply_msp_fields(expect_mapping(value, "msp_defaults"), defaults_, "msp_defaults", true);
     } else if (key.text == "msp_overrides") {
       apply_msp_fields(expect_mapping(value, "msp_overrides"), overrides_, "msp_overrides", true);
+    } else if (key.text == "decisions") {
+      apply_decisions(expect_mapping(value, "decisions: {vary: {KEY: [V1, V2, ...]}, require: [\"p_done >= 0.9\"]}"));
     } else if (key.text == "populations") {
       for (const Node& item : expect_sequence(value, "populations: a list of MSP populations").items)
         recoverable([&] { add_population(expect_mapping(item, "a population")); });
@@ -710,6 +716,105 @@ void Loader::apply(const Node& root, const Source& source) {
         });
     }
   });
+}
+
+namespace {
+
+// A node as one line of flow YAML that the reader reads back as the same
+// tree: a decision value becomes an --vary value (docs/plan.md). Plain
+// scalars stay plain when nothing in them has a meaning in flow context;
+// others are double-quoted, escaped.
+void append_flow(std::string& out, const Node& node) {
+  if (node.is_mapping()) {
+    out += '{';
+    for (std::size_t i = 0; i < node.entries.size(); ++i) {
+      if (i) out += ", ";
+      append_flow(out, node.entries[i].first);
+      out += ": ";
+      append_flow(out, node.entries[i].second);
+    }
+    out += '}';
+  } else if (node.is_sequence()) {
+    out += '[';
+    for (std::size_t i = 0; i < node.items.size(); ++i) {
+      if (i) out += ", ";
+      append_flow(out, node.items[i]);
+    }
+    out += ']';
+  } else if (node.is_null()) {
+    out += "null";
+  } else {
+    const std::string& t = node.text;
+    bool plain = !node.quoted && !t.empty() && t.front() != ' ' && t.back() != ' ' && t.rfind("- ", 0) != 0;
+    for (const char c : t)
+      plain = plain && (std::isalnum(static_cast<unsigned char>(c)) || (c != '\0' && std::strchr("._-+/ ", c)));
+    if (plain) {
+      out += t;
+      return;
+    }
+    out += '"';
+    for (const char c : t) {
+      if (c == '"' || c == '\\') {
+        out += '\\';
+        out += c;
+      } else if (c == '\n') {
+        out += "\\n";
+      } else if (c == '\t') {
+        out += "\\t";
+      } else if (static_cast<unsigned char>(c) < 0x20 || c == '\x7f') {
+        static constexpr char hex[] = "0123456789ABCDEF";
+        out += "\\x";
+        out += hex[static_cast<unsigned char>(c) >> 4];
+        out += hex[static_cast<unsigned char>(c) & 15];
+      } else {
+        out += c;
+      }
+    }
+    out += '"';
+  }
+}
+
+}  // namespace
+
+// decisions: {vary: {KEY: [V1, V2, ...]}, require: [TEXT, ...]} (see
+// Decisions). Keys and values are checked by `plan`, which applies them as
+// --vary would; here only the shape.
+void Loader::apply_decisions(const Node& map) {
+  check_keys(map, {"vary", "require"}, "decisions");
+  if (const Node* vary = map.find("vary")) {
+    expect_mapping(*vary, "decisions.vary: a mapping from a key (labor.technicians, target, start, ...) to its values");
+    for (const auto& [key, values] : vary->entries) recoverable([&, &key = key, &values = values] {
+      DecisionVariable variable{key.text, key.where, {}};
+      const Node& list = expect_sequence(values, "the values of decision '" + key.text + "' (a list, e.g. [1, 2, 3])");
+      if (list.items.empty()) fail(values, "decision '" + key.text + "' has no values");
+      for (const Node& item : list.items) {
+        DecisionValue v{"", item.where, item.is_scalar() ? item.text : std::string()};
+        append_flow(v.text, item);
+        variable.values.push_back(std::move(v));
+      }
+      auto& all = scenario_.decisions.vary;
+      const auto same = std::find_if(all.begin(), all.end(), [&](const DecisionVariable& d) { return d.key == key.text; });
+      if (same != all.end())
+        *same = std::move(variable);
+      else
+        all.push_back(std::move(variable));
+    });
+  }
+  if (const Node* require = map.find("require")) {
+    std::vector<const Node*> items;
+    if (require->is_scalar())
+      items.push_back(require);
+    else
+      for (const Node& item : expect_sequence(*require, "decisions.require: a constraint or a list of them").items)
+        items.push_back(&item);
+    std::vector<DecisionValue> constraints;
+    for (const Node* item : items) {
+      if (!item->is_scalar())
+        fail(*item, "expected a constraint such as \"p_done >= 0.9\", got " + describe_kind(*item));
+      constraints.push_back(DecisionValue{item->text, item->where, item->text});
+    }
+    scenario_.decisions.require = std::move(constraints);
+  }
 }
 
 void Loader::add_msp(PartialMsp msp, const Node& name_node) {

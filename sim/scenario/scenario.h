@@ -78,8 +78,31 @@ struct Msp {
   std::shared_ptr<const FormulaSet> formulas;
 };
 
+// The `decisions:` block (docs/plan.md): the grid and the constraints
+// `switchcost plan` takes when no --vary or --require replaces them; every
+// other command reads past it. Values are kept as one line of flow YAML
+// (what --vary takes), each with where it was written.
+struct DecisionValue {
+  std::string text;
+  Location where;
+  std::string scalar;  // a scalar's own text, unquoted (a name: `target`'s value); else empty
+};
+struct DecisionVariable {
+  std::string key;  // a --set key, `target` or `start`
+  Location where;
+  std::vector<DecisionValue> values;
+};
+struct Decisions {
+  // In the order written; a later file's variable replaces an earlier one's
+  // of the same key, in place.
+  std::vector<DecisionVariable> vary;
+  // "p_done >= 0.9", ...: the last file that gives `require` sets them all.
+  std::vector<DecisionValue> require;
+};
+
 struct Scenario {
   std::vector<std::string> files;  // every file read, in order (display names)
+  Decisions decisions;
   Timeline timeline;
   Params market;  // "technician_cost_per_hour", "discount_rate_per_year", "threat.*"
   std::map<std::string, Competitor, std::less<>> competitors;
