@@ -99,7 +99,9 @@ def test_outputs():
           [x["name"] for x in orows] == [o["label"] for o in opts] and
           all(float(x["cost_mean"]) == o["total_cost"]["mean"] and (x["recommended"] == "true") == (k == rec)
               for k, (x, o) in enumerate(zip(orows, opts))), orows[:1])
-    check("CSV: the EVPI", [float(x["value"]) for x in rows if x["scope"] == "evpi"] == [v["evpi"]])
+    check("CSV: the EVPI, and among the options meeting the constraint",
+          [(x["name"], float(x["value"])) for x in rows if x["scope"] == "evpi"] ==
+          [("all", v["evpi"])] + ([("meeting", v["meeting"]["evpi"])] if v["meeting"] else []), v["meeting"])
     text = docs["1"][2]
     check("terminal: the recommendation and the EVPI", "Recommended: " + opts[rec]["label"] in text and
           "EVPI $" in text, text)
@@ -189,6 +191,23 @@ def test_closed_form_evpi():
     top = v["evppi"][0]
     check("the fee's EVPPI is the EVPI, within 5 SE", top["key"] == "extras.fee" and
           abs(top["evppi"] - 800) <= 5 * v["evpi_se"], top)
+    check("no constraint: no EVPI among the options meeting them", v["meeting"] is None, v["meeting"])
+
+    # With 1 or 4 technicians beside the two fees, p_done >= 0.5 leaves the
+    # two 4-technician options, which differ only by the fee: among them
+    # EVPI is 800 again, while the choice among all four is worth more.
+    r = run("plan", path, "--vary", "labor.technicians=1,4", "--vary", vary, "--require", "p_done >= 0.5",
+            "--trials", "20000", "--json", "-")
+    check("four options, two meeting p_done >= 0.5: exit 0", r.returncode == 0, r.stderr)
+    if r.returncode != 0:
+        return
+    doc = strict_json(r.stdout)
+    v = doc["value_of_information"]
+    m = v["meeting"]
+    check(f"EVPI among those meeting {m and m['evpi']:.1f} +- {m and m['evpi_se']:.1f} within 5 SE of 800",
+          m is not None and m["options"] == 2 and abs(m["evpi"] - 800) <= 5 * m["evpi_se"] and
+          [o["meets"] for o in doc["options"]] == [False, False, True, True], m)
+    check("the choice among all four is worth at least as much", v["evpi"] >= m["evpi"], (v["evpi"], m["evpi"]))
 
 
 def main():

@@ -255,18 +255,32 @@ void value_of_information(PlanResult& r, const std::vector<Alternative>& alterna
   if (n < 2 || n > std::numeric_limits<std::uint32_t>::max()) return;
   std::vector<const Values*> cost;
   for (const auto& p : samples.portfolios) cost.push_back(&p[std::size_t(Output::total_expected_cost)]);
-  std::size_t d0 = 0;
-  for (std::size_t d = 0; d < options; ++d)
-    if (r.comparison.alternatives[d].total.mean < r.comparison.alternatives[d0].total.mean) d0 = d;
-  Values regret(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    double low = (*cost[0])[i];
-    for (std::size_t d = 1; d < options; ++d) low = std::min(low, (*cost[d])[i]);
-    regret[i] = (*cost[d0])[i] - low;
+  // EVPI of the choice among `among` (options, ascending): the mean and SE
+  // of the per-trial regret of its option of lowest mean cost, d0.
+  const auto evpi_among = [&](const std::vector<std::size_t>& among, double& evpi, double& se) {
+    std::size_t d0 = among.front();
+    for (const std::size_t d : among)
+      if (r.comparison.alternatives[d].total.mean < r.comparison.alternatives[d0].total.mean) d0 = d;
+    Values regret(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      double low = (*cost[among.front()])[i];
+      for (const std::size_t d : among) low = std::min(low, (*cost[d])[i]);
+      regret[i] = (*cost[d0])[i] - low;
+    }
+    const Stats st = summarize(std::span<const double>(regret.data(), n));
+    evpi = st.mean;
+    se = st.se;
+    return d0;
+  };
+  std::vector<std::size_t> all(options), meeting;
+  for (std::size_t d = 0; d < options; ++d) {
+    all[d] = d;
+    if (r.options[d].meets) meeting.push_back(d);
   }
-  const Stats st = summarize(std::span<const double>(regret.data(), n));
-  r.evpi = st.mean;
-  r.evpi_se = st.se;
+  const std::size_t d0 = evpi_among(all, r.evpi, r.evpi_se);
+  // Under constraints some options miss, the choice is among those meeting them.
+  if (!meeting.empty() && meeting.size() < options) r.meeting_evpi = MeetingEvpi{meeting.size(), 0, 0};
+  if (r.meeting_evpi) evpi_among(meeting, r.meeting_evpi->evpi, r.meeting_evpi->evpi_se);
   const double best_mean_cost = mean_of(std::span<const double>(cost[d0]->data(), n));
 
   // Input groups: every option's uncertain inputs, by key, first met first;
@@ -521,6 +535,9 @@ void render_plan_table(const PlanResult& r, std::ostream& out) {
   if (r.information) {
     out << "\nValue of information (the choice by expected cost): EVPI " << format_money(r.evpi) << " +- "
         << format_error(r.evpi_se) << ": what knowing every input before choosing would be worth.\n";
+    if (r.meeting_evpi)
+      out << "  Among the " << r.meeting_evpi->options << " options meeting " << require << ": EVPI "
+          << format_money(r.meeting_evpi->evpi) << " +- " << format_error(r.meeting_evpi->evpi_se) << ".\n";
     // The ten largest EVPPIs of a dollar or more (--json and --csv have every input).
     std::size_t shown = 0, width = 10;
     while (shown < r.evppi.size() && shown < 10 && r.evppi[shown].evppi >= 0.5)
@@ -614,6 +631,15 @@ void render_plan_json(const PlanResult& r, std::ostream& out) {
     j.null("value_of_information");
   } else {
     j.open("value_of_information", '{').value("evpi", r.evpi).value("evpi_se", r.evpi_se);
+    if (!r.meeting_evpi) {
+      j.null("meeting");
+    } else {
+      j.open("meeting", '{')
+          .value("options", std::uint64_t(r.meeting_evpi->options))
+          .value("evpi", r.meeting_evpi->evpi)
+          .value("evpi_se", r.meeting_evpi->evpi_se)
+          .close('}');
+    }
     j.value("evppi_bins", std::uint64_t(r.evppi_bins)).value("evppi_noise_floor", r.evppi_noise_floor);
     j.open("evppi", '[');
     for (const auto& p : r.evppi)
@@ -654,6 +680,7 @@ void render_plan_csv(const PlanResult& r, std::ostream& out) {
   }
   if (r.information) {
     out << "evpi,all,,,,,,,,,,,,,,,," << number(r.evpi) << tail;
+    if (r.meeting_evpi) out << "evpi,meeting,,,,,,,,,,,,,,,," << number(r.meeting_evpi->evpi) << tail;
     for (const auto& p : r.evppi) out << "evppi," << csv_field(p.key) << ",,,,,,,,,,,,,,,," << number(p.evppi) << tail;
   }
 }

@@ -20,7 +20,8 @@
 // over the constraints it misses (ties: the cheaper).
 //
 // Value of information, for the choice among all options by expected cost
-// (constraints aside), with net benefit NB_d = -cost_d per trial:
+// (constraints aside; PlanResult::meeting_evpi the same among the options
+// meeting them), with net benefit NB_d = -cost_d per trial:
 //   EVPI = E[max_d NB_d] - max_d E[NB_d] = mean_i(cost_{d0}(i) - min_d cost_d(i))
 // where d0 is the option of lowest mean cost; the per-trial series is >= 0
 // and its SE is sd / sqrt(n) (d0 taken as known).
@@ -147,6 +148,11 @@ struct PlanInformation {
   double raw = 0;    // [USD] the binned estimate before the correction
 };
 
+struct MeetingEvpi {
+  std::size_t options = 0;       // how many meet every constraint
+  double evpi = 0, evpi_se = 0;  // [USD]
+};
+
 struct PlanResult {
   CompareResult comparison;  // per option statistics, alternatives[k] = option k
   // The comparison's, where every command's result has them (Session::finish).
@@ -161,7 +167,11 @@ struct PlanResult {
   bool tie = false;                        // the runner-up's paired interval covers 0
   std::vector<std::size_t> frontier;       // by mean cost ascending
   bool information = false;                // EVPI and EVPPI computed
-  double evpi = 0, evpi_se = 0;            // [USD]
+  double evpi = 0, evpi_se = 0;            // [USD] the choice among all options
+  // When some options but not all meet the constraints: the EVPI of the
+  // choice among those that do (the constraints are on the options'
+  // estimates, so knowing the inputs does not change which are allowed).
+  std::optional<MeetingEvpi> meeting_evpi;
   std::size_t evppi_bins = 0;
   double evppi_noise_floor = 0;            // [USD]
   std::vector<PlanInformation> evppi;      // by evppi descending, ties in group order
