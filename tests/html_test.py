@@ -450,6 +450,10 @@ def main():
     r = switchcost("sensitivity", "--trials", "4000", "--quiet", "--html", sensitivity_html, "--json", sensitivity_json)
     check("sensitivity --html writes the report", r.returncode == 0 and os.path.getsize(sensitivity_html) > 200000, r.stderr)
 
+    plan_html = os.path.join(TMP, "plan.html")
+    r = switchcost("plan", os.path.join(SCENARIOS, "msp-350-plan.yaml"), "--trials", TRIALS, "--quiet", "--html", plan_html)
+    check("plan --html writes the report", r.returncode == 0 and os.path.getsize(plan_html) > 200000, r.stderr)
+
     check_data(run_html, run_html.replace(".html", ".json"), compare_html, portfolio_html,
                portfolio_html.replace(".html", ".json"))
     check_sensitivity_data(sensitivity_html, sensitivity_json)
@@ -484,6 +488,20 @@ def main():
                                     ["alternatives", "time", "msps", "inputs"],
                                     ["portfolio (baseline)", "surge", "promo", "P(cheaper)", "technician hours"])
         check_sensitivity_page(browser, sensitivity_html, sensitivity_json)
+        session, state = check_page(browser, "plan", plan_html,
+                                    ["frontier", "evppi", "exceedance", "histograms", "differences", "chances", "completion"],
+                                    ["options", "alternatives", "time", "msps", "inputs"],
+                                    ["Plan: 18 options", "labor.technicians=3 start=2024-07-01 target=eset (recommended)",
+                                     "p_done >= 0.5", "EVPI", "The options compared"])
+        points = evaluate(browser, session, """(() => {
+            const c = Chart.getChart('chart-frontier');
+            return JSON.stringify(c.data.datasets.map(d => [d.label, d.data.length])); })()""")
+        sets = dict((label, count) for label, count in json.loads(points))
+        check("plan: the frontier chart has every option as a point, the frontier, the recommended one and the bound",
+              sets.get("options meeting the constraints", 0) + sets.get("options missing them", 0) == 18 and
+              sets.get("frontier", 0) >= 1 and
+              sets.get("recommended: labor.technicians=3 start=2024-07-01 target=eset") == 1 and
+              sets.get("p_done >= 0.5") == 2, sets)
         session, state = check_page(browser, "hostile", hostile_html,
                                     ["exceedance", "histograms", "differences", "chances", "completion"],
                                     ["alternatives", "time", "msps", "inputs"],

@@ -9,6 +9,7 @@
 
 #include "sim/base/format.h"
 #include "sim/report/html_assets.h"
+#include "sim/report/plan.h"
 #include "sim/report/samples.h"
 #include "sim/report/sensitivity.h"
 #include "sim/scenario/yaml_reader.h"
@@ -387,6 +388,17 @@ void render_sensitivity_html(const SensitivityResult& result, std::ostream& out)
   Json charts;
   charts.open("", '{').value("output_label", output_label(result.output)).close('}');
   write_page(out, "sensitivity", [&](std::ostream& json) { render_sensitivity_json(result, json); }, charts.str());
+}
+
+void render_plan_html(const PlanResult& result, std::ostream& out) {
+  // The plan's own sections are drawn from its JSON; the options'
+  // distributions as compare's page draws them, from the comparison's JSON
+  // and binned series.
+  std::ostringstream comparison;
+  render_compare_json(result.comparison, comparison);
+  const std::string charts = "{\"comparison\":" + comparison.str() +
+                             ",\"compare_charts\":" + compare_charts(result.comparison) + "}";
+  write_page(out, "plan", [&](std::ostream& json) { render_plan_json(result, json); }, charts);
 }
 
 }  // namespace switchcost::sim

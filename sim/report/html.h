@@ -7,8 +7,10 @@
 // Chart.js 3 (Debian's libjs-chart.js, embedded at build time:
 // sim/report/html_assets.h) and the page's script (sim/report/html/report.js),
 // which builds every chart and table from the data. The data object is
-//   {"kind": "run" | "compare" | "sensitivity", "report": <the command's --json document>,
+//   {"kind": "run" | "compare" | "sensitivity" | "plan", "report": <the command's --json document>,
 //    "charts": <what the JSON does not hold: binned per-trial series>}
+// (plan: "charts" holds the comparison's JSON and compare's charts, so the
+// options' distributions are drawn as compare's page draws them)
 // and the script picks its renderer by "kind": a new result type adds a
 // function here, its "charts", and one entry in report.js's `renderers`.
 // A Content-Security-Policy in the page forbids every request (the browser

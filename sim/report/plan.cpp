@@ -686,7 +686,6 @@ void render_plan_csv(const PlanResult& r, std::ostream& out) {
 }
 
 void render_plan_samples(const PlanResult& r, std::ostream& out) { render_compare_samples(r.comparison, out); }
-void render_plan_html(const PlanResult& r, std::ostream& out) { render_compare_html(r.comparison, out); }
 
 std::string render_plan_table(const PlanResult& r) { return render_to_string(render_plan_table, r); }
 std::string render_plan_json(const PlanResult& r) { return render_to_string(render_plan_json, r); }

@@ -190,8 +190,11 @@ PlanResult run_plan(const std::vector<Alternative>& options, const RunOptions& r
 void render_plan_table(const PlanResult& result, std::ostream& out);
 void render_plan_json(const PlanResult& result, std::ostream& out);
 void render_plan_csv(const PlanResult& result, std::ostream& out);
-// --samples and --html: the comparison of the options, as compare writes it.
+// --samples: the comparison of the options, as compare writes it.
 void render_plan_samples(const PlanResult& result, std::ostream& out);
+// --html (defined with the other pages, sim/report/html.cpp): the decision,
+// the frontier chart, the options and the value of information, then the
+// options' distributions as compare's page draws them.
 void render_plan_html(const PlanResult& result, std::ostream& out);
 std::string render_plan_table(const PlanResult& result);
 std::string render_plan_json(const PlanResult& result);

@@ -1,6 +1,6 @@
 // The switchcost HTML report's script (inlined into every page by
 // sim/report/html.cpp, after Chart.js 3). It builds the whole page from the
-// JSON object in #switchcost-data: {"kind" (run, compare, sensitivity), "report" (the command's --json
+// JSON object in #switchcost-data: {"kind" (run, compare, sensitivity, plan), "report" (the command's --json
 // document), "charts" (binned per-trial series, sim/report/html.h)}, with
 // renderers[kind]. A new result type adds its renderer to `renderers`.
 //
@@ -342,17 +342,20 @@
   }
 
   // ---- compare ----
-  function render_compare(root, report, charts) {
+  // inside_plan: drawn under a plan's own sections (no title, heading or lede).
+  function render_compare(root, report, charts, inside_plan) {
     const m = report.manifest;
     const n = m.trials;
     const alts = report.alternatives || [];
     const base = alts[0] || { label: '' };
-    document.title = 'switchcost compare: ' + alts.map((a) => a.label).join(', ');
-    root.append(el('h1', { text: 'Comparing ' + alts.length + ' alternatives' }));
-    root.append(el('p', { class: 'lede', text: alts.map((a) => a.label).join(', ') + ' (baseline: ' + base.label + '): ' + thousands(n) +
-      ' trials, seed ' + m.seed + ', on common random numbers: an input the alternatives share draws the same value in each, ' +
-      'so the paired differences measure only what changed. Updates stop at 00:00 on ' + charts.updates_end + '.' }));
-    if (!m.complete) root.append(el('p', { class: 'error', text: 'Stopped early: the figures are of ' + thousands(n) + ' of ' + thousands(m.trials_requested) + ' trials.' }));
+    if (!inside_plan) {
+      document.title = 'switchcost compare: ' + alts.map((a) => a.label).join(', ');
+      root.append(el('h1', { text: 'Comparing ' + alts.length + ' alternatives' }));
+      root.append(el('p', { class: 'lede', text: alts.map((a) => a.label).join(', ') + ' (baseline: ' + base.label + '): ' + thousands(n) +
+        ' trials, seed ' + m.seed + ', on common random numbers: an input the alternatives share draws the same value in each, ' +
+        'so the paired differences measure only what changed. Updates stop at 00:00 on ' + charts.updates_end + '.' }));
+      if (!m.complete) root.append(el('p', { class: 'error', text: 'Stopped early: the figures are of ' + thousands(n) + ' of ' + thousands(m.trials_requested) + ' trials.' }));
+    }
 
     const summary = section(root, 'Total cost by alternative');
     summary.append(el('p', { class: 'note', text: 'Means of the expected total given each trial\'s inputs, \u00b1 their standard error; differences are to the baseline, trial by trial, with their 95% confidence interval. P(cheaper) and P(same) compare with the baseline, P(cheapest) with all. Click a column to sort.' }));
@@ -564,9 +567,126 @@
     },
   };
 
+  // ---- plan ----
+  // The decision, the frontier (mean cost against P(done), every option a
+  // point), the options, the value of information; then the options'
+  // distributions as compare's page draws them (charts.comparison,
+  // charts.compare_charts).
+  function render_plan(root, report, charts) {
+    const m = report.manifest;
+    const n = m.trials;
+    const opts = report.options || [];
+    const d = report.decision || {};
+    const constraints = report.constraints || [];
+    const require = constraints.map((c) => c.text).join(' and ');
+    const vary = (report.variables || []).map((v) => v.key + ' = ' + v.values.join(', ')).join('; ');
+    document.title = 'switchcost plan: ' + (report.variables || []).map((v) => v.key).join(', ');
+    root.append(el('h1', { text: 'Plan: ' + opts.length + ' options' }));
+    root.append(el('p', { class: 'lede', text: 'Every combination of ' + vary + ', run on the same ' + thousands(n) +
+      ' trials (seed ' + m.seed + '), so the differences between options are paired. ' +
+      (constraints.length ? 'Constraints: ' + require + '.' : 'No constraint: the cheapest option is recommended.') }));
+    if (!m.complete) root.append(el('p', { class: 'error', text: 'Stopped early: the figures are of ' + thousands(n) + ' of ' + thousands(m.trials_requested) + ' trials.' }));
+    const rec = finite(d.recommended) ? opts[d.recommended] : null;
+    const closest = finite(d.closest) ? opts[d.closest] : null;
+    const runner = finite(d.runner_up) ? opts[d.runner_up] : null;
+    const gap = d.runner_up_minus_recommended;
+    const confidence = !rec ? '' : !runner ? 'the only option meeting them' :
+      (d.tie ? 'a tie with ' : 'clear of ') + runner.label + ': ' + money(stat(gap, 'mean')) + ' more [' +
+      (gap && gap.ci95 ? money(gap.ci95[0]) + ', ' + money(gap.ci95[1]) : dash) + ']';
+    figures(root, [
+      [rec ? 'recommended' : 'no option meets the constraints', rec ? rec.label : closest ? 'closest: ' + closest.label : dash,
+        rec ? confidence : closest ? 'largest shortfall ' + percent(closest.shortfall) + ' of the bound' : ''],
+      ['its mean cost', money(stat((rec || closest || {}).total_cost, 'mean')), 'P90 ' + money(stat((rec || closest || {}).total_cost, 'p90'))],
+      ['its P(done before updates stop)', percent(stat((rec || closest || {}).done_before_updates_stop, 'p')), 'updates stop ' + m.updates_end],
+      ['EVPI', report.value_of_information ? money(report.value_of_information.evpi) : dash,
+        report.value_of_information ? 'what knowing every input first would be worth' : 'not computed'],
+    ]);
+
+    const front = section(root, 'Cost against P(done): the frontier');
+    front.append(el('p', { class: 'note', text: 'Each option is a point: its mean cost against its chance of being done before updates stop. ' +
+      'The frontier joins the options no other beats on both; the recommended option is the large mark. Constraint bounds are dashed.' }));
+    if (n > 0 && opts.length) {
+      const pt = (o, k) => ({ x: stat(o.done_before_updates_stop, 'p'), y: stat(o.total_cost, 'mean'), k: k });
+      const all = opts.map(pt);
+      const ys = all.map((p) => p.y).filter(finite);
+      const lo = Math.min(...ys), hi = Math.max(...ys);
+      const sets = [
+        { type: 'scatter', label: 'options meeting the constraints', data: all.filter((p) => opts[p.k].meets),
+          borderColor: palette[0], backgroundColor: palette[0], pointRadius: 5 },
+        { type: 'scatter', label: 'options missing them', data: all.filter((p) => !opts[p.k].meets),
+          borderColor: palette[7], backgroundColor: palette[7], pointRadius: 5, pointStyle: 'crossRot', borderWidth: 2 },
+        { type: 'line', label: 'frontier', data: (report.frontier || []).map((f) => pt(opts[f.option], f.option)).sort((a, b) => a.x - b.x),
+          borderColor: palette[2], backgroundColor: palette[2], borderWidth: 2, pointRadius: 0, fill: false },
+      ];
+      if (rec) sets.push({ type: 'scatter', label: 'recommended: ' + rec.label, data: [pt(rec, d.recommended)],
+        borderColor: palette[1], backgroundColor: palette[1], pointRadius: 10, pointStyle: 'rectRot' });
+      for (const c of constraints) {
+        if (c.measure === 'p_done') sets.push(vertical_line(c.text, c.bound, lo, hi, cutoff_color, true));
+        if (c.measure === 'cost_mean')
+          sets.push({ type: 'line', label: c.text, data: [{ x: 0, y: c.bound }, { x: 1, y: c.bound }], borderColor: cutoff_color,
+            backgroundColor: cutoff_color, borderWidth: 2, borderDash: [6, 4], pointRadius: 0, fill: false });
+      }
+      chart(front, 'frontier', 'Mean total cost against P(done before updates stop)',
+        opts.length + ' options; ' + (report.frontier || []).length + ' on the frontier.',
+        { type: 'scatter', data: { datasets: sets },
+          options: { scales: { x: Object.assign(share_axis('P(done before updates stop)'), { max: 1 }), y: money_axis('mean total cost [USD]') },
+            plugins: { tooltip: { callbacks: { label: (c) => {
+              const k = c.raw && finite(c.raw.k) ? c.raw.k : null;
+              return (k === null ? c.dataset.label : opts[k].label) + ': ' + money(c.parsed.y) + ', ' + percent(c.parsed.x);
+            } } } } } });
+    } else {
+      front.append(el('p', { class: 'note', text: 'No trial was done.' }));
+    }
+
+    const table = section(root, 'Options');
+    table.append(el('p', { class: 'note', text: 'Means \u00b1 standard error; the difference is to the ' +
+      (rec ? 'recommended' : 'closest') + ' option, trial by trial, with its 95% confidence interval. Click a column to sort.' }));
+    const ref = rec || closest;
+    sortable_table(table, 'options', [
+      { title: 'option', value: (o) => o.label, text: true, format: (v, o) => v + (o === rec ? ' (recommended)' : o === closest ? ' (closest)' : '') },
+      { title: 'meets', value: (o) => (o.meets ? 'yes' : 'no'), text: true },
+      { title: 'mean \u00b1 SE', value: (o) => stat(o.total_cost, 'mean'), format: (v, o) => mean_se(o.total_cost) },
+      { title: 'P90', value: (o) => stat(o.total_cost, 'p90'), format: money },
+      { title: 'days P50', value: (o) => stat(o.duration_days, 'p50'), format: (v) => number(v, 1) },
+      { title: 'days P90', value: (o) => stat(o.duration_days, 'p90'), format: (v) => number(v, 1) },
+      { title: 'P(done)', value: (o) => stat(o.done_before_updates_stop, 'p'),
+        format: (v, o) => percent(v) + (v === null ? '' : ' \u00b1 ' + percent(o.done_before_updates_stop.se)) },
+      { title: 'vs ' + (ref ? ref.label : 'reference') + ' [95% CI]', value: (o) => (o === ref ? null : stat(o.vs_reference, 'mean')),
+        format: (v, o) => (v === null ? dash : (v >= 0 ? '+' : '') + money(v) + ' [' + money(o.vs_reference.ci95[0]) + ', ' + money(o.vs_reference.ci95[1]) + ']') },
+      { title: 'frontier', value: (o) => (o.frontier ? 'yes' : ''), text: true },
+    ], opts);
+
+    const info = report.value_of_information;
+    const voi = section(root, 'What learning an input first would be worth');
+    if (info) {
+      voi.append(el('p', { class: 'note', text: 'EVPI ' + money(info.evpi) + ' \u00b1 ' + money(info.evpi_se) +
+        ': what knowing every uncertain input before choosing would be worth, for the choice by expected cost' +
+        (info.meeting ? ' (among the ' + info.meeting.options + ' options meeting ' + require + ': ' + money(info.meeting.evpi) + ' \u00b1 ' + money(info.meeting.evpi_se) + ')' : '') +
+        '. Per input, the EVPPI: binned regression with ' + info.evppi_bins + ' bins, less a noise floor of ' + money(Math.abs(info.evppi_noise_floor) < 0.5 ? 0 : info.evppi_noise_floor) + '.' }));
+      const top = (info.evppi || []).filter((p) => p.evppi >= 0.5).slice(0, 15);
+      if (top.length) {
+        chart(voi, 'evppi', 'EVPPI per input [USD]', 'The ' + top.length + ' largest, a dollar or more.',
+          { type: 'bar', data: { labels: top.map((p) => p.key), datasets: [{ label: 'EVPPI', data: top.map((p) => p.evppi),
+            backgroundColor: with_alpha(palette[4], 0.8), borderColor: palette[4], borderWidth: 1, minBarLength: 2 }] },
+            options: { indexAxis: 'y', scales: { x: Object.assign(money_axis('EVPPI [USD]'), { beginAtZero: true }), y: { ticks: { autoSkip: false } } },
+              plugins: { tooltip: money_tooltip } } }, 60 + 26 * top.length);
+      } else {
+        voi.append(el('p', { class: 'note', text: 'No single input\'s EVPPI is a dollar or more above the noise floor.' }));
+      }
+    } else {
+      voi.append(el('p', { class: 'note', text: 'Not computed (--no-value-of-information).' }));
+    }
+
+    if (charts.comparison) {
+      const compared = section(root, 'The options compared');
+      compared.append(el('p', { class: 'note', text: 'The options as compare shows alternatives: the first option is the baseline of its differences.' }));
+      render_compare(compared, charts.comparison, charts.compare_charts || {}, true);
+    }
+  }
+
   // One renderer per result type (the "kind" html.cpp writes): a new
   // command's report adds its function here.
-  const renderers = { run: render_run, compare: render_compare, sensitivity: render_sensitivity };
+  const renderers = { run: render_run, compare: render_compare, sensitivity: render_sensitivity, plan: render_plan };
 
   const root = document.getElementById('report');
   try {
