@@ -192,6 +192,8 @@ def test_closed_form_evpi():
     check("the fee's EVPPI is the EVPI, within 5 SE", top["key"] == "extras.fee" and
           abs(top["evppi"] - 800) <= 5 * v["evpi_se"], top)
     check("no constraint: no EVPI among the options meeting them", v["meeting"] is None, v["meeting"])
+    check(f"the fee's EVPPI SE {top['se']:.2f} is the EVPI's {v['evpi_se']:.2f} (the same regret but for one bin)",
+          abs(top["se"] - v["evpi_se"]) <= 0.05 * v["evpi_se"] and all(p["se"] >= 0 for p in v["evppi"]), top)
 
     # With 1 or 4 technicians beside the two fees, p_done >= 0.5 leaves the
     # two 4-technician options, which differ only by the fee: among them

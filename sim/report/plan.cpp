@@ -229,12 +229,20 @@ double shortfall_of(const AlternativeResult& a, const std::vector<PlanConstraint
 }
 
 // sum_b (n_b / n) max_d mean_b(NB_d) - max_d mean(NB_d), NB = -cost, bins of
-// `order` (a permutation of the trials) of equal count.
-double binned_value(const std::vector<const Values*>& cost, const std::vector<std::uint32_t>& order,
-                    std::size_t bins, double best_mean_cost) {
+// `order` (a permutation of the trials) of equal count, and its SE given
+// the bins' choices: with d*(b) the option of least mean cost in bin b and
+// d0 the option of least mean cost overall, the estimate is the mean over
+// trials of y(i) = cost_d0(i) - cost_d*(b(i))(i), and its SE is
+// sd(y) / sqrt(n) (as EVPI's, the choices taken as known; their selection
+// bias is what the noise floor estimates).
+struct BinnedValue {
+  double value = 0, se = 0;
+};
+BinnedValue binned_value(const std::vector<const Values*>& cost, std::size_t d0, const std::vector<std::uint32_t>& order,
+                         std::size_t bins, double best_mean_cost) {
   const std::size_t n = order.size(), options = cost.size();
   double sum = 0;
-  std::vector<double> bin(options);
+  std::vector<double> bin(options), y(n);
   for (std::size_t b = 0; b < bins; ++b) {
     const std::size_t lo = b * n / bins, hi = (b + 1) * n / bins;
     std::fill(bin.begin(), bin.end(), 0.0);
@@ -244,9 +252,15 @@ double binned_value(const std::vector<const Values*>& cost, const std::vector<st
       for (std::size_t i = lo; i < hi; ++i) s += c[order[i]];
       bin[d] = s;
     }
-    sum += *std::min_element(bin.begin(), bin.end());  // the sum of n_b costs: n_b x min mean
+    const auto best = std::min_element(bin.begin(), bin.end());
+    sum += *best;  // the sum of n_b costs: n_b x min mean
+    const double* chosen = cost[std::size_t(best - bin.begin())]->data();
+    const double* reference = cost[d0]->data();
+    for (std::size_t i = lo; i < hi; ++i) y[i] = reference[order[i]] - chosen[order[i]];
   }
-  return best_mean_cost - sum / double(n);
+  MomentAccumulator moments;
+  moments.add(BlockMoments::of(y.data(), n));
+  return BinnedValue{best_mean_cost - sum / double(n), moments.se()};
 }
 
 void value_of_information(PlanResult& r, const std::vector<Alternative>& alternatives, const RunOptions& run) {
@@ -301,7 +315,7 @@ void value_of_information(PlanResult& r, const std::vector<Alternative>& alterna
   r.evppi_bins = std::max<std::size_t>(1, std::size_t(std::sqrt(double(n))));
   std::vector<std::uint32_t> trial_order(n);
   for (std::size_t i = 0; i < n; ++i) trial_order[i] = std::uint32_t(i);
-  r.evppi_noise_floor = binned_value(cost, trial_order, r.evppi_bins, best_mean_cost);
+  r.evppi_noise_floor = binned_value(cost, d0, trial_order, r.evppi_bins, best_mean_cost).value;
   std::vector<PlanInformation> info(groups.size());
   parallel_for(groups.size(), run.threads, [&](std::size_t g) {
     // The group's index per trial: the mean of its members' uniforms, drawn
@@ -323,7 +337,9 @@ void value_of_information(PlanResult& r, const std::vector<Alternative>& alterna
     p.level = groups[g].level;
     p.unit = groups[g].unit;
     p.members = groups[g].members.size();
-    p.raw = binned_value(cost, order, r.evppi_bins, best_mean_cost);
+    const BinnedValue raw = binned_value(cost, d0, order, r.evppi_bins, best_mean_cost);
+    p.raw = raw.value;
+    p.se = raw.se;
     p.evppi = std::max(0.0, p.raw - r.evppi_noise_floor);
   });
   std::stable_sort(info.begin(), info.end(),
@@ -547,7 +563,7 @@ void render_plan_table(const PlanResult& r, std::ostream& out) {
           << format_money(r.evppi_noise_floor) << "):\n";
     for (std::size_t k = 0; k < shown; ++k)
       out << "    " << pad_right(printable(r.evppi[k].key), width) << pad_left(format_money(r.evppi[k].evppi), 12)
-          << "\n";
+          << " +- " << format_error(r.evppi[k].se) << "\n";
     if (shown == 0) out << "  No single input's EVPPI is a dollar or more above the noise floor.\n";
   }
 }
@@ -649,6 +665,7 @@ void render_plan_json(const PlanResult& r, std::ostream& out) {
           .value("unit", p.unit)
           .value("members", std::uint64_t(p.members))
           .value("evppi", p.evppi)
+          .value("se", p.se)
           .value("raw", p.raw)
           .close('}');
     j.close(']').close('}');

@@ -37,7 +37,8 @@
 // of the index (a lower bound on the group's). The upward bias is estimated
 // by the same estimator with bins of consecutive trials (an index
 // independent of every input: its true EVPPI is 0), the noise floor, and
-//   EVPPI_G = max(0, raw_G - floor).
+//   EVPPI_G = max(0, raw_G - floor),
+// with the SE of raw_G given the bins' choices (binned_value, plan.cpp).
 #pragma once
 
 #include <cstddef>
@@ -146,6 +147,7 @@ struct PlanInformation {
   std::size_t members = 0;
   double evppi = 0;  // [USD] max(0, raw - noise floor)
   double raw = 0;    // [USD] the binned estimate before the correction
+  double se = 0;     // [USD] of raw, given the bins' choices (binned_value in plan.cpp)
 };
 
 struct MeetingEvpi {
