@@ -217,7 +217,7 @@ void BM_Formula_TenOps(benchmark::State& state) {
       {sim::FormulaSource{"x",
                           "endpoints * prepaid_share * months * price * (1 - 0.1)"
                           " + max(endpoints / 10, 1) * sqrt(months)",
-                          sim::Location{"bench", 1, 1}, true}},
+                          sim::Location{"bench", 1, 1}, true, {}}},
       names, "bench.");
   const auto& program = set.formulas.front().program;
   const std::vector<models::Column> columns = {

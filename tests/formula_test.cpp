@@ -23,7 +23,7 @@ const std::vector<std::string> known = {"endpoints", "clients", "labor.hours", "
                                         "billable_share"};
 
 FormulaSource source(std::string name, std::string text, bool cost = true, int line = 7, int column = 20) {
-  return FormulaSource{std::move(name), std::move(text), sim::Location{"s.yaml", line, column}, cost};
+  return FormulaSource{std::move(name), std::move(text), sim::Location{"s.yaml", line, column}, cost, {}};
 }
 
 // The message of the ScenarioError compiling `sources` throws ("" if none).

@@ -20,6 +20,7 @@
 #include <fstream>
 #include <limits>
 #include <string>
+#include <tuple>
 #include <vector>
 
 namespace switchcost::sim {
@@ -729,11 +730,13 @@ TEST(YamlLimits, WorkCounted) {
   EXPECT_EQ(stats.bytes_parsed, text.size());
   EXPECT_EQ(stats.nodes, 1u + 2 + 4 + 2 * 1'000);  // root; q and its value; l, its sequence and items; the keys
   // Every character up to the last value ("0", two bytes from the end) once,
-  // the quoted one's again to find its closing quote, and each plain
-  // scalar's again to find where its source ends.
+  // the quoted one's again to find its closing quote and once more to map
+  // its text (Node::segments), and each plain scalar's again to find where
+  // its source ends.
   std::size_t plain = 4;  // q, l, x, y
   for (int i = 0; i < 1'000; ++i) plain += ("k" + std::to_string(i)).size() + 1;
-  EXPECT_EQ(stats.text_steps, text.size() - 2 + std::string("\"quoted\"").size() - 1 + plain);
+  EXPECT_EQ(stats.text_steps,
+            text.size() - 2 + std::string("\"quoted\"").size() - 1 + std::string("quoted").size() + plain);
   EXPECT_GT(stats.key_probes, 0u);
   EXPECT_LE(stats.key_probes, 1'002u);
 }
@@ -1141,6 +1144,46 @@ TEST(YamlSuggest, CloseWordsOnly) {
   EXPECT_EQ(suggest("x", {}), "");
   EXPECT_EQ(suggest("", {"a", "bc"}), "a");
   EXPECT_EQ(suggest("abcdef", {"abcxyz"}), "");  // distance 3 > 2
+}
+
+
+// A place inside a scalar's text maps back to where it was written, whatever
+// the style: the column of 'X' in each value is where the file has it.
+TEST(YamlRead, PlacesInsideScalarsAreWhereTheFileHasThem) {
+  const std::string text =
+      "plain: a b X\n"                      // 1: one line, no segments
+      "folded_plain: a\n"                   // 2
+      "   b X\n"                            // 3
+      "double: \"a \\u00e9\\t\\x41 X\"\n"   // 4: escapes of 6, 2 and 4 characters
+      "single: 'it''s X'\n"                 // 5
+      "double_lines: \"a\n"                 // 6
+      "  \n"                                // 7: a blank line folds to a break
+      "   X\"\n"                            // 8
+      "literal: |\n"                        // 9
+      "  a\n"                               // 10
+      "\n"                                  // 11
+      "    b X\n"                           // 12
+      "folded: >-\n"                        // 13
+      "  a\n"                               // 14
+      "  é X\n"                             // 15: a two-byte character before X
+      "escaped_break: \"a \\\n"             // 16
+      "      X\"\n";                        // 17
+  const Node root = parse(text);
+  const std::vector<std::tuple<std::string, int, int>> expected = {
+      {"plain", 1, 12},       {"folded_plain", 3, 6}, {"double", 4, 25},   {"single", 5, 16},
+      {"double_lines", 8, 4}, {"literal", 12, 7},     {"folded", 15, 5},   {"escaped_break", 17, 7},
+  };
+  for (const auto& [key, line, column] : expected) {
+    const Node* n = root.find(key);
+    ASSERT_NE(n, nullptr) << key;
+    const std::size_t at = n->text.find('X');
+    ASSERT_NE(at, std::string::npos) << key << ": " << n->text;
+    const Location where = text_location(n->where, n->segments, n->text, at);
+    EXPECT_EQ(where.file, kName) << key;
+    EXPECT_EQ(where.line, line) << key << ": '" << n->text << "'";
+    EXPECT_EQ(where.column, column) << key << ": '" << n->text << "'";
+  }
+  EXPECT_TRUE(root.find("plain")->segments.empty());  // the common case costs nothing
 }
 
 }  // namespace

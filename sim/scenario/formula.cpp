@@ -19,22 +19,10 @@ using models::FormulaOperand;
 
 [[noreturn]] void fail(const Location& where, const std::string& message) { throw ScenarioError(where, message); }
 
-// The place of byte `offset` of a formula's text: lines and columns counted
-// as the reader counts them (columns in characters, not bytes).
+// The place of byte `offset` of a formula's text, where the file has it
+// (columns in characters, not bytes, as the reader counts them).
 Location location_at(const FormulaSource& src, std::size_t offset) {
-  Location at = src.where;
-  int column = src.where.column;
-  for (std::size_t i = 0; i < offset && i < src.text.size(); ++i) {
-    const unsigned char c = static_cast<unsigned char>(src.text[i]);
-    if (c == '\n') {
-      ++at.line;
-      column = 1;
-    } else if ((c & 0xC0) != 0x80) {
-      ++column;  // the first byte of a character
-    }
-  }
-  at.column = column;
-  return at;
+  return text_location(src.where, src.segments, src.text, offset);
 }
 
 struct Function {

@@ -38,6 +38,7 @@
 #include "models/formula.h"
 #include "sim/base/error.h"
 #include "sim/random/distribution.h"
+#include "sim/scenario/yaml_reader.h"
 
 namespace switchcost::sim {
 
@@ -53,6 +54,9 @@ struct FormulaSource {
   std::string text;  // "endpoints * pert(10, 20, 60) / 60"
   Location where;    // of the text's first character
   bool cost = false; // a cost line [USD] (else an intermediate value)
+  // Where the text's pieces were written (Node::segments; empty: all on
+  // where's line from where.column), so that errors point inside it exactly.
+  std::vector<TextSegment> segments;
 };
 
 // A variable drawn inline in a formula.

@@ -1002,10 +1002,9 @@ std::shared_ptr<const FormulaSet> read_formulas(const Node& block) {
                       printable(name) + "'");
       if (!value.is_scalar() || value.text.empty())
         fail(value, "formula '" + name + "' is text such as 'endpoints * 2.5', got " + describe_kind(value));
-      // The text starts after the opening quote of a quoted one-line scalar.
-      Location where = value.where;
-      if (value.quoted && value.text.find('\n') == std::string::npos) ++where.column;
-      sources.push_back(FormulaSource{name, value.text, where, section.text == "costs"});
+      // Where each piece of the text was written (after a quote, on the
+      // lines of a block scalar), so that errors point inside it exactly.
+      sources.push_back(FormulaSource{name, value.text, value.where, section.text == "costs", value.segments});
     }
   }
   return std::make_shared<const FormulaSet>(compile_formulas(sources, msp_formula_symbols(), ""));

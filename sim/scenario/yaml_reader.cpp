@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <climits>
@@ -475,14 +476,17 @@ class TreeBuilder final : public YAML::EventHandler {
     const std::size_t pos = static_cast<std::size_t>(std::max(mark.pos, 0));
     std::string text = value;
     std::size_t end = pos;  // where the scalar's source ends
+    std::vector<TextSegment> segments;
     if (quoted && (first == '"' || first == '\'')) {
       end = check_closed(pos, where) + 1;
       check_continuation(pos, end, true, block_column());
       text = fold_blank_quoted(pos, end, std::move(text));
+      segments = flow_segments(pos + 1, end - 1, text, first);
     } else if (quoted && (first == '|' || first == '>')) {
-      text = block_scalar(pos, block_column() - 1, end);
+      text = block_scalar(pos, block_column() - 1, end, &segments);
     } else if (!quoted) {
       end = plain_end(pos, value);
+      if (std::string_view(text_).substr(pos, end - pos).find('\n') != npos) segments = flow_segments(pos, end, text, '\0');
       // YAML does not let a plain value start with "- " (or "-" before a
       // flow indicator); yaml-cpp 0.7 reads [-] as a list holding "-".
       const char next = char_at(mark.pos + 1);
@@ -502,6 +506,7 @@ class TreeBuilder final : public YAML::EventHandler {
     node.where = where;
     node.text = std::move(text);
     node.quoted = quoted;
+    node.segments = std::move(segments);
     attach(std::move(node), false);
   }
 
@@ -692,7 +697,93 @@ class TreeBuilder final : public YAML::EventHandler {
   // breaks of a "keep" scalar with no text, and does not end a file that has
   // no final line break with one). Sets `end` to where its lines end, and
   // refuses leading blank lines indented more than the first line of text.
-  std::string block_scalar(std::size_t pos, int parent, std::size_t& end) {
+  // A flow scalar's segments (Node::segments), from a walk of its source
+  // [from, to) (inside the quotes, for a quoted one: `quote`) against its
+  // text: a new segment where the two go on after a line break (folded into
+  // a space or kept as breaks) or an escape. Where the walk cannot explain
+  // a difference it stops, and later offsets count from the last segment.
+  std::vector<TextSegment> flow_segments(std::size_t from, std::size_t to, std::string_view value, char quote) {
+    std::vector<TextSegment> seg;
+    const auto mark = [&](std::size_t k, std::size_t i) {
+      const Location at = location_at(std::min(i, text_.size() - 1));
+      seg.push_back(TextSegment{k, at.line, at.column});
+    };
+    const auto white = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+    const auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
+    // Whether the blanks from i hold a line break (a fold) before text.
+    // (Each run of blanks is scanned once: a run without a break has none
+    // from any later point either.)
+    std::size_t run_end = 0;
+    bool run_breaks = false;
+    const auto folds = [&](std::size_t at) {
+      if (at >= run_end) {
+        run_breaks = false;
+        for (run_end = at; run_end < to && white(text_[run_end]); ++run_end)
+          run_breaks = run_breaks || text_[run_end] == '\n';
+      }
+      return run_breaks;
+    };
+    if (from >= text_.size()) return seg;
+    mark(0, from);
+    std::size_t i = from, k = 0;
+    while (k < value.size() && i < to) {
+      const char c = text_[i];
+      if (quote == '\'' && c == '\'' && i + 1 < to && text_[i + 1] == '\'' && value[k] == '\'') {
+        i += 2;
+        mark(++k, i);
+      } else if (quote == '"' && c == '\\' && i + 1 < to) {
+        const char e = text_[i + 1];
+        if (e == '\n' || e == '\r') {  // an escaped line break: nothing in the text, then the next line's text
+          i += 2;
+          while (i < to && white(text_[i])) ++i;
+          mark(k, i);
+          continue;
+        }
+        // The escape's length in the source, and of what it stands for in UTF-8.
+        std::size_t source = 2, out = 1;
+        char32_t code = 0;
+        const std::size_t digits = e == 'x' ? 2 : e == 'u' ? 4 : e == 'U' ? 8 : 0;
+        if (digits) {
+          if (i + 2 + digits > to) break;
+          for (std::size_t d = 0; d < digits; ++d) {
+            const char h = text_[i + 2 + d];
+            if (!hex(h)) return seg;
+            code = code * 16 + char32_t(std::isdigit(static_cast<unsigned char>(h)) ? h - '0' : (h | 0x20) - 'a' + 10);
+          }
+          source += digits;
+        } else if (e == 'N' || e == '_') {
+          code = e == 'N' ? 0x85 : 0xA0;
+        } else if (e == 'L' || e == 'P') {
+          code = 0x2028;
+        }
+        if (code >= 0x10000) out = 4;
+        else if (code >= 0x800) out = 3;
+        else if (code >= 0x80) out = 2;
+        i += source;
+        k += out;
+        mark(k, i);
+      } else if (white(c) && white(value[k]) && folds(i)) {
+        // A fold: the source's blanks and breaks against the text's space or breaks.
+        while (i < to && white(text_[i])) ++i;
+        while (k < value.size() && white(value[k])) ++k;
+        mark(k, i);
+      } else if (c == value[k]) {
+        ++i;
+        ++k;
+      } else if (c == ' ' || c == '\t' || c == '\r') {
+        // Blanks at the end of a line, dropped by the fold.
+        while (i < to && (text_[i] == ' ' || text_[i] == '\t' || text_[i] == '\r')) ++i;
+        if (i < to && text_[i] == '\n') continue;
+        break;
+      } else {
+        break;
+      }
+    }
+    stats_.text_steps += i - from;
+    return seg;
+  }
+
+  std::string block_scalar(std::size_t pos, int parent, std::size_t& end, std::vector<TextSegment>* segments) {
     const bool literal = text_[pos] == '|';
     char chomp = 'c';
     int explicit_indent = 0;
@@ -790,6 +881,10 @@ class TreeBuilder final : public YAML::EventHandler {
         else out.append(pending, '\n');
       } else {
         out.append(pending + 1, '\n');
+      }
+      if (segments) {  // this line's text, where it was written
+        const Location at = location_at(static_cast<std::size_t>(t.data() - text_.data()));
+        segments->push_back(TextSegment{out.size(), at.line, at.column});
       }
       out += t;
       seen = true;
@@ -1432,6 +1527,28 @@ bool to_bool(const Node& node) {
   if (lower == "yes" || lower == "no" || lower == "on" || lower == "off" || lower == "y" || lower == "n")
     fail(node.where, quote_text(s) + ": yes/no/on/off are ambiguous in YAML; write true or false");
   fail(node.where, "expected true or false, got " + quote_text(s));
+}
+
+Location text_location(const Location& where, const std::vector<TextSegment>& segments, std::string_view text,
+                       std::size_t offset) {
+  Location at = where;
+  std::size_t from = 0;
+  for (const TextSegment& s : segments) {
+    if (s.offset > offset) break;
+    at.line = s.line;
+    at.column = s.column;
+    from = s.offset;
+  }
+  for (std::size_t i = from; i < offset && i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c == '\n') {  // only where the segments do not say (text past an unexplained difference)
+      ++at.line;
+      at.column = 1;
+    } else if ((c & 0xC0) != 0x80) {
+      ++at.column;  // the first byte of a character
+    }
+  }
+  return at;
 }
 
 std::string to_text(const Node& node) {

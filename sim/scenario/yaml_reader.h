@@ -84,12 +84,26 @@ struct ReadStats {
   std::size_t key_probes = 0;    // keys already in the mapping that duplicate-key lookups compared with
 };
 
+// Where a piece of a scalar's text was written: from byte `offset` of the
+// text on, its characters sit on `line` from `column`, one column per
+// character, up to the next segment's offset.
+struct TextSegment {
+  std::size_t offset = 0;
+  int line = 0, column = 0;
+};
+
 struct Node {
   enum class Kind { null, scalar, sequence, mapping };
   Kind kind = Kind::null;
   Location where;      // where the node starts
   std::string text;    // scalar text (empty for the others)
   bool quoted = false; // scalar was single- or double-quoted (or a block scalar)
+  // A scalar whose text does not simply start at `where` on one line (a
+  // quoted one, a block scalar, a plain one over several lines): where each
+  // piece of its text was written (a new piece after each line break and
+  // escape), so that a place inside it (a formula's error) is exact. Empty
+  // for a plain scalar on one line.
+  std::vector<TextSegment> segments;
   std::vector<Node> items;                      // sequence items, in order
   std::vector<std::pair<Node, Node>> entries;   // mapping (key, value), in order; keys are scalars
 
@@ -106,6 +120,12 @@ struct Node {
   // Value for key in a mapping, or nullptr.
   const Node* find(std::string_view key) const noexcept;
 };
+
+// The place of byte `offset` of a scalar's text written at `where` with
+// `segments` (Node::segments): the last segment at or before it, plus one
+// column per character after it.
+Location text_location(const Location& where, const std::vector<TextSegment>& segments, std::string_view text,
+                       std::size_t offset);
 
 // "a mapping", "a sequence", "a number", "a string", "null": for messages.
 std::string describe_kind(const Node& node);
