@@ -231,6 +231,7 @@ void render_compare_table(const CompareResult& r, std::ostream& out) {
   out << "switchcost " << r.info.version << " compare: " << r.alternatives.size() << " alternatives, "
       << grouped(static_cast<long long>(r.trials_done)) << " trials each, seed " << r.info.seed << ", "
       << fixed(r.info.seconds, 2) << " s\n";
+  out << sampling_note(r.info, r.trials_requested);
   if (!r.complete)
     out << "INTERRUPTED: " << grouped(static_cast<long long>(r.trials_done)) << " of "
         << grouped(static_cast<long long>(r.trials_requested)) << " trials; the figures below are partial\n";
