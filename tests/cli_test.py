@@ -662,13 +662,26 @@ def test_sampling():
     for args, why in [(["run", "--sampling", "qmc"], "an unknown method"),
                       (["run", "--sampling", "sobol", "--trials", "8"], "sobol with fewer trials than 2 per replicate"),
                       (["run", pop, "--sampling", "sobol", "--msp-stats", "sketch"], "sobol in sketch mode"),
-                      (["compare", msp, msp, "--sampling", "sobol"], "compare under sobol"),
                       (["sensitivity", "--sampling", "sobol"], "sensitivity under sobol"),
                       (["plan", "--vary", "labor.technicians=1,2", "--sampling", "lhs"], "plan's EVPPI under lhs")]:
         r = run(*args)
         check(f"refused with exit 2: {why}", r.returncode == 2 and "sampling" in r.stderr, f"{r.returncode} {r.stderr}")
     r = run("compare", msp, msp, "--trials", "5000", "--sampling", "lhs", "--json", "-")
     check("compare --sampling lhs runs", r.returncode == 0, r.stderr)
+    # Under sobol the paired difference's SE comes from the replicates: two identical files differ by exactly 0.
+    docs = []
+    for threads in ["1", "2"]:
+        r = run("compare", "--base", msp, "--variant", os.path.join(SCENARIOS, "prices", "surge.yaml"), "--trials",
+                "8192", "--sampling", "sobol", "--threads", threads, "--json", "-")
+        check(f"compare --sampling sobol with {threads} thread(s) exits 0", r.returncode == 0, r.stderr)
+        doc = strict_json(r.stdout)
+        doc["manifest"].pop("threads")
+        docs.append(json.dumps(doc, sort_keys=True))
+    check("compare --sampling sobol: JSON identical for 1 and 2 threads", docs[0] == docs[1])
+    r = run("compare", msp, msp, "--trials", "8192", "--sampling", "sobol", "--json", "-")
+    d = strict_json(r.stdout)["alternatives"][1]["vs_baseline"] if r.returncode == 0 else {}
+    check("compare --sampling sobol: identical files differ by exactly 0", d.get("mean") == 0 and d.get("se") == 0,
+          json.dumps(d) + r.stderr)
     r = run("plan", "--vary", "labor.technicians=1,2", "--trials", "5000", "--sampling", "lhs", "--no-value-of-information",
             "--quiet")
     check("plan --sampling lhs --no-value-of-information runs", r.returncode == 0, r.stderr)

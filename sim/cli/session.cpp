@@ -142,7 +142,7 @@ po::options_description SessionOptions::describe() {
       ("sampling", po::value(&sampling),
        "mc, lhs or sobol: independent trials (default); a Latin hypercube over the trials (each input's "
        "values one per 1/N of its range, N = --trials; SEs as for independent trials, an upper bound); or "
-       "scrambled Sobol' points in 8 replicates, the SE from their means (run and estimate only)")
+       "scrambled Sobol' points in 8 replicates, the SE from their means (run, estimate and compare)")
       ("threads,j", po::value(&threads), "worker threads; 0 = one per core (default 0); results do not depend on it");
   const auto formats = output_formats();
   for (std::size_t i = 0; i < formats.size(); ++i)
@@ -163,7 +163,7 @@ po::options_description SessionOptions::describe() {
 }
 
 void SessionOptions::describe_stopping(po::options_description& d) {
-  one_portfolio = true;
+  takes_sobol = true;
   d.add_options()
       ("target-rse", po::value(&target_rse),
        "run until the relative standard error of the portfolio's mean total is at most this (e.g. 0.002): "
@@ -198,10 +198,9 @@ Session::Session(const SessionOptions& given, std::ostream& err) {
   if (!sampling) throw UsageError("--sampling takes mc, lhs or sobol, got '" + given.sampling + "'");
   options.sampling = *sampling;
   if (options.sampling == Sampling::sobol) {
-    // Their SEs come from the replicate means of the portfolio's series;
-    // compare, sensitivity and plan compute theirs for independent trials.
-    if (!given.one_portfolio)
-      throw UsageError("--sampling sobol is for run and estimate; use --sampling lhs or mc here");
+    // Sensitivity and plan compute their SEs for independent trials.
+    if (!given.takes_sobol)
+      throw UsageError("--sampling sobol is for run, estimate and compare; use --sampling lhs or mc here");
     // Two points per replicate at least; a replicate's point index is 32 bits.
     if (options.trials < 2 * sobol_replicates || options.trials / sobol_replicates > UINT32_MAX)
       throw UsageError("--sampling sobol needs --trials from " + std::to_string(2 * sobol_replicates) + " to " +

@@ -39,9 +39,9 @@ struct SessionOptions {
   std::vector<std::string> sets;  // --set KEY=VALUE, in the order given
   std::string target_rse, target_ci_width, max_trials;  // the stopping rule's (run, estimate): "" if not given
   std::string sampling = "mc";  // --sampling: mc, lhs or sobol
-  // Set by describe_stopping: the command simulates one portfolio (run,
-  // estimate), whose SEs sobol's replicates give; others refuse sobol.
-  bool one_portfolio = false;
+  // Whether the command takes --sampling sobol: its SEs come from the
+  // replicate means (run and estimate, set by describe_stopping; compare).
+  bool takes_sobol = false;
 
   // The --set options as overlays (load_scenario applies them after the
   // files, in order); throws UsageError for one without '='.
