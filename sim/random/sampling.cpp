@@ -135,7 +135,10 @@ std::uint32_t nested_uniform_scramble(std::uint32_t x, std::uint32_t seed) noexc
 }
 
 std::uint32_t sobol_scramble_seed(const Stream& stream, std::uint32_t replicate) noexcept {
-  return std::uint32_t(splitmix64(stream.seed ^ splitmix64(stream.variable ^ 0x534f424f4cULL)) + replicate);
+  // Hashed again with the replicate: seeds that differ by a small number
+  // scramble alike (x += s; x *= (s >> 16) | 1), which makes replicates dependent.
+  const std::uint64_t base = splitmix64(stream.seed ^ splitmix64(stream.variable ^ 0x534f424f4cULL));
+  return std::uint32_t(splitmix64(base + replicate));
 }
 
 SamplingPlan SamplingPlan::make(Sampling method, std::uint64_t trials, std::vector<std::uint64_t> variables) {

@@ -28,8 +28,8 @@
 //   Bratley & Fox's recurrence); S_r is the Laine-Karras nested uniform
 //   scramble of Burley (2020): reverse the bits, x ^= x * 0x3d20adea,
 //   x += s, x *= (s >> 16) | 1, x ^= x * 0x05526c56, x ^= x * 0x53a22864,
-//   reverse again, seeded by s = the low word of splitmix64(seed ^
-//   splitmix64(variable ^ 0x534f424f4c) + r). Each output bit depends only on
+//   reverse again, seeded by s = the low word of splitmix64(b + r), b =
+//   splitmix64(seed ^ splitmix64(variable ^ 0x534f424f4c)). Each output bit depends only on
 //   the input bits above it, so S_r maps dyadic intervals onto dyadic
 //   intervals: the scrambled points keep every (t,m,s)-net property of the
 //   unscrambled ones. U fills the bits below the 32nd, as an Owen scramble
