@@ -19,6 +19,7 @@
 #include "sim/random/distribution.h"
 #include "sim/engine/engine.h"
 #include "sim/random/random.h"
+#include "sim/random/sampling.h"
 #include "sim/scenario/formula.h"
 #include "sim/scenario/scenario.h"
 #include "sim/stats/sketch.h"
@@ -51,6 +52,30 @@ BENCHMARK(BM_Random_Philox);
 // The AVX2 path (CPUs without AVX-512), where this CPU has it.
 void BM_Random_Philox_AVX2(benchmark::State& state) { philox_bench(state, sim::UniformPath::avx2); }
 BENCHMARK(BM_Random_Philox_AVX2);
+
+// Uniforms as TrialSet::uniforms gives them under --sampling lhs or sobol:
+// a block of Philox uniforms, then placed in their strata (sampling.h), for
+// a run of 100,000 trials. Items are values: ns per value.
+void sampling_bench(benchmark::State& state, sim::Sampling method) {
+  constexpr std::uint64_t trials = 100'000;
+  std::vector<std::uint64_t> variables;
+  for (int i = 0; i < 33; ++i) variables.push_back(sim::variable_id("bench." + std::to_string(i)));
+  const sim::SamplingPlan plan = sim::SamplingPlan::make(method, trials, variables);
+  std::vector<double> u(block);
+  const sim::Stream s{1, variables[17]};
+  std::uint64_t first = 0;
+  for (auto _ : state) {
+    sim::fill_uniforms(s, first, block, 0, u.data());
+    plan.apply(s, first, nullptr, block, u.data());
+    benchmark::DoNotOptimize(u.data());
+    first = (first + block) % (trials - block);
+  }
+  state.SetItemsProcessed(std::int64_t(state.iterations() * block));
+}
+void BM_Sampling_Lhs(benchmark::State& state) { sampling_bench(state, sim::Sampling::lhs); }
+BENCHMARK(BM_Sampling_Lhs);
+void BM_Sampling_Sobol(benchmark::State& state) { sampling_bench(state, sim::Sampling::sobol); }
+BENCHMARK(BM_Sampling_Sobol);
 
 void quantile_bench(benchmark::State& state, const sim::Distribution& d) {
   std::vector<double> u(block), x(block);
@@ -337,10 +362,11 @@ std::string portfolio_file(int count) {
 }
 
 void engine_bench(benchmark::State& state, const sim::Scenario& s, std::uint64_t trials,
-                  sim::MspStats mode = sim::MspStats::exact) {
+                  sim::MspStats mode = sim::MspStats::exact, sim::Sampling sampling = sim::Sampling::mc) {
   sim::RunOptions o;
   o.trials = trials;
   o.msp_stats = mode;
+  o.sampling = sampling;
   o.threads = unsigned(state.range(0));
   for (auto _ : state) {
     auto r = sim::run_scenario(s, o);
@@ -355,6 +381,23 @@ void BM_Engine_Msp350(benchmark::State& state) {
   engine_bench(state, s, 100'000);
 }
 BENCHMARK(BM_Engine_Msp350)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// The default run on 1 thread under each --sampling method (argument: 0 mc,
+// 1 lhs, 2 sobol): items are MSP-trials. Not gated (bench/check.py).
+void BM_Engine_Msp350_Sampling(benchmark::State& state) {
+  static const sim::Scenario s = sim::load_scenario({"builtin:kaspersky-2024/msp-350.yaml"});
+  constexpr sim::Sampling methods[] = {sim::Sampling::mc, sim::Sampling::lhs, sim::Sampling::sobol};
+  sim::RunOptions o;
+  o.trials = 100'000;
+  o.threads = 1;
+  o.sampling = methods[state.range(0)];
+  for (auto _ : state) {
+    auto r = sim::run_scenario(s, o);
+    benchmark::DoNotOptimize(r.portfolio[0].data());
+  }
+  state.SetItemsProcessed(std::int64_t(state.iterations() * o.trials));
+}
+BENCHMARK(BM_Engine_Msp350_Sampling)->Arg(0)->Arg(1)->Arg(2)->Unit(benchmark::kMillisecond)->UseRealTime();
 
 // As `switchcost run` runs it (--msp-stats auto picks sketch for 1,000 MSPs
 // at any useful trial count): per-MSP sketches, the portfolio series, the

@@ -66,7 +66,7 @@ file(WRITE ${MAN} "${man}")
 list(JOIN commands " " command_words)
 file(WRITE ${COMPLETION} "# bash completion for switchcost ${VERSION}, generated from its help text
 # (cmake/CliDocs.cmake): commands, each command's options, built-in files
-# after --show, the --msp-stats modes, files elsewhere.
+# after --show, the --msp-stats modes, the --sampling methods, files elsewhere.
 _switchcost() {
   local cur=\${COMP_WORDS[COMP_CWORD]} prev=\${COMP_WORDS[COMP_CWORD-1]} options=\"\"
   if (( COMP_CWORD == 1 )); then
@@ -78,6 +78,7 @@ ${cases}  esac
   case \$prev in
     --show) COMPREPLY=( \$(compgen -W \"${builtins}\" -- \"\$cur\") ); return ;;
     --msp-stats) COMPREPLY=( \$(compgen -W \"exact sketch auto\" -- \"\$cur\") ); return ;;
+    --sampling) COMPREPLY=( \$(compgen -W \"mc lhs sobol\" -- \"\$cur\") ); return ;;
   esac
   if [[ \${COMP_WORDS[1]} == help ]] && (( COMP_CWORD == 2 )); then
     COMPREPLY=( \$(compgen -W \"${command_words}\" -- \"\$cur\") )

@@ -32,6 +32,7 @@ check "completes compare's --variant" test "$(complete_words switchcost compare 
 check "completes a built-in file after --show" \
   test "$(complete_words switchcost builtin --show kaspersky-2024/msp-35)" = "kaspersky-2024/msp-350-plan.yaml kaspersky-2024/msp-350.yaml"
 check "completes --msp-stats modes" test "$(complete_words switchcost run --msp-stats sk)" = "sketch"
+check "completes --sampling methods" test "$(complete_words switchcost run --sampling so)" = "sobol"
 check "completes a command after help" test "$(complete_words switchcost help est)" = "estimate"
 
 for command in $commands; do

@@ -620,10 +620,77 @@ def test_command_and_format_tables():
               not os.path.exists(c) and strict_json(open(j).read())["manifest"]["command"] == name, r.stderr)
 
 
+def test_sampling():
+    """--sampling lhs and sobol: the same bytes for 1 and 2 threads, named in
+    the manifest (absent under mc), and the combinations refused (exit 2)."""
+    msp = os.path.join(SCENARIOS, "msp-350.yaml")
+    for method in ["lhs", "sobol"]:
+        docs = []
+        for threads in ["1", "2"]:
+            r = run("run", msp, "--trials", "20000", "--sampling", method, "--threads", threads, "--json", "-")
+            check(f"run --sampling {method} with {threads} thread(s) exits 0", r.returncode == 0, r.stderr)
+            doc = strict_json(r.stdout)
+            doc["manifest"].pop("threads")
+            docs.append(json.dumps(doc, sort_keys=True))
+        check(f"--sampling {method}: JSON identical for 1 and 2 threads", docs[0] == docs[1])
+        manifest = json.loads(docs[0])["manifest"]
+        check(f"--sampling {method} is in the manifest", manifest.get("sampling") == method, json.dumps(manifest))
+    r = run("run", msp, "--trials", "2000", "--json", "-")
+    check("mc runs' manifests have no sampling field", "sampling" not in strict_json(r.stdout)["manifest"])
+    r = run("run", msp, "--trials", "16384", "--sampling", "sobol")
+    check("the table names sobol and its replicates", r.returncode == 0 and "sampling: scrambled Sobol' points, 8 replicates" in r.stdout,
+          r.stdout[:400])
+    # Staged runs: each stage a whole sobol run of its own trials, so the stages do not depend on the threads.
+    stages = []
+    for threads in ["1", "2"]:
+        r = run("run", msp, "--trials", "4096", "--sampling", "sobol", "--target-rse", "0.0005", "--threads", threads,
+                "--json", "-")
+        check(f"--sampling sobol --target-rse with {threads} thread(s) exits 0", r.returncode == 0, r.stderr)
+        stages.append(strict_json(r.stdout)["manifest"]["stopping"]["stages"])
+    check("--sampling sobol --target-rse: the same stages for 1 and 2 threads", stages[0] == stages[1], str(stages))
+    # Sketch mode re-runs its tail trials from a list: under lhs it runs and is deterministic.
+    pop = os.path.join(SCENARIOS, "portfolio.yaml")
+    outs = []
+    for threads in ["1", "2"]:
+        r = run("run", pop, "--trials", "9000", "--sampling", "lhs", "--msp-stats", "sketch", "--threads", threads,
+                "--json", "-")
+        check(f"sketch mode under lhs with {threads} thread(s) exits 0", r.returncode == 0, r.stderr)
+        doc = strict_json(r.stdout)
+        doc["manifest"].pop("threads")
+        outs.append(json.dumps(doc, sort_keys=True))
+    check("sketch mode under lhs: JSON identical for 1 and 2 threads", outs[0] == outs[1])
+    for args, why in [(["run", "--sampling", "qmc"], "an unknown method"),
+                      (["run", "--sampling", "sobol", "--trials", "8"], "sobol with fewer trials than 2 per replicate"),
+                      (["run", pop, "--sampling", "sobol", "--msp-stats", "sketch"], "sobol in sketch mode"),
+                      (["sensitivity", "--sampling", "sobol"], "sensitivity under sobol"),
+                      (["plan", "--vary", "labor.technicians=1,2", "--sampling", "lhs"], "plan's EVPPI under lhs")]:
+        r = run(*args)
+        check(f"refused with exit 2: {why}", r.returncode == 2 and "sampling" in r.stderr, f"{r.returncode} {r.stderr}")
+    r = run("compare", msp, msp, "--trials", "5000", "--sampling", "lhs", "--json", "-")
+    check("compare --sampling lhs runs", r.returncode == 0, r.stderr)
+    # Under sobol the paired difference's SE comes from the replicates: two identical files differ by exactly 0.
+    docs = []
+    for threads in ["1", "2"]:
+        r = run("compare", "--base", msp, "--variant", os.path.join(SCENARIOS, "prices", "surge.yaml"), "--trials",
+                "8192", "--sampling", "sobol", "--threads", threads, "--json", "-")
+        check(f"compare --sampling sobol with {threads} thread(s) exits 0", r.returncode == 0, r.stderr)
+        doc = strict_json(r.stdout)
+        doc["manifest"].pop("threads")
+        docs.append(json.dumps(doc, sort_keys=True))
+    check("compare --sampling sobol: JSON identical for 1 and 2 threads", docs[0] == docs[1])
+    r = run("compare", msp, msp, "--trials", "8192", "--sampling", "sobol", "--json", "-")
+    d = strict_json(r.stdout)["alternatives"][1]["vs_baseline"] if r.returncode == 0 else {}
+    check("compare --sampling sobol: identical files differ by exactly 0", d.get("mean") == 0 and d.get("se") == 0,
+          json.dumps(d) + r.stderr)
+    r = run("plan", "--vary", "labor.technicians=1,2", "--trials", "5000", "--sampling", "lhs", "--no-value-of-information",
+            "--quiet")
+    check("plan --sampling lhs --no-value-of-information runs", r.returncode == 0, r.stderr)
+
+
 def main():
     tests = [test_default_run, test_thread_independence, test_portfolio, test_shipped_scenarios_validate,
              test_error_corpus, test_exit_codes, test_outputs_never_half_written, test_compare_price_scenarios,
-             test_compare_targets_population, test_msp_stats_sketch, test_command_and_format_tables,
+             test_compare_targets_population, test_msp_stats_sketch, test_command_and_format_tables, test_sampling,
              lambda: test_interrupt(signal.SIGINT, 130), lambda: test_interrupt(signal.SIGTERM, 143)]
     group_seconds = []
     for t in tests:

@@ -58,6 +58,7 @@ void check_target_names(const std::vector<std::string>& names, const Scenario& s
 
 int compare_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   SessionOptions given;
+  given.takes_sobol = true;  // compare_alternatives takes its SEs from the replicates
   std::string base, targets;
   std::vector<std::string> variants;
   auto options = given.describe();

@@ -47,6 +47,10 @@ int plan_main(const std::vector<std::string>& args, std::ostream& out, std::ostr
   for (const auto& r : require) parse_plan_constraint(r);
   Session session(given, err);
   session.command = "plan";
+  // EVPPI orders the trials by the inputs' Monte Carlo uniforms (sim/report/plan.cpp).
+  if (session.options.sampling != Sampling::mc && settings.information)
+    throw UsageError("plan --sampling " + std::string(to_string(session.options.sampling)) +
+                     " needs --no-value-of-information (EVPPI assumes mc)");
   std::vector<std::string> files = given.files;
   if (files.empty()) files.push_back(std::string(default_scenario));
   // The files' `decisions:` block, under the command line's --vary and --require.

@@ -67,6 +67,12 @@ MspStats choose_msp_stats(const Scenario& scenario, const RunOptions& run, const
   // auto mode: sketch mode would take more memory, not less).
   const std::uint64_t msp_series_bytes =
       estimate_result_bytes(scenario, run.trials) - std::uint64_t(output_count) * run.trials * sizeof(double);
+  // Sobol's SEs come from each MSP's series (sim/report/report.cpp).
+  if (run.sampling == Sampling::sobol) {
+    if (msp_stats == "sketch")
+      throw UsageError("--sampling sobol takes its SEs from every MSP's series: use --msp-stats exact or auto");
+    return MspStats::exact;
+  }
   if (msp_stats == "auto") return msp_series_bytes <= auto_exact_bytes ? MspStats::exact : MspStats::sketch;
   return msp_stats == "sketch" ? MspStats::sketch : MspStats::exact;
 }

@@ -139,6 +139,10 @@ po::options_description SessionOptions::describe() {
   d.add_options()
       ("trials,n", po::value(&trials), "Monte Carlo trials (default 100000)")
       ("seed,s", po::value(&seed), "random seed; same seed, inputs and version give the same results (default 1)")
+      ("sampling", po::value(&sampling),
+       "mc, lhs or sobol: independent trials (default); a Latin hypercube over the trials (each input's "
+       "values one per 1/N of its range, N = --trials; SEs as for independent trials, an upper bound); or "
+       "scrambled Sobol' points in 8 replicates, the SE from their means (run, estimate and compare)")
       ("threads,j", po::value(&threads), "worker threads; 0 = one per core (default 0); results do not depend on it");
   const auto formats = output_formats();
   for (std::size_t i = 0; i < formats.size(); ++i)
@@ -159,6 +163,7 @@ po::options_description SessionOptions::describe() {
 }
 
 void SessionOptions::describe_stopping(po::options_description& d) {
+  takes_sobol = true;
   d.add_options()
       ("target-rse", po::value(&target_rse),
        "run until the relative standard error of the portfolio's mean total is at most this (e.g. 0.002): "
@@ -189,6 +194,18 @@ Session::Session(const SessionOptions& given, std::ostream& err) {
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   options.threads = threads;
   options.block_trials = std::size_t(parse_count("block-trials", given.block, 1, 1u << 20));
+  const std::optional<Sampling> sampling = parse_sampling(given.sampling);
+  if (!sampling) throw UsageError("--sampling takes mc, lhs or sobol, got '" + given.sampling + "'");
+  options.sampling = *sampling;
+  if (options.sampling == Sampling::sobol) {
+    // Sensitivity and plan compute their SEs for independent trials.
+    if (!given.takes_sobol)
+      throw UsageError("--sampling sobol is for run, estimate and compare; use --sampling lhs or mc here");
+    // Two points per replicate at least; a replicate's point index is 32 bits.
+    if (options.trials < 2 * sobol_replicates || options.trials / sobol_replicates > UINT32_MAX)
+      throw UsageError("--sampling sobol needs --trials from " + std::to_string(2 * sobol_replicates) + " to " +
+                       std::to_string(std::uint64_t(UINT32_MAX) * sobol_replicates));
+  }
   if (!given.target_rse.empty())
     target_rse = parse_fraction(given.target_rse, "--target-rse takes a relative standard error between 0 and 1 "
                                                   "(e.g. 0.002), got '" + given.target_rse + "'");
@@ -302,6 +319,7 @@ RunInfo Session::info(const std::vector<std::string>& arguments, const std::vect
   i.version = SWITCHCOST_VERSION;
   i.build = SWITCHCOST_GIT_DESCRIBE;
   i.seed = options.seed;
+  i.sampling = options.sampling;
   i.threads = options.threads;
   i.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   i.inputs = arguments;

@@ -38,13 +38,17 @@ struct SessionOptions {
   bool quiet = false;
   std::vector<std::string> sets;  // --set KEY=VALUE, in the order given
   std::string target_rse, target_ci_width, max_trials;  // the stopping rule's (run, estimate): "" if not given
+  std::string sampling = "mc";  // --sampling: mc, lhs or sobol
+  // Whether the command takes --sampling sobol: its SEs come from the
+  // replicate means (run and estimate, set by describe_stopping; compare).
+  bool takes_sobol = false;
 
   // The --set options as overlays (load_scenario applies them after the
   // files, in order); throws UsageError for one without '='.
   std::vector<Overlay> settings() const;
 
-  // The options bound to these fields: trials, seed, threads, one per output
-  // format, quiet, block-trials, max-memory-gib and help. A command adds
+  // The options bound to these fields: trials, seed, sampling, threads, one
+  // per output format, quiet, block-trials, max-memory-gib and help. A command adds
   // its own after them.
   boost::program_options::options_description describe();
 

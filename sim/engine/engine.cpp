@@ -245,10 +245,12 @@ struct TrialSet {
   std::uint64_t first = 0;
   const std::uint64_t* list = nullptr;  // when set, element i is trial list[i]
   Eigen::Index n = 0;
+  const SamplingPlan* plan = nullptr;  // lhs or sobol (sim/random/sampling.h); null for mc
   std::uint64_t operator[](Eigen::Index i) const { return list ? list[i] : first + std::uint64_t(i); }
 
   // u[0..n) = uniform(stream, trial i, 0) for the trials of this set, in
-  // vector passes (fill_uniforms, fill_uniforms_list).
+  // vector passes (fill_uniforms, fill_uniforms_list), then placed in the
+  // plan's strata: a pure function of (seed, variable, trial, trials).
   void uniforms(const Stream& stream, std::vector<double>& u) const {
     u.resize(std::size_t(n));
     if (list) {
@@ -256,6 +258,7 @@ struct TrialSet {
     } else {
       fill_uniforms(stream, first, std::size_t(n), 0, u.data());
     }
+    if (plan) plan->apply(stream, first, list, std::size_t(n), u.data());
   }
 };
 
@@ -936,7 +939,29 @@ void sketch_msp(std::size_t m, Eigen::Index n, const BlockOutputs& out, Workspac
 struct Run {
   std::vector<Compiled> compiled;
   std::vector<std::vector<MspReuse>> reuse;  // [scenario][msp]
+  std::optional<SamplingPlan> plan;  // lhs, sobol
 };
+
+// The identities of every stream a compiled scenario draws through
+// TrialSet::uniforms (constant inputs included, so that holding an input
+// fixed keeps the others' sobol dimensions).
+void add_variables(const Compiled& c, std::vector<std::uint64_t>& out) {
+  const auto add = [&](const std::vector<Draw>& draws) {
+    for (const Draw& d : draws)
+      if (d.dist) out.push_back(d.stream.variable);
+  };
+  add(c.labor);
+  add(c.pricing);
+  add(c.lost);
+  for (const auto& l : c.lines) add(l);
+  for (const auto& comp : c.competitors) add(comp.prices);
+  for (const auto& m : c.msps) {
+    for (const auto* v : {&m.labor, &m.lost, &m.pricing, &m.stranded, &m.formula_draws}) add(*v);
+    for (const auto& l : m.lines) add(l);
+    for (const auto& e : m.extras) out.push_back(e.first.stream.variable);
+    out.push_back(m.incident_count.variable);
+  }
+}
 
 // The trials first .. first + n - 1 of every scenario: every MSP's outputs,
 // kept (exact mode) or sketched (sketch mode, one scenario), and the
@@ -947,7 +972,7 @@ void run_block(const Run& run, std::uint64_t first, Eigen::Index n, Workspace& w
                const SketchSink* sketch, const std::atomic<bool>* stop) {
   const BlockStopScope stop_scope(stop);
   w.trials = n;
-  const TrialSet t{first, nullptr, n};
+  const TrialSet t{first, nullptr, n, run.plan ? &*run.plan : nullptr};
   const std::size_t scenarios = run.compiled.size();
   w.markets.resize(scenarios);
   std::size_t msps = 0;
@@ -1018,7 +1043,7 @@ void run_block(const Run& run, std::uint64_t first, Eigen::Index n, Workspace& w
 // them). The tail is re-run in chunks of trials; within a chunk the MSPs are
 // shared out among the threads, and each MSP's sum is taken by one thread
 // in trial order, so the sums are the same bytes for any thread count.
-void tail_pass(const Compiled& c, RunResult& r, unsigned threads) {
+void tail_pass(const Compiled& c, const SamplingPlan* plan, RunResult& r, unsigned threads) {
   const auto& total = r.portfolio[std::size_t(Output::total_cost)];
   const std::vector<std::size_t> tail = portfolio_tail_trials(total);
   const std::size_t msps = c.msps.size();
@@ -1035,7 +1060,7 @@ void tail_pass(const Compiled& c, RunResult& r, unsigned threads) {
   for (std::size_t start = 0; start < tail.size(); start += chunk) {
     const std::size_t n = std::min(chunk, tail.size() - start);
     for (std::size_t i = 0; i < n; ++i) trials[i] = tail[start + i];
-    const TrialSet t{0, trials.data(), Eigen::Index(n)};
+    const TrialSet t{0, trials.data(), Eigen::Index(n), plan};
     draw_market(c, t, market, (*spaces[0]).u);
     parallel_for(msps, workers, [&](std::size_t m, unsigned worker) {
       Workspace& w = *spaces[worker];
@@ -1072,6 +1097,12 @@ std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenari
   for (const Scenario* s : scenarios) run.compiled.push_back(compile(*s, options.seed));
   run.reuse.emplace_back(run.compiled[0].msps.size());
   for (std::size_t k = 1; k < scenarios.size(); ++k) run.reuse.push_back(reuse_from(run.compiled[k], run.compiled[k - 1]));
+  if (options.sampling != Sampling::mc) {
+    std::vector<std::uint64_t> variables;  // lhs needs no dimensions
+    if (options.sampling == Sampling::sobol)
+      for (const Compiled& c : run.compiled) add_variables(c, variables);
+    run.plan = SamplingPlan::make(options.sampling, options.trials, std::move(variables));
+  }
   const std::size_t trials = std::size_t(options.trials);
   // A sketch bucket counts up to 2^32 - 1 values (a constant output puts every trial in one).
   if (sketch && options.trials > std::numeric_limits<std::uint32_t>::max())
@@ -1082,6 +1113,7 @@ std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenari
     RunResult& r = results[s];
     r.trials_requested = options.trials;
     r.msp_stats = options.msp_stats;
+    r.sampling = options.sampling;
     r.msps.resize(scenario.msps.size());
     if (sketch) {
       r.sketch_relative_error = options.sketch_relative_error;
@@ -1316,7 +1348,7 @@ std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenari
       for (auto& q : msp.sketch->quantiles) q.shrink_to_fit();
     // Runs even after an interruption: it is short, and the partial results
     // need their tail shares.
-    tail_pass(run.compiled[0], r, options.threads);
+    tail_pass(run.compiled[0], run.plan ? &*run.plan : nullptr, r, options.threads);
   }
   return results;
 }

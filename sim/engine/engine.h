@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "models/registry.h"
+#include "sim/random/sampling.h"
 #include "sim/scenario/scenario.h"
 #include "sim/stats/sketch.h"
 #include "sim/base/values.h"
@@ -108,6 +109,11 @@ struct RunOptions {
   // others stay empty. Sketch mode keeps statistics of every output.
   std::array<bool, output_count> keep_msp_outputs = all_outputs();
   MspStats msp_stats = MspStats::exact;
+  // How named variables' uniforms are laid out over the trials
+  // (sim/random/sampling.h): lhs strata and sobol points are over the
+  // `trials` of this run. Sobol dimensions are the run's variables (every
+  // scenario's, for several) in sorted order.
+  Sampling sampling = Sampling::mc;
   double sketch_relative_error = QuantileSketch::default_relative_error;  // [-] alpha of the sketches
   // Keep each MSP's schedule (RunResult::schedules) when it takes at most
   // schedule_bytes_most; run_scenario only. Changes no other result.
@@ -157,6 +163,7 @@ struct RunResult {
   std::vector<MspSeries> msps;
   Series portfolio;  // costs, hours and incidents summed over MSPs; durations and completion: the last MSP
   MspStats msp_stats = MspStats::exact;
+  Sampling sampling = Sampling::mc;  // RunOptions::sampling: sobol SEs come from its replicates
   double sketch_relative_error = 0;  // [-] sketch mode: alpha of the per-MSP sketches
   // Sketch mode: the sketch of output o holds x - sketch_origin[o]. Zero but
   // for completion_day, sketched as days after timeline.migration_start so

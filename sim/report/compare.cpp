@@ -134,6 +134,43 @@ std::uint64_t estimate_compare_working_bytes(const std::vector<Alternative>& alt
   return estimate_working_bytes(scenarios, o) + paired;
 }
 
+namespace {
+
+// Under sobol sampling the trials are not independent: every SE of an
+// alternative (its mean total, duration, labor hours, P(done), and the
+// paired difference to the baseline with its interval and P(cheaper)) is
+// that of the replicate means (sim/random/sampling.h).
+void use_replicate_errors(AlternativeResult& a, const RunResult& run, const RunResult& baseline,
+                          const Scenario& scenario) {
+  const auto& p = run.portfolio;
+  const auto se = [](std::span<const double> x) { return replicate_standard_error(x, sobol_replicates); };
+  if (!p[std::size_t(Output::total_cost)].empty()) {
+    a.total.se = se(p[std::size_t(a.total_sampled ? Output::total_expected_cost : Output::total_cost)]);
+    a.duration.se = se(p[std::size_t(Output::duration_days)]);
+    a.labor_hours.se = se(p[std::size_t(Output::labor_hours)]);
+    a.done_before_updates_stop.se = replicate_standard_error_below(
+        p[std::size_t(Output::completion_day)], double(scenario.timeline.updates_end), sobol_replicates);
+  }
+  const auto& x = p[std::size_t(Output::total_expected_cost)];
+  const auto& b = baseline.portfolio[std::size_t(Output::total_expected_cost)];
+  const auto& drawn = p[std::size_t(Output::total_cost)];
+  const auto& drawn_b = baseline.portfolio[std::size_t(Output::total_cost)];
+  const std::size_t n = std::min({x.size(), b.size(), drawn.size(), drawn_b.size()});
+  if (n == 0) return;
+  std::vector<double> diff(n), cheaper(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    diff[i] = x[i] - b[i];
+    cheaper[i] = drawn[i] < drawn_b[i] ? 1.0 : 0.0;
+  }
+  PairedDifference& d = a.vs_baseline;
+  d.se = se(diff);
+  d.lo = d.mean - 1.959963984540054 * d.se;
+  d.hi = d.mean + 1.959963984540054 * d.se;
+  d.cheaper.se = se(cheaper);
+}
+
+}  // namespace
+
 CompareResult compare_alternatives(const std::vector<Alternative>& alternatives, const RunOptions& options,
                                    const RunInfo& info, bool keep_samples) {
   CompareResult result;
@@ -179,6 +216,7 @@ CompareResult compare_alternatives(const std::vector<Alternative>& alternatives,
     a.done_before_updates_stop = share_below(runs[k].portfolio[std::size_t(Output::completion_day)],
                                           double(alternatives[k].scenario.timeline.updates_end));
     a.vs_baseline = paired_difference(total(runs[k]), total(runs[0]), expected(runs[k]), expected(runs[0]));
+    if (o.sampling == Sampling::sobol) use_replicate_errors(a, runs[k], runs[0], alternatives[k].scenario);
     a.p_cheapest = cheapest[k];
     result.alternatives.push_back(std::move(a));
   }
@@ -231,6 +269,7 @@ void render_compare_table(const CompareResult& r, std::ostream& out) {
   out << "switchcost " << r.info.version << " compare: " << r.alternatives.size() << " alternatives, "
       << grouped(static_cast<long long>(r.trials_done)) << " trials each, seed " << r.info.seed << ", "
       << fixed(r.info.seconds, 2) << " s\n";
+  out << sampling_note(r.info, r.trials_requested);
   if (!r.complete)
     out << "INTERRUPTED: " << grouped(static_cast<long long>(r.trials_done)) << " of "
         << grouped(static_cast<long long>(r.trials_requested)) << " trials; the figures below are partial\n";

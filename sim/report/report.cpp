@@ -37,9 +37,17 @@ std::string date_of(double day) {
 // One output's statistics from its series (exact) or its moments and sketch,
 // and, with the completion day's, P(done before updates stop): from the series, or
 // (sketch mode) an exact count, with the standard error share_below gives.
-void exact_output(ScopeReport& s, const Series& series, int o, double updates_end) {
-  s.stats[std::size_t(o)] = summarize(series[std::size_t(o)]);
-  if (Output(o) == Output::completion_day) s.done_before_updates_stop = share_below(series[std::size_t(o)], updates_end);
+// Under sobol sampling the SEs are those of the replicate means
+// (sim/random/sampling.h): the trials are not independent.
+void exact_output(ScopeReport& s, const Series& series, int o, double updates_end, Sampling sampling) {
+  const auto& x = series[std::size_t(o)];
+  s.stats[std::size_t(o)] = summarize(x);
+  if (sampling == Sampling::sobol && !x.empty())
+    s.stats[std::size_t(o)].se = replicate_standard_error(x, sobol_replicates);
+  if (Output(o) != Output::completion_day) return;
+  s.done_before_updates_stop = share_below(x, updates_end);
+  if (sampling == Sampling::sobol && !x.empty())
+    s.done_before_updates_stop.se = replicate_standard_error_below(x, updates_end, sobol_replicates);
 }
 void sketch_output(ScopeReport& s, const MspSketch& k, const RunResult& r, int o) {
   s.stats[std::size_t(o)] =
@@ -270,11 +278,11 @@ ReportData build_report(const Scenario& scenario, const RunResult& result, const
     const std::size_t m = (t - 1) / std::size_t(output_count);
     const int o = int((t - 1) % std::size_t(output_count));
     if (m == result.msps.size()) {
-      exact_output(d.portfolio, result.portfolio, o, updates_end);
+      exact_output(d.portfolio, result.portfolio, o, updates_end, result.sampling);
     } else if (const MspSeries& from = result.msps[m]; from.sketch) {
       sketch_output(d.msps[m], *from.sketch, result, o);
     } else {
-      exact_output(d.msps[m], result.msp_series(m), o, updates_end);
+      exact_output(d.msps[m], result.msp_series(m), o, updates_end, result.sampling);
     }
   });
   for (auto& s : d.msps) use_conditional_means(s);
@@ -313,6 +321,7 @@ void render_table(const ReportData& d, std::ostream& out) {
   out << "switchcost " << d.info.version << ": " << grouped(static_cast<long long>(d.trials_done)) << " trials, seed " << d.info.seed
       << ", " << d.info.threads << (d.info.threads == 1 ? " thread, " : " threads, ") << fixed(d.info.seconds, 2)
       << " s\n";
+  out << sampling_note(d.info, d.trials_requested);
   if (!d.complete)
     out << "INTERRUPTED: " << grouped(static_cast<long long>(d.trials_done)) << " of " << grouped(static_cast<long long>(d.trials_requested))
         << " trials done; the figures below are partial\n";
@@ -405,6 +414,20 @@ void render_table(const ReportData& d, std::ostream& out) {
         << format_percent(d.sketch_relative_error) << " relative); means, SEs, P(done) and tail shares are exact.\n";
 }
 
+std::string sampling_note(const RunInfo& info, std::uint64_t trials) {
+  switch (info.sampling) {
+    case Sampling::mc: return "";
+    case Sampling::lhs:
+      return "sampling: Latin hypercube over " + grouped(static_cast<long long>(trials)) +
+             " trials; SEs are those of independent trials, an upper bound for it\n";
+    case Sampling::sobol:
+      return "sampling: scrambled Sobol' points, " + std::to_string(sobol_replicates) +
+             " replicates (trial t in replicate t mod " + std::to_string(sobol_replicates) +
+             "); SEs from the replicate means\n";
+  }
+  return "";
+}
+
 void json_manifest(Json& j, const std::string& command, const RunInfo& info, std::uint64_t trials_requested,
                    std::uint64_t trials_done, bool complete, const std::function<void(Json&)>& fields) {
   j.open("manifest", '{');
@@ -413,6 +436,10 @@ void json_manifest(Json& j, const std::string& command, const RunInfo& info, std
   j.value("command", command).value("seed", info.seed);
   j.value("trials_requested", trials_requested).value("trials", trials_done).value("complete", complete);
   j.value("threads", std::uint64_t(info.threads));
+  if (info.sampling != Sampling::mc) {  // absent under mc: its manifests stay as they were
+    j.value("sampling", std::string(to_string(info.sampling)));
+    if (info.sampling == Sampling::sobol) j.value("sampling_replicates", std::uint64_t(sobol_replicates));
+  }
   if (info.stopping) {
     const StoppingRule& s = *info.stopping;
     const auto finite_or_null = [&](const std::string& key, double x) {

@@ -45,6 +45,7 @@ struct RunInfo {
   std::string version;
   std::string build;  // the git description of the build ("" when not built from git)
   std::uint64_t seed = 0;
+  Sampling sampling = Sampling::mc;  // --sampling; the manifest names it when not mc
   unsigned threads = 1;
   double seconds = 0;  // wall time: terminal only
   std::vector<std::string> inputs;  // as given on the command line
@@ -56,6 +57,9 @@ struct RunInfo {
 // (file, sha256) for every file of a scenario; built-in files hash their
 // embedded text.
 std::vector<std::pair<std::string, std::string>> hash_inputs(const std::vector<std::string>& files);
+
+// The table's line on the sampling of a run of `trials` ("" for mc).
+std::string sampling_note(const RunInfo& info, std::uint64_t trials);
 
 class Json;
 // The "manifest" object every JSON report opens with, one writer for every
