@@ -1449,4 +1449,35 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
   return std::move(run_scenarios({&scenario}, options).front());
 }
 
+std::vector<std::vector<double>> draw_inputs(const Scenario& scenario, std::uint64_t seed, std::ptrdiff_t msp,
+                                             const std::vector<std::string>& keys,
+                                             const std::vector<std::uint64_t>& trials) {
+  const Compiled c = compile(scenario, seed);
+  std::vector<const std::vector<Draw>*> tables;
+  if (msp < 0) {
+    tables = {&c.labor, &c.pricing, &c.lost};
+    for (const auto& line : c.lines) tables.push_back(&line);
+    for (const auto& comp : c.competitors) tables.push_back(&comp.prices);
+  } else {
+    const CompiledMsp& m = c.msps.at(std::size_t(msp));
+    tables = {&m.labor, &m.lost, &m.pricing, &m.stranded};
+    for (const auto& line : m.lines) tables.push_back(&line);
+  }
+  const TrialSet t{0, trials.data(), Eigen::Index(trials.size())};
+  std::vector<std::vector<double>> out;
+  std::vector<double> u;
+  Column column;
+  for (const auto& key : keys) {
+    const std::string stream = msp < 0 ? key : scenario.msps.at(std::size_t(msp)).params.at(key).stream;
+    const Draw* draw = nullptr;
+    for (const auto* table : tables)
+      for (const Draw& d : *table)
+        if (d.dist && d.stream.variable == variable_id(stream)) draw = &d;
+    if (!draw) throw std::invalid_argument("draw_inputs: the engine draws no input '" + key + "'");
+    draw->fill(t, column, u);
+    out.emplace_back(column.data(), column.data() + column.size());
+  }
+  return out;
+}
+
 }  // namespace switchcost::sim

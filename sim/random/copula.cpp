@@ -86,7 +86,7 @@ SquareMatrix nearest_correlation(const SquareMatrix& symmetric, double eigenvalu
   Matrix x = clip_eigenvalues(y, eigenvalue_floor);
   const Eigen::VectorXd scale = x.diagonal().cwiseSqrt().cwiseInverse();
   x = scale.asDiagonal() * x * scale.asDiagonal();
-  x = (x + x.transpose()) / 2;
+  x = ((x + x.transpose()) / 2).eval();  // eval: x.transpose() aliases x
   x.diagonal().setOnes();
   return from_eigen(x);
 }
