@@ -575,10 +575,16 @@ void check_correlation_keys(const Correlations& c, const std::vector<std::string
       if (std::find(other_level.begin(), other_level.end(), key) != other_level.end())
         fail(c.key_where[i], "'" + key + "' " + other_hint);
       const std::string near = suggest(key, names);
-      fail(c.key_where[i], "unknown input '" + printable(key) + "' in correlations" +
-                               (near.empty() ? "; inputs are named by their scenario keys, such as " +
-                                                   (known.empty() ? std::string("labor.setup_hours") : known.front())
-                                             : "; did you mean '" + near + "'?"));
+      if (!near.empty()) fail(c.key_where[i], "unknown input '" + printable(key) + "' in correlations; did you mean '" + near + "'?");
+      // Else the inputs of the section it names ("labor."), or all of them.
+      const std::string section = key.substr(0, key.rfind('.') + 1);
+      std::vector<std::string_view> same_section;
+      for (const auto& k : known)
+        if (!section.empty() && k.rfind(section, 0) == 0) same_section.push_back(k);
+      fail(c.key_where[i], "unknown input '" + printable(key) + "' in correlations; " +
+                               (same_section.empty() ? "inputs here are: " + join(names)
+                                                     : "the " + section.substr(0, section.size() - 1) +
+                                                           " inputs are: " + join(same_section)));
     }
     const Var* var = params(key);
     if (!var)
