@@ -185,9 +185,10 @@ TEST(CopulaMath, FactorReproducesTheMatrixSingularOnesToo) {
 // What the engine draws
 
 // Achieved Spearman correlations of the drawn inputs within 0.01 of the
-// target at 200,000 trials (the SE of a sample Spearman correlation there
-// is below (1 - rho^2) / sqrt(n) = 0.0023: 0.01 is over 4 of them, at a
-// fixed seed).
+// target at 200,000 trials. The SE of a sample Spearman correlation there
+// is at most 1 / sqrt(n) = 0.00224 (rho = 0; less for larger |rho|), so
+// 0.01 is 4.5 SEs for the weakest pairs and more for the others; the seed
+// is fixed, so the outcome never changes from run to run.
 void expect_spearman(const std::vector<std::string>& keys, const SquareMatrix& target) {
   const Scenario s = load_text(std::string(shipped_assumptions) + one_msp + msp_block(keys, target));
   const auto drawn = draw_inputs(s, 7, 0, keys, first_trials(200'000));
@@ -227,7 +228,9 @@ TEST(Correlations, AchievedSpearmanOfTwentyAr1Inputs) {
 }
 
 // Each correlated input keeps its marginal: its KS distance to its own CDF
-// stays under 5 standard errors of an empirical CDF (at most 0.5 / sqrt(n)).
+// stays under 5 standard errors of an empirical CDF (at most 0.5 / sqrt(n)
+// at any point); a correct marginal exceeds that bound, sup over all points,
+// with probability 2 exp(-2 x 2.5^2) = 7e-6.
 TEST(Correlations, MarginalsAreUnchanged) {
   const std::vector<std::string> keys(drawn_msp_keys.begin(), drawn_msp_keys.begin() + 5);
   SquareMatrix m(5, 0.7);
