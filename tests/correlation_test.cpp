@@ -451,6 +451,15 @@ TEST(CorrelationErrors, ConstantsAndBadNumbers) {
             "s.yaml:9:13: copula must be gaussian or t, got 'gausian'; did you mean 'gaussian'?");
 }
 
+// A hostile block cannot make the check slow: at most 100 inputs.
+TEST(CorrelationErrors, AtMostAHundredInputsInOneBlock) {
+  std::string block = "msp_defaults:\n  correlations:\n";
+  for (int i = 0; i < 60; ++i)
+    block += "    - [labor.k" + std::to_string(2 * i) + ", labor.k" + std::to_string(2 * i + 1) + ", 0.1]\n";
+  const std::string error = load_error(std::string(shipped_assumptions) + one_msp + block);
+  EXPECT_EQ(error, "s.yaml:59:8: a correlations block names at most 100 inputs") << error;
+}
+
 // A matrix that is not positive semi-definite: the error at the block
 // names the smallest eigenvalue and gives the nearest valid matrix as one
 // line of YAML, which loads, and is positive semi-definite with a unit diagonal.

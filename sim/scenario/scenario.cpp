@@ -47,6 +47,10 @@ constexpr std::size_t max_beta_shapes = 4'096;           // distinct tabulated s
 // Counts per MSP: whole numbers (an endpoint is not divisible) up to these.
 constexpr double max_endpoints = 10'000'000;
 constexpr double max_technicians = 100'000;
+// Inputs one correlations: block may name: more than the model has at
+// either level (about 25 per MSP, 6 per competitor), and small enough that
+// checking the matrix (eigenvalues, Higham's projections) stays fast.
+constexpr std::size_t max_correlated_inputs = 100;
 
 const char* const name_rule = "1 to 64 letters, digits, '-', '_' or '.'";
 
@@ -450,6 +454,8 @@ std::shared_ptr<const Correlations> read_correlations(const Node& block) {
     const std::string key = to_text(node);
     const auto it = std::find(c->keys.begin(), c->keys.end(), key);
     if (it != c->keys.end()) return std::size_t(it - c->keys.begin());
+    if (c->keys.size() == max_correlated_inputs)
+      fail_limit(node, "a correlations block names at most " + std::to_string(max_correlated_inputs) + " inputs");
     c->keys.push_back(key);
     c->key_where.push_back(node.where);
     return c->keys.size() - 1;
