@@ -5,6 +5,7 @@
 // ratio survives a noisy machine where an absolute time does not.
 #include <benchmark/benchmark.h>
 
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <string>
@@ -446,6 +447,59 @@ void BM_Engine_Compare3Targets(benchmark::State& state) {
   state.counters["msp_trials"] = msp_trials;
 }
 BENCHMARK(BM_Engine_Compare3Targets)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+// The copula path (sim/random/copula.h): the 350-endpoint MSP with its
+// first range(0) drawn per-MSP inputs in one correlations: block (AR(1),
+// rho 0.5^|i-j|), Gaussian (range(1) = 0) or t with dof 5 (1); 0 inputs
+// is the same MSP without a block. One thread, 100,000 trials; the counter
+// time_per_msp_trial against /0/0's is what the copula adds per MSP-trial.
+// Not in the CI gate (.ci/bench): a figure to read, not a limit.
+void BM_Copula_Msp350(benchmark::State& state) {
+  static const std::vector<std::string> keys = {
+      "labor.first_endpoint_hours", "labor.failed_install_share", "labor.rework_hours_per_failed_install",
+      "labor.config_hours_per_client", "labor.fix_hours_per_broken_client", "labor.setup_hours",
+      "labor.learning_rate", "labor.broken_app_client_share", "labor.overhead_hours_per_client",
+      "labor.billable_share", "labor.capacity_hours_per_technician_week", "licences.share_passed_to_clients",
+      "licences.overlap_months", "licences.prepaid_share", "licences.prepaid_months_remaining",
+      "licences.recovered_share", "refunds.client_prepaid_share", "refunds.refund_share",
+      "downtime.minutes_per_endpoint", "downtime.user_cost_per_hour"};
+  const auto k = std::size_t(state.range(0));
+  std::string block_text;
+  if (k > 0) {
+    block_text = "msp_defaults:\n  correlations:\n";
+    if (state.range(1) == 1) block_text += "    copula: t\n    dof: 5\n";
+    block_text += "    keys: [";
+    for (std::size_t i = 0; i < k; ++i) block_text += (i ? ", " : "") + keys[i];
+    block_text += "]\n    matrix:\n";
+    for (std::size_t i = 0; i < k; ++i) {
+      block_text += "      - [";
+      for (std::size_t j = 0; j < k; ++j)
+        block_text += (j ? ", " : "") + std::to_string(std::pow(0.5, std::abs(double(i) - double(j))));
+      block_text += "]\n";
+    }
+  }
+  std::vector<sim::Overlay> overlays;
+  if (k > 0) overlays.emplace_back("(correlations)", block_text);
+  const sim::Scenario s = sim::load_scenario({"builtin:kaspersky-2024/msp-350.yaml"}, {}, overlays);
+  sim::RunOptions o;
+  o.trials = 100'000;
+  o.threads = 1;
+  for (auto _ : state) {
+    auto r = sim::run_scenario(s, o);
+    benchmark::DoNotOptimize(r.portfolio[0].data());
+  }
+  state.SetItemsProcessed(std::int64_t(state.iterations() * o.trials));
+  state.counters["time_per_msp_trial"] =
+      benchmark::Counter(double(o.trials), benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_Copula_Msp350)
+    ->Args({0, 0})
+    ->Args({2, 0})
+    ->Args({5, 0})
+    ->Args({20, 0})
+    ->Args({5, 1})
+    ->Unit(benchmark::kMillisecond)
+    ->UseRealTime();
 
 // The floor: per MSP-trial, the uniforms and inverse-CDF transforms of every
 // uncertain input the engine draws for the shipped 350-endpoint MSP, and

@@ -171,7 +171,16 @@ std::uint64_t estimate_working_bytes(const std::vector<const Scenario*>& scenari
   std::set<std::pair<double, double>> shapes;
   std::uint64_t market_columns = 0, scenario_bytes = 0, formula_columns = 0;
   std::set<const FormulaSet*> formula_sets;  // shared by the MSPs of a defaults block: each counted once
+  // A thread's copula cache (CopulaCache): per input of its widest
+  // correlated group its own uniforms, its correlated ones and its normal
+  // scores, and one column of W, of a block each.
+  std::uint64_t copula_columns = 0;
+  const auto widest_group = [&](const std::shared_ptr<const Correlations>& c) {
+    if (c) copula_columns = std::max<std::uint64_t>(copula_columns, 3 * c->keys.size() + 1);
+  };
   for (const Scenario* s : scenarios) {
+    widest_group(s->correlations);
+    for (const Msp& m : s->msps) widest_group(m.correlations);
     shapes.insert(s->beta_shapes.begin(), s->beta_shapes.end());
     std::set<std::pair<std::string_view, std::string_view>> pairs;
     std::set<std::string_view> used;
@@ -196,7 +205,7 @@ std::uint64_t estimate_working_bytes(const std::vector<const Scenario*>& scenari
     market_columns += 6 + 6 * used.size() + 2 * pairs.size();
     scenario_bytes += s->msps.size() * (loaded_msp_bytes + compiled_msp_bytes) + extras * 1024;
   }
-  const std::uint64_t columns = workspace_columns + market_columns + formula_columns;
+  const std::uint64_t columns = workspace_columns + market_columns + formula_columns + copula_columns;
   // Exact mode: a workspace per thread that runs a full block, and one for a
   // shorter last block; sketch mode: one per thread, plus the tail pass's
   // (chunks of at most sketch_block_trials trials).
@@ -286,10 +295,93 @@ class BlockStopScope {
   BlockStopScope& operator=(const BlockStopScope&) = delete;
 };
 
-// An input compiled for drawing: its distribution and its stream.
+// A `correlations:` block compiled for drawing (sim/random/copula.h): the
+// streams of its inputs (each input's own, in the block's key order) and,
+// for the t copula, the stream of W: "market.correlations.chi2" for the top
+// level's block, "msps.NAME.correlations.chi2" for an MSP's.
+struct CopulaGroup {
+  const Correlations* spec = nullptr;
+  std::vector<Stream> members;
+  Stream chi2;
+  std::uint64_t id = 0;  // unique in the process: the key of CopulaCache
+
+  // u[0..n) = the correlated uniforms of `member` for the trials of t.
+  void uniforms(const TrialSet& t, std::size_t member, std::vector<double>& u) const;
+};
+
+// Whether two groups give the same uniforms: the same streams and copula.
+bool same_group(const CopulaGroup& a, const CopulaGroup& b) {
+  if (a.members.size() != b.members.size() || a.spec->copula != b.spec->copula || a.spec->dof != b.spec->dof ||
+      a.spec->factor.values != b.spec->factor.values || a.chi2.seed != b.chi2.seed || a.chi2.variable != b.chi2.variable)
+    return false;
+  for (std::size_t i = 0; i < a.members.size(); ++i)
+    if (a.members[i].seed != b.members[i].seed || a.members[i].variable != b.members[i].variable) return false;
+  return true;
+}
+
+// The last group's correlated uniforms computed on this thread, for the
+// trials of one TrialSet: its inputs are drawn one after another (an MSP's
+// labor, then its licences...), and each takes its column from here instead
+// of the whole group being transformed again. Only a cache: a miss gives the
+// same values.
+struct CopulaCache {
+  std::uint64_t id = 0;  // 0: empty
+  std::uint64_t first = 0;
+  std::vector<std::uint64_t> list;
+  bool listed = false;
+  std::vector<std::vector<double>> in, out;
+  std::vector<double> chi2, z;
+};
+thread_local CopulaCache copula_cache;
+std::atomic<std::uint64_t> next_copula_group_id{1};
+
+void CopulaGroup::uniforms(const TrialSet& t, std::size_t member, std::vector<double>& u) const {
+  CopulaCache& cache = copula_cache;
+  const std::size_t n = std::size_t(t.n), k = members.size();
+  const bool hit = cache.id == id && !cache.out.empty() && cache.out[0].size() == n &&
+                   (t.list ? cache.listed && std::equal(cache.list.begin(), cache.list.end(), t.list)
+                           : !cache.listed && cache.first == t.first);
+  if (!hit) {
+    cache.id = 0;
+    cache.in.resize(k);
+    cache.out.resize(k);
+    std::vector<const double*> in(k);
+    std::vector<double*> out(k);
+    for (std::size_t i = 0; i < k; ++i) {
+      check_block_stop();
+      t.uniforms(members[i], cache.in[i]);  // each input's own uniforms, as it would draw them alone
+      cache.out[i].resize(n);
+      in[i] = cache.in[i].data();
+      out[i] = cache.out[i].data();
+    }
+    if (spec->copula == CopulaKind::t) t.uniforms(chi2, cache.chi2);
+    cache.z.resize(k * n);
+    copula_uniforms(spec->factor, spec->copula, spec->dof, in.data(), cache.chi2.data(), n, out.data(), cache.z.data());
+    cache.listed = t.list != nullptr;
+    cache.first = t.first;
+    if (t.list) cache.list.assign(t.list, t.list + n);
+    cache.id = id;
+  }
+  u.assign(cache.out[member].begin(), cache.out[member].end());
+}
+
+std::shared_ptr<const CopulaGroup> make_group(const Correlations& spec, std::uint64_t seed,
+                                              const std::vector<std::string>& streams, const std::string& chi2) {
+  auto g = std::make_shared<CopulaGroup>();
+  g->spec = &spec;
+  for (const auto& name : streams) g->members.push_back(Stream{seed, variable_id(name)});
+  g->chi2 = Stream{seed, variable_id(chi2)};
+  g->id = next_copula_group_id.fetch_add(1);
+  return g;
+}
+
+// An input compiled for drawing: its distribution and its stream, and the
+// correlated group it is drawn in, if any.
 struct Draw {
   const Distribution* dist = nullptr;
   Stream stream;
+  std::shared_ptr<const CopulaGroup> group;  // null: drawn alone
+  std::size_t member = 0;                    // its index in group->members
 
   // Fills out[0..n) with the values of the trials of t.
   void fill(const TrialSet& t, Column& out, std::vector<double>& u) const {
@@ -299,7 +391,10 @@ struct Draw {
       out.setConstant(dist->quantile(0.5));
       return;
     }
-    t.uniforms(stream, u);
+    if (group)
+      group->uniforms(t, member, u);
+    else
+      t.uniforms(stream, u);
     // In pieces, so that a stop is seen after a bounded number of quantiles
     // (some cost microseconds each); the values are the same.
     for (std::size_t i = 0; i < std::size_t(n); i += stop_check_values) {
@@ -310,7 +405,18 @@ struct Draw {
 };
 
 Draw compile(const Var& var, std::uint64_t seed) {
-  return Draw{&var.dist, Stream{seed, variable_id(var.stream)}};
+  return Draw{&var.dist, Stream{seed, variable_id(var.stream)}, nullptr, 0};
+}
+
+// Puts the draws of the group's inputs (those on its members' streams) into it.
+void attach(std::vector<Draw>& draws, const std::shared_ptr<const CopulaGroup>& group) {
+  if (!group) return;
+  for (Draw& d : draws)
+    for (std::size_t i = 0; d.dist && i < group->members.size(); ++i)
+      if (group->members[i].variable == d.stream.variable && group->members[i].seed == d.stream.seed) {
+        d.group = group;
+        d.member = i;
+      }
 }
 
 // The rows of a model's input table at `level`, compiled from the owner's
@@ -437,6 +543,15 @@ Compiled compile(const Scenario& s, std::uint64_t seed) {
                                                               "competitor '" + name + "'"),
                                                &comp});
   }
+  // The top level's correlations: its keys are the inputs' stream names.
+  if (s.correlations) {
+    const auto group = make_group(*s.correlations, seed, s.correlations->keys, "market.correlations.chi2");
+    attach(c.labor, group);
+    attach(c.pricing, group);
+    attach(c.lost, group);
+    for (auto& line : c.lines) attach(line, group);
+    for (auto& comp : c.competitors) attach(comp.prices, group);
+  }
   auto index_of = [&](const std::string& name) {
     return std::size_t(std::find(used.begin(), used.end(), name) - used.begin());
   };
@@ -457,10 +572,18 @@ Compiled compile(const Scenario& s, std::uint64_t seed) {
     models::for_each_cost_line([&]<std::size_t K, class Line>() {
       cm.lines[K] = compile_inputs(Line::inputs(), models::InputLevel::msp, m.params, seed, owner);
     });
+    if (m.correlations) {
+      std::vector<std::string> streams;
+      for (const auto& key : m.correlations->keys) streams.push_back(m.params.at(key).stream);
+      const auto group = make_group(*m.correlations, seed, streams, "msps." + m.name + ".correlations.chi2");
+      for (auto* draws : {&cm.labor, &cm.lost, &cm.pricing, &cm.stranded}) attach(*draws, group);
+      for (auto& line : cm.lines) attach(line, group);
+    }
     for (const auto& e : m.extras) cm.extras.emplace_back(compile(e.cost, seed), e.per);
     if (m.formulas) {
       for (const auto& d : m.formulas->draws)
-        cm.formula_draws.push_back(Draw{&d.dist, Stream{seed, variable_id("msps." + m.name + "." + d.stream)}});
+        cm.formula_draws.push_back(
+            Draw{&d.dist, Stream{seed, variable_id("msps." + m.name + "." + d.stream)}, nullptr, 0});
       for (const auto& name : m.formulas->symbols) cm.formula_symbols.push_back(formula_accessor(name));
     }
     cm.incident_count = Stream{seed, variable_id("msps." + m.name + ".incidents.count")};
@@ -473,6 +596,7 @@ Compiled compile(const Scenario& s, std::uint64_t seed) {
 // Whether two draws give the same values for every trial: the same stream
 // and a distribution with the same quantiles.
 bool same(const Draw& a, const Draw& b) {
+  if (!a.group != !b.group || (a.group && (a.member != b.member || !same_group(*a.group, *b.group)))) return false;
   return a.stream.seed == b.stream.seed && a.stream.variable == b.stream.variable &&
          a.dist->same_quantiles(*b.dist);
 }
@@ -1355,6 +1479,37 @@ std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenari
 
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
   return std::move(run_scenarios({&scenario}, options).front());
+}
+
+std::vector<std::vector<double>> draw_inputs(const Scenario& scenario, std::uint64_t seed, std::ptrdiff_t msp,
+                                             const std::vector<std::string>& keys,
+                                             const std::vector<std::uint64_t>& trials) {
+  const Compiled c = compile(scenario, seed);
+  std::vector<const std::vector<Draw>*> tables;
+  if (msp < 0) {
+    tables = {&c.labor, &c.pricing, &c.lost};
+    for (const auto& line : c.lines) tables.push_back(&line);
+    for (const auto& comp : c.competitors) tables.push_back(&comp.prices);
+  } else {
+    const CompiledMsp& m = c.msps.at(std::size_t(msp));
+    tables = {&m.labor, &m.lost, &m.pricing, &m.stranded};
+    for (const auto& line : m.lines) tables.push_back(&line);
+  }
+  const TrialSet t{0, trials.data(), Eigen::Index(trials.size())};
+  std::vector<std::vector<double>> out;
+  std::vector<double> u;
+  Column column;
+  for (const auto& key : keys) {
+    const std::string stream = msp < 0 ? key : scenario.msps.at(std::size_t(msp)).params.at(key).stream;
+    const Draw* draw = nullptr;
+    for (const auto* table : tables)
+      for (const Draw& d : *table)
+        if (d.dist && d.stream.variable == variable_id(stream)) draw = &d;
+    if (!draw) throw std::invalid_argument("draw_inputs: the engine draws no input '" + key + "'");
+    draw->fill(t, column, u);
+    out.emplace_back(column.data(), column.data() + column.size());
+  }
+  return out;
 }
 
 }  // namespace switchcost::sim

@@ -221,4 +221,15 @@ RunResult run_scenario(const Scenario& scenario, const RunOptions& options);
 // unless the incumbent's price changes) is computed once.
 std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenarios, const RunOptions& options);
 
+// The values the engine draws for some inputs of the trials listed, as the
+// models receive them (correlated ones through their copula): of MSP `msp`
+// by its keys ("labor.setup_hours"), or with msp = -1 of the market by
+// their stream names ("market.technician_cost_per_hour",
+// "competitors.eset.price_per_endpoint_month": a competitor some MSP
+// uses). out[k][i] is keys[k]'s value in trials[i]. For tests and
+// benchmarks; std::invalid_argument for a key the engine does not draw.
+std::vector<std::vector<double>> draw_inputs(const Scenario& scenario, std::uint64_t seed, std::ptrdiff_t msp,
+                                             const std::vector<std::string>& keys,
+                                             const std::vector<std::uint64_t>& trials);
+
 }  // namespace switchcost::sim

@@ -442,6 +442,15 @@ double normal_quantile(double u) noexcept {
 
 double normal_cdf(double x) noexcept { return 0.5 * std::erfc(-x / std::numbers::sqrt2); }
 
+double student_t_cdf(double dof, double x) {
+  if (std::isnan(x) || std::isnan(dof)) return nan;
+  if (std::isinf(x)) return x < 0 ? 0.0 : 1.0;
+  // The smaller tail directly (no cancellation), the other as its complement.
+  const double x2 = x * x;
+  const double tail = 0.5 * boost::math::ibeta(dof / 2, 0.5, dof / (dof + x2), boost_policy);
+  return x < 0 ? tail : 1 - tail;
+}
+
 double poisson_quantile(double mean, double u) {
   check_poisson_mean(mean);
   if (std::isnan(u)) return nan;

@@ -31,6 +31,12 @@ double normal_cdf(double x) noexcept;
 // Standard normal density (0 at +-inf).
 double normal_pdf(double z) noexcept;
 
+// CDF of Student's t with dof > 0 degrees of freedom:
+// T(x) = 1 - I_{dof/(dof+x^2)}(dof/2, 1/2) / 2 for x >= 0, and 1 - T(-x)
+// below (the regularised incomplete beta function I, Boost's ibeta).
+// -inf gives 0, inf gives 1, NaN gives NaN.
+double student_t_cdf(double dof, double x);
+
 // Poisson inverse CDF for a mean that changes per trial: the smallest k with
 // P(K <= k) >= u. 0 <= mean <= 1e15 (0 gives 0), else DistributionError.
 // Exact (no normal approximation): sums the probabilities for means up to 50,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <limits>
@@ -48,6 +49,10 @@ constexpr std::size_t max_beta_shapes = 4'096;           // distinct tabulated s
 // Counts per MSP: whole numbers (an endpoint is not divisible) up to these.
 constexpr double max_endpoints = 10'000'000;
 constexpr double max_technicians = 100'000;
+// Inputs one correlations: block may name: more than the model has at
+// either level (about 25 per MSP, 6 per competitor), and small enough that
+// checking the matrix (eigenvalues, Higham's projections) stays fast.
+constexpr std::size_t max_correlated_inputs = 100;
 
 const char* const name_rule = "1 to 64 letters, digits, '-', '_' or '.'";
 
@@ -393,6 +398,212 @@ void complete_params(Params& params, const std::vector<ParamSpec>& specs, const 
 }
 
 // ---------------------------------------------------------------------------
+// Correlations
+
+// A number in [-1, 1] (a rank correlation), else an error at the node.
+double read_rho(const Node& node) {
+  const double rho = to_number(node);
+  if (!(rho >= -1 && rho <= 1)) fail(node, "a rank correlation must lie in [-1, 1], got " + format_number(rho));
+  return rho;
+}
+
+// A `correlations:` block (docs/scenario-format.md, "Correlations"): a list
+// of pairs, or a mapping with `pairs:` or `keys:` and `matrix:`, and
+// optionally `copula: gaussian | t` with `dof:`. Checks everything that
+// depends on the block alone, the matrix positive semi-definite included;
+// the keys are checked against their owner's inputs by the caller.
+std::shared_ptr<const Correlations> read_correlations(const Node& block) {
+  auto c = std::make_shared<Correlations>();
+  c->where = block.where;
+  const Node* pairs = nullptr;
+  const Node* keys = nullptr;
+  const Node* matrix = nullptr;
+  if (block.is_sequence()) {
+    pairs = &block;
+  } else {
+    expect_mapping(block, "correlations: a list of [KEY, KEY, rho] pairs, or a mapping with pairs or keys and matrix");
+    check_keys(block, {"copula", "dof", "pairs", "keys", "matrix"}, "correlations", false);
+    pairs = block.find("pairs");
+    keys = block.find("keys");
+    matrix = block.find("matrix");
+    if (pairs && (keys || matrix))
+      fail(*pairs, "correlations take either pairs or keys with a matrix, not both");
+    if (!pairs && !(keys && matrix))
+      fail(block, "correlations need 'pairs' (a list of [KEY, KEY, rho]) or both 'keys' and 'matrix'");
+    const Node* copula = block.find("copula");
+    const Node* dof = block.find("dof");
+    if (copula) {
+      const std::string kind = copula->is_scalar() ? to_text(*copula) : std::string();
+      if (kind == "gaussian") c->copula = CopulaKind::gaussian;
+      else if (kind == "t") c->copula = CopulaKind::t;
+      else {
+        const std::string near = suggest(kind, {"gaussian", "t"});
+        fail(*copula, "copula must be gaussian or t, got '" + printable(kind) + "'" +
+                          (near.empty() ? std::string() : "; did you mean '" + near + "'?"));
+      }
+    }
+    if (c->copula == CopulaKind::t) {
+      if (!dof) fail(*copula, "the t copula needs 'dof', its degrees of freedom (e.g. dof: 5; lower: more tail dependence)");
+      c->dof = to_number(*dof);
+      if (!(c->dof >= 1 && c->dof <= 1e6)) fail(*dof, "dof must lie in [1, 1e6], got " + format_number(c->dof));
+    } else if (dof) {
+      fail(*dof, "dof is the t copula's; add 'copula: t' or remove it");
+    }
+  }
+  // A key: its index, added when first named.
+  auto key_index = [&](const Node& node) {
+    if (!node.is_scalar()) fail(node, "expected an input's scenario key (such as labor.setup_hours), got " + describe_kind(node));
+    const std::string key = to_text(node);
+    const auto it = std::find(c->keys.begin(), c->keys.end(), key);
+    if (it != c->keys.end()) return std::size_t(it - c->keys.begin());
+    if (c->keys.size() == max_correlated_inputs)
+      fail_limit(node, "a correlations block names at most " + std::to_string(max_correlated_inputs) + " inputs");
+    c->keys.push_back(key);
+    c->key_where.push_back(node.where);
+    return c->keys.size() - 1;
+  };
+  if (pairs) {
+    expect_sequence(*pairs, "correlations: a list of [KEY, KEY, rho] pairs");
+    if (pairs->items.empty()) fail(*pairs, "correlations: the list of pairs is empty");
+    struct Pair {
+      std::size_t a, b;
+      double rho;
+      Location where;
+    };
+    std::vector<Pair> read;
+    for (const Node& item : pairs->items) {
+      const Node *first = nullptr, *second = nullptr, *rho = nullptr;
+      if (item.is_sequence() && item.items.size() == 3) {
+        first = &item.items[0];
+        second = &item.items[1];
+        rho = &item.items[2];
+      } else if (item.is_mapping()) {
+        check_keys(item, {"between", "rho"}, "a correlation pair", false);
+        const Node* between = item.find("between");
+        rho = item.find("rho");
+        if (!between || !rho || !between->is_sequence() || between->items.size() != 2)
+          fail(item, "a correlation pair is [KEY, KEY, rho] or {between: [KEY, KEY], rho: R}");
+        first = &between->items[0];
+        second = &between->items[1];
+      } else {
+        fail(item, "a correlation pair is [KEY, KEY, rho] or {between: [KEY, KEY], rho: R}, got " + describe_kind(item));
+      }
+      const std::size_t a = key_index(*first);
+      const std::size_t b = key_index(*second);
+      if (a == b) fail(*second, "'" + printable(c->keys[a]) + "' is named twice in one pair; an input's correlation with itself is 1");
+      for (const Pair& p : read)
+        if ((p.a == a && p.b == b) || (p.a == b && p.b == a))
+          fail(item, "the pair of '" + printable(c->keys[a]) + "' and '" + printable(c->keys[b]) +
+                         "' is given twice (first at " + to_string(p.where) + ")");
+      read.push_back(Pair{a, b, read_rho(*rho), item.where});
+    }
+    c->spearman = SquareMatrix::identity(c->keys.size());
+    for (const Pair& p : read) c->spearman.at(p.a, p.b) = c->spearman.at(p.b, p.a) = p.rho;
+  } else {
+    expect_sequence(*keys, "correlations.keys: a list of input keys");
+    if (keys->items.size() < 2) fail(*keys, "correlations.keys names at least two inputs");
+    for (const Node& k : keys->items) {
+      const std::size_t before = c->keys.size();
+      const std::size_t i = key_index(k);
+      if (c->keys.size() == before)
+        fail(k, "'" + printable(c->keys[i]) + "' is named twice in correlations.keys (first at " +
+                    to_string(c->key_where[i]) + ")");
+    }
+    const std::size_t n = c->keys.size();
+    expect_sequence(*matrix, "correlations.matrix: a list of rows");
+    if (matrix->items.size() != n)
+      fail(*matrix, "correlations.matrix has " + std::to_string(matrix->items.size()) + " rows for " +
+                        std::to_string(n) + " keys; it is keys x keys");
+    c->spearman = SquareMatrix(n);
+    for (std::size_t i = 0; i < n; ++i) {
+      const Node& row = expect_sequence(matrix->items[i], "a row of correlations.matrix");
+      if (row.items.size() != n)
+        fail(row, "row " + std::to_string(i + 1) + " of correlations.matrix has " + std::to_string(row.items.size()) +
+                      " entries for " + std::to_string(n) + " keys");
+      for (std::size_t j = 0; j < n; ++j) {
+        const double rho = read_rho(row.items[j]);
+        if (i == j && rho != 1)
+          fail(row.items[j], "the diagonal of correlations.matrix is 1 (an input's correlation with itself), got " +
+                                 format_number(rho));
+        c->spearman.at(i, j) = rho;
+      }
+    }
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < i; ++j)
+        if (c->spearman.at(i, j) != c->spearman.at(j, i))
+          fail(matrix->items[i].items[j], "correlations.matrix is not symmetric: row " + std::to_string(i + 1) +
+                                              " column " + std::to_string(j + 1) + " is " +
+                                              format_number(c->spearman.at(i, j)) + ", row " + std::to_string(j + 1) +
+                                              " column " + std::to_string(i + 1) + " is " +
+                                              format_number(c->spearman.at(j, i)));
+  }
+  const SquareMatrix pearson = spearman_to_pearson(c->spearman);
+  const double smallest = smallest_eigenvalue(pearson);
+  if (!(smallest >= -psd_tolerance)) {
+    // The nearest valid matrix, as rank correlations, to paste over the block.
+    const SquareMatrix nearest = pearson_to_spearman(nearest_correlation(pearson));
+    // One line (messages are kept to one), in YAML's flow style.
+    std::ostringstream fix;
+    fix << "correlations are not a valid correlation matrix: the copula's Pearson matrix (2 sin(pi rho / 6) of each "
+           "rank correlation) is not positive semi-definite, its smallest eigenvalue is "
+        << format_number(smallest) << "; the nearest valid matrix (Higham 2002), to paste in place of the block: "
+        << "correlations: {";
+    if (c->copula == CopulaKind::t) fix << "copula: t, dof: " << format_number(c->dof) << ", ";
+    fix << "keys: [";
+    for (std::size_t i = 0; i < c->keys.size(); ++i) fix << (i ? ", " : "") << c->keys[i];
+    fix << "], matrix: [";
+    char cell[32];
+    for (std::size_t i = 0; i < nearest.n; ++i) {
+      fix << (i ? ", [" : "[");
+      for (std::size_t j = 0; j < nearest.n; ++j) {
+        std::snprintf(cell, sizeof cell, "%.6f", nearest.at(std::min(i, j), std::max(i, j)));
+        fix << (j ? ", " : "") << (i == j ? "1" : cell);
+      }
+      fix << "]";
+    }
+    fix << "]}";
+    fail(block, fix.str());
+  }
+  c->factor = copula_factor(pearson);
+  return c;
+}
+
+// Checks a block's keys against its owner's inputs: each must be one of
+// `known` (else did-you-mean), be drawn (not a constant), and not be one of
+// `other_level` (an input of the other level, with where it belongs).
+// `params(key)` is the owner's input for a key of `known`, or null.
+template <class Lookup>
+void check_correlation_keys(const Correlations& c, const std::vector<std::string>& known,
+                            const std::vector<std::string>& other_level, const std::string& other_hint,
+                            const std::string& owner, Lookup params) {
+  std::vector<std::string_view> names(known.begin(), known.end());
+  for (std::size_t i = 0; i < c.keys.size(); ++i) {
+    const std::string& key = c.keys[i];
+    if (std::find(known.begin(), known.end(), key) == known.end()) {
+      if (std::find(other_level.begin(), other_level.end(), key) != other_level.end())
+        fail(c.key_where[i], "'" + key + "' " + other_hint);
+      const std::string near = suggest(key, names);
+      if (!near.empty()) fail(c.key_where[i], "unknown input '" + printable(key) + "' in correlations; did you mean '" + near + "'?");
+      // Else the inputs of the section it names ("labor."), or all of them.
+      const std::string section = key.substr(0, key.rfind('.') + 1);
+      std::vector<std::string_view> same_section;
+      for (const auto& k : known)
+        if (!section.empty() && k.rfind(section, 0) == 0) same_section.push_back(k);
+      fail(c.key_where[i], "unknown input '" + printable(key) + "' in correlations; " +
+                               (same_section.empty() ? "inputs here are: " + join(names)
+                                                     : "the " + section.substr(0, section.size() - 1) +
+                                                           " inputs are: " + join(same_section)));
+    }
+    const Var* var = params(key);
+    if (!var)
+      fail(c.key_where[i], owner + " has no input '" + key + "' of its own (it takes the market's); give it one to correlate it");
+    if (var->dist.is_constant())
+      fail(c.key_where[i], "'" + key + "' is a constant for " + owner + " (" + var->dist.describe() + ", set at " +
+                               to_string(var->where) + "); only drawn inputs can be correlated");
+  }
+}
+
+// ---------------------------------------------------------------------------
 // Loading
 
 struct Source {
@@ -418,6 +629,7 @@ struct PartialMsp {
   std::optional<Placed<models::CostBasis>> cost_basis;  // labor.cost_basis
   std::optional<std::vector<Node>> extras;  // items as written, read per MSP
   std::optional<Node> formulas;             // the block as written, compiled per MSP
+  std::optional<Node> correlations;         // the block as written, read once
 };
 
 std::string builtin_list() {
@@ -518,6 +730,7 @@ class Loader {
   std::optional<Placed<int>> horizon_months_;
   std::map<std::string, Competitor> competitors_;
   std::vector<std::string> competitor_order_;  // names in the order first defined
+  std::optional<Node> correlations_;           // the top level's block: a later file's replaces it
   PartialMsp defaults_;
   PartialMsp overrides_;
   std::vector<PartialMsp> msps_;
@@ -672,7 +885,7 @@ void Loader::load(const Source& source, const Node* include_node) {
 void Loader::apply(const Node& root, const Source& source) {
   expect_mapping(root, "a mapping of scenario keys at the top level");
   check_keys(root, {"include", "timeline", "market", "competitors", "msp_defaults", "msp_overrides", "msps", "populations",
-                    "decisions"},
+                    "decisions", "correlations"},
              "the top level");
   if (const Node* inc = root.find("include")) {
     std::vector<const Node*> refs;
@@ -691,6 +904,9 @@ void Loader::apply(const Node& root, const Source& source) {
       apply_timeline(expect_mapping(value, "the timeline"));
     } else if (key.text == "market") {
       read_params(expect_mapping(value, "the market"), "", market_param_specs(), {}, "market", scenario_.market);
+    } else if (key.text == "correlations") {
+      read_correlations(value);  // its errors at once, in this file
+      correlations_ = value;
     } else if (key.text == "competitors") {
       apply_competitors(expect_mapping(value, "competitors: a mapping from name to prices"));
     } else if (key.text == "msp_defaults") {
@@ -960,7 +1176,7 @@ void Loader::apply_competitors(const Node& map) {
 }
 
 void Loader::apply_msp_fields(const Node& map, PartialMsp& msp, const std::string& what, bool is_default) {
-  std::vector<std::string_view> extra = {"incumbent", "target", "extras", "formulas", "labor.cost_basis"};
+  std::vector<std::string_view> extra = {"incumbent", "target", "extras", "formulas", "correlations", "labor.cost_basis"};
   if (!is_default) extra.insert(extra.begin(), "name");
   read_params(map, "", msp_param_specs(), extra, what, msp.params);
   if (const Node* labor = map.find("labor"); labor && labor->is_mapping())
@@ -981,6 +1197,10 @@ void Loader::apply_msp_fields(const Node& map, PartialMsp& msp, const std::strin
     msp.extras = expect_sequence(*n, "extras: a list of {name, cost, per}").items;
   }
   if (const Node* n = map.find("formulas")) msp.formulas = *n;
+  if (const Node* n = map.find("correlations")) {
+    read_correlations(*n);  // its errors at once, in this file
+    msp.correlations = *n;
+  }
 }
 
 // A `formulas:` block: {costs: {NAME: TEXT, ...}, values: {NAME: TEXT, ...}},
@@ -1138,6 +1358,29 @@ Scenario Loader::finish() {
     s.competitors.emplace(name, std::move(c));
   }
 
+  // Market and competitor inputs only: "market.KEY", "competitors.NAME.KEY".
+  if (correlations_) {
+    s.correlations = read_correlations(*correlations_);
+    std::vector<std::string> known, msp_keys;
+    for (const auto& spec : market_param_specs())
+      if (spec.key != "threat.incident_cost") known.push_back("market." + std::string(spec.key));
+    for (const auto& [name, c] : s.competitors)
+      for (const auto& spec : competitor_param_specs())
+        known.push_back("competitors." + name + "." + std::string(spec.key));
+    for (const auto& spec : msp_param_specs()) msp_keys.push_back(std::string(spec.key));
+    msp_keys.push_back("market.threat.incident_cost");
+    check_correlation_keys(
+        *s.correlations, known, msp_keys,
+        "is not a market input drawn once per trial: an MSP's inputs are correlated in msp_defaults' or the MSP's "
+        "own correlations (within each MSP), and threat.incident_cost is drawn once per incident",
+        "the market", [&](const std::string& key) -> const Var* {
+          if (key.rfind("market.", 0) == 0) return &s.market.at(key.substr(7));
+          const std::string rest = key.substr(12);  // after "competitors."
+          const std::size_t dot = rest.find('.');
+          return &s.competitors.at(rest.substr(0, dot)).params.at(rest.substr(dot + 1));
+        });
+  }
+
   if (msps_.empty()) fail(first_file_, "the scenario defines no MSP; add one under msps:");
   s.beta_shapes.assign(stats_.beta_shapes.begin(), stats_.beta_shapes.end());
   std::vector<std::string_view> competitor_names;
@@ -1152,6 +1395,12 @@ Scenario Loader::finish() {
   check_expansion();
   // Each formulas block as written, compiled once (see Msp::formulas).
   std::map<const Node*, std::shared_ptr<const FormulaSet>> compiled_formulas;
+  std::map<const Node*, std::shared_ptr<const Correlations>> read_blocks;  // correlations, each block read once
+  std::vector<std::string> msp_keys, market_keys;
+  for (const auto& spec : msp_param_specs()) msp_keys.push_back(std::string(spec.key));
+  for (const auto& spec : market_param_specs()) market_keys.push_back("market." + std::string(spec.key));
+  for (const auto& [name, c] : s.competitors)
+    for (const auto& spec : competitor_param_specs()) market_keys.push_back("competitors." + name + "." + std::string(spec.key));
   std::size_t formula_draws = 0;
   for (PartialMsp& partial : msps_) {
     Msp msp;
@@ -1201,6 +1450,21 @@ Scenario Loader::finish() {
                                         " inline variables of formulas over all its MSPs (this block has " +
                                         std::to_string(compiled->draws.size()) + ", used by " +
                                         std::to_string(s.msps.size() + 1) + " MSPs so far)");
+    }
+    const auto& correlations = overrides_.correlations ? overrides_.correlations
+                               : partial.correlations ? partial.correlations
+                                                      : defaults_.correlations;
+    if (correlations) {
+      auto& read = read_blocks[&*correlations];
+      if (!read) read = read_correlations(*correlations);
+      check_correlation_keys(*read, msp_keys, market_keys,
+                             "is a market input, drawn once per trial for every MSP: correlate it in the top "
+                             "level's correlations; a block in msp_defaults or an MSP correlates that MSP's own inputs",
+                             what, [&](const std::string& key) -> const Var* {
+                               const auto it = msp.params.find(key);
+                               return it == msp.params.end() ? nullptr : &it->second;
+                             });
+      msp.correlations = read;
     }
     s.msps.push_back(std::move(msp));
   }

@@ -16,6 +16,7 @@
 #include "models/extras.h"
 #include "models/labor.h"
 #include "models/pricing.h"
+#include "sim/random/copula.h"
 #include "sim/random/distribution.h"
 #include "sim/base/error.h"
 #include "sim/scenario/formula.h"
@@ -33,6 +34,21 @@ struct Var {
 
 // Inputs keyed by their scenario key ("labor.setup_hours").
 using Params = std::map<std::string, Var, std::less<>>;
+
+// A `correlations:` block (docs/scenario-format.md, "Correlations"): the
+// Spearman rank correlations of some inputs, drawn through a copula
+// (sim/random/copula.h) so that each keeps its own marginal. Read and
+// checked once (a valid matrix, its copula's factor computed); its keys are
+// checked against the inputs of each owner that takes it.
+struct Correlations {
+  Location where;                   // the block
+  std::vector<std::string> keys;    // the inputs, by scenario key, in the order first named
+  std::vector<Location> key_where;  // where each key is first named
+  SquareMatrix spearman;            // [-] rank correlations, keys x keys (pairs not named: 0)
+  CopulaKind copula = CopulaKind::gaussian;
+  double dof = 0;                   // [-] degrees of freedom of the t copula
+  SquareMatrix factor;              // copula_factor(spearman_to_pearson(spearman))
+};
 
 struct Timeline {
   // [days since 1970-01-01] the first day without new sales or renewals
@@ -76,6 +92,11 @@ struct Msp {
   // are named under the MSP: "msps." + name + "." + FormulaDraw::stream.
   // Its cost formulas are added to extras_cost.
   std::shared_ptr<const FormulaSet> formulas;
+  // The `correlations:` block that applies to this MSP (its own, else
+  // msp_defaults', overridden by msp_overrides'), or null: its keys are the
+  // MSP's own inputs ("labor.setup_hours"), correlated within the MSP,
+  // trial by trial; another MSP's inputs stay independent of them.
+  std::shared_ptr<const Correlations> correlations;
 };
 
 // The `decisions:` block (docs/plan.md): the grid and the constraints
@@ -107,6 +128,10 @@ struct Scenario {
   Params market;  // "technician_cost_per_hour", "discount_rate_per_year", "threat.*"
   std::map<std::string, Competitor, std::less<>> competitors;
   std::vector<Msp> msps;
+  // The top level's `correlations:` block, or null: market and competitor
+  // inputs ("market.technician_cost_per_hour",
+  // "competitors.eset.price_per_endpoint_month"), drawn once per trial.
+  std::shared_ptr<const Correlations> correlations;
   // The distinct PERT and Beta shapes (alpha, beta) read that have a quantile
   // table (64 KiB each when run): for the memory estimate.
   std::vector<std::pair<double, double>> beta_shapes;
