@@ -115,6 +115,8 @@ struct SensitivityRow {
   double p90_swing = 0;      // p90_high - p90_low (no SE)
 };
 
+struct IndexResult;  // sim/report/sensitivity_indices.h
+
 struct SensitivityResult {
   RunInfo info;
   std::uint64_t trials_requested = 0;
@@ -127,6 +129,11 @@ struct SensitivityResult {
   std::vector<SensitivityRow> rows;  // by |swing| descending, ties in uncertain_inputs() order
   std::size_t top = 15;           // rows the terminal table shows
   std::shared_ptr<const SampleSeries> samples;  // the baseline's portfolio series, for --samples only
+  // Set by run_sensitivity_indices (rows then stays empty): the renderers
+  // below write the variance-based indices instead of the tornado; indices
+  // is null when the run was interrupted.
+  bool variance_indices = false;
+  std::shared_ptr<const IndexResult> indices;
 };
 
 // Runs the baseline and, group by group, its two copies (so that at most

@@ -76,6 +76,11 @@ struct Msp {
   // are named under the MSP: "msps." + name + "." + FormulaDraw::stream.
   // Its cost formulas are added to extras_cost.
   std::shared_ptr<const FormulaSet> formulas;
+  // Appended to the names of the streams the engine draws for this MSP
+  // without a Var: its incident counts and costs ("msps.acme.incidents.count").
+  // Empty as read; the variance-based sensitivity indices set it in their
+  // resampled copies of a scenario (sim/report/sensitivity_indices.h).
+  std::string internal_stream_suffix;
 };
 
 struct Scenario {

@@ -1,0 +1,449 @@
+#include "sim/report/sensitivity_indices.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <stdexcept>
+
+#include "sim/base/error.h"
+#include "sim/base/format.h"
+#include "sim/random/random.h"
+#include "sim/scenario/formula.h"
+#include "sim/stats/summary.h"
+
+namespace switchcost::sim {
+
+namespace {
+
+Var& mutable_var(Scenario& s, const InputRef& ref) {
+  switch (ref.level) {
+    case InputOwner::market: return s.market.at(ref.key);
+    case InputOwner::competitor: return s.competitors.at(ref.owner).params.at(ref.key);
+    case InputOwner::msp: break;
+  }
+  Msp& m = s.msps.at(ref.msp);
+  if (!ref.extra) return m.params.at(ref.key);
+  for (auto& e : m.extras)
+    if (e.name == ref.key) return e.cost;
+  throw std::out_of_range("no extra item '" + ref.key + "' in MSP '" + m.name + "'");
+}
+
+}  // namespace
+
+std::vector<IndexGroup> index_groups(const Scenario& s) {
+  std::vector<IndexGroup> groups;
+  for (const InputGroup& g : uncertain_inputs(s)) {
+    // Not drawn from its stream: it is the distribution of each incident's
+    // cost, drawn per incident under "incidents" (its mean in the expected cost).
+    if (g.key == "market.threat.incident_cost") continue;
+    IndexGroup ig{g.key, g.level, g.unit, {}};
+    for (const InputRef& ref : g.members) {
+      const Var& v = input_var(s, ref);
+      ig.members.push_back({IndexMemberKind::input, ref, 0, v.stream, v.dist.describe()});
+    }
+    groups.push_back(std::move(ig));
+  }
+  // Inline draws of formulas: one group per draw stream over every MSP that draws it.
+  std::map<std::string, std::size_t, std::less<>> index;
+  for (std::size_t m = 0; m < s.msps.size(); ++m) {
+    const Msp& msp = s.msps[m];
+    if (!msp.formulas) continue;
+    for (std::size_t k = 0; k < msp.formulas->draws.size(); ++k) {
+      const FormulaDraw& d = msp.formulas->draws[k];
+      if (d.dist.is_constant()) continue;
+      auto [it, fresh] = index.emplace(d.stream, groups.size());
+      if (fresh) groups.push_back({d.stream, InputOwner::msp, "", {}});
+      groups[it->second].members.push_back({IndexMemberKind::formula_draw, InputRef{InputOwner::msp, msp.name, m, "", false},
+                                            k, "msps." + msp.name + "." + d.stream, d.dist.describe()});
+    }
+  }
+  if (!s.msps.empty()) {
+    IndexGroup incidents{"incidents", InputOwner::msp, "[drawn]", {}};
+    for (std::size_t m = 0; m < s.msps.size(); ++m)
+      incidents.members.push_back({IndexMemberKind::incidents, InputRef{InputOwner::msp, s.msps[m].name, m, "", false},
+                                   0, "msps." + s.msps[m].name + ".incidents.count, .cost",
+                                   "Poisson counts, incident costs"});
+    groups.push_back(std::move(incidents));
+  }
+  return groups;
+}
+
+Scenario resample_streams(const Scenario& scenario, std::span<const IndexGroup* const> groups) {
+  Scenario copy = scenario;
+  // Formula sets are shared between MSPs: each MSP touched gets its own copy once.
+  std::vector<std::shared_ptr<FormulaSet>> own(copy.msps.size());
+  for (const IndexGroup* g : groups)
+    for (const IndexMember& member : g->members) switch (member.kind) {
+        case IndexMemberKind::input: mutable_var(copy, member.ref).stream += resampled_stream_suffix; break;
+        case IndexMemberKind::formula_draw: {
+          Msp& m = copy.msps.at(member.ref.msp);
+          auto& set = own[member.ref.msp];
+          if (!set) {
+            set = std::make_shared<FormulaSet>(*m.formulas);
+            m.formulas = set;
+          }
+          set->draws.at(member.draw).stream += resampled_stream_suffix;
+          break;
+        }
+        case IndexMemberKind::incidents:
+          copy.msps.at(member.ref.msp).internal_stream_suffix = resampled_stream_suffix;
+          break;
+      }
+  return copy;
+}
+
+namespace {
+
+// Percentile p of sorted values (type 7: linear between order statistics).
+double percentile_sorted(const std::vector<double>& x, double p) {
+  if (x.empty()) return 0;
+  const double h = p * double(x.size() - 1);
+  const std::size_t lo = std::size_t(std::floor(h));
+  const std::size_t hi = std::min(lo + 1, x.size() - 1);
+  return x[lo] + (h - double(lo)) * (x[hi] - x[lo]);
+}
+
+IndexEstimate from_replicates(double value, std::vector<double>& reps) {
+  IndexEstimate e;
+  e.value = value;
+  if (reps.empty()) return e;
+  double mean = 0;
+  for (double x : reps) mean += x;
+  mean /= double(reps.size());
+  double ss = 0;
+  for (double x : reps) ss += (x - mean) * (x - mean);
+  e.se = reps.size() > 1 ? std::sqrt(ss / double(reps.size() - 1)) : 0;
+  std::sort(reps.begin(), reps.end());
+  e.lo = percentile_sorted(reps, 0.025);
+  e.hi = percentile_sorted(reps, 0.975);
+  return e;
+}
+
+// The estimators over trials idx[0..n) (or 0..n when idx is null): V, then
+// per group S and ST (0 where V is 0).
+struct Sums {
+  double variance = 0;
+  std::vector<double> first, total;
+};
+
+Sums estimators(std::span<const double> fa, std::span<const double> fb, const std::vector<std::span<const double>>& fab,
+                const std::uint32_t* idx, std::size_t n) {
+  auto at = [&](std::size_t k) { return idx ? std::size_t(idx[k]) : k; };
+  Sums s;
+  s.first.assign(fab.size(), 0.0);
+  s.total.assign(fab.size(), 0.0);
+  if (n == 0) return s;
+  double sum = 0;
+  for (std::size_t k = 0; k < n; ++k) sum += fa[at(k)] + fb[at(k)];
+  const double mean = sum / double(2 * n);
+  double ss = 0;
+  for (std::size_t k = 0; k < n; ++k) {
+    const double a = fa[at(k)] - mean, b = fb[at(k)] - mean;
+    ss += a * a + b * b;
+  }
+  s.variance = ss / double(2 * n);
+  if (!(s.variance > 0)) {
+    s.variance = 0;
+    return s;
+  }
+  for (std::size_t g = 0; g < fab.size(); ++g) {
+    const std::span<const double> f = fab[g];
+    double num_first = 0, num_total = 0;
+    for (std::size_t k = 0; k < n; ++k) {
+      const std::size_t j = at(k);
+      const double d = f[j] - fa[j];
+      num_first += (fb[j] - mean) * d;
+      num_total += d * d;
+    }
+    s.first[g] = num_first / double(n) / s.variance;
+    s.total[g] = num_total / double(n) / (2 * s.variance);
+  }
+  return s;
+}
+
+}  // namespace
+
+IndexResult estimate_indices(std::span<const double> fa, std::span<const double> fb,
+                             const std::vector<std::span<const double>>& fab, const std::vector<IndexGroup>& groups,
+                             std::uint64_t seed, std::size_t replicates) {
+  if (fb.size() != fa.size() || fab.size() != groups.size())
+    throw std::invalid_argument("estimate_indices: series of different lengths");
+  for (const auto& f : fab)
+    if (f.size() != fa.size()) throw std::invalid_argument("estimate_indices: series of different lengths");
+  if (fa.size() > std::size_t(UINT32_MAX)) throw LimitError("sensitivity indices: more than 2^32 trials");
+  const std::size_t n = fa.size();
+  IndexResult r;
+  r.trials = n;
+  r.replicates = n > 0 ? replicates : 0;
+  double sum = 0;
+  for (std::size_t k = 0; k < n; ++k) sum += fa[k] + fb[k];
+  r.mean = n ? sum / double(2 * n) : 0;
+  const Sums point = estimators(fa, fb, fab, nullptr, n);
+  r.variance = point.variance;
+
+  std::vector<std::vector<double>> first_reps(groups.size()), total_reps(groups.size());
+  if (n > 0 && point.variance > 0) {
+    const Stream stream{seed, variable_id("sensitivity.bootstrap")};
+    std::vector<double> u(n);
+    std::vector<std::uint32_t> idx(n);
+    for (std::size_t rep = 0; rep < replicates; ++rep) {
+      fill_uniforms(stream, 0, n, std::uint32_t(rep), u.data());
+      for (std::size_t k = 0; k < n; ++k) idx[k] = std::uint32_t(std::min(n - 1, std::size_t(u[k] * double(n))));
+      const Sums s = estimators(fa, fb, fab, idx.data(), n);
+      for (std::size_t g = 0; g < groups.size(); ++g) {
+        first_reps[g].push_back(s.first[g]);
+        total_reps[g].push_back(s.total[g]);
+      }
+    }
+  }
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    IndexRow row{groups[g].key, groups[g].level, groups[g].unit, groups[g].members, {}, {}};
+    row.first = from_replicates(point.first[g], first_reps[g]);
+    row.total = from_replicates(point.total[g], total_reps[g]);
+    r.rows.push_back(std::move(row));
+  }
+  std::stable_sort(r.rows.begin(), r.rows.end(), [](const IndexRow& a, const IndexRow& b) {
+    const bool a_msp = a.level == InputOwner::msp, b_msp = b.level == InputOwner::msp;
+    if (a_msp != b_msp) return b_msp;
+    return a.total.value > b.total.value;
+  });
+  return r;
+}
+
+namespace {
+
+RunOptions portfolio_series_only(const RunOptions& options) {
+  RunOptions o = options;
+  o.keep_msp_outputs = {};
+  o.msp_stats = MspStats::exact;
+  return o;
+}
+
+}  // namespace
+
+std::uint64_t estimate_indices_bytes(const Scenario& scenario, std::uint64_t trials) {
+  return (2 + index_groups(scenario).size()) * trials * sizeof(double);
+}
+
+std::uint64_t estimate_indices_working_bytes(const Scenario& scenario, const RunOptions& options) {
+  // Two runs' portfolio results at a time, and the bootstrap's uniforms and indices.
+  return estimate_working_bytes({&scenario, &scenario}, portfolio_series_only(options)) +
+         2 * estimate_result_bytes(scenario, options.trials, std::array<bool, output_count>{}) +
+         options.trials * (sizeof(double) + sizeof(std::uint32_t));
+}
+
+SensitivityResult run_sensitivity_indices(const Scenario& scenario, const RunOptions& options,
+                                          const SensitivityOptions& sensitivity) {
+  SensitivityResult result;
+  result.variance_indices = true;
+  result.trials_requested = options.trials;
+  result.output = sensitivity.output;
+  const std::size_t out = std::size_t(sensitivity.output);
+  const std::size_t mean_out = std::size_t(mean_series_of(sensitivity.output));
+  const std::vector<IndexGroup> groups = index_groups(scenario);
+  result.groups = groups.size();
+
+  RunOptions o = portfolio_series_only(options);
+  std::uint64_t offset = 0;
+  const std::uint64_t total = options.trials * (2 + groups.size());
+  if (options.progress)
+    o.progress = [&](std::uint64_t done, std::uint64_t) { options.progress(offset + done, total); };
+
+  std::vector<const IndexGroup*> all;
+  for (const auto& g : groups) all.push_back(&g);
+  Values fa, fb;
+  const std::size_t measured = mean_out;  // the conditional expectation of a compound cost
+  {
+    const Scenario b = resample_streams(scenario, all);
+    std::vector<RunResult> r = run_scenarios({&scenario, &b}, o);
+    result.runs += 2;
+    offset += 2 * options.trials;
+    result.trials_done = r[0].trials_done;
+    result.complete = r[0].complete && r[1].complete && r[1].trials_done == r[0].trials_done;
+    if (result.trials_done > 0) {
+      result.baseline = summarize(r[0].portfolio[out]);
+      if (mean_out != out) use_conditional_mean(result.baseline, summarize(r[0].portfolio[mean_out]));
+    }
+    fa = std::move(r[0].portfolio[measured]);
+    fb = std::move(r[1].portfolio[measured]);
+    if (sensitivity.keep_samples) {
+      auto samples = std::make_shared<SampleSeries>();
+      samples->labels.push_back("baseline");
+      samples->portfolios.push_back(std::move(r[0].portfolio));
+      result.samples = std::move(samples);
+    }
+  }
+  if (!result.complete || result.trials_done == 0) return result;
+
+  std::vector<Values> fab(groups.size());
+  for (std::size_t g = 0; g < groups.size(); g += 2) {
+    const std::size_t count = std::min<std::size_t>(2, groups.size() - g);
+    std::vector<Scenario> copies;
+    for (std::size_t i = 0; i < count; ++i) {
+      const IndexGroup* one[] = {&groups[g + i]};
+      copies.push_back(resample_streams(scenario, one));
+    }
+    std::vector<const Scenario*> pointers;
+    for (const auto& c : copies) pointers.push_back(&c);
+    std::vector<RunResult> r = run_scenarios(pointers, o);
+    result.runs += count;
+    offset += count * options.trials;
+    for (std::size_t i = 0; i < count; ++i) {
+      if (!r[i].complete || r[i].trials_done != result.trials_done) {
+        result.complete = false;  // interrupted: no indices
+        return result;
+      }
+      fab[g + i] = std::move(r[i].portfolio[measured]);
+    }
+  }
+  std::vector<std::span<const double>> spans;
+  for (const auto& f : fab) spans.emplace_back(f);
+  auto indices = std::make_shared<IndexResult>(
+      estimate_indices(fa, fb, spans, groups, options.seed, index_bootstrap_replicates));
+  indices->output = sensitivity.output;
+  result.indices = std::move(indices);
+  return result;
+}
+
+// ---------------------------------------------------------------------------
+// Reports
+
+namespace {
+
+const char* indices_unit(Output o) noexcept {
+  if (int(o) < cost_output_count || o == Output::lost_updates_expected_cost || o == Output::total_expected_cost)
+    return "USD";
+  switch (o) {
+    case Output::labor_hours: return "h";
+    case Output::duration_days: return "days";
+    case Output::completion_day: return "days since 1970-01-01";
+    case Output::incidents: return "incidents";
+    default: return "";
+  }
+}
+
+std::string index_text(double x) { return fixed(x, 3); }
+std::string interval_text(const IndexEstimate& e) { return "[" + fixed(e.lo, 3) + ", " + fixed(e.hi, 3) + "]"; }
+
+std::string group_label(const IndexRow& row) {
+  std::string label = printable(row.key);
+  if (row.members.size() > 1) label += " (" + std::to_string(row.members.size()) + " MSPs)";
+  return label;
+}
+
+}  // namespace
+
+void render_indices_table(const SensitivityResult& r, std::ostream& out) {
+  const Output o = r.output;
+  out << "switchcost " << r.info.version << " variance-based sensitivity of the portfolio's " << output_key(o)
+      << " [" << indices_unit(o) << "]: " << r.groups << " input groups, "
+      << grouped(static_cast<long long>(r.trials_done)) << " trials per run, " << r.runs << " runs, seed "
+      << r.info.seed << ", " << fixed(r.info.seconds, 2) << " s\n";
+  if (!r.indices) {
+    out << (r.trials_done == 0 ? "No trial finished before the interruption: there are no results.\n"
+                               : "INTERRUPTED before every run was done: there are no indices.\n");
+    return;
+  }
+  const IndexResult& ix = *r.indices;
+  out << "output: mean " << number(ix.mean) << ", sd " << number(std::sqrt(ix.variance))
+      << " (of the runs A and B pooled)\n";
+  out << "S = first-order index (share of the variance the group explains alone, Saltelli 2010), ST = total\n"
+         "index (with its interactions, Jansen); [95% bootstrap interval over trials, "
+      << ix.replicates << " replicates].\n"
+         "Each group is drawn afresh from renamed streams while the others keep their values, trial by trial.\n";
+  if (ix.variance == 0) {
+    out << "The output has no variance (every input it reads is constant): every index is 0.\n";
+  }
+  const std::size_t top = r.top;
+  for (const bool msp : {false, true}) {
+    std::vector<const IndexRow*> rows;
+    for (const auto& row : ix.rows)
+      if ((row.level == InputOwner::msp) == msp) rows.push_back(&row);
+    out << "\n" << (msp ? "Per-MSP inputs" : "Market-level inputs (market and competitors)");
+    if (rows.empty()) {
+      out << ": none uncertain\n";
+      continue;
+    }
+    out << "\n";
+    const std::size_t shown = std::min(top, rows.size());
+    std::size_t w_label = 7;
+    for (std::size_t i = 0; i < shown; ++i) w_label = std::max(w_label, text_width(group_label(*rows[i])) + 2);
+    out << "  " << pad_right("input", w_label) << pad_left("S", 8) << pad_left("95% interval", 19)
+        << pad_left("ST", 8) << pad_left("95% interval", 19) << "  ST\n";
+    for (std::size_t i = 0; i < shown; ++i) {
+      const IndexRow& row = *rows[i];
+      const std::size_t bar = std::size_t(std::llround(20.0 * std::clamp(row.total.value, 0.0, 1.0)));
+      out << "  " << pad_right(group_label(row), w_label) << pad_left(index_text(row.first.value), 8)
+          << pad_left(interval_text(row.first), 19) << pad_left(index_text(row.total.value), 8)
+          << pad_left(interval_text(row.total), 19) << "  " << std::string(bar, '#') << "\n";
+    }
+    if (shown < rows.size())
+      out << "  " << shown << " of " << rows.size() << " groups shown (--top); all are in --json and --csv\n";
+  }
+  double sum_first = 0;
+  for (const auto& row : ix.rows) sum_first += row.first.value;
+  out << "\nSum of S: " << fixed(sum_first, 3)
+      << " (1 - sum is the share of the variance due to interactions; estimates can fall below 0 by noise)\n";
+}
+
+void render_indices_json(const SensitivityResult& r, std::ostream& out) {
+  Json j(out);
+  j.open("", '{');
+  j.value("schema", sensitivity_indices_schema);
+  json_manifest(j, "sensitivity", r.info, r.trials_requested, r.trials_done, r.complete, [&](Json& m) {
+    m.value("method", "indices").value("output", output_key(r.output));
+    m.value("input_groups", std::uint64_t(r.groups)).value("runs", std::uint64_t(r.runs));
+    m.value("bootstrap_replicates", std::uint64_t(r.indices ? r.indices->replicates : 0));
+    m.value("resampled_stream_suffix", resampled_stream_suffix);
+  });
+  j.open("output", '{').value("key", output_key(r.output)).value("unit", indices_unit(r.output));
+  j.value("scope", "portfolio");
+  if (r.indices) {
+    j.value("mean", r.indices->mean).value("variance", r.indices->variance);
+    j.value("zero_variance", r.indices->variance == 0);
+  } else {
+    j.null("mean").null("variance").null("zero_variance");
+  }
+  j.close('}');
+  j.open("inputs", '[');
+  if (r.indices)
+    for (const auto& row : r.indices->rows) {
+      j.open("", '{').value("key", row.key).value("level", to_string(row.level)).value("unit", row.unit);
+      j.open("members", '[');
+      for (const auto& m : row.members) {
+        j.open("", '{').value("stream", m.stream).value("distribution", m.distribution);
+        j.close('}');
+      }
+      j.close(']');
+      for (const auto& [name, e] : {std::pair{"first_order", &row.first}, std::pair{"total", &row.total}}) {
+        j.open(name, '{').value("estimate", e->value).value("se", e->se);
+        j.open("ci95", '[').value("", e->lo).value("", e->hi);
+        j.close(']');
+        j.close('}');
+      }
+      j.close('}');
+    }
+  j.close(']');
+  j.close('}');
+  j.finish();
+}
+
+void render_indices_csv(const SensitivityResult& r, std::ostream& out) {
+  out << "input,level,unit,members,first_order,first_order_se,first_order_lo,first_order_hi,total,total_se,"
+         "total_lo,total_hi,output,output_mean,output_variance,n,replicates,complete\n";
+  if (!r.indices) return;
+  const IndexResult& ix = *r.indices;
+  const std::string tail = csv_field(output_key(r.output)) + ',' + number(ix.mean) + ',' + number(ix.variance) +
+                           ',' + std::to_string(r.trials_done) + ',' + std::to_string(ix.replicates) + ',' +
+                           (r.complete ? "true" : "false");
+  for (const auto& row : ix.rows)
+    out << csv_field(row.key) << ',' << to_string(row.level) << ',' << csv_field(row.unit) << ','
+        << row.members.size() << ',' << number(row.first.value) << ',' << number(row.first.se) << ','
+        << number(row.first.lo) << ',' << number(row.first.hi) << ',' << number(row.total.value) << ','
+        << number(row.total.se) << ',' << number(row.total.lo) << ',' << number(row.total.hi) << ',' << tail
+        << "\n";
+}
+
+}  // namespace switchcost::sim
