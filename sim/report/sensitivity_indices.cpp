@@ -9,7 +9,9 @@
 
 #include "sim/base/error.h"
 #include "sim/base/format.h"
+#include "sim/base/parallel.h"
 #include "sim/random/random.h"
+#include "sim/report/compare.h"
 #include "sim/scenario/formula.h"
 #include "sim/stats/summary.h"
 
@@ -121,44 +123,48 @@ IndexEstimate from_replicates(double value, std::vector<double>& reps) {
   return e;
 }
 
-// The estimators over trials idx[0..n) (or 0..n when idx is null): V, then
-// per group S and ST (0 where V is 0).
+// The estimators with trial j counted w[j] times (all once when w is null),
+// over fa and fb centred on their pooled mean (so that the one-pass sums
+// below do not cancel) and the per-group differences d = f_ABi - f_A:
+//   m = sum w (fa + fb) / 2n,  V = sum w (fa^2 + fb^2) / 2n - m^2,
+//   S = (sum w fb d - m sum w d) / (n V),  ST = sum w d^2 / (2 n V).
 struct Sums {
   double variance = 0;
   std::vector<double> first, total;
 };
 
-Sums estimators(std::span<const double> fa, std::span<const double> fb, const std::vector<std::span<const double>>& fab,
-                const std::uint32_t* idx, std::size_t n) {
-  auto at = [&](std::size_t k) { return idx ? std::size_t(idx[k]) : k; };
+Sums estimators(const std::vector<double>& fa, const std::vector<double>& fb,
+                const std::vector<std::span<const double>>& fab, const std::vector<double>& fa_raw,
+                const std::vector<char>& same, const std::uint32_t* w) {
+  const std::size_t n = fa.size();
+  auto weight = [&](std::size_t j) { return w ? double(w[j]) : 1.0; };
   Sums s;
   s.first.assign(fab.size(), 0.0);
   s.total.assign(fab.size(), 0.0);
-  if (n == 0) return s;
-  double sum = 0;
-  for (std::size_t k = 0; k < n; ++k) sum += fa[at(k)] + fb[at(k)];
-  const double mean = sum / double(2 * n);
-  double ss = 0;
-  for (std::size_t k = 0; k < n; ++k) {
-    const double a = fa[at(k)] - mean, b = fb[at(k)] - mean;
-    ss += a * a + b * b;
+  double sum = 0, sq = 0;
+  for (std::size_t j = 0; j < n; ++j) {
+    const double wj = weight(j);
+    sum += wj * (fa[j] + fb[j]);
+    sq += wj * (fa[j] * fa[j] + fb[j] * fb[j]);
   }
-  s.variance = ss / double(2 * n);
+  const double mean = sum / double(2 * n);
+  s.variance = sq / double(2 * n) - mean * mean;
   if (!(s.variance > 0)) {
     s.variance = 0;
     return s;
   }
   for (std::size_t g = 0; g < fab.size(); ++g) {
+    if (same[g]) continue;  // f_ABi = f_A in every trial: both indices are 0
     const std::span<const double> f = fab[g];
-    double num_first = 0, num_total = 0;
-    for (std::size_t k = 0; k < n; ++k) {
-      const std::size_t j = at(k);
-      const double d = f[j] - fa[j];
-      num_first += (fb[j] - mean) * d;
-      num_total += d * d;
+    double fbd = 0, sd = 0, dd = 0;
+    for (std::size_t j = 0; j < n; ++j) {
+      const double wj = weight(j), d = f[j] - fa_raw[j];
+      fbd += wj * fb[j] * d;
+      sd += wj * d;
+      dd += wj * d * d;
     }
-    s.first[g] = num_first / double(n) / s.variance;
-    s.total[g] = num_total / double(n) / (2 * s.variance);
+    s.first[g] = (fbd - mean * sd) / double(n) / s.variance;
+    s.total[g] = dd / double(n) / (2 * s.variance);
   }
   return s;
 }
@@ -167,7 +173,7 @@ Sums estimators(std::span<const double> fa, std::span<const double> fb, const st
 
 IndexResult estimate_indices(std::span<const double> fa, std::span<const double> fb,
                              const std::vector<std::span<const double>>& fab, const std::vector<IndexGroup>& groups,
-                             std::uint64_t seed, std::size_t replicates) {
+                             std::uint64_t seed, std::size_t replicates, unsigned threads) {
   if (fb.size() != fa.size() || fab.size() != groups.size())
     throw std::invalid_argument("estimate_indices: series of different lengths");
   for (const auto& f : fab)
@@ -176,32 +182,56 @@ IndexResult estimate_indices(std::span<const double> fa, std::span<const double>
   const std::size_t n = fa.size();
   IndexResult r;
   r.trials = n;
-  r.replicates = n > 0 ? replicates : 0;
   double sum = 0;
   for (std::size_t k = 0; k < n; ++k) sum += fa[k] + fb[k];
   r.mean = n ? sum / double(2 * n) : 0;
-  const Sums point = estimators(fa, fb, fab, nullptr, n);
-  r.variance = point.variance;
-
+  // No variance: every value the same (tested exactly, not through V, which
+  // rounding could leave a hair above 0).
+  bool flat = true;
+  for (std::size_t k = 0; k < n && flat; ++k) flat = fa[k] == fa[0] && fb[k] == fa[0];
   std::vector<std::vector<double>> first_reps(groups.size()), total_reps(groups.size());
-  if (n > 0 && point.variance > 0) {
+  std::vector<double> point_first(groups.size(), 0.0), point_total(groups.size(), 0.0);
+  if (n > 0 && !flat) {
+    std::vector<double> ca(n), cb(n);
+    for (std::size_t k = 0; k < n; ++k) {
+      ca[k] = fa[k] - r.mean;
+      cb[k] = fb[k] - r.mean;
+    }
+    const std::vector<double> raw(fa.begin(), fa.end());
+    std::vector<char> same(groups.size(), 1);
+    for (std::size_t g = 0; g < groups.size(); ++g)
+      for (std::size_t k = 0; k < n && same[g]; ++k) same[g] = fab[g][k] == fa[k];
+    const Sums point = estimators(ca, cb, fab, raw, same, nullptr);
+    r.variance = point.variance;
+    point_first = point.first;
+    point_total = point.total;
+    r.replicates = replicates;
+    // Replicate rep: trial k of the resample is index floor(n u(k, rep));
+    // w counts how often each trial is taken. Replicates are independent,
+    // so any thread order gives the same values.
+    std::vector<Sums> reps(replicates);
+    const unsigned workers = std::max(1u, threads);
+    std::vector<std::vector<double>> u(workers, std::vector<double>(n));
+    std::vector<std::vector<std::uint32_t>> w(workers, std::vector<std::uint32_t>(n));
     const Stream stream{seed, variable_id("sensitivity.bootstrap")};
-    std::vector<double> u(n);
-    std::vector<std::uint32_t> idx(n);
-    for (std::size_t rep = 0; rep < replicates; ++rep) {
-      fill_uniforms(stream, 0, n, std::uint32_t(rep), u.data());
-      for (std::size_t k = 0; k < n; ++k) idx[k] = std::uint32_t(std::min(n - 1, std::size_t(u[k] * double(n))));
-      const Sums s = estimators(fa, fb, fab, idx.data(), n);
+    parallel_for(replicates, workers, [&](std::size_t rep, unsigned worker) {
+      std::vector<double>& uw = u[worker];
+      std::vector<std::uint32_t>& ww = w[worker];
+      fill_uniforms(stream, 0, n, std::uint32_t(rep), uw.data());
+      std::fill(ww.begin(), ww.end(), 0u);
+      for (std::size_t k = 0; k < n; ++k) ++ww[std::min(n - 1, std::size_t(uw[k] * double(n)))];
+      reps[rep] = estimators(ca, cb, fab, raw, same, ww.data());
+    });
+    for (const Sums& s : reps)
       for (std::size_t g = 0; g < groups.size(); ++g) {
         first_reps[g].push_back(s.first[g]);
         total_reps[g].push_back(s.total[g]);
       }
-    }
   }
   for (std::size_t g = 0; g < groups.size(); ++g) {
     IndexRow row{groups[g].key, groups[g].level, groups[g].unit, groups[g].members, {}, {}};
-    row.first = from_replicates(point.first[g], first_reps[g]);
-    row.total = from_replicates(point.total[g], total_reps[g]);
+    row.first = from_replicates(point_first[g], first_reps[g]);
+    row.total = from_replicates(point_total[g], total_reps[g]);
     r.rows.push_back(std::move(row));
   }
   std::stable_sort(r.rows.begin(), r.rows.end(), [](const IndexRow& a, const IndexRow& b) {
@@ -228,10 +258,12 @@ std::uint64_t estimate_indices_bytes(const Scenario& scenario, std::uint64_t tri
 }
 
 std::uint64_t estimate_indices_working_bytes(const Scenario& scenario, const RunOptions& options) {
-  // Two runs' portfolio results at a time, and the bootstrap's uniforms and indices.
+  // Two runs' portfolio results at a time; the bootstrap's centred copies
+  // of f_A and f_B, f_A again, and per thread its uniforms and counts.
   return estimate_working_bytes({&scenario, &scenario}, portfolio_series_only(options)) +
          2 * estimate_result_bytes(scenario, options.trials, std::array<bool, output_count>{}) +
-         options.trials * (sizeof(double) + sizeof(std::uint32_t));
+         3 * options.trials * sizeof(double) +
+         std::max(1u, options.threads) * options.trials * (sizeof(double) + sizeof(std::uint32_t));
 }
 
 SensitivityResult run_sensitivity_indices(const Scenario& scenario, const RunOptions& options,
@@ -241,20 +273,35 @@ SensitivityResult run_sensitivity_indices(const Scenario& scenario, const RunOpt
   result.trials_requested = options.trials;
   result.output = sensitivity.output;
   const std::size_t out = std::size_t(sensitivity.output);
-  const std::size_t mean_out = std::size_t(mean_series_of(sensitivity.output));
+  const std::size_t measured = std::size_t(mean_series_of(sensitivity.output));
   const std::vector<IndexGroup> groups = index_groups(scenario);
   result.groups = groups.size();
 
+  // A group of a competitor no MSP leaves or moves to changes nothing an
+  // MSP draws (same_inputs): its AB run would repeat A trial by trial, so it
+  // is not run and its series is A's (both indices exactly 0).
+  std::vector<char> read(groups.size(), 1);
+  std::size_t runs_planned = 2;
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    if (sensitivity.skip_unread && groups[g].level == InputOwner::competitor) {
+      const IndexGroup* one[] = {&groups[g]};
+      read[g] = !same_inputs(scenario, resample_streams(scenario, one));
+    }
+    runs_planned += read[g] ? 1 : 0;
+  }
+
   RunOptions o = portfolio_series_only(options);
   std::uint64_t offset = 0;
-  const std::uint64_t total = options.trials * (2 + groups.size());
+  const std::uint64_t total = options.trials * runs_planned;
   if (options.progress)
     o.progress = [&](std::uint64_t done, std::uint64_t) { options.progress(offset + done, total); };
 
+  // Copied out of the runs' results: a series moved out would keep its
+  // run's whole arena (every output) alive.
+  auto keep = [](const Values& v) { return std::vector<double>(v.begin(), v.end()); };
   std::vector<const IndexGroup*> all;
   for (const auto& g : groups) all.push_back(&g);
-  Values fa, fb;
-  const std::size_t measured = mean_out;  // the conditional expectation of a compound cost
+  std::vector<double> fa, fb;
   {
     const Scenario b = resample_streams(scenario, all);
     std::vector<RunResult> r = run_scenarios({&scenario, &b}, o);
@@ -264,10 +311,10 @@ SensitivityResult run_sensitivity_indices(const Scenario& scenario, const RunOpt
     result.complete = r[0].complete && r[1].complete && r[1].trials_done == r[0].trials_done;
     if (result.trials_done > 0) {
       result.baseline = summarize(r[0].portfolio[out]);
-      if (mean_out != out) use_conditional_mean(result.baseline, summarize(r[0].portfolio[mean_out]));
+      if (measured != out) use_conditional_mean(result.baseline, summarize(r[0].portfolio[measured]));
     }
-    fa = std::move(r[0].portfolio[measured]);
-    fb = std::move(r[1].portfolio[measured]);
+    fa = keep(r[0].portfolio[measured]);
+    fb = keep(r[1].portfolio[measured]);
     if (sensitivity.keep_samples) {
       auto samples = std::make_shared<SampleSeries>();
       samples->labels.push_back("baseline");
@@ -277,12 +324,15 @@ SensitivityResult run_sensitivity_indices(const Scenario& scenario, const RunOpt
   }
   if (!result.complete || result.trials_done == 0) return result;
 
-  std::vector<Values> fab(groups.size());
-  for (std::size_t g = 0; g < groups.size(); g += 2) {
-    const std::size_t count = std::min<std::size_t>(2, groups.size() - g);
+  std::vector<std::vector<double>> fab(groups.size());
+  std::vector<std::size_t> pending;
+  for (std::size_t g = 0; g < groups.size(); ++g)
+    if (read[g]) pending.push_back(g);
+  for (std::size_t p = 0; p < pending.size(); p += 2) {
+    const std::size_t count = std::min<std::size_t>(2, pending.size() - p);
     std::vector<Scenario> copies;
     for (std::size_t i = 0; i < count; ++i) {
-      const IndexGroup* one[] = {&groups[g + i]};
+      const IndexGroup* one[] = {&groups[pending[p + i]]};
       copies.push_back(resample_streams(scenario, one));
     }
     std::vector<const Scenario*> pointers;
@@ -295,13 +345,13 @@ SensitivityResult run_sensitivity_indices(const Scenario& scenario, const RunOpt
         result.complete = false;  // interrupted: no indices
         return result;
       }
-      fab[g + i] = std::move(r[i].portfolio[measured]);
+      fab[pending[p + i]] = keep(r[i].portfolio[measured]);
     }
   }
   std::vector<std::span<const double>> spans;
-  for (const auto& f : fab) spans.emplace_back(f);
+  for (std::size_t g = 0; g < groups.size(); ++g) spans.emplace_back(read[g] ? fab[g] : fa);
   auto indices = std::make_shared<IndexResult>(
-      estimate_indices(fa, fb, spans, groups, options.seed, index_bootstrap_replicates));
+      estimate_indices(fa, fb, spans, groups, options.seed, index_bootstrap_replicates, options.threads));
   indices->output = sensitivity.output;
   result.indices = std::move(indices);
   return result;
@@ -347,6 +397,9 @@ void render_indices_table(const SensitivityResult& r, std::ostream& out) {
     return;
   }
   const IndexResult& ix = *r.indices;
+  if (mean_series_of(o) != o)
+    out << "measured on " << output_key(mean_series_of(o))
+        << ": the expected cost given each trial's inputs (expected incidents x mean cost per incident)\n";
   out << "output: mean " << number(ix.mean) << ", sd " << number(std::sqrt(ix.variance))
       << " (of the runs A and B pooled)\n";
   out << "S = first-order index (share of the variance the group explains alone, Saltelli 2010), ST = total\n"
@@ -394,6 +447,7 @@ void render_indices_json(const SensitivityResult& r, std::ostream& out) {
   j.value("schema", sensitivity_indices_schema);
   json_manifest(j, "sensitivity", r.info, r.trials_requested, r.trials_done, r.complete, [&](Json& m) {
     m.value("method", "indices").value("output", output_key(r.output));
+    m.value("mean_series", output_key(mean_series_of(r.output)));
     m.value("input_groups", std::uint64_t(r.groups)).value("runs", std::uint64_t(r.runs));
     m.value("bootstrap_replicates", std::uint64_t(r.indices ? r.indices->replicates : 0));
     m.value("resampled_stream_suffix", resampled_stream_suffix);

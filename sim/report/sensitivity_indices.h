@@ -112,11 +112,13 @@ struct IndexResult {
 };
 
 // The indices from the per-trial outputs (fab[i] for groups[i]), with
-// `replicates` bootstrap replicates drawn with `seed`. Pure: the same bytes
-// for the same arguments.
+// `replicates` bootstrap replicates drawn with `seed`, computed on up to
+// `threads` threads. Pure: the same bytes for the same arguments, whatever
+// the threads.
 IndexResult estimate_indices(std::span<const double> fa, std::span<const double> fb,
                              const std::vector<std::span<const double>>& fab, const std::vector<IndexGroup>& groups,
-                             std::uint64_t seed, std::size_t replicates = index_bootstrap_replicates);
+                             std::uint64_t seed, std::size_t replicates = index_bootstrap_replicates,
+                             unsigned threads = 1);
 
 // Runs A and B, then the AB_i two at a time, keeping the output's series of
 // each, and estimates the indices: result.indices is set (result.rows stays
