@@ -137,6 +137,14 @@ TEST(SensitivityIndices, ShippedMspGroupsAndExactZeros) {
   const IndexRow& incidents = row_named(*r.indices, "incidents");
   EXPECT_EQ(incidents.first.value, 0.0);
   EXPECT_EQ(incidents.total.value, 0.0);
+  // A competitor no MSP uses is not run: 2 + the groups read.
+  const IndexRow& eset = row_named(*r.indices, "competitors.eset.price_per_endpoint_month");
+  EXPECT_FALSE(eset.read);
+  EXPECT_EQ(eset.total.value, 0.0);
+  std::size_t read = 0;
+  for (const auto& row : r.indices->rows) read += row.read ? 1 : 0;
+  EXPECT_EQ(r.runs, 2 + read);
+  EXPECT_LT(read, groups.size());
   // The labor cost does not read the competitors' prices.
   o.output = Output::labor_cost;
   const SensitivityResult labor = run_sensitivity_indices(s, options(4'000), o);

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdio>
+#include <string_view>
 #include <map>
 #include <memory>
 #include <stdexcept>
@@ -353,6 +355,9 @@ SensitivityResult run_sensitivity_indices(const Scenario& scenario, const RunOpt
   auto indices = std::make_shared<IndexResult>(
       estimate_indices(fa, fb, spans, groups, options.seed, index_bootstrap_replicates, options.threads));
   indices->output = sensitivity.output;
+  for (auto& row : indices->rows)
+    for (std::size_t g = 0; g < groups.size(); ++g)
+      if (!read[g] && groups[g].key == row.key) row.read = false;
   result.indices = std::move(indices);
   return result;
 }
@@ -375,6 +380,12 @@ const char* indices_unit(Output o) noexcept {
 }
 
 std::string index_text(double x) { return fixed(x, 3); }
+// Four significant digits.
+std::string input_text(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4g", x);
+  return buf;
+}
 std::string interval_text(const IndexEstimate& e) { return "[" + fixed(e.lo, 3) + ", " + fixed(e.hi, 3) + "]"; }
 
 std::string group_label(const IndexRow& row) {
@@ -400,7 +411,9 @@ void render_indices_table(const SensitivityResult& r, std::ostream& out) {
   if (mean_series_of(o) != o)
     out << "measured on " << output_key(mean_series_of(o))
         << ": the expected cost given each trial's inputs (expected incidents x mean cost per incident)\n";
-  out << "output: mean " << number(ix.mean) << ", sd " << number(std::sqrt(ix.variance))
+  const bool money = std::string_view(indices_unit(o)) == "USD";
+  auto value = [&](double x) { return money ? format_money(x) : input_text(x); };
+  out << "output: mean " << value(ix.mean) << ", sd " << value(std::sqrt(ix.variance))
       << " (of the runs A and B pooled)\n";
   out << "S = first-order index (share of the variance the group explains alone, Saltelli 2010), ST = total\n"
          "index (with its interactions, Jansen); [95% bootstrap interval over trials, "
@@ -412,8 +425,14 @@ void render_indices_table(const SensitivityResult& r, std::ostream& out) {
   const std::size_t top = r.top;
   for (const bool msp : {false, true}) {
     std::vector<const IndexRow*> rows;
+    std::size_t unread = 0;
     for (const auto& row : ix.rows)
-      if ((row.level == InputOwner::msp) == msp) rows.push_back(&row);
+      if ((row.level == InputOwner::msp) == msp) {
+        if (row.read)
+          rows.push_back(&row);
+        else
+          ++unread;
+      }
     out << "\n" << (msp ? "Per-MSP inputs" : "Market-level inputs (market and competitors)");
     if (rows.empty()) {
       out << ": none uncertain\n";
@@ -434,6 +453,8 @@ void render_indices_table(const SensitivityResult& r, std::ostream& out) {
     }
     if (shown < rows.size())
       out << "  " << shown << " of " << rows.size() << " groups shown (--top); all are in --json and --csv\n";
+    if (unread)
+      out << "  " << unread << " inputs of competitors no MSP leaves or moves to are not shown: their indices are 0.\n";
   }
   double sum_first = 0;
   for (const auto& row : ix.rows) sum_first += row.first.value;
@@ -465,6 +486,7 @@ void render_indices_json(const SensitivityResult& r, std::ostream& out) {
   if (r.indices)
     for (const auto& row : r.indices->rows) {
       j.open("", '{').value("key", row.key).value("level", to_string(row.level)).value("unit", row.unit);
+      j.value("read", row.read);
       j.open("members", '[');
       for (const auto& m : row.members) {
         j.open("", '{').value("stream", m.stream).value("distribution", m.distribution);

@@ -100,6 +100,7 @@ struct IndexRow {
   std::vector<IndexMember> members;
   IndexEstimate first;  // S_i
   IndexEstimate total;  // ST_i
+  bool read = true;     // false: a competitor no MSP uses, not run (its indices are 0)
 };
 
 struct IndexResult {
