@@ -150,8 +150,25 @@ def test_indices():
     check("--indices --html: exit 2, refused", r.returncode == 2 and "--html" in r.stderr, r.stderr)
 
 
+def test_indices_interrupt():
+    """SIGINT during --indices: exit 130, JSON written, complete false, no indices."""
+    j = os.path.join(TMP, "partial-indices.json")
+    p = subprocess.Popen([BIN, "sensitivity", "--indices", "--trials", "300000", "--json", j, "--quiet"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=120)
+    if p.returncode == 0:
+        check("indices interrupt: finished before the signal (machine too fast to test)", True)
+        return
+    d = strict_json(open(j).read()) if os.path.exists(j) else None
+    check("indices interrupt: exit 130, complete false, no indices, variance null",
+          p.returncode == 130 and d is not None and d["manifest"]["complete"] is False and
+          d["inputs"] == [] and d["output"]["variance"] is None, (p.returncode, err))
+
+
 def main():
-    return run_all((test_options, test_outputs, test_interrupt, test_indices))
+    return run_all((test_options, test_outputs, test_interrupt, test_indices, test_indices_interrupt))
 
 
 if __name__ == "__main__":

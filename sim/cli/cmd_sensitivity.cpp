@@ -86,6 +86,9 @@ int sensitivity_main(const std::vector<std::string>& args, std::ostream& out, st
     sensitivity.keep_samples = session.writes("samples");
     SensitivityResult result = run_sensitivity_indices(scenario, session.options, sensitivity);
     session.after_simulation(err);
+    if (!result.complete && result.trials_done > 0)
+      err << "switchcost: " << result.runs << " runs were done before the interruption; the indices need "
+          << "every run: none are given\n";
     result.info = session.info(inputs, scenario.files);
     result.top = rows;
     return session.finish(&result, out, err);
