@@ -146,6 +146,14 @@ def test_indices():
     check("--indices CSV: one row per group, as the JSON",
           [r["input"] for r in lines] == [x["key"] for x in d["inputs"]] and
           all(float(r["total"]) == x["total"]["estimate"] for r, x in zip(lines, d["inputs"])))
+    r = run("sensitivity", "--components", "--trials", "100")
+    check("--components without --indices: exit 2", r.returncode == 2 and "--components" in r.stderr, r.stderr)
+    j = os.path.join(TMP, "components.json")
+    r = run("sensitivity", "--indices", "--components", "--trials", "2000", "--json", j)
+    d = strict_json(open(j).read()) if r.returncode == 0 else {}
+    check("--indices --components: every cost component, one table line each",
+          r.returncode == 0 and [c["key"] for c in d["components"]][:2] == ["labor_cost", "pricing_cost"] and
+          "By cost component" in r.stdout and "downtime_cost" in r.stdout, r.stderr)
     r = run("sensitivity", "--indices", ishigami, "--trials", "100", "--html", os.path.join(TMP, "i.html"))
     check("--indices --html: exit 2, refused", r.returncode == 2 and "--html" in r.stderr, r.stderr)
 

@@ -36,11 +36,15 @@ const IndexRow& row_named(const IndexResult& r, const std::string& key) {
   throw std::runtime_error("no row " + key);
 }
 
+// The 95% interval covers the truth, and the estimate is within 5 bootstrap SEs of it.
 void expect_covers(const IndexEstimate& e, double truth, const std::string& what) {
-  EXPECT_LE(e.lo, truth) << what;
-  EXPECT_GE(e.hi, truth) << what;
-  EXPECT_GT(e.se, 0.0) << what;
-  EXPECT_LE(std::fabs(e.value - truth), 5 * e.se) << what << ": " << e.value << " +- " << e.se;
+  const std::string computed = what + ": computed " + std::to_string(e.value) + " [" + std::to_string(e.lo) +
+                               ", " + std::to_string(e.hi) + "], expected " + std::to_string(truth) +
+                               ", tolerance 5 SE = " + std::to_string(5 * e.se);
+  EXPECT_LE(e.lo, truth) << computed;
+  EXPECT_GE(e.hi, truth) << computed;
+  EXPECT_GT(e.se, 0.0) << computed;
+  EXPECT_LE(std::fabs(e.value - truth), 5 * e.se) << computed;
 }
 
 // The Ishigami function with a = 7, b = 0.1 and x ~ U(-pi, pi)^3:
@@ -156,6 +160,37 @@ TEST(SensitivityIndices, ShippedMspGroupsAndExactZeros) {
   const SensitivityResult count = run_sensitivity_indices(s, options(4'000), o);
   ASSERT_TRUE(count.indices);
   EXPECT_GT(row_named(*count.indices, "incidents").total.value, 0.0);
+}
+
+// --components: one result per cost component from the same runs, each the
+// same numbers as that component measured on its own (--output), and an
+// exact 0 where a component cannot read a group.
+TEST(SensitivityIndices, ComponentsAreTheSameAsEachOutputAlone) {
+  const Scenario s = load_scenario({std::string(SWITCHCOST_SOURCE_DIR) + "/scenarios/kaspersky-2024/msp-350.yaml"});
+  SensitivityOptions o;
+  o.components = true;
+  const SensitivityResult all = run_sensitivity_indices(s, options(3'000), o);
+  ASSERT_TRUE(all.indices);
+  ASSERT_EQ(all.component_indices.size(), std::size_t(Output::total_cost));
+  EXPECT_EQ(all.component_indices[0]->output, Output::labor_cost);
+  o.components = false;
+  o.output = Output::labor_cost;
+  const SensitivityResult labor = run_sensitivity_indices(s, options(3'000), o);
+  ASSERT_TRUE(labor.indices);
+  const IndexResult& a = *all.component_indices[0];
+  const IndexResult& b = *labor.indices;
+  EXPECT_EQ(a.variance, b.variance);
+  ASSERT_EQ(a.rows.size(), b.rows.size());
+  for (std::size_t i = 0; i < a.rows.size(); ++i) {
+    EXPECT_EQ(a.rows[i].key, b.rows[i].key);
+    EXPECT_EQ(a.rows[i].first.value, b.rows[i].first.value) << a.rows[i].key;
+    EXPECT_EQ(a.rows[i].total.hi, b.rows[i].total.hi) << a.rows[i].key;
+  }
+  const IndexResult& downtime = *all.component_indices[std::size_t(cost_line(0))];
+  EXPECT_EQ(row_named(downtime, "competitors.kaspersky.price_per_endpoint_month").total.value, 0.0);
+  EXPECT_GT(row_named(downtime, "downtime.minutes_per_endpoint").total.value, 0.5);
+  const std::string json = render_sensitivity_json(all);
+  EXPECT_NE(json.find("\"components\":[{\"key\":\"labor_cost\""), std::string::npos);
 }
 
 TEST(SensitivityIndices, NoVarianceGivesZerosNotNaN) {

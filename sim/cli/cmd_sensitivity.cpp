@@ -47,12 +47,14 @@ std::size_t parse_top(const std::string& text) {
 int sensitivity_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   SessionOptions given;
   std::string output = "total_cost", top = "15";
-  bool indices = false;
+  bool indices = false, components = false;
   auto options = given.describe();
   options.add_options()
       ("indices", po::bool_switch(&indices), "variance-based indices instead of the tornado: each input group's "
                                              "first-order and total Sobol index with bootstrap 95% intervals "
                                              "(2 + groups runs)")
+      ("components", po::bool_switch(&components), "with --indices: also the indices of each cost component of "
+                                                   "the portfolio, from the same runs")
       ("output", po::value(&output), "the portfolio output measured: total_cost (default), labor_cost, "
                                      "duration_days, labor_hours, ... (any output key of docs/output-format.md)")
       ("top", po::value(&top), "rows of the terminal table (default 15); --json and --csv have every input");
@@ -76,8 +78,10 @@ int sensitivity_main(const std::vector<std::string>& args, std::ostream& out, st
   session.prepare_outputs(given, scenario.files);
   if (indices && session.writes("html"))
     throw UsageError("--html: the HTML report has the tornado only; use --json or --csv with --indices");
+  if (components && !indices) throw UsageError("--components goes with --indices");
   if (indices) {
-    session.check_memory(estimate_indices_bytes(scenario, session.options.trials),
+    sensitivity.components = components;
+    session.check_memory(estimate_indices_bytes(scenario, session.options.trials, components),
                          estimate_indices_working_bytes(scenario, session.options),
                          std::to_string(session.options.trials) + " trials x (2 + " +
                              std::to_string(index_groups(scenario).size()) + " input groups) runs' outputs",

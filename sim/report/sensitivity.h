@@ -93,6 +93,9 @@ struct SensitivityOptions {
   bool skip_unread = true;
   // Keep the baseline's portfolio series for --samples (SensitivityResult::samples).
   bool keep_samples = false;
+  // --indices --components: the indices of each cost component of the
+  // portfolio too, from the same runs (sim/report/sensitivity_indices.h).
+  bool components = false;
 };
 
 struct SensitivityMember {
@@ -134,6 +137,9 @@ struct SensitivityResult {
   // is null when the run was interrupted.
   bool variance_indices = false;
   std::shared_ptr<const IndexResult> indices;
+  // With SensitivityOptions::components: one per cost component (labor_cost
+  // .. extras_cost and the cost lines), in output order.
+  std::vector<std::shared_ptr<const IndexResult>> component_indices;
 };
 
 // Runs the baseline and, group by group, its two copies (so that at most

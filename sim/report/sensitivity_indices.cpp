@@ -255,8 +255,9 @@ RunOptions portfolio_series_only(const RunOptions& options) {
 
 }  // namespace
 
-std::uint64_t estimate_indices_bytes(const Scenario& scenario, std::uint64_t trials) {
-  return (2 + index_groups(scenario).size()) * trials * sizeof(double);
+std::uint64_t estimate_indices_bytes(const Scenario& scenario, std::uint64_t trials, bool components) {
+  const std::uint64_t outputs = components ? 1 + std::uint64_t(Output::total_cost) : 1;
+  return outputs * (2 + index_groups(scenario).size()) * trials * sizeof(double);
 }
 
 std::uint64_t estimate_indices_working_bytes(const Scenario& scenario, const RunOptions& options) {
@@ -301,9 +302,14 @@ SensitivityResult run_sensitivity_indices(const Scenario& scenario, const RunOpt
   // Copied out of the runs' results: a series moved out would keep its
   // run's whole arena (every output) alive.
   auto keep = [](const Values& v) { return std::vector<double>(v.begin(), v.end()); };
+  // The series measured: the output's, then with --components each cost
+  // component's (a compound one by its conditional expectation).
+  std::vector<std::size_t> series{measured};
+  if (sensitivity.components)
+    for (int c = 0; c < int(Output::total_cost); ++c) series.push_back(std::size_t(mean_series_of(Output(c))));
   std::vector<const IndexGroup*> all;
   for (const auto& g : groups) all.push_back(&g);
-  std::vector<double> fa, fb;
+  std::vector<std::vector<double>> fa(series.size()), fb(series.size());
   {
     const Scenario b = resample_streams(scenario, all);
     std::vector<RunResult> r = run_scenarios({&scenario, &b}, o);
@@ -315,8 +321,10 @@ SensitivityResult run_sensitivity_indices(const Scenario& scenario, const RunOpt
       result.baseline = summarize(r[0].portfolio[out]);
       if (measured != out) use_conditional_mean(result.baseline, summarize(r[0].portfolio[measured]));
     }
-    fa = keep(r[0].portfolio[measured]);
-    fb = keep(r[1].portfolio[measured]);
+    for (std::size_t k = 0; k < series.size(); ++k) {
+      fa[k] = keep(r[0].portfolio[series[k]]);
+      fb[k] = keep(r[1].portfolio[series[k]]);
+    }
     if (sensitivity.keep_samples) {
       auto samples = std::make_shared<SampleSeries>();
       samples->labels.push_back("baseline");
@@ -326,7 +334,7 @@ SensitivityResult run_sensitivity_indices(const Scenario& scenario, const RunOpt
   }
   if (!result.complete || result.trials_done == 0) return result;
 
-  std::vector<std::vector<double>> fab(groups.size());
+  std::vector<std::vector<std::vector<double>>> fab(series.size(), std::vector<std::vector<double>>(groups.size()));
   std::vector<std::size_t> pending;
   for (std::size_t g = 0; g < groups.size(); ++g)
     if (read[g]) pending.push_back(g);
@@ -347,18 +355,23 @@ SensitivityResult run_sensitivity_indices(const Scenario& scenario, const RunOpt
         result.complete = false;  // interrupted: no indices
         return result;
       }
-      fab[pending[p + i]] = keep(r[i].portfolio[measured]);
+      for (std::size_t k = 0; k < series.size(); ++k) fab[k][pending[p + i]] = keep(r[i].portfolio[series[k]]);
     }
   }
-  std::vector<std::span<const double>> spans;
-  for (std::size_t g = 0; g < groups.size(); ++g) spans.emplace_back(read[g] ? fab[g] : fa);
-  auto indices = std::make_shared<IndexResult>(
-      estimate_indices(fa, fb, spans, groups, options.seed, index_bootstrap_replicates, options.threads));
-  indices->output = sensitivity.output;
-  for (auto& row : indices->rows)
-    for (std::size_t g = 0; g < groups.size(); ++g)
-      if (!read[g] && groups[g].key == row.key) row.read = false;
-  result.indices = std::move(indices);
+  for (std::size_t k = 0; k < series.size(); ++k) {
+    std::vector<std::span<const double>> spans;
+    for (std::size_t g = 0; g < groups.size(); ++g) spans.emplace_back(read[g] ? fab[k][g] : fa[k]);
+    auto indices = std::make_shared<IndexResult>(
+        estimate_indices(fa[k], fb[k], spans, groups, options.seed, index_bootstrap_replicates, options.threads));
+    indices->output = k == 0 ? sensitivity.output : Output(k - 1);
+    for (auto& row : indices->rows)
+      for (std::size_t g = 0; g < groups.size(); ++g)
+        if (!read[g] && groups[g].key == row.key) row.read = false;
+    if (k == 0)
+      result.indices = std::move(indices);
+    else
+      result.component_indices.push_back(std::move(indices));
+  }
   return result;
 }
 
@@ -456,11 +469,58 @@ void render_indices_table(const SensitivityResult& r, std::ostream& out) {
     if (unread)
       out << "  " << unread << " inputs of competitors no MSP leaves or moves to are not shown: their indices are 0.\n";
   }
+  if (!r.component_indices.empty()) {
+    out << "\nBy cost component (--components): its sd and the three groups of largest ST, as ST [95% interval]\n";
+    for (const auto& c : r.component_indices) {
+      out << "  " << pad_right(output_key(c->output), 20) << " sd " << pad_left(format_money(std::sqrt(c->variance)), 10)
+          << " ";
+      if (c->variance == 0) {
+        out << " no variance\n";
+        continue;
+      }
+      std::vector<const IndexRow*> best;
+      for (const auto& row : c->rows) best.push_back(&row);
+      std::stable_sort(best.begin(), best.end(),
+                       [](const IndexRow* a, const IndexRow* b) { return a->total.value > b->total.value; });
+      for (std::size_t i = 0; i < std::min<std::size_t>(3, best.size()); ++i)
+        out << (i ? "; " : " ") << printable(best[i]->key) << " " << index_text(best[i]->total.value) << " "
+            << interval_text(best[i]->total);
+      out << "\n";
+    }
+  }
   double sum_first = 0;
   for (const auto& row : ix.rows) sum_first += row.first.value;
   out << "\nSum of S: " << fixed(sum_first, 3)
       << " (1 - sum is the share of the variance due to interactions; estimates can fall below 0 by noise)\n";
 }
+
+namespace {
+
+// The "inputs" array: every group's indices (empty without a result).
+void json_index_rows(Json& j, const IndexResult* ix) {
+  j.open("inputs", '[');
+  if (ix)
+    for (const auto& row : ix->rows) {
+      j.open("", '{').value("key", row.key).value("level", to_string(row.level)).value("unit", row.unit);
+      j.value("read", row.read);
+      j.open("members", '[');
+      for (const auto& m : row.members) {
+        j.open("", '{').value("stream", m.stream).value("distribution", m.distribution);
+        j.close('}');
+      }
+      j.close(']');
+      for (const auto& [name, e] : {std::pair{"first_order", &row.first}, std::pair{"total", &row.total}}) {
+        j.open(name, '{').value("estimate", e->value).value("se", e->se);
+        j.open("ci95", '[').value("", e->lo).value("", e->hi);
+        j.close(']');
+        j.close('}');
+      }
+      j.close('}');
+    }
+  j.close(']');
+}
+
+}  // namespace
 
 void render_indices_json(const SensitivityResult& r, std::ostream& out) {
   Json j(out);
@@ -482,26 +542,18 @@ void render_indices_json(const SensitivityResult& r, std::ostream& out) {
     j.null("mean").null("variance").null("zero_variance");
   }
   j.close('}');
-  j.open("inputs", '[');
-  if (r.indices)
-    for (const auto& row : r.indices->rows) {
-      j.open("", '{').value("key", row.key).value("level", to_string(row.level)).value("unit", row.unit);
-      j.value("read", row.read);
-      j.open("members", '[');
-      for (const auto& m : row.members) {
-        j.open("", '{').value("stream", m.stream).value("distribution", m.distribution);
-        j.close('}');
-      }
-      j.close(']');
-      for (const auto& [name, e] : {std::pair{"first_order", &row.first}, std::pair{"total", &row.total}}) {
-        j.open(name, '{').value("estimate", e->value).value("se", e->se);
-        j.open("ci95", '[').value("", e->lo).value("", e->hi);
-        j.close(']');
-        j.close('}');
-      }
+  json_index_rows(j, r.indices.get());
+  if (!r.component_indices.empty()) {
+    j.open("components", '[');
+    for (const auto& c : r.component_indices) {
+      j.open("", '{').value("key", output_key(c->output)).value("unit", indices_unit(c->output));
+      j.value("mean_series", output_key(mean_series_of(c->output)));
+      j.value("mean", c->mean).value("variance", c->variance).value("zero_variance", c->variance == 0);
+      json_index_rows(j, c.get());
       j.close('}');
     }
-  j.close(']');
+    j.close(']');
+  }
   j.close('}');
   j.finish();
 }
@@ -511,15 +563,20 @@ void render_indices_csv(const SensitivityResult& r, std::ostream& out) {
          "total_lo,total_hi,output,output_mean,output_variance,n,replicates,complete\n";
   if (!r.indices) return;
   const IndexResult& ix = *r.indices;
-  const std::string tail = csv_field(output_key(r.output)) + ',' + number(ix.mean) + ',' + number(ix.variance) +
-                           ',' + std::to_string(r.trials_done) + ',' + std::to_string(ix.replicates) + ',' +
-                           (r.complete ? "true" : "false");
-  for (const auto& row : ix.rows)
-    out << csv_field(row.key) << ',' << to_string(row.level) << ',' << csv_field(row.unit) << ','
-        << row.members.size() << ',' << number(row.first.value) << ',' << number(row.first.se) << ','
-        << number(row.first.lo) << ',' << number(row.first.hi) << ',' << number(row.total.value) << ','
-        << number(row.total.se) << ',' << number(row.total.lo) << ',' << number(row.total.hi) << ',' << tail
-        << "\n";
+  auto rows = [&](const IndexResult& x, const std::string& tail) {
+    for (const auto& row : x.rows)
+      out << csv_field(row.key) << ',' << to_string(row.level) << ',' << csv_field(row.unit) << ','
+          << row.members.size() << ',' << number(row.first.value) << ',' << number(row.first.se) << ','
+          << number(row.first.lo) << ',' << number(row.first.hi) << ',' << number(row.total.value) << ','
+          << number(row.total.se) << ',' << number(row.total.lo) << ',' << number(row.total.hi) << ',' << tail
+          << "\n";
+  };
+  auto tail_of = [&](const IndexResult& x) {
+    return csv_field(output_key(x.output)) + ',' + number(x.mean) + ',' + number(x.variance) + ',' +
+           std::to_string(r.trials_done) + ',' + std::to_string(x.replicates) + ',' + (r.complete ? "true" : "false");
+  };
+  rows(ix, tail_of(ix));
+  for (const auto& c : r.component_indices) rows(*c, tail_of(*c));
 }
 
 }  // namespace switchcost::sim

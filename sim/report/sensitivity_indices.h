@@ -122,15 +122,17 @@ IndexResult estimate_indices(std::span<const double> fa, std::span<const double>
                              unsigned threads = 1);
 
 // Runs A and B, then the AB_i two at a time, keeping the output's series of
-// each, and estimates the indices: result.indices is set (result.rows stays
-// empty); result.baseline is A's. Interrupted: complete is false and
-// result.indices is null.
+// each (and each cost component's with SensitivityOptions::components), and
+// estimates the indices: result.indices is set (and component_indices;
+// result.rows stays empty); result.baseline is A's. Interrupted: complete
+// is false and result.indices is null.
 SensitivityResult run_sensitivity_indices(const Scenario& scenario, const RunOptions& options,
                                           const SensitivityOptions& sensitivity = {});
 
-// The per-trial series kept (2 + groups, 8 bytes per trial each) and the
+// The per-trial series kept (2 + groups per output measured, 8 bytes per
+// trial each; 1 + the cost components with --components) and the
 // working memory at the peak (two runs' portfolio results, the bootstrap).
-std::uint64_t estimate_indices_bytes(const Scenario& scenario, std::uint64_t trials);
+std::uint64_t estimate_indices_bytes(const Scenario& scenario, std::uint64_t trials, bool components = false);
 std::uint64_t estimate_indices_working_bytes(const Scenario& scenario, const RunOptions& options);
 
 // The renderers render_sensitivity_* call when result.indices is set.
