@@ -10,7 +10,9 @@ int formula_arity(FormulaOp op) noexcept {
     case FormulaOp::not_:
     case FormulaOp::exp:
     case FormulaOp::log:
-    case FormulaOp::sqrt: return 1;
+    case FormulaOp::sqrt:
+    case FormulaOp::sin:
+    case FormulaOp::cos: return 1;
     case FormulaOp::select:
     case FormulaOp::clamp: return 3;
     default: return 2;
@@ -62,6 +64,8 @@ void evaluate_formula(const FormulaProgram& program, std::span<const Column* con
       case FormulaOp::log: r = a.unaryExpr([](double x) { return std::log(x); }); break;
       case FormulaOp::sqrt: r = a.sqrt(); break;
       case FormulaOp::pow: r = a.binaryExpr(col(in.b), [](double x, double y) { return std::pow(x, y); }); break;
+      case FormulaOp::sin: r = a.unaryExpr([](double x) { return std::sin(x); }); break;
+      case FormulaOp::cos: r = a.unaryExpr([](double x) { return std::cos(x); }); break;
     }
   }
   out = col(program.result);

@@ -11,9 +11,10 @@
 //     not_: 1 where a == 0               select: b where a != 0, else c
 //     min max: elementwise                clamp: min(max(a, b), c)
 //     exp log sqrt: of a                  pow: a to the power b
+//     sin cos: of a (radians)
 // Every operation is elementwise and evaluated per element with the same
-// scalar function wherever the element sits in the block (exp, log and pow
-// through std::), so a trial's value does not depend on the block size.
+// scalar function wherever the element sits in the block (exp, log, pow,
+// sin and cos through std::), so a trial's value does not depend on the block size.
 // Non-finite values are the caller's to check (first_non_finite).
 #pragma once
 
@@ -26,7 +27,7 @@
 namespace switchcost::models {
 
 enum class FormulaOp : std::uint8_t {
-  neg, add, sub, mul, div, lt, le, gt, ge, eq, ne, and_, or_, not_, select, min, max, clamp, exp, log, sqrt, pow
+  neg, add, sub, mul, div, lt, le, gt, ge, eq, ne, and_, or_, not_, select, min, max, clamp, exp, log, sqrt, pow, sin, cos
 };
 
 // Number of operands an operation reads (1, 2 or 3).

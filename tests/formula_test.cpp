@@ -176,6 +176,7 @@ TEST(Formula, EvaluatesArithmeticAndFunctions) {
           source("e", "(endpoints > 5 && clients > 5) + 2 * (endpoints > 50 || clients == 2)"),  // 1 + 0; 0 + 2
           source("f", "sqrt(16) + pow(2, 3) + exp(0) + log(1) + 3 - 2 * 4 / 8"),  // 4+8+1+0+3-1 = 15
           source("g", "-endpoints"),
+          source("h", "sin(clients - 8) + cos(endpoints - 10) + pow(sin(1), 2) + pow(cos(1), 2)"),  // 0 + 1 + 1 = 2; sin(-6) + cos(-7) + 1
       },
       known, "msps.acme.");
   const auto slots = evaluate(set, {{"endpoints", column({10, 3})}, {"clients", column({8, 2})}}, 2);
@@ -191,6 +192,9 @@ TEST(Formula, EvaluatesArithmeticAndFunctions) {
   expect("e", 1, 2);
   expect("f", 15, 15);
   expect("g", -10, -3);
+  const Column& h = result(set, slots, "h");
+  EXPECT_NEAR(h[0], 2.0, 1e-15);
+  EXPECT_NEAR(h[1], std::sin(-6.0) + std::cos(-7.0) + 1.0, 1e-15);
   // Formulas are ordered after those they read, whatever the order written.
   EXPECT_EQ(set.formulas.front().name, "a");
   EXPECT_EQ(set.symbols, (std::vector<std::string>{"endpoints", "clients"}));

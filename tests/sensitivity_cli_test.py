@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """End-to-end checks of `switchcost sensitivity`: options, the three outputs
-and their agreement, sorting, and the same bytes for 1 and 2 threads.
+and their agreement, sorting, and the same bytes for 1 and 2 threads; with
+--indices, the Ishigami function's known indices, the same bytes for 1 and
+2 threads, and --html refused.
 
 usage: sensitivity_cli_test.py BINARY SOURCE_DIR
 """
@@ -115,8 +117,66 @@ def test_interrupt():
           len(d["inputs"]) == m["input_groups_done"] < m["input_groups"], (p.returncode, err, m))
 
 
+def test_indices():
+    """--indices on the Ishigami scenario: every 95% interval covers the
+    published value (seed 1, 2^16 trials: the same numbers every run)."""
+    ishigami = os.path.join(SRC, "tests", "data", "sensitivity", "ishigami.yaml")
+    docs = {}
+    for threads in ("1", "2"):
+        j, c = os.path.join(TMP, f"i{threads}.json"), os.path.join(TMP, f"i{threads}.csv")
+        r = run("sensitivity", "--indices", ishigami, "--trials", "65536", "--seed", "1", "--threads", threads,
+                "--json", j, "--csv", c)
+        check(f"--indices threads {threads}: exit 0, a table", r.returncode == 0 and "Per-MSP inputs" in r.stdout,
+              r.stderr)
+        docs[threads] = (open(j).read(), open(c).read())
+    check("--indices JSON: the same bytes for 1 and 2 threads but manifest.threads",
+          docs["1"][0].replace('"threads":1', '"threads":2') == docs["2"][0])
+    check("--indices CSV: the same bytes for 1 and 2 threads", docs["1"][1] == docs["2"][1])
+    d = strict_json(docs["1"][0])
+    check("--indices JSON: schema, method", d["schema"] == "switchcost.sensitivity-indices/1" and
+          d["manifest"]["method"] == "indices" and d["output"]["zero_variance"] is False)
+    rows = {x["key"]: x for x in d["inputs"]}
+    truth = {"formulas.x1.0": (0.3139, 0.5576), "formulas.x2.0": (0.4424, 0.4424), "formulas.x3.0": (0.0, 0.2437)}
+    for key, (s1, st) in truth.items():
+        x = rows.get(key)
+        check(f"--indices {key}: intervals cover S = {s1} and ST = {st}", x is not None and
+              x["first_order"]["ci95"][0] <= s1 <= x["first_order"]["ci95"][1] and
+              x["total"]["ci95"][0] <= st <= x["total"]["ci95"][1], x)
+    lines = list(csv.DictReader(io.StringIO(docs["1"][1])))
+    check("--indices CSV: one row per group, as the JSON",
+          [r["input"] for r in lines] == [x["key"] for x in d["inputs"]] and
+          all(float(r["total"]) == x["total"]["estimate"] for r, x in zip(lines, d["inputs"])))
+    r = run("sensitivity", "--components", "--trials", "100")
+    check("--components without --indices: exit 2", r.returncode == 2 and "--components" in r.stderr, r.stderr)
+    j = os.path.join(TMP, "components.json")
+    r = run("sensitivity", "--indices", "--components", "--trials", "2000", "--json", j)
+    d = strict_json(open(j).read()) if r.returncode == 0 else {}
+    check("--indices --components: every cost component, one table line each",
+          r.returncode == 0 and [c["key"] for c in d["components"]][:2] == ["labor_cost", "pricing_cost"] and
+          "By cost component" in r.stdout and "downtime_cost" in r.stdout, r.stderr)
+    r = run("sensitivity", "--indices", ishigami, "--trials", "100", "--html", os.path.join(TMP, "i.html"))
+    check("--indices --html: exit 2, refused", r.returncode == 2 and "--html" in r.stderr, r.stderr)
+
+
+def test_indices_interrupt():
+    """SIGINT during --indices: exit 130, JSON written, complete false, no indices."""
+    j = os.path.join(TMP, "partial-indices.json")
+    p = subprocess.Popen([BIN, "sensitivity", "--indices", "--trials", "300000", "--json", j, "--quiet"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)
+    p.send_signal(signal.SIGINT)
+    _, err = p.communicate(timeout=120)
+    if p.returncode == 0:
+        check("indices interrupt: finished before the signal (machine too fast to test)", True)
+        return
+    d = strict_json(open(j).read()) if os.path.exists(j) else None
+    check("indices interrupt: exit 130, complete false, no indices, variance null",
+          p.returncode == 130 and d is not None and d["manifest"]["complete"] is False and
+          d["inputs"] == [] and d["output"]["variance"] is None, (p.returncode, err))
+
+
 def main():
-    return run_all((test_options, test_outputs, test_interrupt))
+    return run_all((test_options, test_outputs, test_interrupt, test_indices, test_indices_interrupt))
 
 
 if __name__ == "__main__":

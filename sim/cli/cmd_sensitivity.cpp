@@ -1,7 +1,8 @@
 // `switchcost sensitivity [options] [FILE...]`: the tornado. Each uncertain
 // input (group) held at its P10 and at its P90 on the same trials as the
 // baseline; the swing of the output's mean and P90, sorted
-// (sim/report/sensitivity.h).
+// (sim/report/sensitivity.h). With --indices, the variance-based first-order
+// and total indices instead (sim/report/sensitivity_indices.h).
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -12,6 +13,7 @@
 #include "sim/cli/command.h"
 #include "sim/cli/session.h"
 #include "sim/report/sensitivity.h"
+#include "sim/report/sensitivity_indices.h"
 #include "sim/scenario/builtin.h"
 
 namespace switchcost::sim {
@@ -45,8 +47,14 @@ std::size_t parse_top(const std::string& text) {
 int sensitivity_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   SessionOptions given;
   std::string output = "total_cost", top = "15";
+  bool indices = false, components = false;
   auto options = given.describe();
   options.add_options()
+      ("indices", po::bool_switch(&indices), "variance-based indices instead of the tornado: each input group's "
+                                             "first-order and total Sobol index with bootstrap 95% intervals "
+                                             "(2 + groups runs)")
+      ("components", po::bool_switch(&components), "with --indices: also the indices of each cost component of "
+                                                   "the portfolio, from the same runs")
       ("output", po::value(&output), "the portfolio output measured: total_cost (default), labor_cost, "
                                      "duration_days, labor_hours, ... (any output key of docs/output-format.md)")
       ("top", po::value(&top), "rows of the terminal table (default 15); --json and --csv have every input");
@@ -54,7 +62,9 @@ int sensitivity_main(const std::vector<std::string>& args, std::ostream& out, st
     out << "usage: switchcost sensitivity [options] [FILE...]\n"
            "Holds each uncertain input (an MSP key over every MSP that draws it) at its P10 and then its P90,\n"
            "every other input drawn as usual on the same trials, and sorts the inputs by the swing of the\n"
-           "output's mean. Several files form one portfolio; with no file, the built-in 350-endpoint MSP.\n\n"
+           "output's mean. With --indices, the share of the output's variance each input group explains\n"
+           "alone (S) and with its interactions (ST) instead. Several files form one portfolio; with no file,\n"
+           "the built-in 350-endpoint MSP.\n\n"
         << options;
     return exit_code::ok;
   }
@@ -66,6 +76,27 @@ int sensitivity_main(const std::vector<std::string>& args, std::ostream& out, st
   if (inputs.empty()) inputs.push_back(std::string(default_scenario));
   const Scenario scenario = load_scenario(inputs, {}, given.settings());
   session.prepare_outputs(given, scenario.files);
+  if (indices && session.writes("html"))
+    throw UsageError("--html: the HTML report has the tornado only; use --json or --csv with --indices");
+  if (components && !indices) throw UsageError("--components goes with --indices");
+  if (indices) {
+    sensitivity.components = components;
+    session.check_memory(estimate_indices_bytes(scenario, session.options.trials, components),
+                         estimate_indices_working_bytes(scenario, session.options),
+                         std::to_string(session.options.trials) + " trials x (2 + " +
+                             std::to_string(index_groups(scenario).size()) + " input groups) runs' outputs",
+                         "use fewer trials");
+    session.catch_signals();
+    sensitivity.keep_samples = session.writes("samples");
+    SensitivityResult result = run_sensitivity_indices(scenario, session.options, sensitivity);
+    session.after_simulation(err);
+    if (!result.complete && result.trials_done > 0)
+      err << "switchcost: " << result.runs << " runs were done before the interruption; the indices need "
+          << "every run: none are given\n";
+    result.info = session.info(inputs, scenario.files);
+    result.top = rows;
+    return session.finish(&result, out, err);
+  }
   session.check_memory(estimate_sensitivity_bytes(scenario, session.options.trials),
                        estimate_sensitivity_working_bytes(scenario, session.options),
                        std::to_string(session.options.trials) + " trials x " + std::to_string(scenario.msps.size()) +
@@ -90,7 +121,8 @@ const Command sensitivity_command{
     .name = "sensitivity",
     .synopsis = "sensitivity FILE...",
     .summary = "the tornado: each uncertain input at its P10 and P90 on the\n"
-               "same trials, sorted by the swing of the mean (--output NAME)",
+               "same trials, sorted by the swing of the mean (--output NAME);\n"
+               "--indices: first-order and total variance-based indices",
     .main = sensitivity_main,
 };
 

@@ -586,8 +586,9 @@ Compiled compile(const Scenario& s, std::uint64_t seed) {
             Draw{&d.dist, Stream{seed, variable_id("msps." + m.name + "." + d.stream)}, nullptr, 0});
       for (const auto& name : m.formulas->symbols) cm.formula_symbols.push_back(formula_accessor(name));
     }
-    cm.incident_count = Stream{seed, variable_id("msps." + m.name + ".incidents.count")};
-    cm.incident_cost = Stream{seed, variable_id("msps." + m.name + ".incidents.cost")};
+    const std::string incidents = "msps." + m.name + ".incidents.";
+    cm.incident_count = Stream{seed, variable_id(incidents + "count" + m.internal_stream_suffix)};
+    cm.incident_cost = Stream{seed, variable_id(incidents + "cost" + m.internal_stream_suffix)};
     c.msps.push_back(std::move(cm));
   }
   return c;

@@ -10,6 +10,7 @@
 
 #include "sim/base/error.h"
 #include "sim/base/format.h"
+#include "sim/report/sensitivity_indices.h"
 
 namespace switchcost::sim {
 
@@ -283,6 +284,7 @@ std::string row_label(const SensitivityRow& row) {
 }  // namespace
 
 void render_sensitivity_table(const SensitivityResult& r, std::ostream& out) {
+  if (r.variance_indices) return render_indices_table(r, out);
   const Output o = r.output;
   const bool conditional = mean_series_of(o) != o;
   out << "switchcost " << r.info.version << " sensitivity of the portfolio's " << output_key(o) << " ["
@@ -361,6 +363,7 @@ void render_sensitivity_table(const SensitivityResult& r, std::ostream& out) {
 }
 
 void render_sensitivity_json(const SensitivityResult& r, std::ostream& out) {
+  if (r.variance_indices) return render_indices_json(r, out);
   const bool none = r.trials_done == 0;
   auto value = [&](Json& j, const std::string& key, double x) -> Json& { return none ? j.null(key) : j.value(key, x); };
   Json j(out);
@@ -409,6 +412,7 @@ void render_sensitivity_json(const SensitivityResult& r, std::ostream& out) {
 }
 
 void render_sensitivity_csv(const SensitivityResult& r, std::ostream& out) {
+  if (r.variance_indices) return render_indices_csv(r, out);
   out << "rank,input,level,unit,members,input_p10,input_p90,mean_at_p10,mean_at_p90,swing,swing_se,swing_lo,"
          "swing_hi,p90_at_p10,p90_at_p90,p90_swing,read,output,baseline_mean,baseline_se,baseline_p90,n,complete\n";
   const std::string tail = csv_field(output_key(r.output)) + ',' + number(r.baseline.mean) + ',' +

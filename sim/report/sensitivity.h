@@ -93,6 +93,9 @@ struct SensitivityOptions {
   bool skip_unread = true;
   // Keep the baseline's portfolio series for --samples (SensitivityResult::samples).
   bool keep_samples = false;
+  // --indices --components: the indices of each cost component of the
+  // portfolio too, from the same runs (sim/report/sensitivity_indices.h).
+  bool components = false;
 };
 
 struct SensitivityMember {
@@ -115,6 +118,8 @@ struct SensitivityRow {
   double p90_swing = 0;      // p90_high - p90_low (no SE)
 };
 
+struct IndexResult;  // sim/report/sensitivity_indices.h
+
 struct SensitivityResult {
   RunInfo info;
   std::uint64_t trials_requested = 0;
@@ -127,6 +132,14 @@ struct SensitivityResult {
   std::vector<SensitivityRow> rows;  // by |swing| descending, ties in uncertain_inputs() order
   std::size_t top = 15;           // rows the terminal table shows
   std::shared_ptr<const SampleSeries> samples;  // the baseline's portfolio series, for --samples only
+  // Set by run_sensitivity_indices (rows then stays empty): the renderers
+  // below write the variance-based indices instead of the tornado; indices
+  // is null when the run was interrupted.
+  bool variance_indices = false;
+  std::shared_ptr<const IndexResult> indices;
+  // With SensitivityOptions::components: one per cost component (labor_cost
+  // .. extras_cost and the cost lines), in output order.
+  std::vector<std::shared_ptr<const IndexResult>> component_indices;
 };
 
 // Runs the baseline and, group by group, its two copies (so that at most

@@ -33,7 +33,8 @@ struct Function {
 constexpr Function functions[] = {
     {"min", FormulaOp::min, 2, -1},  {"max", FormulaOp::max, 2, -1},   {"clamp", FormulaOp::clamp, 3, 3},
     {"if", FormulaOp::select, 3, 3}, {"exp", FormulaOp::exp, 1, 1},     {"log", FormulaOp::log, 1, 1},
-    {"sqrt", FormulaOp::sqrt, 1, 1}, {"pow", FormulaOp::pow, 2, 2},
+    {"sqrt", FormulaOp::sqrt, 1, 1}, {"pow", FormulaOp::pow, 2, 2},     {"sin", FormulaOp::sin, 1, 1},
+    {"cos", FormulaOp::cos, 1, 1},
 };
 
 // A node of a formula's syntax tree (kept in one vector, children by index).
@@ -309,7 +310,7 @@ class Parser {
       for (const auto& f : functions) candidates.push_back(f.name);
       const std::string near = suggest(word, candidates);
       fail(at(where), "unknown function '" + printable(word) + "' in formula '" + src_.name + "'" +
-                          (near.empty() ? "; the functions are min, max, clamp, if, exp, log, sqrt, pow and the "
+                          (near.empty() ? "; the functions are min, max, clamp, if, exp, log, sqrt, pow, sin, cos and the "
                                           "distribution kinds"
                                         : "; did you mean '" + near + "'?"));
     }

@@ -15,7 +15,7 @@
 // "1e5"); a symbol is a dotted name ("endpoints", "labor.hours",
 // "timeline.updates_end"). Functions: min(a, b, ...), max(a, b, ...),
 // clamp(x, lo, hi), if(c, a, b) (a where c != 0, else b; both are
-// evaluated), exp, log, sqrt, pow(a, b). Comparisons, &&, || and ! give 1 or
+// evaluated), exp, log, sqrt, pow(a, b), sin, cos (radians). Comparisons, &&, || and ! give 1 or
 // 0. A distribution kind's name with numbers as arguments, positional or
 // named (pert(10, 20, 60), normal(-1, 2), lognormal(mean: 20, sd: 5)), is a
 // variable drawn once per trial, read by the same rules as {pert: [10, 20,

@@ -97,6 +97,11 @@ struct Msp {
   // MSP's own inputs ("labor.setup_hours"), correlated within the MSP,
   // trial by trial; another MSP's inputs stay independent of them.
   std::shared_ptr<const Correlations> correlations;
+  // Appended to the names of the streams the engine draws for this MSP
+  // without a Var: its incident counts and costs ("msps.acme.incidents.count").
+  // Empty as read; the variance-based sensitivity indices set it in their
+  // resampled copies of a scenario (sim/report/sensitivity_indices.h).
+  std::string internal_stream_suffix;
 };
 
 // The `decisions:` block (docs/plan.md): the grid and the constraints
