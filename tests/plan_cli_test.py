@@ -172,6 +172,15 @@ def test_decisions_block():
     r = run("run", path, "--trials", "100", "--quiet")
     check("run reads past a decisions block", r.returncode == 0, r.stderr)
 
+    # EVPPI assumes independent inputs: correlated ones need --no-value-of-information.
+    correlated = os.path.join(SRC, "scenarios", "kaspersky-2024", "population-correlated.yaml")
+    r = run("plan", correlated, "--vary", "labor.technicians=1,2", "--trials", "200", "--quiet")
+    check("plan on correlated inputs: exit 2 without --no-value-of-information",
+          r.returncode == 2 and "EVPPI assumes independent inputs" in r.stderr, (r.returncode, r.stderr))
+    r = run("plan", correlated, "--vary", "labor.technicians=1,2", "--trials", "200", "--quiet",
+            "--no-value-of-information")
+    check("plan on correlated inputs with --no-value-of-information: exit 0", r.returncode == 0, r.stderr)
+
 
 def test_closed_form_evpi():
     """Cost c = 4,000 against X ~ uniform(0, 10,000), all else equal: EVPI = c^2 / 20,000 = 800."""

@@ -117,6 +117,15 @@ def test_interrupt():
           len(d["inputs"]) == m["input_groups_done"] < m["input_groups"], (p.returncode, err, m))
 
 
+def test_indices_refuse_correlated_inputs():
+    """The indices assume independent inputs: a scenario with a correlations:
+    block is refused (exit 2) with the reason; its tornado still runs."""
+    correlated = os.path.join(SRC, "scenarios", "kaspersky-2024", "population-correlated.yaml")
+    r = run("sensitivity", "--indices", correlated, "--trials", "200", "--quiet")
+    check("--indices on correlated inputs: exit 2, says why",
+          r.returncode == 2 and "assume independent inputs" in r.stderr, (r.returncode, r.stderr))
+
+
 def test_indices():
     """--indices on the Ishigami scenario: every 95% interval covers the
     published value (seed 1, 2^16 trials: the same numbers every run)."""
@@ -176,7 +185,7 @@ def test_indices_interrupt():
 
 
 def main():
-    return run_all((test_options, test_outputs, test_interrupt, test_indices, test_indices_interrupt))
+    return run_all((test_options, test_outputs, test_interrupt, test_indices_refuse_correlated_inputs, test_indices, test_indices_interrupt))
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 // variables swept on a grid, every option on the same trials, the cheapest
 // option meeting --require, and the value of information
 // (sim/report/plan.h, docs/plan.md).
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -48,7 +49,7 @@ int plan_main(const std::vector<std::string>& args, std::ostream& out, std::ostr
   Session session(given, err);
   session.command = "plan";
   // EVPPI orders the trials by the inputs' Monte Carlo uniforms (sim/report/plan.cpp).
-  if (session.options.sampling != Sampling::mc && settings.information)
+  if (session.options.sampling != Sampling::mc && !no_information)
     throw UsageError("plan --sampling " + std::string(to_string(session.options.sampling)) +
                      " needs --no-value-of-information (EVPPI assumes mc)");
   std::vector<std::string> files = given.files;
@@ -64,6 +65,11 @@ int plan_main(const std::vector<std::string>& args, std::ostream& out, std::ostr
   settings.constraints = plan_constraints(decisions, require);
   settings.information = !no_information;
   const std::vector<Alternative> alternatives = plan_alternatives(files, settings.grid, given.settings());
+  // EVPPI orders the trials by each input's own uniform, which a copula replaces.
+  if (settings.information && std::any_of(alternatives.begin(), alternatives.end(),
+                                          [](const Alternative& a) { return has_correlations(a.scenario); }))
+    throw UsageError("plan: EVPPI assumes independent inputs, and this scenario correlates some (a correlations: "
+                     "block); add --no-value-of-information");
   std::vector<std::string> all_files;
   for (const auto& a : alternatives) all_files.insert(all_files.end(), a.scenario.files.begin(), a.scenario.files.end());
   session.prepare_outputs(given, all_files);

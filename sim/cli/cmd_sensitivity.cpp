@@ -79,6 +79,9 @@ int sensitivity_main(const std::vector<std::string>& args, std::ostream& out, st
   if (indices && session.writes("html"))
     throw UsageError("--html: the HTML report has the tornado only; use --json or --csv with --indices");
   if (components && !indices) throw UsageError("--components goes with --indices");
+  if (indices && has_correlations(scenario))
+    throw UsageError("--indices: the Sobol indices assume independent inputs, and this scenario correlates some "
+                     "(a correlations: block); use the tornado (without --indices)");
   if (indices) {
     sensitivity.components = components;
     session.check_memory(estimate_indices_bytes(scenario, session.options.trials, components),

@@ -1224,7 +1224,8 @@ std::shared_ptr<const FormulaSet> read_formulas(const Node& block) {
         fail(value, "formula '" + name + "' is text such as 'endpoints * 2.5', got " + describe_kind(value));
       // Where each piece of the text was written (after a quote, on the
       // lines of a block scalar), so that errors point inside it exactly.
-      sources.push_back(FormulaSource{name, value.text, value.where, section.text == "costs", value.segments});
+      sources.push_back(FormulaSource{name, value.text, text_location(value.where, value.segments, value.text, 0),
+                                      section.text == "costs", value.segments});
     }
   }
   return std::make_shared<const FormulaSet>(compile_formulas(sources, msp_formula_symbols(), ""));
@@ -1559,6 +1560,11 @@ const std::vector<ParamSpec>& market_param_specs() {
     return v;
   }();
   return specs;
+}
+
+bool has_correlations(const Scenario& scenario) noexcept {
+  if (scenario.correlations) return true;
+  return std::any_of(scenario.msps.begin(), scenario.msps.end(), [](const Msp& m) { return m.correlations != nullptr; });
 }
 
 bool valid_name(std::string_view name) noexcept {

@@ -126,6 +126,11 @@ struct Decisions {
   std::vector<DecisionValue> require;
 };
 
+struct Scenario;
+// Whether any `correlations:` block applies (the market's or an MSP's):
+// methods that assume independent inputs (Sobol indices, EVPPI) refuse it.
+bool has_correlations(const Scenario& scenario) noexcept;
+
 struct Scenario {
   std::vector<std::string> files;  // every file read, in order (display names)
   Decisions decisions;
