@@ -8,19 +8,6 @@ namespace switchcost::sim {
 
 namespace {
 
-// The splitmix64 finaliser (Stafford's "Mix13"), without the state increment.
-constexpr std::uint64_t mix64(std::uint64_t z) noexcept {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-
-// splitmix64(x): the first output of a splitmix64 generator whose state is x,
-// i.e. the finaliser applied to x + the golden-ratio increment.
-constexpr std::uint64_t splitmix64(std::uint64_t x) noexcept {
-  return mix64(x + 0x9e3779b97f4a7c15ULL);
-}
-
 // Philox4x32 constants (Salmon et al. 2011; Random123's PHILOX_M4x32_* and
 // PHILOX_W32_*).
 constexpr std::uint32_t philox_m0 = 0xD2511F53u;

@@ -25,6 +25,16 @@ struct Stream {
   std::uint64_t variable = 0;  // variable_id(name)
 };
 
+// The splitmix64 finaliser (Stafford's "Mix13"), without the state increment:
+// mix(z) as above. Pinned, like everything derived from it.
+constexpr std::uint64_t mix64(std::uint64_t z) noexcept {
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+  return z ^ (z >> 31);
+}
+// splitmix64(x): the first output of a splitmix64 generator whose state is x.
+constexpr std::uint64_t splitmix64(std::uint64_t x) noexcept { return mix64(x + 0x9e3779b97f4a7c15ULL); }
+
 // Philox4x32-10 key for a stream: splitmix64(seed ^ splitmix64(variable)),
 // split into two 32-bit words (low word first). Here splitmix64(x) is the
 // first output of a splitmix64 generator whose state is x, i.e.

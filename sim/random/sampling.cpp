@@ -13,13 +13,6 @@ namespace switchcost::sim {
 
 namespace {
 
-constexpr std::uint64_t mix64(std::uint64_t z) noexcept {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
-constexpr std::uint64_t splitmix64(std::uint64_t x) noexcept { return mix64(x + 0x9e3779b97f4a7c15ULL); }
-
 constexpr double below_one = 1.0 - 0x1p-53;
 
 using SobolTable = boost::random::detail::qrng_tables::sobol;

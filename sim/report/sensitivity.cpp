@@ -59,6 +59,7 @@ auto& var_in(S& s, const InputRef& ref) {
 }  // namespace
 
 const Var& input_var(const Scenario& scenario, const InputRef& ref) { return var_in(scenario, ref); }
+Var& input_var(Scenario& scenario, const InputRef& ref) { return var_in(scenario, ref); }
 
 std::vector<InputGroup> uncertain_inputs(const Scenario& s) {
   std::vector<InputGroup> groups;

@@ -72,6 +72,7 @@ std::vector<InputGroup> uncertain_inputs(const Scenario& scenario);
 
 // The input a reference names (throws std::out_of_range for a stale one).
 const Var& input_var(const Scenario& scenario, const InputRef& ref);
+Var& input_var(Scenario& scenario, const InputRef& ref);  // to change it in a copy
 
 // A copy of the scenario with every member of the group replaced by a
 // constant: its own quantile at p.

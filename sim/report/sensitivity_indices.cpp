@@ -19,23 +19,6 @@
 
 namespace switchcost::sim {
 
-namespace {
-
-Var& mutable_var(Scenario& s, const InputRef& ref) {
-  switch (ref.level) {
-    case InputOwner::market: return s.market.at(ref.key);
-    case InputOwner::competitor: return s.competitors.at(ref.owner).params.at(ref.key);
-    case InputOwner::msp: break;
-  }
-  Msp& m = s.msps.at(ref.msp);
-  if (!ref.extra) return m.params.at(ref.key);
-  for (auto& e : m.extras)
-    if (e.name == ref.key) return e.cost;
-  throw std::out_of_range("no extra item '" + ref.key + "' in MSP '" + m.name + "'");
-}
-
-}  // namespace
-
 std::vector<IndexGroup> index_groups(const Scenario& s) {
   std::vector<IndexGroup> groups;
   for (const InputGroup& g : uncertain_inputs(s)) {
@@ -80,7 +63,7 @@ Scenario resample_streams(const Scenario& scenario, std::span<const IndexGroup* 
   std::vector<std::shared_ptr<FormulaSet>> own(copy.msps.size());
   for (const IndexGroup* g : groups)
     for (const IndexMember& member : g->members) switch (member.kind) {
-        case IndexMemberKind::input: mutable_var(copy, member.ref).stream += resampled_stream_suffix; break;
+        case IndexMemberKind::input: input_var(copy, member.ref).stream += resampled_stream_suffix; break;
         case IndexMemberKind::formula_draw: {
           Msp& m = copy.msps.at(member.ref.msp);
           auto& set = own[member.ref.msp];
