@@ -132,6 +132,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     const Command& command = find_command(args.front());
     args.erase(args.begin());
     return command.main(args, out, err);
+  } catch (const ExitRequest& e) {
+    return e.code;
   } catch (const UsageError& e) {
     err << "switchcost: " << printable(e.what()) << "\n(see switchcost help)\n";
     return exit_code::usage;

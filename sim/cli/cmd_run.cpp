@@ -12,6 +12,7 @@
 #include "sim/cli/cli.h"
 #include "sim/cli/command.h"
 #include "sim/base/error.h"
+#include "sim/cli/distributed.h"
 #include "sim/cli/session.h"
 
 namespace switchcost::sim {
@@ -133,6 +134,10 @@ int run_loaded_scenario(Session& session, const SessionOptions& given, const Sce
     stopping->target_rse = session.target_rse.value_or(0);
     if (session.target_ci) std::tie(stopping->ci_level, stopping->target_ci_width) = *session.target_ci;
     stopping->max_trials = session.max_stage_trials;
+    // Each stage's trials follow from the last one's report, made on rank 0 only.
+    if (distributed::size() > 1)
+      throw UsageError("--target-rse and --target-ci-width run in one process, not on " +
+                       std::to_string(distributed::size()) + " MPI ranks; give --trials instead");
   }
   // With --target-rse, stages: each a whole run of more trials than the last,
   // until the target holds. Each stage is a pure function of (scenario, seed,
@@ -140,7 +145,10 @@ int run_loaded_scenario(Session& session, const SessionOptions& given, const Sce
   for (;;) {
     // The results (per-MSP series or sketches) are released before the
     // outputs are rendered: the two would otherwise add up at the peak.
-    auto result = std::make_shared<const RunResult>(run_scenario(scenario, session.options));
+    // With MPI, every rank runs its share and rank 0 has the whole result
+    // (sim/cli/distributed.h); the others are done.
+    auto result = std::make_shared<const RunResult>(distributed::run(scenario, session.options));
+    if (distributed::rank() != 0) return exit_code::ok;
     session.after_simulation(err);  // before info(): the threads started, if fewer
     data = build_report(scenario, *result, session.info(inputs, scenario.files));
     // --samples writes the series themselves, --html bins them: they are kept for those.

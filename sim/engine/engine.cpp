@@ -1209,7 +1209,20 @@ void tail_pass(const Compiled& c, const SamplingPlan* plan, RunResult& r, unsign
   }
 }
 
+// The run's lhs or sobol layout (none for mc).
+std::optional<SamplingPlan> sampling_plan(const std::vector<Compiled>& compiled, const RunOptions& options) {
+  if (options.sampling == Sampling::mc) return std::nullopt;
+  std::vector<std::uint64_t> variables;  // lhs needs no dimensions
+  if (options.sampling == Sampling::sobol)
+    for (const Compiled& c : compiled) add_variables(c, variables);
+  return SamplingPlan::make(options.sampling, options.trials, std::move(variables));
+}
+
 }  // namespace
+
+std::size_t run_block_trials(const RunOptions& options) noexcept {
+  return options.msp_stats == MspStats::sketch ? sketch_block_trials : std::max<std::size_t>(1, options.block_trials);
+}
 
 std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenarios, const RunOptions& options) {
   const bool sketch = options.msp_stats == MspStats::sketch;
@@ -1222,12 +1235,7 @@ std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenari
   for (const Scenario* s : scenarios) run.compiled.push_back(compile(*s, options.seed));
   run.reuse.emplace_back(run.compiled[0].msps.size());
   for (std::size_t k = 1; k < scenarios.size(); ++k) run.reuse.push_back(reuse_from(run.compiled[k], run.compiled[k - 1]));
-  if (options.sampling != Sampling::mc) {
-    std::vector<std::uint64_t> variables;  // lhs needs no dimensions
-    if (options.sampling == Sampling::sobol)
-      for (const Compiled& c : run.compiled) add_variables(c, variables);
-    run.plan = SamplingPlan::make(options.sampling, options.trials, std::move(variables));
-  }
+  run.plan = sampling_plan(run.compiled, options);
   const std::size_t trials = std::size_t(options.trials);
   // A sketch bucket counts up to 2^32 - 1 values (a constant output puts every trial in one).
   if (sketch && options.trials > std::numeric_limits<std::uint32_t>::max())
@@ -1282,10 +1290,16 @@ std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenari
   RunResult& r = results[0];
   const Scenario& scenario = *scenarios[0];
 
-  const std::size_t block = sketch ? sketch_block_trials : std::max<std::size_t>(1, options.block_trials);
-  const std::size_t blocks = (trials + block - 1) / block;
-  const unsigned threads = std::max(1u, std::min<unsigned>(options.threads, unsigned(std::max<std::size_t>(1, blocks))));
-  std::atomic<std::size_t> next{0};
+  const std::size_t block = run_block_trials(options);
+  // The blocks [first_block, blocks) run: all, or a distributed run's share.
+  std::size_t first_block = 0, blocks = (trials + block - 1) / block;
+  if (options.block_range) {
+    blocks = std::min(blocks, options.block_range->second);
+    first_block = std::min(blocks, options.block_range->first);
+  }
+  const unsigned threads =
+      std::max(1u, std::min<unsigned>(options.threads, unsigned(std::max<std::size_t>(1, blocks - first_block))));
+  std::atomic<std::size_t> next{first_block};
   std::atomic<std::uint64_t> done{0};
   std::mutex error_mutex;
   std::size_t error_block = blocks;
@@ -1308,11 +1322,12 @@ std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenari
   const SketchSink sink{&sketch_locks, double(scenario.timeline.updates_end)};
   std::mutex fold_mutex;
   std::condition_variable fold_cv;
-  std::size_t folded = 0;  // blocks [0, folded) are in the moments
+  std::size_t folded = first_block;  // blocks [first_block, folded) are in the moments
   std::map<std::size_t, std::vector<BlockMoments>> pending;
   std::vector<std::vector<BlockMoments>> spare;
   const std::size_t window = 2 * std::size_t(threads);
   auto fold = [&](const std::vector<BlockMoments>& moments) {
+    if (options.block_moments) options.block_moments(moments);
     for (std::size_t m = 0; m < r.msps.size(); ++m)
       for (int o = 0; o < output_count; ++o)
         r.msps[m].sketch->moments[std::size_t(o)].add(moments[m * std::size_t(output_count) + std::size_t(o)]);
@@ -1456,30 +1471,38 @@ std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenari
   // but those from stopped_block on (stopped part-way, or finished after
   // it: dropped), so the trials done are a prefix, the same in every scenario.
   const std::uint64_t trials_done =
-      stopped_block.load() < blocks ? std::uint64_t(stopped_block.load() * block) : done.load();
+      stopped_block.load() < blocks ? std::uint64_t((stopped_block.load() - first_block) * block) : done.load();
+  const std::uint64_t range_trials = std::min(blocks * block, trials) - std::min(first_block * block, trials);
   for (RunResult& result : results) {
     result.trials_done = trials_done;
-    result.complete = result.trials_done == options.trials;
-    if (result.complete) continue;
+    result.complete = result.trials_done == range_trials;
+    if (result.complete || options.block_range) continue;
     for (auto& msp : result.msps)
       for (auto& v : msp.series)
         if (!v.empty()) v.resize(std::size_t(result.trials_done));
     for (auto& v : result.portfolio) v.resize(std::size_t(result.trials_done));
   }
   if (sketch) {
-    if (!pending.empty() || folded * block < r.trials_done)
+    if (!pending.empty() || (folded - first_block) * block < r.trials_done)
       throw std::logic_error("sketch mode: a finished block was not folded");
     for (auto& msp : r.msps)
       for (auto& q : msp.sketch->quantiles) q.shrink_to_fit();
     // Runs even after an interruption: it is short, and the partial results
     // need their tail shares.
-    tail_pass(run.compiled[0], run.plan ? &*run.plan : nullptr, r, options.threads);
+    if (!options.block_range) tail_pass(run.compiled[0], run.plan ? &*run.plan : nullptr, r, options.threads);
   }
   return results;
 }
 
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {
   return std::move(run_scenarios({&scenario}, options).front());
+}
+
+void run_tail_pass(const Scenario& scenario, const RunOptions& options, RunResult& result) {
+  std::vector<Compiled> compiled;
+  compiled.push_back(compile(scenario, options.seed));
+  const std::optional<SamplingPlan> plan = sampling_plan(compiled, options);
+  tail_pass(compiled[0], plan ? &*plan : nullptr, result, options.threads);
 }
 
 std::vector<std::vector<double>> draw_inputs(const Scenario& scenario, std::uint64_t seed, std::ptrdiff_t msp,

@@ -39,6 +39,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "models/registry.h"
@@ -120,7 +121,20 @@ struct RunOptions {
   bool keep_schedule = false;
   // Called from one thread with (trials done, trials requested) now and then.
   std::function<void(std::uint64_t, std::uint64_t)> progress;
+  // A share of a distributed run (sim/cli/distributed.h): when set, only
+  // the blocks [first, second) of the run's blocks (run_block_trials each)
+  // are run; the series keep the run's length, with only that range
+  // written; trials_done counts the range's trials done (a prefix of it) and
+  // complete says whether all were; sketch mode skips the tail pass
+  // (run_tail_pass runs it once the portfolio's series are whole).
+  std::optional<std::pair<std::size_t, std::size_t>> block_range;
+  // Sketch mode: called with each block's moments ([msp * output_count +
+  // output]) as they fold into the MSPs' moments, in block order.
+  std::function<void(const std::vector<BlockMoments>&)> block_moments;
 };
+
+// Trials per block of a run with these options (the unit of block_range).
+std::size_t run_block_trials(const RunOptions& options) noexcept;
 
 // Sketch mode: what is kept of one MSP, in memory independent of the trials.
 struct MspSketch {
@@ -212,6 +226,10 @@ std::uint64_t beta_table_bytes() noexcept;
 
 // Runs the scenario. Throws LimitError when a result overflows.
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options);
+// Sketch mode: the tail pass run_scenario ends with (MspSketch::tail_total_cost),
+// for a result whose blocks were run as RunOptions::block_range shares and
+// then put together (the portfolio's series whole, trials_done set).
+void run_tail_pass(const Scenario& scenario, const RunOptions& options, RunResult& result);
 // Several scenarios over the same trials (compare's alternatives), exact mode
 // only: each result has the bytes run_scenario gives for its scenario alone
 // (the trials done are the same for all). Faster than one run each: the

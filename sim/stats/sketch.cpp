@@ -307,6 +307,62 @@ void QuantileSketch::count_at(Store& store, std::int32_t index) {
   store.add(index, 1, max_buckets_, false);
 }
 
+namespace {
+template <class T>
+void put(std::vector<unsigned char>& out, const T& x) {
+  const auto* b = reinterpret_cast<const unsigned char*>(&x);
+  out.insert(out.end(), b, b + sizeof(T));
+}
+template <class T>
+T get(const unsigned char*& p, const unsigned char* end) {
+  if (std::size_t(end - p) < sizeof(T)) throw std::invalid_argument("quantile sketch: bytes end early");
+  T x;
+  std::memcpy(&x, p, sizeof(T));
+  p += sizeof(T);
+  return x;
+}
+}  // namespace
+
+void QuantileSketch::append_bytes(std::vector<unsigned char>& out) const {
+  put(out, alpha_);
+  put(out, floor_);
+  put(out, std::uint64_t(max_buckets_));
+  for (const Store* s : {&positive_, &negative_}) {
+    put(out, s->offset);
+    put(out, s->top);
+    put(out, s->total);
+    put(out, std::uint64_t(s->counts.size()));
+    const auto* b = reinterpret_cast<const unsigned char*>(s->counts.data());
+    out.insert(out.end(), b, b + s->counts.size() * sizeof(std::uint32_t));
+  }
+  put(out, zero_);
+  put(out, n_);
+  put(out, min_);
+  put(out, max_);
+}
+
+QuantileSketch QuantileSketch::read_bytes(const unsigned char*& p, const unsigned char* end) {
+  const auto alpha = get<double>(p, end);
+  const auto floor = get<double>(p, end);
+  QuantileSketch q(alpha, floor, std::size_t(get<std::uint64_t>(p, end)));
+  for (Store* s : {&q.positive_, &q.negative_}) {
+    s->offset = get<std::int32_t>(p, end);
+    s->top = get<std::int32_t>(p, end);
+    s->total = get<std::uint64_t>(p, end);
+    const auto size = get<std::uint64_t>(p, end);
+    if (size > q.max_buckets_ || std::uint64_t(end - p) < size * sizeof(std::uint32_t))
+      throw std::invalid_argument("quantile sketch: bytes end early");
+    s->counts.resize(std::size_t(size));
+    std::memcpy(s->counts.data(), p, std::size_t(size) * sizeof(std::uint32_t));
+    p += size * sizeof(std::uint32_t);
+  }
+  q.zero_ = get<std::uint64_t>(p, end);
+  q.n_ = get<std::uint64_t>(p, end);
+  q.min_ = get<double>(p, end);
+  q.max_ = get<double>(p, end);
+  return q;
+}
+
 void QuantileSketch::merge(const QuantileSketch& other) {
   if (other.alpha_ != alpha_ || other.floor_ != floor_ || other.max_buckets_ != max_buckets_)
     throw std::invalid_argument("quantile sketch: merging sketches with different parameters");

@@ -125,6 +125,13 @@ class QuantileSketch {
   // may differ).
   bool same_counts(const QuantileSketch& other) const noexcept;
 
+  // The sketch as bytes (appended to out, in this machine's byte order), and
+  // a sketch read back from them (advancing p; std::invalid_argument if they
+  // end before `end`): the same parameters, n, min, max and counts. For
+  // sending sketches between processes (sim/cli/distributed.h).
+  void append_bytes(std::vector<unsigned char>& out) const;
+  static QuantileSketch read_bytes(const unsigned char*& p, const unsigned char* end);
+
  private:
   // Counts of the buckets offset .. offset + counts.size() - 1 of one sign.
   struct Store {

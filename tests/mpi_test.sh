@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# Distributed runs give the bytes of one process (docs/mpi.md).
+#   usage: tests/mpi_test.sh MPI_BINARY [PLAIN_BINARY]
+# MPI_BINARY is built with -DSWITCHCOST_WITH_MPI=ON; PLAIN_BINARY (default:
+# MPI_BINARY started without mpirun, which is one process) gives the
+# reference bytes. For 1, 2 and 3 ranks: the shipped population in exact and
+# sketch mode, and the default MSP, compared byte for byte (JSON, CSV,
+# --samples, the terminal table but for its timing line). Then the ways a
+# distributed run ends: a bad scenario, an output that cannot be written, a
+# command that does not distribute, SIGTERM while running.
+set -euo pipefail
+mpi_bin=$(realpath "$1")
+plain_bin=$(realpath "${2:-$1}")
+root=$(cd "$(dirname "$0")/.." && pwd)
+population="$root/scenarios/kaspersky-2024/population-200.yaml"
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+# Open MPI refuses to run as root without these (CI containers run as root).
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+mpirun=(mpirun --oversubscribe)
+failures=0
+fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
+
+# The table's line with the threads and seconds differs run to run.
+table() { grep -v ' s$\| s,\|seconds' "$1" || true; }
+
+# case NAME ARGS...: the reference, then 1, 2 and 3 ranks, compared.
+check_case() {
+  local name=$1
+  shift
+  "$plain_bin" run -j 1 "$@" --json "$name.json" --csv "$name.csv" --samples "$name.samples.csv" > "$name.txt"
+  for n in 1 2 3; do
+    "${mpirun[@]}" -np "$n" "$mpi_bin" run -j 1 "$@" --json "$name.$n.json" --csv "$name.$n.csv" \
+      --samples "$name.$n.samples.csv" > "$name.$n.txt"
+    for f in json csv samples.csv; do
+      cmp -s "$name.$f" "$name.$n.$f" && echo "ok: $name, $n ranks: $f same bytes" || fail "$name, $n ranks: $f differs"
+    done
+    cmp -s <(table "$name.txt") <(table "$name.$n.txt") && echo "ok: $name, $n ranks: table same" ||
+      fail "$name, $n ranks: table differs"
+  done
+}
+check_case population-exact --trials 20000 --msp-stats exact "$population"
+check_case population-sketch --trials 20000 --msp-stats sketch "$population"
+check_case default --trials 20000
+
+# expect_exit NAME CODE COMMAND...: the exit code every rank ends with.
+expect_exit() {
+  local name=$1 code=$2
+  shift 2
+  local got=0
+  "$@" > "$name.out" 2> "$name.err" || got=$?
+  if [ "$got" = "$code" ]; then echo "ok: $name exits $code"; else fail "$name exits $got, not $code"; cat "$name.err" >&2; fi
+}
+printf 'msps:\n  - name: x\n    endpoints: [\n' > bad.yaml
+expect_exit bad-scenario 65 "${mpirun[@]}" -np 2 "$mpi_bin" run bad.yaml
+grep -q 'bad.yaml:' bad-scenario.err || fail "bad scenario: no file:line:col in the message"
+expect_exit unwritable-output 74 "${mpirun[@]}" -np 2 "$mpi_bin" run --trials 2000 --json /proc/version/no.json
+expect_exit compare-refused 2 "${mpirun[@]}" -np 2 "$mpi_bin" compare "$population"
+grep -q 'runs in one process' compare-refused.err || fail "compare: no reason given"
+expect_exit stopping-refused 2 "${mpirun[@]}" -np 2 "$mpi_bin" run --target-rse 0.01
+
+# SIGTERM to one rank mid-run: that rank's share stops at a block boundary;
+# rank 0 writes the prefix of the trials done, marked partial, and every
+# rank ends with 128 + 15 (the default code of a stop seen by another rank is
+# 130: rank 0 reports it). No temporary file is left.
+"${mpirun[@]}" -np 2 "$mpi_bin" run -j 1 --trials 3000000 --block-trials 1024 --json stopped.json > stopped.out 2> stopped.err &
+launcher=$!
+for _ in $(seq 100); do
+  pids=$(pgrep -P "$launcher" -f "$mpi_bin" || true)
+  [ "$(echo "$pids" | wc -w)" -ge 2 ] && break
+  sleep 0.1
+done
+sleep 1
+# shellcheck disable=SC2086
+kill -TERM $pids 2>/dev/null || true
+got=0
+wait "$launcher" || got=$?
+if [ "$got" = 143 ]; then echo "ok: SIGTERM exits 143"; else fail "SIGTERM exits $got, not 143"; cat stopped.err >&2; fi
+python3 - stopped.json <<'EOF' || fail "SIGTERM: no partial result"
+import json, sys
+m = json.load(open(sys.argv[1]))["manifest"]
+assert m["complete"] is False and 0 < m["trials"] < 3000000, m
+print("ok: SIGTERM wrote", m["trials"], "trials, marked partial")
+EOF
+ls -a | grep -q '^\.stopped' && fail "SIGTERM left a temporary file"
+
+[ "$failures" = 0 ] || { echo "$failures failure(s)" >&2; exit 1; }
+echo "mpi_test: all passed"
