@@ -138,7 +138,7 @@ std::uint64_t move_series(const std::vector<Values*>& series, std::uint64_t firs
   return total * sizeof(double);
 }
 
-// Sends bytes to rank 0, or receives them from `peer`: their count, then
+// Sends bytes to `peer`, or receives them from it: their count, then
 // messages of at most chunk_bytes.
 std::uint64_t move_bytes(std::vector<unsigned char>& bytes, int peer, bool receive) {
   std::uint64_t n = bytes.size();
@@ -146,24 +146,22 @@ std::uint64_t move_bytes(std::vector<unsigned char>& bytes, int peer, bool recei
     MPI_Recv(&n, 1, MPI_UINT64_T, peer, tag_bytes, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     bytes.resize(std::size_t(n));
   } else {
-    MPI_Send(&n, 1, MPI_UINT64_T, 0, tag_bytes, MPI_COMM_WORLD);
+    MPI_Send(&n, 1, MPI_UINT64_T, peer, tag_bytes, MPI_COMM_WORLD);
   }
   for (std::uint64_t at = 0; at < n; at += chunk_bytes) {
     const int m = int(std::min<std::uint64_t>(chunk_bytes, n - at));
     if (receive)
       MPI_Recv(bytes.data() + at, m, MPI_BYTE, peer, tag_bytes, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     else
-      MPI_Send(bytes.data() + at, m, MPI_BYTE, 0, tag_bytes, MPI_COMM_WORLD);
+      MPI_Send(bytes.data() + at, m, MPI_BYTE, peer, tag_bytes, MPI_COMM_WORLD);
   }
   return sizeof n + n;
 }
 
-// Sketch mode: what a rank sends besides the portfolio's series: its blocks'
-// moments in block order, then per MSP the trials done before updates stop
-// and the sketch of every output.
-void pack_sketches(const RunResult& r, const std::vector<BlockMoments>& moments, std::vector<unsigned char>& out) {
-  const auto* m = reinterpret_cast<const unsigned char*>(moments.data());
-  out.insert(out.end(), m, m + moments.size() * sizeof(BlockMoments));
+// Sketch mode: per MSP, the trials done before updates stop and the sketch
+// of every output (sums and merges: any order gives the same counts).
+void pack_sketches(const RunResult& r, std::vector<unsigned char>& out) {
+  out.clear();
   for (const auto& msp : r.msps) {
     const auto* done = reinterpret_cast<const unsigned char*>(&msp.sketch->done_before_updates_stop);
     out.insert(out.end(), done, done + sizeof(std::uint64_t));
@@ -171,18 +169,9 @@ void pack_sketches(const RunResult& r, const std::vector<BlockMoments>& moments,
   }
 }
 
-// Rank 0: another rank's packed sketches (of `blocks` blocks) into its own
-// result; the moments are appended to `moments`, to be folded in order.
-void unpack_sketches(const std::vector<unsigned char>& in, std::size_t blocks, RunResult& r,
-                     std::vector<BlockMoments>& moments) {
+void merge_sketches(const std::vector<unsigned char>& in, RunResult& r) {
   const unsigned char* p = in.data();
   const unsigned char* end = p + in.size();
-  const std::size_t count = blocks * r.msps.size() * std::size_t(output_count);
-  if (std::size_t(end - p) < count * sizeof(BlockMoments)) throw std::logic_error("distributed: short moments");
-  const std::size_t at = moments.size();
-  moments.resize(at + count);
-  std::memcpy(moments.data() + at, p, count * sizeof(BlockMoments));
-  p += count * sizeof(BlockMoments);
   for (auto& msp : r.msps) {
     std::uint64_t done = 0;
     if (std::size_t(end - p) < sizeof done) throw std::logic_error("distributed: short sketches");
@@ -192,6 +181,25 @@ void unpack_sketches(const std::vector<unsigned char>& in, std::size_t blocks, R
     for (auto& q : msp.sketch->quantiles) q.merge(QuantileSketch::read_bytes(p, end));
   }
   if (p != end) throw std::logic_error("distributed: sketches of another size");
+}
+
+// Sketch mode: the sketches of ranks [0, ranks) merged into rank 0's by a
+// binary tree (rank r takes in r + 1, r + 2, r + 4, ... while r is a
+// multiple of twice the step, then passes its merge on), so rank 0 receives
+// log2(ranks) sets of sketches, not ranks - 1. Returns the bytes this rank sent.
+std::uint64_t reduce_sketches(RunResult& r, int ranks) {
+  std::vector<unsigned char> bytes;
+  for (int step = 1; step < ranks; step *= 2) {
+    if (world_rank % (2 * step) == step) {
+      pack_sketches(r, bytes);
+      return move_bytes(bytes, world_rank - step, false);
+    }
+    if (world_rank + step < ranks) {
+      move_bytes(bytes, world_rank + step, true);
+      merge_sketches(bytes, r);
+    }
+  }
+  return 0;
 }
 
 // What each rank tells the others after its share: the trials it did, whether
@@ -222,7 +230,7 @@ World::~World() {
 }
 
 RunResult run(const Scenario& scenario, const RunOptions& given) {
-  if (world_size == 1) return run_scenario(scenario, given);
+  if (!mpi_started) return run_scenario(scenario, given);
   if (phase != Phase::before_run) throw std::logic_error("distributed: one run per process");
   if (const int code = agree(0, "")) {
     phase = Phase::done;
@@ -266,12 +274,14 @@ RunResult run(const Scenario& scenario, const RunOptions& given) {
   std::vector<std::uint64_t> sent(static_cast<std::size_t>(world_size), 0);
   try {
     const std::vector<Values*> series = series_of(r);  // sketch mode: no MSP keeps series
+    // First every share's series (and sketch mode's block moments) to rank
+    // 0, in rank order; then the sketches, by a tree.
     if (world_rank != 0 && world_rank < contributing) {
       const std::uint64_t first = share_first(world_rank) * block;
       std::uint64_t bytes = move_series(series, first, r.trials_done, 0, false);
       if (sketch) {
-        std::vector<unsigned char> packed;
-        pack_sketches(r, moments, packed);
+        std::vector<unsigned char> packed(reinterpret_cast<const unsigned char*>(moments.data()),
+                                          reinterpret_cast<const unsigned char*>(moments.data() + moments.size()));
         bytes += move_bytes(packed, 0, false);
       }
       sent[std::size_t(world_rank)] = bytes;
@@ -280,14 +290,19 @@ RunResult run(const Scenario& scenario, const RunOptions& given) {
       std::vector<unsigned char> packed;
       for (int peer = 1; peer < contributing; ++peer) {
         const std::uint64_t first = share_first(peer) * block;
-        const std::uint64_t n = shares[std::size_t(peer)].trials_done;
-        sent[std::size_t(peer)] = move_series(series, first, n, peer, true);
+        move_series(series, first, shares[std::size_t(peer)].trials_done, peer, true);
         if (sketch) {
-          sent[std::size_t(peer)] += move_bytes(packed, peer, true);
-          unpack_sketches(packed, std::size_t((n + block - 1) / block), r, moments);
+          move_bytes(packed, peer, true);
+          const std::uint64_t n = shares[std::size_t(peer)].trials_done;
+          const std::uint64_t count = (n + block - 1) / block * r.msps.size() * std::uint64_t(output_count);
+          if (packed.size() != count * sizeof(BlockMoments)) throw std::logic_error("distributed: moments of another size");
+          const std::size_t at = moments.size();
+          moments.resize(at + packed.size() / sizeof(BlockMoments));
+          std::memcpy(moments.data() + at, packed.data(), packed.size());
         }
       }
     }
+    if (sketch && world_rank < contributing) sent[std::size_t(world_rank)] += reduce_sketches(r, contributing);
   } catch (const std::exception& e) {
     abort_all(e.what());
   }
@@ -328,7 +343,7 @@ RunResult run(const Scenario& scenario, const RunOptions& given) {
 }
 
 int finish(int code, const std::string& message) {
-  if (world_size == 1) return code;
+  if (!mpi_started) return code;
   switch (phase) {
     case Phase::before_run:
     case Phase::running:

@@ -328,12 +328,17 @@ void QuantileSketch::append_bytes(std::vector<unsigned char>& out) const {
   put(out, floor_);
   put(out, std::uint64_t(max_buckets_));
   for (const Store* s : {&positive_, &negative_}) {
-    put(out, s->offset);
+    // The buckets from the lowest to the highest non-zero one: the rest of
+    // the allocation says nothing.
+    std::size_t first = 0, last = s->counts.size();
+    while (first < last && s->counts[first] == 0) ++first;
+    while (last > first && s->counts[last - 1] == 0) --last;
+    put(out, std::int32_t(s->offset + std::int64_t(first)));
     put(out, s->top);
     put(out, s->total);
-    put(out, std::uint64_t(s->counts.size()));
-    const auto* b = reinterpret_cast<const unsigned char*>(s->counts.data());
-    out.insert(out.end(), b, b + s->counts.size() * sizeof(std::uint32_t));
+    put(out, std::uint64_t(last - first));
+    const auto* b = reinterpret_cast<const unsigned char*>(s->counts.data() + first);
+    out.insert(out.end(), b, b + (last - first) * sizeof(std::uint32_t));
   }
   put(out, zero_);
   put(out, n_);
