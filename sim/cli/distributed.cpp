@@ -203,7 +203,7 @@ std::uint64_t reduce_sketches(RunResult& r, int ranks) {
 }
 
 // What each rank tells the others after its share: the trials it did, whether
-// that is its whole share, and (for SWITCHCOST_MPI_STATS) its engine time.
+// that is its whole share, and its engine time (SWITCHCOST_MPI_STATS).
 struct ShareDone {
   std::uint64_t trials_done;
   std::uint64_t complete;
@@ -314,7 +314,7 @@ RunResult run(const Scenario& scenario, const RunOptions& given) {
       std::cerr << "switchcost: rank " << q << ": blocks [" << share_first(q) << ", " << share_first(q + 1) << "), "
                 << s.trials_done << " trials in " << s.engine_seconds << " s ("
                 << (s.engine_seconds > 0 ? double(s.trials_done) / s.engine_seconds : 0.0) << " trials/s), "
-                << sent[std::size_t(q)] << " bytes sent to rank 0\n";
+                << sent[std::size_t(q)] << " bytes sent\n";
     }
   }
   if (world_rank != 0) return r;
