@@ -158,6 +158,18 @@ std::uint64_t move_bytes(std::vector<unsigned char>& bytes, int peer, bool recei
   return sizeof n + n;
 }
 
+// Sketch mode, rank 0: blocks' moments ([block][msp * output_count +
+// output], consecutive blocks) folded into the MSPs' moments, after those
+// of the blocks before them: the order one process folds them in.
+void fold_moments(const BlockMoments* blocks, std::size_t count, RunResult& r) {
+  const std::size_t per_block = r.msps.size() * std::size_t(output_count);
+  for (std::size_t m = 0; m < r.msps.size(); ++m) {
+    auto& moments = r.msps[m].sketch->moments;
+    for (std::size_t at = m * std::size_t(output_count); at < count; at += per_block)
+      for (int o = 0; o < output_count; ++o) moments[std::size_t(o)].add(blocks[at + std::size_t(o)]);
+  }
+}
+
 // Sketch mode: per MSP, the trials done before updates stop and the sketch
 // of every output (sums and merges: any order gives the same counts).
 void pack_sketches(const RunResult& r, std::vector<unsigned char>& out) {
@@ -287,6 +299,12 @@ RunResult run(const Scenario& scenario, const RunOptions& given) {
       sent[std::size_t(world_rank)] = bytes;
     }
     if (world_rank == 0) {
+      // Sketch mode: the moments folded again from the first block, each
+      // rank's as they arrive (in rank order, so in block order).
+      if (sketch) {
+        for (auto& msp : r.msps) msp.sketch->moments = {};
+        fold_moments(moments.data(), moments.size(), r);
+      }
       std::vector<unsigned char> packed;
       for (int peer = 1; peer < contributing; ++peer) {
         const std::uint64_t first = share_first(peer) * block;
@@ -296,9 +314,9 @@ RunResult run(const Scenario& scenario, const RunOptions& given) {
           const std::uint64_t n = shares[std::size_t(peer)].trials_done;
           const std::uint64_t count = (n + block - 1) / block * r.msps.size() * std::uint64_t(output_count);
           if (packed.size() != count * sizeof(BlockMoments)) throw std::logic_error("distributed: moments of another size");
-          const std::size_t at = moments.size();
-          moments.resize(at + packed.size() / sizeof(BlockMoments));
-          std::memcpy(moments.data() + at, packed.data(), packed.size());
+          moments.resize(std::size_t(count));  // aligned for BlockMoments
+          std::memcpy(moments.data(), packed.data(), packed.size());
+          fold_moments(moments.data(), moments.size(), r);
         }
       }
     }
@@ -329,14 +347,8 @@ RunResult run(const Scenario& scenario, const RunOptions& given) {
     for (auto& v : r.portfolio) v.resize(std::size_t(trials_done));
   }
   if (sketch) {
-    const std::size_t per_block = r.msps.size() * std::size_t(output_count);
-    for (std::size_t m = 0; m < r.msps.size(); ++m) {
-      MspSketch& k = *r.msps[m].sketch;
-      k.moments = {};
-      for (std::size_t at = m * std::size_t(output_count); at < moments.size(); at += per_block)
-        for (int o = 0; o < output_count; ++o) k.moments[std::size_t(o)].add(moments[at + std::size_t(o)]);
-      for (auto& q : k.quantiles) q.shrink_to_fit();
-    }
+    for (auto& msp : r.msps)
+      for (auto& q : msp.sketch->quantiles) q.shrink_to_fit();
     run_tail_pass(scenario, given, r);
   }
   return r;
