@@ -5,9 +5,12 @@
 # MPI_BINARY started without mpirun, which is one process) gives the
 # reference bytes. For 1, 2 and 3 ranks: the shipped population in exact and
 # sketch mode, and the default MSP, compared byte for byte (JSON, CSV,
-# --samples, the terminal table but for its timing line). Then the ways a
-# distributed run ends: a bad scenario, an output that cannot be written, a
-# command that does not distribute, SIGTERM while running.
+# --samples, the terminal table but for its timing line; the JSON but for
+# the manifest's "build", the binaries' git description, which differs when
+# they were built from different commits). Then the ways a distributed run
+# ends: a bad scenario, a result not finite in one rank's trials, an output
+# that cannot be written, a command that does not distribute, SIGTERM while
+# running.
 set -euo pipefail
 mpi_bin=$(realpath "$1")
 plain_bin=$(realpath "${2:-$1}")
@@ -24,6 +27,8 @@ fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 
 # The table's line with the threads and seconds differs run to run.
 table() { grep -v ' s$\| s,\|seconds' "$1" || true; }
+# The JSON with its manifest's "build" blanked.
+unbuilt() { sed 's/"build":"[^"]*"/"build":""/' "$1"; }
 
 # case NAME ARGS...: the reference, then 1, 2 and 3 ranks, compared.
 check_case() {
@@ -33,9 +38,11 @@ check_case() {
   for n in 1 2 3; do
     "${mpirun[@]}" -np "$n" "$mpi_bin" run -j 1 "$@" --json "$name.$n.json" --csv "$name.$n.csv" \
       --samples "$name.$n.samples.csv" > "$name.$n.txt"
-    for f in json csv samples.csv; do
+    for f in csv samples.csv; do
       cmp -s "$name.$f" "$name.$n.$f" && echo "ok: $name, $n ranks: $f same bytes" || fail "$name, $n ranks: $f differs"
     done
+    cmp -s <(unbuilt "$name.json") <(unbuilt "$name.$n.json") && echo "ok: $name, $n ranks: json same bytes" ||
+      fail "$name, $n ranks: json differs"
     cmp -s <(table "$name.txt") <(table "$name.$n.txt") && echo "ok: $name, $n ranks: table same" ||
       fail "$name, $n ranks: table differs"
   done
@@ -55,6 +62,15 @@ expect_exit() {
 printf 'msps:\n  - name: x\n    endpoints: [\n' > bad.yaml
 expect_exit bad-scenario 65 "${mpirun[@]}" -np 2 "$mpi_bin" run bad.yaml
 grep -q 'bad.yaml:' bad-scenario.err || fail "bad scenario: no file:line:col in the message"
+# A result that is not finite in one rank's trials only: with 3 ranks the
+# first such trial (17141, seed 3) is in rank 1's share (blocks 3-5), rank 0
+# has none; every rank exits 65 with one process's message, nothing written.
+printf 'include: [builtin:kaspersky-2024/portfolio.yaml]\nmsp_overrides:\n  formulas:\n    costs:\n      rare: log(max(0, 0.99998 - uniform(0, 1)))\n' > rare.yaml
+expect_exit rare-one "65" "$plain_bin" run -j 1 --trials 40000 --seed 3 rare.yaml --json rare.json
+expect_exit rare-three "65" "${mpirun[@]}" -np 3 "$mpi_bin" run -j 1 --trials 40000 --seed 3 rare.yaml --json rare.json
+grep -q 'not finite at trial 17141' rare-one.err || fail "rare: the reference run's message changed: $(cat rare-one.err)"
+[ "$(head -1 rare-one.err)" = "$(head -1 rare-three.err)" ] || fail "rare: 3 ranks' message differs: $(head -1 rare-three.err)"
+[ -e rare.json ] && fail "rare: an output was written"
 expect_exit unwritable-output 74 "${mpirun[@]}" -np 2 "$mpi_bin" run --trials 2000 --json /proc/version/no.json
 expect_exit compare-refused 2 "${mpirun[@]}" -np 2 "$mpi_bin" compare "$population"
 grep -q 'runs in one process' compare-refused.err || fail "compare: no reason given"
