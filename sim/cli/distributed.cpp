@@ -28,8 +28,8 @@ int world_size = 1;
 int rank() noexcept { return world_rank; }
 int size() noexcept { return world_size; }
 
-bool distributes(std::string_view command) noexcept {
-  for (const std::string_view c : {"run", "estimate", "help", "--help", "-h", "version", "--version"})
+bool one_process_only(std::string_view command) noexcept {
+  for (const std::string_view c : {"compare", "sensitivity", "plan", "init"})
     if (command == c) return true;
   return false;
 }
@@ -257,7 +257,15 @@ RunResult run(const Scenario& scenario, const RunOptions& given) {
   const auto share_first = [&](int r) { return blocks * std::uint64_t(r) / std::uint64_t(world_size); };
   RunOptions options = given;
   options.block_range.emplace(share_first(world_rank), share_first(world_rank + 1));
-  if (world_rank != 0) options.progress = nullptr;
+  // Progress is rank 0's, its share's fraction done standing for the run's.
+  const std::uint64_t own_trials =
+      std::min(share_first(world_rank + 1) * block, given.trials) - std::min(share_first(world_rank) * block, given.trials);
+  if (world_rank != 0 || own_trials == 0)
+    options.progress = nullptr;
+  else if (given.progress)
+    options.progress = [&given, own_trials](std::uint64_t done, std::uint64_t total) {
+      given.progress(std::uint64_t(double(done) / double(own_trials) * double(total)), total);
+    };
   std::vector<BlockMoments> moments;  // sketch mode: this rank's blocks', in block order
   if (sketch)
     options.block_moments = [&](const std::vector<BlockMoments>& m) { moments.insert(moments.end(), m.begin(), m.end()); };

@@ -46,9 +46,11 @@ class World {
 int rank() noexcept;  // 0 with one process
 int size() noexcept;  // 1 without MPI or a launcher
 
-// Whether a command runs distributed (run, estimate); the others, besides
-// help and version, refuse to run on more than one rank.
-bool distributes(std::string_view command) noexcept;
+// The commands that refuse to run on more than one rank: those that
+// simulate but do not distribute (compare, sensitivity, plan) and init,
+// which writes a file. run and estimate distribute; the others (validate,
+// builtin, help, version) run on every rank, rank 0 printing.
+bool one_process_only(std::string_view command) noexcept;
 
 // Runs the scenario, each rank its share; the whole result on rank 0, the
 // others' own share (not to be reported). Throws ExitRequest when another

@@ -14,10 +14,11 @@ int main(int argc, char** argv) {
   // Several ranks (sim/cli/distributed.h): rank 0 speaks for all; the
   // others' output is dropped, their errors passed on if they fail first.
   const std::string command = argc > 1 ? argv[1] : "";
-  if (!distributed::distributes(command)) {
+  if (distributed::one_process_only(command)) {
     if (distributed::rank() == 0)
       std::cerr << "switchcost: " << command
-                << " runs in one process; only run and estimate run on several (see docs/mpi.md)\n";
+                << " runs in one process; of the simulating commands only run and estimate run on several "
+                   "MPI ranks (see docs/mpi.md)\n";
     return distributed::finish(2, "");
   }
   std::ostringstream quiet_out, quiet_err;
