@@ -18,17 +18,10 @@
 namespace switchcost::sim {
 namespace {
 
+using test::run_options;
 using test::shipped_assumptions;
 using test::temp_dir;
 using test::write_file;
-
-RunOptions options(std::uint64_t trials, unsigned threads = 2) {
-  RunOptions o;
-  o.trials = trials;
-  o.seed = 1;
-  o.threads = threads;
-  return o;
-}
 
 const IndexRow& row_named(const IndexResult& r, const std::string& key) {
   for (const auto& row : r.rows)
@@ -64,7 +57,7 @@ TEST(SensitivityIndices, IshigamiIntervalsCoverTheTruth) {
   ASSERT_NEAR(v13 / v, 0.2437, 5e-5);
 
   const Scenario s = load_scenario({std::string(SWITCHCOST_TEST_DATA) + "/sensitivity/ishigami.yaml"});
-  const SensitivityResult r = run_sensitivity_indices(s, options(1 << 16));
+  const SensitivityResult r = run_sensitivity_indices(s, run_options(1 << 16, 1));
   ASSERT_TRUE(r.complete);
   ASSERT_TRUE(r.indices);
   const IndexResult& ix = *r.indices;
@@ -94,7 +87,7 @@ TEST(SensitivityIndices, IshigamiIntervalsCoverTheTruth) {
 // a scenario input (a Var), the two normals inline draws of one formula.
 TEST(SensitivityIndices, LinearModelHasItsAnalyticIndices) {
   const Scenario s = load_scenario({std::string(SWITCHCOST_TEST_DATA) + "/sensitivity/linear.yaml"});
-  const SensitivityResult r = run_sensitivity_indices(s, options(1 << 16));
+  const SensitivityResult r = run_sensitivity_indices(s, run_options(1 << 16, 1));
   ASSERT_TRUE(r.indices);
   const IndexResult& ix = *r.indices;
   // sd((y - mean)^2) = 13 sqrt(2) for a normal, a little less with the uniform part.
@@ -111,8 +104,8 @@ TEST(SensitivityIndices, LinearModelHasItsAnalyticIndices) {
 
 TEST(SensitivityIndices, SameBytesForOneAndTwoThreads) {
   const Scenario s = load_scenario({std::string(SWITCHCOST_TEST_DATA) + "/sensitivity/ishigami.yaml"});
-  SensitivityResult one = run_sensitivity_indices(s, options(5'000, 1));
-  SensitivityResult two = run_sensitivity_indices(s, options(5'000, 2));
+  SensitivityResult one = run_sensitivity_indices(s, run_options(5'000, 1, 1));
+  SensitivityResult two = run_sensitivity_indices(s, run_options(5'000, 1, 2));
   EXPECT_EQ(render_sensitivity_json(one), render_sensitivity_json(two));
   EXPECT_EQ(render_sensitivity_csv(one), render_sensitivity_csv(two));
 }
@@ -136,7 +129,7 @@ TEST(SensitivityIndices, ShippedMspGroupsAndExactZeros) {
 
   SensitivityOptions o;
   o.output = Output::total_cost;  // measured on total_expected_cost
-  const SensitivityResult r = run_sensitivity_indices(s, options(4'000), o);
+  const SensitivityResult r = run_sensitivity_indices(s, run_options(4'000, 1), o);
   ASSERT_TRUE(r.indices);
   const IndexRow& incidents = row_named(*r.indices, "incidents");
   EXPECT_EQ(incidents.first.value, 0.0);
@@ -151,13 +144,13 @@ TEST(SensitivityIndices, ShippedMspGroupsAndExactZeros) {
   EXPECT_LT(read, groups.size());
   // The labor cost does not read the competitors' prices.
   o.output = Output::labor_cost;
-  const SensitivityResult labor = run_sensitivity_indices(s, options(4'000), o);
+  const SensitivityResult labor = run_sensitivity_indices(s, run_options(4'000, 1), o);
   ASSERT_TRUE(labor.indices);
   EXPECT_EQ(row_named(*labor.indices, "competitors.kaspersky.price_per_endpoint_month").total.value, 0.0);
   EXPECT_GT(row_named(*labor.indices, "labor.config_hours_per_client").total.value, 0.0);
   // The drawn incident count reads them.
   o.output = Output::incidents;
-  const SensitivityResult count = run_sensitivity_indices(s, options(4'000), o);
+  const SensitivityResult count = run_sensitivity_indices(s, run_options(4'000, 1), o);
   ASSERT_TRUE(count.indices);
   EXPECT_GT(row_named(*count.indices, "incidents").total.value, 0.0);
 }
@@ -169,13 +162,13 @@ TEST(SensitivityIndices, ComponentsAreTheSameAsEachOutputAlone) {
   const Scenario s = load_scenario({std::string(SWITCHCOST_SOURCE_DIR) + "/scenarios/kaspersky-2024/msp-350.yaml"});
   SensitivityOptions o;
   o.components = true;
-  const SensitivityResult all = run_sensitivity_indices(s, options(3'000), o);
+  const SensitivityResult all = run_sensitivity_indices(s, run_options(3'000, 1), o);
   ASSERT_TRUE(all.indices);
   ASSERT_EQ(all.component_indices.size(), std::size_t(Output::total_cost));
   EXPECT_EQ(all.component_indices[0]->output, Output::labor_cost);
   o.components = false;
   o.output = Output::labor_cost;
-  const SensitivityResult labor = run_sensitivity_indices(s, options(3'000), o);
+  const SensitivityResult labor = run_sensitivity_indices(s, run_options(3'000, 1), o);
   ASSERT_TRUE(labor.indices);
   const IndexResult& a = *all.component_indices[0];
   const IndexResult& b = *labor.indices;

@@ -16,17 +16,10 @@
 namespace switchcost::sim {
 namespace {
 
+using test::run_options;
 using test::shipped_assumptions;
 using test::temp_dir;
 using test::write_file;
-
-RunOptions options(std::uint64_t trials, unsigned threads = 2) {
-  RunOptions o;
-  o.trials = trials;
-  o.seed = 7;
-  o.threads = threads;
-  return o;
-}
 
 Scenario scenario_of(const std::string& name, const std::string& text) {
   return load_scenario({write_file(temp_dir(), name, std::string(shipped_assumptions) + text)});
@@ -52,7 +45,7 @@ const char* linear_msp =
 
 TEST(Sensitivity, LinearInputHasItsClosedFormSwing) {
   const Scenario s = scenario_of("linear.yaml", linear_msp);
-  const SensitivityResult r = run_sensitivity(s, options(20'000));
+  const SensitivityResult r = run_sensitivity(s, run_options(20'000, 7));
   ASSERT_TRUE(r.complete);
   ASSERT_EQ(r.trials_done, 20'000u);
   const SensitivityRow* row = row_named(r, "extras.agent_fee");
@@ -81,8 +74,8 @@ TEST(Sensitivity, UnreadInputsSwingExactlyZeroRunOrNot) {
   const Scenario s = scenario_of("linear.yaml", linear_msp);
   SensitivityOptions forced;
   forced.skip_unread = false;
-  const SensitivityResult skipped = run_sensitivity(s, options(4'000));
-  const SensitivityResult ran = run_sensitivity(s, options(4'000), forced);
+  const SensitivityResult skipped = run_sensitivity(s, run_options(4'000, 7));
+  const SensitivityResult ran = run_sensitivity(s, run_options(4'000, 7), forced);
   ASSERT_EQ(skipped.rows.size(), ran.rows.size());
   EXPECT_LT(skipped.runs, ran.runs);
   int unread = 0;
@@ -123,7 +116,7 @@ TEST(Sensitivity, InputsAnOutputDoesNotReadSwingExactlyZero) {
   const Scenario s = scenario_of("linear.yaml", linear_msp);
   SensitivityOptions labor;
   labor.output = Output::labor_cost;
-  const SensitivityResult r = run_sensitivity(s, options(4'000), labor);
+  const SensitivityResult r = run_sensitivity(s, run_options(4'000, 7), labor);
   for (const char* key : {"competitors.bitdefender.price_per_endpoint_month",
                           "competitors.kaspersky.price_per_endpoint_month", "market.threat.incident_cost",
                           "extras.agent_fee", "downtime.minutes_per_endpoint"}) {
@@ -137,7 +130,7 @@ TEST(Sensitivity, InputsAnOutputDoesNotReadSwingExactlyZero) {
   EXPECT_GT(std::fabs(row_named(r, "market.technician_cost_per_hour")->swing.mean), 0.0);
   SensitivityOptions duration;
   duration.output = Output::duration_days;
-  const SensitivityResult d = run_sensitivity(s, options(4'000), duration);
+  const SensitivityResult d = run_sensitivity(s, run_options(4'000, 7), duration);
   for (const char* key : {"competitors.bitdefender.price_per_endpoint_month", "market.technician_cost_per_hour",
                           "labor.billable_share"})
     EXPECT_EQ(row_named(d, key)->swing.mean, 0.0) << key;
@@ -178,7 +171,7 @@ TEST(Sensitivity, GroupsAnMspKeyOverMspsAndSorts) {
   EXPECT_FALSE(held.market.at("technician_cost_per_hour").dist.is_constant());
   EXPECT_FALSE(s.msps[0].params.at("labor.setup_hours").dist.is_constant()) << "the original is left as it was";
 
-  const SensitivityResult r = run_sensitivity(s, options(4'000));
+  const SensitivityResult r = run_sensitivity(s, run_options(4'000, 7));
   ASSERT_EQ(r.rows.size(), groups.size());
   for (std::size_t i = 1; i < r.rows.size(); ++i)
     EXPECT_GE(std::fabs(r.rows[i - 1].swing.mean), std::fabs(r.rows[i].swing.mean)) << i;
@@ -216,8 +209,8 @@ TEST(Sensitivity, ConstantInputsAreNotListed) {
 // these RunInfos leave equal).
 TEST(Sensitivity, SameBytesForOneAndTwoThreads) {
   const Scenario s = load_scenario({SWITCHCOST_SOURCE_DIR "/scenarios/kaspersky-2024/portfolio.yaml"});
-  const SensitivityResult one = run_sensitivity(s, options(3'000, 1));
-  const SensitivityResult two = run_sensitivity(s, options(3'000, 2));
+  const SensitivityResult one = run_sensitivity(s, run_options(3'000, 7, 1));
+  const SensitivityResult two = run_sensitivity(s, run_options(3'000, 7, 2));
   EXPECT_EQ(render_sensitivity_json(one), render_sensitivity_json(two));
   EXPECT_EQ(render_sensitivity_csv(one), render_sensitivity_csv(two));
   EXPECT_EQ(render_sensitivity_table(one), render_sensitivity_table(two));
@@ -227,7 +220,7 @@ TEST(Sensitivity, SameBytesForOneAndTwoThreads) {
 TEST(Sensitivity, StoppedBeforeAnyTrialHasNoRows) {
   const Scenario s = scenario_of("linear.yaml", linear_msp);
   std::atomic<bool> stop{true};
-  RunOptions o = options(10'000);
+  RunOptions o = run_options(10'000, 7);
   o.stop = &stop;
   const SensitivityResult r = run_sensitivity(s, o);
   EXPECT_FALSE(r.complete);
@@ -245,8 +238,8 @@ TEST(Sensitivity, MemoryIsTwoRunsOfPortfolioSeries) {
   const Scenario three = load_scenario({SWITCHCOST_SOURCE_DIR "/scenarios/kaspersky-2024/portfolio.yaml"});
   for (const Scenario* s : {&one, &three})
     EXPECT_EQ(estimate_sensitivity_bytes(*s, 100'000), 2u * output_count * 100'000 * sizeof(double));
-  EXPECT_GT(estimate_sensitivity_working_bytes(three, options(100'000)),
-            estimate_working_bytes({&three}, options(100'000)));
+  EXPECT_GT(estimate_sensitivity_working_bytes(three, run_options(100'000, 7)),
+            estimate_working_bytes({&three}, run_options(100'000, 7)));
 }
 
 TEST(Sensitivity, OutputsByName) {
