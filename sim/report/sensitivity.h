@@ -97,6 +97,9 @@ struct SensitivityOptions {
   // --indices --components: the indices of each cost component of the
   // portfolio too, from the same runs (sim/report/sensitivity_indices.h).
   bool components = false;
+  // --indices --per-msp: the indices of each MSP's own output (the output
+  // measured, of that MSP alone) too, from the same runs.
+  bool per_msp = false;
 };
 
 struct SensitivityMember {
@@ -141,6 +144,8 @@ struct SensitivityResult {
   // With SensitivityOptions::components: one per cost component (labor_cost
   // .. extras_cost and the cost lines), in output order.
   std::vector<std::shared_ptr<const IndexResult>> component_indices;
+  // With SensitivityOptions::per_msp: one per MSP (IndexResult::msp), in scenario order.
+  std::vector<std::shared_ptr<const IndexResult>> msp_indices;
 };
 
 // Runs the baseline and, group by group, its two copies (so that at most
