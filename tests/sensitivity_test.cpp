@@ -9,7 +9,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <optional>
 #include <set>
+#include <vector>
 
 #include "test_util.h"
 
@@ -62,6 +64,8 @@ TEST(Sensitivity, LinearInputHasItsClosedFormSwing) {
   EXPECT_LT(row->swing.se, 1e-6) << "every other input draws the same values in both runs";
   EXPECT_NEAR(row->mean_high - row->mean_low, expected, 1e-6);
   EXPECT_NEAR(row->p90_swing, expected, 1e-6) << "a constant shift moves every percentile by it";
+  ASSERT_TRUE(row->p90_swing_se);
+  EXPECT_LT(*row->p90_swing_se, 1e-6) << "the same shift in every section";
   // The baseline draws it as usual: its mean sits between the two.
   EXPECT_GT(r.baseline.mean, row->mean_low);
   EXPECT_LT(r.baseline.mean, row->mean_high);
@@ -203,6 +207,50 @@ TEST(Sensitivity, ConstantInputsAreNotListed) {
   for (const char* drawn : {"labor.learning_rate", "market.technician_cost_per_hour",
                             "competitors.bitdefender.price_per_endpoint_month"})
     EXPECT_EQ(keys.count(drawn), 1u) << drawn;
+}
+
+// The SE of the P90 swing is honest: over 40 seeds, the sd of the P90
+// swings and the root mean square of their SEs agree within a factor of 2.
+// The sd of 40 draws has a relative SE of about 1/sqrt(2 x 39) = 11%, so
+// the factor is about 6 of those SEs (on the log scale) away; the seeds are
+// fixed, so the test gives the same numbers every run. The technician's
+// cost per hour multiplies the labor hours, which vary with the setup hours
+// and the MSP's extras: the two P90s are not a shift of each other.
+TEST(Sensitivity, P90SwingSeMatchesTheSpreadOverSeeds) {
+  const Scenario s = load_scenario({SWITCHCOST_TEST_DATA "/sensitivity/two-msps.yaml"});
+  for (const char* key : {"market.technician_cost_per_hour", "labor.setup_hours"}) {
+    constexpr int seeds = 40;
+    double sum = 0, sq = 0, se2 = 0;
+    for (int seed = 1; seed <= seeds; ++seed) {
+      const SensitivityResult r = run_sensitivity(s, run_options(4'000, std::uint64_t(seed)));
+      const SensitivityRow* row = row_named(r, key);
+      ASSERT_NE(row, nullptr) << key;
+      ASSERT_TRUE(row->p90_swing_se) << key;
+      sum += row->p90_swing;
+      sq += row->p90_swing * row->p90_swing;
+      se2 += *row->p90_swing_se * *row->p90_swing_se;
+    }
+    const double mean = sum / seeds, sd = std::sqrt((sq - seeds * mean * mean) / (seeds - 1));
+    const double se = std::sqrt(se2 / seeds);
+    EXPECT_GT(sd, 0.0) << key;
+    EXPECT_LT(se, 2 * sd) << key << ": sd over seeds " << sd << ", rms SE " << se;
+    EXPECT_GT(se, sd / 2) << key << ": sd over seeds " << sd << ", rms SE " << se;
+  }
+}
+
+TEST(Sensitivity, P90SwingSeNeedsEnoughTrials) {
+  std::vector<double> low(999), high(999);
+  for (std::size_t i = 0; i < low.size(); ++i) {
+    low[i] = double((i * 7919) % 1000);
+    high[i] = 2 * low[i] + 5;
+  }
+  EXPECT_FALSE(p90_swing_se(high, low)) << "fewer than 20 sections of 50 trials";
+  low.push_back(3);
+  high.push_back(11);
+  const std::optional<double> se = p90_swing_se(high, low);
+  ASSERT_TRUE(se);
+  EXPECT_GT(*se, 0.0);
+  EXPECT_TRUE(std::isfinite(*se));
 }
 
 // The same bytes at any thread count (the manifest's threads aside, which

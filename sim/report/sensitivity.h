@@ -28,6 +28,7 @@
 #include <memory>
 #include <optional>
 #include <ostream>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -119,8 +120,27 @@ struct SensitivityRow {
   PairedDifference swing;    // high - low, trial by trial (mean, se, 95% interval)
   double p90_low = 0;        // P90 of the output with the group at its P10
   double p90_high = 0;
-  double p90_swing = 0;      // p90_high - p90_low (no SE)
+  double p90_swing = 0;      // p90_high - p90_low
+  // SE of p90_swing by sectioning (p90_swing_se below); none with fewer than
+  // p90_swing_sections x p90_swing_section_trials_min trials.
+  std::optional<double> p90_swing_se;
 };
+
+// The SE of the paired P90 difference P90(high) - P90(low), by sectioning
+// (batch means): the trials are cut into p90_swing_sections consecutive
+// sections of equal size (the first n mod K sections one trial longer), the
+// difference is computed within each, d_1..d_K, and
+//   SE = sd(d_1..d_K) / sqrt(K).
+// A section's estimate has about K times the variance of the estimate from
+// all n trials (a quantile's variance is p(1-p) / (n f(q)^2) to first order;
+// the pairing enters through the sections, which keep each trial's two values
+// together), so its spread measures the full estimate's; no density
+// estimate is needed, and the cost is O(n). None with fewer than
+// p90_swing_section_trials_min trials per section. The same bytes for any
+// thread count (the sections follow trial order).
+inline constexpr std::size_t p90_swing_sections = 20;
+inline constexpr std::size_t p90_swing_section_trials_min = 50;
+std::optional<double> p90_swing_se(std::span<const double> high, std::span<const double> low);
 
 struct IndexResult;  // sim/report/sensitivity_indices.h
 
