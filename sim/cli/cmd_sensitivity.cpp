@@ -78,8 +78,6 @@ int sensitivity_main(const std::vector<std::string>& args, std::ostream& out, st
   if (inputs.empty()) inputs.push_back(std::string(default_scenario));
   const Scenario scenario = load_scenario(inputs, {}, given.settings());
   session.prepare_outputs(given, scenario.files);
-  if (indices && session.writes("html"))
-    throw UsageError("--html: the HTML report has the tornado only; use --json or --csv with --indices");
   if (components && !indices) throw UsageError("--components goes with --indices");
   if (per_msp && !indices) throw UsageError("--per-msp goes with --indices");
   if (indices && has_correlations(scenario))
