@@ -202,6 +202,20 @@ def test_indices_per_msp():
           r.returncode == 2 and "--per-msp" in r.stderr and "200 of them MSPs'" in r.stderr, r.stderr)
 
 
+def test_one_msp():
+    """--msp NAME: one MSP's own tornado; a misspelt name gets a suggestion."""
+    portfolio = os.path.join(SCENARIOS, "portfolio.yaml")
+    r = run("sensitivity", portfolio, "--msp", "msp-35", "--trials", "100")
+    check("--msp unknown: exit 2, did you mean", r.returncode == 2 and "did you mean 'msp-350'" in r.stderr, r.stderr)
+    r = run("sensitivity", portfolio, "--msp", "msp-60", "--indices", "--trials", "100")
+    check("--msp with --indices: exit 2, points to --per-msp", r.returncode == 2 and "--per-msp" in r.stderr, r.stderr)
+    j = os.path.join(TMP, "one-msp.json")
+    r = run("sensitivity", portfolio, "--msp", "msp-60", "--trials", "2000", "--json", j)
+    d = strict_json(open(j).read()) if r.returncode == 0 else {}
+    check("--msp msp-60: its own tornado", r.returncode == 0 and "sensitivity of MSP msp-60's own total_cost" in r.stdout
+          and d["output"] == {"key": "total_cost", "unit": "USD", "scope": "msp", "msp": "msp-60"}, r.stderr)
+
+
 def test_indices_interrupt():
     """SIGINT during --indices: exit 130, JSON written, complete false, no indices."""
     j = os.path.join(TMP, "partial-indices.json")
@@ -220,7 +234,7 @@ def test_indices_interrupt():
 
 
 def main():
-    return run_all((test_options, test_outputs, test_interrupt, test_indices_refuse_correlated_inputs, test_indices, test_indices_per_msp,
+    return run_all((test_options, test_outputs, test_interrupt, test_indices_refuse_correlated_inputs, test_indices, test_indices_per_msp, test_one_msp,
                     test_indices_interrupt))
 
 

@@ -238,6 +238,40 @@ TEST(Sensitivity, P90SwingSeMatchesTheSpreadOverSeeds) {
   }
 }
 
+// --msp NAME: the tornado of one MSP's own total. On MSP b of the two-MSP
+// scenario, a's extra item moves nothing (swing and P90 swing exactly 0)
+// and b's own extra, uniform on [0, 600] per MSP, swings by 0.8 x 600; the
+// two MSPs' baseline means add up to the portfolio's. The same bytes for 1
+// and 2 threads.
+TEST(Sensitivity, OneMspsOwnTornado) {
+  const Scenario s = load_scenario({SWITCHCOST_TEST_DATA "/sensitivity/two-msps.yaml"});
+  SensitivityOptions on_b;
+  on_b.msp = 1;
+  const SensitivityResult b = run_sensitivity(s, run_options(4'000, 7), on_b);
+  ASSERT_TRUE(b.complete);
+  EXPECT_EQ(b.msp, "b");
+  const SensitivityRow* other = row_named(b, "extras.a_only");
+  ASSERT_NE(other, nullptr);
+  EXPECT_EQ(other->swing.mean, 0.0);
+  EXPECT_EQ(other->swing.se, 0.0);
+  EXPECT_EQ(other->p90_swing, 0.0);
+  const SensitivityRow* own = row_named(b, "extras.b_only");
+  ASSERT_NE(own, nullptr);
+  EXPECT_NEAR(own->swing.mean, 0.8 * 600, 1e-6);
+  EXPECT_GT(std::fabs(row_named(b, "market.technician_cost_per_hour")->swing.mean), 0.0);
+  SensitivityOptions on_a;
+  on_a.msp = 0;
+  const SensitivityResult a = run_sensitivity(s, run_options(4'000, 7), on_a);
+  const SensitivityResult portfolio = run_sensitivity(s, run_options(4'000, 7));
+  EXPECT_NEAR(a.baseline.mean + b.baseline.mean, portfolio.baseline.mean, 1e-9 * portfolio.baseline.mean);
+  EXPECT_NE(render_sensitivity_json(b).find("\"scope\":\"msp\",\"msp\":\"b\""), std::string::npos);
+  EXPECT_NE(render_sensitivity_table(b).find("sensitivity of MSP b's own total_cost"), std::string::npos);
+  const SensitivityResult one = run_sensitivity(s, run_options(3'000, 7, 1), on_b);
+  const SensitivityResult two = run_sensitivity(s, run_options(3'000, 7, 2), on_b);
+  EXPECT_EQ(render_sensitivity_json(one), render_sensitivity_json(two));
+  EXPECT_EQ(render_sensitivity_csv(one), render_sensitivity_csv(two));
+}
+
 TEST(Sensitivity, P90SwingSeNeedsEnoughTrials) {
   std::vector<double> low(999), high(999);
   for (std::size_t i = 0; i < low.size(); ++i) {

@@ -46,7 +46,7 @@ std::size_t parse_top(const std::string& text) {
 
 int sensitivity_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   SessionOptions given;
-  std::string output = "total_cost", top = "15";
+  std::string output = "total_cost", top = "15", msp;
   bool indices = false, components = false, per_msp = false;
   auto options = given.describe();
   options.add_options()
@@ -59,7 +59,9 @@ int sensitivity_main(const std::vector<std::string>& args, std::ostream& out, st
                                              "same runs (memory: MSPs x (2 + groups) series of the trials)")
       ("output", po::value(&output), "the portfolio output measured: total_cost (default), labor_cost, "
                                      "duration_days, labor_hours, ... (any output key of docs/output-format.md)")
-      ("top", po::value(&top), "rows of the terminal table (default 15); --json and --csv have every input");
+      ("top", po::value(&top), "rows of the terminal table (default 15); --json and --csv have every input")
+      ("msp", po::value(&msp), "the tornado of one MSP's own output (its name in the scenario) instead of the "
+                               "portfolio's");
   if (parse_command_line(options, args, given.files)) {
     out << "usage: switchcost sensitivity [options] [FILE...]\n"
            "Holds each uncertain input (an MSP key over every MSP that draws it) at its P10 and then its P90,\n"
@@ -80,6 +82,20 @@ int sensitivity_main(const std::vector<std::string>& args, std::ostream& out, st
   session.prepare_outputs(given, scenario.files);
   if (components && !indices) throw UsageError("--components goes with --indices");
   if (per_msp && !indices) throw UsageError("--per-msp goes with --indices");
+  if (!msp.empty() && indices)
+    throw UsageError("--msp NAME is for the tornado; with --indices, --per-msp gives every MSP's own indices");
+  if (!msp.empty()) {
+    std::vector<std::string_view> names;
+    for (std::size_t m = 0; m < scenario.msps.size(); ++m) {
+      names.push_back(scenario.msps[m].name);
+      if (scenario.msps[m].name == msp) sensitivity.msp = m;
+    }
+    if (!sensitivity.msp) {
+      const std::string near = suggest(msp, names);
+      throw UsageError("--msp: no MSP is named '" + msp + "' in the scenario" +
+                       (near.empty() ? std::string() : "; did you mean '" + near + "'?"));
+    }
+  }
   if (indices && has_correlations(scenario))
     throw UsageError("--indices: the Sobol indices assume independent inputs, and this scenario correlates some "
                      "(a correlations: block); use the tornado (without --indices)");
@@ -107,8 +123,8 @@ int sensitivity_main(const std::vector<std::string>& args, std::ostream& out, st
     result.top = rows;
     return session.finish(&result, out, err);
   }
-  session.check_memory(estimate_sensitivity_bytes(scenario, session.options.trials),
-                       estimate_sensitivity_working_bytes(scenario, session.options),
+  session.check_memory(estimate_sensitivity_bytes(scenario, session.options.trials, sensitivity),
+                       estimate_sensitivity_working_bytes(scenario, session.options, sensitivity),
                        std::to_string(session.options.trials) + " trials x " + std::to_string(scenario.msps.size()) +
                            " MSPs, two runs at a time",
                        "use fewer trials");

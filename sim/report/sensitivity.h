@@ -101,6 +101,9 @@ struct SensitivityOptions {
   // --indices --per-msp: the indices of each MSP's own output (the output
   // measured, of that MSP alone) too, from the same runs.
   bool per_msp = false;
+  // The tornado of one MSP's own output (--msp NAME), the index of that MSP
+  // in the scenario; none: the portfolio's.
+  std::optional<std::size_t> msp;
 };
 
 struct SensitivityMember {
@@ -150,6 +153,7 @@ struct SensitivityResult {
   std::uint64_t trials_done = 0;  // of the baseline and of every row listed
   bool complete = true;           // false: interrupted; rows holds the groups finished
   Output output = Output::total_cost;
+  std::string msp;                // the MSP whose own output is measured (--msp); empty: the portfolio
   Stats baseline;                 // mean and SE of the mean series, percentiles of the output's
   std::size_t groups = 0;         // uncertain input groups in the scenario
   std::size_t runs = 0;           // simulations done (the baseline, two per group read)
@@ -175,10 +179,13 @@ struct SensitivityResult {
 SensitivityResult run_sensitivity(const Scenario& scenario, const RunOptions& options,
                                   const SensitivityOptions& sensitivity = {});
 
-// The per-trial results (exact mode, portfolio series only) and the working
-// memory such a run needs at its peak.
-std::uint64_t estimate_sensitivity_bytes(const Scenario& scenario, std::uint64_t trials);
-std::uint64_t estimate_sensitivity_working_bytes(const Scenario& scenario, const RunOptions& options);
+// The per-trial results (exact mode, portfolio series only; with
+// SensitivityOptions::msp every MSP's series of the output and its mean
+// series too) and the working memory such a run needs at its peak.
+std::uint64_t estimate_sensitivity_bytes(const Scenario& scenario, std::uint64_t trials,
+                                         const SensitivityOptions& sensitivity = {});
+std::uint64_t estimate_sensitivity_working_bytes(const Scenario& scenario, const RunOptions& options,
+                                                 const SensitivityOptions& sensitivity = {});
 
 // Written straight into `out`; the string forms are for tests. With
 // trials_done = 0 there are no statistics: null in the JSON, no rows.

@@ -488,7 +488,8 @@
       return vals.length && vals.every((v) => v === vals[0]) ? number(vals[0], Math.abs(vals[0]) >= 100 ? 0 : 3) : ms.length + ' values';
     };
     document.title = 'switchcost sensitivity: ' + (m.arguments || []).join(' ');
-    root.append(el('h1', { text: 'What drives ' + (report.output || {}).key + ' (' + label + ')' }));
+    const of_msp = (report.output || {}).msp ? ' of MSP ' + report.output.msp : '';
+    root.append(el('h1', { text: 'What drives ' + (report.output || {}).key + ' (' + label + ')' + of_msp }));
     root.append(el('p', { class: 'lede', text: (m.arguments || []).join(' ') + ': ' + thousands(n) + ' trials, seed ' + m.seed +
       '; each uncertain input held at its P' + Math.round(100 * m.low_quantile) + ' and then its P' + Math.round(100 * m.high_quantile) +
       ', every other input drawn as usual on the same trials (' + m.runs + ' runs). Means are of ' + m.mean_series + '.' }));
