@@ -3,7 +3,7 @@
 
 usage: html_test.py path/to/switchcost path/to/source-dir path/to/artifacts-dir
 
-Writes run, compare and sensitivity reports with the real binary and loads each in
+Writes run, compare, sensitivity (tornado and indices) and plan reports with the real binary and loads each in
 headless Chromium (Debian's `chromium`; scripts/bootstrap --with-browser
 installs it), driven through the DevTools protocol over a pipe
 (--remote-debugging-pipe). The browser has no way out: a proxy on a closed
@@ -345,6 +345,10 @@ def check_sensitivity_page(browser, html, json_path):
           drawn["sets"][0] == [[b, r["at_p10"]["mean"]] for r in rows] and
           drawn["sets"][1] == [[b, r["at_p90"]["mean"]] for r in rows])
     check("sensitivity: the table has the same rows", drawn["table"] == keys, f"{drawn['table'][:3]}...")
+    heads = json.loads(evaluate(browser, session, """JSON.stringify(
+        Array.from(document.querySelectorAll('#table-tornado th')).map(t => t.textContent))"""))
+    check("sensitivity: the table has the P90 swing's SE", "P90 swing SE" in heads and
+          all(isinstance(r["p90_swing_se"], (int, float)) for r in rows), heads)
     tooltip = evaluate(browser, session, """(() => {
         const c = Chart.getChart('chart-tornado');
         const cb = c.options.plugins.tooltip.callbacks;
@@ -362,6 +366,47 @@ def check_sensitivity_page(browser, html, json_path):
     check("sensitivity: the table sorts by swing, both ways",
           sorted(up) == sorted(keys) and [swings[k] for k in up] == sorted(swings[k] for k in keys) and
           [swings[k] for k in down] == sorted((swings[k] for k in keys), reverse=True), f"{up[:3]} / {down[:3]}")
+
+
+def check_indices_page(browser, html, json_path):
+    """sensitivity --indices --html: the page carries the --json document;
+    market-level and per-MSP groups in two charts of S and ST with their
+    intervals as whiskers, the groups' table, components and MSPs."""
+    data = page_data(html)
+    with open(json_path) as f:
+        report = json.load(f)
+    check("indices data: the report is the --json document",
+          data["kind"] == "sensitivity_indices" and data["report"] == report)
+    rows = [r for r in report["inputs"] if r["read"]]
+    parts = {"market": [r for r in rows if r["level"] != "msp"], "msp": [r for r in rows if r["level"] == "msp"]}
+    session, state = check_page(browser, "indices", html, ["indices-market", "indices-msp"],
+                                ["indices", "components", "msps", "inputs"],
+                                ["What explains the variance of total_cost", "Market-level inputs", "Per-MSP inputs",
+                                 "By cost component", "By MSP", "msp-2500", parts["market"][0]["key"]])
+    for level, part in parts.items():
+        drawn = json.loads(evaluate(browser, session, """(() => {
+            const c = Chart.getChart('chart-indices-%s');
+            return JSON.stringify({labels: c.data.labels, sets: c.data.datasets.map(d => [d.data, d.intervals]),
+                bars: c.getDatasetMeta(0).data.length + c.getDatasetMeta(1).data.length}); })()""" % level))
+        check(f"indices {level}: one row per group read, in the JSON's order", drawn["labels"] == [r["key"] for r in part],
+              f"{drawn['labels'][:3]}...")
+        check(f"indices {level}: bars of S and ST with their 95% intervals",
+              drawn["bars"] == 2 * len(part) and
+              drawn["sets"][0] == [[r["first_order"]["estimate"] for r in part], [r["first_order"]["ci95"] for r in part]] and
+              drawn["sets"][1] == [[r["total"]["estimate"] for r in part], [r["total"]["ci95"] for r in part]])
+    tooltip = evaluate(browser, session, """(() => {
+        const c = Chart.getChart('chart-indices-market');
+        const item = {dataIndex: 0, datasetIndex: 1, dataset: c.data.datasets[1]};
+        return c.options.plugins.tooltip.callbacks.label(item); })()""")
+    top = parts["market"][0]["total"]
+    want = f"{top['estimate']:.3f} [{top['ci95'][0]:.3f}, {top['ci95'][1]:.3f}]"
+    check(f"indices: the tooltip gives ST and its interval ({want})", want in tooltip, tooltip)
+    table = json.loads(evaluate(browser, session, """JSON.stringify(
+        Array.from(document.querySelectorAll('#table-indices tbody tr')).map(r => r.cells[0].textContent))"""))
+    check("indices: the table has every group", table == [r["key"] for r in report["inputs"]], f"{table[:3]}...")
+    msps = json.loads(evaluate(browser, session, """JSON.stringify(
+        Array.from(document.querySelectorAll('#table-msps tbody tr')).map(r => r.cells[0].textContent))"""))
+    check("indices: one row per MSP", msps == [m["msp"] for m in report["msps"]], msps)
 
 
 def check_schedule(name, page, report):
@@ -450,6 +495,13 @@ def main():
     r = switchcost("sensitivity", "--trials", "4000", "--quiet", "--html", sensitivity_html, "--json", sensitivity_json)
     check("sensitivity --html writes the report", r.returncode == 0 and os.path.getsize(sensitivity_html) > 200000, r.stderr)
 
+    indices_html = os.path.join(TMP, "indices.html")
+    indices_json = indices_html.replace(".html", ".json")
+    r = switchcost("sensitivity", "--indices", "--components", "--per-msp", "portfolio.yaml", "--trials", "2000",
+                   "--quiet", "--html", indices_html, "--json", indices_json)
+    check("sensitivity --indices --html writes the report",
+          r.returncode == 0 and os.path.getsize(indices_html) > 200000, r.stderr)
+
     plan_html = os.path.join(TMP, "plan.html")
     r = switchcost("plan", os.path.join(SCENARIOS, "msp-350-plan.yaml"), "--trials", TRIALS, "--quiet", "--html", plan_html)
     check("plan --html writes the report", r.returncode == 0 and os.path.getsize(plan_html) > 200000, r.stderr)
@@ -488,6 +540,7 @@ def main():
                                     ["alternatives", "time", "msps", "inputs"],
                                     ["portfolio (baseline)", "surge", "promo", "P(cheaper)", "technician hours"])
         check_sensitivity_page(browser, sensitivity_html, sensitivity_json)
+        check_indices_page(browser, indices_html, indices_json)
         session, state = check_page(browser, "plan", plan_html,
                                     ["frontier", "evppi", "exceedance", "histograms", "differences", "chances", "completion"],
                                     ["options", "alternatives", "time", "msps", "inputs"],

@@ -19,17 +19,10 @@
 namespace switchcost::sim {
 namespace {
 
+using test::run_options;
 using test::shipped_assumptions;
 using test::temp_dir;
 using test::write_file;
-
-RunOptions options(std::uint64_t trials, unsigned threads = 2) {
-  RunOptions o;
-  o.trials = trials;
-  o.seed = 11;
-  o.threads = threads;
-  return o;
-}
 
 // One MSP of 200 endpoints on the shipped assumptions, with `extras`.
 std::string msp_file(const std::string& dir, const std::string& name, const std::string& extras) {
@@ -60,7 +53,7 @@ TEST(Plan, EvpiOfTwoOptionsHasItsClosedForm) {
   const std::vector<Alternative> options_ab = {
       alternative("A", msp_file(dir, "a.yaml", "[{name: fee, cost: 4000, per: msp}]"), {}),
       alternative("B", msp_file(dir, "b.yaml", "[{name: fee, cost: {uniform: [0, 10000]}, per: msp}]"), {})};
-  const PlanResult r = run_plan(options_ab, options(20'000), {});
+  const PlanResult r = run_plan(options_ab, run_options(20'000, 11), {});
   ASSERT_TRUE(r.complete);
   ASSERT_TRUE(r.information);
   ASSERT_EQ(r.recommended, std::optional<std::size_t>(0));
@@ -97,7 +90,7 @@ std::vector<Alternative> hand_options(const std::string& dir) {
 
 TEST(Plan, DominatedOptionAndAConstraintOnlyTheDearerMeets) {
   const auto alternatives = hand_options(temp_dir());
-  const PlanResult free = run_plan(alternatives, options(4'000), {});
+  const PlanResult free = run_plan(alternatives, run_options(4'000, 11), {});
   const auto& a = free.comparison.alternatives;
   EXPECT_EQ(a[0].done_before_updates_stop.value, 0.0);
   EXPECT_EQ(a[1].done_before_updates_stop.value, 0.0);
@@ -123,7 +116,7 @@ TEST(Plan, DominatedOptionAndAConstraintOnlyTheDearerMeets) {
 
   PlanSettings need;
   need.constraints = {parse_plan_constraint("p_done >= 0.5")};
-  const PlanResult held = run_plan(alternatives, options(4'000), need);
+  const PlanResult held = run_plan(alternatives, run_options(4'000, 11), need);
   ASSERT_EQ(held.recommended, std::optional<std::size_t>(2));
   EXPECT_FALSE(held.runner_up.has_value());
   EXPECT_FALSE(held.options[0].meets);
@@ -135,7 +128,7 @@ TEST(Plan, DominatedOptionAndAConstraintOnlyTheDearerMeets) {
 
   PlanSettings impossible;
   impossible.constraints = {parse_plan_constraint("p_done >= 1"), parse_plan_constraint("cost_mean <= 10")};
-  const PlanResult none = run_plan(alternatives, options(4'000), impossible);
+  const PlanResult none = run_plan(alternatives, run_options(4'000, 11), impossible);
   EXPECT_FALSE(none.recommended.has_value());
   ASSERT_TRUE(none.closest.has_value());
   // Every option misses cost_mean <= 10 by thousands of times the bound:
@@ -147,7 +140,7 @@ TEST(Plan, DominatedOptionAndAConstraintOnlyTheDearerMeets) {
 
 TEST(Plan, IdenticalOptionsAreATie) {
   const std::string file = msp_file(temp_dir(), "shop.yaml", "[]");
-  const PlanResult r = run_plan({alternative("one", file, {}), alternative("two", file, {})}, options(2'000), {});
+  const PlanResult r = run_plan({alternative("one", file, {}), alternative("two", file, {})}, run_options(2'000, 11), {});
   ASSERT_TRUE(r.runner_up.has_value());
   EXPECT_TRUE(r.tie);
   EXPECT_EQ(r.options[*r.runner_up].vs_reference.mean, 0.0);
@@ -236,8 +229,8 @@ TEST(Plan, SameBytesForOneAndTwoThreads) {
   PlanSettings s;
   s.grid = {parse_plan_variable("labor.technicians=1,2"), parse_plan_variable("target=bitdefender,eset")};
   s.constraints = {parse_plan_constraint("p_done >= 0.3")};
-  const PlanResult one = run_plan(alternatives, options(6'000, 1), s);
-  const PlanResult two = run_plan(alternatives, options(6'000, 2), s);
+  const PlanResult one = run_plan(alternatives, run_options(6'000, 11, 1), s);
+  const PlanResult two = run_plan(alternatives, run_options(6'000, 11, 2), s);
   EXPECT_EQ(render_plan_json(one), render_plan_json(two));
   EXPECT_EQ(render_plan_csv(one), render_plan_csv(two));
   EXPECT_EQ(render_plan_table(one), render_plan_table(two));

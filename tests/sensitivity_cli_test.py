@@ -163,8 +163,57 @@ def test_indices():
     check("--indices --components: every cost component, one table line each",
           r.returncode == 0 and [c["key"] for c in d["components"]][:2] == ["labor_cost", "pricing_cost"] and
           "By cost component" in r.stdout and "downtime_cost" in r.stdout, r.stderr)
-    r = run("sensitivity", "--indices", ishigami, "--trials", "100", "--html", os.path.join(TMP, "i.html"))
-    check("--indices --html: exit 2, refused", r.returncode == 2 and "--html" in r.stderr, r.stderr)
+    h = os.path.join(TMP, "i.html")
+    r = run("sensitivity", "--indices", ishigami, "--trials", "1000", "--quiet", "--html", h)
+    check("--indices --html: exit 0, the indices page", r.returncode == 0 and
+          '"kind":"sensitivity_indices"' in open(h).read(), r.stderr)
+
+
+def test_indices_per_msp():
+    """--indices --per-msp: each MSP's own indices in the table, JSON and CSV;
+    refused without --indices, and with a clear message when too big."""
+    two = os.path.join(SRC, "tests", "data", "sensitivity", "two-msps.yaml")
+    r = run("sensitivity", "--per-msp", two, "--trials", "100")
+    check("--per-msp without --indices: exit 2", r.returncode == 2 and "--per-msp" in r.stderr, r.stderr)
+    docs = {}
+    for threads in ("1", "2"):
+        j, c = os.path.join(TMP, f"m{threads}.json"), os.path.join(TMP, f"m{threads}.csv")
+        r = run("sensitivity", "--indices", "--per-msp", two, "--trials", "4000", "--threads", threads,
+                "--json", j, "--csv", c)
+        check(f"--per-msp threads {threads}: exit 0, the MSPs' block", r.returncode == 0 and
+              "By MSP (--per-msp)" in r.stdout and "\n  a  mean" in r.stdout and "\n  b  mean" in r.stdout,
+              (r.stderr, r.stdout[-800:]))
+        docs[threads] = (open(j).read(), open(c).read())
+    check("--per-msp JSON: the same bytes for 1 and 2 threads but manifest.threads",
+          docs["1"][0].replace('"threads":1', '"threads":2') == docs["2"][0])
+    check("--per-msp CSV: the same bytes for 1 and 2 threads", docs["1"][1] == docs["2"][1])
+    d = strict_json(docs["1"][0])
+    msps = {m["msp"]: {x["key"]: x for x in m["inputs"]} for m in d.get("msps", [])}
+    check("--per-msp JSON: one result per MSP; a's extra is exactly 0 on b, and matters on a",
+          sorted(msps) == ["a", "b"] and msps["b"]["extras.a_only"]["total"]["estimate"] == 0 and
+          msps["a"]["extras.a_only"]["total"]["ci95"][0] > 0, list(msps))
+    lines = list(csv.DictReader(io.StringIO(docs["1"][1])))
+    check("--per-msp CSV: the portfolio's rows (msp empty), then each MSP's",
+          len(lines) == 3 * len(d["inputs"]) and {r["msp"] for r in lines} == {"", "a", "b"} and
+          [r["msp"] for r in lines][-1] == "b", len(lines))
+    population = os.path.join(SCENARIOS, "population-200.yaml")
+    r = run("sensitivity", "--indices", "--per-msp", population, "--trials", "100000", "--max-memory-gib", "1")
+    check("--per-msp too big: exit 2 before running, says what to leave out",
+          r.returncode == 2 and "--per-msp" in r.stderr and "200 of them MSPs'" in r.stderr, r.stderr)
+
+
+def test_one_msp():
+    """--msp NAME: one MSP's own tornado; a misspelt name gets a suggestion."""
+    portfolio = os.path.join(SCENARIOS, "portfolio.yaml")
+    r = run("sensitivity", portfolio, "--msp", "msp-35", "--trials", "100")
+    check("--msp unknown: exit 2, did you mean", r.returncode == 2 and "did you mean 'msp-350'" in r.stderr, r.stderr)
+    r = run("sensitivity", portfolio, "--msp", "msp-60", "--indices", "--trials", "100")
+    check("--msp with --indices: exit 2, points to --per-msp", r.returncode == 2 and "--per-msp" in r.stderr, r.stderr)
+    j = os.path.join(TMP, "one-msp.json")
+    r = run("sensitivity", portfolio, "--msp", "msp-60", "--trials", "2000", "--json", j)
+    d = strict_json(open(j).read()) if r.returncode == 0 else {}
+    check("--msp msp-60: its own tornado", r.returncode == 0 and "sensitivity of MSP msp-60's own total_cost" in r.stdout
+          and d["output"] == {"key": "total_cost", "unit": "USD", "scope": "msp", "msp": "msp-60"}, r.stderr)
 
 
 def test_indices_interrupt():
@@ -185,7 +234,8 @@ def test_indices_interrupt():
 
 
 def main():
-    return run_all((test_options, test_outputs, test_interrupt, test_indices_refuse_correlated_inputs, test_indices, test_indices_interrupt))
+    return run_all((test_options, test_outputs, test_interrupt, test_indices_refuse_correlated_inputs, test_indices, test_indices_per_msp, test_one_msp,
+                    test_indices_interrupt))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
+#include <iterator>
 #include <numbers>
 #include <string>
 
@@ -18,17 +20,10 @@
 namespace switchcost::sim {
 namespace {
 
+using test::run_options;
 using test::shipped_assumptions;
 using test::temp_dir;
 using test::write_file;
-
-RunOptions options(std::uint64_t trials, unsigned threads = 2) {
-  RunOptions o;
-  o.trials = trials;
-  o.seed = 1;
-  o.threads = threads;
-  return o;
-}
 
 const IndexRow& row_named(const IndexResult& r, const std::string& key) {
   for (const auto& row : r.rows)
@@ -64,7 +59,7 @@ TEST(SensitivityIndices, IshigamiIntervalsCoverTheTruth) {
   ASSERT_NEAR(v13 / v, 0.2437, 5e-5);
 
   const Scenario s = load_scenario({std::string(SWITCHCOST_TEST_DATA) + "/sensitivity/ishigami.yaml"});
-  const SensitivityResult r = run_sensitivity_indices(s, options(1 << 16));
+  const SensitivityResult r = run_sensitivity_indices(s, run_options(1 << 16, 1));
   ASSERT_TRUE(r.complete);
   ASSERT_TRUE(r.indices);
   const IndexResult& ix = *r.indices;
@@ -94,7 +89,7 @@ TEST(SensitivityIndices, IshigamiIntervalsCoverTheTruth) {
 // a scenario input (a Var), the two normals inline draws of one formula.
 TEST(SensitivityIndices, LinearModelHasItsAnalyticIndices) {
   const Scenario s = load_scenario({std::string(SWITCHCOST_TEST_DATA) + "/sensitivity/linear.yaml"});
-  const SensitivityResult r = run_sensitivity_indices(s, options(1 << 16));
+  const SensitivityResult r = run_sensitivity_indices(s, run_options(1 << 16, 1));
   ASSERT_TRUE(r.indices);
   const IndexResult& ix = *r.indices;
   // sd((y - mean)^2) = 13 sqrt(2) for a normal, a little less with the uniform part.
@@ -111,8 +106,8 @@ TEST(SensitivityIndices, LinearModelHasItsAnalyticIndices) {
 
 TEST(SensitivityIndices, SameBytesForOneAndTwoThreads) {
   const Scenario s = load_scenario({std::string(SWITCHCOST_TEST_DATA) + "/sensitivity/ishigami.yaml"});
-  SensitivityResult one = run_sensitivity_indices(s, options(5'000, 1));
-  SensitivityResult two = run_sensitivity_indices(s, options(5'000, 2));
+  SensitivityResult one = run_sensitivity_indices(s, run_options(5'000, 1, 1));
+  SensitivityResult two = run_sensitivity_indices(s, run_options(5'000, 1, 2));
   EXPECT_EQ(render_sensitivity_json(one), render_sensitivity_json(two));
   EXPECT_EQ(render_sensitivity_csv(one), render_sensitivity_csv(two));
 }
@@ -136,7 +131,7 @@ TEST(SensitivityIndices, ShippedMspGroupsAndExactZeros) {
 
   SensitivityOptions o;
   o.output = Output::total_cost;  // measured on total_expected_cost
-  const SensitivityResult r = run_sensitivity_indices(s, options(4'000), o);
+  const SensitivityResult r = run_sensitivity_indices(s, run_options(4'000, 1), o);
   ASSERT_TRUE(r.indices);
   const IndexRow& incidents = row_named(*r.indices, "incidents");
   EXPECT_EQ(incidents.first.value, 0.0);
@@ -151,13 +146,13 @@ TEST(SensitivityIndices, ShippedMspGroupsAndExactZeros) {
   EXPECT_LT(read, groups.size());
   // The labor cost does not read the competitors' prices.
   o.output = Output::labor_cost;
-  const SensitivityResult labor = run_sensitivity_indices(s, options(4'000), o);
+  const SensitivityResult labor = run_sensitivity_indices(s, run_options(4'000, 1), o);
   ASSERT_TRUE(labor.indices);
   EXPECT_EQ(row_named(*labor.indices, "competitors.kaspersky.price_per_endpoint_month").total.value, 0.0);
   EXPECT_GT(row_named(*labor.indices, "labor.config_hours_per_client").total.value, 0.0);
   // The drawn incident count reads them.
   o.output = Output::incidents;
-  const SensitivityResult count = run_sensitivity_indices(s, options(4'000), o);
+  const SensitivityResult count = run_sensitivity_indices(s, run_options(4'000, 1), o);
   ASSERT_TRUE(count.indices);
   EXPECT_GT(row_named(*count.indices, "incidents").total.value, 0.0);
 }
@@ -169,13 +164,13 @@ TEST(SensitivityIndices, ComponentsAreTheSameAsEachOutputAlone) {
   const Scenario s = load_scenario({std::string(SWITCHCOST_SOURCE_DIR) + "/scenarios/kaspersky-2024/msp-350.yaml"});
   SensitivityOptions o;
   o.components = true;
-  const SensitivityResult all = run_sensitivity_indices(s, options(3'000), o);
+  const SensitivityResult all = run_sensitivity_indices(s, run_options(3'000, 1), o);
   ASSERT_TRUE(all.indices);
   ASSERT_EQ(all.component_indices.size(), std::size_t(Output::total_cost));
   EXPECT_EQ(all.component_indices[0]->output, Output::labor_cost);
   o.components = false;
   o.output = Output::labor_cost;
-  const SensitivityResult labor = run_sensitivity_indices(s, options(3'000), o);
+  const SensitivityResult labor = run_sensitivity_indices(s, run_options(3'000, 1), o);
   ASSERT_TRUE(labor.indices);
   const IndexResult& a = *all.component_indices[0];
   const IndexResult& b = *labor.indices;
@@ -191,6 +186,90 @@ TEST(SensitivityIndices, ComponentsAreTheSameAsEachOutputAlone) {
   EXPECT_GT(row_named(downtime, "downtime.minutes_per_endpoint").total.value, 0.5);
   const std::string json = render_sensitivity_json(all);
   EXPECT_NE(json.find("\"components\":[{\"key\":\"labor_cost\""), std::string::npos);
+}
+
+// --per-msp on two MSPs of known structure: a market input (the technician's
+// cost per hour) and an MSP key both draw (labor.setup_hours) move both
+// MSPs' totals; each MSP's own extra item moves its total and leaves the
+// other's the same bits (ST exactly 0). Each MSP's indices are those of
+// that MSP run alone, bit for bit: the runs, streams and bootstrap are the same.
+TEST(SensitivityIndices, PerMspIndicesSeparateTheMsps) {
+  const std::string path = std::string(SWITCHCOST_TEST_DATA) + "/sensitivity/two-msps.yaml";
+  const Scenario s = load_scenario({path});
+  SensitivityOptions o;
+  o.per_msp = true;
+  const SensitivityResult r = run_sensitivity_indices(s, run_options(20'000, 3), o);
+  ASSERT_TRUE(r.indices);
+  ASSERT_EQ(r.msp_indices.size(), 2u);
+  const IndexResult& a = *r.msp_indices[0];
+  const IndexResult& b = *r.msp_indices[1];
+  EXPECT_EQ(a.msp, "a");
+  EXPECT_EQ(b.msp, "b");
+  EXPECT_EQ(a.output, Output::total_cost);
+  // Another MSP's input: exactly 0 on this MSP's total.
+  for (const char* key : {"extras.a_only"}) {
+    EXPECT_EQ(row_named(b, key).first.value, 0.0);
+    EXPECT_EQ(row_named(b, key).total.value, 0.0);
+    EXPECT_EQ(row_named(b, key).total.hi, 0.0);
+  }
+  EXPECT_EQ(row_named(a, "extras.b_only").total.value, 0.0);
+  // Its own input, the shared key and the market input matter to each: the
+  // interval of ST is above 0.
+  for (const IndexResult* m : {&a, &b}) {
+    const std::string own = m == &a ? "extras.a_only" : "extras.b_only";
+    for (const std::string& key : {own, std::string("labor.setup_hours"), std::string("market.technician_cost_per_hour")})
+      EXPECT_GT(row_named(*m, key).total.lo, 0.0) << m->msp << " " << key;
+    // Market-level groups are listed first, then the per-MSP ones.
+    EXPECT_EQ(m->rows.front().level, InputOwner::market);
+    EXPECT_EQ(m->rows.back().level, InputOwner::msp);
+  }
+  // On the portfolio both extras matter.
+  EXPECT_GT(row_named(*r.indices, "extras.a_only").total.lo, 0.0);
+  EXPECT_GT(row_named(*r.indices, "extras.b_only").total.lo, 0.0);
+  // The per-MSP series change no portfolio number.
+  const SensitivityResult plain = run_sensitivity_indices(s, run_options(20'000, 3), {});
+  ASSERT_TRUE(plain.indices);
+  EXPECT_TRUE(plain.msp_indices.empty());
+  SensitivityResult without = r;
+  without.msp_indices.clear();
+  EXPECT_EQ(render_sensitivity_json(without), render_sensitivity_json(plain));
+
+  // MSP a alone: the same indices as a's within the two, bit for bit.
+  std::string text;
+  {
+    std::ifstream in(path);
+    text.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  const Scenario alone = load_scenario({write_file(temp_dir(), "a.yaml", text.substr(0, text.find("  - name: b\n")))});
+  const SensitivityResult ra = run_sensitivity_indices(alone, run_options(20'000, 3), {});
+  ASSERT_TRUE(ra.indices);
+  EXPECT_EQ(ra.indices->variance, a.variance);
+  for (const auto& row : ra.indices->rows) {
+    const IndexRow& same = row_named(a, row.key);
+    EXPECT_EQ(row.first.value, same.first.value) << row.key;
+    EXPECT_EQ(row.total.value, same.total.value) << row.key;
+    EXPECT_EQ(row.total.lo, same.total.lo) << row.key;
+  }
+
+  // Rendered: a JSON "msps" array, CSV rows with the MSP's name, the table's block.
+  const std::string json = render_sensitivity_json(r);
+  EXPECT_NE(json.find("\"msps\":[{\"msp\":\"a\",\"key\":\"total_cost\""), std::string::npos);
+  const std::string csv = render_sensitivity_csv(r);
+  EXPECT_NE(csv.find(",complete,msp\n"), std::string::npos);
+  EXPECT_NE(csv.find("extras.a_only,msp,"), std::string::npos);
+  EXPECT_NE(csv.find(",true,b\n"), std::string::npos);
+  const std::string table = render_sensitivity_table(r);
+  EXPECT_NE(table.find("By MSP (--per-msp)"), std::string::npos) << table;
+  // b's per-MSP line names its own extra and not a's (ST 0 is left out).
+  const std::string b_block = table.substr(table.find("\n  b  mean"));
+  EXPECT_NE(b_block.find("extras.b_only"), std::string::npos) << table;
+  EXPECT_EQ(b_block.find("extras.a_only"), std::string::npos) << table;
+
+  // The same bytes for 1 and 2 threads.
+  const SensitivityResult one = run_sensitivity_indices(s, run_options(3'000, 3, 1), o);
+  const SensitivityResult two = run_sensitivity_indices(s, run_options(3'000, 3, 2), o);
+  EXPECT_EQ(render_sensitivity_json(one), render_sensitivity_json(two));
+  EXPECT_EQ(render_sensitivity_csv(one), render_sensitivity_csv(two));
 }
 
 TEST(SensitivityIndices, NoVarianceGivesZerosNotNaN) {

@@ -9,24 +9,19 @@
 #include <algorithm>
 #include <atomic>
 #include <cmath>
+#include <optional>
 #include <set>
+#include <vector>
 
 #include "test_util.h"
 
 namespace switchcost::sim {
 namespace {
 
+using test::run_options;
 using test::shipped_assumptions;
 using test::temp_dir;
 using test::write_file;
-
-RunOptions options(std::uint64_t trials, unsigned threads = 2) {
-  RunOptions o;
-  o.trials = trials;
-  o.seed = 7;
-  o.threads = threads;
-  return o;
-}
 
 Scenario scenario_of(const std::string& name, const std::string& text) {
   return load_scenario({write_file(temp_dir(), name, std::string(shipped_assumptions) + text)});
@@ -52,7 +47,7 @@ const char* linear_msp =
 
 TEST(Sensitivity, LinearInputHasItsClosedFormSwing) {
   const Scenario s = scenario_of("linear.yaml", linear_msp);
-  const SensitivityResult r = run_sensitivity(s, options(20'000));
+  const SensitivityResult r = run_sensitivity(s, run_options(20'000, 7));
   ASSERT_TRUE(r.complete);
   ASSERT_EQ(r.trials_done, 20'000u);
   const SensitivityRow* row = row_named(r, "extras.agent_fee");
@@ -69,6 +64,8 @@ TEST(Sensitivity, LinearInputHasItsClosedFormSwing) {
   EXPECT_LT(row->swing.se, 1e-6) << "every other input draws the same values in both runs";
   EXPECT_NEAR(row->mean_high - row->mean_low, expected, 1e-6);
   EXPECT_NEAR(row->p90_swing, expected, 1e-6) << "a constant shift moves every percentile by it";
+  ASSERT_TRUE(row->p90_swing_se);
+  EXPECT_LT(*row->p90_swing_se, 1e-6) << "the same shift in every section";
   // The baseline draws it as usual: its mean sits between the two.
   EXPECT_GT(r.baseline.mean, row->mean_low);
   EXPECT_LT(r.baseline.mean, row->mean_high);
@@ -81,8 +78,8 @@ TEST(Sensitivity, UnreadInputsSwingExactlyZeroRunOrNot) {
   const Scenario s = scenario_of("linear.yaml", linear_msp);
   SensitivityOptions forced;
   forced.skip_unread = false;
-  const SensitivityResult skipped = run_sensitivity(s, options(4'000));
-  const SensitivityResult ran = run_sensitivity(s, options(4'000), forced);
+  const SensitivityResult skipped = run_sensitivity(s, run_options(4'000, 7));
+  const SensitivityResult ran = run_sensitivity(s, run_options(4'000, 7), forced);
   ASSERT_EQ(skipped.rows.size(), ran.rows.size());
   EXPECT_LT(skipped.runs, ran.runs);
   int unread = 0;
@@ -123,7 +120,7 @@ TEST(Sensitivity, InputsAnOutputDoesNotReadSwingExactlyZero) {
   const Scenario s = scenario_of("linear.yaml", linear_msp);
   SensitivityOptions labor;
   labor.output = Output::labor_cost;
-  const SensitivityResult r = run_sensitivity(s, options(4'000), labor);
+  const SensitivityResult r = run_sensitivity(s, run_options(4'000, 7), labor);
   for (const char* key : {"competitors.bitdefender.price_per_endpoint_month",
                           "competitors.kaspersky.price_per_endpoint_month", "market.threat.incident_cost",
                           "extras.agent_fee", "downtime.minutes_per_endpoint"}) {
@@ -137,7 +134,7 @@ TEST(Sensitivity, InputsAnOutputDoesNotReadSwingExactlyZero) {
   EXPECT_GT(std::fabs(row_named(r, "market.technician_cost_per_hour")->swing.mean), 0.0);
   SensitivityOptions duration;
   duration.output = Output::duration_days;
-  const SensitivityResult d = run_sensitivity(s, options(4'000), duration);
+  const SensitivityResult d = run_sensitivity(s, run_options(4'000, 7), duration);
   for (const char* key : {"competitors.bitdefender.price_per_endpoint_month", "market.technician_cost_per_hour",
                           "labor.billable_share"})
     EXPECT_EQ(row_named(d, key)->swing.mean, 0.0) << key;
@@ -178,7 +175,7 @@ TEST(Sensitivity, GroupsAnMspKeyOverMspsAndSorts) {
   EXPECT_FALSE(held.market.at("technician_cost_per_hour").dist.is_constant());
   EXPECT_FALSE(s.msps[0].params.at("labor.setup_hours").dist.is_constant()) << "the original is left as it was";
 
-  const SensitivityResult r = run_sensitivity(s, options(4'000));
+  const SensitivityResult r = run_sensitivity(s, run_options(4'000, 7));
   ASSERT_EQ(r.rows.size(), groups.size());
   for (std::size_t i = 1; i < r.rows.size(); ++i)
     EXPECT_GE(std::fabs(r.rows[i - 1].swing.mean), std::fabs(r.rows[i].swing.mean)) << i;
@@ -212,12 +209,90 @@ TEST(Sensitivity, ConstantInputsAreNotListed) {
     EXPECT_EQ(keys.count(drawn), 1u) << drawn;
 }
 
+// The SE of the P90 swing is honest: over 40 seeds, the sd of the P90
+// swings and the root mean square of their SEs agree within a factor of 2.
+// The sd of 40 draws has a relative SE of about 1/sqrt(2 x 39) = 11%, so
+// the factor is about 6 of those SEs (on the log scale) away; the seeds are
+// fixed, so the test gives the same numbers every run. The technician's
+// cost per hour multiplies the labor hours, which vary with the setup hours
+// and the MSP's extras: the two P90s are not a shift of each other.
+TEST(Sensitivity, P90SwingSeMatchesTheSpreadOverSeeds) {
+  const Scenario s = load_scenario({SWITCHCOST_TEST_DATA "/sensitivity/two-msps.yaml"});
+  for (const char* key : {"market.technician_cost_per_hour", "labor.setup_hours"}) {
+    constexpr int seeds = 40;
+    double sum = 0, sq = 0, se2 = 0;
+    for (int seed = 1; seed <= seeds; ++seed) {
+      const SensitivityResult r = run_sensitivity(s, run_options(4'000, std::uint64_t(seed)));
+      const SensitivityRow* row = row_named(r, key);
+      ASSERT_NE(row, nullptr) << key;
+      ASSERT_TRUE(row->p90_swing_se) << key;
+      sum += row->p90_swing;
+      sq += row->p90_swing * row->p90_swing;
+      se2 += *row->p90_swing_se * *row->p90_swing_se;
+    }
+    const double mean = sum / seeds, sd = std::sqrt((sq - seeds * mean * mean) / (seeds - 1));
+    const double se = std::sqrt(se2 / seeds);
+    EXPECT_GT(sd, 0.0) << key;
+    EXPECT_LT(se, 2 * sd) << key << ": sd over seeds " << sd << ", rms SE " << se;
+    EXPECT_GT(se, sd / 2) << key << ": sd over seeds " << sd << ", rms SE " << se;
+  }
+}
+
+// --msp NAME: the tornado of one MSP's own total. On MSP b of the two-MSP
+// scenario, a's extra item moves nothing (swing and P90 swing exactly 0)
+// and b's own extra, uniform on [0, 600] per MSP, swings by 0.8 x 600; the
+// two MSPs' baseline means add up to the portfolio's. The same bytes for 1
+// and 2 threads.
+TEST(Sensitivity, OneMspsOwnTornado) {
+  const Scenario s = load_scenario({SWITCHCOST_TEST_DATA "/sensitivity/two-msps.yaml"});
+  SensitivityOptions on_b;
+  on_b.msp = 1;
+  const SensitivityResult b = run_sensitivity(s, run_options(4'000, 7), on_b);
+  ASSERT_TRUE(b.complete);
+  EXPECT_EQ(b.msp, "b");
+  const SensitivityRow* other = row_named(b, "extras.a_only");
+  ASSERT_NE(other, nullptr);
+  EXPECT_EQ(other->swing.mean, 0.0);
+  EXPECT_EQ(other->swing.se, 0.0);
+  EXPECT_EQ(other->p90_swing, 0.0);
+  const SensitivityRow* own = row_named(b, "extras.b_only");
+  ASSERT_NE(own, nullptr);
+  EXPECT_NEAR(own->swing.mean, 0.8 * 600, 1e-6);
+  EXPECT_GT(std::fabs(row_named(b, "market.technician_cost_per_hour")->swing.mean), 0.0);
+  SensitivityOptions on_a;
+  on_a.msp = 0;
+  const SensitivityResult a = run_sensitivity(s, run_options(4'000, 7), on_a);
+  const SensitivityResult portfolio = run_sensitivity(s, run_options(4'000, 7));
+  EXPECT_NEAR(a.baseline.mean + b.baseline.mean, portfolio.baseline.mean, 1e-9 * portfolio.baseline.mean);
+  EXPECT_NE(render_sensitivity_json(b).find("\"scope\":\"msp\",\"msp\":\"b\""), std::string::npos);
+  EXPECT_NE(render_sensitivity_table(b).find("sensitivity of MSP b's own total_cost"), std::string::npos);
+  const SensitivityResult one = run_sensitivity(s, run_options(3'000, 7, 1), on_b);
+  const SensitivityResult two = run_sensitivity(s, run_options(3'000, 7, 2), on_b);
+  EXPECT_EQ(render_sensitivity_json(one), render_sensitivity_json(two));
+  EXPECT_EQ(render_sensitivity_csv(one), render_sensitivity_csv(two));
+}
+
+TEST(Sensitivity, P90SwingSeNeedsEnoughTrials) {
+  std::vector<double> low(999), high(999);
+  for (std::size_t i = 0; i < low.size(); ++i) {
+    low[i] = double((i * 7919) % 1000);
+    high[i] = 2 * low[i] + 5;
+  }
+  EXPECT_FALSE(p90_swing_se(high, low)) << "fewer than 20 sections of 50 trials";
+  low.push_back(3);
+  high.push_back(11);
+  const std::optional<double> se = p90_swing_se(high, low);
+  ASSERT_TRUE(se);
+  EXPECT_GT(*se, 0.0);
+  EXPECT_TRUE(std::isfinite(*se));
+}
+
 // The same bytes at any thread count (the manifest's threads aside, which
 // these RunInfos leave equal).
 TEST(Sensitivity, SameBytesForOneAndTwoThreads) {
   const Scenario s = load_scenario({SWITCHCOST_SOURCE_DIR "/scenarios/kaspersky-2024/portfolio.yaml"});
-  const SensitivityResult one = run_sensitivity(s, options(3'000, 1));
-  const SensitivityResult two = run_sensitivity(s, options(3'000, 2));
+  const SensitivityResult one = run_sensitivity(s, run_options(3'000, 7, 1));
+  const SensitivityResult two = run_sensitivity(s, run_options(3'000, 7, 2));
   EXPECT_EQ(render_sensitivity_json(one), render_sensitivity_json(two));
   EXPECT_EQ(render_sensitivity_csv(one), render_sensitivity_csv(two));
   EXPECT_EQ(render_sensitivity_table(one), render_sensitivity_table(two));
@@ -227,7 +302,7 @@ TEST(Sensitivity, SameBytesForOneAndTwoThreads) {
 TEST(Sensitivity, StoppedBeforeAnyTrialHasNoRows) {
   const Scenario s = scenario_of("linear.yaml", linear_msp);
   std::atomic<bool> stop{true};
-  RunOptions o = options(10'000);
+  RunOptions o = run_options(10'000, 7);
   o.stop = &stop;
   const SensitivityResult r = run_sensitivity(s, o);
   EXPECT_FALSE(r.complete);
@@ -245,8 +320,8 @@ TEST(Sensitivity, MemoryIsTwoRunsOfPortfolioSeries) {
   const Scenario three = load_scenario({SWITCHCOST_SOURCE_DIR "/scenarios/kaspersky-2024/portfolio.yaml"});
   for (const Scenario* s : {&one, &three})
     EXPECT_EQ(estimate_sensitivity_bytes(*s, 100'000), 2u * output_count * 100'000 * sizeof(double));
-  EXPECT_GT(estimate_sensitivity_working_bytes(three, options(100'000)),
-            estimate_working_bytes({&three}, options(100'000)));
+  EXPECT_GT(estimate_sensitivity_working_bytes(three, run_options(100'000, 7)),
+            estimate_working_bytes({&three}, run_options(100'000, 7)));
 }
 
 TEST(Sensitivity, OutputsByName) {

@@ -3,9 +3,12 @@
 
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <fstream>
 #include <string>
+
+#include "sim/engine/engine.h"
 
 namespace switchcost::test {
 
@@ -22,6 +25,16 @@ inline std::string write_file(const std::string& dir, const std::string& name, c
   const std::string path = dir + "/" + name;
   std::ofstream(path, std::ios::binary) << text;
   return path;
+}
+
+// Run options for a test: `trials` trials with `seed` on `threads` threads
+// (two by default, so that the threaded paths are exercised).
+inline sim::RunOptions run_options(std::uint64_t trials, std::uint64_t seed, unsigned threads = 2) {
+  sim::RunOptions o;
+  o.trials = trials;
+  o.seed = seed;
+  o.threads = threads;
+  return o;
 }
 
 // The include line that brings the shipped Kaspersky 2024 assumptions.

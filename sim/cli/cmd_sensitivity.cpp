@@ -46,8 +46,8 @@ std::size_t parse_top(const std::string& text) {
 
 int sensitivity_main(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   SessionOptions given;
-  std::string output = "total_cost", top = "15";
-  bool indices = false, components = false;
+  std::string output = "total_cost", top = "15", msp;
+  bool indices = false, components = false, per_msp = false;
   auto options = given.describe();
   options.add_options()
       ("indices", po::bool_switch(&indices), "variance-based indices instead of the tornado: each input group's "
@@ -55,9 +55,13 @@ int sensitivity_main(const std::vector<std::string>& args, std::ostream& out, st
                                              "(2 + groups runs)")
       ("components", po::bool_switch(&components), "with --indices: also the indices of each cost component of "
                                                    "the portfolio, from the same runs")
+      ("per-msp", po::bool_switch(&per_msp), "with --indices: also the indices of each MSP's own output, from the "
+                                             "same runs (memory: MSPs x (2 + groups) series of the trials)")
       ("output", po::value(&output), "the portfolio output measured: total_cost (default), labor_cost, "
                                      "duration_days, labor_hours, ... (any output key of docs/output-format.md)")
-      ("top", po::value(&top), "rows of the terminal table (default 15); --json and --csv have every input");
+      ("top", po::value(&top), "rows of the terminal table (default 15); --json and --csv have every input")
+      ("msp", po::value(&msp), "the tornado of one MSP's own output (its name in the scenario) instead of the "
+                               "portfolio's");
   if (parse_command_line(options, args, given.files)) {
     out << "usage: switchcost sensitivity [options] [FILE...]\n"
            "Holds each uncertain input (an MSP key over every MSP that draws it) at its P10 and then its P90,\n"
@@ -76,19 +80,38 @@ int sensitivity_main(const std::vector<std::string>& args, std::ostream& out, st
   if (inputs.empty()) inputs.push_back(std::string(default_scenario));
   const Scenario scenario = load_scenario(inputs, {}, given.settings());
   session.prepare_outputs(given, scenario.files);
-  if (indices && session.writes("html"))
-    throw UsageError("--html: the HTML report has the tornado only; use --json or --csv with --indices");
   if (components && !indices) throw UsageError("--components goes with --indices");
+  if (per_msp && !indices) throw UsageError("--per-msp goes with --indices");
+  if (!msp.empty() && indices)
+    throw UsageError("--msp NAME is for the tornado; with --indices, --per-msp gives every MSP's own indices");
+  if (!msp.empty()) {
+    std::vector<std::string_view> names;
+    for (std::size_t m = 0; m < scenario.msps.size(); ++m) {
+      names.push_back(scenario.msps[m].name);
+      if (scenario.msps[m].name == msp) sensitivity.msp = m;
+    }
+    if (!sensitivity.msp) {
+      const std::string near = suggest(msp, names);
+      throw UsageError("--msp: no MSP is named '" + msp + "' in the scenario" +
+                       (near.empty() ? std::string() : "; did you mean '" + near + "'?"));
+    }
+  }
   if (indices && has_correlations(scenario))
     throw UsageError("--indices: the Sobol indices assume independent inputs, and this scenario correlates some "
                      "(a correlations: block); use the tornado (without --indices)");
   if (indices) {
     sensitivity.components = components;
-    session.check_memory(estimate_indices_bytes(scenario, session.options.trials, components),
-                         estimate_indices_working_bytes(scenario, session.options),
+    sensitivity.per_msp = per_msp;
+    // The series measured per run: the output's, the components', the MSPs'.
+    const std::size_t series = 1 + (components ? std::size_t(Output::total_cost) : 0) + scenario.msps.size();
+    const std::string measured = per_msp ? " x " + std::to_string(series) + " series (" +
+                                               std::to_string(scenario.msps.size()) + " of them MSPs')"
+                                         : std::string();
+    session.check_memory(estimate_indices_bytes(scenario, session.options.trials, sensitivity),
+                         estimate_indices_working_bytes(scenario, session.options, sensitivity),
                          std::to_string(session.options.trials) + " trials x (2 + " +
-                             std::to_string(index_groups(scenario).size()) + " input groups) runs' outputs",
-                         "use fewer trials");
+                             std::to_string(index_groups(scenario).size()) + " input groups) runs' outputs" + measured,
+                         per_msp ? "use fewer trials, or leave out --per-msp" : "use fewer trials");
     session.catch_signals();
     sensitivity.keep_samples = session.writes("samples");
     SensitivityResult result = run_sensitivity_indices(scenario, session.options, sensitivity);
@@ -100,8 +123,8 @@ int sensitivity_main(const std::vector<std::string>& args, std::ostream& out, st
     result.top = rows;
     return session.finish(&result, out, err);
   }
-  session.check_memory(estimate_sensitivity_bytes(scenario, session.options.trials),
-                       estimate_sensitivity_working_bytes(scenario, session.options),
+  session.check_memory(estimate_sensitivity_bytes(scenario, session.options.trials, sensitivity),
+                       estimate_sensitivity_working_bytes(scenario, session.options, sensitivity),
                        std::to_string(session.options.trials) + " trials x " + std::to_string(scenario.msps.size()) +
                            " MSPs, two runs at a time",
                        "use fewer trials");

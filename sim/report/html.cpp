@@ -384,10 +384,12 @@ void render_compare_html(const CompareResult& result, std::ostream& out) {
 }
 
 void render_sensitivity_html(const SensitivityResult& result, std::ostream& out) {
-  // The tornado is drawn from the JSON's rows alone: no per-trial series.
+  // The tornado, or with --indices the indices' bars, is drawn from the
+  // JSON's rows alone: no per-trial series.
   Json charts;
   charts.open("", '{').value("output_label", output_label(result.output)).close('}');
-  write_page(out, "sensitivity", [&](std::ostream& json) { render_sensitivity_json(result, json); }, charts.str());
+  write_page(out, result.variance_indices ? "sensitivity_indices" : "sensitivity",
+             [&](std::ostream& json) { render_sensitivity_json(result, json); }, charts.str());
 }
 
 void render_plan_html(const PlanResult& result, std::ostream& out) {

@@ -7,7 +7,7 @@
 // Chart.js 3 (Debian's libjs-chart.js, embedded at build time:
 // sim/report/html_assets.h) and the page's script (sim/report/html/report.js),
 // which builds every chart and table from the data. The data object is
-//   {"kind": "run" | "compare" | "sensitivity" | "plan", "report": <the command's --json document>,
+//   {"kind": "run" | "compare" | "sensitivity" | "sensitivity_indices" | "plan", "report": <the command's --json document>,
 //    "charts": <what the JSON does not hold: binned per-trial series>}
 // (plan: "charts" holds the comparison's JSON and compare's charts, so the
 // options' distributions are drawn as compare's page draws them)
@@ -54,8 +54,9 @@ namespace switchcost::sim {
 
 void render_html(const ReportData& data, std::ostream& out);
 void render_compare_html(const CompareResult& result, std::ostream& out);
-// The tornado: "charts" holds only the output's label; the bars and table
-// are drawn from the report's rows (sim/report/sensitivity.h).
+// The tornado, or with --indices (kind "sensitivity_indices") the S and ST
+// bars with their intervals: "charts" holds only the output's label; the
+// bars and tables are drawn from the report's rows (sim/report/sensitivity.h).
 struct SensitivityResult;
 void render_sensitivity_html(const SensitivityResult& result, std::ostream& out);
 

@@ -118,11 +118,22 @@ std::optional<Output> output_named(std::string_view key) noexcept {
 namespace {
 
 // Only the portfolio's series: nothing per MSP.
-RunOptions portfolio_only(const RunOptions& options) {
+// The portfolio's series; with --msp also each MSP's series of the output
+// and of its mean series (the engine keeps an output for every MSP or none).
+RunOptions portfolio_only(const RunOptions& options, const SensitivityOptions& sensitivity = {}) {
   RunOptions o = options;
   o.keep_msp_outputs = {};
+  if (sensitivity.msp) {
+    o.keep_msp_outputs[std::size_t(sensitivity.output)] = true;
+    o.keep_msp_outputs[std::size_t(mean_series_of(sensitivity.output))] = true;
+  }
   o.msp_stats = MspStats::exact;
   return o;
+}
+
+// The series measured: the portfolio's output o, or MSP msp's.
+const Values& measured(const RunResult& r, const SensitivityOptions& sensitivity, std::size_t o) {
+  return sensitivity.msp ? r.msp_series(*sensitivity.msp)[o] : r.portfolio[o];
 }
 
 // Per row: the paired differences, the summary's copy of them and a copy
@@ -131,15 +142,37 @@ std::uint64_t statistics_bytes(std::uint64_t trials) { return 3 * trials * sizeo
 
 }  // namespace
 
-std::uint64_t estimate_sensitivity_bytes(const Scenario& scenario, std::uint64_t trials) {
+std::uint64_t estimate_sensitivity_bytes(const Scenario& scenario, std::uint64_t trials,
+                                         const SensitivityOptions& sensitivity) {
   // The two copies of a group run together; the baseline is summarised and
   // released before them.
-  return 2 * estimate_result_bytes(scenario, trials, std::array<bool, output_count>{});
+  RunOptions o;
+  o.trials = trials;
+  return 2 * estimate_result_bytes(scenario, trials, portfolio_only(o, sensitivity).keep_msp_outputs);
 }
 
-std::uint64_t estimate_sensitivity_working_bytes(const Scenario& scenario, const RunOptions& options) {
-  return estimate_working_bytes({&scenario, &scenario, &scenario}, portfolio_only(options)) +
+std::uint64_t estimate_sensitivity_working_bytes(const Scenario& scenario, const RunOptions& options,
+                                                 const SensitivityOptions& sensitivity) {
+  return estimate_working_bytes({&scenario, &scenario, &scenario}, portfolio_only(options, sensitivity)) +
          statistics_bytes(options.trials);
+}
+
+std::optional<double> p90_swing_se(std::span<const double> high, std::span<const double> low) {
+  const std::size_t n = std::min(high.size(), low.size()), k = p90_swing_sections;
+  if (n < k * p90_swing_section_trials_min) return std::nullopt;
+  std::array<double, p90_swing_sections> d{};
+  for (std::size_t s = 0, begin = 0; s < k; ++s) {
+    const std::size_t size = n / k + (s < n % k ? 1 : 0);
+    d[s] = mean_and_percentile(high.subspan(begin, size), sensitivity_high).value -
+           mean_and_percentile(low.subspan(begin, size), sensitivity_high).value;
+    begin += size;
+  }
+  double mean = 0;
+  for (const double x : d) mean += x;
+  mean /= double(k);
+  double ss = 0;
+  for (const double x : d) ss += (x - mean) * (x - mean);
+  return std::sqrt(ss / double(k - 1) / double(k));
 }
 
 SensitivityResult run_sensitivity(const Scenario& scenario, const RunOptions& options,
@@ -163,7 +196,8 @@ SensitivityResult run_sensitivity(const Scenario& scenario, const RunOptions& op
     runs_planned += read[g] ? 1 : 0;  // one pass of trials for both copies
   }
 
-  RunOptions o = portfolio_only(options);
+  if (sensitivity.msp) result.msp = scenario.msps.at(*sensitivity.msp).name;
+  RunOptions o = portfolio_only(options, sensitivity);
   std::uint64_t offset = 0;
   const std::uint64_t total = options.trials * runs_planned;
   if (options.progress)
@@ -174,8 +208,8 @@ SensitivityResult run_sensitivity(const Scenario& scenario, const RunOptions& op
     ++result.runs;
     result.trials_done = base.trials_done;
     result.complete = base.complete;
-    result.baseline = summarize(base.portfolio[out]);
-    if (mean_out != out) use_conditional_mean(result.baseline, summarize(base.portfolio[mean_out]));
+    result.baseline = summarize(measured(base, sensitivity, out));
+    if (mean_out != out) use_conditional_mean(result.baseline, summarize(measured(base, sensitivity, mean_out)));
     if (sensitivity.keep_samples) {
       auto samples = std::make_shared<SampleSeries>();
       samples->labels.push_back("baseline");
@@ -215,17 +249,20 @@ SensitivityResult run_sensitivity(const Scenario& scenario, const RunOptions& op
         result.complete = false;  // interrupted: the groups finished are reported
         break;
       }
-      const Values& lo = r[0].portfolio[out];
-      const Values& hi = r[1].portfolio[out];
-      const Values& lo_mean = r[0].portfolio[mean_out];
-      const Values& hi_mean = r[1].portfolio[mean_out];
+      const Values& lo = measured(r[0], sensitivity, out);
+      const Values& hi = measured(r[1], sensitivity, out);
+      const Values& lo_mean = measured(r[0], sensitivity, mean_out);
+      const Values& hi_mean = measured(r[1], sensitivity, mean_out);
       row.mean_low = mean_of(lo_mean);
       row.mean_high = mean_of(hi_mean);
       row.swing = paired_difference(hi, lo, hi_mean, lo_mean);
       row.p90_low = mean_and_percentile(lo, sensitivity_high).value;
       row.p90_high = mean_and_percentile(hi, sensitivity_high).value;
+      row.p90_swing_se = p90_swing_se(hi, lo);
     }
     row.p90_swing = row.p90_high - row.p90_low;
+    if (!row.read && result.trials_done >= p90_swing_sections * p90_swing_section_trials_min)
+      row.p90_swing_se = 0.0;  // the same bits at both quantiles: no difference in any section
     result.rows.push_back(std::move(row));
   }
   std::stable_sort(result.rows.begin(), result.rows.end(), [](const SensitivityRow& a, const SensitivityRow& b) {
@@ -288,7 +325,8 @@ void render_sensitivity_table(const SensitivityResult& r, std::ostream& out) {
   if (r.variance_indices) return render_indices_table(r, out);
   const Output o = r.output;
   const bool conditional = mean_series_of(o) != o;
-  out << "switchcost " << r.info.version << " sensitivity of the portfolio's " << output_key(o) << " ["
+  out << "switchcost " << r.info.version << " sensitivity of "
+      << (r.msp.empty() ? std::string("the portfolio's ") : "MSP " + printable(r.msp) + "'s own ") << output_key(o) << " ["
       << output_unit(o) << "]: " << r.groups << " uncertain inputs, " << grouped(static_cast<long long>(r.trials_done))
       << " trials per run, " << r.runs << " runs, seed " << r.info.seed << ", " << fixed(r.info.seconds, 2)
       << " s\n";
@@ -303,8 +341,8 @@ void render_sensitivity_table(const SensitivityResult& r, std::ostream& out) {
       << (conditional ? " *" : "") << ", P90 " << value_text(o, r.baseline.at(0.9).value) << "\n";
   out << "Each input is held at its own P10, then at its P90, while every other input is drawn as usual on\n"
          "the same trials (common random numbers); swing = mean at P90 - mean at P10, +- the SE of the\n"
-         "per-trial differences; P90 swing = P90 at P90 - P90 at P10. An MSP key is one input over every\n"
-         "MSP that draws it.\n\n";
+         "per-trial differences; P90 swing = P90 at P90 - P90 at P10, +- its SE over 20 sections of the\n"
+         "trials. An MSP key is one input over every MSP that draws it.\n\n";
   if (r.rows.empty() && r.complete) {
     out << "The scenario has no uncertain input: every input is a constant.\n";
     return;
@@ -326,18 +364,19 @@ void render_sensitivity_table(const SensitivityResult& r, std::ostream& out) {
   }
   // The numeric columns widen to their widest cell (a portfolio's millions).
   std::vector<std::array<std::string, 4>> cells;
-  std::array<std::size_t, 4> w = {14, 14, 24, 12};
+  std::array<std::size_t, 4> w = {14, 14, 24, 18};
   for (std::size_t i = 0; i < shown; ++i) {
     const auto& row = r.rows[i];
     cells.push_back({value_text(o, row.mean_low), value_text(o, row.mean_high),
                      signed_text(o, row.swing.mean) + " +- " + error_text(o, row.swing.se),
-                     signed_text(o, row.p90_swing)});
+                     signed_text(o, row.p90_swing) +
+                         (row.p90_swing_se ? " +- " + error_text(o, *row.p90_swing_se) : std::string())});
     for (std::size_t c = 0; c < 4; ++c) w[c] = std::max(w[c], text_width(cells.back()[c]) + 3);
   }
   constexpr std::size_t bar_width = 20;
   out << "  " << pad_right("input", w_label) << pad_right("unit", w_unit) << pad_right("P10 -> P90", w_values)
       << pad_left(conditional ? "mean at P10 *" : "mean at P10", w[0]) << pad_left("mean at P90", w[1])
-      << pad_left("swing +- SE", w[2]) << pad_left("P90 swing", w[3]) << "  swing\n";
+      << pad_left("swing +- SE", w[2]) << pad_left("P90 swing +- SE", w[3]) << "  swing\n";
   for (std::size_t i = 0; i < shown; ++i) {
     const auto& row = r.rows[i];
     const std::size_t bar =
@@ -377,7 +416,8 @@ void render_sensitivity_json(const SensitivityResult& r, std::ostream& out) {
     m.value("runs", std::uint64_t(r.runs));
   });
   j.open("output", '{').value("key", output_key(r.output)).value("unit", output_unit(r.output));
-  j.value("scope", "portfolio");
+  j.value("scope", r.msp.empty() ? "portfolio" : "msp");
+  if (!r.msp.empty()) j.value("msp", r.msp);
   j.close('}');
   j.open("baseline", '{');
   value(j, "mean", r.baseline.mean);
@@ -405,6 +445,10 @@ void render_sensitivity_json(const SensitivityResult& r, std::ostream& out) {
     j.close(']');
     j.close('}');
     j.value("p90_swing", row.p90_swing);
+    if (row.p90_swing_se)
+      j.value("p90_swing_se", *row.p90_swing_se);
+    else
+      j.null("p90_swing_se");
     j.close('}');
   }
   j.close(']');
@@ -415,7 +459,8 @@ void render_sensitivity_json(const SensitivityResult& r, std::ostream& out) {
 void render_sensitivity_csv(const SensitivityResult& r, std::ostream& out) {
   if (r.variance_indices) return render_indices_csv(r, out);
   out << "rank,input,level,unit,members,input_p10,input_p90,mean_at_p10,mean_at_p90,swing,swing_se,swing_lo,"
-         "swing_hi,p90_at_p10,p90_at_p90,p90_swing,read,output,baseline_mean,baseline_se,baseline_p90,n,complete\n";
+         "swing_hi,p90_at_p10,p90_at_p90,p90_swing,read,output,baseline_mean,baseline_se,baseline_p90,n,complete,"
+         "p90_swing_se,msp\n";
   const std::string tail = csv_field(output_key(r.output)) + ',' + number(r.baseline.mean) + ',' +
                            number(r.baseline.se) + ',' +
                            (r.trials_done ? number(r.baseline.at(0.9).value) : std::string()) + ',' +
@@ -431,7 +476,9 @@ void render_sensitivity_csv(const SensitivityResult& r, std::ostream& out) {
     out << ',' << number(row.mean_low) << ',' << number(row.mean_high) << ',' << number(row.swing.mean) << ','
         << number(row.swing.se) << ',' << number(row.swing.lo) << ',' << number(row.swing.hi) << ','
         << number(row.p90_low) << ',' << number(row.p90_high) << ',' << number(row.p90_swing) << ','
-        << (row.read ? "true" : "false") << ',' << tail << "\n";
+        << (row.read ? "true" : "false") << ',' << tail << ','
+        << (row.p90_swing_se ? number(*row.p90_swing_se) : std::string()) << ','
+        << (r.msp.empty() ? std::string() : csv_field(r.msp)) << "\n";
   }
 }
 

@@ -28,6 +28,7 @@
 #include <memory>
 #include <optional>
 #include <ostream>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -97,6 +98,12 @@ struct SensitivityOptions {
   // --indices --components: the indices of each cost component of the
   // portfolio too, from the same runs (sim/report/sensitivity_indices.h).
   bool components = false;
+  // --indices --per-msp: the indices of each MSP's own output (the output
+  // measured, of that MSP alone) too, from the same runs.
+  bool per_msp = false;
+  // The tornado of one MSP's own output (--msp NAME), the index of that MSP
+  // in the scenario; none: the portfolio's.
+  std::optional<std::size_t> msp;
 };
 
 struct SensitivityMember {
@@ -116,8 +123,27 @@ struct SensitivityRow {
   PairedDifference swing;    // high - low, trial by trial (mean, se, 95% interval)
   double p90_low = 0;        // P90 of the output with the group at its P10
   double p90_high = 0;
-  double p90_swing = 0;      // p90_high - p90_low (no SE)
+  double p90_swing = 0;      // p90_high - p90_low
+  // SE of p90_swing by sectioning (p90_swing_se below); none with fewer than
+  // p90_swing_sections x p90_swing_section_trials_min trials.
+  std::optional<double> p90_swing_se;
 };
+
+// The SE of the paired P90 difference P90(high) - P90(low), by sectioning
+// (batch means): the trials are cut into p90_swing_sections consecutive
+// sections of equal size (the first n mod K sections one trial longer), the
+// difference is computed within each, d_1..d_K, and
+//   SE = sd(d_1..d_K) / sqrt(K).
+// A section's estimate has about K times the variance of the estimate from
+// all n trials (a quantile's variance is p(1-p) / (n f(q)^2) to first order;
+// the pairing enters through the sections, which keep each trial's two values
+// together), so its spread measures the full estimate's; no density
+// estimate is needed, and the cost is O(n). None with fewer than
+// p90_swing_section_trials_min trials per section. The same bytes for any
+// thread count (the sections follow trial order).
+inline constexpr std::size_t p90_swing_sections = 20;
+inline constexpr std::size_t p90_swing_section_trials_min = 50;
+std::optional<double> p90_swing_se(std::span<const double> high, std::span<const double> low);
 
 struct IndexResult;  // sim/report/sensitivity_indices.h
 
@@ -127,6 +153,7 @@ struct SensitivityResult {
   std::uint64_t trials_done = 0;  // of the baseline and of every row listed
   bool complete = true;           // false: interrupted; rows holds the groups finished
   Output output = Output::total_cost;
+  std::string msp;                // the MSP whose own output is measured (--msp); empty: the portfolio
   Stats baseline;                 // mean and SE of the mean series, percentiles of the output's
   std::size_t groups = 0;         // uncertain input groups in the scenario
   std::size_t runs = 0;           // simulations done (the baseline, two per group read)
@@ -141,6 +168,8 @@ struct SensitivityResult {
   // With SensitivityOptions::components: one per cost component (labor_cost
   // .. extras_cost and the cost lines), in output order.
   std::vector<std::shared_ptr<const IndexResult>> component_indices;
+  // With SensitivityOptions::per_msp: one per MSP (IndexResult::msp), in scenario order.
+  std::vector<std::shared_ptr<const IndexResult>> msp_indices;
 };
 
 // Runs the baseline and, group by group, its two copies (so that at most
@@ -150,10 +179,13 @@ struct SensitivityResult {
 SensitivityResult run_sensitivity(const Scenario& scenario, const RunOptions& options,
                                   const SensitivityOptions& sensitivity = {});
 
-// The per-trial results (exact mode, portfolio series only) and the working
-// memory such a run needs at its peak.
-std::uint64_t estimate_sensitivity_bytes(const Scenario& scenario, std::uint64_t trials);
-std::uint64_t estimate_sensitivity_working_bytes(const Scenario& scenario, const RunOptions& options);
+// The per-trial results (exact mode, portfolio series only; with
+// SensitivityOptions::msp every MSP's series of the output and its mean
+// series too) and the working memory such a run needs at its peak.
+std::uint64_t estimate_sensitivity_bytes(const Scenario& scenario, std::uint64_t trials,
+                                         const SensitivityOptions& sensitivity = {});
+std::uint64_t estimate_sensitivity_working_bytes(const Scenario& scenario, const RunOptions& options,
+                                                 const SensitivityOptions& sensitivity = {});
 
 // Written straight into `out`; the string forms are for tests. With
 // trials_done = 0 there are no statistics: null in the JSON, no rows.

@@ -229,25 +229,42 @@ IndexResult estimate_indices(std::span<const double> fa, std::span<const double>
 
 namespace {
 
-RunOptions portfolio_series_only(const RunOptions& options) {
+// The runs keep the portfolio's series and, with per_msp, each MSP's series
+// of the output measured.
+RunOptions series_kept(const RunOptions& options, const SensitivityOptions& sensitivity) {
   RunOptions o = options;
   o.keep_msp_outputs = {};
+  if (sensitivity.per_msp) o.keep_msp_outputs[std::size_t(mean_series_of(sensitivity.output))] = true;
   o.msp_stats = MspStats::exact;
   return o;
 }
 
+// One series measured: output `output` of the portfolio (msp = npos) or of MSP msp.
+struct Measure {
+  std::size_t output = 0;
+  std::size_t msp = std::size_t(-1);
+};
+
+const Values& measured_series(const RunResult& r, const Measure& m) {
+  return m.msp == std::size_t(-1) ? r.portfolio[m.output] : r.msp_series(m.msp)[m.output];
+}
+
 }  // namespace
 
-std::uint64_t estimate_indices_bytes(const Scenario& scenario, std::uint64_t trials, bool components) {
-  const std::uint64_t outputs = components ? 1 + std::uint64_t(Output::total_cost) : 1;
+std::uint64_t estimate_indices_bytes(const Scenario& scenario, std::uint64_t trials,
+                                     const SensitivityOptions& sensitivity) {
+  const std::uint64_t outputs = 1 + (sensitivity.components ? std::uint64_t(Output::total_cost) : 0) +
+                                (sensitivity.per_msp ? scenario.msps.size() : 0);
   return outputs * (2 + index_groups(scenario).size()) * trials * sizeof(double);
 }
 
-std::uint64_t estimate_indices_working_bytes(const Scenario& scenario, const RunOptions& options) {
-  // Two runs' portfolio results at a time; the bootstrap's centred copies
-  // of f_A and f_B, f_A again, and per thread its uniforms and counts.
-  return estimate_working_bytes({&scenario, &scenario}, portfolio_series_only(options)) +
-         2 * estimate_result_bytes(scenario, options.trials, std::array<bool, output_count>{}) +
+std::uint64_t estimate_indices_working_bytes(const Scenario& scenario, const RunOptions& options,
+                                             const SensitivityOptions& sensitivity) {
+  // Two runs' results at a time; the bootstrap's centred copies of f_A and
+  // f_B, f_A again, and per thread its uniforms and counts.
+  const RunOptions o = series_kept(options, sensitivity);
+  return estimate_working_bytes({&scenario, &scenario}, o) +
+         2 * estimate_result_bytes(scenario, options.trials, o.keep_msp_outputs) +
          3 * options.trials * sizeof(double) +
          std::max(1u, options.threads) * options.trials * (sizeof(double) + sizeof(std::uint32_t));
 }
@@ -276,7 +293,7 @@ SensitivityResult run_sensitivity_indices(const Scenario& scenario, const RunOpt
     runs_planned += read[g] ? 1 : 0;
   }
 
-  RunOptions o = portfolio_series_only(options);
+  RunOptions o = series_kept(options, sensitivity);
   std::uint64_t offset = 0;
   const std::uint64_t total = options.trials * runs_planned;
   if (options.progress)
@@ -286,10 +303,13 @@ SensitivityResult run_sensitivity_indices(const Scenario& scenario, const RunOpt
   // run's whole arena (every output) alive.
   auto keep = [](const Values& v) { return std::vector<double>(v.begin(), v.end()); };
   // The series measured: the output's, then with --components each cost
-  // component's (a compound one by its conditional expectation).
-  std::vector<std::size_t> series{measured};
+  // component's (a compound one by its conditional expectation), then with
+  // --per-msp each MSP's own output's.
+  std::vector<Measure> series{{measured}};
   if (sensitivity.components)
-    for (int c = 0; c < int(Output::total_cost); ++c) series.push_back(std::size_t(mean_series_of(Output(c))));
+    for (int c = 0; c < int(Output::total_cost); ++c) series.push_back({std::size_t(mean_series_of(Output(c)))});
+  if (sensitivity.per_msp)
+    for (std::size_t m = 0; m < scenario.msps.size(); ++m) series.push_back({measured, m});
   std::vector<const IndexGroup*> all;
   for (const auto& g : groups) all.push_back(&g);
   std::vector<std::vector<double>> fa(series.size()), fb(series.size());
@@ -305,8 +325,8 @@ SensitivityResult run_sensitivity_indices(const Scenario& scenario, const RunOpt
       if (measured != out) use_conditional_mean(result.baseline, summarize(r[0].portfolio[measured]));
     }
     for (std::size_t k = 0; k < series.size(); ++k) {
-      fa[k] = keep(r[0].portfolio[series[k]]);
-      fb[k] = keep(r[1].portfolio[series[k]]);
+      fa[k] = keep(measured_series(r[0], series[k]));
+      fb[k] = keep(measured_series(r[1], series[k]));
     }
     if (sensitivity.keep_samples) {
       auto samples = std::make_shared<SampleSeries>();
@@ -338,7 +358,7 @@ SensitivityResult run_sensitivity_indices(const Scenario& scenario, const RunOpt
         result.complete = false;  // interrupted: no indices
         return result;
       }
-      for (std::size_t k = 0; k < series.size(); ++k) fab[k][pending[p + i]] = keep(r[i].portfolio[series[k]]);
+      for (std::size_t k = 0; k < series.size(); ++k) fab[k][pending[p + i]] = keep(measured_series(r[i], series[k]));
     }
   }
   for (std::size_t k = 0; k < series.size(); ++k) {
@@ -346,12 +366,16 @@ SensitivityResult run_sensitivity_indices(const Scenario& scenario, const RunOpt
     for (std::size_t g = 0; g < groups.size(); ++g) spans.emplace_back(read[g] ? fab[k][g] : fa[k]);
     auto indices = std::make_shared<IndexResult>(
         estimate_indices(fa[k], fb[k], spans, groups, options.seed, index_bootstrap_replicates, options.threads));
-    indices->output = k == 0 ? sensitivity.output : Output(k - 1);
+    const bool msp = series[k].msp != std::size_t(-1);
+    indices->output = k == 0 || msp ? sensitivity.output : Output(k - 1);
+    if (msp) indices->msp = scenario.msps[series[k].msp].name;
     for (auto& row : indices->rows)
       for (std::size_t g = 0; g < groups.size(); ++g)
         if (!read[g] && groups[g].key == row.key) row.read = false;
     if (k == 0)
       result.indices = std::move(indices);
+    else if (msp)
+      result.msp_indices.push_back(std::move(indices));
     else
       result.component_indices.push_back(std::move(indices));
   }
@@ -383,6 +407,22 @@ std::string input_text(double x) {
   return buf;
 }
 std::string interval_text(const IndexEstimate& e) { return "[" + fixed(e.lo, 3) + ", " + fixed(e.hi, 3) + "]"; }
+
+// The `count` groups of largest ST among those `keep` accepts, as
+// "key ST [lo, hi]; ...", ties in row order; "none" when there is none.
+template <class Keep>
+std::string largest_total(const IndexResult& x, std::size_t count, Keep keep) {
+  std::vector<const IndexRow*> best;
+  for (const auto& row : x.rows)
+    if (keep(row)) best.push_back(&row);
+  std::stable_sort(best.begin(), best.end(),
+                   [](const IndexRow* a, const IndexRow* b) { return a->total.value > b->total.value; });
+  std::string text;
+  for (std::size_t i = 0; i < std::min(count, best.size()); ++i)
+    text += (i ? "; " : "") + printable(best[i]->key) + " " + index_text(best[i]->total.value) + " " +
+            interval_text(best[i]->total);
+  return text.empty() ? "none" : text;
+}
 
 std::string group_label(const IndexRow& row) {
   std::string label = printable(row.key);
@@ -461,14 +501,23 @@ void render_indices_table(const SensitivityResult& r, std::ostream& out) {
         out << " no variance\n";
         continue;
       }
-      std::vector<const IndexRow*> best;
-      for (const auto& row : c->rows) best.push_back(&row);
-      std::stable_sort(best.begin(), best.end(),
-                       [](const IndexRow* a, const IndexRow* b) { return a->total.value > b->total.value; });
-      for (std::size_t i = 0; i < std::min<std::size_t>(3, best.size()); ++i)
-        out << (i ? "; " : " ") << printable(best[i]->key) << " " << index_text(best[i]->total.value) << " "
-            << interval_text(best[i]->total);
-      out << "\n";
+      out << " " << largest_total(*c, 3, [](const IndexRow&) { return true; }) << "\n";
+    }
+  }
+  if (!r.msp_indices.empty()) {
+    out << "\nBy MSP (--per-msp): each MSP's own " << output_key(o)
+        << " and its sd; its three market-level and three per-MSP groups of\n"
+           "largest ST (an MSP key as that MSP's own input; groups of ST 0 left out), as ST [95% interval]\n";
+    for (const auto& m : r.msp_indices) {
+      out << "  " << printable(m->msp) << "  mean " << value(m->mean) << ", sd " << value(std::sqrt(m->variance))
+          << "\n";
+      if (m->variance == 0) {
+        out << "    no variance: every index is 0\n";
+        continue;
+      }
+      out << "    market:  " << largest_total(*m, 3, [](const IndexRow& x) { return x.total.value > 0 && x.level != InputOwner::msp; })
+          << "\n    per-MSP: " << largest_total(*m, 3, [](const IndexRow& x) { return x.total.value > 0 && x.level == InputOwner::msp; })
+          << "\n";
     }
   }
   double sum_first = 0;
@@ -537,13 +586,24 @@ void render_indices_json(const SensitivityResult& r, std::ostream& out) {
     }
     j.close(']');
   }
+  if (!r.msp_indices.empty()) {
+    j.open("msps", '[');
+    for (const auto& m : r.msp_indices) {
+      j.open("", '{').value("msp", m->msp).value("key", output_key(m->output)).value("unit", indices_unit(m->output));
+      j.value("mean_series", output_key(mean_series_of(m->output)));
+      j.value("mean", m->mean).value("variance", m->variance).value("zero_variance", m->variance == 0);
+      json_index_rows(j, m.get());
+      j.close('}');
+    }
+    j.close(']');
+  }
   j.close('}');
   j.finish();
 }
 
 void render_indices_csv(const SensitivityResult& r, std::ostream& out) {
   out << "input,level,unit,members,first_order,first_order_se,first_order_lo,first_order_hi,total,total_se,"
-         "total_lo,total_hi,output,output_mean,output_variance,n,replicates,complete\n";
+         "total_lo,total_hi,output,output_mean,output_variance,n,replicates,complete,msp\n";
   if (!r.indices) return;
   const IndexResult& ix = *r.indices;
   auto rows = [&](const IndexResult& x, const std::string& tail) {
@@ -556,10 +616,12 @@ void render_indices_csv(const SensitivityResult& r, std::ostream& out) {
   };
   auto tail_of = [&](const IndexResult& x) {
     return csv_field(output_key(x.output)) + ',' + number(x.mean) + ',' + number(x.variance) + ',' +
-           std::to_string(r.trials_done) + ',' + std::to_string(x.replicates) + ',' + (r.complete ? "true" : "false");
+           std::to_string(r.trials_done) + ',' + std::to_string(x.replicates) + ',' + (r.complete ? "true" : "false") +
+           ',' + (x.msp.empty() ? std::string() : csv_field(x.msp));
   };
   rows(ix, tail_of(ix));
   for (const auto& c : r.component_indices) rows(*c, tail_of(*c));
+  for (const auto& m : r.msp_indices) rows(*m, tail_of(*m));
 }
 
 }  // namespace switchcost::sim

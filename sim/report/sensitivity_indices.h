@@ -105,6 +105,7 @@ struct IndexRow {
 
 struct IndexResult {
   Output output = Output::total_cost;
+  std::string msp;           // --per-msp: the MSP whose own output this is; empty for the portfolio
   std::uint64_t trials = 0;  // N
   double mean = 0;           // of f_A and f_B pooled
   double variance = 0;       // V
@@ -122,18 +123,30 @@ IndexResult estimate_indices(std::span<const double> fa, std::span<const double>
                              unsigned threads = 1);
 
 // Runs A and B, then the AB_i two at a time, keeping the output's series of
-// each (and each cost component's with SensitivityOptions::components), and
-// estimates the indices: result.indices is set (and component_indices;
+// each (and each cost component's with SensitivityOptions::components, each
+// MSP's own output with SensitivityOptions::per_msp), and estimates the
+// indices: result.indices is set (and component_indices, msp_indices;
 // result.rows stays empty); result.baseline is A's. Interrupted: complete
 // is false and result.indices is null.
+//
+// Per MSP, the same runs serve: MSPs share only the market's and the
+// competitors' inputs, so an MSP key group (every MSP's draws of that key
+// renamed together) moves MSP m's output only through m's own member, and
+// on m's output its indices are those of m's own input; a group m has no
+// member of (another MSP's extra item or formula draw) leaves m's series
+// the same bits, and has indices of exactly 0 there.
 SensitivityResult run_sensitivity_indices(const Scenario& scenario, const RunOptions& options,
                                           const SensitivityOptions& sensitivity = {});
 
 // The per-trial series kept (2 + groups per output measured, 8 bytes per
-// trial each; 1 + the cost components with --components) and the
-// working memory at the peak (two runs' portfolio results, the bootstrap).
-std::uint64_t estimate_indices_bytes(const Scenario& scenario, std::uint64_t trials, bool components = false);
-std::uint64_t estimate_indices_working_bytes(const Scenario& scenario, const RunOptions& options);
+// trial each; the outputs measured: 1, + the cost components with
+// --components, + the MSPs with --per-msp) and the working memory at the
+// peak (two runs' results, each MSP's measured series too with --per-msp;
+// the bootstrap).
+std::uint64_t estimate_indices_bytes(const Scenario& scenario, std::uint64_t trials,
+                                     const SensitivityOptions& sensitivity = {});
+std::uint64_t estimate_indices_working_bytes(const Scenario& scenario, const RunOptions& options,
+                                             const SensitivityOptions& sensitivity = {});
 
 // The renderers render_sensitivity_* call when result.indices is set.
 void render_indices_table(const SensitivityResult& result, std::ostream& out);

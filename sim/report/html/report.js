@@ -1,6 +1,6 @@
 // The switchcost HTML report's script (inlined into every page by
 // sim/report/html.cpp, after Chart.js 3). It builds the whole page from the
-// JSON object in #switchcost-data: {"kind" (run, compare, sensitivity, plan), "report" (the command's --json
+// JSON object in #switchcost-data: {"kind" (run, compare, sensitivity, sensitivity_indices, plan), "report" (the command's --json
 // document), "charts" (binned per-trial series, sim/report/html.h)}, with
 // renderers[kind]. A new result type adds its renderer to `renderers`.
 //
@@ -488,7 +488,8 @@
       return vals.length && vals.every((v) => v === vals[0]) ? number(vals[0], Math.abs(vals[0]) >= 100 ? 0 : 3) : ms.length + ' values';
     };
     document.title = 'switchcost sensitivity: ' + (m.arguments || []).join(' ');
-    root.append(el('h1', { text: 'What drives ' + (report.output || {}).key + ' (' + label + ')' }));
+    const of_msp = (report.output || {}).msp ? ' of MSP ' + report.output.msp : '';
+    root.append(el('h1', { text: 'What drives ' + (report.output || {}).key + ' (' + label + ')' + of_msp }));
     root.append(el('p', { class: 'lede', text: (m.arguments || []).join(' ') + ': ' + thousands(n) + ' trials, seed ' + m.seed +
       '; each uncertain input held at its P' + Math.round(100 * m.low_quantile) + ' and then its P' + Math.round(100 * m.high_quantile) +
       ', every other input drawn as usual on the same trials (' + m.runs + ' runs). Means are of ' + m.mean_series + '.' }));
@@ -547,6 +548,7 @@
       { title: 'swing SE', value: (r) => stat(r.swing, 'se'), format: value },
       { title: '|swing|', value: (r) => (stat(r.swing, 'mean') === null ? null : Math.abs(r.swing.mean)), format: value },
       { title: 'P90 swing', value: (r) => (finite(r.p90_swing) ? r.p90_swing : null), format: signed },
+      { title: 'P90 swing SE', value: (r) => (finite(r.p90_swing_se) ? r.p90_swing_se : null), format: value },
     ], rows);
   }
   // A vertical line at options.plugins.baseline.value (the tornado's baseline).
@@ -566,6 +568,125 @@
       ctx.restore();
     },
   };
+
+  // ---- sensitivity --indices ----
+  // S and ST of each input group read, as bars with their bootstrap 95%
+  // intervals as whiskers: market-level groups and per-MSP groups in two
+  // charts (the JSON's order: each by ST, descending); then every group in a
+  // table, and with --components and --per-msp the largest groups of each
+  // cost component and of each MSP's own output.
+  function render_indices(root, report, charts) {
+    const m = report.manifest;
+    const out = report.output || {};
+    const rows = report.inputs || [];
+    const label = charts.output_label || out.key;
+    const value = out.unit === 'USD' ? money : (x) => (finite(x) ? number(x, Math.abs(x) >= 100 ? 0 : 2) + (out.unit ? ' ' + out.unit : '') : dash);
+    const index = (x) => number(x, 3);
+    const interval = (e) => (e && e.ci95 ? '[' + index(e.ci95[0]) + ', ' + index(e.ci95[1]) + ']' : dash);
+    const est = (e) => (e && finite(e.estimate) ? e.estimate : null);
+    document.title = 'switchcost sensitivity --indices: ' + (m.arguments || []).join(' ');
+    root.append(el('h1', { text: 'What explains the variance of ' + out.key + ' (' + label + ')' }));
+    root.append(el('p', { class: 'lede', text: (m.arguments || []).join(' ') + ': ' + thousands(m.trials) + ' trials per run, seed ' + m.seed +
+      ', ' + m.runs + ' runs; S = first-order index (the share of the variance a group explains alone), ST = total index (with its interactions); ' +
+      'whiskers are 95% bootstrap intervals over trials (' + m.bootstrap_replicates + ' replicates). Measured on ' + m.mean_series + '.' }));
+    if (!m.complete || !finite(out.variance)) {
+      root.append(el('p', { class: 'error', text: m.trials > 0 ? 'Stopped early: the indices need every run, so none are given.' : 'No trial was done.' }));
+      return;
+    }
+    const read = rows.filter((r) => r.read);
+    const sum_s = rows.reduce((a, r) => a + (est(r.first_order) || 0), 0);
+    const largest = read.slice().sort((a, b) => est(b.total) - est(a.total))[0];
+    figures(root, [
+      ['mean', value(out.mean), 'of the runs A and B pooled'],
+      ['standard deviation', value(Math.sqrt(out.variance)), out.zero_variance ? 'no variance: every index is 0' : ''],
+      ['largest total index', largest ? largest.key : dash, largest ? 'ST ' + index(est(largest.total)) + ' ' + interval(largest.total) : ''],
+      ['sum of S', index(sum_s), '1 - sum: the share due to interactions'],
+    ]);
+    const whiskers = {
+      id: 'intervals',
+      afterDatasetsDraw(c) {
+        const ctx = c.ctx;
+        ctx.save();
+        ctx.strokeStyle = '#333';
+        ctx.lineWidth = 1.5;
+        c.data.datasets.forEach((ds, i) => {
+          if (!ds.intervals || !c.isDatasetVisible(i)) return;
+          c.getDatasetMeta(i).data.forEach((bar, k) => {
+            const iv = ds.intervals[k];
+            if (!iv || !finite(iv[0]) || !finite(iv[1])) return;
+            const x0 = c.scales.x.getPixelForValue(iv[0]), x1 = c.scales.x.getPixelForValue(iv[1]), y = bar.y, h = 3;
+            ctx.beginPath();
+            ctx.moveTo(x0, y); ctx.lineTo(x1, y);
+            ctx.moveTo(x0, y - h); ctx.lineTo(x0, y + h);
+            ctx.moveTo(x1, y - h); ctx.lineTo(x1, y + h);
+            ctx.stroke();
+          });
+        });
+        ctx.restore();
+      },
+    };
+    for (const [level, title, id] of [[false, 'Market-level inputs (market and competitors)', 'market'], [true, 'Per-MSP inputs', 'msp']]) {
+      const part = read.filter((r) => (r.level === 'msp') === level);
+      const s = section(root, title);
+      if (!part.length) {
+        s.append(el('p', { class: 'note', text: 'None uncertain.' }));
+        continue;
+      }
+      const sets = [['S (first order)', 'first_order', 0], ['ST (total)', 'total', 1]].map(([name, key, c]) => ({
+        label: name, data: part.map((r) => est(r[key])), intervals: part.map((r) => (r[key] || {}).ci95 || null),
+        backgroundColor: with_alpha(palette[c], 0.75), borderColor: palette[c], borderWidth: 1, minBarLength: 1 }));
+      chart(s, 'indices-' + id, title + ': S and ST of ' + label,
+        part.length + ' groups, by ST; the whiskers are the 95% bootstrap intervals.',
+        { type: 'bar', data: { labels: part.map((r) => r.key), datasets: sets },
+          options: { indexAxis: 'y',
+            scales: { x: { type: 'linear', min: Math.min(0, ...sets.flatMap((d) => d.intervals.map((iv) => (iv ? iv[0] : 0)))),
+              title: { display: true, text: 'share of the variance of ' + label } }, y: { ticks: { autoSkip: false } } },
+            plugins: { tooltip: { callbacks: { label: (c) => {
+              const r = part[c.dataIndex], e = c.datasetIndex === 0 ? r.first_order : r.total;
+              return c.dataset.label + ': ' + index(est(e)) + ' ' + interval(e) + ' (SE ' + index(e.se) + ')';
+            } } } } } },
+        60 + 34 * part.length, whiskers);
+    }
+
+    const table = section(root, 'Input groups');
+    table.append(el('p', { class: 'note', text: 'Every group, those no MSP reads included (indices 0). Click a column to sort by it (again to reverse).' }));
+    sortable_table(table, 'indices', [
+      { title: 'input', value: (r) => r.key, text: true },
+      { title: 'level', value: (r) => r.level, text: true },
+      { title: 'members', value: (r) => (r.members || []).length },
+      { title: 'S', value: (r) => est(r.first_order), format: index },
+      { title: 'S 95% interval', value: (r) => interval(r.first_order), text: true },
+      { title: 'ST', value: (r) => est(r.total), format: index },
+      { title: 'ST 95% interval', value: (r) => interval(r.total), text: true },
+      { title: 'read', value: (r) => (r.read ? 'yes' : 'no'), text: true },
+    ], rows);
+
+    // The groups of largest ST of one result (a component's, an MSP's), as text.
+    const largest_of = (inputs, keep) => {
+      const best = (inputs || []).filter((r) => est(r.total) > 0 && keep(r)).sort((a, b) => est(b.total) - est(a.total)).slice(0, 3);
+      return best.length ? best.map((r) => r.key + ' ' + index(est(r.total)) + ' ' + interval(r.total)).join('; ') : dash;
+    };
+    if (report.components) {
+      const s = section(root, 'By cost component');
+      s.append(el('p', { class: 'note', text: 'Each cost component\'s standard deviation and its three groups of largest ST.' }));
+      sortable_table(s, 'components', [
+        { title: 'component', value: (c) => c.key, text: true },
+        { title: 'sd', value: (c) => (finite(c.variance) ? Math.sqrt(c.variance) : null), format: money },
+        { title: 'largest ST', value: (c) => largest_of(c.inputs, () => true), text: true },
+      ], report.components);
+    }
+    if (report.msps) {
+      const s = section(root, 'By MSP');
+      s.append(el('p', { class: 'note', text: 'Each MSP\'s own ' + out.key + ': its mean, standard deviation, and its three market-level and three per-MSP groups of largest ST (an MSP key as that MSP\'s own input).' }));
+      sortable_table(s, 'msps', [
+        { title: 'MSP', value: (x) => x.msp, text: true },
+        { title: 'mean', value: (x) => x.mean, format: value },
+        { title: 'sd', value: (x) => (finite(x.variance) ? Math.sqrt(x.variance) : null), format: value },
+        { title: 'market-level, largest ST', value: (x) => largest_of(x.inputs, (r) => r.level !== 'msp'), text: true },
+        { title: 'per-MSP, largest ST', value: (x) => largest_of(x.inputs, (r) => r.level === 'msp'), text: true },
+      ], report.msps);
+    }
+  }
 
   // ---- plan ----
   // The decision, the frontier (mean cost against P(done), every option a
@@ -686,7 +807,8 @@
 
   // One renderer per result type (the "kind" html.cpp writes): a new
   // command's report adds its function here.
-  const renderers = { run: render_run, compare: render_compare, sensitivity: render_sensitivity, plan: render_plan };
+  const renderers = { run: render_run, compare: render_compare, sensitivity: render_sensitivity,
+    sensitivity_indices: render_indices, plan: render_plan };
 
   const root = document.getElementById('report');
   try {
