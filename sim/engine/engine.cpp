@@ -65,24 +65,53 @@ const char* output_label(Output o) noexcept {
 
 const char* to_string(MspStats mode) noexcept { return mode == MspStats::sketch ? "sketch" : "exact"; }
 
+std::string formula_output_key(const std::string& name) { return std::string(formula_key_prefix) + name; }
+
+std::vector<std::string> formula_cost_names(const Scenario& scenario) {
+  std::vector<std::string> names;
+  std::set<std::string_view> seen;
+  std::set<const FormulaSet*> sets;  // a block shared by many MSPs is read once
+  for (const Msp& m : scenario.msps) {
+    if (!m.formulas || !sets.insert(m.formulas.get()).second) continue;
+    for (const std::size_t k : m.formulas->costs) {
+      const std::string& name = m.formulas->formulas[k].name;
+      if (seen.count(name)) continue;
+      names.push_back(name);
+      seen.insert(names.back());
+    }
+  }
+  return names;
+}
+
 namespace {
 // One MSP with every output kept: its series are the portfolio's (RunResult::msp_in_portfolio).
 bool msp_is_portfolio(const Scenario& scenario, const std::array<bool, output_count>& keep) noexcept {
   return scenario.msps.size() == 1 && std::all_of(keep.begin(), keep.end(), [](bool k) { return k; });
 }
 
+// The cost formulas of every MSP, summed over the MSPs (each MSP's rows).
+std::uint64_t msp_formula_rows(const Scenario& scenario) noexcept {
+  std::uint64_t rows = 0;
+  for (const Msp& m : scenario.msps)
+    if (m.formulas) rows += m.formulas->costs.size();
+  return rows;
+}
+
 // Per-trial series a run in exact mode keeps: the kept outputs of every MSP
-// (none of a lone MSP's own) and all of the portfolio's.
-std::uint64_t exact_series_count(const Scenario& scenario, const std::array<bool, output_count>& keep) noexcept {
+// (none of a lone MSP's own) and all of the portfolio's, cost formulas' included.
+std::uint64_t exact_series_count(const Scenario& scenario, const std::array<bool, output_count>& keep,
+                                 bool keep_formula_costs) {
   const auto kept = std::uint64_t(std::count(keep.begin(), keep.end(), true));
-  const std::uint64_t own = msp_is_portfolio(scenario, keep) ? 0 : scenario.msps.size() * kept;
-  return own + std::uint64_t(output_count);
+  const bool lone = msp_is_portfolio(scenario, keep);
+  const std::uint64_t own = lone ? 0 : scenario.msps.size() * kept;
+  const std::uint64_t own_formulas = lone || !keep_formula_costs ? 0 : msp_formula_rows(scenario);
+  return own + own_formulas + std::uint64_t(output_count) + formula_cost_names(scenario).size();
 }
 }  // namespace
 
 std::uint64_t estimate_result_bytes(const Scenario& scenario, std::uint64_t trials,
-                                    const std::array<bool, output_count>& keep) noexcept {
-  return exact_series_count(scenario, keep) * trials * sizeof(double);
+                                    const std::array<bool, output_count>& keep, bool keep_formula_costs) noexcept {
+  return exact_series_count(scenario, keep, keep_formula_costs) * trials * sizeof(double);
 }
 
 namespace {
@@ -107,16 +136,22 @@ bool keeps_schedule(const Scenario& scenario, const RunOptions& options) noexcep
 std::uint64_t estimate_result_bytes(const Scenario& scenario, const RunOptions& options) noexcept {
   const std::uint64_t schedule = keeps_schedule(scenario, options) ? schedule_bytes(scenario, options.trials) : 0;
   if (options.msp_stats == MspStats::exact)
-    return schedule + estimate_result_bytes(scenario, options.trials, options.keep_msp_outputs);
+    return schedule + estimate_result_bytes(scenario, options.trials, options.keep_msp_outputs,
+                                            options.keep_msp_formula_costs);
   const std::uint64_t msps = scenario.msps.size();
   const std::uint64_t threads = std::max(1u, options.threads);
-  const std::uint64_t portfolio = std::uint64_t(output_count) * options.trials * sizeof(double);
+  // Cost formulas: the portfolio's series, and per MSP its rows' moments and sketches.
+  const std::uint64_t formula_rows = msp_formula_rows(scenario);
+  const std::uint64_t portfolio =
+      std::uint64_t(output_count + formula_cost_names(scenario).size()) * options.trials * sizeof(double);
   // Tail pass: the trial order it sorts (8 B per trial), the tail list, and the chunk of values.
   const std::uint64_t tail = options.trials * 2 * sizeof(std::size_t) + tail_pass_bytes;
-  const std::uint64_t window = 3 * threads * msps * output_count * sizeof(BlockMoments);
-  const std::uint64_t per_msp =
-      sizeof(MspSeries) + sizeof(MspSketch) + output_count * sketch_buckets_assumed(options.trials) * sizeof(std::uint32_t);
-  return schedule + portfolio + tail + window + msps * per_msp;
+  const std::uint64_t window = 3 * threads * (msps * output_count + formula_rows) * sizeof(BlockMoments);
+  const std::uint64_t buckets = sketch_buckets_assumed(options.trials) * sizeof(std::uint32_t);
+  const std::uint64_t per_msp = sizeof(MspSeries) + sizeof(MspSketch) + output_count * buckets;
+  const std::uint64_t formulas =
+      formula_rows * (sizeof(std::size_t) + sizeof(MomentAccumulator) + sizeof(QuantileSketch) + buckets);
+  return schedule + portfolio + tail + window + msps * per_msp + formulas;
 }
 
 namespace {
@@ -197,7 +232,9 @@ std::uint64_t estimate_working_bytes(const std::vector<const Scenario*>& scenari
         std::uint64_t widest = 0;
         for (const auto& f : m.formulas->formulas)
           widest = std::max<std::uint64_t>(widest, std::uint64_t(f.program.temp_count) + f.program.constants.size());
-        formula_columns = std::max<std::uint64_t>(formula_columns, std::uint64_t(m.formulas->slot_count()) + widest + 6);
+        // Its cost rows' block columns where they are not kept.
+        formula_columns = std::max<std::uint64_t>(
+            formula_columns, std::uint64_t(m.formulas->slot_count()) + widest + 6 + m.formulas->costs.size());
       }
     }
     // A workspace's market of this scenario: 6 market inputs, 6 per competitor
@@ -680,6 +717,7 @@ struct Workspace {
   LineInputs lines_in;                        // per cost line
   std::array<Column, line_count> line_cost;  // per cost line [USD]
   std::array<Column, output_count> block_out;  // one MSP's outputs for the block, where not kept
+  std::vector<Column> formula_out;             // its cost formulas' likewise
   // Sketch mode: one MSP's block, sketched before it is merged under the lock.
   std::vector<QuantileSketch> local;
   Column shifted;  // x - RunResult::sketch_origin[o] of one output
@@ -878,9 +916,9 @@ std::size_t formula_accessor(const std::string& name) {
 }
 
 // MSP m's formulas over the block: each evaluated in the set's order, checked
-// finite (else a LimitError naming the formula and the first trial), the cost
-// formulas added to w.extras.
-void add_formula_costs(const Compiled& c, const CompiledMsp& cm, const TrialSet& t, const Market& mk, Workspace& w) {
+// finite (else a LimitError naming the formula and the first trial), into
+// w.formula_values (FormulaSet::slots).
+void evaluate_formulas(const Compiled& c, const CompiledMsp& cm, const TrialSet& t, const Market& mk, Workspace& w) {
   const FormulaSet& set = *cm.source->formulas;
   const Eigen::Index n = t.n;
   w.start_day = c.migration_start + w.lost_in.start_delay_days;
@@ -909,7 +947,6 @@ void add_formula_costs(const Compiled& c, const CompiledMsp& cm, const TrialSet&
       throw LimitError("MSP '" + cm.source->name + "': formula '" + f.name + "' (" + to_string(f.where) +
                        ") is not finite at trial " + std::to_string(t[i]) +
                        "; guard the division or function there (if, max, clamp)");
-    if (f.cost) w.extras += value;
   }
 }
 
@@ -923,11 +960,12 @@ void draw_labor(const CompiledMsp& cm, const TrialSet& t, const Market& mk, Work
 }
 
 // MSP m's outputs for the trials of t into out (exact mode: straight into
-// the kept series, no copy), checked finite.
+// the kept series, no copy), checked finite; its cost formulas' (in
+// FormulaSet::costs order) into formula_out when given (empty: not wanted).
 // With reuse (see MspReuse), the parts it names are taken as the workspace
 // holds them.
 void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& mk, Workspace& w,
-             const BlockOutputs& out, const MspReuse& reuse = {}) {
+             const BlockOutputs& out, const MspReuse& reuse = {}, std::span<double* const> formula_out = {}) {
   const Eigen::Index n = t.n;
   auto& u = w.u;
   const CompiledMsp& cm = c.msps[m];
@@ -980,7 +1018,7 @@ void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& 
     draw.fill(t, w.extra_amount, u);
     models::add_extra_item(w.extra_amount, per, li.endpoints, li.clients, double(c.horizon_months), w.extras);
   }
-  if (cm.source->formulas) add_formula_costs(c, cm, t, mk, w);
+  if (cm.source->formulas) evaluate_formulas(c, cm, t, mk, w);
 
   // The uniforms of the incident counts, drawn as a block like the inputs.
   t.uniforms(cm.incident_count, u);
@@ -1023,6 +1061,17 @@ void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& 
     at(Output::completion_day)[i] = c.migration_start + w.lost_in.start_delay_days[i] + lo.duration_days[i];
     at(Output::incidents)[i] = count;
   }
+  // The cost formulas, after the fixed cost lines in both totals (per trial
+  // the same additions in the same order as inside the loop above).
+  if (const auto& formulas = cm.source->formulas) {
+    Eigen::Map<Column> total(at(Output::total_cost), n), total_expected(at(Output::total_expected_cost), n);
+    for (std::size_t k = 0; k < formulas->costs.size(); ++k) {
+      const Column& value = w.formula_values[std::size_t(formulas->formulas[formulas->costs[k]].slot)];
+      total += value;
+      total_expected += value;
+      if (!formula_out.empty()) std::copy(value.data(), value.data() + n, formula_out[k]);
+    }
+  }
   for (int o = 0; o < output_count; ++o) {
     const double* v = out[std::size_t(o)];
     if (all_finite(v, std::size_t(n))) continue;  // the common case, checked in one vector pass
@@ -1033,12 +1082,19 @@ void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& 
   }
 }
 
-// Sketch mode: MSP m's block (in out) into its moments (w.moments, folded
-// later in block order) and, under its lock, its sketches.
-void sketch_msp(std::size_t m, Eigen::Index n, const BlockOutputs& out, Workspace& w, RunResult& r,
-                const SketchSink& sink) {
+// Sketch mode: MSP m's block (in out, its cost formulas' in formula_out)
+// into its moments (w.moments, folded later in block order; the formulas'
+// from formula_moments on) and, under its lock, its sketches.
+void sketch_msp(std::size_t m, Eigen::Index n, const BlockOutputs& out, std::span<double* const> formula_out,
+                std::size_t formula_moments, Workspace& w, RunResult& r, const SketchSink& sink) {
   MspSketch& msp = *r.msps[m].sketch;
   std::uint64_t done_by = 0;
+  for (std::size_t k = 0; k < formula_out.size(); ++k) {
+    w.moments[formula_moments + k] = BlockMoments::of(formula_out[k], std::size_t(n));
+    QuantileSketch& local = w.local[std::size_t(output_count) + k];
+    local.clear();
+    local.add(formula_out[k], std::size_t(n));
+  }
   for (int o = 0; o < output_count; ++o) {
     const double* v = out[std::size_t(o)];
     w.moments[m * std::size_t(output_count) + std::size_t(o)] = BlockMoments::of(v, std::size_t(n));
@@ -1056,6 +1112,8 @@ void sketch_msp(std::size_t m, Eigen::Index n, const BlockOutputs& out, Workspac
   for (Eigen::Index i = 0; i < n; ++i) done_by += done[i] < sink.updates_end ? 1 : 0;
   std::lock_guard<std::mutex> lock((*sink.locks)[m % sink.locks->size()]);
   for (int o = 0; o < output_count; ++o) msp.quantiles[std::size_t(o)].merge(w.local[std::size_t(o)]);
+  for (std::size_t k = 0; k < formula_out.size(); ++k)
+    msp.formula_quantiles[k].merge(w.local[std::size_t(output_count) + k]);
   msp.done_before_updates_stop += done_by;
 }
 
@@ -1065,6 +1123,12 @@ struct Run {
   std::vector<Compiled> compiled;
   std::vector<std::vector<MspReuse>> reuse;  // [scenario][msp]
   std::optional<SamplingPlan> plan;  // lhs, sobol
+  // Sketch mode: where MSP m's cost formulas' block moments start in
+  // Workspace::moments (after every MSP's outputs'), their total, and the
+  // most cost formulas one MSP has.
+  std::vector<std::size_t> formula_moments;
+  std::size_t moment_count = 0;
+  std::size_t most_formula_costs = 0;
 };
 
 // The identities of every stream a compiled scenario draws through
@@ -1106,10 +1170,17 @@ void run_block(const Run& run, std::uint64_t first, Eigen::Index n, Workspace& w
     msps = std::max(msps, run.compiled[k].msps.size());
   }
   if (sketch) {  // one scenario
-    w.moments.resize(msps * std::size_t(output_count));
-    w.local.resize(std::size_t(output_count), QuantileSketch(results[0].sketch_relative_error));
+    w.moments.resize(run.moment_count);
+    w.local.resize(std::size_t(output_count) + run.most_formula_costs,
+                   QuantileSketch(results[0].sketch_relative_error));
   }
   const BlockOutputs own = workspace_outputs(w, n);
+  // The cost formulas' portfolio series start the block at 0: MSPs that do
+  // not define one add nothing to it.
+  for (RunResult& r : results)
+    if (!r.msp_in_portfolio)
+      for (auto& v : r.formula_portfolio) std::fill_n(v.data() + first, n, 0.0);
+  std::vector<double*> formula_out;
   for (std::size_t m = 0; m < msps; ++m) {
     for (std::size_t k = 0; k < scenarios; ++k) {
       const Compiled& c = run.compiled[k];
@@ -1122,8 +1193,23 @@ void run_block(const Run& run, std::uint64_t first, Eigen::Index n, Workspace& w
         auto& kept = r.msp_in_portfolio ? r.portfolio[std::size_t(o)] : r.msps[m].series[std::size_t(o)];
         if (!kept.empty()) out[std::size_t(o)] = kept.data() + first;
       }
-      run_msp(c, m, t, w.markets[k], w, out, run.reuse[k][m]);
-      if (sketch) sketch_msp(m, n, out, w, r, *sketch);
+      // The cost formulas' likewise (a lone MSP's into the portfolio's).
+      const MspSeries& ms = r.msps[m];
+      formula_out.resize(ms.formula_costs.size());
+      if (w.formula_out.size() < formula_out.size()) w.formula_out.resize(formula_out.size());
+      for (std::size_t f = 0; f < formula_out.size(); ++f) {
+        Values* kept = r.msp_in_portfolio          ? &r.formula_portfolio[ms.formula_costs[f]]
+                       : ms.formula_series.empty() ? nullptr
+                                                   : &r.msps[m].formula_series[f];
+        if (kept) {
+          formula_out[f] = kept->data() + first;
+        } else {
+          w.formula_out[f].resize(n);
+          formula_out[f] = w.formula_out[f].data();
+        }
+      }
+      run_msp(c, m, t, w.markets[k], w, out, run.reuse[k][m], formula_out);
+      if (sketch) sketch_msp(m, n, out, formula_out, run.formula_moments[m], w, r, *sketch);
       if (!r.schedules.empty()) {
         ScheduleSeries& kept = r.schedules[m];
         const models::LaborResult& lo = w.labor_out;
@@ -1149,6 +1235,9 @@ void run_block(const Run& run, std::uint64_t first, Eigen::Index n, Workspace& w
         else
           acc += v;
       }
+      for (std::size_t f = 0; f < formula_out.size(); ++f)
+        Eigen::Map<Column>(r.formula_portfolio[ms.formula_costs[f]].data() + first, n) +=
+            Eigen::Map<const Column>(formula_out[f], n);
     }
   }
 
@@ -1159,6 +1248,15 @@ void run_block(const Run& run, std::uint64_t first, Eigen::Index n, Workspace& w
       for (Eigen::Index i = 0; i < n; ++i)
         if (!std::isfinite(acc[i]))
           throw LimitError(std::string("portfolio ") + output_label(Output(o)) + " overflows at trial " +
+                           std::to_string(first + std::uint64_t(i)));
+    }
+  for (const RunResult& r : results)
+    for (std::size_t f = 0; f < r.formula_portfolio.size(); ++f) {
+      const double* acc = r.formula_portfolio[f].data() + first;
+      if (all_finite(acc, std::size_t(n))) continue;
+      for (Eigen::Index i = 0; i < n; ++i)
+        if (!std::isfinite(acc[i]))
+          throw LimitError("portfolio formula '" + r.formula_costs[f] + "' overflows at trial " +
                            std::to_string(first + std::uint64_t(i)));
     }
 }
@@ -1248,7 +1346,8 @@ std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenari
     // mapping with huge pages, so few first-touch page faults); every element
     // is written before it is read.
     const std::size_t series_count =
-        sketch ? std::size_t(output_count) : std::size_t(exact_series_count(scenario, options.keep_msp_outputs));
+        sketch ? std::size_t(output_count) + formula_cost_names(scenario).size()
+               : std::size_t(exact_series_count(scenario, options.keep_msp_outputs, options.keep_msp_formula_costs));
     const std::size_t series_bytes = (trials * sizeof(double) + 63) / 64 * 64;
     std::shared_ptr<SeriesArena> arena;
     if (trials > 0 && series_bytes / sizeof(double) >= trials && series_count <= std::size_t(-1) / series_bytes)
@@ -1259,18 +1358,32 @@ std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenari
       v.resize(trials);
     };
     r.msp_in_portfolio = !sketch && msp_is_portfolio(scenario, options.keep_msp_outputs);
+    r.formula_costs = formula_cost_names(scenario);
+    std::map<std::string_view, std::size_t> formula_row;
+    for (std::size_t f = 0; f < r.formula_costs.size(); ++f) formula_row.emplace(r.formula_costs[f], f);
     for (std::size_t m = 0; m < scenario.msps.size(); ++m) {
-      r.msps[m].name = scenario.msps[m].name;
+      MspSeries& ms = r.msps[m];
+      ms.name = scenario.msps[m].name;
+      if (const auto& set = scenario.msps[m].formulas)
+        for (const std::size_t k : set->costs) ms.formula_costs.push_back(formula_row.at(set->formulas[k].name));
       if (r.msp_in_portfolio) continue;
       if (sketch) {
-        auto& k = r.msps[m].sketch.emplace();
+        auto& k = ms.sketch.emplace();
         for (auto& q : k.quantiles) q = QuantileSketch(options.sketch_relative_error);
+        k.formula_moments.resize(ms.formula_costs.size());
+        k.formula_quantiles.assign(ms.formula_costs.size(), QuantileSketch(options.sketch_relative_error));
         continue;
       }
       for (int o = 0; o < output_count; ++o)
-        if (options.keep_msp_outputs[std::size_t(o)]) allocate(r.msps[m].series[std::size_t(o)]);
+        if (options.keep_msp_outputs[std::size_t(o)]) allocate(ms.series[std::size_t(o)]);
+      if (options.keep_msp_formula_costs) {
+        ms.formula_series.resize(ms.formula_costs.size());
+        for (auto& v : ms.formula_series) allocate(v);
+      }
     }
     for (auto& v : r.portfolio) allocate(v);
+    r.formula_portfolio.resize(r.formula_costs.size());
+    for (auto& v : r.formula_portfolio) allocate(v);
     if (scenarios.size() == 1 && keeps_schedule(scenario, options)) {
       r.schedules.resize(scenario.msps.size());
       for (auto& k : r.schedules)
@@ -1281,6 +1394,14 @@ std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenari
   // Sketch mode's state is that of its one scenario.
   RunResult& r = results[0];
   const Scenario& scenario = *scenarios[0];
+  if (sketch) {
+    run.moment_count = r.msps.size() * std::size_t(output_count);
+    for (const MspSeries& ms : r.msps) {
+      run.formula_moments.push_back(run.moment_count);
+      run.moment_count += ms.formula_costs.size();
+      run.most_formula_costs = std::max(run.most_formula_costs, ms.formula_costs.size());
+    }
+  }
 
   const std::size_t block = sketch ? sketch_block_trials : std::max<std::size_t>(1, options.block_trials);
   const std::size_t blocks = (trials + block - 1) / block;
@@ -1313,9 +1434,12 @@ std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenari
   std::vector<std::vector<BlockMoments>> spare;
   const std::size_t window = 2 * std::size_t(threads);
   auto fold = [&](const std::vector<BlockMoments>& moments) {
-    for (std::size_t m = 0; m < r.msps.size(); ++m)
+    for (std::size_t m = 0; m < r.msps.size(); ++m) {
       for (int o = 0; o < output_count; ++o)
         r.msps[m].sketch->moments[std::size_t(o)].add(moments[m * std::size_t(output_count) + std::size_t(o)]);
+      auto& formula = r.msps[m].sketch->formula_moments;
+      for (std::size_t k = 0; k < formula.size(); ++k) formula[k].add(moments[run.formula_moments[m] + k]);
+    }
   };
   auto stopped = [&] { return failed.load() || (options.stop && options.stop->load()); };
 
@@ -1461,16 +1585,21 @@ std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenari
     result.trials_done = trials_done;
     result.complete = result.trials_done == options.trials;
     if (result.complete) continue;
-    for (auto& msp : result.msps)
+    for (auto& msp : result.msps) {
       for (auto& v : msp.series)
         if (!v.empty()) v.resize(std::size_t(result.trials_done));
+      for (auto& v : msp.formula_series) v.resize(std::size_t(result.trials_done));
+    }
     for (auto& v : result.portfolio) v.resize(std::size_t(result.trials_done));
+    for (auto& v : result.formula_portfolio) v.resize(std::size_t(result.trials_done));
   }
   if (sketch) {
     if (!pending.empty() || folded * block < r.trials_done)
       throw std::logic_error("sketch mode: a finished block was not folded");
-    for (auto& msp : r.msps)
+    for (auto& msp : r.msps) {
       for (auto& q : msp.sketch->quantiles) q.shrink_to_fit();
+      for (auto& q : msp.sketch->formula_quantiles) q.shrink_to_fit();
+    }
     // Runs even after an interruption: it is short, and the partial results
     // need their tail shares.
     tail_pass(run.compiled[0], run.plan ? &*run.plan : nullptr, r, options.threads);

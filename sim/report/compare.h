@@ -67,6 +67,11 @@ struct AlternativeResult {
   PairedDifference vs_baseline;
   double p_cheapest = 0;    // share of trials in which this alternative is the cheapest
   int rank = 0;             // 1 = lowest mean total cost
+  // Per CompareResult::formula_costs: the portfolio's cost formula row (0 in
+  // every trial where the alternative has no such formula) and its paired
+  // difference to the baseline's.
+  std::vector<Stats> formula_costs;
+  std::vector<PairedDifference> formula_vs_baseline;
 };
 
 struct MspChoice {
@@ -83,8 +88,12 @@ struct CompareResult {
   bool complete = true;
   std::string updates_end;  // ISO date
   std::vector<AlternativeResult> alternatives;  // [0] is the baseline
+  // The cost formulas' names (RunResult::formula_costs) of every
+  // alternative, each once, in alternative order: the rows compared.
+  std::vector<std::string> formula_costs;
   std::vector<MspChoice> msps;  // MSPs present in every alternative, in the baseline's order
   std::shared_ptr<const SampleSeries> samples;  // each alternative's portfolio series, for --samples and --html only
+  std::shared_ptr<const FormulaSamples> formula_samples;  // and its cost formulas', likewise
 };
 
 // Runs every alternative with `options` (same seed) and compares them;

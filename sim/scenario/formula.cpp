@@ -557,6 +557,10 @@ FormulaSet compile_formulas(const std::vector<FormulaSource>& sources, const std
     c.program.result = emitter.emit(roots[std::size_t(f)]);
     set.formulas.push_back(std::move(c));
   }
+  std::vector<std::size_t> position(sources.size());  // of source i in `formulas`
+  for (std::size_t k = 0; k < order.size(); ++k) position[std::size_t(order[k])] = k;
+  for (std::size_t i = 0; i < sources.size(); ++i)
+    if (sources[i].cost) set.costs.push_back(position[i]);
   return set;
 }
 

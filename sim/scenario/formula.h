@@ -82,6 +82,9 @@ struct FormulaSet {
   std::vector<std::string> symbols;
   std::vector<FormulaDraw> draws;
   std::vector<CompiledFormula> formulas;
+  // The cost formulas, as indexes into `formulas`, in the order written:
+  // the order of their rows in the reports.
+  std::vector<std::size_t> costs;
   int slot_count() const noexcept { return int(symbols.size() + draws.size() + formulas.size()); }
   int draw_slot(std::size_t k) const noexcept { return int(symbols.size() + k); }
 };

@@ -90,7 +90,7 @@ struct Msp {
   // per block as written and shared by the MSPs that take it (so a block in
   // msp_defaults costs the same for 10 MSPs or 100,000). Its draws' streams
   // are named under the MSP: "msps." + name + "." + FormulaDraw::stream.
-  // Its cost formulas are added to extras_cost.
+  // Each cost formula is an output row of its own (RunResult::formula_costs).
   std::shared_ptr<const FormulaSet> formulas;
   // The `correlations:` block that applies to this MSP (its own, else
   // msp_defaults', overridden by msp_overrides'), or null: its keys are the
