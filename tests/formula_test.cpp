@@ -5,13 +5,20 @@
 
 #include <cmath>
 #include <limits>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "models/formula.h"
 #include "models/stranded.h"
+#include "sim/engine/engine.h"
 #include "sim/random/random.h"
+#include "sim/report/compare.h"
+#include "sim/report/report.h"
+#include "sim/report/samples.h"
 #include "sim/scenario/formula.h"
+#include "sim/scenario/scenario.h"
+#include "tests/test_util.h"
 
 namespace {
 
@@ -305,6 +312,244 @@ TEST(Formula, StrandedModelAsFormulasMatchesBuiltIn) {
     ASSERT_NEAR(refund[i], expected.refund_cost[i], 1e-12 * std::abs(expected.refund_cost[i])) << i;
   }
   EXPECT_GT(expected.stranded_cost.maxCoeff(), 0.0);
+}
+
+// ---------------------------------------------------------------------------
+// Each cost formula is an output row of its own (RunResult::formula_costs)
+
+// Two MSPs with different formula sets: a has flat and shared, b shared
+// and own_b, so the rows are flat, shared, own_b.
+const std::string two_msps =
+    "include: [builtin:kaspersky-2024/timeline.yaml, builtin:kaspersky-2024/market.yaml,\n"
+    "          builtin:kaspersky-2024/prices/list.yaml, builtin:kaspersky-2024/msp-defaults.yaml]\n"
+    "msps:\n"
+    "  - name: a\n"
+    "    endpoints: 100\n"
+    "    clients: 10\n"
+    "    formulas:\n"
+    "      costs:\n"
+    "        flat: endpoints * FLAT\n"
+    "        shared: 7\n"
+    "  - name: b\n"
+    "    endpoints: 40\n"
+    "    clients: 4\n"
+    "    formulas:\n"
+    "      values:\n"
+    "        scale: pert(1, 2, 4)\n"
+    "      costs:\n"
+    "        shared: clients * 3\n"
+    "        own_b: scale * endpoints\n";
+
+sim::Scenario two_msp_scenario(const std::string& flat = "2.5", const std::string& name = "two.yaml") {
+  std::string text = two_msps;
+  text.replace(text.find("FLAT"), 4, flat);
+  return sim::load_scenario({test::write_file(test::temp_dir(), name, text)});
+}
+
+sim::RunOptions options(std::uint64_t trials, unsigned threads = 1,
+                        sim::MspStats mode = sim::MspStats::exact, std::size_t block = 4096) {
+  sim::RunOptions o;
+  o.trials = trials;
+  o.threads = threads;
+  o.msp_stats = mode;
+  o.block_trials = block;
+  return o;
+}
+
+bool same_bytes(const sim::Values& a, const sim::Values& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(double)) == 0;
+}
+
+// Rows in the order met, each MSP's its own in the order written; a
+// constant times endpoints gives exactly that; the portfolio's row is the
+// sum over the MSPs that define it; every total is the sum of its rows.
+TEST(FormulaRows, EachCostFormulaIsARowInTheTotals) {
+  const sim::Scenario s = two_msp_scenario();
+  const sim::RunResult r = sim::run_scenario(s, options(5'000, 2));
+  ASSERT_EQ(r.formula_costs, (std::vector<std::string>{"flat", "shared", "own_b"}));
+  ASSERT_EQ(r.msps[0].formula_costs, (std::vector<std::size_t>{0, 1}));
+  ASSERT_EQ(r.msps[1].formula_costs, (std::vector<std::size_t>{1, 2}));
+  const auto& fa = r.msp_formula_series(0);
+  const auto& fb = r.msp_formula_series(1);
+  ASSERT_EQ(fa.size(), 2u);
+  ASSERT_EQ(fb.size(), 2u);
+  using sim::Output;
+  for (std::size_t i = 0; i < 5'000; ++i) {
+    ASSERT_EQ(fa[0][i], 250.0) << i;
+    ASSERT_EQ(fa[1][i], 7.0) << i;
+    ASSERT_EQ(fb[0][i], 12.0) << i;
+    ASSERT_GE(fb[1][i], 40.0) << i;
+    ASSERT_LE(fb[1][i], 160.0) << i;
+    ASSERT_EQ(r.formula_portfolio[0][i], 250.0) << i;  // b has no flat: 0 there
+    ASSERT_EQ(r.formula_portfolio[1][i], 19.0) << i;
+    ASSERT_EQ(r.formula_portfolio[2][i], fb[1][i]) << i;
+    for (std::size_t m = 0; m < 2; ++m) {
+      const auto& x = r.msp_series(m);
+      const auto& f = r.msp_formula_series(m);
+      // The fixed cost lines in the engine's order, then the formulas.
+      double total = 0;
+      for (int o = 0; o < sim::cost_output_count - 1; ++o) total += x[std::size_t(o)][i];
+      for (const auto& v : f) total += v[i];
+      ASSERT_EQ(x[std::size_t(Output::total_cost)][i], total) << "MSP " << m << " trial " << i;
+    }
+    ASSERT_EQ(r.portfolio[std::size_t(Output::extras_cost)][i], 0.0);  // the extras: block's alone
+  }
+  // pert(1, 2, 4) has mean 13/6; 5 SE: 5 x sd (< 0.5) / sqrt(5000) < 0.036.
+  double mean = 0;
+  for (double v : fb[1]) mean += v / 5'000;
+  EXPECT_NEAR(mean, 40.0 * 13 / 6, 40 * 0.036);
+}
+
+// The same bytes for 1 and 2 threads and any block size, formula rows included.
+TEST(FormulaRows, ByteIdenticalForAnyThreadCount) {
+  const sim::Scenario s = two_msp_scenario();
+  const sim::RunResult one = sim::run_scenario(s, options(9'000, 1));
+  const sim::RunResult two = sim::run_scenario(s, options(9'000, 2, sim::MspStats::exact, 777));
+  ASSERT_EQ(one.formula_portfolio.size(), 3u);
+  for (std::size_t f = 0; f < 3; ++f) EXPECT_TRUE(same_bytes(one.formula_portfolio[f], two.formula_portfolio[f]));
+  for (std::size_t m = 0; m < 2; ++m)
+    for (std::size_t k = 0; k < 2; ++k)
+      EXPECT_TRUE(same_bytes(one.msp_formula_series(m)[k], two.msp_formula_series(m)[k]));
+  const sim::RunInfo info;
+  sim::RunInfo info2;
+  info2.threads = 2;
+  sim::ReportData d2 = sim::build_report(s, two, info2);  // summarised on 2 threads too
+  d2.info.threads = 1;                                    // the manifest's field
+  EXPECT_EQ(sim::render_json(sim::build_report(s, one, info)), sim::render_json(d2));
+  EXPECT_EQ(sim::render_csv(sim::build_report(s, one, info)), sim::render_csv(d2));
+}
+
+// A lone MSP's rows are the portfolio's (stored once).
+TEST(FormulaRows, LoneMspRowsAreThePortfolios) {
+  const sim::Scenario s = sim::load_scenario({std::string(SWITCHCOST_SOURCE_DIR) + "/scenarios/kaspersky-2024/msp-formulas.yaml"});
+  const sim::RunResult r = sim::run_scenario(s, options(2'000));
+  ASSERT_TRUE(r.msp_in_portfolio);
+  ASSERT_EQ(r.formula_costs, (std::vector<std::string>{"task_resumption"}));
+  EXPECT_EQ(&r.msp_formula_series(0), &r.formula_portfolio);
+  const sim::ReportData d = sim::build_report(s, r, sim::RunInfo{});
+  ASSERT_EQ(d.msps[0].formula_names, (std::vector<std::string>{"task_resumption"}));
+  EXPECT_EQ(d.msps[0].formula_stats[0].mean, d.portfolio.formula_stats[0].mean);
+  EXPECT_GT(d.portfolio.formula_stats[0].mean, 0.0);
+}
+
+// Sketch mode keeps each MSP's rows as moments and sketches: exact means,
+// percentiles within the sketch's 0.5%; the portfolio's series are kept.
+TEST(FormulaRows, SketchModeKeepsTheRows) {
+  const sim::Scenario s = two_msp_scenario();
+  const sim::RunResult exact = sim::run_scenario(s, options(10'000, 2));
+  const sim::RunResult one = sim::run_scenario(s, options(10'000, 1, sim::MspStats::sketch));
+  const sim::RunResult two = sim::run_scenario(s, options(10'000, 2, sim::MspStats::sketch));
+  const sim::ReportData de = sim::build_report(s, exact, sim::RunInfo{});
+  const sim::ReportData d1 = sim::build_report(s, one, sim::RunInfo{});
+  EXPECT_EQ(sim::render_json(d1), sim::render_json(sim::build_report(s, two, sim::RunInfo{})));
+  for (std::size_t m = 0; m < 2; ++m) {
+    ASSERT_EQ(d1.msps[m].formula_names, de.msps[m].formula_names);
+    for (std::size_t k = 0; k < 2; ++k) {
+      const sim::Stats &a = d1.msps[m].formula_stats[k], &b = de.msps[m].formula_stats[k];
+      EXPECT_EQ(a.n, 10'000u);
+      EXPECT_NEAR(a.mean, b.mean, 1e-12 * std::abs(b.mean));
+      EXPECT_NEAR(a.at(0.9).value, b.at(0.9).value, 0.006 * std::abs(b.at(0.9).value));
+    }
+  }
+  EXPECT_EQ(d1.msps[0].formula_stats[0].mean, 250.0);
+  for (std::size_t f = 0; f < 3; ++f) EXPECT_TRUE(same_bytes(one.formula_portfolio[f], exact.formula_portfolio[f]));
+  // The memory estimate counts them: per row a portfolio series, per MSP
+  // row a sketch (and its moments).
+  std::string text = two_msps;
+  text.replace(text.find("FLAT"), 4, "2.5");
+  for (std::size_t at; (at = text.find("    formulas:")) != std::string::npos;)
+    text.erase(at, text.find("  - name: b") > at ? text.find("  - name: b") - at : std::string::npos);
+  const sim::Scenario plain = sim::load_scenario({test::write_file(test::temp_dir(), "plain.yaml", text)});
+  ASSERT_TRUE(plain.msps.size() == 2 && !plain.msps[0].formulas && !plain.msps[1].formulas);
+  const sim::RunOptions o = options(100'000, 1, sim::MspStats::sketch);
+  const std::uint64_t more = sim::estimate_result_bytes(s, o) - sim::estimate_result_bytes(plain, o);
+  const std::uint64_t sketches = 4 * sim::sketch_buckets_assumed(o.trials) * 4;
+  EXPECT_GE(more, 3 * o.trials * 8 + sketches);
+  EXPECT_LE(more, 3 * o.trials * 8 + sketches + 4096);
+}
+
+// The exact-mode estimate: a series per row of the portfolio (3) and per
+// MSP row (4), none of them per MSP without keep_formula_costs.
+TEST(FormulaRows, MemoryEstimateCountsTheSeries) {
+  const sim::Scenario s = two_msp_scenario();
+  const std::uint64_t n = 1000;
+  const auto keep = sim::all_outputs();
+  const std::uint64_t fixed = (2 * sim::output_count + sim::output_count) * n * 8;
+  EXPECT_EQ(sim::estimate_result_bytes(s, n, keep), fixed + (3 + 4) * n * 8);
+  EXPECT_EQ(sim::estimate_result_bytes(s, n, keep, false), fixed + 3 * n * 8);
+}
+
+// The rows in every output of a run: JSON, CSV, table and samples.
+TEST(FormulaRows, RowsAppearInEveryReport) {
+  const sim::Scenario s = two_msp_scenario();
+  const sim::RunResult r = sim::run_scenario(s, options(2'000));
+  const sim::ReportData d = sim::build_report(s, r, sim::RunInfo{});
+  const std::string csv = sim::render_csv(d);
+  EXPECT_NE(csv.find("\nmsp,a,formula.flat,2000,250,0,0,250,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("\nmsp,b,formula.shared,2000,12,0,0,12,"), std::string::npos) << csv;
+  EXPECT_EQ(csv.find("\nmsp,b,formula.flat,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("\nportfolio,portfolio,formula.flat,2000,250,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("\nportfolio,portfolio,formula.shared,2000,19,"), std::string::npos) << csv;
+  // After the fixed outputs: the last of a's rows before b's first.
+  EXPECT_LT(csv.find("msp,a,total_expected_cost"), csv.find("msp,a,formula.flat"));
+  EXPECT_LT(csv.find("msp,a,formula.shared"), csv.find("msp,b,labor_cost"));
+  const std::string json = sim::render_json(d);
+  EXPECT_NE(json.find("\"formula.flat\":{\"n\":2000,\"mean\":250,\"se\":0,"), std::string::npos) << json;
+  EXPECT_NE(json.find("\"formula.own_b\":{\"n\":2000,"), std::string::npos);
+  const std::string table = sim::render_table(d);
+  // In each MSP's table, by name, between the fixed cost lines and the total.
+  const std::size_t msp_b = table.find("MSP b");
+  ASSERT_NE(msp_b, std::string::npos) << table;
+  const std::size_t own_b = table.find("  own_b ", msp_b);
+  ASSERT_NE(own_b, std::string::npos) << table;
+  EXPECT_LT(table.find("  shared ", msp_b), own_b);
+  EXPECT_LT(own_b, table.find("  total ", msp_b));
+  EXPECT_LT(table.find("  extra items ", msp_b), table.find("  shared ", msp_b));
+  // --samples: the portfolio's and each MSP's columns.
+  sim::ReportData with = d;
+  with.samples = std::make_shared<const sim::SampleSeries>(
+      sim::SampleSeries{{}, {}, std::make_shared<const sim::RunResult>(r)});
+  std::ostringstream npy;
+  sim::render_samples(with, npy);
+  const std::string header = npy.str().substr(0, 4096);
+  for (const char* column : {"'portfolio.formula.flat'", "'portfolio.formula.own_b'", "'msp.a.formula.flat'",
+                             "'msp.b.formula.own_b'"})
+    EXPECT_NE(header.find(column), std::string::npos) << column;
+  EXPECT_EQ(header.find("'msp.b.formula.flat'"), std::string::npos);
+}
+
+// compare: each row per alternative and its paired difference, in the
+// JSON, CSV and table; a scenario without cost formulas writes none.
+TEST(FormulaRows, CompareHasPairedRows) {
+  const sim::Alternative base{"base", {}, two_msp_scenario("2.5", "base.yaml")};
+  const sim::Alternative dear{"dear", {}, two_msp_scenario("3", "dear.yaml")};
+  const sim::CompareResult r = sim::compare_alternatives({base, dear}, options(3'000, 2), sim::RunInfo{}, true);
+  ASSERT_EQ(r.formula_costs, (std::vector<std::string>{"flat", "shared", "own_b"}));
+  const auto& flat = r.alternatives[1].formula_costs[0];
+  EXPECT_EQ(flat.mean, 300.0);
+  EXPECT_EQ(r.alternatives[1].formula_vs_baseline[0].mean, 50.0);
+  EXPECT_EQ(r.alternatives[1].formula_vs_baseline[0].se, 0.0);
+  EXPECT_EQ(r.alternatives[1].formula_vs_baseline[2].mean, 0.0);  // own_b drawn the same: common random numbers
+  EXPECT_EQ(r.alternatives[1].formula_vs_baseline[2].same, 1.0);
+  EXPECT_NEAR(r.alternatives[1].vs_baseline.mean, 50.0, 1e-9);  // the total moves by the row's change
+  const std::string json = sim::render_compare_json(r);
+  EXPECT_NE(json.find("\"formula_costs\":{\"formula.flat\":{\"n\":3000,\"mean\":300,"), std::string::npos)
+      << json;
+  EXPECT_NE(json.find("\"vs_baseline\":{\"mean\":50,\"se\":0,"), std::string::npos);
+  const std::string csv = sim::render_compare_csv(r);
+  EXPECT_NE(csv.find("\nformula,formula.flat,dear,false,300,0,300,300,300,300,50,0,50,50,0,,,,,0,,,,,,,,3000,true\n"),
+            std::string::npos)
+      << csv;
+  const std::string table = sim::render_compare_table(r);
+  EXPECT_NE(table.find("Cost formulas [USD]"), std::string::npos) << table;
+  std::ostringstream npy;
+  sim::render_compare_samples(r, npy);
+  EXPECT_NE(npy.str().find("'dear.formula.own_b'"), std::string::npos);
+
+  const sim::Alternative plain{"plain", {}, sim::load_scenario({"builtin:kaspersky-2024/portfolio.yaml"})};
+  const sim::CompareResult none = sim::compare_alternatives({plain, plain}, options(500), sim::RunInfo{});
+  EXPECT_EQ(sim::render_compare_json(none).find("formula"), std::string::npos);
+  EXPECT_EQ(sim::render_compare_csv(none).find("formula"), std::string::npos);
 }
 
 }  // namespace
