@@ -121,6 +121,7 @@ namespace {
 RunOptions portfolio_only(const RunOptions& options) {
   RunOptions o = options;
   o.keep_msp_outputs = {};
+  o.keep_msp_formula_costs = false;
   o.msp_stats = MspStats::exact;
   return o;
 }
@@ -134,7 +135,7 @@ std::uint64_t statistics_bytes(std::uint64_t trials) { return 3 * trials * sizeo
 std::uint64_t estimate_sensitivity_bytes(const Scenario& scenario, std::uint64_t trials) {
   // The two copies of a group run together; the baseline is summarised and
   // released before them.
-  return 2 * estimate_result_bytes(scenario, trials, std::array<bool, output_count>{});
+  return 2 * estimate_result_bytes(scenario, trials, std::array<bool, output_count>{}, false);
 }
 
 std::uint64_t estimate_sensitivity_working_bytes(const Scenario& scenario, const RunOptions& options) {

@@ -232,6 +232,7 @@ namespace {
 RunOptions portfolio_series_only(const RunOptions& options) {
   RunOptions o = options;
   o.keep_msp_outputs = {};
+  o.keep_msp_formula_costs = false;
   o.msp_stats = MspStats::exact;
   return o;
 }
@@ -247,7 +248,7 @@ std::uint64_t estimate_indices_working_bytes(const Scenario& scenario, const Run
   // Two runs' portfolio results at a time; the bootstrap's centred copies
   // of f_A and f_B, f_A again, and per thread its uniforms and counts.
   return estimate_working_bytes({&scenario, &scenario}, portfolio_series_only(options)) +
-         2 * estimate_result_bytes(scenario, options.trials, std::array<bool, output_count>{}) +
+         2 * estimate_result_bytes(scenario, options.trials, std::array<bool, output_count>{}, false) +
          3 * options.trials * sizeof(double) +
          std::max(1u, options.threads) * options.trials * (sizeof(double) + sizeof(std::uint32_t));
 }
