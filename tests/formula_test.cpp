@@ -552,4 +552,120 @@ TEST(FormulaRows, CompareHasPairedRows) {
   EXPECT_EQ(sim::render_compare_csv(none).find("formula"), std::string::npos);
 }
 
+// ---------------------------------------------------------------------------
+// The market's formulas (the top level's `formulas:`): values over market
+// inputs and the timeline, once per trial, that MSP formulas read
+
+sim::Scenario with_market_formulas(const std::string& name, const std::string& market, const std::string& msp) {
+  return sim::load_scenario({test::write_file(test::temp_dir(), name,
+                                              "include: [builtin:kaspersky-2024/portfolio.yaml]\nformulas:\n  values:\n" +
+                                                  market + "msp_overrides:\n  formulas:\n    costs:\n" + msp)});
+}
+
+// Message of the ScenarioError loading the scenario ("" if none).
+std::string market_error(const std::string& market, const std::string& msp) {
+  try {
+    with_market_formulas("bad.yaml", market, msp);
+  } catch (const sim::ScenarioError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// A market formula is drawn once per trial and shared: every MSP reads the
+// same value; it reads the market's inputs as drawn.
+TEST(MarketFormulas, SharedByEveryMspOncePerTrial) {
+  const sim::Scenario s = with_market_formulas("market.yaml",
+                                               "    shock: pert(1, 1.2, 2)\n"
+                                               "    rate: market.technician_cost_per_hour * 2\n",
+                                               "      shocked: market.formulas.shock * 100\n"
+                                               "      paid: market.formulas.rate\n");
+  ASSERT_TRUE(s.market_formulas);
+  EXPECT_EQ(s.market_formulas->draws.at(0).stream, "market.formulas.shock.0");
+  const std::uint64_t n = 3'000;
+  const sim::RunResult r = sim::run_scenario(s, options(n, 2));
+  ASSERT_EQ(r.msps.size(), 3u);
+  std::vector<std::uint64_t> trials(n);
+  for (std::uint64_t i = 0; i < n; ++i) trials[i] = i;
+  const auto rate = sim::draw_inputs(s, 1, -1, {"market.technician_cost_per_hour"}, trials)[0];
+  double lowest = 1e300, highest = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t m = 0; m < 3; ++m) {
+      ASSERT_EQ(r.msp_formula_series(m)[0][i], r.msp_formula_series(0)[0][i]) << m << " " << i;
+      ASSERT_EQ(r.msp_formula_series(m)[1][i], 2 * rate[i]) << m << " " << i;
+    }
+    lowest = std::min(lowest, r.msp_formula_series(0)[0][i]);
+    highest = std::max(highest, r.msp_formula_series(0)[0][i]);
+    ASSERT_EQ(r.formula_portfolio[0][i], 3 * r.msp_formula_series(0)[0][i]);  // 3 x the same value, summed exactly
+  }
+  EXPECT_GE(lowest, 100.0);
+  EXPECT_LE(highest, 200.0);
+  EXPECT_LT(lowest, 110.0);  // spread over the PERT's range
+  EXPECT_GT(highest, 170.0);
+  // Byte-identical for 1 thread and another block size; another seed, other draws.
+  const sim::RunResult one = sim::run_scenario(s, options(n, 1, sim::MspStats::exact, 500));
+  EXPECT_TRUE(same_bytes(one.formula_portfolio[0], r.formula_portfolio[0]));
+  EXPECT_TRUE(same_bytes(one.portfolio[std::size_t(sim::Output::total_cost)], r.portfolio[std::size_t(sim::Output::total_cost)]));
+  sim::RunOptions other = options(n, 2);
+  other.seed = 2;
+  EXPECT_FALSE(same_bytes(sim::run_scenario(s, other).formula_portfolio[0], r.formula_portfolio[0]));
+  // Sobol sampling counts their draws among its dimensions.
+  sim::RunOptions sobol = options(1'024, 2);
+  sobol.sampling = sim::Sampling::sobol;
+  EXPECT_EQ(sim::run_scenario(s, sobol).trials_done, 1'024u);
+}
+
+// Every name a market formula may read has a column in the engine.
+TEST(MarketFormulas, EverySymbolHasAColumn) {
+  std::string sum;
+  for (const auto& name : sim::market_formula_symbols()) sum += (sum.empty() ? "" : " + ") + name;
+  const sim::Scenario s = with_market_formulas("all.yaml", "    everything: " + sum + "\n",
+                                               "      none: 0 * market.formulas.everything\n");
+  const sim::RunResult r = sim::run_scenario(s, options(500, 2));
+  EXPECT_EQ(r.formula_portfolio.at(0)[0], 0.0);
+}
+
+// Errors at the formula's file:line:col with a did-you-mean; a market
+// formula cannot read an MSP's (so no cycle crosses the levels), and cost
+// lines belong to MSPs.
+TEST(MarketFormulas, ErrorsAreLocated) {
+  std::string e = market_error("    rate: market.technican_cost_per_hour\n", "      x: 1\n");
+  EXPECT_NE(e.find("bad.yaml:4:11: unknown name 'market.technican_cost_per_hour' in formula 'rate'; did you mean "
+                   "'market.technician_cost_per_hour'?"),
+            std::string::npos)
+      << e;
+  e = market_error("    rate: 2\n", "      x: market.formulas.rat * 2\n");
+  EXPECT_NE(e.find(":8:10: unknown name 'market.formulas.rat' in formula 'x'; did you mean 'market.formulas.rate'?"),
+            std::string::npos)
+      << e;
+  e = market_error("    a: x + 1\n", "      x: market.formulas.a\n");
+  EXPECT_NE(e.find(":4:8: unknown name 'x' in formula 'a'"), std::string::npos) << e;
+  e = market_error("    a: b + 1\n    b: a * 2\n", "      x: market.formulas.a\n");
+  EXPECT_NE(e.find(":4:8: formula 'a' refers to itself: a -> b -> a"), std::string::npos) << e;
+  e = market_error("    a: endpoints\n", "      x: 1\n");  // an MSP's input: not the market's
+  EXPECT_NE(e.find("unknown name 'endpoints' in formula 'a'"), std::string::npos) << e;
+  try {
+    sim::load_scenario({test::write_file(test::temp_dir(), "costs.yaml",
+                                         "include: [builtin:kaspersky-2024/portfolio.yaml]\n"
+                                         "formulas:\n  costs:\n    x: 1\n")});
+    FAIL() << "costs at the top level must be refused";
+  } catch (const sim::ScenarioError& err) {
+    EXPECT_NE(std::string(err.what()).find("costs.yaml:4:5: the top level's formulas are values"), std::string::npos)
+        << err.what();
+  }
+}
+
+// A market formula that is not finite names itself and the trial.
+TEST(MarketFormulas, NonFiniteIsAnError) {
+  const sim::Scenario s = with_market_formulas("inf.yaml", "    broken: 1 / (timeline.horizon_months - 36)\n",
+                                               "      x: market.formulas.broken\n");
+  try {
+    sim::run_scenario(s, options(100));
+    FAIL() << "expected a LimitError";
+  } catch (const sim::LimitError& e) {
+    EXPECT_NE(std::string(e.what()).find("the market: formula 'broken' ("), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("is not finite at trial 0"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace

@@ -238,8 +238,15 @@ std::uint64_t estimate_working_bytes(const std::vector<const Scenario*>& scenari
       }
     }
     // A workspace's market of this scenario: 6 market inputs, 6 per competitor
-    // an MSP uses, 2 per (target, incumbent) pair.
+    // an MSP uses, 2 per (target, incumbent) pair; its formulas' slots, the
+    // temporaries and constants of the widest, and 4 date columns.
     market_columns += 6 + 6 * used.size() + 2 * pairs.size();
+    if (const auto& f = s->market_formulas) {
+      std::uint64_t widest = 0;
+      for (const auto& g : f->formulas)
+        widest = std::max<std::uint64_t>(widest, std::uint64_t(g.program.temp_count) + g.program.constants.size());
+      market_columns += std::uint64_t(f->slot_count()) + widest + 4;
+    }
     scenario_bytes += s->msps.size() * (loaded_msp_bytes + compiled_msp_bytes) + extras * 1024;
   }
   const std::uint64_t columns = workspace_columns + market_columns + formula_columns + copula_columns;
@@ -544,11 +551,19 @@ struct Compiled {
   double migration_start = 0;
   double sales_end = 0;  // [days since 1970-01-01]
   int horizon_months = 0;
+  // The market's formulas (Scenario::market_formulas), or null: their inline
+  // draws and, per outside symbol, its index in market_formula_accessors().
+  const FormulaSet* market_formulas = nullptr;
+  std::vector<Draw> market_formula_draws;
+  std::vector<std::size_t> market_formula_symbols;
 };
 
-// The index in formula_accessors() of a symbol formulas may read (defined
-// with the workspace below).
-std::size_t formula_accessor(const std::string& name);
+// The index in formula_accessors() of a symbol an MSP's formulas may read,
+// or for "market.formulas.NAME" formula_accessors().size() + that market
+// formula's slot (defined with the workspace below).
+std::size_t formula_accessor(const std::string& name, const FormulaSet* market_formulas);
+// The index in market_formula_accessors() of a symbol the market's formulas may read.
+std::size_t market_formula_accessor(const std::string& name);
 
 Compiled compile(const Scenario& s, std::uint64_t seed) {
   Compiled c;
@@ -592,6 +607,12 @@ Compiled compile(const Scenario& s, std::uint64_t seed) {
   auto index_of = [&](const std::string& name) {
     return std::size_t(std::find(used.begin(), used.end(), name) - used.begin());
   };
+  if (s.market_formulas) {
+    c.market_formulas = s.market_formulas.get();
+    for (const auto& d : s.market_formulas->draws)
+      c.market_formula_draws.push_back(Draw{&d.dist, Stream{seed, variable_id(d.stream)}, nullptr, 0});
+    for (const auto& name : s.market_formulas->symbols) c.market_formula_symbols.push_back(market_formula_accessor(name));
+  }
 
   for (const auto& m : s.msps) {
     CompiledMsp cm;
@@ -621,7 +642,8 @@ Compiled compile(const Scenario& s, std::uint64_t seed) {
       for (const auto& d : m.formulas->draws)
         cm.formula_draws.push_back(
             Draw{&d.dist, Stream{seed, variable_id("msps." + m.name + "." + d.stream)}, nullptr, 0});
-      for (const auto& name : m.formulas->symbols) cm.formula_symbols.push_back(formula_accessor(name));
+      for (const auto& name : m.formulas->symbols)
+        cm.formula_symbols.push_back(formula_accessor(name, s.market_formulas.get()));
     }
     const std::string incidents = "msps." + m.name + ".incidents.";
     cm.incident_count = Stream{seed, variable_id(incidents + "count" + m.internal_stream_suffix)};
@@ -693,6 +715,12 @@ struct Market {
   LineInputs lines;
   std::vector<models::CompetitorPrices> competitors;
   std::vector<models::PriceFactors> price_factors;  // per Compiled::pairs
+  // The market's formulas: the slots' columns (draws, results), the views of
+  // every slot, the dates they read, and the temporaries.
+  std::vector<Column> formula_values;
+  std::vector<const Column*> formula_slots;
+  Column sales_end, updates_end, migration_start, horizon_months;
+  models::FormulaWorkspace formula_work;
 };
 
 // One thread's scratch space, sized for a block and reused.
@@ -821,6 +849,8 @@ double incident_cost_total(const Compiled& c, const Stream& stream, std::uint64_
 }
 
 // Draws the market-level inputs of the trials of t.
+void evaluate_market_formulas(const Compiled& c, const TrialSet& t, Market& mk, std::vector<double>& u);
+
 void draw_market(const Compiled& c, const TrialSet& t, Market& mk, std::vector<double>& u) {
   constexpr auto market = models::InputLevel::market;
   fill_level(models::labor_inputs(), c.labor, market, t, mk.labor, u);
@@ -842,6 +872,7 @@ void draw_market(const Compiled& c, const TrialSet& t, Market& mk, std::vector<d
                            c.horizon_months},
                           mk.price_factors[p]);
   }
+  if (c.market_formulas) evaluate_market_formulas(c, t, mk, u);
 }
 
 // Where run_msp writes an MSP's outputs for a block: out[o][i] is output o of
@@ -908,11 +939,83 @@ const std::vector<std::pair<std::string, FormulaAccessor>>& formula_accessors() 
   return table;
 }
 
-std::size_t formula_accessor(const std::string& name) {
+std::size_t formula_accessor(const std::string& name, const FormulaSet* market_formulas) {
   const auto& table = formula_accessors();
   for (std::size_t k = 0; k < table.size(); ++k)
     if (table[k].first == name) return k;
+  if (market_formulas && name.starts_with(market_formula_prefix))
+    for (const auto& f : market_formulas->formulas)
+      if (name.substr(market_formula_prefix.size()) == f.name) return table.size() + std::size_t(f.slot);
   throw std::logic_error("formula symbol '" + name + "' has no column in the engine");
+}
+
+using MarketFormulaAccessor = std::function<const Column*(const Market&)>;
+
+// Every symbol of market_formula_symbols() with where its column is.
+const std::vector<std::pair<std::string, MarketFormulaAccessor>>& market_formula_accessors() {
+  static const auto table = [] {
+    std::vector<std::pair<std::string, MarketFormulaAccessor>> t;
+    auto rows = [&]<class Inputs>(models::InputTable<Inputs> rows_of, auto inputs_of) {
+      for (const auto& row : rows_of)
+        if (row.level == models::InputLevel::market)
+          t.emplace_back("market." + std::string(row.key),
+                         [col = row.column, inputs_of](const Market& mk) { return &(inputs_of(mk).*col); });
+    };
+    rows(models::labor_inputs(), [](const Market& mk) -> const models::LaborInputs& { return mk.labor; });
+    rows(models::lost_updates_inputs(), [](const Market& mk) -> const models::LostUpdatesInputs& { return mk.lost; });
+    rows(models::pricing_inputs(), [](const Market& mk) -> const models::PricingInputs& { return mk.pricing; });
+    models::for_each_cost_line([&]<std::size_t K, class Line>() {
+      rows(Line::inputs(), [](const Market& mk) -> const typename Line::Inputs& { return std::get<K>(mk.lines); });
+    });
+    t.emplace_back("timeline.sales_end", [](const Market& mk) { return &mk.sales_end; });
+    t.emplace_back("timeline.updates_end", [](const Market& mk) { return &mk.updates_end; });
+    t.emplace_back("timeline.migration_start", [](const Market& mk) { return &mk.migration_start; });
+    t.emplace_back("timeline.horizon_months", [](const Market& mk) { return &mk.horizon_months; });
+    return t;
+  }();
+  return table;
+}
+
+std::size_t market_formula_accessor(const std::string& name) {
+  const auto& table = market_formula_accessors();
+  for (std::size_t k = 0; k < table.size(); ++k)
+    if (table[k].first == name) return k;
+  throw std::logic_error("market formula symbol '" + name + "' has no column in the engine");
+}
+
+// A formula's values over the block, checked finite (else a LimitError
+// naming `owner`, the formula and the first trial).
+void evaluate_checked(const CompiledFormula& f, const std::vector<const Column*>& slots, const TrialSet& t,
+                      models::FormulaWorkspace& work, Column& value, const std::string& owner) {
+  models::evaluate_formula(f.program, slots, t.n, work, value);
+  if (const Eigen::Index i = models::first_non_finite(value); i >= 0)
+    throw LimitError(owner + ": formula '" + f.name + "' (" + to_string(f.where) + ") is not finite at trial " +
+                     std::to_string(t[i]) + "; guard the division or function there (if, max, clamp)");
+}
+
+// The market's formulas over the block (into mk.formula_values), once per
+// trial for every MSP: each evaluated in the set's order, checked finite.
+void evaluate_market_formulas(const Compiled& c, const TrialSet& t, Market& mk, std::vector<double>& u) {
+  const FormulaSet& set = *c.market_formulas;
+  const Eigen::Index n = t.n;
+  mk.sales_end.setConstant(n, c.sales_end);
+  mk.updates_end.setConstant(n, c.migration_start + c.cutoff_day);
+  mk.migration_start.setConstant(n, c.migration_start);
+  mk.horizon_months.setConstant(n, double(c.horizon_months));
+  const auto& accessors = market_formula_accessors();
+  const std::size_t slots = std::size_t(set.slot_count());
+  if (mk.formula_values.size() < slots) mk.formula_values.resize(slots);
+  mk.formula_slots.assign(slots, nullptr);
+  for (std::size_t k = 0; k < c.market_formula_symbols.size(); ++k)
+    mk.formula_slots[k] = accessors[c.market_formula_symbols[k]].second(mk);
+  for (std::size_t k = 0; k < c.market_formula_draws.size(); ++k) {
+    const auto slot = std::size_t(set.draw_slot(k));
+    c.market_formula_draws[k].fill(t, mk.formula_values[slot], u);
+    mk.formula_slots[slot] = &mk.formula_values[slot];
+  }
+  for (const auto& f : set.formulas) mk.formula_slots[std::size_t(f.slot)] = &mk.formula_values[std::size_t(f.slot)];
+  for (const auto& f : set.formulas)
+    evaluate_checked(f, mk.formula_slots, t, mk.formula_work, mk.formula_values[std::size_t(f.slot)], "the market");
 }
 
 // MSP m's formulas over the block: each evaluated in the set's order, checked
@@ -932,22 +1035,21 @@ void evaluate_formulas(const Compiled& c, const CompiledMsp& cm, const TrialSet&
   const std::size_t slots = std::size_t(set.slot_count());
   if (w.formula_values.size() < slots) w.formula_values.resize(slots);
   w.formula_slots.assign(slots, nullptr);
-  for (std::size_t k = 0; k < cm.formula_symbols.size(); ++k)
-    w.formula_slots[k] = accessors[cm.formula_symbols[k]].second(view);
+  // A market formula's value: the market's column, shared by every MSP.
+  for (std::size_t k = 0; k < cm.formula_symbols.size(); ++k) {
+    const std::size_t symbol = cm.formula_symbols[k];
+    w.formula_slots[k] = symbol < accessors.size() ? accessors[symbol].second(view)
+                                                    : &mk.formula_values[symbol - accessors.size()];
+  }
   for (std::size_t k = 0; k < cm.formula_draws.size(); ++k) {
     const auto slot = std::size_t(set.draw_slot(k));
     cm.formula_draws[k].fill(t, w.formula_values[slot], w.u);
     w.formula_slots[slot] = &w.formula_values[slot];
   }
   for (const auto& f : set.formulas) w.formula_slots[std::size_t(f.slot)] = &w.formula_values[std::size_t(f.slot)];
-  for (const auto& f : set.formulas) {
-    Column& value = w.formula_values[std::size_t(f.slot)];
-    models::evaluate_formula(f.program, w.formula_slots, n, w.formula_work, value);
-    if (const Eigen::Index i = models::first_non_finite(value); i >= 0)
-      throw LimitError("MSP '" + cm.source->name + "': formula '" + f.name + "' (" + to_string(f.where) +
-                       ") is not finite at trial " + std::to_string(t[i]) +
-                       "; guard the division or function there (if, max, clamp)");
-  }
+  for (const auto& f : set.formulas)
+    evaluate_checked(f, w.formula_slots, t, w.formula_work, w.formula_values[std::size_t(f.slot)],
+                     "MSP '" + cm.source->name + "'");
 }
 
 // MSP m's labor inputs and result (into w.labor_in, w.labor_out).
@@ -1142,6 +1244,7 @@ void add_variables(const Compiled& c, std::vector<std::uint64_t>& out) {
   add(c.labor);
   add(c.pricing);
   add(c.lost);
+  add(c.market_formula_draws);
   for (const auto& l : c.lines) add(l);
   for (const auto& comp : c.competitors) add(comp.prices);
   for (const auto& m : c.msps) {

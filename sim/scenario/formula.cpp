@@ -488,6 +488,19 @@ const std::vector<std::string>& msp_formula_symbols() {
   return names;
 }
 
+const std::vector<std::string>& market_formula_symbols() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v;
+    for (const auto& spec : market_param_specs())
+      if (spec.key != "threat.incident_cost") v.push_back("market." + std::string(spec.key));
+    for (const char* date : {"timeline.sales_end", "timeline.updates_end", "timeline.migration_start",
+                             "timeline.horizon_months"})
+      v.emplace_back(date);
+    return v;
+  }();
+  return names;
+}
+
 FormulaSet compile_formulas(const std::vector<FormulaSource>& sources, const std::vector<std::string>& known,
                             const std::string& stream_prefix, const FormulaLimits& limits) {
   FormulaSet set;

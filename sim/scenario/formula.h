@@ -99,6 +99,13 @@ struct FormulaSymbol {
 const std::vector<FormulaSymbol>& formula_model_symbols();
 // Every name an MSP's formulas may read: its input keys, then the above.
 const std::vector<std::string>& msp_formula_symbols();
+// Every name the market's formulas (the top level's `formulas:` block) may
+// read: the market inputs drawn once per trial ("market." + key, but
+// threat.incident_cost, which is drawn per incident), then the timeline's
+// dates and horizon. An MSP's formulas read the market's values as
+// market_formula_prefix + NAME.
+const std::vector<std::string>& market_formula_symbols();
+inline constexpr std::string_view market_formula_prefix = "market.formulas.";
 
 // Compiles the formulas, which may read the `known` symbols, each other and
 // inline draws named under `stream_prefix` ("msps.acme."). Throws ScenarioError.

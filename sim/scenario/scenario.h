@@ -142,6 +142,11 @@ struct Scenario {
   // inputs ("market.technician_cost_per_hour",
   // "competitors.eset.price_per_endpoint_month"), drawn once per trial.
   std::shared_ptr<const Correlations> correlations;
+  // The top level's `formulas:` block (values only), or null: quantities
+  // over the market inputs and the timeline, drawn and computed once per
+  // trial and shared by every MSP, whose formulas read them as
+  // "market.formulas.NAME"; inline draws on streams "market.formulas.NAME.k".
+  std::shared_ptr<const FormulaSet> market_formulas;
   // The distinct PERT and Beta shapes (alpha, beta) read that have a quantile
   // table (64 KiB each when run): for the memory estimate.
   std::vector<std::pair<double, double>> beta_shapes;
