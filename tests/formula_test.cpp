@@ -668,4 +668,27 @@ TEST(MarketFormulas, NonFiniteIsAnError) {
   }
 }
 
+// compare runs its alternatives together, MSP by MSP, reusing the parts
+// of an MSP drawn the same as in the previous alternative: the formula
+// rows are the bytes of each alternative run alone.
+TEST(FormulaRows, AlternativesRunTogetherGiveTheBytesOfEachRunAlone) {
+  const sim::Scenario base = two_msp_scenario("2.5", "alone-base.yaml");
+  const sim::Scenario dear = two_msp_scenario("3", "alone-dear.yaml");
+  sim::Scenario eset = base;  // another target: the labor and lost updates are reused
+  for (auto& m : eset.msps) m.target = "eset";
+  const std::vector<const sim::Scenario*> all = {&base, &dear, &eset};
+  const std::vector<sim::RunResult> together = sim::run_scenarios(all, options(5'000, 2));
+  for (std::size_t k = 0; k < all.size(); ++k) {
+    const sim::RunResult alone = sim::run_scenario(*all[k], options(5'000, 1));
+    ASSERT_EQ(together[k].formula_costs, alone.formula_costs);
+    for (std::size_t f = 0; f < alone.formula_costs.size(); ++f)
+      EXPECT_TRUE(same_bytes(together[k].formula_portfolio[f], alone.formula_portfolio[f])) << k << " " << f;
+    for (std::size_t m = 0; m < 2; ++m)
+      for (std::size_t f = 0; f < 2; ++f)
+        EXPECT_TRUE(same_bytes(together[k].msp_formula_series(m)[f], alone.msp_formula_series(m)[f])) << k;
+    EXPECT_TRUE(same_bytes(together[k].portfolio[std::size_t(sim::Output::total_cost)],
+                           alone.portfolio[std::size_t(sim::Output::total_cost)]));
+  }
+}
+
 }  // namespace
