@@ -898,16 +898,24 @@ struct FormulaView {
 };
 using FormulaAccessor = std::function<const Column*(const FormulaView&)>;
 
+// Adds to a symbol table every row of a model's inputs at `level`, named
+// prefix + key, whose column inputs_of(view) holds.
+template <class View, class Inputs, class InputsOf>
+void add_input_rows(std::vector<std::pair<std::string, std::function<const Column*(const View&)>>>& t,
+                    models::InputTable<Inputs> rows_of, models::InputLevel level, const std::string& prefix,
+                    InputsOf inputs_of) {
+  for (const auto& row : rows_of)
+    if (row.level == level)
+      t.emplace_back(prefix + std::string(row.key),
+                     [col = row.column, inputs_of](const View& v) { return &(inputs_of(v).*col); });
+}
+
 // Every symbol of msp_formula_symbols() with where its column is.
 const std::vector<std::pair<std::string, FormulaAccessor>>& formula_accessors() {
   static const auto table = [] {
     std::vector<std::pair<std::string, FormulaAccessor>> t;
-    auto rows = [&]<class Inputs>(models::InputTable<Inputs> rows_of, auto inputs_of) {
-      for (const auto& row : rows_of)
-        if (row.level == models::InputLevel::msp)
-          t.emplace_back(std::string(row.key), [col = row.column, inputs_of](const FormulaView& v) {
-            return &(inputs_of(v).*col);
-          });
+    auto rows = [&](auto rows_of, auto inputs_of) {
+      add_input_rows<FormulaView>(t, rows_of, models::InputLevel::msp, "", inputs_of);
     };
     rows(models::labor_inputs(), [](const FormulaView& v) -> const models::LaborInputs& { return v.w.labor_in; });
     rows(models::lost_updates_inputs(),
@@ -955,11 +963,8 @@ using MarketFormulaAccessor = std::function<const Column*(const Market&)>;
 const std::vector<std::pair<std::string, MarketFormulaAccessor>>& market_formula_accessors() {
   static const auto table = [] {
     std::vector<std::pair<std::string, MarketFormulaAccessor>> t;
-    auto rows = [&]<class Inputs>(models::InputTable<Inputs> rows_of, auto inputs_of) {
-      for (const auto& row : rows_of)
-        if (row.level == models::InputLevel::market)
-          t.emplace_back("market." + std::string(row.key),
-                         [col = row.column, inputs_of](const Market& mk) { return &(inputs_of(mk).*col); });
+    auto rows = [&](auto rows_of, auto inputs_of) {
+      add_input_rows<Market>(t, rows_of, models::InputLevel::market, "market.", inputs_of);
     };
     rows(models::labor_inputs(), [](const Market& mk) -> const models::LaborInputs& { return mk.labor; });
     rows(models::lost_updates_inputs(), [](const Market& mk) -> const models::LostUpdatesInputs& { return mk.lost; });
