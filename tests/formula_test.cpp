@@ -691,4 +691,17 @@ TEST(FormulaRows, AlternativesRunTogetherGiveTheBytesOfEachRunAlone) {
   }
 }
 
+// A variant that changes only a formula changes something (compare warns
+// of variants that change nothing); the same text read twice is the same.
+TEST(FormulaRows, SameInputsComparesFormulas) {
+  const sim::Scenario base = two_msp_scenario("2.5", "same-a.yaml");
+  EXPECT_TRUE(sim::same_inputs(base, two_msp_scenario("2.5", "same-b.yaml")));
+  EXPECT_FALSE(sim::same_inputs(base, two_msp_scenario("3", "same-c.yaml")));
+  const sim::Scenario m1 = with_market_formulas("same-m1.yaml", "    k: pert(1, 2, 3)\n", "      x: market.formulas.k\n");
+  const sim::Scenario m2 = with_market_formulas("same-m2.yaml", "    k: pert(1, 2, 4)\n", "      x: market.formulas.k\n");
+  EXPECT_TRUE(sim::same_inputs(m1, with_market_formulas("same-m3.yaml", "    k: pert(1, 2, 3)\n",
+                                                        "      x: market.formulas.k\n")));
+  EXPECT_FALSE(sim::same_inputs(m1, m2));
+}
+
 }  // namespace

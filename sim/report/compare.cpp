@@ -98,13 +98,13 @@ bool same_inputs(const Scenario& a, const Scenario& b) {
   if (a.timeline.sales_end != b.timeline.sales_end || a.timeline.updates_end != b.timeline.updates_end ||
       a.timeline.migration_start != b.timeline.migration_start ||
       a.timeline.horizon_months != b.timeline.horizon_months || !same_params(a.market, b.market) ||
-      a.msps.size() != b.msps.size())
+      !same_formulas(a.market_formulas.get(), b.market_formulas.get()) || a.msps.size() != b.msps.size())
     return false;
   for (std::size_t m = 0; m < a.msps.size(); ++m) {
     const Msp& x = a.msps[m];
     const Msp& y = b.msps[m];
     if (x.name != y.name || x.incumbent != y.incumbent || x.target != y.target || !same_params(x.params, y.params) ||
-        x.extras.size() != y.extras.size())
+        !same_formulas(x.formulas.get(), y.formulas.get()) || x.extras.size() != y.extras.size())
       return false;
     for (std::size_t e = 0; e < x.extras.size(); ++e)
       if (x.extras[e].name != y.extras[e].name || x.extras[e].per != y.extras[e].per ||

@@ -102,9 +102,9 @@ CompareResult compare_alternatives(const std::vector<Alternative>& alternatives,
                                    const RunInfo& info, bool keep_samples = false);
 
 // Whether two scenarios give every MSP the same inputs: the same MSPs with
-// the same incumbents, targets, inputs and extra items, the same market and
-// timeline, and the same prices for every competitor an MSP uses (each input
-// the same stream and quantiles). Such alternatives have the same results
+// the same incumbents, targets, inputs, extra items and formulas, the same
+// market, market formulas and timeline, and the same prices for every
+// competitor an MSP uses (each input the same stream and quantiles). Such alternatives have the same results
 // trial by trial: a variant that gives none changes nothing.
 bool same_inputs(const Scenario& a, const Scenario& b);
 

@@ -488,6 +488,20 @@ const std::vector<std::string>& msp_formula_symbols() {
   return names;
 }
 
+bool same_formulas(const FormulaSet* a, const FormulaSet* b) {
+  if (a == b) return true;
+  if (!a || !b || a->symbols != b->symbols || a->costs != b->costs || a->draws.size() != b->draws.size() ||
+      a->formulas.size() != b->formulas.size())
+    return false;
+  for (std::size_t k = 0; k < a->draws.size(); ++k)
+    if (a->draws[k].stream != b->draws[k].stream || !a->draws[k].dist.same_quantiles(b->draws[k].dist)) return false;
+  for (std::size_t k = 0; k < a->formulas.size(); ++k) {
+    const CompiledFormula &x = a->formulas[k], &y = b->formulas[k];
+    if (x.name != y.name || x.cost != y.cost || x.slot != y.slot || !(x.program == y.program)) return false;
+  }
+  return true;
+}
+
 const std::vector<std::string>& market_formula_symbols() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> v;

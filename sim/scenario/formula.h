@@ -107,6 +107,11 @@ const std::vector<std::string>& msp_formula_symbols();
 const std::vector<std::string>& market_formula_symbols();
 inline constexpr std::string_view market_formula_prefix = "market.formulas.";
 
+// Whether two sets compute the same values from the same inputs and draws
+// (both null, or the same symbols, draws on the same streams with the same
+// quantiles, and the same formulas compiled to the same programs).
+bool same_formulas(const FormulaSet* a, const FormulaSet* b);
+
 // Compiles the formulas, which may read the `known` symbols, each other and
 // inline draws named under `stream_prefix` ("msps.acme."). Throws ScenarioError.
 FormulaSet compile_formulas(const std::vector<FormulaSource>& sources, const std::vector<std::string>& known,
