@@ -37,12 +37,14 @@ struct FormulaOperand {
   enum class Kind : std::uint8_t { slot, temp, constant };
   Kind kind = Kind::constant;
   int index = 0;  // into the caller's slots, the workspace's temporaries or the program's constants
+  bool operator==(const FormulaOperand&) const = default;
 };
 
 struct FormulaInstr {
   FormulaOp op = FormulaOp::add;
   int out = 0;  // temporary written
   FormulaOperand a, b, c;
+  bool operator==(const FormulaInstr&) const = default;
 };
 
 // One formula: its instructions in order, then the result operand.
@@ -51,6 +53,7 @@ struct FormulaProgram {
   std::vector<double> constants;
   int temp_count = 0;  // temporaries the workspace needs
   FormulaOperand result;
+  bool operator==(const FormulaProgram&) const = default;  // the same operations on the same constants
 };
 
 // Columns reused between evaluations (one per thread).

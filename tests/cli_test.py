@@ -687,10 +687,59 @@ def test_sampling():
     check("plan --sampling lhs --no-value-of-information runs", r.returncode == 0, r.stderr)
 
 
+def test_formula_rows():
+    """Each cost formula is an output row of its own (docs/output-format.md,
+    "Cost formula rows"): in the JSON, CSV, table and --samples of run, the
+    same bytes for 1 and 2 threads, total = the sum of its cost rows;
+    compare pairs the rows."""
+    scenario = os.path.join(SCENARIOS, "msp-formulas.yaml")
+    docs = {}
+    for threads in ["1", "2"]:
+        j, c, s = tmp(f"formula{threads}.json"), tmp(f"formula{threads}.csv"), tmp(f"formula{threads}.npy")
+        r = run("run", scenario, "--trials", "6000", "--threads", threads, "--json", j, "--csv", c, "--samples", s)
+        check(f"formula run with {threads} threads exits 0", r.returncode == 0, r.stderr)
+        doc = strict_json(open(j).read())
+        doc["manifest"].pop("threads")
+        docs[threads] = (json.dumps(doc, sort_keys=True), open(c, "rb").read(), open(s, "rb").read(), r.stdout)
+    check("formula rows: JSON, CSV and samples identical for 1 and 2 threads",
+          docs["1"][0] == docs["2"][0] and docs["1"][1] == docs["2"][1] and docs["1"][2] == docs["2"][2])
+    outputs = json.loads(docs["1"][0])["portfolio"]["outputs"]
+    row = outputs.get("formula.task_resumption", {})
+    check("formula row in the JSON, extras_cost without it",
+          row.get("n") == 6000 and row.get("mean", 0) > 0 and outputs["extras_cost"]["mean"] == 0, str(row)[:200])
+    column = npy_column(tmp("formula1.npy"), "portfolio.formula.task_resumption")
+    check("formula row in --samples, its mean the JSON's",
+          len(column) == 6000 and abs(sum(column) / 6000 - row.get("mean", 0)) <= 1e-9 * row.get("mean", 1))
+    costs = ["labor_cost", "pricing_cost", "lost_updates_cost", "stranded_cost", "refund_cost", "extras_cost",
+             "downtime_cost"]
+    total = npy_column(tmp("formula1.npy"), "portfolio.total_cost")
+    parts = [npy_column(tmp("formula1.npy"), "portfolio." + k) for k in costs] + [column]
+    worst = max(abs(total[i] - sum(p[i] for p in parts)) / max(1.0, abs(total[i])) for i in range(6000))
+    check("total = the sum of the cost rows, formula included, in every trial", worst < 1e-12, worst)
+    csv_rows = docs["1"][1].decode().splitlines()
+    check("formula row in the CSV after the fixed outputs",
+          any(line.startswith("msp,msp-350,formula.task_resumption,6000,") for line in csv_rows)
+          and csv_rows[-1].startswith("portfolio,portfolio,formula.task_resumption,6000,"), csv_rows[-1])
+    check("formula row in the table before the total",
+          "task_resumption" in docs["1"][3]
+          and docs["1"][3].find("task_resumption") < docs["1"][3].find("  total"), docs["1"][3][:600])
+    dear = tmp("formula-dear.yaml")
+    with open(dear, "w") as f:
+        f.write("include: [" + scenario + "]\nmsp_overrides:\n  formulas:\n    costs:\n"
+                "      task_resumption: endpoints * 10\n")
+    r = run("compare", scenario, dear, "--trials", "3000", "--json", "-", "--quiet")
+    check("compare with formula rows exits 0", r.returncode == 0, r.stderr)
+    if r.returncode == 0:
+        alt = strict_json(r.stdout)["alternatives"][1]["formula_costs"]["formula.task_resumption"]
+        check("compare: the alternative's formula row and its paired difference",
+              alt["mean"] == 3500 and alt["vs_baseline"]["mean"] < 3500 and alt["vs_baseline"]["se"] > 0, alt)
+
+
 def main():
     tests = [test_default_run, test_thread_independence, test_portfolio, test_shipped_scenarios_validate,
              test_error_corpus, test_exit_codes, test_outputs_never_half_written, test_compare_price_scenarios,
              test_compare_targets_population, test_msp_stats_sketch, test_command_and_format_tables, test_sampling,
+             test_formula_rows,
              lambda: test_interrupt(signal.SIGINT, 130), lambda: test_interrupt(signal.SIGTERM, 143)]
     group_seconds = []
     for t in tests:

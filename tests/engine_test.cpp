@@ -49,6 +49,16 @@ bool same_bytes(const RunResult& a, const RunResult& b) {
       if (!same_bytes(a.msp_series(m)[std::size_t(o)], b.msp_series(m)[std::size_t(o)])) return false;
   for (int o = 0; o < output_count; ++o)
     if (!same_bytes(a.portfolio[std::size_t(o)], b.portfolio[std::size_t(o)])) return false;
+  // The cost formulas' rows.
+  if (a.formula_costs != b.formula_costs) return false;
+  for (std::size_t f = 0; f < a.formula_costs.size(); ++f)
+    if (!same_bytes(a.formula_portfolio[f], b.formula_portfolio[f])) return false;
+  for (std::size_t m = 0; m < a.msps.size(); ++m) {
+    const auto &x = a.msp_formula_series(m), &y = b.msp_formula_series(m);
+    if (x.size() != y.size()) return false;
+    for (std::size_t k = 0; k < x.size(); ++k)
+      if (!same_bytes(x[k], y[k])) return false;
+  }
   return true;
 }
 
@@ -986,7 +996,8 @@ TEST(ParallelFor, AThreadShortfallIsKeptByTheRunThatHadIt) {
 
 
 // ---------------------------------------------------------------------------
-// Formulas (sim/scenario/formula.h): cost formulas go to extras_cost.
+// Formulas (sim/scenario/formula.h): each cost formula is a row of its own
+// (RunResult::formula_costs), in the totals.
 
 Scenario with_formulas(const std::string& name, const std::string& block) {
   return load_scenario({write_file(temp_dir(), name,
@@ -1006,15 +1017,19 @@ TEST(EngineFormulas, StrandedModelAsFormulasMatchesBuiltIn) {
                                    " * refunds.client_price_per_endpoint_month * refunds.refund_share\n");
   const RunResult r = run(s, 10'000, 2);
   ASSERT_EQ(r.msps.size(), 3u);
+  ASSERT_EQ(r.formula_costs, (std::vector<std::string>{"stranded", "refunds"}));
   for (std::size_t m = 0; m < r.msps.size(); ++m) {
-    const Values& formulas = series(r, m, Output::extras_cost);
+    ASSERT_EQ(r.msp_formula_series(m).size(), 2u);
+    const Values& stranded_formula = r.msp_formula_series(m)[0];
+    const Values& refunds_formula = r.msp_formula_series(m)[1];
     const Values& stranded = series(r, m, Output::stranded_cost);
     const Values& refunds = series(r, m, Output::refund_cost);
+    EXPECT_EQ(series(r, m, Output::extras_cost)[0], 0.0);  // extras_cost is the `extras:` block's alone
     double largest = 0;
-    for (std::size_t i = 0; i < formulas.size(); ++i) {
-      const double expected = stranded[i] + refunds[i];
-      ASSERT_NEAR(formulas[i], expected, 1e-12 * std::abs(expected)) << "MSP " << m << " trial " << i;
-      largest = std::max(largest, expected);
+    for (std::size_t i = 0; i < stranded.size(); ++i) {
+      ASSERT_NEAR(stranded_formula[i], stranded[i], 1e-12 * std::abs(stranded[i])) << "MSP " << m << " trial " << i;
+      ASSERT_NEAR(refunds_formula[i], refunds[i], 1e-12 * std::abs(refunds[i])) << "MSP " << m << " trial " << i;
+      largest = std::max(largest, stranded[i] + refunds[i]);
     }
     EXPECT_GT(largest, 0.0);
   }
@@ -1034,7 +1049,7 @@ TEST(EngineFormulas, ByteIdenticalForAnyThreadCountAndBlockSize) {
   EXPECT_TRUE(same_bytes(one, run(s, 9'000, 2, 777)));
   EXPECT_FALSE(same_bytes(one, run(s, 9'000, 1, 4096, 2)));
   // Drawn per MSP: the MSPs' formula costs differ.
-  EXPECT_FALSE(same_bytes(series(one, 0, Output::extras_cost), series(one, 1, Output::extras_cost)));
+  EXPECT_FALSE(same_bytes(one.msp_formula_series(0)[0], one.msp_formula_series(1)[0]));
 }
 
 // Every symbol the reader lets a formula read has a column in the engine.
@@ -1044,7 +1059,8 @@ TEST(EngineFormulas, EverySymbolHasAColumn) {
   const Scenario s = with_formulas("all.yaml", "    values:\n      everything: " + sum +
                                                    "\n    costs:\n      none: 0 * everything\n");
   const RunResult r = run(s, 1'000, 2);
-  EXPECT_EQ(series(r, 0, Output::extras_cost)[0], 0.0);
+  ASSERT_EQ(r.msp_formula_series(0).size(), 1u);
+  EXPECT_EQ(r.msp_formula_series(0)[0][0], 0.0);
 }
 
 // The memory check counts a formula's columns: one with 200 constants

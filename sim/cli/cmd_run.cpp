@@ -66,8 +66,9 @@ MspStats choose_msp_stats(const Scenario& scenario, const RunOptions& run, const
   // The per-MSP series exact mode keeps besides the portfolio's: none for a
   // lone MSP, whose series are the portfolio's (so it is always exact in
   // auto mode: sketch mode would take more memory, not less).
+  const std::uint64_t portfolio_series = std::uint64_t(output_count) + formula_cost_names(scenario).size();
   const std::uint64_t msp_series_bytes =
-      estimate_result_bytes(scenario, run.trials) - std::uint64_t(output_count) * run.trials * sizeof(double);
+      estimate_result_bytes(scenario, run.trials) - portfolio_series * run.trials * sizeof(double);
   // Sobol's SEs come from each MSP's series (sim/report/report.cpp).
   if (run.sampling == Sampling::sobol) {
     if (msp_stats == "sketch")

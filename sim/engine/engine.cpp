@@ -65,24 +65,53 @@ const char* output_label(Output o) noexcept {
 
 const char* to_string(MspStats mode) noexcept { return mode == MspStats::sketch ? "sketch" : "exact"; }
 
+std::string formula_output_key(const std::string& name) { return std::string(formula_key_prefix) + name; }
+
+std::vector<std::string> formula_cost_names(const Scenario& scenario) {
+  std::vector<std::string> names;
+  std::set<std::string_view> seen;
+  std::set<const FormulaSet*> sets;  // a block shared by many MSPs is read once
+  for (const Msp& m : scenario.msps) {
+    if (!m.formulas || !sets.insert(m.formulas.get()).second) continue;
+    for (const std::size_t k : m.formulas->costs) {
+      const std::string& name = m.formulas->formulas[k].name;
+      if (seen.count(name)) continue;
+      names.push_back(name);
+      seen.insert(names.back());
+    }
+  }
+  return names;
+}
+
 namespace {
 // One MSP with every output kept: its series are the portfolio's (RunResult::msp_in_portfolio).
 bool msp_is_portfolio(const Scenario& scenario, const std::array<bool, output_count>& keep) noexcept {
   return scenario.msps.size() == 1 && std::all_of(keep.begin(), keep.end(), [](bool k) { return k; });
 }
 
+// The cost formulas of every MSP, summed over the MSPs (each MSP's rows).
+std::uint64_t msp_formula_rows(const Scenario& scenario) noexcept {
+  std::uint64_t rows = 0;
+  for (const Msp& m : scenario.msps)
+    if (m.formulas) rows += m.formulas->costs.size();
+  return rows;
+}
+
 // Per-trial series a run in exact mode keeps: the kept outputs of every MSP
-// (none of a lone MSP's own) and all of the portfolio's.
-std::uint64_t exact_series_count(const Scenario& scenario, const std::array<bool, output_count>& keep) noexcept {
+// (none of a lone MSP's own) and all of the portfolio's, cost formulas' included.
+std::uint64_t exact_series_count(const Scenario& scenario, const std::array<bool, output_count>& keep,
+                                 bool keep_formula_costs) {
   const auto kept = std::uint64_t(std::count(keep.begin(), keep.end(), true));
-  const std::uint64_t own = msp_is_portfolio(scenario, keep) ? 0 : scenario.msps.size() * kept;
-  return own + std::uint64_t(output_count);
+  const bool lone = msp_is_portfolio(scenario, keep);
+  const std::uint64_t own = lone ? 0 : scenario.msps.size() * kept;
+  const std::uint64_t own_formulas = lone || !keep_formula_costs ? 0 : msp_formula_rows(scenario);
+  return own + own_formulas + std::uint64_t(output_count) + formula_cost_names(scenario).size();
 }
 }  // namespace
 
 std::uint64_t estimate_result_bytes(const Scenario& scenario, std::uint64_t trials,
-                                    const std::array<bool, output_count>& keep) noexcept {
-  return exact_series_count(scenario, keep) * trials * sizeof(double);
+                                    const std::array<bool, output_count>& keep, bool keep_formula_costs) noexcept {
+  return exact_series_count(scenario, keep, keep_formula_costs) * trials * sizeof(double);
 }
 
 namespace {
@@ -107,16 +136,22 @@ bool keeps_schedule(const Scenario& scenario, const RunOptions& options) noexcep
 std::uint64_t estimate_result_bytes(const Scenario& scenario, const RunOptions& options) noexcept {
   const std::uint64_t schedule = keeps_schedule(scenario, options) ? schedule_bytes(scenario, options.trials) : 0;
   if (options.msp_stats == MspStats::exact)
-    return schedule + estimate_result_bytes(scenario, options.trials, options.keep_msp_outputs);
+    return schedule + estimate_result_bytes(scenario, options.trials, options.keep_msp_outputs,
+                                            options.keep_msp_formula_costs);
   const std::uint64_t msps = scenario.msps.size();
   const std::uint64_t threads = std::max(1u, options.threads);
-  const std::uint64_t portfolio = std::uint64_t(output_count) * options.trials * sizeof(double);
+  // Cost formulas: the portfolio's series, and per MSP its rows' moments and sketches.
+  const std::uint64_t formula_rows = msp_formula_rows(scenario);
+  const std::uint64_t portfolio =
+      std::uint64_t(output_count + formula_cost_names(scenario).size()) * options.trials * sizeof(double);
   // Tail pass: the trial order it sorts (8 B per trial), the tail list, and the chunk of values.
   const std::uint64_t tail = options.trials * 2 * sizeof(std::size_t) + tail_pass_bytes;
-  const std::uint64_t window = 3 * threads * msps * output_count * sizeof(BlockMoments);
-  const std::uint64_t per_msp =
-      sizeof(MspSeries) + sizeof(MspSketch) + output_count * sketch_buckets_assumed(options.trials) * sizeof(std::uint32_t);
-  return schedule + portfolio + tail + window + msps * per_msp;
+  const std::uint64_t window = 3 * threads * (msps * output_count + formula_rows) * sizeof(BlockMoments);
+  const std::uint64_t buckets = sketch_buckets_assumed(options.trials) * sizeof(std::uint32_t);
+  const std::uint64_t per_msp = sizeof(MspSeries) + sizeof(MspSketch) + output_count * buckets;
+  const std::uint64_t formulas =
+      formula_rows * (sizeof(std::size_t) + sizeof(MomentAccumulator) + sizeof(QuantileSketch) + buckets);
+  return schedule + portfolio + tail + window + msps * per_msp + formulas;
 }
 
 namespace {
@@ -197,12 +232,21 @@ std::uint64_t estimate_working_bytes(const std::vector<const Scenario*>& scenari
         std::uint64_t widest = 0;
         for (const auto& f : m.formulas->formulas)
           widest = std::max<std::uint64_t>(widest, std::uint64_t(f.program.temp_count) + f.program.constants.size());
-        formula_columns = std::max<std::uint64_t>(formula_columns, std::uint64_t(m.formulas->slot_count()) + widest + 6);
+        // Its cost rows' block columns where they are not kept.
+        formula_columns = std::max<std::uint64_t>(
+            formula_columns, std::uint64_t(m.formulas->slot_count()) + widest + 6 + m.formulas->costs.size());
       }
     }
     // A workspace's market of this scenario: 6 market inputs, 6 per competitor
-    // an MSP uses, 2 per (target, incumbent) pair.
+    // an MSP uses, 2 per (target, incumbent) pair; its formulas' slots, the
+    // temporaries and constants of the widest, and 4 date columns.
     market_columns += 6 + 6 * used.size() + 2 * pairs.size();
+    if (const auto& f = s->market_formulas) {
+      std::uint64_t widest = 0;
+      for (const auto& g : f->formulas)
+        widest = std::max<std::uint64_t>(widest, std::uint64_t(g.program.temp_count) + g.program.constants.size());
+      market_columns += std::uint64_t(f->slot_count()) + widest + 4;
+    }
     scenario_bytes += s->msps.size() * (loaded_msp_bytes + compiled_msp_bytes) + extras * 1024;
   }
   const std::uint64_t columns = workspace_columns + market_columns + formula_columns + copula_columns;
@@ -507,11 +551,19 @@ struct Compiled {
   double migration_start = 0;
   double sales_end = 0;  // [days since 1970-01-01]
   int horizon_months = 0;
+  // The market's formulas (Scenario::market_formulas), or null: their inline
+  // draws and, per outside symbol, its index in market_formula_accessors().
+  const FormulaSet* market_formulas = nullptr;
+  std::vector<Draw> market_formula_draws;
+  std::vector<std::size_t> market_formula_symbols;
 };
 
-// The index in formula_accessors() of a symbol formulas may read (defined
-// with the workspace below).
-std::size_t formula_accessor(const std::string& name);
+// The index in formula_accessors() of a symbol an MSP's formulas may read,
+// or for "market.formulas.NAME" formula_accessors().size() + that market
+// formula's slot (defined with the workspace below).
+std::size_t formula_accessor(const std::string& name, const FormulaSet* market_formulas);
+// The index in market_formula_accessors() of a symbol the market's formulas may read.
+std::size_t market_formula_accessor(const std::string& name);
 
 Compiled compile(const Scenario& s, std::uint64_t seed) {
   Compiled c;
@@ -555,6 +607,12 @@ Compiled compile(const Scenario& s, std::uint64_t seed) {
   auto index_of = [&](const std::string& name) {
     return std::size_t(std::find(used.begin(), used.end(), name) - used.begin());
   };
+  if (s.market_formulas) {
+    c.market_formulas = s.market_formulas.get();
+    for (const auto& d : s.market_formulas->draws)
+      c.market_formula_draws.push_back(Draw{&d.dist, Stream{seed, variable_id(d.stream)}, nullptr, 0});
+    for (const auto& name : s.market_formulas->symbols) c.market_formula_symbols.push_back(market_formula_accessor(name));
+  }
 
   for (const auto& m : s.msps) {
     CompiledMsp cm;
@@ -584,7 +642,8 @@ Compiled compile(const Scenario& s, std::uint64_t seed) {
       for (const auto& d : m.formulas->draws)
         cm.formula_draws.push_back(
             Draw{&d.dist, Stream{seed, variable_id("msps." + m.name + "." + d.stream)}, nullptr, 0});
-      for (const auto& name : m.formulas->symbols) cm.formula_symbols.push_back(formula_accessor(name));
+      for (const auto& name : m.formulas->symbols)
+        cm.formula_symbols.push_back(formula_accessor(name, s.market_formulas.get()));
     }
     const std::string incidents = "msps." + m.name + ".incidents.";
     cm.incident_count = Stream{seed, variable_id(incidents + "count" + m.internal_stream_suffix)};
@@ -656,6 +715,12 @@ struct Market {
   LineInputs lines;
   std::vector<models::CompetitorPrices> competitors;
   std::vector<models::PriceFactors> price_factors;  // per Compiled::pairs
+  // The market's formulas: the slots' columns (draws, results), the views of
+  // every slot, the dates they read, and the temporaries.
+  std::vector<Column> formula_values;
+  std::vector<const Column*> formula_slots;
+  Column sales_end, updates_end, migration_start, horizon_months;
+  models::FormulaWorkspace formula_work;
 };
 
 // One thread's scratch space, sized for a block and reused.
@@ -680,6 +745,7 @@ struct Workspace {
   LineInputs lines_in;                        // per cost line
   std::array<Column, line_count> line_cost;  // per cost line [USD]
   std::array<Column, output_count> block_out;  // one MSP's outputs for the block, where not kept
+  std::vector<Column> formula_out;             // its cost formulas' likewise
   // Sketch mode: one MSP's block, sketched before it is merged under the lock.
   std::vector<QuantileSketch> local;
   Column shifted;  // x - RunResult::sketch_origin[o] of one output
@@ -783,6 +849,8 @@ double incident_cost_total(const Compiled& c, const Stream& stream, std::uint64_
 }
 
 // Draws the market-level inputs of the trials of t.
+void evaluate_market_formulas(const Compiled& c, const TrialSet& t, Market& mk, std::vector<double>& u);
+
 void draw_market(const Compiled& c, const TrialSet& t, Market& mk, std::vector<double>& u) {
   constexpr auto market = models::InputLevel::market;
   fill_level(models::labor_inputs(), c.labor, market, t, mk.labor, u);
@@ -804,6 +872,7 @@ void draw_market(const Compiled& c, const TrialSet& t, Market& mk, std::vector<d
                            c.horizon_months},
                           mk.price_factors[p]);
   }
+  if (c.market_formulas) evaluate_market_formulas(c, t, mk, u);
 }
 
 // Where run_msp writes an MSP's outputs for a block: out[o][i] is output o of
@@ -829,16 +898,24 @@ struct FormulaView {
 };
 using FormulaAccessor = std::function<const Column*(const FormulaView&)>;
 
+// Adds to a symbol table every row of a model's inputs at `level`, named
+// prefix + key, whose column inputs_of(view) holds.
+template <class View, class Inputs, class InputsOf>
+void add_input_rows(std::vector<std::pair<std::string, std::function<const Column*(const View&)>>>& t,
+                    models::InputTable<Inputs> rows_of, models::InputLevel level, const std::string& prefix,
+                    InputsOf inputs_of) {
+  for (const auto& row : rows_of)
+    if (row.level == level)
+      t.emplace_back(prefix + std::string(row.key),
+                     [col = row.column, inputs_of](const View& v) { return &(inputs_of(v).*col); });
+}
+
 // Every symbol of msp_formula_symbols() with where its column is.
 const std::vector<std::pair<std::string, FormulaAccessor>>& formula_accessors() {
   static const auto table = [] {
     std::vector<std::pair<std::string, FormulaAccessor>> t;
-    auto rows = [&]<class Inputs>(models::InputTable<Inputs> rows_of, auto inputs_of) {
-      for (const auto& row : rows_of)
-        if (row.level == models::InputLevel::msp)
-          t.emplace_back(std::string(row.key), [col = row.column, inputs_of](const FormulaView& v) {
-            return &(inputs_of(v).*col);
-          });
+    auto rows = [&](auto rows_of, auto inputs_of) {
+      add_input_rows<FormulaView>(t, rows_of, models::InputLevel::msp, "", inputs_of);
     };
     rows(models::labor_inputs(), [](const FormulaView& v) -> const models::LaborInputs& { return v.w.labor_in; });
     rows(models::lost_updates_inputs(),
@@ -870,17 +947,86 @@ const std::vector<std::pair<std::string, FormulaAccessor>>& formula_accessors() 
   return table;
 }
 
-std::size_t formula_accessor(const std::string& name) {
+std::size_t formula_accessor(const std::string& name, const FormulaSet* market_formulas) {
   const auto& table = formula_accessors();
   for (std::size_t k = 0; k < table.size(); ++k)
     if (table[k].first == name) return k;
+  if (market_formulas && name.starts_with(market_formula_prefix))
+    for (const auto& f : market_formulas->formulas)
+      if (name.substr(market_formula_prefix.size()) == f.name) return table.size() + std::size_t(f.slot);
   throw std::logic_error("formula symbol '" + name + "' has no column in the engine");
 }
 
+using MarketFormulaAccessor = std::function<const Column*(const Market&)>;
+
+// Every symbol of market_formula_symbols() with where its column is.
+const std::vector<std::pair<std::string, MarketFormulaAccessor>>& market_formula_accessors() {
+  static const auto table = [] {
+    std::vector<std::pair<std::string, MarketFormulaAccessor>> t;
+    auto rows = [&](auto rows_of, auto inputs_of) {
+      add_input_rows<Market>(t, rows_of, models::InputLevel::market, "market.", inputs_of);
+    };
+    rows(models::labor_inputs(), [](const Market& mk) -> const models::LaborInputs& { return mk.labor; });
+    rows(models::lost_updates_inputs(), [](const Market& mk) -> const models::LostUpdatesInputs& { return mk.lost; });
+    rows(models::pricing_inputs(), [](const Market& mk) -> const models::PricingInputs& { return mk.pricing; });
+    models::for_each_cost_line([&]<std::size_t K, class Line>() {
+      rows(Line::inputs(), [](const Market& mk) -> const typename Line::Inputs& { return std::get<K>(mk.lines); });
+    });
+    t.emplace_back("timeline.sales_end", [](const Market& mk) { return &mk.sales_end; });
+    t.emplace_back("timeline.updates_end", [](const Market& mk) { return &mk.updates_end; });
+    t.emplace_back("timeline.migration_start", [](const Market& mk) { return &mk.migration_start; });
+    t.emplace_back("timeline.horizon_months", [](const Market& mk) { return &mk.horizon_months; });
+    return t;
+  }();
+  return table;
+}
+
+std::size_t market_formula_accessor(const std::string& name) {
+  const auto& table = market_formula_accessors();
+  for (std::size_t k = 0; k < table.size(); ++k)
+    if (table[k].first == name) return k;
+  throw std::logic_error("market formula symbol '" + name + "' has no column in the engine");
+}
+
+// A formula's values over the block, checked finite (else a LimitError
+// naming `owner`, the formula and the first trial).
+void evaluate_checked(const CompiledFormula& f, const std::vector<const Column*>& slots, const TrialSet& t,
+                      models::FormulaWorkspace& work, Column& value, const std::string& owner) {
+  models::evaluate_formula(f.program, slots, t.n, work, value);
+  if (const Eigen::Index i = models::first_non_finite(value); i >= 0)
+    throw LimitError(owner + ": formula '" + f.name + "' (" + to_string(f.where) + ") is not finite at trial " +
+                     std::to_string(t[i]) + "; guard the division or function there (if, max, clamp)");
+}
+
+// The market's formulas over the block (into mk.formula_values), once per
+// trial for every MSP: each evaluated in the set's order, checked finite.
+void evaluate_market_formulas(const Compiled& c, const TrialSet& t, Market& mk, std::vector<double>& u) {
+  const FormulaSet& set = *c.market_formulas;
+  const Eigen::Index n = t.n;
+  mk.sales_end.setConstant(n, c.sales_end);
+  mk.updates_end.setConstant(n, c.migration_start + c.cutoff_day);
+  mk.migration_start.setConstant(n, c.migration_start);
+  mk.horizon_months.setConstant(n, double(c.horizon_months));
+  const auto& accessors = market_formula_accessors();
+  const std::size_t slots = std::size_t(set.slot_count());
+  if (mk.formula_values.size() < slots) mk.formula_values.resize(slots);
+  mk.formula_slots.assign(slots, nullptr);
+  for (std::size_t k = 0; k < c.market_formula_symbols.size(); ++k)
+    mk.formula_slots[k] = accessors[c.market_formula_symbols[k]].second(mk);
+  for (std::size_t k = 0; k < c.market_formula_draws.size(); ++k) {
+    const auto slot = std::size_t(set.draw_slot(k));
+    c.market_formula_draws[k].fill(t, mk.formula_values[slot], u);
+    mk.formula_slots[slot] = &mk.formula_values[slot];
+  }
+  for (const auto& f : set.formulas) mk.formula_slots[std::size_t(f.slot)] = &mk.formula_values[std::size_t(f.slot)];
+  for (const auto& f : set.formulas)
+    evaluate_checked(f, mk.formula_slots, t, mk.formula_work, mk.formula_values[std::size_t(f.slot)], "the market");
+}
+
 // MSP m's formulas over the block: each evaluated in the set's order, checked
-// finite (else a LimitError naming the formula and the first trial), the cost
-// formulas added to w.extras.
-void add_formula_costs(const Compiled& c, const CompiledMsp& cm, const TrialSet& t, const Market& mk, Workspace& w) {
+// finite (else a LimitError naming the formula and the first trial), into
+// w.formula_values (FormulaSet::slots).
+void evaluate_formulas(const Compiled& c, const CompiledMsp& cm, const TrialSet& t, const Market& mk, Workspace& w) {
   const FormulaSet& set = *cm.source->formulas;
   const Eigen::Index n = t.n;
   w.start_day = c.migration_start + w.lost_in.start_delay_days;
@@ -894,23 +1040,21 @@ void add_formula_costs(const Compiled& c, const CompiledMsp& cm, const TrialSet&
   const std::size_t slots = std::size_t(set.slot_count());
   if (w.formula_values.size() < slots) w.formula_values.resize(slots);
   w.formula_slots.assign(slots, nullptr);
-  for (std::size_t k = 0; k < cm.formula_symbols.size(); ++k)
-    w.formula_slots[k] = accessors[cm.formula_symbols[k]].second(view);
+  // A market formula's value: the market's column, shared by every MSP.
+  for (std::size_t k = 0; k < cm.formula_symbols.size(); ++k) {
+    const std::size_t symbol = cm.formula_symbols[k];
+    w.formula_slots[k] = symbol < accessors.size() ? accessors[symbol].second(view)
+                                                    : &mk.formula_values[symbol - accessors.size()];
+  }
   for (std::size_t k = 0; k < cm.formula_draws.size(); ++k) {
     const auto slot = std::size_t(set.draw_slot(k));
     cm.formula_draws[k].fill(t, w.formula_values[slot], w.u);
     w.formula_slots[slot] = &w.formula_values[slot];
   }
   for (const auto& f : set.formulas) w.formula_slots[std::size_t(f.slot)] = &w.formula_values[std::size_t(f.slot)];
-  for (const auto& f : set.formulas) {
-    Column& value = w.formula_values[std::size_t(f.slot)];
-    models::evaluate_formula(f.program, w.formula_slots, n, w.formula_work, value);
-    if (const Eigen::Index i = models::first_non_finite(value); i >= 0)
-      throw LimitError("MSP '" + cm.source->name + "': formula '" + f.name + "' (" + to_string(f.where) +
-                       ") is not finite at trial " + std::to_string(t[i]) +
-                       "; guard the division or function there (if, max, clamp)");
-    if (f.cost) w.extras += value;
-  }
+  for (const auto& f : set.formulas)
+    evaluate_checked(f, w.formula_slots, t, w.formula_work, w.formula_values[std::size_t(f.slot)],
+                     "MSP '" + cm.source->name + "'");
 }
 
 // MSP m's labor inputs and result (into w.labor_in, w.labor_out).
@@ -923,11 +1067,12 @@ void draw_labor(const CompiledMsp& cm, const TrialSet& t, const Market& mk, Work
 }
 
 // MSP m's outputs for the trials of t into out (exact mode: straight into
-// the kept series, no copy), checked finite.
+// the kept series, no copy), checked finite; its cost formulas' (in
+// FormulaSet::costs order) into formula_out when given (empty: not wanted).
 // With reuse (see MspReuse), the parts it names are taken as the workspace
 // holds them.
 void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& mk, Workspace& w,
-             const BlockOutputs& out, const MspReuse& reuse = {}) {
+             const BlockOutputs& out, const MspReuse& reuse = {}, std::span<double* const> formula_out = {}) {
   const Eigen::Index n = t.n;
   auto& u = w.u;
   const CompiledMsp& cm = c.msps[m];
@@ -980,7 +1125,7 @@ void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& 
     draw.fill(t, w.extra_amount, u);
     models::add_extra_item(w.extra_amount, per, li.endpoints, li.clients, double(c.horizon_months), w.extras);
   }
-  if (cm.source->formulas) add_formula_costs(c, cm, t, mk, w);
+  if (cm.source->formulas) evaluate_formulas(c, cm, t, mk, w);
 
   // The uniforms of the incident counts, drawn as a block like the inputs.
   t.uniforms(cm.incident_count, u);
@@ -1023,6 +1168,17 @@ void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& 
     at(Output::completion_day)[i] = c.migration_start + w.lost_in.start_delay_days[i] + lo.duration_days[i];
     at(Output::incidents)[i] = count;
   }
+  // The cost formulas, after the fixed cost lines in both totals (per trial
+  // the same additions in the same order as inside the loop above).
+  if (const auto& formulas = cm.source->formulas) {
+    Eigen::Map<Column> total(at(Output::total_cost), n), total_expected(at(Output::total_expected_cost), n);
+    for (std::size_t k = 0; k < formulas->costs.size(); ++k) {
+      const Column& value = w.formula_values[std::size_t(formulas->formulas[formulas->costs[k]].slot)];
+      total += value;
+      total_expected += value;
+      if (!formula_out.empty()) std::copy(value.data(), value.data() + n, formula_out[k]);
+    }
+  }
   for (int o = 0; o < output_count; ++o) {
     const double* v = out[std::size_t(o)];
     if (all_finite(v, std::size_t(n))) continue;  // the common case, checked in one vector pass
@@ -1033,12 +1189,19 @@ void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& 
   }
 }
 
-// Sketch mode: MSP m's block (in out) into its moments (w.moments, folded
-// later in block order) and, under its lock, its sketches.
-void sketch_msp(std::size_t m, Eigen::Index n, const BlockOutputs& out, Workspace& w, RunResult& r,
-                const SketchSink& sink) {
+// Sketch mode: MSP m's block (in out, its cost formulas' in formula_out)
+// into its moments (w.moments, folded later in block order; the formulas'
+// from formula_moments on) and, under its lock, its sketches.
+void sketch_msp(std::size_t m, Eigen::Index n, const BlockOutputs& out, std::span<double* const> formula_out,
+                std::size_t formula_moments, Workspace& w, RunResult& r, const SketchSink& sink) {
   MspSketch& msp = *r.msps[m].sketch;
   std::uint64_t done_by = 0;
+  for (std::size_t k = 0; k < formula_out.size(); ++k) {
+    w.moments[formula_moments + k] = BlockMoments::of(formula_out[k], std::size_t(n));
+    QuantileSketch& local = w.local[std::size_t(output_count) + k];
+    local.clear();
+    local.add(formula_out[k], std::size_t(n));
+  }
   for (int o = 0; o < output_count; ++o) {
     const double* v = out[std::size_t(o)];
     w.moments[m * std::size_t(output_count) + std::size_t(o)] = BlockMoments::of(v, std::size_t(n));
@@ -1056,6 +1219,8 @@ void sketch_msp(std::size_t m, Eigen::Index n, const BlockOutputs& out, Workspac
   for (Eigen::Index i = 0; i < n; ++i) done_by += done[i] < sink.updates_end ? 1 : 0;
   std::lock_guard<std::mutex> lock((*sink.locks)[m % sink.locks->size()]);
   for (int o = 0; o < output_count; ++o) msp.quantiles[std::size_t(o)].merge(w.local[std::size_t(o)]);
+  for (std::size_t k = 0; k < formula_out.size(); ++k)
+    msp.formula_quantiles[k].merge(w.local[std::size_t(output_count) + k]);
   msp.done_before_updates_stop += done_by;
 }
 
@@ -1065,6 +1230,12 @@ struct Run {
   std::vector<Compiled> compiled;
   std::vector<std::vector<MspReuse>> reuse;  // [scenario][msp]
   std::optional<SamplingPlan> plan;  // lhs, sobol
+  // Sketch mode: where MSP m's cost formulas' block moments start in
+  // Workspace::moments (after every MSP's outputs'), their total, and the
+  // most cost formulas one MSP has.
+  std::vector<std::size_t> formula_moments;
+  std::size_t moment_count = 0;
+  std::size_t most_formula_costs = 0;
 };
 
 // The identities of every stream a compiled scenario draws through
@@ -1078,6 +1249,7 @@ void add_variables(const Compiled& c, std::vector<std::uint64_t>& out) {
   add(c.labor);
   add(c.pricing);
   add(c.lost);
+  add(c.market_formula_draws);
   for (const auto& l : c.lines) add(l);
   for (const auto& comp : c.competitors) add(comp.prices);
   for (const auto& m : c.msps) {
@@ -1106,10 +1278,17 @@ void run_block(const Run& run, std::uint64_t first, Eigen::Index n, Workspace& w
     msps = std::max(msps, run.compiled[k].msps.size());
   }
   if (sketch) {  // one scenario
-    w.moments.resize(msps * std::size_t(output_count));
-    w.local.resize(std::size_t(output_count), QuantileSketch(results[0].sketch_relative_error));
+    w.moments.resize(run.moment_count);
+    w.local.resize(std::size_t(output_count) + run.most_formula_costs,
+                   QuantileSketch(results[0].sketch_relative_error));
   }
   const BlockOutputs own = workspace_outputs(w, n);
+  // The cost formulas' portfolio series start the block at 0: MSPs that do
+  // not define one add nothing to it.
+  for (RunResult& r : results)
+    if (!r.msp_in_portfolio)
+      for (auto& v : r.formula_portfolio) std::fill_n(v.data() + first, n, 0.0);
+  std::vector<double*> formula_out;
   for (std::size_t m = 0; m < msps; ++m) {
     for (std::size_t k = 0; k < scenarios; ++k) {
       const Compiled& c = run.compiled[k];
@@ -1122,8 +1301,23 @@ void run_block(const Run& run, std::uint64_t first, Eigen::Index n, Workspace& w
         auto& kept = r.msp_in_portfolio ? r.portfolio[std::size_t(o)] : r.msps[m].series[std::size_t(o)];
         if (!kept.empty()) out[std::size_t(o)] = kept.data() + first;
       }
-      run_msp(c, m, t, w.markets[k], w, out, run.reuse[k][m]);
-      if (sketch) sketch_msp(m, n, out, w, r, *sketch);
+      // The cost formulas' likewise (a lone MSP's into the portfolio's).
+      const MspSeries& ms = r.msps[m];
+      formula_out.resize(ms.formula_costs.size());
+      if (w.formula_out.size() < formula_out.size()) w.formula_out.resize(formula_out.size());
+      for (std::size_t f = 0; f < formula_out.size(); ++f) {
+        Values* kept = r.msp_in_portfolio          ? &r.formula_portfolio[ms.formula_costs[f]]
+                       : ms.formula_series.empty() ? nullptr
+                                                   : &r.msps[m].formula_series[f];
+        if (kept) {
+          formula_out[f] = kept->data() + first;
+        } else {
+          w.formula_out[f].resize(n);
+          formula_out[f] = w.formula_out[f].data();
+        }
+      }
+      run_msp(c, m, t, w.markets[k], w, out, run.reuse[k][m], formula_out);
+      if (sketch) sketch_msp(m, n, out, formula_out, run.formula_moments[m], w, r, *sketch);
       if (!r.schedules.empty()) {
         ScheduleSeries& kept = r.schedules[m];
         const models::LaborResult& lo = w.labor_out;
@@ -1149,6 +1343,9 @@ void run_block(const Run& run, std::uint64_t first, Eigen::Index n, Workspace& w
         else
           acc += v;
       }
+      for (std::size_t f = 0; f < formula_out.size(); ++f)
+        Eigen::Map<Column>(r.formula_portfolio[ms.formula_costs[f]].data() + first, n) +=
+            Eigen::Map<const Column>(formula_out[f], n);
     }
   }
 
@@ -1159,6 +1356,15 @@ void run_block(const Run& run, std::uint64_t first, Eigen::Index n, Workspace& w
       for (Eigen::Index i = 0; i < n; ++i)
         if (!std::isfinite(acc[i]))
           throw LimitError(std::string("portfolio ") + output_label(Output(o)) + " overflows at trial " +
+                           std::to_string(first + std::uint64_t(i)));
+    }
+  for (const RunResult& r : results)
+    for (std::size_t f = 0; f < r.formula_portfolio.size(); ++f) {
+      const double* acc = r.formula_portfolio[f].data() + first;
+      if (all_finite(acc, std::size_t(n))) continue;
+      for (Eigen::Index i = 0; i < n; ++i)
+        if (!std::isfinite(acc[i]))
+          throw LimitError("portfolio formula '" + r.formula_costs[f] + "' overflows at trial " +
                            std::to_string(first + std::uint64_t(i)));
     }
 }
@@ -1256,7 +1462,8 @@ std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenari
     // mapping with huge pages, so few first-touch page faults); every element
     // is written before it is read.
     const std::size_t series_count =
-        sketch ? std::size_t(output_count) : std::size_t(exact_series_count(scenario, options.keep_msp_outputs));
+        sketch ? std::size_t(output_count) + formula_cost_names(scenario).size()
+               : std::size_t(exact_series_count(scenario, options.keep_msp_outputs, options.keep_msp_formula_costs));
     const std::size_t series_bytes = (trials * sizeof(double) + 63) / 64 * 64;
     std::shared_ptr<SeriesArena> arena;
     if (trials > 0 && series_bytes / sizeof(double) >= trials && series_count <= std::size_t(-1) / series_bytes)
@@ -1267,18 +1474,32 @@ std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenari
       v.resize(trials);
     };
     r.msp_in_portfolio = !sketch && msp_is_portfolio(scenario, options.keep_msp_outputs);
+    r.formula_costs = formula_cost_names(scenario);
+    std::map<std::string_view, std::size_t> formula_row;
+    for (std::size_t f = 0; f < r.formula_costs.size(); ++f) formula_row.emplace(r.formula_costs[f], f);
     for (std::size_t m = 0; m < scenario.msps.size(); ++m) {
-      r.msps[m].name = scenario.msps[m].name;
+      MspSeries& ms = r.msps[m];
+      ms.name = scenario.msps[m].name;
+      if (const auto& set = scenario.msps[m].formulas)
+        for (const std::size_t k : set->costs) ms.formula_costs.push_back(formula_row.at(set->formulas[k].name));
       if (r.msp_in_portfolio) continue;
       if (sketch) {
-        auto& k = r.msps[m].sketch.emplace();
+        auto& k = ms.sketch.emplace();
         for (auto& q : k.quantiles) q = QuantileSketch(options.sketch_relative_error);
+        k.formula_moments.resize(ms.formula_costs.size());
+        k.formula_quantiles.assign(ms.formula_costs.size(), QuantileSketch(options.sketch_relative_error));
         continue;
       }
       for (int o = 0; o < output_count; ++o)
-        if (options.keep_msp_outputs[std::size_t(o)]) allocate(r.msps[m].series[std::size_t(o)]);
+        if (options.keep_msp_outputs[std::size_t(o)]) allocate(ms.series[std::size_t(o)]);
+      if (options.keep_msp_formula_costs) {
+        ms.formula_series.resize(ms.formula_costs.size());
+        for (auto& v : ms.formula_series) allocate(v);
+      }
     }
     for (auto& v : r.portfolio) allocate(v);
+    r.formula_portfolio.resize(r.formula_costs.size());
+    for (auto& v : r.formula_portfolio) allocate(v);
     if (scenarios.size() == 1 && keeps_schedule(scenario, options)) {
       r.schedules.resize(scenario.msps.size());
       for (auto& k : r.schedules)
@@ -1289,6 +1510,14 @@ std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenari
   // Sketch mode's state is that of its one scenario.
   RunResult& r = results[0];
   const Scenario& scenario = *scenarios[0];
+  if (sketch) {
+    run.moment_count = r.msps.size() * std::size_t(output_count);
+    for (const MspSeries& ms : r.msps) {
+      run.formula_moments.push_back(run.moment_count);
+      run.moment_count += ms.formula_costs.size();
+      run.most_formula_costs = std::max(run.most_formula_costs, ms.formula_costs.size());
+    }
+  }
 
   const std::size_t block = run_block_trials(options);
   // The blocks [first_block, blocks) run: all, or a distributed run's share.
@@ -1328,9 +1557,12 @@ std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenari
   const std::size_t window = 2 * std::size_t(threads);
   auto fold = [&](const std::vector<BlockMoments>& moments) {
     if (options.block_moments) options.block_moments(moments);
-    for (std::size_t m = 0; m < r.msps.size(); ++m)
+    for (std::size_t m = 0; m < r.msps.size(); ++m) {
       for (int o = 0; o < output_count; ++o)
         r.msps[m].sketch->moments[std::size_t(o)].add(moments[m * std::size_t(output_count) + std::size_t(o)]);
+      auto& formula = r.msps[m].sketch->formula_moments;
+      for (std::size_t k = 0; k < formula.size(); ++k) formula[k].add(moments[run.formula_moments[m] + k]);
+    }
   };
   auto stopped = [&] { return failed.load() || (options.stop && options.stop->load()); };
 
@@ -1477,16 +1709,21 @@ std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenari
     result.trials_done = trials_done;
     result.complete = result.trials_done == range_trials;
     if (result.complete || options.block_range) continue;
-    for (auto& msp : result.msps)
+    for (auto& msp : result.msps) {
       for (auto& v : msp.series)
         if (!v.empty()) v.resize(std::size_t(result.trials_done));
+      for (auto& v : msp.formula_series) v.resize(std::size_t(result.trials_done));
+    }
     for (auto& v : result.portfolio) v.resize(std::size_t(result.trials_done));
+    for (auto& v : result.formula_portfolio) v.resize(std::size_t(result.trials_done));
   }
   if (sketch) {
     if (!pending.empty() || (folded - first_block) * block < r.trials_done)
       throw std::logic_error("sketch mode: a finished block was not folded");
-    for (auto& msp : r.msps)
+    for (auto& msp : r.msps) {
       for (auto& q : msp.sketch->quantiles) q.shrink_to_fit();
+      for (auto& q : msp.sketch->formula_quantiles) q.shrink_to_fit();
+    }
     // Runs even after an interruption: it is short, and the partial results
     // need their tail shares.
     if (!options.block_range) tail_pass(run.compiled[0], run.plan ? &*run.plan : nullptr, r, options.threads);

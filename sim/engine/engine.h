@@ -39,6 +39,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -81,6 +82,18 @@ const char* output_label(Output o) noexcept;
 
 using Series = std::array<Values, output_count>;
 
+// Cost formulas (Msp::formulas, docs/scenario-format.md "Formulas") are
+// output rows known only when the scenario is read: after the fixed outputs,
+// one row per distinct cost formula name, keyed "formula.NAME" (a dot, which
+// no fixed key has, so the keys cannot collide). Each is a cost [USD] in
+// total_cost and total_expected_cost (added after the fixed cost lines);
+// extras_cost holds the `extras:` block only.
+inline constexpr std::string_view formula_key_prefix = "formula.";
+std::string formula_output_key(const std::string& name);  // "formula.downtime"
+// The names of the scenario's cost formulas, each once: MSP by MSP, each
+// MSP's in the order written, a name met again taken as the same row.
+std::vector<std::string> formula_cost_names(const Scenario& scenario);
+
 constexpr std::array<bool, output_count> all_outputs() {
   std::array<bool, output_count> all{};
   for (auto& b : all) b = true;
@@ -109,6 +122,9 @@ struct RunOptions {
   // Which per-MSP series to keep in exact mode (the portfolio keeps all);
   // others stay empty. Sketch mode keeps statistics of every output.
   std::array<bool, output_count> keep_msp_outputs = all_outputs();
+  // Whether exact mode keeps each MSP's cost-formula series (the portfolio
+  // keeps them all).
+  bool keep_msp_formula_costs = true;
   MspStats msp_stats = MspStats::exact;
   // How named variables' uniforms are laid out over the trials
   // (sim/random/sampling.h): lhs strata and sobol points are over the
@@ -146,6 +162,9 @@ struct MspSketch {
   // [USD] total_cost summed over portfolio_tail_trials(portfolio total), in
   // that order (as exact mode sums it, so the same bytes).
   double tail_total_cost = 0;
+  // The MSP's cost formulas (MspSeries::formula_costs), as above.
+  std::vector<MomentAccumulator> formula_moments;
+  std::vector<QuantileSketch> formula_quantiles;
 };
 
 struct MspSeries {
@@ -154,6 +173,11 @@ struct MspSeries {
   // order (empty where RunResult::msp_in_portfolio: see msp_series()); sketch mode: empty.
   Series series;
   std::optional<MspSketch> sketch;  // sketch mode only
+  // The MSP's cost formulas, in the order written, as indexes into
+  // RunResult::formula_costs; and (exact mode, kept) their series, one per
+  // index (empty where RunResult::msp_in_portfolio: see msp_formula_series()).
+  std::vector<std::size_t> formula_costs;
+  std::vector<Values> formula_series;
 };
 
 // One MSP's migration schedule per trial: what the labor model's n(t)
@@ -190,8 +214,16 @@ struct RunResult {
   // Per MSP, with RunOptions::keep_schedule and at most schedule_bytes_most; else empty.
   std::vector<ScheduleSeries> schedules;
 
+  // The cost formulas' rows (formula_cost_names()) and the portfolio's
+  // series of each: the sum over the MSPs that define it (0 in the others).
+  std::vector<std::string> formula_costs;
+  std::vector<Values> formula_portfolio;
+
   // MSP m's series (exact mode): the portfolio's where they are the same.
   const Series& msp_series(std::size_t m) const { return msp_in_portfolio ? portfolio : msps[m].series; }
+  const std::vector<Values>& msp_formula_series(std::size_t m) const {
+    return msp_in_portfolio ? formula_portfolio : msps[m].formula_series;
+  }
 };
 
 // The portfolio's tail: its worst tail_count(n) trials (5%, at least one),
@@ -200,8 +232,11 @@ struct RunResult {
 std::vector<std::size_t> portfolio_tail_trials(std::span<const double> total);
 
 // Bytes the per-trial results of a run in exact mode would take.
+// Cost formulas' series count as outputs: the portfolio's always, each MSP's
+// with keep_formula_costs.
 std::uint64_t estimate_result_bytes(const Scenario& scenario, std::uint64_t trials,
-                                    const std::array<bool, output_count>& keep = all_outputs()) noexcept;
+                                    const std::array<bool, output_count>& keep = all_outputs(),
+                                    bool keep_formula_costs = true) noexcept;
 // Bytes the results of a run with these options would take, in its mode:
 // exact, as above; sketch, the portfolio series (8 B per output and trial), the tail
 // pass (16 B per trial, at most 32 MiB of per-MSP values at a time), the

@@ -98,13 +98,13 @@ bool same_inputs(const Scenario& a, const Scenario& b) {
   if (a.timeline.sales_end != b.timeline.sales_end || a.timeline.updates_end != b.timeline.updates_end ||
       a.timeline.migration_start != b.timeline.migration_start ||
       a.timeline.horizon_months != b.timeline.horizon_months || !same_params(a.market, b.market) ||
-      a.msps.size() != b.msps.size())
+      !same_formulas(a.market_formulas.get(), b.market_formulas.get()) || a.msps.size() != b.msps.size())
     return false;
   for (std::size_t m = 0; m < a.msps.size(); ++m) {
     const Msp& x = a.msps[m];
     const Msp& y = b.msps[m];
     if (x.name != y.name || x.incumbent != y.incumbent || x.target != y.target || !same_params(x.params, y.params) ||
-        x.extras.size() != y.extras.size())
+        !same_formulas(x.formulas.get(), y.formulas.get()) || x.extras.size() != y.extras.size())
       return false;
     for (std::size_t e = 0; e < x.extras.size(); ++e)
       if (x.extras[e].name != y.extras[e].name || x.extras[e].per != y.extras[e].per ||
@@ -191,6 +191,7 @@ CompareResult compare_alternatives(const std::vector<Alternative>& alternatives,
   auto cut = [&](Values& v) { v.resize(std::size_t(n)); };
   for (auto& r : runs) {
     for (auto& v : r.portfolio) cut(v);
+    for (auto& v : r.formula_portfolio) cut(v);
     for (auto& m : r.msps)
       for (const Output kept : {Output::total_cost, Output::total_expected_cost}) cut(m.series[std::size_t(kept)]);
   }
@@ -219,6 +220,42 @@ CompareResult compare_alternatives(const std::vector<Alternative>& alternatives,
     if (o.sampling == Sampling::sobol) use_replicate_errors(a, runs[k], runs[0], alternatives[k].scenario);
     a.p_cheapest = cheapest[k];
     result.alternatives.push_back(std::move(a));
+  }
+  // The cost formulas' rows, paired like the totals (a missing row is 0).
+  for (const auto& r : runs)
+    for (const auto& name : r.formula_costs)
+      if (std::find(result.formula_costs.begin(), result.formula_costs.end(), name) == result.formula_costs.end())
+        result.formula_costs.push_back(name);
+  if (!result.formula_costs.empty()) {
+    const std::vector<double> zeros(std::size_t(n), 0.0);
+    const auto row = [&](const RunResult& r, const std::string& name) -> std::span<const double> {
+      const auto it = std::find(r.formula_costs.begin(), r.formula_costs.end(), name);
+      return it == r.formula_costs.end() ? std::span<const double>(zeros)
+                                         : std::span<const double>(r.formula_portfolio[std::size_t(it - r.formula_costs.begin())]);
+    };
+    const auto se = [](std::span<const double> x) { return replicate_standard_error(x, sobol_replicates); };
+    for (std::size_t k = 0; k < runs.size(); ++k) {
+      AlternativeResult& a = result.alternatives[k];
+      for (const auto& name : result.formula_costs) {
+        const auto x = row(runs[k], name), b = row(runs[0], name);
+        Stats st = summarize(x);
+        PairedDifference d = paired_difference(x, b);
+        if (o.sampling == Sampling::sobol && n > 0) {
+          st.se = se(x);
+          std::vector<double> diff(x.size()), cheaper(x.size());
+          for (std::size_t i = 0; i < x.size(); ++i) {
+            diff[i] = x[i] - b[i];
+            cheaper[i] = x[i] < b[i] ? 1.0 : 0.0;
+          }
+          d.se = se(diff);
+          d.lo = d.mean - 1.959963984540054 * d.se;
+          d.hi = d.mean + 1.959963984540054 * d.se;
+          d.cheaper.se = se(cheaper);
+        }
+        a.formula_costs.push_back(std::move(st));
+        a.formula_vs_baseline.push_back(d);
+      }
+    }
   }
   // Rank by mean total cost; equal means share the better rank.
   for (auto& a : result.alternatives) {
@@ -256,11 +293,16 @@ CompareResult compare_alternatives(const std::vector<Alternative>& alternatives,
     if (complete[m]) result.msps.push_back(std::move(choices[m]));
   if (keep_samples) {
     auto samples = std::make_shared<SampleSeries>();
+    auto formula_samples = std::make_shared<FormulaSamples>();
     for (std::size_t k = 0; k < runs.size(); ++k) {
       samples->labels.push_back(alternatives[k].label);
       samples->portfolios.push_back(std::move(runs[k].portfolio));
+      auto& formulas = formula_samples->emplace_back();
+      for (std::size_t f = 0; f < runs[k].formula_costs.size(); ++f)
+        formulas.emplace_back(runs[k].formula_costs[f], std::move(runs[k].formula_portfolio[f]));
     }
     result.samples = std::move(samples);
+    result.formula_samples = std::move(formula_samples);
   }
   return result;
 }
@@ -348,6 +390,25 @@ void render_compare_table(const CompareResult& r, std::ostream& out) {
   }
   out << "  P(cheaper): share of trials whose total is below the baseline's; P(same): share whose total\n"
          "  equals it exactly (neither is cheaper); P(cheapest): ties split among the tied.\n";
+  if (!r.formula_costs.empty()) {
+    // Each cost formula's portfolio row (in the totals above), paired like them.
+    std::size_t w_name = 24;
+    for (const auto& f : r.formula_costs) w_name = std::max(w_name, text_width(printable(f)) + 2);
+    out << "\nCost formulas [USD] (0 where an alternative has none; in the totals above)\n  "
+        << pad_right("formula", w_name) << pad_right("alternative", w0) << pad_left("mean +- SE", 22)
+        << pad_left("P90", 12) << pad_left("vs baseline (95% CI)", 36) << "\n";
+    for (std::size_t f = 0; f < r.formula_costs.size(); ++f)
+      for (std::size_t k = 0; k < r.alternatives.size(); ++k) {
+        const Stats& st = r.alternatives[k].formula_costs[f];
+        const PairedDifference& d = r.alternatives[k].formula_vs_baseline[f];
+        const std::string diff = k == 0 ? std::string("-")
+                                        : format_signed_money(d.mean) + " [" + format_signed_money(d.lo) + ", " +
+                                              format_signed_money(d.hi) + "]";
+        out << "  " << pad_right(k == 0 ? printable(r.formula_costs[f]) : std::string(), w_name)
+            << pad_right(labels[k], w0) << pad_left(format_money(st.mean) + " +- " + format_error(st.se), 22)
+            << pad_left(format_money(st.at(0.9).value), 12) << pad_left(diff, 36) << "\n";
+      }
+  }
   if (!r.msps.empty()) {
     std::vector<const MspChoice*> order;
     for (const auto& m : r.msps) order.push_back(&m);
@@ -423,6 +484,29 @@ void render_compare_json(const CompareResult& r, std::ostream& out) {
     value(j, "p_same", a.vs_baseline.same);
     j.close('}');
     value(j, "p_cheapest", a.p_cheapest);
+    if (!r.formula_costs.empty()) {  // absent without cost formulas: such reports stay as they were
+      j.open("formula_costs", '{');
+      for (std::size_t f = 0; f < r.formula_costs.size(); ++f) {
+        const Stats& st = a.formula_costs[f];
+        const PairedDifference& d = a.formula_vs_baseline[f];
+        json_stats(j, formula_output_key(r.formula_costs[f]), st, [&](Json& x) {
+          json_mean_fields(x, st, std::nullopt);
+          x.open("vs_baseline", '{');
+          value(x, "mean", d.mean);
+          value(x, "se", d.se);
+          if (none) {
+            x.null("ci95");
+          } else {
+            x.open("ci95", '[').value("", d.lo).value("", d.hi);
+            x.close(']');
+          }
+          value(x, "p_cheaper", d.cheaper.value);
+          value(x, "p_same", d.same);
+          x.close('}');
+        });
+      }
+      j.close('}');
+    }
     j.close('}');
   }
   j.close(']');
@@ -477,6 +561,24 @@ void render_compare_csv(const CompareResult& r, std::ostream& out) {
           << number(a.labor_hours.mean) << ',' << number(a.labor_hours.at(0.9).value);
     out << ',' << r.trials_done << ',' << complete << "\n";
   }
+  // The cost formulas' rows: scope "formula", name "formula.NAME"; the
+  // columns the portfolio's rows have up to p_cheaper (its P(cheaper)), and p_same.
+  for (std::size_t f = 0; f < r.formula_costs.size(); ++f)
+    for (std::size_t k = 0; k < r.alternatives.size(); ++k) {
+      const Stats& st = r.alternatives[k].formula_costs[f];
+      const PairedDifference& d = r.alternatives[k].formula_vs_baseline[f];
+      out << "formula," << csv_field(formula_output_key(r.formula_costs[f])) << ','
+          << csv_field(r.alternatives[k].label) << ',' << (k == 0 ? "true" : "false") << ',';
+      if (none)
+        out << ",,,,,,,,,,";
+      else
+        out << number(st.mean) << ',' << number(st.se) << ',' << number(st.at(0.5).value) << ','
+            << number(st.at(0.9).value) << ',' << number(st.at(0.95).value) << ',' << number(st.cvar95) << ','
+            << number(d.mean) << ',' << number(d.se) << ',' << number(d.lo) << ',' << number(d.hi) << ','
+            << number(d.cheaper.value);
+      out << ",,,,," << (none ? std::string() : number(d.same)) << ",,,,,,,," << r.trials_done << ',' << complete
+          << "\n";
+    }
   for (const auto& m : r.msps) {
     const std::string name = csv_field(m.name);
     for (std::size_t k = 0; k < m.mean.size(); ++k) {

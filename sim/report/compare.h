@@ -67,6 +67,11 @@ struct AlternativeResult {
   PairedDifference vs_baseline;
   double p_cheapest = 0;    // share of trials in which this alternative is the cheapest
   int rank = 0;             // 1 = lowest mean total cost
+  // Per CompareResult::formula_costs: the portfolio's cost formula row (0 in
+  // every trial where the alternative has no such formula) and its paired
+  // difference to the baseline's.
+  std::vector<Stats> formula_costs;
+  std::vector<PairedDifference> formula_vs_baseline;
 };
 
 struct MspChoice {
@@ -83,8 +88,12 @@ struct CompareResult {
   bool complete = true;
   std::string updates_end;  // ISO date
   std::vector<AlternativeResult> alternatives;  // [0] is the baseline
+  // The cost formulas' names (RunResult::formula_costs) of every
+  // alternative, each once, in alternative order: the rows compared.
+  std::vector<std::string> formula_costs;
   std::vector<MspChoice> msps;  // MSPs present in every alternative, in the baseline's order
   std::shared_ptr<const SampleSeries> samples;  // each alternative's portfolio series, for --samples and --html only
+  std::shared_ptr<const FormulaSamples> formula_samples;  // and its cost formulas', likewise
 };
 
 // Runs every alternative with `options` (same seed) and compares them;
@@ -93,9 +102,9 @@ CompareResult compare_alternatives(const std::vector<Alternative>& alternatives,
                                    const RunInfo& info, bool keep_samples = false);
 
 // Whether two scenarios give every MSP the same inputs: the same MSPs with
-// the same incumbents, targets, inputs and extra items, the same market and
-// timeline, and the same prices for every competitor an MSP uses (each input
-// the same stream and quantiles). Such alternatives have the same results
+// the same incumbents, targets, inputs, extra items and formulas, the same
+// market, market formulas and timeline, and the same prices for every
+// competitor an MSP uses (each input the same stream and quantiles). Such alternatives have the same results
 // trial by trial: a variant that gives none changes nothing.
 bool same_inputs(const Scenario& a, const Scenario& b);
 

@@ -139,10 +139,15 @@ void write_page(std::ostream& out, std::string_view kind, const std::function<vo
   out << "\n</script>\n</body>\n</html>\n";
 }
 
-void json_cost_lines(Json& j) {
+// The cost lines of the breakdown: the fixed ones, the cost formulas'
+// (`formulas`, by name) before the total.
+void json_cost_lines(Json& j, const std::vector<std::string>& formulas) {
   j.open("cost_lines", '[');
-  for (int o = 0; o < cost_output_count; ++o)
+  for (int o = 0; o < cost_output_count; ++o) {
+    if (Output(o) == Output::total_cost)
+      for (const auto& name : formulas) j.open("", '{').value("key", formula_output_key(name)).value("label", name).close('}');
     j.open("", '{').value("key", output_key(Output(o))).value("label", output_label(Output(o))).close('}');
+  }
   j.close(']');
 }
 
@@ -212,7 +217,7 @@ void json_schedule(Json& j, const RunResult& run, std::uint64_t n) {
 std::string run_charts(const ReportData& d) {
   Json j;
   j.open("", '{');
-  json_cost_lines(j);
+  json_cost_lines(j, d.portfolio.formula_names);
   j.value("updates_end", format_date(d.timeline.updates_end));
   const std::uint64_t n = d.trials_done;
   const bool kept = d.samples && d.samples->run && n > 0;

@@ -59,6 +59,13 @@ void sketch_output(ScopeReport& s, const MspSketch& k, const RunResult& r, int o
   }
 }
 
+// A cost formula's row from its series (exact) or moments and sketch.
+Stats exact_formula(const Values& x, Sampling sampling) {
+  Stats st = summarize(x);
+  if (sampling == Sampling::sobol && !x.empty()) st.se = replicate_standard_error(x, sobol_replicates);
+  return st;
+}
+
 const Stats& of(const ScopeReport& s, Output o) { return s.stats[std::size_t(o)]; }
 
 // When updates stop: 00:00 of timeline.updates_end (BIS: updates allowed
@@ -94,17 +101,24 @@ void table_for(std::ostream& out, const ScopeReport& s, const ReportData& d, boo
   std::vector<Row> rows;
   // Marks: * a compound cost's mean (footnote), ! a mean that rests on a few trials.
   std::vector<std::string> few;
-  for (Output o : cost_outputs) {
-    const Stats& st = of(s, o);
-    std::string label = output_label(o);
-    if (s.sampled[std::size_t(o)]) label += " *";
+  const auto cost_row = [&](std::string label, const Stats& st, bool compound) {
+    const std::string name = label;
+    if (compound) label += " *";
     if (rests_on_few(st.top_share)) {
       label += " !";
-      few.push_back(std::string(output_label(o)) + " " + format_percent(st.top_share));
+      few.push_back(name + " " + format_percent(st.top_share));
     }
     rows.push_back({label, format_money(st.mean) + " +- " + format_error(st.se), format_money(st.at(0.5).value),
                     format_money(st.at(0.9).value)});
+  };
+  // The fixed cost rows, the cost formulas' (by name, escaped), then the total.
+  for (Output o : cost_outputs) {
+    if (o == Output::total_cost)
+      for (std::size_t k = 0; k < s.formula_names.size(); ++k)
+        cost_row(printable(s.formula_names[k]), s.formula_stats[k], false);
+    cost_row(output_label(o), of(s, o), s.sampled[std::size_t(o)].has_value());
   }
+  const std::size_t total_row = std::size(cost_outputs) - 1 + s.formula_names.size();
   const Stats& dur = of(s, Output::duration_days);
   rows.push_back({portfolio ? "duration, last MSP [days]" : "duration [days]",
                   fixed(dur.mean, 1) + " +- " + fixed(dur.se, 1), fixed(dur.at(0.5).value, 1),
@@ -120,7 +134,7 @@ void table_for(std::ostream& out, const ScopeReport& s, const ReportData& d, boo
   out << "  " << pad_right("cost [USD]", w0) << pad_left("mean +- SE", w1) << pad_left("P50", w2)
       << pad_left("P90", w2) << "\n";
   for (std::size_t i = 0; i < rows.size(); ++i) {
-    if (i == std::size(cost_outputs) - 1) out << "  " << std::string(w0 + w1 + 2 * w2, '-') << "\n";
+    if (i == total_row) out << "  " << std::string(w0 + w1 + 2 * w2, '-') << "\n";
     const Row& r = rows[i];
     // An empty cell is only padding, with no gap of its own.
     out << "  " << pad_right(r.label, w0) << (r.centre.empty() ? std::string(w1, ' ') : pad_left(r.centre, w1))
@@ -179,6 +193,10 @@ void json_scope(Json& j, const std::string& key, const ScopeReport& s, bool is_m
     const auto& sampled = s.sampled[std::size_t(o)];
     json_stats(j, output_key(Output(o)), st, [&](Json& k) { json_mean_fields(k, st, sampled); });
   }
+  for (std::size_t k = 0; k < s.formula_names.size(); ++k) {
+    const Stats& st = s.formula_stats[k];
+    json_stats(j, formula_output_key(s.formula_names[k]), st, [&](Json& f) { json_mean_fields(f, st, std::nullopt); });
+  }
   j.close('}');
   j.close('}');
 }
@@ -186,17 +204,24 @@ void json_scope(Json& j, const std::string& key, const ScopeReport& s, bool is_m
 // With n = 0 (no trial done) the statistics' fields are empty, not zeros.
 void csv_rows(std::ostream& out, const std::string& scope_name, const ScopeReport& s, bool complete) {
   const std::string name = csv_field(s.name);
-  for (int o = 0; o < output_count; ++o) {
-    const Stats& st = s.stats[std::size_t(o)];
-    out << scope_name << ',' << name << ',' << output_key(Output(o)) << ',' << st.n;
-    const auto& sampled = s.sampled[std::size_t(o)];
+  const std::size_t formulas = s.formula_names.size();
+  for (std::size_t row = 0; row < std::size_t(output_count) + formulas; ++row) {
+    // The fixed outputs, then the cost formulas' rows.
+    const bool fixed_output = row < std::size_t(output_count);
+    const int o = fixed_output ? int(row) : -1;
+    const Stats& st = fixed_output ? s.stats[row] : s.formula_stats[row - std::size_t(output_count)];
+    out << scope_name << ',' << name << ','
+        << (fixed_output ? std::string(output_key(Output(o)))
+                         : csv_field(formula_output_key(s.formula_names[row - std::size_t(output_count)])))
+        << ',' << st.n;
+    const SampledMean* sampled = fixed_output && s.sampled[row] ? &*s.sampled[row] : nullptr;
     if (st.n == 0) {
       out << std::string(9 + percentile_levels().size(), ',');
     } else {
       out << ',' << number(st.mean) << ',' << number(st.se) << ',' << number(st.sd) << ',' << number(st.min);
       for (const auto& q : st.percentiles) out << ',' << number(q.value);
       out << ',' << number(st.max) << ',' << number(st.cvar95) << ',';
-      if (scope_name == "msp" && Output(o) == Output::total_cost) out << number(s.tail_share);
+      if (scope_name == "msp" && fixed_output && Output(o) == Output::total_cost) out << number(s.tail_share);
       out << ',';
       if (sampled)
         out << number(sampled->mean) << ',' << number(sampled->se);
@@ -285,8 +310,31 @@ ReportData build_report(const Scenario& scenario, const RunResult& result, const
       exact_output(d.msps[m], result.msp_series(m), o, updates_end, result.sampling);
     }
   });
+  // The cost formulas' rows: one task each, after the fixed outputs'.
+  for (std::size_t m = 0; m < result.msps.size(); ++m) {
+    for (const std::size_t f : result.msps[m].formula_costs) d.msps[m].formula_names.push_back(result.formula_costs[f]);
+    d.msps[m].formula_stats.resize(result.msps[m].formula_costs.size());
+  }
+  d.portfolio.formula_names = result.formula_costs;
+  d.portfolio.formula_stats.resize(result.formula_costs.size());
+  std::vector<std::pair<std::size_t, std::size_t>> formula_tasks;  // (scope, row): scope msps.size() is the portfolio's
+  for (std::size_t m = 0; m < result.msps.size(); ++m)
+    for (std::size_t k = 0; k < result.msps[m].formula_costs.size(); ++k) formula_tasks.emplace_back(m, k);
+  if (!portfolio_is_msp)
+    for (std::size_t k = 0; k < result.formula_costs.size(); ++k) formula_tasks.emplace_back(result.msps.size(), k);
+  parallel_for(formula_tasks.size(), info.threads, [&](std::size_t t) {
+    const auto [m, k] = formula_tasks[t];
+    if (m == result.msps.size()) {
+      d.portfolio.formula_stats[k] = exact_formula(result.formula_portfolio[k], result.sampling);
+    } else if (const MspSeries& from = result.msps[m]; from.sketch) {
+      d.msps[m].formula_stats[k] = summarize(from.sketch->formula_moments[k], from.sketch->formula_quantiles[k], 0.0);
+    } else if (k < result.msp_formula_series(m).size()) {
+      d.msps[m].formula_stats[k] = exact_formula(result.msp_formula_series(m)[k], result.sampling);
+    }
+  });
   for (auto& s : d.msps) use_conditional_means(s);
   if (portfolio_is_msp) {
+    d.portfolio.formula_stats = d.msps[0].formula_stats;
     d.portfolio.stats = d.msps[0].stats;
     d.portfolio.sampled = d.msps[0].sampled;
     d.portfolio.done_before_updates_stop = d.msps[0].done_before_updates_stop;

@@ -104,6 +104,11 @@ struct ScopeReport {
   // their other statistics are the sampled series'. Here, for those outputs,
   // the sampled series' own mean, SE and top share.
   std::array<std::optional<SampledMean>, output_count> sampled;
+  // Cost formula rows (RunResult::formula_costs), after the fixed outputs:
+  // an MSP's own, in the order written; the portfolio's, every row (the sum
+  // over the MSPs that define it). Name (the key is formula_output_key(name)).
+  std::vector<std::string> formula_names;
+  std::vector<Stats> formula_stats;
 };
 
 struct ReportData {

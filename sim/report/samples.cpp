@@ -103,29 +103,41 @@ void render_samples(const ReportData& data, std::ostream& out) {
   std::vector<SampleColumn> columns;
   for (int o = 0; o < output_count; ++o)
     columns.push_back({std::string("portfolio.") + output_key(Output(o)), &run.portfolio[std::size_t(o)]});
+  for (std::size_t f = 0; f < run.formula_costs.size(); ++f)
+    columns.push_back({"portfolio." + formula_output_key(run.formula_costs[f]), &run.formula_portfolio[f]});
   if (run.msp_stats == MspStats::exact && !run.msp_in_portfolio && run.msps.size() > 1)
-    for (std::size_t m = 0; m < run.msps.size(); ++m)
+    for (std::size_t m = 0; m < run.msps.size(); ++m) {
+      const MspSeries& ms = run.msps[m];
       for (int o = 0; o < output_count; ++o)
-        if (run.msps[m].series[std::size_t(o)].size() >= rows)
-          columns.push_back(
-              {"msp." + run.msps[m].name + "." + output_key(Output(o)), &run.msps[m].series[std::size_t(o)]});
+        if (ms.series[std::size_t(o)].size() >= rows)
+          columns.push_back({"msp." + ms.name + "." + output_key(Output(o)), &ms.series[std::size_t(o)]});
+      for (std::size_t k = 0; k < ms.formula_series.size(); ++k)
+        if (ms.formula_series[k].size() >= rows)
+          columns.push_back({"msp." + ms.name + "." + formula_output_key(run.formula_costs[ms.formula_costs[k]]),
+                             &ms.formula_series[k]});
+    }
   write_npy(columns, rows, out);
 }
 
 namespace {
 
-void write_labelled(const SampleSeries& s, std::uint64_t rows, std::ostream& out) {
+void write_labelled(const SampleSeries& s, std::uint64_t rows, std::ostream& out,
+                    const FormulaSamples* formulas = nullptr) {
   std::vector<SampleColumn> columns;
-  for (std::size_t k = 0; k < s.portfolios.size(); ++k)
+  for (std::size_t k = 0; k < s.portfolios.size(); ++k) {
     for (int o = 0; o < output_count; ++o)
       columns.push_back({s.labels[k] + "." + output_key(Output(o)), &s.portfolios[k][std::size_t(o)]});
+    if (formulas && k < formulas->size())
+      for (const auto& [name, series] : (*formulas)[k])
+        columns.push_back({s.labels[k] + "." + formula_output_key(name), &series});
+  }
   write_npy(columns, rows, out);
 }
 
 }  // namespace
 
 void render_compare_samples(const CompareResult& result, std::ostream& out) {
-  write_labelled(kept(result.samples), result.trials_done, out);
+  write_labelled(kept(result.samples), result.trials_done, out, result.formula_samples.get());
 }
 
 void render_sensitivity_samples(const SensitivityResult& result, std::ostream& out) {

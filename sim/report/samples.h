@@ -6,12 +6,15 @@
 // structured array, little-endian, one record per trial done, in trial order.
 // Its fields:
 //   run:     "trial" (<u8, from 0), then "portfolio.<output>" (<f8) for every
-//            output (output_key: "portfolio.total_cost", ...), then, in exact
+//            output (output_key: "portfolio.total_cost", ...) and
+//            "portfolio.formula.<name>" for every cost formula, then, in exact
 //            mode with more than one MSP, "msp.<name>.<output>" for every MSP
-//            and output (a lone MSP's series are the portfolio's; sketch mode
-//            keeps no per-MSP series, so it writes the portfolio's only);
+//            and output, its cost formulas' after (a lone MSP's series are
+//            the portfolio's; sketch mode keeps no per-MSP series, so it
+//            writes the portfolio's only);
 //   compare: "trial", then "<label>.<output>" for every alternative and
-//            output of its portfolio (same trials: the rows are paired);
+//            output of its portfolio, its cost formulas' after (same trials:
+//            the rows are paired);
 //   sensitivity: "trial", then "baseline.<output>": the baseline run.
 // Costs are drawn values: the compound costs' conditional expectations are
 // their own columns (`lost_updates_expected_cost`, `total_expected_cost`).
@@ -20,6 +23,7 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sim/engine/engine.h"
@@ -42,6 +46,10 @@ void write_npy(const std::vector<SampleColumn>& columns, std::uint64_t rows, std
 
 // The per-trial series a run or comparison keeps for --samples (null when
 // not asked for: the series are then released before the reports).
+// Per alternative, its cost formulas' portfolio series by name
+// (RunResult::formula_costs), for compare's --samples.
+using FormulaSamples = std::vector<std::vector<std::pair<std::string, Values>>>;
+
 struct SampleSeries {
   std::vector<std::string> labels;  // run: {}; compare: one per alternative; sensitivity: "baseline"
   std::vector<Series> portfolios;   // run: none (in `run`); compare: one per alternative; sensitivity: one

@@ -123,6 +123,7 @@ namespace {
 RunOptions portfolio_only(const RunOptions& options, const SensitivityOptions& sensitivity = {}) {
   RunOptions o = options;
   o.keep_msp_outputs = {};
+  o.keep_msp_formula_costs = false;
   if (sensitivity.msp) {
     o.keep_msp_outputs[std::size_t(sensitivity.output)] = true;
     o.keep_msp_outputs[std::size_t(mean_series_of(sensitivity.output))] = true;
@@ -148,7 +149,7 @@ std::uint64_t estimate_sensitivity_bytes(const Scenario& scenario, std::uint64_t
   // released before them.
   RunOptions o;
   o.trials = trials;
-  return 2 * estimate_result_bytes(scenario, trials, portfolio_only(o, sensitivity).keep_msp_outputs);
+  return 2 * estimate_result_bytes(scenario, trials, portfolio_only(o, sensitivity).keep_msp_outputs, false);
 }
 
 std::uint64_t estimate_sensitivity_working_bytes(const Scenario& scenario, const RunOptions& options,

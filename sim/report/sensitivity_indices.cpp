@@ -234,6 +234,7 @@ namespace {
 RunOptions series_kept(const RunOptions& options, const SensitivityOptions& sensitivity) {
   RunOptions o = options;
   o.keep_msp_outputs = {};
+  o.keep_msp_formula_costs = false;
   if (sensitivity.per_msp) o.keep_msp_outputs[std::size_t(mean_series_of(sensitivity.output))] = true;
   o.msp_stats = MspStats::exact;
   return o;
@@ -264,7 +265,7 @@ std::uint64_t estimate_indices_working_bytes(const Scenario& scenario, const Run
   // f_B, f_A again, and per thread its uniforms and counts.
   const RunOptions o = series_kept(options, sensitivity);
   return estimate_working_bytes({&scenario, &scenario}, o) +
-         2 * estimate_result_bytes(scenario, options.trials, o.keep_msp_outputs) +
+         2 * estimate_result_bytes(scenario, options.trials, o.keep_msp_outputs, false) +
          3 * options.trials * sizeof(double) +
          std::max(1u, options.threads) * options.trials * (sizeof(double) + sizeof(std::uint32_t));
 }

@@ -488,6 +488,33 @@ const std::vector<std::string>& msp_formula_symbols() {
   return names;
 }
 
+bool same_formulas(const FormulaSet* a, const FormulaSet* b) {
+  if (a == b) return true;
+  if (!a || !b || a->symbols != b->symbols || a->costs != b->costs || a->draws.size() != b->draws.size() ||
+      a->formulas.size() != b->formulas.size())
+    return false;
+  for (std::size_t k = 0; k < a->draws.size(); ++k)
+    if (a->draws[k].stream != b->draws[k].stream || !a->draws[k].dist.same_quantiles(b->draws[k].dist)) return false;
+  for (std::size_t k = 0; k < a->formulas.size(); ++k) {
+    const CompiledFormula &x = a->formulas[k], &y = b->formulas[k];
+    if (x.name != y.name || x.cost != y.cost || x.slot != y.slot || !(x.program == y.program)) return false;
+  }
+  return true;
+}
+
+const std::vector<std::string>& market_formula_symbols() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> v;
+    for (const auto& spec : market_param_specs())
+      if (spec.key != "threat.incident_cost") v.push_back("market." + std::string(spec.key));
+    for (const char* date : {"timeline.sales_end", "timeline.updates_end", "timeline.migration_start",
+                             "timeline.horizon_months"})
+      v.emplace_back(date);
+    return v;
+  }();
+  return names;
+}
+
 FormulaSet compile_formulas(const std::vector<FormulaSource>& sources, const std::vector<std::string>& known,
                             const std::string& stream_prefix, const FormulaLimits& limits) {
   FormulaSet set;
@@ -557,6 +584,10 @@ FormulaSet compile_formulas(const std::vector<FormulaSource>& sources, const std
     c.program.result = emitter.emit(roots[std::size_t(f)]);
     set.formulas.push_back(std::move(c));
   }
+  std::vector<std::size_t> position(sources.size());  // of source i in `formulas`
+  for (std::size_t k = 0; k < order.size(); ++k) position[std::size_t(order[k])] = k;
+  for (std::size_t i = 0; i < sources.size(); ++i)
+    if (sources[i].cost) set.costs.push_back(position[i]);
   return set;
 }
 

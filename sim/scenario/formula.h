@@ -82,6 +82,9 @@ struct FormulaSet {
   std::vector<std::string> symbols;
   std::vector<FormulaDraw> draws;
   std::vector<CompiledFormula> formulas;
+  // The cost formulas, as indexes into `formulas`, in the order written:
+  // the order of their rows in the reports.
+  std::vector<std::size_t> costs;
   int slot_count() const noexcept { return int(symbols.size() + draws.size() + formulas.size()); }
   int draw_slot(std::size_t k) const noexcept { return int(symbols.size() + k); }
 };
@@ -96,6 +99,18 @@ struct FormulaSymbol {
 const std::vector<FormulaSymbol>& formula_model_symbols();
 // Every name an MSP's formulas may read: its input keys, then the above.
 const std::vector<std::string>& msp_formula_symbols();
+// Every name the market's formulas (the top level's `formulas:` block) may
+// read: the market inputs drawn once per trial ("market." + key, but
+// threat.incident_cost, which is drawn per incident), then the timeline's
+// dates and horizon. An MSP's formulas read the market's values as
+// market_formula_prefix + NAME.
+const std::vector<std::string>& market_formula_symbols();
+inline constexpr std::string_view market_formula_prefix = "market.formulas.";
+
+// Whether two sets compute the same values from the same inputs and draws
+// (both null, or the same symbols, draws on the same streams with the same
+// quantiles, and the same formulas compiled to the same programs).
+bool same_formulas(const FormulaSet* a, const FormulaSet* b);
 
 // Compiles the formulas, which may read the `known` symbols, each other and
 // inline draws named under `stream_prefix` ("msps.acme."). Throws ScenarioError.

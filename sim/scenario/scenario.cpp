@@ -731,6 +731,7 @@ class Loader {
   std::map<std::string, Competitor> competitors_;
   std::vector<std::string> competitor_order_;  // names in the order first defined
   std::optional<Node> correlations_;           // the top level's block: a later file's replaces it
+  std::optional<Node> market_formulas_;        // the top level's `formulas:`, likewise
   PartialMsp defaults_;
   PartialMsp overrides_;
   std::vector<PartialMsp> msps_;
@@ -885,7 +886,7 @@ void Loader::load(const Source& source, const Node* include_node) {
 void Loader::apply(const Node& root, const Source& source) {
   expect_mapping(root, "a mapping of scenario keys at the top level");
   check_keys(root, {"include", "timeline", "market", "competitors", "msp_defaults", "msp_overrides", "msps", "populations",
-                    "decisions", "correlations"},
+                    "decisions", "correlations", "formulas"},
              "the top level");
   if (const Node* inc = root.find("include")) {
     std::vector<const Node*> refs;
@@ -907,6 +908,8 @@ void Loader::apply(const Node& root, const Source& source) {
     } else if (key.text == "correlations") {
       read_correlations(value);  // its errors at once, in this file
       correlations_ = value;
+    } else if (key.text == "formulas") {
+      market_formulas_ = value;  // compiled once the files are read (a later file's replaces it)
     } else if (key.text == "competitors") {
       apply_competitors(expect_mapping(value, "competitors: a mapping from name to prices"));
     } else if (key.text == "msp_defaults") {
@@ -1204,11 +1207,20 @@ void Loader::apply_msp_fields(const Node& map, PartialMsp& msp, const std::strin
 }
 
 // A `formulas:` block: {costs: {NAME: TEXT, ...}, values: {NAME: TEXT, ...}},
-// compiled once (its inline draws' streams named "formulas.NAME.k", under
-// each MSP by the engine).
-std::shared_ptr<const FormulaSet> read_formulas(const Node& block) {
+// compiled once over the `known` symbols (an MSP's: its inline draws'
+// streams named "formulas.NAME.k", under each MSP by the engine; the
+// market's, values only, under "market.").
+std::shared_ptr<const FormulaSet> read_formulas(const Node& block, const std::vector<std::string>& known,
+                                                bool market = false) {
   expect_mapping(block, "formulas: a mapping with 'costs' and/or 'values', each of NAME: formula");
-  check_keys(block, {"costs", "values"}, "formulas", false);
+  if (market) {
+    if (const Node* costs = block.find("costs"))
+      fail(*costs, "the top level's formulas are values that MSP formulas read (as market.formulas.NAME); "
+                   "a cost line is an MSP's: put it under msp_defaults: formulas: costs:");
+    check_keys(block, {"values"}, "formulas", false);
+  } else {
+    check_keys(block, {"costs", "values"}, "formulas", false);
+  }
   std::vector<FormulaSource> sources;
   for (const auto& [section, entries] : block.entries) {
     expect_mapping(entries, "formulas." + section.text + ": a mapping of NAME: formula");
@@ -1228,7 +1240,7 @@ std::shared_ptr<const FormulaSet> read_formulas(const Node& block) {
                                       section.text == "costs", value.segments});
     }
   }
-  return std::make_shared<const FormulaSet>(compile_formulas(sources, msp_formula_symbols(), ""));
+  return std::make_shared<const FormulaSet>(compile_formulas(sources, known, market ? "market." : ""));
 }
 
 ExtraItem read_extra(const Node& item, const std::string& msp_name, std::set<std::string>& seen) {
@@ -1403,6 +1415,14 @@ Scenario Loader::finish() {
   for (const auto& [name, c] : s.competitors)
     for (const auto& spec : competitor_param_specs()) market_keys.push_back("competitors." + name + "." + std::string(spec.key));
   std::size_t formula_draws = 0;
+  // The market's formulas first: MSP formulas may read their values.
+  std::vector<std::string> msp_formula_known = msp_formula_symbols();
+  if (market_formulas_) {
+    s.market_formulas = read_formulas(*market_formulas_, market_formula_symbols(), true);
+    for (const auto& f : s.market_formulas->formulas)
+      msp_formula_known.push_back(std::string(market_formula_prefix) + f.name);
+    formula_draws += s.market_formulas->draws.size();
+  }
   for (PartialMsp& partial : msps_) {
     Msp msp;
     msp.name = partial.name;
@@ -1442,7 +1462,7 @@ Scenario Loader::finish() {
         overrides_.formulas ? overrides_.formulas : partial.formulas ? partial.formulas : defaults_.formulas;
     if (formulas) {
       auto& compiled = compiled_formulas[&*formulas];
-      if (!compiled) compiled = read_formulas(*formulas);
+      if (!compiled) compiled = read_formulas(*formulas, msp_formula_known);
       msp.formulas = compiled;
       // Each MSP draws the block's inline variables on streams of its own.
       formula_draws += compiled->draws.size();

@@ -90,7 +90,7 @@ struct Msp {
   // per block as written and shared by the MSPs that take it (so a block in
   // msp_defaults costs the same for 10 MSPs or 100,000). Its draws' streams
   // are named under the MSP: "msps." + name + "." + FormulaDraw::stream.
-  // Its cost formulas are added to extras_cost.
+  // Each cost formula is an output row of its own (RunResult::formula_costs).
   std::shared_ptr<const FormulaSet> formulas;
   // The `correlations:` block that applies to this MSP (its own, else
   // msp_defaults', overridden by msp_overrides'), or null: its keys are the
@@ -142,6 +142,11 @@ struct Scenario {
   // inputs ("market.technician_cost_per_hour",
   // "competitors.eset.price_per_endpoint_month"), drawn once per trial.
   std::shared_ptr<const Correlations> correlations;
+  // The top level's `formulas:` block (values only), or null: quantities
+  // over the market inputs and the timeline, drawn and computed once per
+  // trial and shared by every MSP, whose formulas read them as
+  // "market.formulas.NAME"; inline draws on streams "market.formulas.NAME.k".
+  std::shared_ptr<const FormulaSet> market_formulas;
   // The distinct PERT and Beta shapes (alpha, beta) read that have a quantile
   // table (64 KiB each when run): for the memory estimate.
   std::vector<std::pair<double, double>> beta_shapes;
