@@ -9,15 +9,32 @@
 // (beta_table_nodes, the same function on the same machine), as exact
 // hexadecimal literals, and a static initialiser that registers them. A
 // program linking OUT.cpp then builds no table for those shapes; any other
-// shape is still built when first used.
+// shape is still built when first used. The output is a function of the
+// scenarios and the table code alone (shapes sorted, values in %a), and it
+// is left untouched when it would not change.
 #include "sim/engine/engine.h"
 #include "sim/random/beta_table.h"
 #include "sim/scenario/scenario.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <exception>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
+
+namespace {
+
+// Whether the files at a and b both exist and hold the same bytes.
+bool same_contents(const std::string& a, const std::string& b) {
+  std::ifstream fa(a, std::ios::binary), fb(b, std::ios::binary);
+  if (!fa || !fb) return false;
+  return std::equal(std::istreambuf_iterator<char>(fa), std::istreambuf_iterator<char>(),
+                    std::istreambuf_iterator<char>(fb), std::istreambuf_iterator<char>());
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using namespace switchcost::sim;
@@ -68,8 +85,16 @@ int main(int argc, char** argv) {
                "}();\n\n"
                "}  // namespace\n",
                shapes.size());
-  const bool ok = std::fflush(out) == 0 && !std::ferror(out);
-  if (std::fclose(out) != 0 || !ok || std::rename(tmp_path.c_str(), out_path.c_str()) != 0) {
+  bool ok = std::fflush(out) == 0 && !std::ferror(out);
+  ok = std::fclose(out) == 0 && ok;
+  if (ok && same_contents(tmp_path, out_path)) {
+    // Left as it was, so that the build does not compile it again (Ninja
+    // checks the output's time after the command).
+    std::remove(tmp_path.c_str());
+    std::fprintf(stderr, "gen_beta_tables: %zu shapes, unchanged\n", shapes.size());
+    return 0;
+  }
+  if (!ok || std::rename(tmp_path.c_str(), out_path.c_str()) != 0) {
     std::fprintf(stderr, "gen_beta_tables: cannot write %s\n", out_path.c_str());
     std::remove(tmp_path.c_str());
     return 1;
