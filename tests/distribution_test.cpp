@@ -1231,6 +1231,35 @@ TEST(BetaTable, BuiltWhenTheBodyIsFirstUsedOrAhead) {
   EXPECT_EQ(build_beta_tables(2), 0u);
 }
 
+// The tables compiled into the program for the shipped scenarios' shapes
+// (sim/CMakeLists.txt, tools/gen_beta_tables.cpp) hold exactly the bits the
+// run-time builder gives, and a shape made afterwards uses them (built, with
+// nothing left to build).
+TEST(BetaTable, PrebuiltTablesAreTheRunTimeBits) {
+  const auto prebuilt = prebuilt_beta_tables();
+#ifdef SWITCHCOST_PREBUILT_BETA_TABLES
+  ASSERT_GE(prebuilt.size(), 22u) << "the default scenario alone has 22 shapes";
+#endif
+  const std::size_t values = 4 * std::size_t(BetaTable::intervals);
+  for (const auto& t : prebuilt) {
+    const std::vector<double> fresh = beta_table_nodes(t.alpha, t.beta);
+    ASSERT_EQ(fresh.size(), values);
+    EXPECT_EQ(std::memcmp(fresh.data(), t.node, values * sizeof(double)), 0)
+        << "shape " << t.alpha << ", " << t.beta;
+    const auto table = beta_table(t.alpha, t.beta);
+    ASSERT_TRUE(table);
+    EXPECT_TRUE(table->built());
+    EXPECT_EQ(table->node(), t.node);
+  }
+  // The default scenario's most common PERT shape, 1 + 4 (mode - min) / (max - min)
+  // with the mode in the middle: Beta(3, 3).
+#ifdef SWITCHCOST_PREBUILT_BETA_TABLES
+  EXPECT_TRUE(std::any_of(prebuilt.begin(), prebuilt.end(), [](const PrebuiltBetaTable& t) {
+    return t.alpha == 3 && t.beta == 3;
+  }));
+#endif
+}
+
 // Error of a double result in ulps of the long double reference (x87 expm1l / log1pl
 // are good to about 2^-11 of a double ulp, so they serve as the exact value).
 double ulps_off(double got, long double exact) {

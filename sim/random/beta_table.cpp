@@ -220,6 +220,12 @@ std::map<std::pair<double, double>, std::shared_ptr<const BetaTable>>& beta_tabl
   return tables;
 }
 
+// Nodes compiled into the program by shape (register_prebuilt_beta_tables).
+std::map<std::pair<double, double>, const double*>& prebuilt_tables() {
+  static std::map<std::pair<double, double>, const double*> tables;
+  return tables;
+}
+
 }  // namespace
 
 std::shared_ptr<const BetaTable> beta_table(double alpha, double beta) {
@@ -230,12 +236,40 @@ std::shared_ptr<const BetaTable> beta_table(double alpha, double beta) {
     auto table = std::make_shared<BetaTable>();
     table->alpha = alpha;
     table->beta = beta;
+    if (const auto found = prebuilt_tables().find({alpha, beta}); found != prebuilt_tables().end())
+      table->prebuilt_ = found->second;
     slot = std::move(table);
   }
   return slot;
 }
 
+void register_prebuilt_beta_tables(std::span<const PrebuiltBetaTable> tables) {
+  std::lock_guard<std::mutex> lock(beta_tables_mutex);
+  for (const auto& t : tables) prebuilt_tables()[{t.alpha, t.beta}] = t.node;
+}
+
+std::vector<PrebuiltBetaTable> prebuilt_beta_tables() {
+  std::lock_guard<std::mutex> lock(beta_tables_mutex);
+  std::vector<PrebuiltBetaTable> out;
+  for (const auto& [shape, node] : prebuilt_tables()) out.push_back({shape.first, shape.second, node});
+  return out;
+}
+
+std::vector<std::pair<double, double>> registered_beta_shapes() {
+  std::lock_guard<std::mutex> lock(beta_tables_mutex);
+  std::vector<std::pair<double, double>> out;
+  for (const auto& entry : beta_tables()) out.push_back(entry.first);
+  return out;
+}
+
 void BetaTable::fill() const {
+  node_ = beta_table_nodes(alpha, beta);
+  built_.store(true, std::memory_order_release);
+}
+
+std::vector<double> beta_table_nodes(double alpha, double beta) {
+  constexpr int side_intervals = BetaTable::side_intervals, intervals = BetaTable::intervals,
+                per_octave = BetaTable::per_octave, min_exponent = BetaTable::min_exponent;
   // Node p of the side u < 1/2 (p in [0, N]) is w_p = 2^(min_exponent + p / M) (1 + (p mod M) / M),
   // M = per_octave (exact: 6 significant bits); on the side u >= 1/2, node p is 1 - w_(2N - p).
   constexpr int side = side_intervals;
@@ -271,8 +305,7 @@ void BetaTable::fill() const {
     a[2] = d0;
     a[3] = 3 * (q[i + 1] - q[i]) - 2 * d0 - d1;
   }
-  node_ = std::move(table);
-  built_.store(true, std::memory_order_release);
+  return table;
 }
 
 std::size_t build_beta_tables(unsigned threads) {

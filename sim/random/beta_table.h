@@ -9,6 +9,8 @@
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <span>
+#include <utility>
 #include <vector>
 
 namespace switchcost::sim {
@@ -71,16 +73,21 @@ struct BetaTable {
   // several threads): about 0.8 ms a shape (2,049 exact inverses; msp-350
   // has 20 shapes, 16 ms, which was most of loading it). Either way by fill()
   // on one thread, so the same bits.
+  // A shape compiled into the program (register_prebuilt_beta_tables) is
+  // never filled: its nodes are the ones fill() gave when the program was built.
   const double* node() const {
+    if (prebuilt_) return prebuilt_;
     std::call_once(once_, [this] { fill(); });
     return node_.data();
   }
-  bool built() const noexcept { return built_.load(std::memory_order_acquire); }
+  bool built() const noexcept { return prebuilt_ || built_.load(std::memory_order_acquire); }
   // Whether quantiles() reads the table for u (as beta_table_body decides).
   static bool in_body(double u) noexcept { return (u >= 0.5 ? 1 - u : u) >= w_min; }
 
  private:
   void fill() const;
+  const double* prebuilt_ = nullptr;  // set before the table is shared
+  friend std::shared_ptr<const BetaTable> beta_table(double alpha, double beta);
   mutable std::once_flag once_;
   mutable std::vector<double> node_;
   mutable std::atomic<bool> built_{false};
@@ -106,5 +113,25 @@ BetaTableInfo beta_table_info(double alpha, double beta);
 // loading (and `validate`) builds none, and a run's shapes are built side by
 // side.
 std::size_t build_beta_tables(unsigned threads);
+
+// Tables computed when the program was built, for the shapes of the shipped
+// scenarios (tools/gen_beta_tables.cpp writes them with fill()'s own code,
+// so a run gives the same bits with them as without; tests/distribution_test
+// checks every one against compute_nodes). Building the 20 tables of the
+// default scenario was a quarter of a default run's instructions.
+struct PrebuiltBetaTable {
+  double alpha = 1, beta = 1;
+  const double* node = nullptr;  // BetaTable::intervals * 4 values, static storage
+};
+// The nodes fill() computes for the shape, 4 per interval, from scratch
+// (for the table generator and the tests).
+std::vector<double> beta_table_nodes(double alpha, double beta);
+// Registers prebuilt tables: shapes registered afterwards by beta_table()
+// use them. Called by static initialisers, before any table is made.
+void register_prebuilt_beta_tables(std::span<const PrebuiltBetaTable> tables);
+// The prebuilt tables registered so far (for the tests).
+std::vector<PrebuiltBetaTable> prebuilt_beta_tables();
+// Every shape registered so far, sorted (for the generator).
+std::vector<std::pair<double, double>> registered_beta_shapes();
 
 }  // namespace switchcost::sim

@@ -111,8 +111,11 @@ FirstPass first_pass(std::span<const double> x) {
 // (select_ranks). Exact: the same values as a full sort. Three streaming
 // passes instead of about ten passes of comparisons and a copy of x (whose
 // fresh pages cost more than the rest on the CI machine).
+// When `squares` is given, the histogram's pass also adds (v - mean)^2 of
+// every value to it, in index order (the same bits as a pass of its own).
 void order_statistics(std::span<const double> x, const FirstPass& keys, const std::vector<std::size_t>& ranks,
-                      std::size_t tail, std::vector<double>& at_rank, std::vector<double>& top) {
+                      std::size_t tail, std::vector<double>& at_rank, std::vector<double>& top,
+                      NeumaierSum* squares = nullptr, double mean = 0) {
   const std::size_t n = x.size();
   const std::uint64_t key_min = keys.key_min, key_max = keys.key_max;
   // About eight values a bucket on average, 2^8 to 2^16 buckets (zeroing
@@ -126,7 +129,16 @@ void order_statistics(std::span<const double> x, const FirstPass& keys, const st
   // (counted into start[b + 1], then summed up in place).
   std::vector<std::size_t>& start = scratch.start;
   start.assign(buckets + 1, 0);
-  for (const double v : x) ++start[std::size_t((order_key(v) - key_min) >> shift) + 1];
+  if (squares) {
+    NeumaierSum sq = *squares;
+    for (const double v : x) {
+      ++start[std::size_t((order_key(v) - key_min) >> shift) + 1];
+      sq.add((v - mean) * (v - mean));
+    }
+    *squares = sq;
+  } else {
+    for (const double v : x) ++start[std::size_t((order_key(v) - key_min) >> shift) + 1];
+  }
   for (std::size_t b = 0; b < buckets; ++b) start[b + 1] += start[b];
   const auto count = [&](std::size_t b) { return start[b + 1] - start[b]; };
   const auto bucket_of = [&](std::size_t rank) {
@@ -166,17 +178,26 @@ void order_statistics(std::span<const double> x, const FirstPass& keys, const st
     local.clear();
     const std::size_t first = group_first[g], last = first + group_size[g];
     const bool is_tail = g + 1 == group_size.size();
-    if (is_tail) local.push_back(n - tail - first);
-    for (const std::size_t r : ranks)
-      if (r >= first && r < last) local.push_back(r - first);
-    std::sort(local.begin(), local.end());
-    local.erase(std::unique(local.begin(), local.end()), local.end());
     double* data = gathered + offset[g];
     // A group of one value (a bucket of ties: the zero incidents of most
     // trials) is in order already.
     const auto first_bits = std::bit_cast<std::uint64_t>(data[0]);  // bits: -0 and +0 are not ties here
     const bool ties = std::all_of(data, data + group_size[g],
                                   [&](double v) { return std::bit_cast<std::uint64_t>(v) == first_bits; });
+    // The tail's values are sorted below, which puts every wanted rank from
+    // the tail's first on in place: only the ranks below it are selected.
+    // Equal values then have equal bits wherever they land, unless -0 and +0
+    // are both there (finite values), so a group holding a -0 selects every
+    // rank first, as a sort of the group would place them.
+    const std::size_t tail_first = n - tail - first;  // in the tail group
+    const bool select_all = !is_tail || std::any_of(data, data + group_size[g], [](double v) {
+      return std::bit_cast<std::uint64_t>(v) == std::bit_cast<std::uint64_t>(-0.0);
+    });
+    if (is_tail) local.push_back(tail_first);
+    for (const std::size_t r : ranks)
+      if (r >= first && r < last && (select_all || r - first < tail_first)) local.push_back(r - first);
+    std::sort(local.begin(), local.end());
+    local.erase(std::unique(local.begin(), local.end()), local.end());
     if (!ties) select_ranks(data, 0, group_size[g], local, 0, local.size());
     if (is_tail) std::sort(data + (n - tail - first), data + group_size[g]);
   }
@@ -221,10 +242,6 @@ Stats summarize(std::span<const double> x) {
   // (three before: the sum's chain of additions leaves room for the rest).
   const FirstPass first = first_pass(x);
   st.mean = first.sum.value() / n;
-  NeumaierSum squares;
-  for (double v : x) squares.add((v - st.mean) * (v - st.mean));
-  st.sd = x.size() > 1 ? std::sqrt(squares.value() / (n - 1)) : 0.0;
-  st.se = st.sd / std::sqrt(n);
 
   // Only a few order statistics are needed: the two around each percentile,
   // the ends of its interval, and the worst 5% (sorted, for CVaR95). They are
@@ -241,7 +258,10 @@ Stats summarize(std::span<const double> x) {
   std::sort(ranks.begin(), ranks.end());
   ranks.erase(std::unique(ranks.begin(), ranks.end()), ranks.end());
   std::vector<double> at_rank, top;
-  order_statistics(x, first, ranks, tail, at_rank, top);
+  NeumaierSum squares;  // the sd's sum, in the histogram's pass
+  order_statistics(x, first, ranks, tail, at_rank, top, &squares, st.mean);
+  st.sd = x.size() > 1 ? std::sqrt(squares.value() / (n - 1)) : 0.0;
+  st.se = st.sd / std::sqrt(n);
   const auto value_at = [&](std::size_t rank) {
     return at_rank[std::size_t(std::lower_bound(ranks.begin(), ranks.end(), rank) - ranks.begin())];
   };
