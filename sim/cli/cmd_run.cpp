@@ -140,10 +140,6 @@ int run_loaded_scenario(Session& session, const SessionOptions& given, const Sce
       throw UsageError("--target-rse and --target-ci-width run in one process, not on " +
                        std::to_string(distributed::size()) + " MPI ranks; give --trials instead");
   }
-  // Cost formula rows are not yet carried between ranks (sim/cli/distributed.h).
-  if (distributed::size() > 1 && !formula_cost_names(scenario).empty())
-    throw UsageError("a scenario with cost formulas runs in one process, not on " +
-                     std::to_string(distributed::size()) + " MPI ranks");
   // With --target-rse, stages: each a whole run of more trials than the last,
   // until the target holds. Each stage is a pure function of (scenario, seed,
   // trials), so the stages, and the bytes, do not depend on the threads.
