@@ -4,7 +4,8 @@
 # MPI_BINARY is built with -DSWITCHCOST_WITH_MPI=ON; PLAIN_BINARY (default:
 # MPI_BINARY started without mpirun, which is one process) gives the
 # reference bytes. For 1, 2 and 3 ranks: the shipped population in exact and
-# sketch mode, and the default MSP, compared byte for byte (JSON, CSV,
+# sketch mode, the default MSP, and scenarios with cost formulas (a
+# population, exact and sketch; one MSP), compared byte for byte (JSON, CSV,
 # --samples, the terminal table but for its timing line; the JSON but for
 # the manifest's "build", the binaries' git description, which differs when
 # they were built from different commits). Then the ways a distributed run
@@ -50,6 +51,36 @@ check_case() {
 check_case population-exact --trials 20000 --msp-stats exact "$population"
 check_case population-sketch --trials 20000 --msp-stats sketch "$population"
 check_case default --trials 20000
+# Cost formula rows (docs/output-format.md "Cost formula rows"): the
+# population with one cost formula per MSP, one MSP with two (in another
+# order than the rows') and one with none, so each block's formula moments
+# sit at uneven offsets; and one MSP, whose formula rows are the portfolio's.
+cat > formulas.yaml <<'EOF_YAML'
+include: [builtin:kaspersky-2024/population-200.yaml]
+msp_defaults:
+  formulas:
+    costs:
+      resume: endpoints * pert(10, 23, 35) / 60 * downtime.user_cost_per_hour
+msps:
+  - name: two-lines
+    endpoints: 500
+    clients: 40
+    labor: {technicians: 3}
+    formulas:
+      costs:
+        late_premium: 'if(completion_day >= timeline.updates_end, lognormal(mean: 800, sd: 300), 0)'
+        resume: endpoints * pert(5, 15, 30) / 60 * 40
+  - name: no-lines
+    endpoints: 120
+    clients: 10
+    labor: {technicians: 1}
+    formulas:
+      values:
+        swaps: endpoints * 2
+EOF_YAML
+check_case formulas-exact --trials 20000 --msp-stats exact formulas.yaml
+check_case formulas-sketch --trials 20000 --msp-stats sketch formulas.yaml
+check_case msp-formulas --trials 20000 "$root/scenarios/kaspersky-2024/msp-formulas.yaml"
 
 # expect_exit NAME CODE COMMAND...: the exit code every rank ends with.
 expect_exit() {

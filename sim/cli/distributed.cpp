@@ -93,13 +93,18 @@ int agree(int code, const std::string& message) {
 }
 
 // The series of a result in a fixed order, the same on every rank: each
-// MSP's kept ones, the portfolio's, the schedules.
+// MSP's kept ones (outputs, then cost formulas), the portfolio's (outputs,
+// then cost formula rows), the schedules.
 std::vector<Values*> series_of(RunResult& r) {
   std::vector<Values*> out;
-  for (auto& msp : r.msps)
+  for (auto& msp : r.msps) {
     for (auto& v : msp.series)
       if (!v.empty()) out.push_back(&v);
+    for (auto& v : msp.formula_series)
+      if (!v.empty()) out.push_back(&v);
+  }
   for (auto& v : r.portfolio) out.push_back(&v);
+  for (auto& v : r.formula_portfolio) out.push_back(&v);
   for (auto& s : r.schedules)
     for (Values* v : {&s.start_day, &s.setup_days, &s.duration_days, &s.learning_exponent, &s.endpoints})
       out.push_back(v);
@@ -158,15 +163,21 @@ std::uint64_t move_bytes(std::vector<unsigned char>& bytes, int peer, bool recei
   return sizeof n + n;
 }
 
-// Sketch mode, rank 0: blocks' moments ([block][msp * output_count +
-// output], consecutive blocks) folded into the MSPs' moments, after those
-// of the blocks before them: the order one process folds them in.
-void fold_moments(const BlockMoments* blocks, std::size_t count, RunResult& r) {
-  const std::size_t per_block = r.msps.size() * std::size_t(output_count);
+// Sketch mode, rank 0: blocks' moments (consecutive blocks, each laid out
+// as block_moment_layout says: [msp * output_count + output], then each
+// MSP's cost formulas from layout[msp]) folded into the MSPs' moments, after
+// those of the blocks before them: the order one process folds them in.
+void fold_moments(const BlockMoments* blocks, std::size_t count, const std::vector<std::size_t>& layout,
+                  RunResult& r) {
+  const std::size_t per_block = layout.back();
   for (std::size_t m = 0; m < r.msps.size(); ++m) {
     auto& moments = r.msps[m].sketch->moments;
-    for (std::size_t at = m * std::size_t(output_count); at < count; at += per_block)
-      for (int o = 0; o < output_count; ++o) moments[std::size_t(o)].add(blocks[at + std::size_t(o)]);
+    auto& formula = r.msps[m].sketch->formula_moments;
+    for (std::size_t at = 0; at < count; at += per_block) {
+      for (int o = 0; o < output_count; ++o)
+        moments[std::size_t(o)].add(blocks[at + m * std::size_t(output_count) + std::size_t(o)]);
+      for (std::size_t k = 0; k < formula.size(); ++k) formula[k].add(blocks[at + layout[m] + k]);
+    }
   }
 }
 
@@ -178,6 +189,7 @@ void pack_sketches(const RunResult& r, std::vector<unsigned char>& out) {
     const auto* done = reinterpret_cast<const unsigned char*>(&msp.sketch->done_before_updates_stop);
     out.insert(out.end(), done, done + sizeof(std::uint64_t));
     for (const auto& q : msp.sketch->quantiles) q.append_bytes(out);
+    for (const auto& q : msp.sketch->formula_quantiles) q.append_bytes(out);
   }
 }
 
@@ -191,6 +203,7 @@ void merge_sketches(const std::vector<unsigned char>& in, RunResult& r) {
     p += sizeof done;
     msp.sketch->done_before_updates_stop += done;
     for (auto& q : msp.sketch->quantiles) q.merge(QuantileSketch::read_bytes(p, end));
+    for (auto& q : msp.sketch->formula_quantiles) q.merge(QuantileSketch::read_bytes(p, end));
   }
   if (p != end) throw std::logic_error("distributed: sketches of another size");
 }
@@ -309,9 +322,13 @@ RunResult run(const Scenario& scenario, const RunOptions& given) {
     if (world_rank == 0) {
       // Sketch mode: the moments folded again from the first block, each
       // rank's as they arrive (in rank order, so in block order).
+      const std::vector<std::size_t> layout = block_moment_layout(r);
       if (sketch) {
-        for (auto& msp : r.msps) msp.sketch->moments = {};
-        fold_moments(moments.data(), moments.size(), r);
+        for (auto& msp : r.msps) {
+          msp.sketch->moments = {};
+          std::fill(msp.sketch->formula_moments.begin(), msp.sketch->formula_moments.end(), MomentAccumulator{});
+        }
+        fold_moments(moments.data(), moments.size(), layout, r);
       }
       std::vector<unsigned char> packed;
       for (int peer = 1; peer < contributing; ++peer) {
@@ -320,11 +337,11 @@ RunResult run(const Scenario& scenario, const RunOptions& given) {
         if (sketch) {
           move_bytes(packed, peer, true);
           const std::uint64_t n = shares[std::size_t(peer)].trials_done;
-          const std::uint64_t count = (n + block - 1) / block * r.msps.size() * std::uint64_t(output_count);
+          const std::uint64_t count = (n + block - 1) / block * std::uint64_t(layout.back());
           if (packed.size() != count * sizeof(BlockMoments)) throw std::logic_error("distributed: moments of another size");
           moments.resize(std::size_t(count));  // aligned for BlockMoments
           std::memcpy(moments.data(), packed.data(), packed.size());
-          fold_moments(moments.data(), moments.size(), r);
+          fold_moments(moments.data(), moments.size(), layout, r);
         }
       }
     }
@@ -349,14 +366,19 @@ RunResult run(const Scenario& scenario, const RunOptions& given) {
   r.trials_done = trials_done;
   r.complete = trials_done == given.trials;
   if (!r.complete) {
-    for (auto& msp : r.msps)
+    for (auto& msp : r.msps) {
       for (auto& v : msp.series)
         if (!v.empty()) v.resize(std::size_t(trials_done));
+      for (auto& v : msp.formula_series) v.resize(std::size_t(trials_done));
+    }
     for (auto& v : r.portfolio) v.resize(std::size_t(trials_done));
+    for (auto& v : r.formula_portfolio) v.resize(std::size_t(trials_done));
   }
   if (sketch) {
-    for (auto& msp : r.msps)
+    for (auto& msp : r.msps) {
       for (auto& q : msp.sketch->quantiles) q.shrink_to_fit();
+      for (auto& q : msp.sketch->formula_quantiles) q.shrink_to_fit();
+    }
     run_tail_pass(scenario, given, r);
   }
   return r;

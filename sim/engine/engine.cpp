@@ -1231,8 +1231,8 @@ struct Run {
   std::vector<std::vector<MspReuse>> reuse;  // [scenario][msp]
   std::optional<SamplingPlan> plan;  // lhs, sobol
   // Sketch mode: where MSP m's cost formulas' block moments start in
-  // Workspace::moments (after every MSP's outputs'), their total, and the
-  // most cost formulas one MSP has.
+  // Workspace::moments (block_moment_layout, one past the MSPs included),
+  // their total, and the most cost formulas one MSP has.
   std::vector<std::size_t> formula_moments;
   std::size_t moment_count = 0;
   std::size_t most_formula_costs = 0;
@@ -1511,12 +1511,9 @@ std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenari
   RunResult& r = results[0];
   const Scenario& scenario = *scenarios[0];
   if (sketch) {
-    run.moment_count = r.msps.size() * std::size_t(output_count);
-    for (const MspSeries& ms : r.msps) {
-      run.formula_moments.push_back(run.moment_count);
-      run.moment_count += ms.formula_costs.size();
-      run.most_formula_costs = std::max(run.most_formula_costs, ms.formula_costs.size());
-    }
+    run.formula_moments = block_moment_layout(r);
+    run.moment_count = run.formula_moments.back();
+    for (const MspSeries& ms : r.msps) run.most_formula_costs = std::max(run.most_formula_costs, ms.formula_costs.size());
   }
 
   const std::size_t block = run_block_trials(options);
@@ -1729,6 +1726,12 @@ std::vector<RunResult> run_scenarios(const std::vector<const Scenario*>& scenari
     if (!options.block_range) tail_pass(run.compiled[0], run.plan ? &*run.plan : nullptr, r, options.threads);
   }
   return results;
+}
+
+std::vector<std::size_t> block_moment_layout(const RunResult& result) {
+  std::vector<std::size_t> first{result.msps.size() * std::size_t(output_count)};
+  for (const MspSeries& ms : result.msps) first.push_back(first.back() + ms.formula_costs.size());
+  return first;
 }
 
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options) {

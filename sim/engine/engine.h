@@ -145,7 +145,8 @@ struct RunOptions {
   // (run_tail_pass runs it once the portfolio's series are whole).
   std::optional<std::pair<std::size_t, std::size_t>> block_range;
   // Sketch mode: called with each block's moments ([msp * output_count +
-  // output]) as they fold into the MSPs' moments, in block order.
+  // output], then the cost formulas': block_moment_layout) as they fold into
+  // the MSPs' moments, in block order.
   std::function<void(const std::vector<BlockMoments>&)> block_moments;
 };
 
@@ -261,6 +262,12 @@ std::uint64_t beta_table_bytes() noexcept;
 
 // Runs the scenario. Throws LimitError when a result overflows.
 RunResult run_scenario(const Scenario& scenario, const RunOptions& options);
+// Sketch mode: where MSP m's cost formulas' moments start in a block's
+// moments (RunOptions::block_moments), after every MSP's outputs', MSP by
+// MSP in the order of MspSeries::formula_costs; the last element, one past
+// the MSPs, is the moments per block.
+std::vector<std::size_t> block_moment_layout(const RunResult& result);
+
 // Sketch mode: the tail pass run_scenario ends with (MspSketch::tail_total_cost),
 // for a result whose blocks were run as RunOptions::block_range shares and
 // then put together (the portfolio's series whole, trials_done set).
