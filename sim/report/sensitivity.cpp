@@ -119,6 +119,16 @@ std::string measured_output_key(Output o, const std::string& formula) {
   return formula.empty() ? std::string(output_key(o)) : formula_output_key(formula);
 }
 
+std::size_t set_measured_output(const Scenario& scenario, const SensitivityOptions& sensitivity,
+                                SensitivityResult& result) {
+  result.output = sensitivity.formula.empty() ? sensitivity.output : formula_output_like;
+  result.formula = sensitivity.formula;
+  if (sensitivity.formula.empty()) return std::size_t(-1);
+  if (sensitivity.msp || sensitivity.per_msp)
+    throw std::invalid_argument("a cost formula's row is measured for the portfolio only");
+  return formula_index(scenario, sensitivity.formula);
+}
+
 std::size_t formula_index(const Scenario& scenario, const std::string& name) {
   const std::vector<std::string> names = formula_cost_names(scenario);
   for (std::size_t f = 0; f < names.size(); ++f)
@@ -195,12 +205,7 @@ SensitivityResult run_sensitivity(const Scenario& scenario, const RunOptions& op
                                   const SensitivityOptions& sensitivity) {
   SensitivityResult result;
   result.trials_requested = options.trials;
-  result.output = sensitivity.formula.empty() ? sensitivity.output : formula_output_like;
-  result.formula = sensitivity.formula;
-  if (!sensitivity.formula.empty() && sensitivity.msp)
-    throw std::invalid_argument("a cost formula's row is measured for the portfolio only");
-  const std::size_t formula =
-      sensitivity.formula.empty() ? std::size_t(-1) : formula_index(scenario, sensitivity.formula);
+  const std::size_t formula = set_measured_output(scenario, sensitivity, result);
   const std::size_t out = std::size_t(result.output);
   const std::size_t mean_out = std::size_t(mean_series_of(result.output));
   const std::vector<InputGroup> groups = uncertain_inputs(scenario);

@@ -190,6 +190,13 @@ struct SensitivityResult {
   std::vector<std::shared_ptr<const IndexResult>> msp_indices;
 };
 
+// Sets result.output and result.formula to what `sensitivity` measures;
+// returns the formula's index (formula_index) or npos for a fixed output.
+// Throws std::invalid_argument for an unknown formula, or a formula with
+// msp or per_msp (a formula's row is measured for the portfolio only).
+std::size_t set_measured_output(const Scenario& scenario, const SensitivityOptions& sensitivity,
+                                SensitivityResult& result);
+
 // Runs the baseline and, group by group, its two copies (so that at most
 // the results of about three runs are held at once), with `options`
 // (trials, seed, threads, stop, progress: the progress counts the trials

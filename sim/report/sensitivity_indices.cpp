@@ -281,12 +281,7 @@ SensitivityResult run_sensitivity_indices(const Scenario& scenario, const RunOpt
   SensitivityResult result;
   result.variance_indices = true;
   result.trials_requested = options.trials;
-  result.output = sensitivity.formula.empty() ? sensitivity.output : formula_output_like;
-  result.formula = sensitivity.formula;
-  if (!sensitivity.formula.empty() && sensitivity.per_msp)
-    throw std::invalid_argument("a cost formula's row is measured for the portfolio only");
-  const std::size_t formula =
-      sensitivity.formula.empty() ? std::size_t(-1) : formula_index(scenario, sensitivity.formula);
+  const std::size_t formula = set_measured_output(scenario, sensitivity, result);
   const std::size_t out = std::size_t(result.output);
   const std::size_t measured = std::size_t(mean_series_of(result.output));
   const std::vector<IndexGroup> groups = index_groups(scenario);
