@@ -11,8 +11,11 @@
 #include <cmath>
 #include <optional>
 #include <set>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
+#include "sim/report/sensitivity_indices.h"
 #include "test_util.h"
 
 namespace switchcost::sim {
@@ -322,6 +325,86 @@ TEST(Sensitivity, MemoryIsTwoRunsOfPortfolioSeries) {
     EXPECT_EQ(estimate_sensitivity_bytes(*s, 100'000), 2u * output_count * 100'000 * sizeof(double));
   EXPECT_GT(estimate_sensitivity_working_bytes(three, run_options(100'000, 7)),
             estimate_working_bytes({&three}, run_options(100'000, 7)));
+}
+
+// A cost formula's row (formula.NAME) is measured like a fixed output.
+// tests/data/sensitivity/formula_rows.yaml: setup_formula = 10 x
+// labor.setup_hours, labor.setup_hours ~ pert(1, 2, 3) = 1 + 2 Beta(3, 3),
+// so its swing is 10 x 2 x (q90 - q10) of Beta(3, 3) = 10.1345418684613
+// (the Beta CDF 10x^3 - 15x^4 + 6x^5 inverted by bisection) on every trial;
+// the extra item it does not read swings it by exactly 0.
+TEST(Sensitivity, CostFormulaRowSwingsOnlyWithItsInput) {
+  const Scenario s = load_scenario({std::string(SWITCHCOST_TEST_DATA) + "/sensitivity/formula_rows.yaml"});
+  SensitivityOptions o;
+  o.formula = "setup_formula";
+  const SensitivityResult r = run_sensitivity(s, run_options(3'000, 7, 1), o);
+  ASSERT_TRUE(r.complete);
+  EXPECT_EQ(r.formula, "setup_formula");
+  ASSERT_EQ(r.rows.size(), 2u);
+  EXPECT_EQ(r.rows[0].key, "labor.setup_hours");
+  EXPECT_NEAR(r.rows[0].swing.mean, 10.1345418684613, 1e-9);
+  EXPECT_NEAR(r.rows[0].swing.se, 0.0, 1e-9);
+  EXPECT_NEAR(r.rows[0].p90_swing, 10.1345418684613, 1e-9);
+  EXPECT_EQ(r.rows[1].key, "extras.licence_audit");
+  EXPECT_EQ(r.rows[1].swing.mean, 0.0);
+  EXPECT_EQ(r.rows[1].p90_swing, 0.0);
+  // The mean of 10 x pert(1, 2, 3) is 20; its sd 10 x 2 x sqrt(1/28).
+  EXPECT_NEAR(r.baseline.mean, 20.0, 5 * 20 * std::sqrt(1.0 / 28) / std::sqrt(3'000.0));
+
+  const std::string json = render_sensitivity_json(r), csv = render_sensitivity_csv(r);
+  const std::string table = render_sensitivity_table(r);
+  EXPECT_NE(json.find("\"key\":\"formula.setup_formula\""), std::string::npos) << json;
+  EXPECT_NE(csv.find(",formula.setup_formula,"), std::string::npos) << csv;
+  EXPECT_NE(table.find("portfolio's formula.setup_formula [USD]"), std::string::npos) << table;
+
+  const SensitivityResult two = run_sensitivity(s, run_options(3'000, 7, 2), o);
+  EXPECT_EQ(render_sensitivity_json(two), json);
+  EXPECT_EQ(render_sensitivity_csv(two), csv);
+  EXPECT_EQ(render_sensitivity_table(two), table);
+
+  SensitivityOptions unknown;
+  unknown.formula = "setup";
+  EXPECT_THROW(run_sensitivity(s, run_options(100, 7), unknown), std::invalid_argument);
+}
+
+// The indices of a formula's row: drawn = 10 x pert(1, 2, 3) reads only its
+// inline draw (group formulas.drawn.0), so every other group's AB run leaves
+// its series the same bits (indices exactly 0) and that group explains it
+// all (S and ST 1 within 5 bootstrap SEs). --components lists the formula
+// rows after the built-in components.
+TEST(Sensitivity, CostFormulaRowIndicesAndComponents) {
+  const Scenario s = load_scenario({std::string(SWITCHCOST_TEST_DATA) + "/sensitivity/formula_rows.yaml"});
+  SensitivityOptions o;
+  o.formula = "drawn";
+  o.components = true;
+  const SensitivityResult r = run_sensitivity_indices(s, run_options(4'000, 7, 1), o);
+  ASSERT_TRUE(r.indices);
+  EXPECT_EQ(r.indices->formula, "drawn");
+  for (const auto& row : r.indices->rows) {
+    if (row.key == "formulas.drawn.0") {
+      EXPECT_NEAR(row.first.value, 1.0, 5 * row.first.se + 1e-9);
+      EXPECT_NEAR(row.total.value, 1.0, 5 * row.total.se + 1e-9);
+    } else {
+      EXPECT_EQ(row.first.value, 0.0) << row.key;
+      EXPECT_EQ(row.total.value, 0.0) << row.key;
+    }
+  }
+  ASSERT_EQ(r.component_indices.size(), std::size_t(Output::total_cost) + 2);
+  for (std::size_t c = 0; c < std::size_t(Output::total_cost); ++c) {
+    EXPECT_EQ(r.component_indices[c]->output, Output(c));
+    EXPECT_TRUE(r.component_indices[c]->formula.empty());
+  }
+  EXPECT_EQ(r.component_indices[std::size_t(Output::total_cost)]->formula, "setup_formula");
+  EXPECT_EQ(r.component_indices[std::size_t(Output::total_cost) + 1]->formula, "drawn");
+  const std::string json = render_sensitivity_json(r), csv = render_sensitivity_csv(r);
+  EXPECT_NE(json.find("\"output\":\"formula.drawn\""), std::string::npos) << json;
+  EXPECT_NE(json.find("\"key\":\"formula.setup_formula\""), std::string::npos) << json;
+  EXPECT_NE(csv.find(",formula.drawn,"), std::string::npos) << csv;
+
+  const SensitivityResult two = run_sensitivity_indices(s, run_options(4'000, 7, 2), o);
+  EXPECT_EQ(render_sensitivity_json(two), json);
+  EXPECT_EQ(render_sensitivity_csv(two), csv);
+  EXPECT_EQ(render_sensitivity_table(two), render_sensitivity_table(r));
 }
 
 TEST(Sensitivity, OutputsByName) {

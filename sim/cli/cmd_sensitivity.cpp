@@ -21,14 +21,25 @@ namespace {
 
 namespace po = boost::program_options;
 
-Output parse_output(const std::string& name) {
-  if (const auto o = output_named(name)) return *o;
-  std::vector<std::string_view> known;
-  std::string list;
-  for (int o = 0; o < output_count; ++o) {
-    known.push_back(output_key(Output(o)));
-    list += (list.empty() ? "" : ", ") + std::string(known.back());
+// --output NAME: a fixed output, or `formula.NAME` for one of the
+// scenario's cost formulas (set in `sensitivity`).
+void parse_output(const std::string& name, const Scenario& scenario, SensitivityOptions& sensitivity) {
+  if (const auto o = output_named(name)) {
+    sensitivity.output = *o;
+    return;
   }
+  const std::vector<std::string> formulas = formula_cost_names(scenario);
+  for (const auto& f : formulas)
+    if (name == formula_output_key(f)) {
+      sensitivity.formula = f;
+      return;
+    }
+  std::vector<std::string> keys;
+  for (int o = 0; o < output_count; ++o) keys.emplace_back(output_key(Output(o)));
+  for (const auto& f : formulas) keys.push_back(formula_output_key(f));
+  std::vector<std::string_view> known(keys.begin(), keys.end());
+  std::string list;
+  for (const auto& k : keys) list += (list.empty() ? "" : ", ") + k;
   const std::string near = suggest(name, known);
   throw UsageError("--output: '" + name + "' is not an output; " +
                    (near.empty() ? "outputs are: " + list : "did you mean '" + near + "'?"));
@@ -58,7 +69,8 @@ int sensitivity_main(const std::vector<std::string>& args, std::ostream& out, st
       ("per-msp", po::bool_switch(&per_msp), "with --indices: also the indices of each MSP's own output, from the "
                                              "same runs (memory: MSPs x (2 + groups) series of the trials)")
       ("output", po::value(&output), "the portfolio output measured: total_cost (default), labor_cost, "
-                                     "duration_days, labor_hours, ... (any output key of docs/output-format.md)")
+                                     "duration_days, labor_hours, ... (any output key of docs/output-format.md), "
+                                     "or formula.NAME for a cost formula of the scenario")
       ("top", po::value(&top), "rows of the terminal table (default 15); --json and --csv have every input")
       ("msp", po::value(&msp), "the tornado of one MSP's own output (its name in the scenario) instead of the "
                                "portfolio's");
@@ -73,12 +85,15 @@ int sensitivity_main(const std::vector<std::string>& args, std::ostream& out, st
     return exit_code::ok;
   }
   SensitivityOptions sensitivity;
-  sensitivity.output = parse_output(output);
   const std::size_t rows = parse_top(top);
   Session session(given, err);
   std::vector<std::string> inputs = given.files;
   if (inputs.empty()) inputs.push_back(std::string(default_scenario));
   const Scenario scenario = load_scenario(inputs, {}, given.settings());
+  parse_output(output, scenario, sensitivity);
+  if (!sensitivity.formula.empty() && (!msp.empty() || per_msp))
+    throw UsageError(std::string("--output ") + output + ": a cost formula's row is measured for the portfolio " +
+                     "only; leave out " + (per_msp ? "--per-msp" : "--msp"));
   session.prepare_outputs(given, scenario.files);
   if (components && !indices) throw UsageError("--components goes with --indices");
   if (per_msp && !indices) throw UsageError("--per-msp goes with --indices");
@@ -103,7 +118,9 @@ int sensitivity_main(const std::vector<std::string>& args, std::ostream& out, st
     sensitivity.components = components;
     sensitivity.per_msp = per_msp;
     // The series measured per run: the output's, the components', the MSPs'.
-    const std::size_t series = 1 + (components ? std::size_t(Output::total_cost) : 0) + scenario.msps.size();
+    const std::size_t series =
+        1 + (components ? std::size_t(Output::total_cost) + formula_cost_names(scenario).size() : 0) +
+        scenario.msps.size();
     const std::string measured = per_msp ? " x " + std::to_string(series) + " series (" +
                                                std::to_string(scenario.msps.size()) + " of them MSPs')"
                                          : std::string();

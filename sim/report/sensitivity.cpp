@@ -115,6 +115,27 @@ std::optional<Output> output_named(std::string_view key) noexcept {
   return std::nullopt;
 }
 
+std::string measured_output_key(Output o, const std::string& formula) {
+  return formula.empty() ? std::string(output_key(o)) : formula_output_key(formula);
+}
+
+std::size_t set_measured_output(const Scenario& scenario, const SensitivityOptions& sensitivity,
+                                SensitivityResult& result) {
+  result.output = sensitivity.formula.empty() ? sensitivity.output : formula_output_like;
+  result.formula = sensitivity.formula;
+  if (sensitivity.formula.empty()) return std::size_t(-1);
+  if (sensitivity.msp || sensitivity.per_msp)
+    throw std::invalid_argument("a cost formula's row is measured for the portfolio only");
+  return formula_index(scenario, sensitivity.formula);
+}
+
+std::size_t formula_index(const Scenario& scenario, const std::string& name) {
+  const std::vector<std::string> names = formula_cost_names(scenario);
+  for (std::size_t f = 0; f < names.size(); ++f)
+    if (names[f] == name) return f;
+  throw std::invalid_argument("the scenario has no cost formula named '" + name + "'");
+}
+
 namespace {
 
 // Only the portfolio's series: nothing per MSP.
@@ -132,8 +153,12 @@ RunOptions portfolio_only(const RunOptions& options, const SensitivityOptions& s
   return o;
 }
 
-// The series measured: the portfolio's output o, or MSP msp's.
-const Values& measured(const RunResult& r, const SensitivityOptions& sensitivity, std::size_t o) {
+// The series measured: the portfolio's output o, or MSP msp's; or the
+// portfolio's row of cost formula `formula` (an index into formula_portfolio;
+// npos: none).
+const Values& measured(const RunResult& r, const SensitivityOptions& sensitivity, std::size_t o,
+                       std::size_t formula) {
+  if (formula != std::size_t(-1)) return r.formula_portfolio.at(formula);
   return sensitivity.msp ? r.msp_series(*sensitivity.msp)[o] : r.portfolio[o];
 }
 
@@ -180,9 +205,9 @@ SensitivityResult run_sensitivity(const Scenario& scenario, const RunOptions& op
                                   const SensitivityOptions& sensitivity) {
   SensitivityResult result;
   result.trials_requested = options.trials;
-  result.output = sensitivity.output;
-  const std::size_t out = std::size_t(sensitivity.output);
-  const std::size_t mean_out = std::size_t(mean_series_of(sensitivity.output));
+  const std::size_t formula = set_measured_output(scenario, sensitivity, result);
+  const std::size_t out = std::size_t(result.output);
+  const std::size_t mean_out = std::size_t(mean_series_of(result.output));
   const std::vector<InputGroup> groups = uncertain_inputs(scenario);
   result.groups = groups.size();
 
@@ -209,8 +234,8 @@ SensitivityResult run_sensitivity(const Scenario& scenario, const RunOptions& op
     ++result.runs;
     result.trials_done = base.trials_done;
     result.complete = base.complete;
-    result.baseline = summarize(measured(base, sensitivity, out));
-    if (mean_out != out) use_conditional_mean(result.baseline, summarize(measured(base, sensitivity, mean_out)));
+    result.baseline = summarize(measured(base, sensitivity, out, formula));
+    if (mean_out != out) use_conditional_mean(result.baseline, summarize(measured(base, sensitivity, mean_out, formula)));
     if (sensitivity.keep_samples) {
       auto samples = std::make_shared<SampleSeries>();
       samples->labels.push_back("baseline");
@@ -250,10 +275,10 @@ SensitivityResult run_sensitivity(const Scenario& scenario, const RunOptions& op
         result.complete = false;  // interrupted: the groups finished are reported
         break;
       }
-      const Values& lo = measured(r[0], sensitivity, out);
-      const Values& hi = measured(r[1], sensitivity, out);
-      const Values& lo_mean = measured(r[0], sensitivity, mean_out);
-      const Values& hi_mean = measured(r[1], sensitivity, mean_out);
+      const Values& lo = measured(r[0], sensitivity, out, formula);
+      const Values& hi = measured(r[1], sensitivity, out, formula);
+      const Values& lo_mean = measured(r[0], sensitivity, mean_out, formula);
+      const Values& hi_mean = measured(r[1], sensitivity, mean_out, formula);
       row.mean_low = mean_of(lo_mean);
       row.mean_high = mean_of(hi_mean);
       row.swing = paired_difference(hi, lo, hi_mean, lo_mean);
@@ -327,7 +352,8 @@ void render_sensitivity_table(const SensitivityResult& r, std::ostream& out) {
   const Output o = r.output;
   const bool conditional = mean_series_of(o) != o;
   out << "switchcost " << r.info.version << " sensitivity of "
-      << (r.msp.empty() ? std::string("the portfolio's ") : "MSP " + printable(r.msp) + "'s own ") << output_key(o) << " ["
+      << (r.msp.empty() ? std::string("the portfolio's ") : "MSP " + printable(r.msp) + "'s own ")
+      << printable(measured_output_key(o, r.formula)) << " ["
       << output_unit(o) << "]: " << r.groups << " uncertain inputs, " << grouped(static_cast<long long>(r.trials_done))
       << " trials per run, " << r.runs << " runs, seed " << r.info.seed << ", " << fixed(r.info.seconds, 2)
       << " s\n";
@@ -411,12 +437,13 @@ void render_sensitivity_json(const SensitivityResult& r, std::ostream& out) {
   j.open("", '{');
   j.value("schema", sensitivity_schema);
   json_manifest(j, "sensitivity", r.info, r.trials_requested, r.trials_done, r.complete, [&](Json& m) {
-    m.value("output", output_key(r.output)).value("mean_series", output_key(mean_series_of(r.output)));
+    const std::string key = measured_output_key(r.output, r.formula);
+    m.value("output", key).value("mean_series", r.formula.empty() ? output_key(mean_series_of(r.output)) : key);
     m.value("low_quantile", sensitivity_low).value("high_quantile", sensitivity_high);
     m.value("input_groups", std::uint64_t(r.groups)).value("input_groups_done", std::uint64_t(r.rows.size()));
     m.value("runs", std::uint64_t(r.runs));
   });
-  j.open("output", '{').value("key", output_key(r.output)).value("unit", output_unit(r.output));
+  j.open("output", '{').value("key", measured_output_key(r.output, r.formula)).value("unit", output_unit(r.output));
   j.value("scope", r.msp.empty() ? "portfolio" : "msp");
   if (!r.msp.empty()) j.value("msp", r.msp);
   j.close('}');
@@ -462,7 +489,7 @@ void render_sensitivity_csv(const SensitivityResult& r, std::ostream& out) {
   out << "rank,input,level,unit,members,input_p10,input_p90,mean_at_p10,mean_at_p90,swing,swing_se,swing_lo,"
          "swing_hi,p90_at_p10,p90_at_p90,p90_swing,read,output,baseline_mean,baseline_se,baseline_p90,n,complete,"
          "p90_swing_se,msp\n";
-  const std::string tail = csv_field(output_key(r.output)) + ',' + number(r.baseline.mean) + ',' +
+  const std::string tail = csv_field(measured_output_key(r.output, r.formula)) + ',' + number(r.baseline.mean) + ',' +
                            number(r.baseline.se) + ',' +
                            (r.trials_done ? number(r.baseline.at(0.9).value) : std::string()) + ',' +
                            std::to_string(r.trials_done) + ',' + (r.complete ? "true" : "false");

@@ -86,8 +86,23 @@ Output mean_series_of(Output o) noexcept;
 // The output named `key` (output_key), or none.
 std::optional<Output> output_named(std::string_view key) noexcept;
 
+// A cost formula's row (`formula.NAME`, sim/engine/engine.h) is measured as
+// its portfolio series, which is its own mean series and in USD; results
+// and reports treat it as this output, under the formula's key.
+inline constexpr Output formula_output_like = Output::total_expected_cost;
+// The key of the output measured: "formula.NAME" when `formula` is set,
+// else output_key(o).
+std::string measured_output_key(Output o, const std::string& formula);
+// The index of cost formula `name` in formula_cost_names(scenario)
+// (RunResult::formula_portfolio); throws std::invalid_argument when the
+// scenario has no cost formula of that name.
+std::size_t formula_index(const Scenario& scenario, const std::string& name);
+
 struct SensitivityOptions {
   Output output = Output::total_cost;
+  // When set, the portfolio's row of cost formula NAME (formula.NAME) is
+  // measured instead of `output` (not with msp or per_msp).
+  std::string formula;
   // Where neither copy of a group changes anything an MSP draws (same_inputs:
   // the input of a competitor no MSP leaves or moves to), both copies have the
   // baseline's results trial by trial; they are then taken from the baseline
@@ -96,7 +111,8 @@ struct SensitivityOptions {
   // Keep the baseline's portfolio series for --samples (SensitivityResult::samples).
   bool keep_samples = false;
   // --indices --components: the indices of each cost component of the
-  // portfolio too, from the same runs (sim/report/sensitivity_indices.h).
+  // portfolio too (then each cost formula's row), from the same runs
+  // (sim/report/sensitivity_indices.h).
   bool components = false;
   // --indices --per-msp: the indices of each MSP's own output (the output
   // measured, of that MSP alone) too, from the same runs.
@@ -152,7 +168,8 @@ struct SensitivityResult {
   std::uint64_t trials_requested = 0;
   std::uint64_t trials_done = 0;  // of the baseline and of every row listed
   bool complete = true;           // false: interrupted; rows holds the groups finished
-  Output output = Output::total_cost;
+  Output output = Output::total_cost;  // formula_output_like for a cost formula's row
+  std::string formula;            // the cost formula measured (formula.NAME); empty: `output`
   std::string msp;                // the MSP whose own output is measured (--msp); empty: the portfolio
   Stats baseline;                 // mean and SE of the mean series, percentiles of the output's
   std::size_t groups = 0;         // uncertain input groups in the scenario
@@ -166,11 +183,19 @@ struct SensitivityResult {
   bool variance_indices = false;
   std::shared_ptr<const IndexResult> indices;
   // With SensitivityOptions::components: one per cost component (labor_cost
-  // .. extras_cost and the cost lines), in output order.
+  // .. extras_cost and the cost lines), in output order, then one per cost
+  // formula (IndexResult::formula) in formula_cost_names() order.
   std::vector<std::shared_ptr<const IndexResult>> component_indices;
   // With SensitivityOptions::per_msp: one per MSP (IndexResult::msp), in scenario order.
   std::vector<std::shared_ptr<const IndexResult>> msp_indices;
 };
+
+// Sets result.output and result.formula to what `sensitivity` measures;
+// returns the formula's index (formula_index) or npos for a fixed output.
+// Throws std::invalid_argument for an unknown formula, or a formula with
+// msp or per_msp (a formula's row is measured for the portfolio only).
+std::size_t set_measured_output(const Scenario& scenario, const SensitivityOptions& sensitivity,
+                                SensitivityResult& result);
 
 // Runs the baseline and, group by group, its two copies (so that at most
 // the results of about three runs are held at once), with `options`

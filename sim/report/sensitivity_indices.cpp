@@ -240,13 +240,16 @@ RunOptions series_kept(const RunOptions& options, const SensitivityOptions& sens
   return o;
 }
 
-// One series measured: output `output` of the portfolio (msp = npos) or of MSP msp.
+// One series measured: output `output` of the portfolio (msp = npos) or of
+// MSP msp; or (formula != npos) the portfolio's row of that cost formula.
 struct Measure {
   std::size_t output = 0;
   std::size_t msp = std::size_t(-1);
+  std::size_t formula = std::size_t(-1);
 };
 
 const Values& measured_series(const RunResult& r, const Measure& m) {
+  if (m.formula != std::size_t(-1)) return r.formula_portfolio.at(m.formula);
   return m.msp == std::size_t(-1) ? r.portfolio[m.output] : r.msp_series(m.msp)[m.output];
 }
 
@@ -254,7 +257,10 @@ const Values& measured_series(const RunResult& r, const Measure& m) {
 
 std::uint64_t estimate_indices_bytes(const Scenario& scenario, std::uint64_t trials,
                                      const SensitivityOptions& sensitivity) {
-  const std::uint64_t outputs = 1 + (sensitivity.components ? std::uint64_t(Output::total_cost) : 0) +
+  const std::uint64_t outputs = 1 +
+                                (sensitivity.components
+                                     ? std::uint64_t(Output::total_cost) + formula_cost_names(scenario).size()
+                                     : 0) +
                                 (sensitivity.per_msp ? scenario.msps.size() : 0);
   return outputs * (2 + index_groups(scenario).size()) * trials * sizeof(double);
 }
@@ -275,10 +281,11 @@ SensitivityResult run_sensitivity_indices(const Scenario& scenario, const RunOpt
   SensitivityResult result;
   result.variance_indices = true;
   result.trials_requested = options.trials;
-  result.output = sensitivity.output;
-  const std::size_t out = std::size_t(sensitivity.output);
-  const std::size_t measured = std::size_t(mean_series_of(sensitivity.output));
+  const std::size_t formula = set_measured_output(scenario, sensitivity, result);
+  const std::size_t out = std::size_t(result.output);
+  const std::size_t measured = std::size_t(mean_series_of(result.output));
   const std::vector<IndexGroup> groups = index_groups(scenario);
+  const std::vector<std::string> formula_names = formula_cost_names(scenario);
   result.groups = groups.size();
 
   // A group of a competitor no MSP leaves or moves to changes nothing an
@@ -306,9 +313,11 @@ SensitivityResult run_sensitivity_indices(const Scenario& scenario, const RunOpt
   // The series measured: the output's, then with --components each cost
   // component's (a compound one by its conditional expectation), then with
   // --per-msp each MSP's own output's.
-  std::vector<Measure> series{{measured}};
-  if (sensitivity.components)
+  std::vector<Measure> series{{measured, std::size_t(-1), formula}};
+  if (sensitivity.components) {
     for (int c = 0; c < int(Output::total_cost); ++c) series.push_back({std::size_t(mean_series_of(Output(c)))});
+    for (std::size_t f = 0; f < formula_names.size(); ++f) series.push_back({out, std::size_t(-1), f});
+  }
   if (sensitivity.per_msp)
     for (std::size_t m = 0; m < scenario.msps.size(); ++m) series.push_back({measured, m});
   std::vector<const IndexGroup*> all;
@@ -322,7 +331,7 @@ SensitivityResult run_sensitivity_indices(const Scenario& scenario, const RunOpt
     result.trials_done = r[0].trials_done;
     result.complete = r[0].complete && r[1].complete && r[1].trials_done == r[0].trials_done;
     if (result.trials_done > 0) {
-      result.baseline = summarize(r[0].portfolio[out]);
+      result.baseline = summarize(measured_series(r[0], {out, std::size_t(-1), formula}));
       if (measured != out) use_conditional_mean(result.baseline, summarize(r[0].portfolio[measured]));
     }
     for (std::size_t k = 0; k < series.size(); ++k) {
@@ -368,7 +377,13 @@ SensitivityResult run_sensitivity_indices(const Scenario& scenario, const RunOpt
     auto indices = std::make_shared<IndexResult>(
         estimate_indices(fa[k], fb[k], spans, groups, options.seed, index_bootstrap_replicates, options.threads));
     const bool msp = series[k].msp != std::size_t(-1);
-    indices->output = k == 0 || msp ? sensitivity.output : Output(k - 1);
+    indices->output = k == 0 || msp ? result.output : Output(k - 1);
+    if (k == 0)
+      indices->formula = result.formula;
+    else if (series[k].formula != std::size_t(-1)) {
+      indices->output = formula_output_like;
+      indices->formula = formula_names[series[k].formula];
+    }
     if (msp) indices->msp = scenario.msps[series[k].msp].name;
     for (auto& row : indices->rows)
       for (std::size_t g = 0; g < groups.size(); ++g)
@@ -435,7 +450,8 @@ std::string group_label(const IndexRow& row) {
 
 void render_indices_table(const SensitivityResult& r, std::ostream& out) {
   const Output o = r.output;
-  out << "switchcost " << r.info.version << " variance-based sensitivity of the portfolio's " << output_key(o)
+  out << "switchcost " << r.info.version << " variance-based sensitivity of the portfolio's "
+      << printable(measured_output_key(o, r.formula))
       << " [" << indices_unit(o) << "]: " << r.groups << " input groups, "
       << grouped(static_cast<long long>(r.trials_done)) << " trials per run, " << r.runs << " runs, seed "
       << r.info.seed << ", " << fixed(r.info.seconds, 2) << " s\n";
@@ -495,8 +511,11 @@ void render_indices_table(const SensitivityResult& r, std::ostream& out) {
   }
   if (!r.component_indices.empty()) {
     out << "\nBy cost component (--components): its sd and the three groups of largest ST, as ST [95% interval]\n";
+    std::size_t w_key = 20;  // a cost formula's key can be longer than the built-in ones
+    for (const auto& c : r.component_indices)
+      w_key = std::max(w_key, text_width(printable(measured_output_key(c->output, c->formula))) + 1);
     for (const auto& c : r.component_indices) {
-      out << "  " << pad_right(output_key(c->output), 20) << " sd " << pad_left(format_money(std::sqrt(c->variance)), 10)
+      out << "  " << pad_right(printable(measured_output_key(c->output, c->formula)), w_key) << " sd " << pad_left(format_money(std::sqrt(c->variance)), 10)
           << " ";
       if (c->variance == 0) {
         out << " no variance\n";
@@ -560,13 +579,14 @@ void render_indices_json(const SensitivityResult& r, std::ostream& out) {
   j.open("", '{');
   j.value("schema", sensitivity_indices_schema);
   json_manifest(j, "sensitivity", r.info, r.trials_requested, r.trials_done, r.complete, [&](Json& m) {
-    m.value("method", "indices").value("output", output_key(r.output));
-    m.value("mean_series", output_key(mean_series_of(r.output)));
+    const std::string key = measured_output_key(r.output, r.formula);
+    m.value("method", "indices").value("output", key);
+    m.value("mean_series", r.formula.empty() ? output_key(mean_series_of(r.output)) : key);
     m.value("input_groups", std::uint64_t(r.groups)).value("runs", std::uint64_t(r.runs));
     m.value("bootstrap_replicates", std::uint64_t(r.indices ? r.indices->replicates : 0));
     m.value("resampled_stream_suffix", resampled_stream_suffix);
   });
-  j.open("output", '{').value("key", output_key(r.output)).value("unit", indices_unit(r.output));
+  j.open("output", '{').value("key", measured_output_key(r.output, r.formula)).value("unit", indices_unit(r.output));
   j.value("scope", "portfolio");
   if (r.indices) {
     j.value("mean", r.indices->mean).value("variance", r.indices->variance);
@@ -579,8 +599,9 @@ void render_indices_json(const SensitivityResult& r, std::ostream& out) {
   if (!r.component_indices.empty()) {
     j.open("components", '[');
     for (const auto& c : r.component_indices) {
-      j.open("", '{').value("key", output_key(c->output)).value("unit", indices_unit(c->output));
-      j.value("mean_series", output_key(mean_series_of(c->output)));
+      const std::string key = measured_output_key(c->output, c->formula);
+      j.open("", '{').value("key", key).value("unit", indices_unit(c->output));
+      j.value("mean_series", c->formula.empty() ? output_key(mean_series_of(c->output)) : key);
       j.value("mean", c->mean).value("variance", c->variance).value("zero_variance", c->variance == 0);
       json_index_rows(j, c.get());
       j.close('}');
@@ -616,7 +637,7 @@ void render_indices_csv(const SensitivityResult& r, std::ostream& out) {
           << "\n";
   };
   auto tail_of = [&](const IndexResult& x) {
-    return csv_field(output_key(x.output)) + ',' + number(x.mean) + ',' + number(x.variance) + ',' +
+    return csv_field(measured_output_key(x.output, x.formula)) + ',' + number(x.mean) + ',' + number(x.variance) + ',' +
            std::to_string(r.trials_done) + ',' + std::to_string(x.replicates) + ',' + (r.complete ? "true" : "false") +
            ',' + (x.msp.empty() ? std::string() : csv_field(x.msp));
   };

@@ -104,7 +104,8 @@ struct IndexRow {
 };
 
 struct IndexResult {
-  Output output = Output::total_cost;
+  Output output = Output::total_cost;  // formula_output_like for a cost formula's row
+  std::string formula;       // the cost formula measured (formula.NAME); empty: `output`
   std::string msp;           // --per-msp: the MSP whose own output this is; empty for the portfolio
   std::uint64_t trials = 0;  // N
   double mean = 0;           // of f_A and f_B pooled
