@@ -69,15 +69,13 @@ std::string formula_output_key(const std::string& name) { return std::string(for
 
 std::vector<std::string> formula_cost_names(const Scenario& scenario) {
   std::vector<std::string> names;
-  std::set<std::string_view> seen;
+  std::set<std::string_view> seen;  // views of the scenario's names, which outlive the set
   std::set<const FormulaSet*> sets;  // a block shared by many MSPs is read once
   for (const Msp& m : scenario.msps) {
     if (!m.formulas || !sets.insert(m.formulas.get()).second) continue;
     for (const std::size_t k : m.formulas->costs) {
       const std::string& name = m.formulas->formulas[k].name;
-      if (seen.count(name)) continue;
-      names.push_back(name);
-      seen.insert(names.back());
+      if (seen.insert(name).second) names.push_back(name);
     }
   }
   return names;

@@ -358,7 +358,7 @@ QuantileSketch QuantileSketch::read_bytes(const unsigned char*& p, const unsigne
     if (size > q.max_buckets_ || std::uint64_t(end - p) < size * sizeof(std::uint32_t))
       throw std::invalid_argument("quantile sketch: bytes end early");
     s->counts.resize(std::size_t(size));
-    std::memcpy(s->counts.data(), p, std::size_t(size) * sizeof(std::uint32_t));
+    if (size > 0) std::memcpy(s->counts.data(), p, std::size_t(size) * sizeof(std::uint32_t));  // data() may be null
     p += size * sizeof(std::uint32_t);
   }
   q.zero_ = get<std::uint64_t>(p, end);
