@@ -118,7 +118,7 @@ int run_loaded_scenario(Session& session, const SessionOptions& given, const Sce
     other.msp_stats = MspStats::sketch;
     const std::uint64_t sketched = estimate_result_bytes(scenario, other) + estimate_working_bytes({&scenario}, other);
     if (sketched <= session.memory_limit_bytes)
-      advice = "use --msp-stats sketch (about " + gib(sketched) + ") or fewer trials";
+      advice = "use --msp-stats sketch (about " + memory_size(sketched) + ") or fewer trials";
   }
   run.keep_schedule = session.writes("html");  // the page's schedule band
   session.check_memory(estimate_result_bytes(scenario, run), estimate_working_bytes({&scenario}, run),

@@ -128,9 +128,12 @@ int signal_exit_code() { return 128 + (stop_signal.load() ? stop_signal.load() :
 
 }  // namespace
 
-std::string gib(std::uint64_t bytes) {
+std::string memory_size(std::uint64_t bytes) {
   char buf[32];
-  std::snprintf(buf, sizeof buf, "%.1f GiB", double(bytes) / double(1ULL << 30));
+  if (bytes < (1ULL << 30))
+    std::snprintf(buf, sizeof buf, "%.0f MiB", double(bytes) / double(1ULL << 20));
+  else
+    std::snprintf(buf, sizeof buf, "%.1f GiB", double(bytes) / double(1ULL << 30));
   return buf;
 }
 
@@ -285,8 +288,8 @@ void Session::check_memory(std::uint64_t results_bytes, std::uint64_t working_by
   if (need <= memory_limit_bytes) return;
   std::string more = advice;
   if (working_bytes > results_bytes) more += ", fewer --threads or a smaller --block-trials";
-  throw UsageError(what + " need about " + gib(need) + " (" + gib(results_bytes) + " for per-trial results, " +
-                   gib(working_bytes) + " of working memory), over the limit of " + gib(memory_limit_bytes) +
+  throw UsageError(what + " need about " + memory_size(need) + " (" + memory_size(results_bytes) + " for per-trial results, " +
+                   memory_size(working_bytes) + " of working memory), over the limit of " + memory_size(memory_limit_bytes) +
                    " (--max-memory-gib); " + more);
 }
 

@@ -20,8 +20,8 @@
 
 namespace switchcost::sim {
 
-// "1.5 GiB"
-std::string gib(std::uint64_t bytes);
+// "1.5 GiB", or "240 MiB" under 1 GiB
+std::string memory_size(std::uint64_t bytes);
 
 // The options every simulating command takes, as given (checked by Session).
 struct SessionOptions {
