@@ -1129,42 +1129,71 @@ void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& 
   t.uniforms(cm.incident_count, u);
   auto at = [&](Output o) { return out[std::size_t(o)]; };
   const auto& lo = w.labor_out;
+  // The incidents first: a count and, per incident, a draw (calls that may
+  // stop the block), so that the loop below is straight-line arithmetic over
+  // columns, which GCC vectorises (each trial's sums in the same order).
+  double* __restrict incidents = at(Output::incidents);
+  double* __restrict lost_cost = at(Output::lost_updates_cost);
   for (Eigen::Index i = 0; i < n; ++i) {
     if (i % 256 == 255) check_block_stop();
-    const std::uint64_t trial = t[i];
     const double expected = w.lost_out.expected_incidents[i];
     const double count = expected == 0 ? 0.0 : incident_count(expected, u[std::size_t(i)]);
-    const double lost = incident_cost_total(c, cm.incident_cost, trial, count);
-    const double labor = lo.cost[i];
-    const double pricing = w.pricing_out.cost[i];
-    const double stranded = w.stranded_out.stranded_cost[i];
-    const double refunds = w.stranded_out.refund_cost[i];
-    const double extras = w.extras[i];
-    at(Output::labor_cost)[i] = labor;
-    at(Output::pricing_cost)[i] = pricing;
-    at(Output::lost_updates_cost)[i] = lost;
-    at(Output::stranded_cost)[i] = stranded;
-    at(Output::refund_cost)[i] = refunds;
-    at(Output::extras_cost)[i] = extras;
+    incidents[i] = count;
+    lost_cost[i] = incident_cost_total(c, cm.incident_cost, t[i], count);
+  }
+  const double* __restrict expected_incidents = w.lost_out.expected_incidents.data();
+  const double* __restrict labor_cost = lo.cost.data();
+  const double* __restrict pricing_cost = w.pricing_out.cost.data();
+  const double* __restrict stranded_cost = w.stranded_out.stranded_cost.data();
+  const double* __restrict refund_cost = w.stranded_out.refund_cost.data();
+  const double* __restrict extras_cost = w.extras.data();
+  double* __restrict labor_out = at(Output::labor_cost);
+  double* __restrict pricing_out = at(Output::pricing_cost);
+  double* __restrict stranded_out = at(Output::stranded_cost);
+  double* __restrict refund_out = at(Output::refund_cost);
+  double* __restrict extras_out = at(Output::extras_cost);
+  double* __restrict total_out = at(Output::total_cost);
+  double* __restrict lost_expected_out = at(Output::lost_updates_expected_cost);
+  double* __restrict total_expected_out = at(Output::total_expected_cost);
+  const double incident_cost_mean = c.incident_cost_mean;
+  for (Eigen::Index i = 0; i < n; ++i) {
+    const double labor = labor_cost[i];
+    const double pricing = pricing_cost[i];
+    const double lost = lost_cost[i];
+    const double stranded = stranded_cost[i];
+    const double refunds = refund_cost[i];
+    const double extras = extras_cost[i];
+    labor_out[i] = labor;
+    pricing_out[i] = pricing;
+    stranded_out[i] = stranded;
+    refund_out[i] = refunds;
+    extras_out[i] = extras;
     // The conditional expectation of the compound cost given the trial's
     // inputs (E[count] x E[cost], the count and the costs independent), and
     // the total with it in place of the draw, summed in the same order.
-    const double lost_expected = expected * c.incident_cost_mean;
-    double total = labor + pricing + lost + stranded + refunds + extras;
-    double total_expected = labor + pricing + lost_expected + stranded + refunds + extras;
-    for (std::size_t k = 0; k < line_count; ++k) {
-      const double line = w.line_cost[k][i];
-      at(cost_line(int(k)))[i] = line;
-      total += line;
-      total_expected += line;
+    const double lost_expected = expected_incidents[i] * incident_cost_mean;
+    total_out[i] = labor + pricing + lost + stranded + refunds + extras;
+    total_expected_out[i] = labor + pricing + lost_expected + stranded + refunds + extras;
+    lost_expected_out[i] = lost_expected;
+  }
+  // The cost lines after the six fixed costs, in line order, in both totals.
+  for (std::size_t k = 0; k < line_count; ++k) {
+    const double* __restrict line = w.line_cost[k].data();
+    double* __restrict line_out = at(cost_line(int(k)));
+    for (Eigen::Index i = 0; i < n; ++i) {
+      line_out[i] = line[i];
+      total_out[i] += line[i];
+      total_expected_out[i] += line[i];
     }
-    at(Output::total_cost)[i] = total;
-    at(Output::lost_updates_expected_cost)[i] = lost_expected;
-    at(Output::total_expected_cost)[i] = total_expected;
-    at(Output::labor_hours)[i] = lo.hours[i];
-    at(Output::duration_days)[i] = lo.duration_days[i];
-    at(Output::completion_day)[i] = c.migration_start + w.lost_in.start_delay_days[i] + lo.duration_days[i];
-    at(Output::incidents)[i] = count;
+  }
+  std::copy_n(lo.hours.data(), n, at(Output::labor_hours));
+  std::copy_n(lo.duration_days.data(), n, at(Output::duration_days));
+  {
+    const double* __restrict delay = w.lost_in.start_delay_days.data();
+    const double* __restrict duration = lo.duration_days.data();
+    double* __restrict completion = at(Output::completion_day);
+    const double start = c.migration_start;
+    for (Eigen::Index i = 0; i < n; ++i) completion[i] = start + delay[i] + duration[i];
   }
   // The cost formulas, after the fixed cost lines in both totals (per trial
   // the same additions in the same order as inside the loop above).
