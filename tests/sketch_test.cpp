@@ -242,9 +242,10 @@ TEST(Sketch, BlockAddCountsAsSingleAdds) {
   EXPECT_TRUE(block.same_counts(single));
 }
 
-// The block add's fast paths (a chunk all below the zero floor; a chunk all
-// positive, counted after the store grows once) must count exactly as single
-// adds, also where collapsing (few buckets) sends a chunk to the slow path.
+// The block add's fast paths (a chunk all below the zero floor; a chunk
+// counted after the stores grow once, zeros and both signs) must count
+// exactly as single adds, also where collapsing (few buckets) sends a chunk
+// to the slow path, after the other sign's store has grown.
 TEST(Sketch, BlockFastPathsCountAsSingleAdds) {
   const auto positive = sample([](double u) { return std::exp(3 * normal_quantile(u)); }, 5'003, 11);
   const auto widening = sample([](double u) { return std::pow(10.0, 10 * u - 4); }, 5'003, 12);
@@ -254,7 +255,15 @@ TEST(Sketch, BlockFastPathsCountAsSingleAdds) {
   std::vector<double> mixed(positive);
   mixed.insert(mixed.end(), zeros.begin(), zeros.end());
   mixed.insert(mixed.end(), widening.begin(), widening.end());
-  const std::array<const std::vector<double>*, 4> series = {&positive, &widening, &zeros, &mixed};
+  // Both signs and zeros interleaved, as a price difference or a cost that
+  // is zero in most trials has them; and a negative side that widens while
+  // the positive one stays put (the negative store collapses first).
+  const auto signed_values = sample(
+      [](double u) { return u < 0.4 ? 0.0 : (u < 0.7 ? -1.0 : 1.0) * std::exp(4 * normal_quantile(u)); }, 5'003, 13);
+  const auto signed_widening = sample(
+      [](double u) { return u < 0.5 ? 1.0 + u : -std::pow(10.0, 20 * u - 10); }, 5'003, 14);
+  const std::array<const std::vector<double>*, 6> series = {&positive, &widening,      &zeros,
+                                                            &mixed,    &signed_values, &signed_widening};
   for (const std::size_t max_buckets : {std::size_t(64), std::size_t(4096), QuantileSketch::default_max_buckets}) {
     for (const std::vector<double>* x : series) {
       QuantileSketch block(alpha, floor_, max_buckets), single(alpha, floor_, max_buckets);
