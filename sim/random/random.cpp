@@ -238,7 +238,7 @@ PhiloxSchedule philox_schedule(PhiloxKey key, std::uint32_t index) noexcept {
 }
 
 // Ten Philox4x32 rounds on `sets` independent sets of eight blocks whose
-// counters are {pairs[s] lane j (64 bits: low word, high word), index, 0}.
+// counters are {pairs[j] lane i (64 bits: low word, high word), index, 0}.
 // The sets are interleaved round by round: one set's rounds are a chain of
 // dependent multiplies (latency-bound), and four in flight hide it.
 template <int sets>
