@@ -139,11 +139,11 @@ TEST(Uniform, UsesTheDocumentedCounterLayout) {
 TEST(Uniform, FillUniformsEqualsUniformElementwise) {
   const Stream stream{2024, variable_id("msp.acme.labor.first_endpoint_hours")};
   // Includes runs where the block counter's low word wraps (trial / 2 near
-  // 2^32), which the vector path hands to the portable one.
-  // (The AVX-512 path takes 64 trials a step while the low word cannot wrap
-  // within them, 32 near the wrap: 0x1ffffffc0 and 0x1ffffff80 start steps
-  // right at that boundary, 0x1ffffffc2 just past it; the AVX2 path 32 and
-  // 16: 0x1ffffffe0 and 0x1ffffffe2.)
+  // 2^32): the AVX2 path hands them to the portable one (it takes 32 trials
+  // a step while the low word cannot wrap within them, 16 near the wrap:
+  // 0x1ffffffe0 and 0x1ffffffe2), the AVX-512 path carries into the high
+  // word in its 64-bit lanes (0x1ffffffc0 and 0x1ffffff80 start its 64-trial
+  // steps right at the boundary, 0x1ffffffc2 just past it).
   const std::uint64_t firsts[] = {0,           1,           12345,       0xffffffffu - 100, 0x100000000u,
                                   0x1fffffff0u, 0x1fffffff1u, 0x1ffffffe7u, 0x1ffffffc0u, 0x1ffffffc2u,
                                   0x1ffffff80u, 0x1ffffff81u, 0x1ffffffe0u, 0x1ffffffe2u, 0xfffffffffffffff0u};
@@ -187,6 +187,81 @@ TEST(Uniform, ListedTrialsMatchTheScalarUniformOnEveryPath) {
         for (std::size_t i = 0; i < n; ++i)
           ASSERT_EQ(out[i], uniform(stream, trials[i], index)) << to_string(path) << " trial " << trials[i];
         EXPECT_EQ(out[n], -1.0) << "wrote past the end";
+      }
+    }
+  }
+}
+
+// Trials whose block counters sit at the edges the vector paths must get
+// right: the low counter word's wrap (trial / 2 = 2^32, trial 2^33), trial
+// 2^32, the pair's top bit (trial 2^63) and the trial's own wrap at 2^64
+// (trial + i is taken mod 2^64).
+constexpr std::uint64_t edge_firsts[] = {0,
+                                         1,
+                                         2,
+                                         7,
+                                         0xffffffffu - 40,
+                                         0x100000000u - 1,
+                                         0x1ffffffffu - 130,
+                                         0x1ffffffffu - 129,
+                                         0x1ffffffffu - 64,
+                                         0x1ffffffffu - 15,
+                                         0x1ffffffffu,
+                                         0x200000000u,
+                                         0x7fffffffffffffffu - 100,
+                                         0xffffffffffffffffu - 150,
+                                         0xffffffffffffffffu - 63,
+                                         0xffffffffffffffffu - 8,
+                                         0xffffffffffffffffu};
+
+TEST(Uniform, EveryPathMatchesUniformForLengthsUpTo200AtEdgeCounters) {
+  const Stream stream{77, variable_id("edges")};
+  constexpr std::size_t max_n = 200;
+  for (const std::uint64_t first : edge_firsts) {
+    for (const std::uint32_t index : {0u, 3u, 0xffffffffu}) {
+      std::vector<double> expected(max_n);
+      for (std::size_t i = 0; i < max_n; ++i) expected[i] = uniform(stream, first + i, index);
+      for (const UniformPath path : {UniformPath::portable, UniformPath::avx2, UniformPath::avx512}) {
+        if (!uniforms_path_available(path)) continue;
+        for (std::size_t n = 0; n <= max_n; ++n) {
+          // Written at an odd offset in the buffer (a pointer that is not
+          // 16-byte aligned) between two sentinels.
+          std::vector<double> buffer(n + 3, -1.0);
+          double* out = buffer.data() + 1;
+          fill_uniforms_on(path, stream, first, n, index, out);
+          ASSERT_EQ(buffer[0], -1.0) << "wrote before the start";
+          ASSERT_EQ(0, std::memcmp(out, expected.data(), n * sizeof(double)))
+              << to_string(path) << " first " << first << " index " << index << " n " << n;
+          ASSERT_EQ(out[n], -1.0) << "wrote past the end: " << to_string(path) << " n " << n;
+        }
+      }
+    }
+  }
+}
+
+TEST(Uniform, EveryListPathMatchesUniformForLengthsUpTo200) {
+  const Stream stream{78, variable_id("edges.listed")};
+  // The edge trials and their neighbours, then random ones, in any order.
+  std::vector<std::uint64_t> trials;
+  for (const std::uint64_t first : edge_firsts)
+    for (std::uint64_t k = 0; k < 3; ++k) trials.push_back(first + k);
+  TestRng rng{2026};
+  while (trials.size() < 200) trials.push_back(rng.next() >> (rng.next() % 64));
+  std::vector<double> expected(trials.size());
+  for (const std::uint32_t index : {0u, 0xffffffffu}) {
+    for (std::size_t i = 0; i < trials.size(); ++i) expected[i] = uniform(stream, trials[i], index);
+    for (const UniformPath path : {UniformPath::portable, UniformPath::avx2, UniformPath::avx512}) {
+      for (std::size_t n = 0; n <= trials.size(); ++n) {
+        for (const std::size_t from : {std::size_t{0}, std::size_t{1}}) {  // and from an odd place in the list
+          if (from + n > trials.size()) continue;
+          std::vector<double> buffer(n + 3, -1.0);
+          double* out = buffer.data() + 1;
+          fill_uniforms_list_on(path, stream, trials.data() + from, n, index, out);
+          ASSERT_EQ(buffer[0], -1.0) << "wrote before the start";
+          ASSERT_EQ(0, std::memcmp(out, expected.data() + from, n * sizeof(double)))
+              << to_string(path) << " n " << n << " from " << from << " index " << index;
+          ASSERT_EQ(out[n], -1.0) << "wrote past the end: " << to_string(path) << " n " << n;
+        }
       }
     }
   }

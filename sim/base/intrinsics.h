@@ -30,7 +30,7 @@
 #endif
 
 namespace switchcost::sim {
-// Whether this CPU and its OS run AVX2 / AVX-512F code (libgcc checks CPUID
+// Whether this CPU and its OS run AVX2 / AVX-512F / AVX-512DQ code (libgcc checks CPUID
 // and the register state the OS saves), asked once per process.
 inline bool cpu_has_avx2() noexcept {
   static const bool has = [] {
@@ -43,6 +43,15 @@ inline bool cpu_has_avx512f() noexcept {
   static const bool has = [] {
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx512f") != 0;
+  }();
+  return has;
+}
+// AVX-512DQ (64-bit integer <-> double conversions), which sim/random/random.cpp's
+// AVX-512 path needs besides AVX-512F.
+inline bool cpu_has_avx512dq() noexcept {
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512dq") != 0;
   }();
   return has;
 }

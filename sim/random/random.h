@@ -69,18 +69,19 @@ double uniform(const Stream& stream, std::uint64_t trial, std::uint32_t index) n
 // (tests/random_test.cpp checks every path the CPU has against uniform()).
 enum class UniformPath { portable, avx2, avx512 };
 const char* to_string(UniformPath path) noexcept;  // "portable", "AVX2", "AVX-512"
-// The fastest path this CPU has (checked once at run time).
+// The fastest path this CPU has (checked once at run time): AVX-512 needs
+// AVX-512F and AVX-512DQ.
 UniformPath uniforms_path() noexcept;
 bool uniforms_path_available(UniformPath path) noexcept;
 
 // out[i] = uniform(stream, first_trial + i, index) for i in [0, n), on
 // uniforms_path(): eight Philox blocks (16 trials) per step with AVX2,
-// sixteen (32 trials) with AVX-512F, else one at a time.
+// 32 blocks (64 trials) with AVX-512F and AVX-512DQ, else one at a time.
 void fill_uniforms(const Stream& stream, std::uint64_t first_trial, std::size_t n,
                    std::uint32_t index, double* out) noexcept;
 
 // out[i] = uniform(stream, trials[i], index) for i in [0, n): any trials,
-// in any order (sixteen at a time with AVX-512F, else one by one).
+// in any order (32 at a time with AVX-512F and AVX-512DQ, else one by one).
 void fill_uniforms_list(const Stream& stream, const std::uint64_t* trials, std::size_t n,
                         std::uint32_t index, double* out) noexcept;
 
