@@ -244,9 +244,17 @@ struct PhaseBatch {
   // Inputs.
   std::array<double, batch_trials> endpoints, p, x_end_p, learning_sum, t_setup, t_end, t_cut, decay;
   // phase_setup: the phase's constants, and at a and at the tail start t_tail:
-  // ell, z = 1 - x / X, and B(z) in closed form (the series replaces it for z < 0.05).
+  // ell, z = 1 - x / X, and (at the tail start) B(z) in closed form (the series replaces it
+  // for z < 0.05).
   std::array<double, batch_trials> x_end, x_end_p1, rate, ell_min, a, delta_a, t_tail;
-  std::array<double, batch_trials> ell_a, z_a, closed_a, z_tail, closed_tail;
+  std::array<double, batch_trials> ell_a, z_a, z_tail, closed_tail;
+  // Also in phase_setup's vectorised loop, for finish_batch and queue_panels (whose
+  // per-trial code would divide in scalar): the phase's unprotected endpoint-days
+  // with B(z_a) in closed form, X^(p+1) closed_a / k; the nodes' reciprocals
+  // (EndpointPhase::ell_of): y = node_slope delta, log1p(y) / p = log1p(y) inverse_p
+  // (inf at p = 0, where it is selected away); and the branch point's distance
+  // before a where ell(a) is not clamped (queue_panels).
+  std::array<double, batch_trials> closed_days, node_slope, inverse_p, inverse_decay, branch_days;
   // finish_batch: the quadrature's sum, 0 where there is none.
   std::array<double, batch_trials> quadrature;
 };
@@ -274,7 +282,12 @@ SWITCHCOST_SIMD_CLONES void phase_setup(PhaseBatch& q) noexcept {
     q.t_tail[k] = t_tail;
     q.ell_a[k] = ell_a;
     q.z_a[k] = -fastmath::expm1(ell_a);
-    q.closed_a[k] = expm1_over(ph.p + 1.0, ell_a) - expm1_over(ph.p, ell_a);
+    const double closed_a = expm1_over(ph.p + 1.0, ell_a) - expm1_over(ph.p, ell_a);
+    q.closed_days[k] = ph.x_end_p1 * closed_a / ph.rate;
+    q.node_slope[k] = -ph.p * ph.rate / ph.x_end_p;
+    q.inverse_p[k] = 1.0 / ph.p;
+    q.inverse_decay[k] = 1.0 / q.decay[k];
+    q.branch_days[k] = ph.x_end_p * (1.0 + ph.w_change(delta_a)) / (ph.p * ph.rate);
   }
   // finish_batch reads z_tail and closed_tail only where the decay ends before the schedule.
   bool any_tail = false;
@@ -419,14 +432,14 @@ void queue_panels(const EndpointPhase& ph, std::size_t k, PhaseBatch& q, PanelCh
   // linear (p = 1) or exponential (p = 0) in t.
   // w(a) = x(a)^p = X^p (1 + y(a)) where ell was not clamped (x(a) > 1/2),
   // else (1/2)^p = X^p exp(p ell_min); the distance is w(a) / (p k).
+  // (phase_setup computed the first case.)
   const bool branch = ph.p != 1.0 && ph.p > 0.0;
-  const double w_ratio = ell_a > ph.ell_min ? 1.0 + ph.w_change(delta_a) : std::exp(ph.p * ph.ell_min);
-  const double branch_days = branch ? ph.x_end_p * w_ratio / (ph.p * ph.rate) : 0.0;
-  // tau_a: days since the cut-off at a. Reciprocals for the nodes (EndpointPhase::ell_of):
-  // y = node_slope delta, log1p(y) / p = log1p(y) inverse_p (inf at p = 0, where it is
-  // selected away).
-  const NodeConstants t{delta_a,     a - q.t_cut[k], -ph.p * ph.rate / ph.x_end_p, 1.0 / ph.p, 1.0 / decay,
-                        ph.p,        ph.rate,        ph.ell_min,                   ph.x_end};
+  const double branch_days = !branch              ? 0.0
+                             : ell_a > ph.ell_min ? q.branch_days[k]
+                                                  : ph.x_end_p * std::exp(ph.p * ph.ell_min) / (ph.p * ph.rate);
+  // tau_a = a - t_c: days since the cut-off at a.
+  const NodeConstants t{delta_a, a - q.t_cut[k], q.node_slope[k], q.inverse_p[k], q.inverse_decay[k],
+                        ph.p,    ph.rate,        ph.ell_min,      ph.x_end};
   // One short panel where the whole interval keeps to the short rule (p = 0, outside the
   // valid range, takes the long rule).
   const bool short_panel = (branch || ph.p == 1.0) && length <= short_panel_decays * decay &&
@@ -460,8 +473,8 @@ void finish_batch(PhaseBatch& q, LostUpdatesResult& out) {
     const Eigen::Index i = q.trial[k];
     const double p = q.p[k];
     // remaining_endpoint_days(ell) = X^(p+1) B(z) / k.
-    const double beta_a = q.z_a[k] < series_below ? beta_2p_series(q.z_a[k], p) : q.closed_a[k];
-    out.unprotected_endpoint_days[i] += q.x_end_p1[k] * beta_a / rate;
+    out.unprotected_endpoint_days[i] +=
+        q.z_a[k] < series_below ? q.x_end_p1[k] * beta_2p_series(q.z_a[k], p) / rate : q.closed_days[k];
     if (!q.need_weighted[k]) continue;
     double& weighted = out.expected_incidents[i];
     // From t_tail on the decay factor is 1 in double precision.
@@ -505,28 +518,30 @@ void lost_updates(const LaborInputs& labor_in, const LaborResult& labor_out, con
     const double t_setup = labor_out.setup_days[i], t_end = labor_out.duration_days[i];
     const double t_cut = in.cutoff_day[i], decay = in.protection_decay_days[i];
     const bool need_weighted = incident_scale(in, i) > 0.0;
-    if (endpoints > 0.0 && t_end > t_cut) {
-      // Nothing moves before the end of setup (nor before the migration starts): E - n = E.
-      if (t_cut < t_setup) {
-        const double length = std::min(t_setup, t_end) - t_cut;
-        unprotected += endpoints * length;
-        if (need_weighted) weighted += endpoints * decay * phi(length / decay);
-      }
-      const double a = std::max(t_cut, t_setup);  // start of the endpoint phase part after the cut-off
-      if (a < t_end && t_end - t_setup > 0.0) {
-        const std::size_t k = q.n++;
-        q.trial[k] = i;
-        q.need_weighted[k] = need_weighted;
-        q.endpoints[k] = endpoints;
-        q.p[k] = labor_out.learning_exponent[i];
-        q.x_end_p[k] = labor_out.end_power[i];
-        q.learning_sum[k] = labor_out.learning_sum[i];
-        q.t_setup[k] = t_setup;
-        q.t_end[k] = t_end;
-        q.t_cut[k] = t_cut;
-        q.decay[k] = decay;
-      }
+    const bool after_cut = endpoints > 0.0 && t_end > t_cut;
+    // Nothing moves before the end of setup (nor before the migration starts): E - n = E.
+    if (after_cut && t_cut < t_setup) {
+      const double length = std::min(t_setup, t_end) - t_cut;
+      unprotected += endpoints * length;
+      if (need_weighted) weighted += endpoints * decay * phi(length / decay);
     }
+    // The trial is written to the batch's next slot whether or not it reaches the
+    // endpoint phase after the cut-off, and the slot kept only if it does: a branch on
+    // that (taken in about half the trials of the shipped MSPs) was mispredicted often.
+    const double a = std::max(t_cut, t_setup);  // start of the endpoint phase part after the cut-off
+    const bool in_phase = after_cut & (a < t_end) & (t_end - t_setup > 0.0);
+    const std::size_t k = q.n;
+    q.trial[k] = i;
+    q.need_weighted[k] = need_weighted;
+    q.endpoints[k] = endpoints;
+    q.p[k] = labor_out.learning_exponent[i];
+    q.x_end_p[k] = labor_out.end_power[i];
+    q.learning_sum[k] = labor_out.learning_sum[i];
+    q.t_setup[k] = t_setup;
+    q.t_end[k] = t_end;
+    q.t_cut[k] = t_cut;
+    q.decay[k] = decay;
+    q.n += std::size_t{in_phase};
     out.unprotected_endpoint_days[i] = unprotected;
     out.expected_incidents[i] = weighted;
     if (q.n == batch_trials) finish_batch(q, out);
