@@ -85,15 +85,16 @@ namespace {
 //
 // Speed: expm1 and log1p are fastmath::expm1 / fastmath::log1p (models/fastmath.h: plain
 // arithmetic, within 1.3 and 1 ulp; libm's are within 0.8), so a panel's 16 nodes are
-// branch-free and call-free: ell() is written with selects, and the panel is evaluated in
-// stages (ell at the 16 nodes; expm1 of the 32 arguments; the products), each a loop
-// that GCC vectorises (4 or 8 doubles per instruction in panel_sums' AVX2 and
-// AVX-512 clones, SWITCHCOST_SIMD_CLONES), then summed in node order. One loop over the whole chain was
+// branch-free and call-free: ell() is written with selects, and the nodes are evaluated in
+// stages (ell at the nodes; expm1 of both arguments; the products and the sums), each a
+// loop that GCC vectorises (4 or 8 doubles per instruction in panel_sums' AVX2 and
+// AVX-512 clones, SWITCHCOST_SIMD_CLONES). One loop over the whole chain was
 // latency-bound (225 ns a panel against 150 ns staged; libm's 690 ns, on the development VM).
-// The stages run over the panels of up to 64 trials at once (PanelChunk), not one trial's:
-// in the 1,000-MSP portfolio a trial needs the quadrature in one MSP-trial in six, and then
-// one panel, whose chain alone left the vector units idle (quadrature 11.8% -> 9.2% of the
-// portfolio's time in perf, the same bits, 2026-12-03).
+// The stages run over up to 64 panels of many trials at once (PanelChunk), with the
+// vector lanes across panels (lane l: the same node of panel j + l), not over one trial's
+// nodes: most trials need one panel of 8 nodes, which alone left the vector units idle,
+// and a panel's sum in node order is then one lane's accumulator, not a scalar chain.
+// (The same bits as one trial's loop; 2026-12-03, lanes across panels 2026-12-04.)
 // Once-per-trial expm1 / log1p (B(z), phi, ell_min) use them too. Measured in one session
 // against the libm version (medians of 3, twice): BM_Model_LostUpdates 307-312 -> 168-175 ns
 // a trial (1.8x), BM_Engine_Portfolio1000/1 416 -> 338 ns an MSP-trial (-19%). The per-trial
