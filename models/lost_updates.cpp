@@ -400,13 +400,11 @@ struct NodeConstants {
   double delta_a, tau_a, node_slope, inverse_p, inverse_decay, p, rate, ell_min, x_end;
 };
 
-// Writes the panel [s0, s1] of trial k to the chunk's next slot and queues it there if
-// `keep` (flushing a full chunk). Written either way, so that choosing between the rules
-// costs no branch, which was mispredicted often: it depends on each trial's draws.
+// Queues the panel [s0, s1] of trial k, flushing a full chunk.
 template <std::size_t N>
-void queue_panel(PhaseBatch& q, PanelChunk<N>& c, std::size_t k, const NodeConstants& t, double s0, double s1,
-                 bool keep) noexcept {
-  const std::size_t j = c.n;
+void queue_panel(PhaseBatch& q, PanelChunk<N>& c, std::size_t k, const NodeConstants& t, double s0,
+                 double s1) noexcept {
+  const std::size_t j = c.n++;
   c.owner[j] = k;
   c.half[j] = 0.5 * (s1 - s0);
   c.mid[j] = 0.5 * (s0 + s1);
@@ -419,7 +417,6 @@ void queue_panel(PhaseBatch& q, PanelChunk<N>& c, std::size_t k, const NodeConst
   c.rate[j] = t.rate;
   c.ell_min[j] = t.ell_min;
   c.x_end[j] = t.x_end;
-  c.n += std::size_t{keep};
   if (c.n == PanelChunk<N>::capacity) flush_panels(q, c);
 }
 
@@ -446,19 +443,19 @@ void queue_panels(const EndpointPhase& ph, std::size_t k, PhaseBatch& q, PanelCh
                         ph.p,    ph.rate,        ph.ell_min,      ph.x_end};
   // One short panel where the whole interval keeps to the short rule (p = 0, outside the
   // valid range, takes the long rule).
-  const bool short_panel = (branch | (ph.p == 1.0)) & (length <= short_panel_decays * decay) &
-                           (!branch | (length <= (short_panel_growth - 1.0) * branch_days));
-  queue_panel(q, short_c, k, t, 0.0, length, short_panel);
-  // Otherwise the long rule's panels (length > 0: at least one; the first is written
-  // whichever rule applies, as above).
+  const bool short_panel = (branch || ph.p == 1.0) && length <= short_panel_decays * decay &&
+                           (!branch || length <= (short_panel_growth - 1.0) * branch_days);
+  if (short_panel) {
+    queue_panel(q, short_c, k, t, 0.0, length);
+    return;
+  }
   double s0 = 0.0;
-  for (int panel = 0; panel < max_panels; ++panel) {
+  for (int panel = 0; panel < max_panels && s0 < length; ++panel) {
     double s1 = std::min(length, s0 + panel_decays * decay);
     if (branch) s1 = std::min(s1, (s0 + branch_days) * panel_growth - branch_days);
     if (panel == max_panels - 1 || !(s1 > s0)) s1 = length;  // the cap; or a branch distance that underflowed
-    queue_panel(q, c, k, t, s0, s1, !short_panel);
+    queue_panel(q, c, k, t, s0, s1);
     s0 = s1;
-    if (short_panel | !(s0 < length)) break;
   }
 }
 
