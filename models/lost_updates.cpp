@@ -313,10 +313,10 @@ SWITCHCOST_SIMD_CLONES void phase_setup(PhaseBatch& q) noexcept {
 // time (panel_sums) with the vector lanes running across panels: lane l of a
 // vector holds node i of panel j + l, and each panel's weighted sum
 // accumulates in its lane, in node order. So the loops read contiguous columns
-// (no gathers from the batch), every stage of a node (ell, the two expm1, the
-// product, the sum) is one pass of one loop, and no panel's sum is a scalar
-// chain; most trials need one panel, whose 8 or 16 nodes alone would fill one
-// or two vectors. Per node the operations are those of one trial's panel loop,
+// (no gathers through the owner index), each stage (panel_sums_body) is one loop
+// over the chunk's lanes, and no panel's sum of its nodes is a scalar chain, as it
+// was with the lanes across one panel's nodes (most trials need one panel).
+// Per node the operations are those of one trial's panel loop,
 // in the same order, and each trial's panel sums are added in panel order, so
 // the bits do not depend on how panels fall into chunks or lanes.
 constexpr std::size_t panel_lanes = 8;  // AVX-512's doubles per vector; chunks are padded to it
