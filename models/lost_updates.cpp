@@ -85,15 +85,16 @@ namespace {
 //
 // Speed: expm1 and log1p are fastmath::expm1 / fastmath::log1p (models/fastmath.h: plain
 // arithmetic, within 1.3 and 1 ulp; libm's are within 0.8), so a panel's 16 nodes are
-// branch-free and call-free: ell() is written with selects, and the panel is evaluated in
-// stages (ell at the 16 nodes; expm1 of the 32 arguments; the products), each a loop
-// that GCC vectorises (4 or 8 doubles per instruction in panel_sums' AVX2 and
-// AVX-512 clones, SWITCHCOST_SIMD_CLONES), then summed in node order. One loop over the whole chain was
+// branch-free and call-free: ell() is written with selects, and the nodes are evaluated in
+// stages (ell at the nodes; expm1 of both arguments; the products and the sums), each a
+// loop that GCC vectorises (4 or 8 doubles per instruction in panel_sums' AVX2 and
+// AVX-512 clones, SWITCHCOST_SIMD_CLONES). One loop over the whole chain was
 // latency-bound (225 ns a panel against 150 ns staged; libm's 690 ns, on the development VM).
-// The stages run over the panels of up to 64 trials at once (PanelChunk), not one trial's:
-// in the 1,000-MSP portfolio a trial needs the quadrature in one MSP-trial in six, and then
-// one panel, whose chain alone left the vector units idle (quadrature 11.8% -> 9.2% of the
-// portfolio's time in perf, the same bits, 2026-12-03).
+// The stages run over up to 64 panels of many trials at once (PanelChunk), with the
+// vector lanes across panels (lane l: the same node of panel j + l), not over one trial's
+// nodes: most trials need one panel of 8 nodes, which alone left the vector units idle,
+// and a panel's sum in node order is then one lane's accumulator, not a scalar chain.
+// (The same bits as one trial's loop; 2026-12-03, lanes across panels 2026-12-04.)
 // Once-per-trial expm1 / log1p (B(z), phi, ell_min) use them too. Measured in one session
 // against the libm version (medians of 3, twice): BM_Model_LostUpdates 307-312 -> 168-175 ns
 // a trial (1.8x), BM_Engine_Portfolio1000/1 416 -> 338 ns an MSP-trial (-19%). The per-trial
@@ -244,12 +245,19 @@ struct PhaseBatch {
   // Inputs.
   std::array<double, batch_trials> endpoints, p, x_end_p, learning_sum, t_setup, t_end, t_cut, decay;
   // phase_setup: the phase's constants, and at a and at the tail start t_tail:
-  // ell, z = 1 - x / X, and B(z) in closed form (the series replaces it for z < 0.05).
+  // ell, z = 1 - x / X, and (at the tail start) B(z) in closed form (the series replaces it
+  // for z < 0.05).
   std::array<double, batch_trials> x_end, x_end_p1, rate, ell_min, a, delta_a, t_tail;
-  std::array<double, batch_trials> ell_a, z_a, closed_a, z_tail, closed_tail;
-  // finish_batch: the quadrature's node constants (queue_panels) and its sum, 0 where
-  // there is none.
-  std::array<double, batch_trials> tau_a, node_slope, inverse_p, inverse_decay, quadrature;
+  std::array<double, batch_trials> ell_a, z_a, z_tail, closed_tail;
+  // Also in phase_setup's vectorised loop, for finish_batch and queue_panels (whose
+  // per-trial code would divide in scalar): the phase's unprotected endpoint-days
+  // with B(z_a) in closed form, X^(p+1) closed_a / k; the nodes' reciprocals
+  // (EndpointPhase::ell_of): y = node_slope delta, log1p(y) / p = log1p(y) inverse_p
+  // (inf at p = 0, where it is selected away); and the branch point's distance
+  // before a where ell(a) is not clamped (queue_panels).
+  std::array<double, batch_trials> closed_days, node_slope, inverse_p, inverse_decay, branch_days;
+  // finish_batch: the quadrature's sum, 0 where there is none.
+  std::array<double, batch_trials> quadrature;
 };
 
 SWITCHCOST_SIMD_CLONES void phase_setup(PhaseBatch& q) noexcept {
@@ -275,7 +283,12 @@ SWITCHCOST_SIMD_CLONES void phase_setup(PhaseBatch& q) noexcept {
     q.t_tail[k] = t_tail;
     q.ell_a[k] = ell_a;
     q.z_a[k] = -fastmath::expm1(ell_a);
-    q.closed_a[k] = expm1_over(ph.p + 1.0, ell_a) - expm1_over(ph.p, ell_a);
+    const double closed_a = expm1_over(ph.p + 1.0, ell_a) - expm1_over(ph.p, ell_a);
+    q.closed_days[k] = ph.x_end_p1 * closed_a / ph.rate;
+    q.node_slope[k] = -ph.p * ph.rate / ph.x_end_p;
+    q.inverse_p[k] = 1.0 / ph.p;
+    q.inverse_decay[k] = 1.0 / q.decay[k];
+    q.branch_days[k] = ph.x_end_p * (1.0 + ph.w_change(delta_a)) / (ph.p * ph.rate);
   }
   // finish_batch reads z_tail and closed_tail only where the decay ends before the schedule.
   bool any_tail = false;
@@ -296,64 +309,73 @@ SWITCHCOST_SIMD_CLONES void phase_setup(PhaseBatch& q) noexcept {
 
 // The quadrature part of the weighted integral, on [a, min(t_end, t_tail)] in s = t - a
 // (see the method above), panel by panel: the panels of many trials are queued
-// (queue_panels) and their nodes evaluated a chunk at a time (panel_sums), so
-// the vector loops run over many panels' nodes at once instead of one trial's
-// 16 (which left each trial's chain of log1p, expm1 and sum latency-bound: most
-// trials need one panel). Per node the operations are those of one trial's
-// panel loop, in the same order, and each trial's panel sums are added in
-// panel order, so the bits do not depend on how panels fall into chunks.
+// (queue_panels) with their trial's node constants, and evaluated a chunk at a
+// time (panel_sums) with the vector lanes running across panels: lane l of a
+// vector holds node i of panel j + l, and each panel's weighted sum
+// accumulates in its lane, in node order. So the loops read contiguous columns
+// (no gathers through the owner index), each stage (panel_sums_body) is one loop
+// over the chunk's lanes, and no panel's sum of its nodes is a scalar chain, as it
+// was with the lanes across one panel's nodes (most trials need one panel).
+// Per node the operations are those of one trial's panel loop,
+// in the same order, and each trial's panel sums are added in panel order, so
+// the bits do not depend on how panels fall into chunks or lanes.
+constexpr std::size_t panel_lanes = 8;  // AVX-512's doubles per vector; chunks are padded to it
 template <std::size_t N>
 struct PanelChunk {
-  static constexpr std::size_t capacity = 1024 / N;  // panels: 64 of 16 nodes, 128 of 8
+  static constexpr std::size_t capacity = 64;  // a multiple of panel_lanes
   std::size_t n = 0;
   std::array<std::size_t, capacity> owner;  // the trial's index in its PhaseBatch
-  std::array<double, capacity> mid, half;   // in s
-  std::array<double, capacity> sum;         // panel_sums: the weighted sum of the panel's nodes
+  // Per panel: its midpoint and half-length (in s), and its trial's constants
+  // (EndpointPhase::ell_of's p, rate and ell_min; delta_a = t_end - a, tau_a = a - t_c;
+  // the reciprocals of queue_panels; X).
+  alignas(64) std::array<double, capacity> mid, half, delta_a, tau_a, node_slope, inverse_p, inverse_decay;
+  alignas(64) std::array<double, capacity> p, rate, ell_min, x_end;
+  alignas(64) std::array<double, capacity> sum;  // panel_sums: the weighted sum of the panel's nodes
 };
 
-// sum[j] = sum over panel j's N nodes of weight x (E - n(t)) x (1 - exp(-(t - t_c) / decay)),
-// with its trial's constants from the batch, in stages over the whole chunk (ell at the
-// nodes; expm1 of all arguments; products), each a loop that vectorises, then summed in
-// node order.
+// sum[j] = sum over panel j's N nodes, in node order, of
+// weight x (E - n(t)) x (1 - exp(-(t - t_c) / decay)), for the first `lanes` panels
+// (c.n rounded up to panel_lanes; the padding lanes repeat a real panel). In stages
+// (ell and the decay's argument at the nodes; expm1 of both; the products and sums),
+// each a loop over the panels whose iterations are independent: one loop over the
+// whole chain of a node is latency-bound (the chain of log1p, expm1 and the sum is
+// longer than the out-of-order window reaches).
 template <std::size_t N>
-[[gnu::always_inline]] inline void panel_sums_body(const PhaseBatch& q, PanelChunk<N>& c) noexcept {
+[[gnu::always_inline]] inline void panel_sums_body(PanelChunk<N>& c, std::size_t lanes) noexcept {
   const GaussLegendre<N>& gl = gauss_legendre<N>();
-  // arg[j][0..N): ell(t) at panel j's nodes, then [N..2N): -(t - t_c) / decay.
-  std::array<std::array<double, 2 * N>, PanelChunk<N>::capacity> arg;
-  for (std::size_t j = 0; j < c.n; ++j) {
-    const std::size_t k = c.owner[j];
-    EndpointPhase ph;  // what EndpointPhase::ell_of reads
-    ph.p = q.p[k];
-    ph.rate = q.rate[k];
-    ph.ell_min = q.ell_min[k];
-    const double mid = c.mid[j], half = c.half[j], delta_a = q.delta_a[k], tau_a = q.tau_a[k];
-    const double node_slope = q.node_slope[k], inverse_p = q.inverse_p[k], inverse_decay = q.inverse_decay[k];
-    for (std::size_t i = 0; i < N; ++i) {
-      const double s = mid + half * gl.x[i];
-      const double delta = delta_a - s, y = node_slope * delta;
-      arg[j][i] = ph.ell_of(delta, y, fastmath::log1p(y) * inverse_p);
-      arg[j][N + i] = -(tau_a + s) * inverse_decay;
+  constexpr std::size_t capacity = PanelChunk<N>::capacity;
+  // arg[i][j]: ell(t) at panel j's node i, and arg[N + i][j]: -(t - t_c) / decay there;
+  // then their expm1.
+  alignas(64) std::array<std::array<double, capacity>, 2 * N> arg;
+  for (std::size_t i = 0; i < N; ++i) {
+    const double node = gl.x[i];
+    for (std::size_t j = 0; j < lanes; ++j) {
+      EndpointPhase ph;  // what EndpointPhase::ell_of reads
+      ph.p = c.p[j];
+      ph.rate = c.rate[j];
+      ph.ell_min = c.ell_min[j];
+      const double s = c.mid[j] + c.half[j] * node;
+      const double delta = c.delta_a[j] - s, y = c.node_slope[j] * delta;
+      arg[i][j] = ph.ell_of(delta, y, fastmath::log1p(y) * c.inverse_p[j]);
+      arg[N + i][j] = -(c.tau_a[j] + s) * c.inverse_decay[j];
     }
   }
-  for (std::size_t j = 0; j < c.n; ++j)
-    for (double& v : arg[j]) v = fastmath::expm1(v);
-  for (std::size_t j = 0; j < c.n; ++j) {
-    const double x_end = q.x_end[c.owner[j]];
-    std::array<double, N> terms;
-    for (std::size_t i = 0; i < N; ++i) {
-      const double remaining = -x_end * arg[j][i];  // E - n(t)
-      terms[i] = gl.w[i] * remaining * -arg[j][N + i];
+  for (auto& row : arg)
+    for (std::size_t j = 0; j < lanes; ++j) row[j] = fastmath::expm1(row[j]);
+  for (std::size_t j = 0; j < lanes; ++j) c.sum[j] = 0.0;
+  for (std::size_t i = 0; i < N; ++i) {
+    const double weight = gl.w[i];
+    for (std::size_t j = 0; j < lanes; ++j) {
+      const double remaining = -c.x_end[j] * arg[i][j];  // E - n(t)
+      c.sum[j] += weight * remaining * -arg[N + i][j];
     }
-    double panel_sum = 0.0;
-    for (const double term : terms) panel_sum += term;
-    c.sum[j] = panel_sum;
   }
 }
-SWITCHCOST_SIMD_CLONES void panel_sums(const PhaseBatch& q, PanelChunk<gauss_nodes>& c) noexcept {
-  panel_sums_body(q, c);
+SWITCHCOST_SIMD_CLONES void panel_sums(PanelChunk<gauss_nodes>& c, std::size_t lanes) noexcept {
+  panel_sums_body(c, lanes);
 }
-SWITCHCOST_SIMD_CLONES void panel_sums(const PhaseBatch& q, PanelChunk<short_gauss_nodes>& c) noexcept {
-  panel_sums_body(q, c);
+SWITCHCOST_SIMD_CLONES void panel_sums(PanelChunk<short_gauss_nodes>& c, std::size_t lanes) noexcept {
+  panel_sums_body(c, lanes);
 }
 
 // Evaluates the queued panels and adds each, times its half-length, to its
@@ -361,13 +383,45 @@ SWITCHCOST_SIMD_CLONES void panel_sums(const PhaseBatch& q, PanelChunk<short_gau
 template <std::size_t N>
 void flush_panels(PhaseBatch& q, PanelChunk<N>& c) noexcept {
   if (c.n == 0) return;
-  panel_sums(q, c);
+  // Pad to whole vectors with copies of the last panel (finite, ignored).
+  const std::size_t lanes = (c.n + panel_lanes - 1) / panel_lanes * panel_lanes;
+  for (std::size_t j = c.n; j < lanes; ++j) {
+    for (auto* column : {&c.mid, &c.half, &c.delta_a, &c.tau_a, &c.node_slope, &c.inverse_p, &c.inverse_decay,
+                         &c.p, &c.rate, &c.ell_min, &c.x_end})
+      (*column)[j] = (*column)[c.n - 1];
+  }
+  panel_sums(c, lanes);
   for (std::size_t j = 0; j < c.n; ++j) q.quadrature[c.owner[j]] += c.half[j] * c.sum[j];
   c.n = 0;
 }
 
+// A trial's constants that its panels' nodes read (see PanelChunk).
+struct NodeConstants {
+  double delta_a, tau_a, node_slope, inverse_p, inverse_decay, p, rate, ell_min, x_end;
+};
+
+// Queues the panel [s0, s1] of trial k, flushing a full chunk.
+template <std::size_t N>
+void queue_panel(PhaseBatch& q, PanelChunk<N>& c, std::size_t k, const NodeConstants& t, double s0,
+                 double s1) noexcept {
+  const std::size_t j = c.n++;
+  c.owner[j] = k;
+  c.half[j] = 0.5 * (s1 - s0);
+  c.mid[j] = 0.5 * (s0 + s1);
+  c.delta_a[j] = t.delta_a;
+  c.tau_a[j] = t.tau_a;
+  c.node_slope[j] = t.node_slope;
+  c.inverse_p[j] = t.inverse_p;
+  c.inverse_decay[j] = t.inverse_decay;
+  c.p[j] = t.p;
+  c.rate[j] = t.rate;
+  c.ell_min[j] = t.ell_min;
+  c.x_end[j] = t.x_end;
+  if (c.n == PanelChunk<N>::capacity) flush_panels(q, c);
+}
+
 // Queues the panels of trial k's quadrature (ph: its phase; delta_a = t_end - a, ell_a = ell
-// at a, from the batch), and sets the node constants panel_sums reads. Panels grow
+// at a, from the batch), with the node constants panel_sums reads. Panels grow
 // geometrically away from the branch point and are at most panel_decays decay times long
 // (see the method above); with the short rule when every one of its panels keeps to it and
 // that needs fewer nodes.
@@ -375,29 +429,24 @@ void queue_panels(const EndpointPhase& ph, std::size_t k, PhaseBatch& q, PanelCh
                   PanelChunk<short_gauss_nodes>& short_c) noexcept {
   const double a = q.a[k], delta_a = q.delta_a[k], ell_a = q.ell_a[k], decay = q.decay[k];
   const double length = std::min(q.t_end[k], q.t_tail[k]) - a;
-  q.tau_a[k] = a - q.t_cut[k];  // days since the cut-off at a
   // Distance (in days) before a of the branch point w = x^p = 0; none when x(t) is
   // linear (p = 1) or exponential (p = 0) in t.
   // w(a) = x(a)^p = X^p (1 + y(a)) where ell was not clamped (x(a) > 1/2),
   // else (1/2)^p = X^p exp(p ell_min); the distance is w(a) / (p k).
+  // (phase_setup computed the first case.)
   const bool branch = ph.p != 1.0 && ph.p > 0.0;
-  const double w_ratio = ell_a > ph.ell_min ? 1.0 + ph.w_change(delta_a) : std::exp(ph.p * ph.ell_min);
-  const double branch_days = branch ? ph.x_end_p * w_ratio / (ph.p * ph.rate) : 0.0;
-  // Reciprocals for the nodes (EndpointPhase::ell_of): y = node_slope delta,
-  // log1p(y) / p = log1p(y) inverse_p (inf at p = 0, where it is selected away).
-  q.node_slope[k] = -ph.p * ph.rate / ph.x_end_p;
-  q.inverse_p[k] = 1.0 / ph.p;
-  q.inverse_decay[k] = 1.0 / decay;
+  const double branch_days = !branch              ? 0.0
+                             : ell_a > ph.ell_min ? q.branch_days[k]
+                                                  : ph.x_end_p * std::exp(ph.p * ph.ell_min) / (ph.p * ph.rate);
+  // tau_a = a - t_c: days since the cut-off at a.
+  const NodeConstants t{delta_a, a - q.t_cut[k], q.node_slope[k], q.inverse_p[k], q.inverse_decay[k],
+                        ph.p,    ph.rate,        ph.ell_min,      ph.x_end};
   // One short panel where the whole interval keeps to the short rule (p = 0, outside the
   // valid range, takes the long rule).
   const bool short_panel = (branch || ph.p == 1.0) && length <= short_panel_decays * decay &&
                            (!branch || length <= (short_panel_growth - 1.0) * branch_days);
   if (short_panel) {
-    const std::size_t j = short_c.n++;
-    short_c.owner[j] = k;
-    short_c.half[j] = 0.5 * length;
-    short_c.mid[j] = 0.5 * length;
-    if (short_c.n == PanelChunk<short_gauss_nodes>::capacity) flush_panels(q, short_c);
+    queue_panel(q, short_c, k, t, 0.0, length);
     return;
   }
   double s0 = 0.0;
@@ -405,11 +454,7 @@ void queue_panels(const EndpointPhase& ph, std::size_t k, PhaseBatch& q, PanelCh
     double s1 = std::min(length, s0 + panel_decays * decay);
     if (branch) s1 = std::min(s1, (s0 + branch_days) * panel_growth - branch_days);
     if (panel == max_panels - 1 || !(s1 > s0)) s1 = length;  // the cap; or a branch distance that underflowed
-    const std::size_t j = c.n++;
-    c.owner[j] = k;
-    c.half[j] = 0.5 * (s1 - s0);
-    c.mid[j] = 0.5 * (s0 + s1);
-    if (c.n == PanelChunk<gauss_nodes>::capacity) flush_panels(q, c);
+    queue_panel(q, c, k, t, s0, s1);
     s0 = s1;
   }
 }
@@ -429,8 +474,8 @@ void finish_batch(PhaseBatch& q, LostUpdatesResult& out) {
     const Eigen::Index i = q.trial[k];
     const double p = q.p[k];
     // remaining_endpoint_days(ell) = X^(p+1) B(z) / k.
-    const double beta_a = q.z_a[k] < series_below ? beta_2p_series(q.z_a[k], p) : q.closed_a[k];
-    out.unprotected_endpoint_days[i] += q.x_end_p1[k] * beta_a / rate;
+    out.unprotected_endpoint_days[i] +=
+        q.z_a[k] < series_below ? q.x_end_p1[k] * beta_2p_series(q.z_a[k], p) / rate : q.closed_days[k];
     if (!q.need_weighted[k]) continue;
     double& weighted = out.expected_incidents[i];
     // From t_tail on the decay factor is 1 in double precision.
@@ -474,28 +519,30 @@ void lost_updates(const LaborInputs& labor_in, const LaborResult& labor_out, con
     const double t_setup = labor_out.setup_days[i], t_end = labor_out.duration_days[i];
     const double t_cut = in.cutoff_day[i], decay = in.protection_decay_days[i];
     const bool need_weighted = incident_scale(in, i) > 0.0;
-    if (endpoints > 0.0 && t_end > t_cut) {
-      // Nothing moves before the end of setup (nor before the migration starts): E - n = E.
-      if (t_cut < t_setup) {
-        const double length = std::min(t_setup, t_end) - t_cut;
-        unprotected += endpoints * length;
-        if (need_weighted) weighted += endpoints * decay * phi(length / decay);
-      }
-      const double a = std::max(t_cut, t_setup);  // start of the endpoint phase part after the cut-off
-      if (a < t_end && t_end - t_setup > 0.0) {
-        const std::size_t k = q.n++;
-        q.trial[k] = i;
-        q.need_weighted[k] = need_weighted;
-        q.endpoints[k] = endpoints;
-        q.p[k] = labor_out.learning_exponent[i];
-        q.x_end_p[k] = labor_out.end_power[i];
-        q.learning_sum[k] = labor_out.learning_sum[i];
-        q.t_setup[k] = t_setup;
-        q.t_end[k] = t_end;
-        q.t_cut[k] = t_cut;
-        q.decay[k] = decay;
-      }
+    const bool after_cut = endpoints > 0.0 && t_end > t_cut;
+    // Nothing moves before the end of setup (nor before the migration starts): E - n = E.
+    if (after_cut && t_cut < t_setup) {
+      const double length = std::min(t_setup, t_end) - t_cut;
+      unprotected += endpoints * length;
+      if (need_weighted) weighted += endpoints * decay * phi(length / decay);
     }
+    // The trial is written to the batch's next slot whether or not it reaches the
+    // endpoint phase after the cut-off, and the slot kept only if it does: a branch on
+    // that (taken in about half the trials of the shipped MSPs) was mispredicted often.
+    const double a = std::max(t_cut, t_setup);  // start of the endpoint phase part after the cut-off
+    const bool in_phase = after_cut & (a < t_end) & (t_end - t_setup > 0.0);
+    const std::size_t k = q.n;
+    q.trial[k] = i;
+    q.need_weighted[k] = need_weighted;
+    q.endpoints[k] = endpoints;
+    q.p[k] = labor_out.learning_exponent[i];
+    q.x_end_p[k] = labor_out.end_power[i];
+    q.learning_sum[k] = labor_out.learning_sum[i];
+    q.t_setup[k] = t_setup;
+    q.t_end[k] = t_end;
+    q.t_cut[k] = t_cut;
+    q.decay[k] = decay;
+    q.n += std::size_t{in_phase};
     out.unprotected_endpoint_days[i] = unprotected;
     out.expected_incidents[i] = weighted;
     if (q.n == batch_trials) finish_batch(q, out);
