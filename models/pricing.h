@@ -74,6 +74,7 @@
 // and powers of v are tabulated once per block (the same bits as per trial).
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "models/common.h"
@@ -132,9 +133,12 @@ struct PricingResult {
   // Scheduled form only: G_new and G_old [endpoint-months, discounted and
   // escalated, per USD of monthly list price].
   Column gap_new_pv, gap_old_pv;
-  // Per-trial working columns of the scheduled form, kept to be reused.
+  // Per-trial working columns of the scheduled form, kept to be reused:
+  // the trials in the order chunk_gaps takes them (grouped by their work),
+  // and the keys and buckets of the sort that gives it.
   struct Scratch {
     Column units_per_day, p_two_p, no_learning, overlap_days, term_days, months;
+    std::vector<std::uint32_t> key, bucket, order;
     void resize(Eigen::Index n);
   } scratch;
 
