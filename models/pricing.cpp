@@ -458,47 +458,51 @@ SWITCHCOST_SIMD_CLONES void chunk_gaps(const ScheduleColumns& c, const ScheduleM
   }
 }
 
-// The trials of a block in the order chunk_gaps takes them: grouped by an
-// estimate of their work, so that a chunk's loops (to its largest M and its
-// largest counts of curve months) run little past each of its trials' own.
-// A trial's sums do not depend on its chunk-mates (chunk_gaps), so the order
-// changes no bits; the estimate, in real arithmetic, may be off by a month
-// (it only groups). A counting sort on the key (curve months of the new
-// licence, of the old, M), each capped: O(n), and stable, so the order is a
-// function of the inputs alone.
+// The key group_by_work sorts on: an estimate of a trial's work in
+// chunk_gaps, (curve months of the new licence, of the old, M), each capped,
+// from real arithmetic (it may be off by a month: it only groups).
+constexpr int key_count_cap = 7, key_months_cap = 63;
+constexpr std::size_t key_values = (key_count_cap + 1) * (key_count_cap + 1) * (key_months_cap + 1);
+SWITCHCOST_SIMD_CLONES void work_keys(const double* __restrict delay, const double* __restrict overlap,
+                                      const double* __restrict setup, const double* __restrict duration,
+                                      const double* __restrict months, std::uint32_t* __restrict key,
+                                      std::size_t n) noexcept {
+  // x in [0, cap] as an int; floor(x) as an int, by truncation, in [-64, 4096]
+  // (NaN: 0 and 4096).
+  auto capped = [](double x, int cap) { return x >= double(cap) ? cap : x > 0.0 ? int(x) : 0; };
+  auto floor_of = [](double x) { return x < -63.0 ? -64 : x < 4096.0 ? int(x + 64.0) - 64 : 4096; };
+  constexpr double per_day = 1.0 / days_per_month;
+  // About (duration - setup) / D + 1 months: the integers m in
+  // ((setup - offset) / D, (duration - offset) / D) with 0 <= m < M, for a
+  // licence whose month m has its point at m D + offset.
+  auto curve_months = [&](double offset, double setup_days, double duration_days, int gap_months) {
+    const int first = std::max(floor_of((setup_days - offset) * per_day) + 1, 0);
+    const int end = std::min(-floor_of((offset - duration_days) * per_day), gap_months);
+    return std::clamp(end - first, 0, key_count_cap);
+  };
+  for (std::size_t i = 0; i < n; ++i) {
+    const int m = capped(months[i], key_months_cap);
+    const int new_count = curve_months(days_per_month - delay[i], setup[i], duration[i], m);
+    const int old_count = curve_months(-delay[i] - overlap[i], setup[i], duration[i], m);
+    key[i] = std::uint32_t((new_count * (key_count_cap + 1) + old_count) * (key_months_cap + 1) + m);
+  }
+}
+
+// The trials of a block in the order chunk_gaps takes them: grouped by their
+// work_keys, so that a chunk's loops (to its largest M and its largest counts
+// of curve months) run little past each of its trials' own. A trial's sums do
+// not depend on its chunk-mates (chunk_gaps), so the order changes no bits.
+// A counting sort: O(n), and stable, so the order is a function of the inputs.
 void group_by_work(const Column& delay_days, const Column& overlap_days, const Column& setup_days,
                    const Column& duration_days, const Column& months, std::vector<std::uint32_t>& key,
                    std::vector<std::uint32_t>& bucket, std::vector<std::uint32_t>& order) {
-  constexpr int count_cap = 7, months_cap = 63;
-  constexpr std::size_t buckets = (count_cap + 1) * (count_cap + 1) * (months_cap + 1);
   const std::size_t n = std::size_t(months.size());
-  // The curve months of a licence whose month m has its point at
-  // m D + offset: setup_days < m D + offset < duration_days, 0 <= m < M.
-  // x in [0, cap] as an int (NaN: 0); floor(x) as an int for x > -64 by truncation.
-  auto capped = [](double x, int cap) { return x >= double(cap) ? cap : x > 0.0 ? int(x) : 0; };
-  auto floor_of = [](double x) { return int(x + 64.0) - 64; };
-  constexpr double per_day = 1.0 / days_per_month;
-  // About (duration - setup) / D + 1 months: the integers m in
-  // ((setup - offset) / D, (duration - offset) / D) below M.
-  auto curve_months = [&](double offset, double setup, double duration, double gap_months) {
-    const int first = std::max(floor_of((setup - offset) * per_day) + 1, 0);
-    const int end = std::min(-floor_of((offset - duration) * per_day), capped(gap_months, months_cap));
-    return std::clamp(end - first, 0, count_cap);
-  };
   key.resize(n);
-  const double* const delay = delay_days.data();
-  const double* const overlap = overlap_days.data();
-  const double* const setup = setup_days.data();
-  const double* const duration = duration_days.data();
-  for (std::size_t i = 0; i < n; ++i) {
-    const double m = months[Eigen::Index(i)];
-    const int new_count = curve_months(days_per_month - delay[i], setup[i], duration[i], m);
-    const int old_count = curve_months(-delay[i] - overlap[i], setup[i], duration[i], m);
-    key[i] = std::uint32_t((new_count * (count_cap + 1) + old_count) * (months_cap + 1) + capped(m, months_cap));
-  }
-  bucket.assign(buckets + 1, 0);
+  work_keys(delay_days.data(), overlap_days.data(), setup_days.data(), duration_days.data(), months.data(),
+            key.data(), n);
+  bucket.assign(key_values + 1, 0);
   for (std::size_t i = 0; i < n; ++i) ++bucket[key[i] + 1];
-  for (std::size_t b = 1; b <= buckets; ++b) bucket[b] += bucket[b - 1];  // bucket[k]: key k's first place
+  for (std::size_t b = 1; b <= key_values; ++b) bucket[b] += bucket[b - 1];  // bucket[k]: key k's first place
   order.resize(n);
   for (std::size_t i = 0; i < n; ++i) order[bucket[key[i]]++] = std::uint32_t(i);
 }
