@@ -295,9 +295,9 @@ struct ScheduleMarket {
   const double* old_annual_escalation;  // g_old
 };
 
-// G_new and G_old of a chunk of at most chunk_trials trials, over months
-// 0 .. months-1 (the chunk's largest M), in two passes (the scheduled form in
-// models/pricing.h):
+// G_new and G_old of a chunk of chunk_trials trials, each over its own months
+// m < M (`months` is the chunk's largest M), in two passes (the scheduled form
+// in models/pricing.h):
 //  * every month, cheap: where n = 0 at the month's point (t <= t_setup and
 //    t < duration_days: the gap is E) its weighted E is added, and each trial
 //    counts its months with 0 < n < E possible (t_setup < t < duration_days:
@@ -308,7 +308,10 @@ struct ScheduleMarket {
 //    (about duration / D + 1, which the start delay does not spread) instead of
 //    to its largest M. Later months have n = E: gaps of 0.
 // Each trial's terms are those of the plain month loop, added in month order
-// (v^m and the year factors by the same products), so the same bits.
+// (v^m and the year factors by the same products), so the same bits; and
+// each lane's sums read its own columns only, so they do not depend on the
+// other trials of the chunk. 16 lanes: two AVX-512 vectors (8 and 32
+// measured no better: docs/performance.md).
 constexpr std::size_t chunk_trials = 16;
 SWITCHCOST_SIMD_CLONES void chunk_gaps(const ScheduleColumns& c, const ScheduleMarket& mk, int months,
                                        double* __restrict g_new, double* __restrict g_old) noexcept {
@@ -562,9 +565,9 @@ void competitor_pricing(const PricingColumns& in, const PriceFactors& factors, c
   x.overlap_days = schedule.overlap_months * days_per_month;
   x.term_days = schedule.new_minimum_term_months * days_per_month;
   // M_i = min(H, ceil((d + L + duration_days) / D)): trial i's months with a
-  // gap. The months run in chunks of trials (chunk_gaps), each to its chunk's
-  // largest M_i in the cheap pass (a chunk's later months add gaps of 0 to its
-  // shorter trials); n(t) only in the curve months.
+  // gap. The months run in chunks of trials grouped by their work
+  // (group_by_work, chunk_gaps), each trial over its own M_i; n(t) only in
+  // the curve months.
   x.months = ((schedule.start_delay_days + x.overlap_days + lo.duration_days) / days_per_month)
                  .ceil()
                  .min(double(market.horizon_months))
