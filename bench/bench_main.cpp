@@ -209,6 +209,35 @@ void BM_Model_Pricing_RatePerTrial(benchmark::State& state) {
 }
 BENCHMARK(BM_Model_Pricing_RatePerTrial);
 
+// The scheduled form (licences on the migration schedule, as the engine
+// prices them): a 350-endpoint MSP whose learning rate, first-endpoint hours,
+// capacity, start delay (0-120 days) and overlap (0-2 months) vary from trial
+// to trial in random order, as drawn trials do; a constant discount rate.
+void BM_Model_PricingSchedule(benchmark::State& state) {
+  auto in = pricing_inputs();
+  auto labor = labor_inputs(block);
+  std::mt19937_64 rng(20);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  models::Column delay(block);
+  for (Eigen::Index i = 0; i < Eigen::Index(block); ++i) {
+    labor.first_endpoint_hours[i] = 0.25 + 0.75 * u(rng);
+    labor.learning_rate[i] = 0.75 + 0.2 * u(rng);
+    labor.capacity_hours_per_week[i] = 10.0 + 30.0 * u(rng);
+    delay[i] = 120.0 * u(rng) * u(rng);
+    in.overlap_months[i] = 2.0 * u(rng);
+  }
+  in.new_minimum_term_months.setZero();
+  models::LaborResult labor_out;
+  models::migration_labor(labor, labor_out);
+  models::PricingResult out;
+  for (auto _ : state) {
+    models::competitor_pricing(in, labor, labor_out, delay, out);
+    benchmark::DoNotOptimize(out.cost.data());
+  }
+  state.SetItemsProcessed(std::int64_t(state.iterations() * block));
+}
+BENCHMARK(BM_Model_PricingSchedule);
+
 void BM_Model_Stranded(benchmark::State& state) {
   models::StrandedInputs in;
   in.resize(block);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdint>
 
 #include "models/fastmath.h"
 
@@ -262,6 +263,7 @@ struct ScheduleColumns {
   const double* delay_days;
   const double* overlap_days;
   const double* term_days;
+  const double* months;         // M, the trial's months with a gap
 };
 
 // n(t) for one trial: endpoints_migrated_by's formula with fastmath's log1p
@@ -293,9 +295,9 @@ struct ScheduleMarket {
   const double* old_annual_escalation;  // g_old
 };
 
-// G_new and G_old of a chunk of at most chunk_trials trials, over months
-// 0 .. months-1 (the chunk's largest M), in two passes (the scheduled form in
-// models/pricing.h):
+// G_new and G_old of a chunk of chunk_trials trials, each over its own months
+// m < M (`months` is the chunk's largest M), in two passes (the scheduled form
+// in models/pricing.h):
 //  * every month, cheap: where n = 0 at the month's point (t <= t_setup and
 //    t < duration_days: the gap is E) its weighted E is added, and each trial
 //    counts its months with 0 < n < E possible (t_setup < t < duration_days:
@@ -306,10 +308,14 @@ struct ScheduleMarket {
 //    (about duration / D + 1, which the start delay does not spread) instead of
 //    to its largest M. Later months have n = E: gaps of 0.
 // Each trial's terms are those of the plain month loop, added in month order
-// (v^m and the year factors by the same products), so the same bits.
+// (v^m and the year factors by the same products), so the same bits; and
+// each lane's sums read its own columns only, so they do not depend on the
+// other trials of the chunk. 16 lanes: two AVX-512 vectors (8 and 32
+// measured no better: docs/performance.md).
 constexpr std::size_t chunk_trials = 16;
 SWITCHCOST_SIMD_CLONES void chunk_gaps(const ScheduleColumns& c, const ScheduleMarket& mk, int months,
-                                       double* __restrict g_new, double* __restrict g_old, std::size_t n) noexcept {
+                                       double* __restrict g_new, double* __restrict g_old) noexcept {
+  constexpr std::size_t n = chunk_trials;  // a whole chunk: the loops need no remainder
   const double* __restrict endpoints = c.endpoints;
   const double* __restrict setup = c.setup_days;
   const double* __restrict duration = c.duration_days;
@@ -320,6 +326,7 @@ SWITCHCOST_SIMD_CLONES void chunk_gaps(const ScheduleColumns& c, const ScheduleM
   const double* __restrict delay = c.delay_days;
   const double* __restrict overlap = c.overlap_days;
   const double* __restrict term = c.term_days;
+  const double* __restrict gap_months = c.months;
   const double* __restrict v = mk.monthly_discount;
   const double* __restrict promo_months = mk.promo_months;
   const double* __restrict promo_discount = mk.promo_discount;
@@ -350,14 +357,17 @@ SWITCHCOST_SIMD_CLONES void chunk_gaps(const ScheduleColumns& c, const ScheduleM
     const double month = double(m);
     const double next_year = double((m / year_months + 1) * year_months);
     for (std::size_t i = 0; i < n; ++i) {
+      // Only the trial's own months m < M count, whatever its chunk-mates' M:
+      // its sums do not depend on which trials share its chunk.
+      const bool live = month < gap_months[i];
       const double start = month * days_per_month - delay[i];  // s_m
       const double t = term[i];
       const bool committed = (t > 0.0) & (start + days_per_month > 0.0) & (start < t);
       const double e = endpoints[i];
       const double new_day = start + days_per_month, old_day = start - overlap[i];
       // n = 0 (migrated_by's selects): the gap is E.
-      const bool new_none = !(new_day > setup[i]) & !(new_day >= duration[i]);
-      const bool old_none = !(old_day > setup[i]) & !(old_day >= duration[i]);
+      const bool new_none = live & !(new_day > setup[i]) & !(new_day >= duration[i]);
+      const bool old_none = live & !(old_day > setup[i]) & !(old_day >= duration[i]);
       const double gap_new = committed ? 0.0 : e;
       const double f_promo = std::clamp(promo_months[i] - month, 0.0, 1.0);
       const double new_term = discount[i] * new_year[i] * (1.0 - promo_discount[i] * f_promo) * gap_new;
@@ -374,8 +384,8 @@ SWITCHCOST_SIMD_CLONES void chunk_gaps(const ScheduleColumns& c, const ScheduleM
       old_next_year[i] = old_here ? next_year : old_next_year[i];
       new_first[i] += new_none ? 1.0 : 0.0;
       old_first[i] += old_none ? 1.0 : 0.0;
-      new_count[i] += (!new_none & (new_day < duration[i])) ? 1.0 : 0.0;
-      old_count[i] += (!old_none & (old_day < duration[i])) ? 1.0 : 0.0;
+      new_count[i] += (live & !new_none & (new_day < duration[i])) ? 1.0 : 0.0;
+      old_count[i] += (live & !old_none & (old_day < duration[i])) ? 1.0 : 0.0;
       discount[i] *= v[i];
     }
   }
@@ -451,6 +461,90 @@ SWITCHCOST_SIMD_CLONES void chunk_gaps(const ScheduleColumns& c, const ScheduleM
   }
 }
 
+// The key group_by_work sorts on: an estimate of a trial's work in
+// chunk_gaps, (curve months of the new licence, of the old, M), each capped,
+// from real arithmetic (it may be off by a month: it only groups).
+constexpr int key_count_cap = 7, key_months_cap = 63;
+constexpr std::size_t key_values = (key_count_cap + 1) * (key_count_cap + 1) * (key_months_cap + 1);
+SWITCHCOST_SIMD_CLONES void work_keys(const double* __restrict delay, const double* __restrict overlap,
+                                      const double* __restrict setup, const double* __restrict duration,
+                                      const double* __restrict months, std::uint32_t* __restrict key,
+                                      std::size_t n) noexcept {
+  // x in [0, cap] as an int; floor(x) as an int, by truncation, in [-64, 4096]
+  // (NaN: 0 and 4096).
+  auto capped = [](double x, int cap) { return x >= double(cap) ? cap : x > 0.0 ? int(x) : 0; };
+  auto floor_of = [](double x) { return x < -63.0 ? -64 : x < 4096.0 ? int(x + 64.0) - 64 : 4096; };
+  constexpr double per_day = 1.0 / days_per_month;
+  // About (duration - setup) / D + 1 months: the integers m in
+  // ((setup - offset) / D, (duration - offset) / D) with 0 <= m < M, for a
+  // licence whose month m has its point at m D + offset.
+  auto curve_months = [&](double offset, double setup_days, double duration_days, int gap_months) {
+    const int first = std::max(floor_of((setup_days - offset) * per_day) + 1, 0);
+    const int end = std::min(-floor_of((offset - duration_days) * per_day), gap_months);
+    return std::clamp(end - first, 0, key_count_cap);
+  };
+  for (std::size_t i = 0; i < n; ++i) {
+    const int m = capped(months[i], key_months_cap);
+    const int new_count = curve_months(days_per_month - delay[i], setup[i], duration[i], m);
+    const int old_count = curve_months(-delay[i] - overlap[i], setup[i], duration[i], m);
+    key[i] = std::uint32_t((new_count * (key_count_cap + 1) + old_count) * (key_months_cap + 1) + m);
+  }
+}
+
+// The trials of a block in the order chunk_gaps takes them: grouped by their
+// work_keys, so that a chunk's loops (to its largest M and its largest counts
+// of curve months) run little past each of its trials' own. A trial's sums do
+// not depend on its chunk-mates (chunk_gaps), so the order changes no bits.
+// A counting sort: O(n), and stable, so the order is a function of the inputs.
+void group_by_work(const Column& delay_days, const Column& overlap_days, const Column& setup_days,
+                   const Column& duration_days, const Column& months, std::vector<std::uint32_t>& key,
+                   std::vector<std::uint32_t>& bucket, std::vector<std::uint32_t>& order) {
+  const std::size_t n = std::size_t(months.size());
+  key.resize(n);
+  work_keys(delay_days.data(), overlap_days.data(), setup_days.data(), duration_days.data(), months.data(),
+            key.data(), n);
+  bucket.assign(key_values + 1, 0);
+  for (std::size_t i = 0; i < n; ++i) ++bucket[key[i] + 1];
+  for (std::size_t b = 1; b <= key_values; ++b) bucket[b] += bucket[b - 1];  // bucket[k]: key k's first place
+  order.resize(n);
+  for (std::size_t i = 0; i < n; ++i) order[bucket[key[i]]++] = std::uint32_t(i);
+}
+
+// One chunk's columns gathered from the block's (in group_by_work's order)
+// into lanes of their own, and its two sums before they are scattered back.
+struct ChunkLanes {
+  using Lanes = std::array<double, chunk_trials>;
+  static constexpr std::size_t count = 16;  // the columns of ScheduleColumns, then of ScheduleMarket
+  std::array<Lanes, count> column;
+  Lanes gap_new, gap_old;
+
+  static std::array<const double*, count> sources(const ScheduleColumns& c, const ScheduleMarket& mk) noexcept {
+    return {c.endpoints,      c.setup_days,        c.duration_days,       c.units_per_day,
+            c.p,              c.p_two_p,           c.no_learning,         c.delay_days,
+            c.overlap_days,   c.term_days,         c.months,              mk.monthly_discount,
+            mk.promo_months,  mk.promo_discount,   mk.new_annual_escalation, mk.old_annual_escalation};
+  }
+  ScheduleColumns columns() const noexcept {
+    return {column[0].data(), column[1].data(), column[2].data(), column[3].data(),
+            column[4].data(), column[5].data(), column[6].data(), column[7].data(),
+            column[8].data(), column[9].data(), column[10].data()};
+  }
+  ScheduleMarket market() const noexcept {
+    return {column[11].data(), column[12].data(), column[13].data(), column[14].data(), column[15].data()};
+  }
+};
+
+// lanes.column[c][k] = source[c][trials[k]], k < chunk_trials: a column at a time, so
+// that the loads vectorise as gathers where the CPU has them.
+SWITCHCOST_SIMD_CLONES void gather_chunk(const std::array<const double*, ChunkLanes::count>& source,
+                                         const std::uint32_t* __restrict trials, ChunkLanes& lanes) noexcept {
+  for (std::size_t c = 0; c < ChunkLanes::count; ++c) {
+    const double* __restrict from = source[c];
+    double* __restrict to = lanes.column[c].data();
+    for (std::size_t k = 0; k < chunk_trials; ++k) to[k] = from[trials[k]];
+  }
+}
+
 }  // namespace
 
 void competitor_pricing(const PricingColumns& in, const PriceFactors& factors, const PriceFactorInputs& market,
@@ -471,31 +565,40 @@ void competitor_pricing(const PricingColumns& in, const PriceFactors& factors, c
   x.overlap_days = schedule.overlap_months * days_per_month;
   x.term_days = schedule.new_minimum_term_months * days_per_month;
   // M_i = min(H, ceil((d + L + duration_days) / D)): trial i's months with a
-  // gap. The months run in chunks of trials (chunk_gaps), each to its chunk's
-  // largest M_i in the cheap pass (a chunk's later months add gaps of 0 to its
-  // shorter trials); n(t) only in the curve months.
+  // gap. The months run in chunks of trials grouped by their work
+  // (group_by_work, chunk_gaps), each trial over its own M_i; n(t) only in
+  // the curve months.
   x.months = ((schedule.start_delay_days + x.overlap_days + lo.duration_days) / days_per_month)
                  .ceil()
                  .min(double(market.horizon_months))
                  .max(0.0);
   out.gap_new_pv.resize(n);
   out.gap_old_pv.resize(n);
-  const ScheduleMarket mk_columns{factors.monthly_discount.data(), market.promo_months.data(),
-                                  market.promo_discount.data(), market.new_annual_escalation.data(),
-                                  market.old_annual_escalation.data()};
-  constexpr auto chunk = Eigen::Index(chunk_trials);
-  for (Eigen::Index first = 0; first < n; first += chunk) {
-    const Eigen::Index len = std::min(chunk, n - first);
-    const int gap_months = int(x.months.segment(first, len).maxCoeff());
-    const ScheduleColumns c{li.endpoints.data() + first,      lo.setup_days.data() + first,
-                            lo.duration_days.data() + first,  x.units_per_day.data() + first,
-                            lo.learning_exponent.data() + first, x.p_two_p.data() + first,
-                            x.no_learning.data() + first,     schedule.start_delay_days.data() + first,
-                            x.overlap_days.data() + first,    x.term_days.data() + first};
-    const ScheduleMarket mk{mk_columns.monthly_discount + first, mk_columns.promo_months + first,
-                            mk_columns.promo_discount + first, mk_columns.new_annual_escalation + first,
-                            mk_columns.old_annual_escalation + first};
-    chunk_gaps(c, mk, gap_months, out.gap_new_pv.data() + first, out.gap_old_pv.data() + first, std::size_t(len));
+  group_by_work(schedule.start_delay_days, x.overlap_days, lo.setup_days, lo.duration_days, x.months, x.key,
+                x.bucket, x.order);
+  // Whole chunks: the last one filled up with copies of the block's last trial
+  // (their sums are computed and not kept).
+  if (n > 0) x.order.resize((std::size_t(n) + chunk_trials - 1) / chunk_trials * chunk_trials, x.order.back());
+  const ScheduleColumns columns{li.endpoints.data(),        lo.setup_days.data(),        lo.duration_days.data(),
+                                x.units_per_day.data(),     lo.learning_exponent.data(), x.p_two_p.data(),
+                                x.no_learning.data(),       schedule.start_delay_days.data(),
+                                x.overlap_days.data(),      x.term_days.data(),          x.months.data()};
+  const ScheduleMarket market_columns{factors.monthly_discount.data(), market.promo_months.data(),
+                                      market.promo_discount.data(), market.new_annual_escalation.data(),
+                                      market.old_annual_escalation.data()};
+  const auto sources = ChunkLanes::sources(columns, market_columns);
+  ChunkLanes lanes;
+  for (std::size_t first = 0; first < std::size_t(n); first += chunk_trials) {
+    const std::size_t len = std::min(chunk_trials, std::size_t(n) - first);
+    const std::uint32_t* trials = x.order.data() + first;
+    gather_chunk(sources, trials, lanes);
+    double gap_months = 0.0;
+    for (std::size_t k = 0; k < len; ++k) gap_months = std::max(gap_months, x.months[trials[k]]);
+    chunk_gaps(lanes.columns(), lanes.market(), int(gap_months), lanes.gap_new.data(), lanes.gap_old.data());
+    for (std::size_t k = 0; k < len; ++k) {
+      out.gap_new_pv[trials[k]] = lanes.gap_new[k];
+      out.gap_old_pv[trials[k]] = lanes.gap_old[k];
+    }
   }
   for (Eigen::Index i = 0; i < n; ++i) {
     const double e = in.endpoints[i];

@@ -62,18 +62,24 @@
 // over months 0 .. max M adds the leading months' w(m) E, counts each
 // trial's curve months and keeps v^m, (1 + g)^y(m) and 12 (y(m) + 1) at its
 // first; then N(s) is evaluated only at each trial's own curve months (the
-// chunk loops to its largest count of them, which the start delay does not
-// spread), the weights stepping v^(m+1) = v^m v and multiplying by 1 + g
-// where m + 1 reaches the next year. Each trial's terms are those of a loop
-// over every month with the same n(t), added in month order with the same
-// products, so the same bits (tests/models_test.cpp holds G_new and G_old
-// against a month-by-month reference with libm).
+// chunk loops to its largest count of them), the weights stepping
+// v^(m+1) = v^m v and multiplying by 1 + g where m + 1 reaches the next year.
+// Each trial's terms are those of a loop over every month with the same
+// n(t), added in month order with the same products, so the same bits
+// (tests/models_test.cpp holds G_new and G_old against a month-by-month
+// reference with libm). A trial counts only its own months m < M, so its
+// sums do not depend on the trials that share its chunk; the chunks are
+// formed from the block's trials sorted (a counting sort) by an estimate of
+// their counts of curve months and M, so that a chunk's loops run little
+// past each of its trials' own: any order of the trials gives the same bits
+// (tests/models_test.cpp compares a block with its trials permuted).
 // new_factor and old_factor are computed per trial with geometric sums per
 // year: O(years), not O(months);
 // when a block's trials share one discount rate (a constant input), its sums
 // and powers of v are tabulated once per block (the same bits as per trial).
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "models/common.h"
@@ -132,9 +138,12 @@ struct PricingResult {
   // Scheduled form only: G_new and G_old [endpoint-months, discounted and
   // escalated, per USD of monthly list price].
   Column gap_new_pv, gap_old_pv;
-  // Per-trial working columns of the scheduled form, kept to be reused.
+  // Per-trial working columns of the scheduled form, kept to be reused:
+  // the trials in the order chunk_gaps takes them (grouped by their work),
+  // and the keys and buckets of the sort that gives it.
   struct Scratch {
     Column units_per_day, p_two_p, no_learning, overlap_days, term_days, months;
+    std::vector<std::uint32_t> key, bucket, order;
     void resize(Eigen::Index n);
   } scratch;
 

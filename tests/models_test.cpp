@@ -965,28 +965,23 @@ TEST(PricingSchedule, MatchesDirectMonthLoopWithDiscountingAndLearning) {
       }
 }
 
-// G_new and G_old (models/pricing.h, scheduled form) against the plain month
-// loop: every month m < H, n(t) by endpoints_migrated_by (libm's log1p and
-// expm1), v^m and the year factors by std::pow. The model sums only the months
-// with n(t) strictly between 0 and E by the curve (each trial from its own
-// first such month, in chunks of trials), the others as E or 0: random trials
-// in blocks of 1,007 (chunks of mixed trials), with the edge cases spread
-// over them: no delay, no overlap, a minimum term, a promotion ending inside
-// the curve months, learning rate 1, no endpoints, a migration of 0 days, a
-// start past the horizon; and horizons that cut the migration short.
-TEST(PricingSchedule, GapsMatchPlainMonthLoop) {
-  std::mt19937_64 rng(2024);
-  std::uniform_real_distribution<double> u(0.0, 1.0);
-  const int n = 1007;
-  double worst = 0.0;
-  int compared = 0;
-  for (const int horizon : {0, 1, 2, 3, 7, 13, 36, 61}) {
-    LaborInputs labor;
+// A block of random scheduled trials (GapsMatchPlainMonthLoop's), with the
+// edge cases spread over it by the trial's index.
+struct ScheduleBlock {
+  LaborInputs labor;
+  LaborResult labor_out;
+  PricingInputs in;
+  Column delay;
+
+  ScheduleBlock(std::mt19937_64& rng, int n, int horizon) {
+    std::uniform_real_distribution<double> u(0.0, 1.0);
     labor.resize(n);
-    PricingInputs in;
+    for (Column* c : {&labor.billing_rate_per_hour, &labor.displaced_billable_share, &labor.technicians,
+                      &labor.capacity_hours_per_technician_week})
+      c->setZero();  // not read here; set so that copies of the block copy values
+    delay.resize(n);
     in.resize(n);
     in.horizon_months = horizon;
-    Column delay(n);
     for (int i = 0; i < n; ++i) {
       labor.endpoints[i] = std::floor(1.0 + 3000.0 * u(rng) * u(rng));
       labor.clients[i] = std::floor(1.0 + labor.endpoints[i] / 12.0);
@@ -1026,7 +1021,6 @@ TEST(PricingSchedule, GapsMatchPlainMonthLoop) {
         default: break;
       }
     }
-    LaborResult labor_out;
     migration_labor(labor, labor_out);
     for (int i = 0; i < n; ++i) {
       if (i % 10 == 3) {  // a promotion that ends inside the curve months (whole or fractional)
@@ -1038,6 +1032,60 @@ TEST(PricingSchedule, GapsMatchPlainMonthLoop) {
       if (i % 10 == 6) labor_out.setup_days[i] = labor_out.duration_days[i] = 0.0;  // a migration of 0 days
       if (i % 10 == 7) labor_out.setup_days[i] = labor_out.duration_days[i];       // all endpoints at once
     }
+  }
+
+  // The same trials in another order: trial j is this block's trial trials[j].
+  ScheduleBlock(const ScheduleBlock& from, const std::vector<Eigen::Index>& trials) : ScheduleBlock(from) {
+    auto take = [&](Column& c) {
+      const Column source = c;
+      c.resize(Eigen::Index(trials.size()));
+      for (std::size_t j = 0; j < trials.size(); ++j) c[Eigen::Index(j)] = source[trials[j]];
+    };
+    for (Column* c : {&labor.endpoints, &labor.clients, &labor.first_endpoint_hours, &labor.learning_rate,
+                      &labor.setup_hours, &labor.config_hours_per_client, &labor.failed_install_share,
+                      &labor.rework_hours_per_failed_install, &labor.broken_app_client_share,
+                      &labor.fix_hours_per_broken_client, &labor.overhead_hours_per_client,
+                      &labor.technician_cost_per_hour, &labor.billable_share, &labor.billing_rate_per_hour,
+                      &labor.displaced_billable_share, &labor.technicians,
+                      &labor.capacity_hours_per_technician_week, &labor.capacity_hours_per_week,
+                      &labor_out.learning_sum, &labor_out.learning_exponent, &labor_out.half_power,
+                      &labor_out.end_power, &labor_out.endpoint_hours, &labor_out.hours, &labor_out.cost,
+                      &labor_out.setup_days, &labor_out.duration_days, &in.endpoints,
+                      &in.new_price_per_endpoint_month, &in.old_price_per_endpoint_month,
+                      &in.new_annual_escalation, &in.old_annual_escalation, &in.promo_months, &in.promo_discount,
+                      &in.new_setup_fee_per_endpoint, &in.new_setup_fee_per_msp, &in.share_passed_to_clients,
+                      &in.discount_rate_per_year, &in.overlap_months, &in.new_minimum_term_months, &delay})
+      take(*c);
+  }
+
+  PricingResult price() const {
+    PricingResult r;
+    competitor_pricing(in, labor, labor_out, delay, r);
+    return r;
+  }
+};
+
+// G_new and G_old (models/pricing.h, scheduled form) against the plain month
+// loop: every month m < H, n(t) by endpoints_migrated_by (libm's log1p and
+// expm1), v^m and the year factors by std::pow. The model sums only the months
+// with n(t) strictly between 0 and E by the curve (each trial from its own
+// first such month, in chunks of trials), the others as E or 0: random trials
+// in blocks of 1,007 (chunks of mixed trials), with the edge cases spread
+// over them: no delay, no overlap, a minimum term, a promotion ending inside
+// the curve months, learning rate 1, no endpoints, a migration of 0 days, a
+// start past the horizon; and horizons that cut the migration short.
+TEST(PricingSchedule, GapsMatchPlainMonthLoop) {
+  std::mt19937_64 rng(2024);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  const int n = 1007;
+  double worst = 0.0;
+  int compared = 0;
+  for (const int horizon : {0, 1, 2, 3, 7, 13, 36, 61}) {
+    const ScheduleBlock block(rng, n, horizon);
+    const LaborInputs& labor = block.labor;
+    const LaborResult& labor_out = block.labor_out;
+    const PricingInputs& in = block.in;
+    const Column& delay = block.delay;
     PricingResult r;
     competitor_pricing(in, labor, labor_out, delay, r);
     ASSERT_EQ(r.gap_new_pv.size(), n);
@@ -1077,6 +1125,38 @@ TEST(PricingSchedule, GapsMatchPlainMonthLoop) {
     }
   }
   std::printf("scheduled gaps vs the plain month loop, %d trials: worst relative error %.2e\n", compared, worst);
+}
+
+// The scheduled form runs a block's trials grouped by their work, in chunks:
+// each trial's G_new, G_old and price terms must be the same bits whatever
+// the order of the trials in the block and whichever trials share its chunk:
+// the block against itself reversed and shuffled, and trials priced alone.
+TEST(PricingSchedule, SameBitsWhateverTheOrderOfTrials) {
+  std::mt19937_64 rng(7);
+  auto same_bits = [](double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; };
+  for (const int horizon : {13, 36}) {
+    const ScheduleBlock block(rng, 1007, horizon);
+    const PricingResult r = block.price();
+    std::vector<Eigen::Index> reversed(1007), shuffled(1007);
+    for (Eigen::Index i = 0; i < 1007; ++i) reversed[std::size_t(i)] = shuffled[std::size_t(i)] = 1006 - i;
+    std::shuffle(shuffled.begin(), shuffled.end(), rng);
+    std::vector<std::vector<Eigen::Index>> orders{reversed, shuffled};
+    for (Eigen::Index i = 0; i < 1007; i += 37) orders.push_back({i});  // alone in a block
+    int compared = 0;
+    for (const auto& order : orders) {
+      const PricingResult q = ScheduleBlock(block, order).price();
+      for (std::size_t j = 0; j < order.size(); ++j) {
+        const Eigen::Index i = order[j], k = Eigen::Index(j);
+        ASSERT_TRUE(same_bits(q.gap_new_pv[k], r.gap_new_pv[i])) << "horizon " << horizon << " trial " << i;
+        ASSERT_TRUE(same_bits(q.gap_old_pv[k], r.gap_old_pv[i])) << "horizon " << horizon << " trial " << i;
+        ASSERT_TRUE(same_bits(q.price_delta_pv[k], r.price_delta_pv[i])) << "horizon " << horizon << " trial " << i;
+        ASSERT_TRUE(same_bits(q.cost[k], r.cost[i])) << "horizon " << horizon << " trial " << i;
+        ++compared;
+      }
+    }
+    EXPECT_EQ(compared, 2 * 1007 + 28);
+    EXPECT_GT((r.gap_old_pv > 0.0).count(), 500);  // the schedule's gaps are there to compare
+  }
 }
 
 // The curve's constants LaborResult keeps for the schedule (p, (1/2)^p, X^p),
