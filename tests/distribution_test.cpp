@@ -1094,6 +1094,24 @@ TEST(PoissonQuantile, QuantileOfCdfIsExactForSmallMeans) {
   }
 }
 
+// The shortcut for small means (u <= 1 - 2 mean gives 0 without exp) must
+// answer what the sum does: exp(-mean), as computed, is at least every such u,
+// and just above P(0) the answer is 1, at means from 1e-300 to 1/4.
+TEST(PoissonQuantile, SmallMeanShortcutAgreesWithTheSum) {
+  for (double mean = 1e-300; mean <= 0.25; mean *= 1.07) {
+    const double u = std::min(1.0 - 2.0 * mean, std::nextafter(1.0, 0.0));  // u = 1 is outside: infinity
+    ASSERT_GE(std::exp(-mean), u) << "mean " << mean;
+    EXPECT_EQ(poisson_quantile(mean, u), 0) << "mean " << mean;
+    EXPECT_EQ(poisson_quantile(mean, std::nextafter(u, 0.0)), 0) << "mean " << mean;
+    const double p0 = std::exp(-mean);
+    if (mean > 1e-8) {  // below, P(0) is within 1e-8 of 1, where the tails are compared instead
+      EXPECT_GE(Distribution::poisson(mean).cdf(0), u) << "mean " << mean;  // so 0 is the quantile
+      EXPECT_EQ(poisson_quantile(mean, p0), 0) << "mean " << mean;
+      EXPECT_EQ(poisson_quantile(mean, std::nextafter(p0, 1.0)), 1) << "mean " << mean;
+    }
+  }
+}
+
 TEST(PoissonQuantile, RejectsInvalidMeans) {
   expect_error([] { poisson_quantile(-1, 0.5); }, {"poisson needs 0 <= mean"});
   expect_error([] { poisson_quantile(std::nan(""), 0.5); }, {"poisson needs"});

@@ -459,6 +459,13 @@ double poisson_quantile(double mean, double u) {
   // Small means: sum the probabilities upwards (the same sum as
   // poisson_cdf). Above sequential_cdf_limit the search compares exact upper
   // tails with 1 - u instead.
+  // Below P(0) = exp(-mean) the quantile is 0. For mean <= 1/4,
+  // exp(-mean) - (1 - 2 mean) >= 7 mean / 8, far above exp's error of an ulp
+  // (and for a mean so small that 1 - 2 mean rounds to 1 or just below it,
+  // exp(-mean) rounds to the same or above), so u <= 1 - 2 mean is below P(0)
+  // as exp computes it: the answer the sum below gives, without the exp (an
+  // incident count is 0 in most trials).
+  if (mean <= 0.25 && u <= 1.0 - 2.0 * mean) return 0;
   if (mean <= sequential_mean_limit && u <= sequential_cdf_limit) {
     double p = std::exp(-mean);
     double cdf = p;
