@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #include "models/fastmath.h"
 
@@ -503,11 +504,20 @@ void group_by_work(const Column& delay_days, const Column& overlap_days, const C
   key.resize(n);
   work_keys(delay_days.data(), overlap_days.data(), setup_days.data(), duration_days.data(), months.data(),
             key.data(), n);
-  bucket.assign(key_values + 1, 0);
-  for (std::size_t i = 0; i < n; ++i) ++bucket[key[i] + 1];
-  for (std::size_t b = 1; b <= key_values; ++b) bucket[b] += bucket[b - 1];  // bucket[k]: key k's first place
+  // Buckets only from the block's smallest key to its largest (of the
+  // 4,096 possible): the counts and their prefix sums cover that range.
+  std::uint32_t low = std::uint32_t(key_values), high = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    low = std::min(low, key[i]);
+    high = std::max(high, key[i]);
+  }
   order.resize(n);
-  for (std::size_t i = 0; i < n; ++i) order[bucket[key[i]]++] = std::uint32_t(i);
+  if (n == 0) return;
+  const std::size_t range = std::size_t(high - low) + 1;
+  bucket.assign(range + 1, 0);
+  for (std::size_t i = 0; i < n; ++i) ++bucket[key[i] - low + 1];
+  for (std::size_t b = 1; b <= range; ++b) bucket[b] += bucket[b - 1];  // bucket[k - low]: key k's first place
+  for (std::size_t i = 0; i < n; ++i) order[bucket[key[i] - low]++] = std::uint32_t(i);
 }
 
 // One chunk's columns gathered from the block's (in group_by_work's order)
@@ -534,11 +544,37 @@ struct ChunkLanes {
   }
 };
 
-// lanes.column[c][k] = source[c][trials[k]], k < chunk_trials: a column at a time, so
-// that the loads vectorise as gathers where the CPU has them.
-SWITCHCOST_SIMD_CLONES void gather_chunk(const std::array<const double*, ChunkLanes::count>& source,
-                                         const std::uint32_t* __restrict trials, ChunkLanes& lanes) noexcept {
+// The columns of a block that differ between its trials (by their bits):
+// only those are gathered per chunk; a column the same for the whole block
+// (a market input drawn once, an MSP's constant) fills its lanes once per
+// block. The same bits either way: every lane holds its trial's value.
+struct VaryingColumns {
+  std::array<std::uint8_t, ChunkLanes::count> index{};
+  std::size_t count = 0;
+};
+VaryingColumns fill_constant_lanes(const std::array<const double*, ChunkLanes::count>& source, std::size_t n,
+                                   ChunkLanes& lanes) noexcept {
+  VaryingColumns varying;
   for (std::size_t c = 0; c < ChunkLanes::count; ++c) {
+    // Every value has the bits of the next one: memcmp stops at the first
+    // difference (a varying column's first few trials).
+    const double* column = source[c];
+    if (std::memcmp(column, column + 1, (n - 1) * sizeof(double)) != 0)
+      varying.index[varying.count++] = std::uint8_t(c);
+    else
+      lanes.column[c].fill(column[0]);
+  }
+  return varying;
+}
+
+// lanes.column[c][k] = source[c][trials[k]], k < chunk_trials, for the
+// varying columns c: a column at a time, so that the loads vectorise as
+// gathers where the CPU has them.
+SWITCHCOST_SIMD_CLONES void gather_chunk(const std::array<const double*, ChunkLanes::count>& source,
+                                         const VaryingColumns& varying, const std::uint32_t* __restrict trials,
+                                         ChunkLanes& lanes) noexcept {
+  for (std::size_t v = 0; v < varying.count; ++v) {
+    const std::size_t c = varying.index[v];
     const double* __restrict from = source[c];
     double* __restrict to = lanes.column[c].data();
     for (std::size_t k = 0; k < chunk_trials; ++k) to[k] = from[trials[k]];
@@ -588,12 +624,15 @@ void competitor_pricing(const PricingColumns& in, const PriceFactors& factors, c
                                       market.old_annual_escalation.data()};
   const auto sources = ChunkLanes::sources(columns, market_columns);
   ChunkLanes lanes;
+  const VaryingColumns varying = n > 0 ? fill_constant_lanes(sources, std::size_t(n), lanes) : VaryingColumns{};
   for (std::size_t first = 0; first < std::size_t(n); first += chunk_trials) {
     const std::size_t len = std::min(chunk_trials, std::size_t(n) - first);
     const std::uint32_t* trials = x.order.data() + first;
-    gather_chunk(sources, trials, lanes);
+    gather_chunk(sources, varying, trials, lanes);
     double gap_months = 0.0;
-    for (std::size_t k = 0; k < len; ++k) gap_months = std::max(gap_months, x.months[trials[k]]);
+    // The chunk's largest M from its lanes (the padding lanes copy one of the
+    // chunk's own trials, so they change no maximum).
+    for (std::size_t k = 0; k < chunk_trials; ++k) gap_months = std::max(gap_months, lanes.column[10][k]);
     chunk_gaps(lanes.columns(), lanes.market(), int(gap_months), lanes.gap_new.data(), lanes.gap_old.data());
     for (std::size_t k = 0; k < len; ++k) {
       out.gap_new_pv[trials[k]] = lanes.gap_new[k];
