@@ -58,7 +58,7 @@ void PricingResult::resize(Eigen::Index n) {
 }
 
 void PricingResult::Scratch::resize(Eigen::Index n) {
-  for (Column* c : {&units_per_day, &p_two_p, &no_learning, &overlap_days, &term_days, &months})
+  for (Column* c : {&units_per_day, &p_two_p, &no_learning, &overlap_days, &term_days, &months, &new_price})
     c->resize(n);
 }
 
@@ -644,6 +644,47 @@ SWITCHCOST_SIMD_CLONES void gather_chunk(const std::array<const double*, ChunkLa
   }
 }
 
+// The inputs of schedule_constants, per trial.
+struct ScheduleInputs {
+  const double* learning_exponent;         // p
+  const double* half_power;                // (1/2)^p
+  const double* hours;                     // [h]
+  const double* setup_hours;               // [h]
+  const double* endpoint_hours;            // [h]
+  const double* capacity_hours_per_week;   // [h/week]
+  const double* first_endpoint_hours;      // [h]
+  const double* overlap_months;            // [months]
+  const double* new_minimum_term_months;   // [months]
+};
+// The curve's constants from the labor model, in one pass over the trials:
+// p 2^p = p / (1/2)^p; no learning (N(s) = s) exactly where p = 1 (b = 0);
+// the work units per day, the endpoint share of the hours after setup
+// times the capacity per day over the first endpoint's hours (0 where no
+// hours follow setup); the overlap and the minimum term in days.
+SWITCHCOST_SIMD_CLONES void schedule_constants(const ScheduleInputs& in, double* __restrict p_two_p,
+                                               double* __restrict no_learning, double* __restrict units_per_day,
+                                               double* __restrict overlap_days, double* __restrict term_days,
+                                               std::size_t n) noexcept {
+  const double* __restrict p = in.learning_exponent;
+  const double* __restrict half_power = in.half_power;
+  const double* __restrict hours = in.hours;
+  const double* __restrict setup_hours = in.setup_hours;
+  const double* __restrict endpoint_hours = in.endpoint_hours;
+  const double* __restrict capacity = in.capacity_hours_per_week;
+  const double* __restrict first_hours = in.first_endpoint_hours;
+  const double* __restrict overlap = in.overlap_months;
+  const double* __restrict term = in.new_minimum_term_months;
+  for (std::size_t i = 0; i < n; ++i) {
+    p_two_p[i] = p[i] / half_power[i];
+    no_learning[i] = p[i] == 1.0 ? 1.0 : 0.0;
+    const double other_hours = hours[i] - setup_hours[i];
+    const double share = other_hours > 0.0 ? endpoint_hours[i] / other_hours : 0.0;
+    units_per_day[i] = share * capacity[i] / days_per_week / first_hours[i];
+    overlap_days[i] = overlap[i] * days_per_month;
+    term_days[i] = term[i] * days_per_month;
+  }
+}
+
 }  // namespace
 
 void competitor_pricing(const PricingColumns& in, const PriceFactors& factors, const PriceFactorInputs& market,
@@ -654,15 +695,11 @@ void competitor_pricing(const PricingColumns& in, const PriceFactors& factors, c
   x.resize(n);
   const LaborInputs& li = schedule.labor;
   const LaborResult& lo = schedule.labor_result;
-  // The curve's constants from the labor model: p 2^p = p / (1/2)^p, and no
-  // learning (N(s) = s) exactly where p = 1 (b = 0).
-  x.p_two_p = lo.learning_exponent / lo.half_power;
-  x.no_learning = (lo.learning_exponent == 1.0).cast<double>();
-  x.units_per_day = lo.hours - li.setup_hours;  // the other hours, then the endpoint share of them
-  x.units_per_day = (x.units_per_day > 0.0).select(lo.endpoint_hours / x.units_per_day, 0.0) *
-                    li.capacity_hours_per_week / days_per_week / li.first_endpoint_hours;
-  x.overlap_days = schedule.overlap_months * days_per_month;
-  x.term_days = schedule.new_minimum_term_months * days_per_month;
+  schedule_constants({lo.learning_exponent.data(), lo.half_power.data(), lo.hours.data(), li.setup_hours.data(),
+                      lo.endpoint_hours.data(), li.capacity_hours_per_week.data(), li.first_endpoint_hours.data(),
+                      schedule.overlap_months.data(), schedule.new_minimum_term_months.data()},
+                     x.p_two_p.data(), x.no_learning.data(), x.units_per_day.data(), x.overlap_days.data(),
+                     x.term_days.data(), std::size_t(n));
   // M_i = min(H, ceil((d + L + duration_days) / D)): trial i's months with a
   // gap. The months run in chunks of trials grouped by their work
   // (group_by_work, chunk_gaps), each trial over its own M_i; n(t) only in
@@ -702,13 +739,17 @@ void competitor_pricing(const PricingColumns& in, const PriceFactors& factors, c
       out.gap_old_pv[trials[k]] = lanes.gap_old[k];
     }
   }
-  for (Eigen::Index i = 0; i < n; ++i) {
-    const double e = in.endpoints[i];
-    const double new_price = in.new_price_per_endpoint_month[i] * (1.0 - volume_discount(in.volume_tiers, e));
-    const double old_price = in.old_price_per_endpoint_month[i];
-    out.price_delta_pv[i] = e * (new_price * factors.new_factor[i] - old_price * factors.old_factor[i]) -
-                            (new_price * out.gap_new_pv[i] - old_price * out.gap_old_pv[i]);
+  // The new licence's price after the volume discount: without tiers the
+  // discount is 0 whatever the endpoints, so the expression vectorises.
+  if (in.volume_tiers.empty()) {
+    x.new_price = in.new_price_per_endpoint_month * (1.0 - volume_discount(in.volume_tiers, 0.0));
+  } else {
+    for (Eigen::Index i = 0; i < n; ++i)
+      x.new_price[i] = in.new_price_per_endpoint_month[i] * (1.0 - volume_discount(in.volume_tiers, in.endpoints[i]));
   }
+  const Column& old_price = in.old_price_per_endpoint_month;
+  out.price_delta_pv = in.endpoints * (x.new_price * factors.new_factor - old_price * factors.old_factor) -
+                       (x.new_price * out.gap_new_pv - old_price * out.gap_old_pv);
   out.cost = (1.0 - in.share_passed_to_clients) * out.price_delta_pv + in.new_setup_fee_per_endpoint * in.endpoints +
              in.new_setup_fee_per_msp;
 }
