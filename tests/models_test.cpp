@@ -1203,6 +1203,31 @@ TEST(PricingSchedule, SameBitsWhateverTheOrderOfTrials) {
   }
 }
 
+// The scheduled form's price with volume tiers (per trial) and without (the
+// discount 0 for all, in one vectorised expression): the formula of
+// models/pricing.h from the block's own gaps and factors, term by term.
+TEST(PricingSchedule, PriceDeltaWithAndWithoutVolumeTiers) {
+  std::mt19937_64 rng(20261205);
+  auto same_bits = [](double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; };
+  for (const bool tiers : {false, true}) {
+    ScheduleBlock block(rng, 500, 36);
+    if (tiers) block.in.volume_tiers = {{1000, 0.2}, {200, 0.1}, {200, 0.05}};
+    const PricingResult r = block.price();
+    PriceFactors f;
+    price_factors(block.in, f);
+    for (Eigen::Index i = 0; i < 500; ++i) {
+      const double e = block.in.endpoints[i];
+      const double new_price =
+          block.in.new_price_per_endpoint_month[i] * (1.0 - volume_discount(block.in.volume_tiers, e));
+      const double old_price = block.in.old_price_per_endpoint_month[i];
+      const double pv = e * (new_price * f.new_factor[i] - old_price * f.old_factor[i]) -
+                        (new_price * r.gap_new_pv[i] - old_price * r.gap_old_pv[i]);
+      ASSERT_TRUE(same_bits(r.price_delta_pv[i], pv)) << "tiers " << tiers << " trial " << i;
+    }
+    EXPECT_GT((block.in.endpoints >= 200.0).count(), 100);  // the tiers have trials to apply to
+  }
+}
+
 // The curve's constants LaborResult keeps for the schedule (p, (1/2)^p, X^p),
 // against libm; exactly p = 1 and X = E + 1/2 without learning.
 TEST(MigrationLabor, CurveConstantsForTheSchedule) {
