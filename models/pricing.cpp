@@ -231,7 +231,8 @@ bool same_bits_throughout(const Column& column) noexcept {
 // price_factors for a block whose trials share the discount rate and the
 // promotion: each year's sums once for the block, then per trial only its
 // escalations (month_sums' steps and sums, so the same bits). Not inlined:
-// inlined, it made GCC compile price_factors' per-trial paths 4% longer.
+// inlined, it cost price_factors' per-trial paths instructions
+// (docs/performance.md).
 [[gnu::noinline]] void shared_promotion_factors(const PriceFactorInputs& in, const TableDiscount& table,
                                                 PriceFactors& out) {
   const PromoMonths promo = promo_months_of(in.horizon_months, in.promo_months[0]);
@@ -239,7 +240,8 @@ bool same_bits_throughout(const Column& column) noexcept {
   std::vector<std::array<double, 2>> years;  // new_in_year, old_in_year
   for (int first = 0; first < in.horizon_months; first += year_months) {
     const int count = std::min(year_months, in.horizon_months - first);
-    years.push_back({new_in_year(table, promo, in.promo_discount[0], first, count), old_in_year(table, count, full_year)});
+    years.push_back(
+        {new_in_year(table, promo, in.promo_discount[0], first, count), old_in_year(table, count, full_year)});
   }
   for (Eigen::Index i = 0; i < out.new_factor.size(); ++i) {
     // month_sums' loop with the years' sums read from the table.
@@ -590,6 +592,7 @@ void group_by_work(const Column& delay_days, const Column& overlap_days, const C
 struct ChunkLanes {
   using Lanes = std::array<double, chunk_trials>;
   static constexpr std::size_t count = 16;  // the columns of ScheduleColumns, then of ScheduleMarket
+  static constexpr std::size_t months_column = 10;  // ScheduleColumns::months, M
   std::array<Lanes, count> column;
   Lanes gap_new, gap_old;
 
@@ -602,7 +605,7 @@ struct ChunkLanes {
   ScheduleColumns columns() const noexcept {
     return {column[0].data(), column[1].data(), column[2].data(), column[3].data(),
             column[4].data(), column[5].data(), column[6].data(), column[7].data(),
-            column[8].data(), column[9].data(), column[10].data()};
+            column[8].data(), column[9].data(), column[months_column].data()};
   }
   ScheduleMarket market() const noexcept {
     return {column[11].data(), column[12].data(), column[13].data(), column[14].data(), column[15].data()};
@@ -732,7 +735,7 @@ void competitor_pricing(const PricingColumns& in, const PriceFactors& factors, c
     double gap_months = 0.0;
     // The chunk's largest M from its lanes (the padding lanes copy one of the
     // chunk's own trials, so they change no maximum).
-    for (std::size_t k = 0; k < chunk_trials; ++k) gap_months = std::max(gap_months, lanes.column[10][k]);
+    for (const double months : lanes.column[ChunkLanes::months_column]) gap_months = std::max(gap_months, months);
     chunk_gaps(lanes.columns(), lanes.market(), int(gap_months), lanes.gap_new.data(), lanes.gap_old.data());
     for (std::size_t k = 0; k < len; ++k) {
       out.gap_new_pv[trials[k]] = lanes.gap_new[k];
