@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 
 #include "models/fastmath.h"
 
@@ -57,7 +58,7 @@ void PricingResult::resize(Eigen::Index n) {
 }
 
 void PricingResult::Scratch::resize(Eigen::Index n) {
-  for (Column* c : {&units_per_day, &p_two_p, &no_learning, &overlap_days, &term_days, &months})
+  for (Column* c : {&units_per_day, &p_two_p, &no_learning, &overlap_days, &term_days, &months, &new_price})
     c->resize(n);
 }
 
@@ -152,6 +153,49 @@ class TableDiscount {
   std::array<double, year_months + 1> sums_{}, powers_{};
 };
 
+// The promotion as months: months 0 .. full - 1 have f_promo = 1, month
+// full has f_promo = fraction, later months 0.
+struct PromoMonths {
+  int full = 0;
+  double fraction = 0.0;
+};
+PromoMonths promo_months_of(int horizon, double promo_months) noexcept {
+  PromoMonths promo;
+  if (promo_months > 0.0) {
+    const double whole = std::floor(promo_months);
+    if (whole >= double(horizon)) {
+      promo.full = horizon;
+    } else {
+      promo.full = int(whole);
+      promo.fraction = promo_months - whole;
+    }
+  }
+  return promo;
+}
+
+// One year's sums, months first .. first + count - 1, each month's weight
+// v^(m - first) (with the promotion for the new licence): month_sums
+// multiplies them by (1 + g)^y v^(12 y). They depend on the discount rate
+// and the promotion only.
+template <class Discount>
+double new_in_year(const Discount& d, const PromoMonths& promo, double promo_discount, int first,
+                   int count) noexcept {  // [months] sum v^(m - first) (1 - promo_discount f_promo(m))
+  const int promo_in_year = std::clamp(promo.full - first, 0, count);  // months with f_promo = 1
+  double sum = (1.0 - promo_discount) * d.sum(promo_in_year);
+  if (promo_in_year < count) {
+    // Month promo_in_year of this year: the fractional promo month if it falls here, else full price;
+    // then full price to the end of the year.
+    const bool fractional_here = promo.full - first >= 0 && promo.full - first < count;
+    const double first_factor = 1.0 - promo_discount * (fractional_here ? promo.fraction : 0.0);
+    sum += d.power(promo_in_year) * (first_factor + d.v() * d.sum(count - promo_in_year - 1));
+  }
+  return sum;
+}
+template <class Discount>
+double old_in_year(const Discount& d, int count, double full_year) noexcept {  // [months] sum v^(m - first)
+  return count == year_months ? full_year : d.sum(count);
+}
+
 template <class Discount>
 MonthSums month_sums(int horizon, const Discount& d, double new_escalation, double old_escalation,
                      double promo_months, double promo_discount) noexcept {
@@ -161,38 +205,60 @@ MonthSums month_sums(int horizon, const Discount& d, double new_escalation, doub
   // One year on: prices escalate and money is worth (1 + rate)^-1 = v^12.
   const double new_step = (1.0 + new_escalation) / (1.0 + discount_rate);
   const double old_step = (1.0 + old_escalation) / (1.0 + discount_rate);
-  // Months 0 .. full_promo-1 have f_promo = 1, month full_promo has f_promo = promo_fraction, later 0.
-  int full_promo = 0;
-  double promo_fraction = 0.0;
-  if (promo_months > 0.0) {
-    const double whole = std::floor(promo_months);
-    if (whole >= double(horizon)) {
-      full_promo = horizon;
-    } else {
-      full_promo = int(whole);
-      promo_fraction = promo_months - whole;
-    }
-  }
+  const PromoMonths promo = promo_months_of(horizon, promo_months);
   const double full_year = d.sum(year_months);
   double new_year = 1.0;  // (1 + g_new)^y v^(12 y)
   double old_year = 1.0;  // (1 + g_old)^y v^(12 y)
   for (int first = 0; first < horizon; first += year_months) {
     const int count = std::min(year_months, horizon - first);
-    const int promo_in_year = std::clamp(full_promo - first, 0, count);  // months with f_promo = 1
-    double new_in_year = (1.0 - promo_discount) * d.sum(promo_in_year);
-    if (promo_in_year < count) {
-      // Month promo_in_year of this year: the fractional promo month if it falls here, else full price;
-      // then full price to the end of the year.
-      const bool fractional_here = full_promo - first >= 0 && full_promo - first < count;
-      const double first_factor = 1.0 - promo_discount * (fractional_here ? promo_fraction : 0.0);
-      new_in_year += d.power(promo_in_year) * (first_factor + d.v() * d.sum(count - promo_in_year - 1));
-    }
-    s.new_factor += new_year * new_in_year;
-    s.old_factor += old_year * (count == year_months ? full_year : d.sum(count));
+    s.new_factor += new_year * new_in_year(d, promo, promo_discount, first, count);
+    s.old_factor += old_year * old_in_year(d, count, full_year);
     new_year *= new_step;
     old_year *= old_step;
   }
   return s;
+}
+
+// Bitwise the same value in all n > 0 elements: each has the bits of the
+// next one (memcmp stops at the first difference).
+bool same_bits_throughout(const double* column, std::size_t n) noexcept {
+  return std::memcmp(column, column + 1, (n - 1) * sizeof(double)) == 0;
+}
+bool same_bits_throughout(const Column& column) noexcept {
+  return same_bits_throughout(column.data(), std::size_t(column.size()));
+}
+
+// price_factors for a block whose trials share the discount rate and the
+// promotion: each year's sums once for the block, then per trial only its
+// escalations (month_sums' steps and sums, so the same bits). Not inlined:
+// inlined, it cost price_factors' per-trial paths instructions
+// (docs/performance.md).
+[[gnu::noinline]] void shared_promotion_factors(const PriceFactorInputs& in, const TableDiscount& table,
+                                                PriceFactors& out) {
+  const PromoMonths promo = promo_months_of(in.horizon_months, in.promo_months[0]);
+  const double full_year = table.sum(year_months);
+  std::vector<std::array<double, 2>> years;  // new_in_year, old_in_year
+  for (int first = 0; first < in.horizon_months; first += year_months) {
+    const int count = std::min(year_months, in.horizon_months - first);
+    years.push_back(
+        {new_in_year(table, promo, in.promo_discount[0], first, count), old_in_year(table, count, full_year)});
+  }
+  for (Eigen::Index i = 0; i < out.new_factor.size(); ++i) {
+    // month_sums' loop with the years' sums read from the table.
+    const double new_step = (1.0 + in.new_annual_escalation[i]) / (1.0 + table.rate());
+    const double old_step = (1.0 + in.old_annual_escalation[i]) / (1.0 + table.rate());
+    MonthSums s;
+    double new_year = 1.0, old_year = 1.0;
+    for (const auto& [new_sum, old_sum] : years) {
+      s.new_factor += new_year * new_sum;
+      s.old_factor += old_year * old_sum;
+      new_year *= new_step;
+      old_year *= old_step;
+    }
+    out.new_factor[i] = s.new_factor;
+    out.old_factor[i] = s.old_factor;
+    out.monthly_discount[i] = table.v();
+  }
 }
 
 }  // namespace
@@ -221,6 +287,8 @@ void price_factors(const PriceFactorInputs& in, PriceFactors& out) {
   const auto& rate = in.discount_rate_per_year;
   if (n > 0 && (rate == rate[0]).all()) {
     const TableDiscount table(rate[0]);
+    if (in.horizon_months > 0 && same_bits_throughout(in.promo_months) && same_bits_throughout(in.promo_discount))
+      return shared_promotion_factors(in, table, out);
     each_trial([&](Eigen::Index) -> const TableDiscount& { return table; });
   } else {
     each_trial([&](Eigen::Index i) { return DirectDiscount(rate[i]); });
@@ -503,11 +571,20 @@ void group_by_work(const Column& delay_days, const Column& overlap_days, const C
   key.resize(n);
   work_keys(delay_days.data(), overlap_days.data(), setup_days.data(), duration_days.data(), months.data(),
             key.data(), n);
-  bucket.assign(key_values + 1, 0);
-  for (std::size_t i = 0; i < n; ++i) ++bucket[key[i] + 1];
-  for (std::size_t b = 1; b <= key_values; ++b) bucket[b] += bucket[b - 1];  // bucket[k]: key k's first place
+  // Buckets only from the block's smallest key to its largest (of the
+  // 4,096 possible): the counts and their prefix sums cover that range.
+  std::uint32_t low = std::uint32_t(key_values), high = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    low = std::min(low, key[i]);
+    high = std::max(high, key[i]);
+  }
   order.resize(n);
-  for (std::size_t i = 0; i < n; ++i) order[bucket[key[i]]++] = std::uint32_t(i);
+  if (n == 0) return;
+  const std::size_t range = std::size_t(high - low) + 1;
+  bucket.assign(range + 1, 0);
+  for (std::size_t i = 0; i < n; ++i) ++bucket[key[i] - low + 1];
+  for (std::size_t b = 1; b <= range; ++b) bucket[b] += bucket[b - 1];  // bucket[k - low]: key k's first place
+  for (std::size_t i = 0; i < n; ++i) order[bucket[key[i] - low]++] = std::uint32_t(i);
 }
 
 // One chunk's columns gathered from the block's (in group_by_work's order)
@@ -515,6 +592,7 @@ void group_by_work(const Column& delay_days, const Column& overlap_days, const C
 struct ChunkLanes {
   using Lanes = std::array<double, chunk_trials>;
   static constexpr std::size_t count = 16;  // the columns of ScheduleColumns, then of ScheduleMarket
+  static constexpr std::size_t months_column = 10;  // ScheduleColumns::months, M
   std::array<Lanes, count> column;
   Lanes gap_new, gap_old;
 
@@ -527,21 +605,86 @@ struct ChunkLanes {
   ScheduleColumns columns() const noexcept {
     return {column[0].data(), column[1].data(), column[2].data(), column[3].data(),
             column[4].data(), column[5].data(), column[6].data(), column[7].data(),
-            column[8].data(), column[9].data(), column[10].data()};
+            column[8].data(), column[9].data(), column[months_column].data()};
   }
   ScheduleMarket market() const noexcept {
     return {column[11].data(), column[12].data(), column[13].data(), column[14].data(), column[15].data()};
   }
 };
 
-// lanes.column[c][k] = source[c][trials[k]], k < chunk_trials: a column at a time, so
-// that the loads vectorise as gathers where the CPU has them.
-SWITCHCOST_SIMD_CLONES void gather_chunk(const std::array<const double*, ChunkLanes::count>& source,
-                                         const std::uint32_t* __restrict trials, ChunkLanes& lanes) noexcept {
+// The columns of a block that differ between its trials (by their bits):
+// only those are gathered per chunk; a column the same for the whole block
+// (a market input drawn once, an MSP's constant) fills its lanes once per
+// block. The same bits either way: every lane holds its trial's value.
+struct VaryingColumns {
+  std::array<std::uint8_t, ChunkLanes::count> index{};
+  std::size_t count = 0;
+};
+VaryingColumns fill_constant_lanes(const std::array<const double*, ChunkLanes::count>& source, std::size_t n,
+                                   ChunkLanes& lanes) noexcept {
+  VaryingColumns varying;
   for (std::size_t c = 0; c < ChunkLanes::count; ++c) {
+    const double* column = source[c];
+    if (!same_bits_throughout(column, n))
+      varying.index[varying.count++] = std::uint8_t(c);
+    else
+      lanes.column[c].fill(column[0]);
+  }
+  return varying;
+}
+
+// lanes.column[c][k] = source[c][trials[k]], k < chunk_trials, for the
+// varying columns c: a column at a time, so that the loads vectorise as
+// gathers where the CPU has them.
+SWITCHCOST_SIMD_CLONES void gather_chunk(const std::array<const double*, ChunkLanes::count>& source,
+                                         const VaryingColumns& varying, const std::uint32_t* __restrict trials,
+                                         ChunkLanes& lanes) noexcept {
+  for (std::size_t v = 0; v < varying.count; ++v) {
+    const std::size_t c = varying.index[v];
     const double* __restrict from = source[c];
     double* __restrict to = lanes.column[c].data();
     for (std::size_t k = 0; k < chunk_trials; ++k) to[k] = from[trials[k]];
+  }
+}
+
+// The inputs of schedule_constants, per trial.
+struct ScheduleInputs {
+  const double* learning_exponent;         // p
+  const double* half_power;                // (1/2)^p
+  const double* hours;                     // [h]
+  const double* setup_hours;               // [h]
+  const double* endpoint_hours;            // [h]
+  const double* capacity_hours_per_week;   // [h/week]
+  const double* first_endpoint_hours;      // [h]
+  const double* overlap_months;            // [months]
+  const double* new_minimum_term_months;   // [months]
+};
+// The curve's constants from the labor model, in one pass over the trials:
+// p 2^p = p / (1/2)^p; no learning (N(s) = s) exactly where p = 1 (b = 0);
+// the work units per day, the endpoint share of the hours after setup
+// times the capacity per day over the first endpoint's hours (0 where no
+// hours follow setup); the overlap and the minimum term in days.
+SWITCHCOST_SIMD_CLONES void schedule_constants(const ScheduleInputs& in, double* __restrict p_two_p,
+                                               double* __restrict no_learning, double* __restrict units_per_day,
+                                               double* __restrict overlap_days, double* __restrict term_days,
+                                               std::size_t n) noexcept {
+  const double* __restrict p = in.learning_exponent;
+  const double* __restrict half_power = in.half_power;
+  const double* __restrict hours = in.hours;
+  const double* __restrict setup_hours = in.setup_hours;
+  const double* __restrict endpoint_hours = in.endpoint_hours;
+  const double* __restrict capacity = in.capacity_hours_per_week;
+  const double* __restrict first_hours = in.first_endpoint_hours;
+  const double* __restrict overlap = in.overlap_months;
+  const double* __restrict term = in.new_minimum_term_months;
+  for (std::size_t i = 0; i < n; ++i) {
+    p_two_p[i] = p[i] / half_power[i];
+    no_learning[i] = p[i] == 1.0 ? 1.0 : 0.0;
+    const double other_hours = hours[i] - setup_hours[i];
+    const double share = other_hours > 0.0 ? endpoint_hours[i] / other_hours : 0.0;
+    units_per_day[i] = share * capacity[i] / days_per_week / first_hours[i];
+    overlap_days[i] = overlap[i] * days_per_month;
+    term_days[i] = term[i] * days_per_month;
   }
 }
 
@@ -555,15 +698,11 @@ void competitor_pricing(const PricingColumns& in, const PriceFactors& factors, c
   x.resize(n);
   const LaborInputs& li = schedule.labor;
   const LaborResult& lo = schedule.labor_result;
-  // The curve's constants from the labor model: p 2^p = p / (1/2)^p, and no
-  // learning (N(s) = s) exactly where p = 1 (b = 0).
-  x.p_two_p = lo.learning_exponent / lo.half_power;
-  x.no_learning = (lo.learning_exponent == 1.0).cast<double>();
-  x.units_per_day = lo.hours - li.setup_hours;  // the other hours, then the endpoint share of them
-  x.units_per_day = (x.units_per_day > 0.0).select(lo.endpoint_hours / x.units_per_day, 0.0) *
-                    li.capacity_hours_per_week / days_per_week / li.first_endpoint_hours;
-  x.overlap_days = schedule.overlap_months * days_per_month;
-  x.term_days = schedule.new_minimum_term_months * days_per_month;
+  schedule_constants({lo.learning_exponent.data(), lo.half_power.data(), lo.hours.data(), li.setup_hours.data(),
+                      lo.endpoint_hours.data(), li.capacity_hours_per_week.data(), li.first_endpoint_hours.data(),
+                      schedule.overlap_months.data(), schedule.new_minimum_term_months.data()},
+                     x.p_two_p.data(), x.no_learning.data(), x.units_per_day.data(), x.overlap_days.data(),
+                     x.term_days.data(), std::size_t(n));
   // M_i = min(H, ceil((d + L + duration_days) / D)): trial i's months with a
   // gap. The months run in chunks of trials grouped by their work
   // (group_by_work, chunk_gaps), each trial over its own M_i; n(t) only in
@@ -588,25 +727,32 @@ void competitor_pricing(const PricingColumns& in, const PriceFactors& factors, c
                                       market.old_annual_escalation.data()};
   const auto sources = ChunkLanes::sources(columns, market_columns);
   ChunkLanes lanes;
+  const VaryingColumns varying = n > 0 ? fill_constant_lanes(sources, std::size_t(n), lanes) : VaryingColumns{};
   for (std::size_t first = 0; first < std::size_t(n); first += chunk_trials) {
     const std::size_t len = std::min(chunk_trials, std::size_t(n) - first);
     const std::uint32_t* trials = x.order.data() + first;
-    gather_chunk(sources, trials, lanes);
+    gather_chunk(sources, varying, trials, lanes);
     double gap_months = 0.0;
-    for (std::size_t k = 0; k < len; ++k) gap_months = std::max(gap_months, x.months[trials[k]]);
+    // The chunk's largest M from its lanes (the padding lanes copy one of the
+    // chunk's own trials, so they change no maximum).
+    for (const double months : lanes.column[ChunkLanes::months_column]) gap_months = std::max(gap_months, months);
     chunk_gaps(lanes.columns(), lanes.market(), int(gap_months), lanes.gap_new.data(), lanes.gap_old.data());
     for (std::size_t k = 0; k < len; ++k) {
       out.gap_new_pv[trials[k]] = lanes.gap_new[k];
       out.gap_old_pv[trials[k]] = lanes.gap_old[k];
     }
   }
-  for (Eigen::Index i = 0; i < n; ++i) {
-    const double e = in.endpoints[i];
-    const double new_price = in.new_price_per_endpoint_month[i] * (1.0 - volume_discount(in.volume_tiers, e));
-    const double old_price = in.old_price_per_endpoint_month[i];
-    out.price_delta_pv[i] = e * (new_price * factors.new_factor[i] - old_price * factors.old_factor[i]) -
-                            (new_price * out.gap_new_pv[i] - old_price * out.gap_old_pv[i]);
+  // The new licence's price after the volume discount: without tiers the
+  // discount is 0 whatever the endpoints, so the expression vectorises.
+  if (in.volume_tiers.empty()) {
+    x.new_price = in.new_price_per_endpoint_month * (1.0 - volume_discount(in.volume_tiers, 0.0));
+  } else {
+    for (Eigen::Index i = 0; i < n; ++i)
+      x.new_price[i] = in.new_price_per_endpoint_month[i] * (1.0 - volume_discount(in.volume_tiers, in.endpoints[i]));
   }
+  const Column& old_price = in.old_price_per_endpoint_month;
+  out.price_delta_pv = in.endpoints * (x.new_price * factors.new_factor - old_price * factors.old_factor) -
+                       (x.new_price * out.gap_new_pv - old_price * out.gap_old_pv);
   out.cost = (1.0 - in.share_passed_to_clients) * out.price_delta_pv + in.new_setup_fee_per_endpoint * in.endpoints +
              in.new_setup_fee_per_msp;
 }

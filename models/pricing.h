@@ -76,7 +76,9 @@
 // new_factor and old_factor are computed per trial with geometric sums per
 // year: O(years), not O(months);
 // when a block's trials share one discount rate (a constant input), its sums
-// and powers of v are tabulated once per block (the same bits as per trial).
+// and powers of v are tabulated once per block, and when they share the
+// promotion too, each year's sums (per trial only the escalations' steps
+// remain): the same bits as per trial.
 #pragma once
 
 #include <cstdint>
@@ -143,6 +145,7 @@ struct PricingResult {
   // and the keys and buckets of the sort that gives it.
   struct Scratch {
     Column units_per_day, p_two_p, no_learning, overlap_days, term_days, months;
+    Column new_price;  // [USD/(endpoint month)] after the volume discount
     std::vector<std::uint32_t> key, bucket, order;
     void resize(Eigen::Index n);
   } scratch;

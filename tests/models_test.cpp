@@ -847,6 +847,50 @@ TEST(Pricing, SharedDiscountRateGivesThePerTrialBits) {
   }
 }
 
+// A block whose trials share the discount rate and the promotion (the shipped
+// price sets' promo_months and promo_discount are constants) sums each year
+// once for the block; it must give the bits of the per-trial paths, which a
+// block with one trial's promotion or rate changed takes.
+TEST(Pricing, SharedPromotionGivesThePerTrialBits) {
+  std::mt19937_64 rng(778);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  auto same_bits = [](double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; };
+  const int n = 300;
+  for (const double rate : {0.0, 0.08, 2.0}) {
+    for (const int horizon : {0, 1, 12, 13, 36, 61}) {
+      for (const double promo_months : {0.0, 3.0, 12.0, 14.5, 70.25}) {
+        PricingInputs shared;
+        shared.resize(n);
+        shared.horizon_months = horizon;
+        for (int i = 0; i < n; ++i) {
+          shared.new_annual_escalation[i] = -0.5 + 1.5 * u(rng);
+          shared.old_annual_escalation[i] = -0.5 + 1.5 * u(rng);
+          shared.promo_months[i] = promo_months;
+          shared.promo_discount[i] = 0.3;
+          shared.discount_rate_per_year[i] = rate;
+        }
+        PriceFactors block, per_trial, direct;
+        price_factors(shared, block);
+        PricingInputs other_promo = shared;  // trial 0's promotion changed: per trial, tabulated rate
+        other_promo.promo_months[0] = promo_months + 1.0;
+        price_factors(other_promo, per_trial);
+        PricingInputs other_rate = shared;  // trial 0's rate changed: per trial, rate per trial
+        other_rate.discount_rate_per_year[0] = rate + 0.5;
+        price_factors(other_rate, direct);
+        for (int i = 1; i < n; ++i) {
+          for (const PriceFactors* f : {&per_trial, &direct}) {
+            ASSERT_TRUE(same_bits(block.new_factor[i], f->new_factor[i]))
+                << "rate " << rate << " horizon " << horizon << " promo " << promo_months << " trial " << i;
+            ASSERT_TRUE(same_bits(block.old_factor[i], f->old_factor[i]))
+                << "rate " << rate << " horizon " << horizon << " promo " << promo_months << " trial " << i;
+            ASSERT_TRUE(same_bits(block.monthly_discount[i], f->monthly_discount[i]));
+          }
+        }
+      }
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------
 // Stranded licences and refunds
 
@@ -1156,6 +1200,31 @@ TEST(PricingSchedule, SameBitsWhateverTheOrderOfTrials) {
     }
     EXPECT_EQ(compared, 2 * 1007 + 28);
     EXPECT_GT((r.gap_old_pv > 0.0).count(), 500);  // the schedule's gaps are there to compare
+  }
+}
+
+// The scheduled form's price with volume tiers (per trial) and without (the
+// discount 0 for all, in one vectorised expression): the formula of
+// models/pricing.h from the block's own gaps and factors, term by term.
+TEST(PricingSchedule, PriceDeltaWithAndWithoutVolumeTiers) {
+  std::mt19937_64 rng(20261205);
+  auto same_bits = [](double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; };
+  for (const bool tiers : {false, true}) {
+    ScheduleBlock block(rng, 500, 36);
+    if (tiers) block.in.volume_tiers = {{1000, 0.2}, {200, 0.1}, {200, 0.05}};
+    const PricingResult r = block.price();
+    PriceFactors f;
+    price_factors(block.in, f);
+    for (Eigen::Index i = 0; i < 500; ++i) {
+      const double e = block.in.endpoints[i];
+      const double new_price =
+          block.in.new_price_per_endpoint_month[i] * (1.0 - volume_discount(block.in.volume_tiers, e));
+      const double old_price = block.in.old_price_per_endpoint_month[i];
+      const double pv = e * (new_price * f.new_factor[i] - old_price * f.old_factor[i]) -
+                        (new_price * r.gap_new_pv[i] - old_price * r.gap_old_pv[i]);
+      ASSERT_TRUE(same_bits(r.price_delta_pv[i], pv)) << "tiers " << tiers << " trial " << i;
+    }
+    EXPECT_GT((block.in.endpoints >= 200.0).count(), 100);  // the tiers have trials to apply to
   }
 }
 
