@@ -221,6 +221,10 @@ void QuantileSketch::add(double x) {
 void QuantileSketch::add(const double* x, std::size_t n) {
   // All or nothing: a non-finite value throws before anything is added.
   if (!all_finite(x, n)) throw std::invalid_argument("quantile sketch: value is not finite");
+  add_finite(x, n);
+}
+
+void QuantileSketch::add_finite(const double* x, std::size_t n) {
   if (n == 0) return;
   // No bucket can pass 2^32 - 1 when the whole sketch stays below it: then
   // the counts are incremented unchecked.
@@ -242,6 +246,12 @@ void QuantileSketch::add(const double* x, std::size_t n) {
     // after growing once (no per-value range checks or growth).
     if (lo > -floor_ && hi < floor_) {
       zero_ += m;
+      continue;
+    }
+    // A constant chunk (an output fixed in this MSP's inputs): one index,
+    // m counts in its bucket, as m single adds would leave them.
+    if (lo == hi) {
+      (lo > 0 ? positive_ : negative_).add(index_of(std::fabs(lo)), m, max_buckets_, false);
       continue;
     }
     const IndexRange range = bucket_indices(v, m, floor_, multiplier_, index);
@@ -503,40 +513,52 @@ namespace {
 // chains of additions instead of one, written so that the lanes vectorise
 // (SIMD clones). The error bound is that of one compensated sum.
 constexpr std::size_t sum_lanes = 8;
-// Eight doubles as one value (GCC/clang vector extension): one AVX-512
-// register, two AVX2 ones, four SSE2 ones, by clone.
-using Lanes = double __attribute__((vector_size(sum_lanes * sizeof(double))));
 
-SWITCHCOST_SIMD_CLONES void lane_sums(const double* __restrict x, std::size_t n, bool squares, double mean,
-                                      double* __restrict sum, double* __restrict comp) noexcept {
-  Lanes s = {}, c = {};
-  const Lanes m = Lanes{} + mean;
+// One lane's step: the same operations in the same order for every lane and
+// clone. Plain arrays of eight rather than one 64-byte vector value: GCC 12
+// lowers such a value through the stack in the AVX2 and SSE2 clones (about
+// 70 instructions per eight values), while the loops below become two AVX2
+// or one AVX-512 register per array (bits unchanged: the same operations per lane).
+template <bool squares>
+[[gnu::always_inline]] inline void lane_sums(const double* __restrict x, std::size_t n, double mean,
+                                             double* __restrict sum, double* __restrict comp) noexcept {
+  double s[sum_lanes] = {}, c[sum_lanes] = {};
   std::size_t i = 0;
-  for (; i + sum_lanes <= n; i += sum_lanes) {
-    Lanes v;
-    std::memcpy(&v, x + i, sizeof v);
-    const Lanes d = v - m;
-    v = squares ? d * d : v;
-    const Lanes t = s + v;
-    const Lanes bv = t - s;  // Knuth's TwoSum: the exact error without a branch
-    c += (s - (t - bv)) + (v - bv);
-    s = t;
-  }
-  std::memcpy(sum, &s, sizeof s);
-  std::memcpy(comp, &c, sizeof c);
+  for (; i + sum_lanes <= n; i += sum_lanes)
+    for (std::size_t l = 0; l < sum_lanes; ++l) {
+      const double d = x[i + l] - mean;
+      const double v = squares ? d * d : x[i + l];
+      const double t = s[l] + v;
+      const double bv = t - s[l];  // Knuth's TwoSum: the exact error without a branch
+      c[l] += (s[l] - (t - bv)) + (v - bv);
+      s[l] = t;
+    }
   for (std::size_t l = 0; i < n; ++i, ++l) {
     const double d = x[i] - mean;
     const double v = squares ? d * d : x[i];
-    const double t = sum[l] + v;
-    const double bv = t - sum[l];
-    comp[l] += (sum[l] - (t - bv)) + (v - bv);
-    sum[l] = t;
+    const double t = s[l] + v;
+    const double bv = t - s[l];
+    c[l] += (s[l] - (t - bv)) + (v - bv);
+    s[l] = t;
   }
+  std::memcpy(sum, s, sizeof s);
+  std::memcpy(comp, c, sizeof c);
+}
+SWITCHCOST_SIMD_CLONES void value_lane_sums(const double* __restrict x, std::size_t n, double* __restrict sum,
+                                            double* __restrict comp) noexcept {
+  lane_sums<false>(x, n, 0.0, sum, comp);
+}
+SWITCHCOST_SIMD_CLONES void square_lane_sums(const double* __restrict x, std::size_t n, double mean,
+                                             double* __restrict sum, double* __restrict comp) noexcept {
+  lane_sums<true>(x, n, mean, sum, comp);
 }
 
 double lane_sum(const double* x, std::size_t n, bool squares, double mean) noexcept {
   double sum[sum_lanes], comp[sum_lanes];
-  lane_sums(x, n, squares, mean, sum, comp);
+  if (squares)
+    square_lane_sums(x, n, mean, sum, comp);
+  else
+    value_lane_sums(x, n, sum, comp);
   NeumaierSum total;
   for (std::size_t l = 0; l < sum_lanes; ++l) total.add(sum[l]);
   for (std::size_t l = 0; l < sum_lanes; ++l) total.add(comp[l]);
@@ -552,6 +574,13 @@ BlockMoments BlockMoments::of(const double* x, std::size_t n) {
   b.sum = lane_sum(x, n, false, 0.0);
   b.m2 = lane_sum(x, n, true, b.sum / double(n));
   return b;
+}
+
+BlockMoments BlockMoments::of(const double* x, std::size_t n, double min, double max) {
+  // Zeros (+0 or -0) give +0 in every lane and every compensation, so both
+  // sums are +0 (round to nearest: +0 + -0 = +0, and d * d = +0).
+  if (n > 0 && min == 0 && max == 0) return {n, 0.0, 0.0};
+  return of(x, n);
 }
 
 void MomentAccumulator::add(const BlockMoments& b) {
