@@ -71,22 +71,33 @@ SWITCHCOST_SIMD_CLONES IndexRange bucket_indices(const double* __restrict x, std
   return {first, last};
 }
 
-// The least and the greatest of x[0..n), n > 0, all finite: four
-// independent chains of comparisons instead of one.
-void min_max(const double* x, std::size_t n, double& lo, double& hi) noexcept {
-  double l[4] = {x[0], x[0], x[0], x[0]}, h[4] = {x[0], x[0], x[0], x[0]};
+// The least and the greatest of x[0..n), n > 0, all finite: eight
+// independent lanes (x[k] in lane k mod 8) written out on plain arrays, so
+// that they vectorise (SIMD clones; GCC 12 kept std::min on four scalars in
+// scalar registers), then combined in lane order. Minima and maxima are
+// exact, so any lanes give the same values; only the sign of a zero extreme
+// when both +0 and -0 occur may differ from one chain's, and summarize()
+// adds the origin to min and max, which makes that zero +0.
+SWITCHCOST_SIMD_CLONES void min_max(const double* __restrict x, std::size_t n, double& lo, double& hi) noexcept {
+  constexpr std::size_t lanes = 8;
+  double l[lanes], h[lanes];
+  for (std::size_t j = 0; j < lanes; ++j) l[j] = h[j] = x[0];
   std::size_t k = 0;
-  for (; k + 4 <= n; k += 4)
-    for (std::size_t j = 0; j < 4; ++j) {
-      l[j] = std::min(l[j], x[k + j]);
-      h[j] = std::max(h[j], x[k + j]);
+  for (; k + lanes <= n; k += lanes)
+    for (std::size_t j = 0; j < lanes; ++j) {
+      l[j] = x[k + j] < l[j] ? x[k + j] : l[j];
+      h[j] = x[k + j] > h[j] ? x[k + j] : h[j];
     }
   for (; k < n; ++k) {
-    l[0] = std::min(l[0], x[k]);
-    h[0] = std::max(h[0], x[k]);
+    l[0] = x[k] < l[0] ? x[k] : l[0];
+    h[0] = x[k] > h[0] ? x[k] : h[0];
   }
-  lo = std::min(std::min(l[0], l[1]), std::min(l[2], l[3]));
-  hi = std::max(std::max(h[0], h[1]), std::max(h[2], h[3]));
+  lo = l[0];
+  hi = h[0];
+  for (std::size_t j = 1; j < lanes; ++j) {
+    lo = l[j] < lo ? l[j] : lo;
+    hi = h[j] > hi ? h[j] : hi;
+  }
 }
 
 }  // namespace
@@ -514,35 +525,49 @@ namespace {
 // (SIMD clones). The error bound is that of one compensated sum.
 constexpr std::size_t sum_lanes = 8;
 
-// One lane's step: the same operations in the same order for every lane and
-// clone. Plain arrays of eight rather than one 64-byte vector value: GCC 12
-// lowers such a value through the stack in the AVX2 and SSE2 clones (about
-// 70 instructions per eight values), while the loops below become two AVX2
-// or one AVX-512 register per array (bits unchanged: the same operations per lane).
+// Four doubles as one value (GCC/clang vector extension), two of them for
+// the eight lanes: one AVX2 register each, also in the AVX-512 clone. A
+// 64-byte vector value (one AVX-512 register) went through the stack in the
+// AVX2 clone (about 70 instructions per eight values), and plain arrays of
+// eight mixed scalar and vector code in the AVX-512 one. The operations per
+// lane are the same in every form, so the bits are too.
+using Quad = double __attribute__((vector_size(4 * sizeof(double))));
+
+template <bool squares>
+[[gnu::always_inline]] inline void lane_step(Quad v, Quad m, Quad& s, Quad& c) noexcept {
+  const Quad d = v - m;
+  if constexpr (squares) v = d * d;
+  const Quad t = s + v;
+  const Quad bv = t - s;  // Knuth's TwoSum: the exact error without a branch
+  c += (s - (t - bv)) + (v - bv);
+  s = t;
+}
+
 template <bool squares>
 [[gnu::always_inline]] inline void lane_sums(const double* __restrict x, std::size_t n, double mean,
                                              double* __restrict sum, double* __restrict comp) noexcept {
-  double s[sum_lanes] = {}, c[sum_lanes] = {};
+  Quad s0 = {}, s1 = {}, c0 = {}, c1 = {};
+  const Quad m = Quad{} + mean;
   std::size_t i = 0;
-  for (; i + sum_lanes <= n; i += sum_lanes)
-    for (std::size_t l = 0; l < sum_lanes; ++l) {
-      const double d = x[i + l] - mean;
-      const double v = squares ? d * d : x[i + l];
-      const double t = s[l] + v;
-      const double bv = t - s[l];  // Knuth's TwoSum: the exact error without a branch
-      c[l] += (s[l] - (t - bv)) + (v - bv);
-      s[l] = t;
-    }
+  for (; i + sum_lanes <= n; i += sum_lanes) {
+    Quad v0, v1;
+    std::memcpy(&v0, x + i, sizeof v0);
+    std::memcpy(&v1, x + i + 4, sizeof v1);
+    lane_step<squares>(v0, m, s0, c0);
+    lane_step<squares>(v1, m, s1, c1);
+  }
+  std::memcpy(sum, &s0, sizeof s0);
+  std::memcpy(sum + 4, &s1, sizeof s1);
+  std::memcpy(comp, &c0, sizeof c0);
+  std::memcpy(comp + 4, &c1, sizeof c1);
   for (std::size_t l = 0; i < n; ++i, ++l) {
     const double d = x[i] - mean;
     const double v = squares ? d * d : x[i];
-    const double t = s[l] + v;
-    const double bv = t - s[l];
-    c[l] += (s[l] - (t - bv)) + (v - bv);
-    s[l] = t;
+    const double t = sum[l] + v;
+    const double bv = t - sum[l];
+    comp[l] += (sum[l] - (t - bv)) + (v - bv);
+    sum[l] = t;
   }
-  std::memcpy(sum, s, sizeof s);
-  std::memcpy(comp, c, sizeof c);
 }
 SWITCHCOST_SIMD_CLONES void value_lane_sums(const double* __restrict x, std::size_t n, double* __restrict sum,
                                             double* __restrict comp) noexcept {
