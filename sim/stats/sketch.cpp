@@ -71,23 +71,35 @@ SWITCHCOST_SIMD_CLONES IndexRange bucket_indices(const double* __restrict x, std
   return {first, last};
 }
 
+// Four doubles as one value (GCC/clang vector extension): one AVX2 register,
+// also in the AVX-512 clone (a 64-byte value goes through the stack in the
+// AVX2 clone; plain arrays stayed scalar or half scalar in the AVX-512 one).
+using Quad = double __attribute__((vector_size(4 * sizeof(double))));
+
 // The least and the greatest of x[0..n), n > 0, all finite: eight
-// independent lanes (x[k] in lane k mod 8) written out on plain arrays, so
-// that they vectorise (SIMD clones; GCC 12 kept std::min on four scalars in
-// scalar registers), then combined in lane order. Minima and maxima are
-// exact, so any lanes give the same values; only the sign of a zero extreme
-// when both +0 and -0 occur may differ from one chain's, and summarize()
-// adds the origin to min and max, which makes that zero +0.
+// independent lanes (x[k] in lane k mod 8, two Quads), then combined in lane
+// order. Minima and maxima are exact, so any lanes give the same values;
+// only the sign of a zero extreme when both +0 and -0 occur may differ from
+// one chain's, and summarize() adds the origin to min and max, which makes
+// that zero +0.
 SWITCHCOST_SIMD_CLONES void min_max(const double* __restrict x, std::size_t n, double& lo, double& hi) noexcept {
   constexpr std::size_t lanes = 8;
-  double l[lanes], h[lanes];
-  for (std::size_t j = 0; j < lanes; ++j) l[j] = h[j] = x[0];
+  Quad l0 = {x[0], x[0], x[0], x[0]}, l1 = l0, h0 = l0, h1 = l0;
   std::size_t k = 0;
-  for (; k + lanes <= n; k += lanes)
-    for (std::size_t j = 0; j < lanes; ++j) {
-      l[j] = x[k + j] < l[j] ? x[k + j] : l[j];
-      h[j] = x[k + j] > h[j] ? x[k + j] : h[j];
-    }
+  for (; k + lanes <= n; k += lanes) {
+    Quad v0, v1;
+    std::memcpy(&v0, x + k, sizeof v0);
+    std::memcpy(&v1, x + k + 4, sizeof v1);
+    l0 = v0 < l0 ? v0 : l0;
+    l1 = v1 < l1 ? v1 : l1;
+    h0 = v0 > h0 ? v0 : h0;
+    h1 = v1 > h1 ? v1 : h1;
+  }
+  double l[lanes], h[lanes];
+  std::memcpy(l, &l0, sizeof l0);
+  std::memcpy(l + 4, &l1, sizeof l1);
+  std::memcpy(h, &h0, sizeof h0);
+  std::memcpy(h + 4, &h1, sizeof h1);
   for (; k < n; ++k) {
     l[0] = x[k] < l[0] ? x[k] : l[0];
     h[0] = x[k] > h[0] ? x[k] : h[0];
@@ -525,13 +537,10 @@ namespace {
 // (SIMD clones). The error bound is that of one compensated sum.
 constexpr std::size_t sum_lanes = 8;
 
-// Four doubles as one value (GCC/clang vector extension), two of them for
-// the eight lanes: one AVX2 register each, also in the AVX-512 clone. A
-// 64-byte vector value (one AVX-512 register) went through the stack in the
-// AVX2 clone (about 70 instructions per eight values), and plain arrays of
-// eight mixed scalar and vector code in the AVX-512 one. The operations per
-// lane are the same in every form, so the bits are too.
-using Quad = double __attribute__((vector_size(4 * sizeof(double))));
+// The eight lanes are two Quads (see min_max). A 64-byte vector value (one
+// AVX-512 register) went through the stack in the AVX2 clone (about 70
+// instructions per eight values); the operations per lane are the same in
+// every form, so the bits are too.
 
 template <bool squares>
 [[gnu::always_inline]] inline void lane_step(Quad v, Quad m, Quad& s, Quad& c) noexcept {
