@@ -542,10 +542,12 @@ constexpr std::size_t sum_lanes = 8;
 // instructions per eight values); the operations per lane are the same in
 // every form, so the bits are too.
 
+// (By reference: clang warns that a vector argument by value changes the
+// ABI where AVX is off, the default clone.)
 template <bool squares>
-[[gnu::always_inline]] inline void lane_step(Quad v, Quad m, Quad& s, Quad& c) noexcept {
-  const Quad d = v - m;
-  if constexpr (squares) v = d * d;
+[[gnu::always_inline]] inline void lane_step(const Quad& x, const Quad& m, Quad& s, Quad& c) noexcept {
+  const Quad d = x - m;
+  const Quad v = squares ? d * d : x;
   const Quad t = s + v;
   const Quad bv = t - s;  // Knuth's TwoSum: the exact error without a branch
   c += (s - (t - bv)) + (v - bv);
