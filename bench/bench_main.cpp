@@ -323,6 +323,21 @@ void BM_Sketch_AddCosts(benchmark::State& state) {
 BENCHMARK(BM_Sketch_AddCosts);
 void BM_Sketch_AddZeros(benchmark::State& state) { sketch_bench(state, std::vector<double>(block, 0.0)); }
 BENCHMARK(BM_Sketch_AddZeros);
+// Costs that are zero in some trials and saved (negative) in others, in a
+// random pattern (a price change, a compound cost): zeros, positive and
+// negative values a third each (argument 0), or zeros and positive values
+// half each (argument 1).
+void BM_Sketch_AddMixed(benchmark::State& state) {
+  std::vector<double> u(block), x(block);
+  sim::fill_uniforms(sim::Stream{1, sim::variable_id("sketch")}, 0, block, 0, u.data());
+  sim::Distribution::lognormal_percentiles(0.05, 1000, 0.95, 50000).quantiles(u.data(), x.data(), block);
+  for (std::size_t i = 0; i < block; ++i) {
+    const int kind = int(std::floor(u[(i * 7919) % block] * (state.range(0) == 0 ? 3 : 2)));
+    x[i] = kind == 0 ? 0.0 : kind == 1 ? x[i] : -x[i];
+  }
+  sketch_bench(state, x);
+}
+BENCHMARK(BM_Sketch_AddMixed)->Arg(0)->Arg(1);
 
 // The YAML reader on the hostile inputs whose unit tests bound its counted
 // work (tests/yaml_reader_test.cpp), for the time those counts leave out,

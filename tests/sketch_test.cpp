@@ -11,6 +11,8 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <bit>
+#include <cstdint>
 #include <cmath>
 #include <cstring>
 #include <functional>
@@ -262,8 +264,14 @@ TEST(Sketch, BlockFastPathsCountAsSingleAdds) {
       [](double u) { return u < 0.4 ? 0.0 : (u < 0.7 ? -1.0 : 1.0) * std::exp(4 * normal_quantile(u)); }, 5'003, 13);
   const auto signed_widening = sample(
       [](double u) { return u < 0.5 ? 1.0 + u : -std::pow(10.0, 20 * u - 10); }, 5'003, 14);
-  const std::array<const std::vector<double>*, 6> series = {&positive, &widening,      &zeros,
-                                                            &mixed,    &signed_values, &signed_widening};
+  // Constant chunks (an output fixed in an MSP's inputs) are counted with
+  // one bucket index; zeros of both signs and a zero extreme.
+  const std::vector<double> constant(5'003, 1234.5), negative_constant(1'500, -7.25);
+  std::vector<double> signed_zeros(2'000, 0.0);
+  for (std::size_t i = 0; i < signed_zeros.size(); i += 3) signed_zeros[i] = i % 2 ? -0.0 : 2.5;
+  const std::array<const std::vector<double>*, 9> series = {
+      &positive, &widening, &zeros, &mixed, &signed_values, &signed_widening, &constant, &negative_constant,
+      &signed_zeros};
   for (const std::size_t max_buckets : {std::size_t(64), std::size_t(4096), QuantileSketch::default_max_buckets}) {
     for (const std::vector<double>* x : series) {
       QuantileSketch block(alpha, floor_, max_buckets), single(alpha, floor_, max_buckets);
@@ -276,6 +284,10 @@ TEST(Sketch, BlockFastPathsCountAsSingleAdds) {
       EXPECT_EQ(block.bucket_count(), single.bucket_count());
       EXPECT_EQ(block.min(), single.min());
       EXPECT_EQ(block.max(), single.max());
+      // add_finite (the caller checked) counts as add.
+      QuantileSketch finite(alpha, floor_, max_buckets);
+      finite.add_finite(x->data(), x->size());
+      EXPECT_TRUE(finite.same_counts(single)) << "max_buckets " << max_buckets << ", series of " << x->size();
     }
   }
 }
@@ -321,6 +333,49 @@ TEST(Sketch, BlockMomentsAgreeWithTheWholeSeries) {
         EXPECT_LE(std::fabs(m.se() - exact.se), 1e-12 * exact.se + 1e-15 * scale) << what;
       }
     }
+  }
+}
+
+// The block moments' contract to the bit: Knuth's TwoSum in eight
+// interleaved lanes (trial i in lane i mod 8), the lanes then the
+// compensations combined in lane order, written out here one value at a
+// time; and the zero-block shortcut gives the same bits as the passes.
+double reference_lane_sum(const std::vector<double>& x, bool squares, double mean) {
+  double sum[8] = {}, comp[8] = {};
+  for (std::size_t i = 0; i < x.size(); ++i) {
+    const double d = x[i] - mean;
+    const double v = squares ? d * d : x[i];
+    const double t = sum[i % 8] + v, bv = t - sum[i % 8];
+    comp[i % 8] += (sum[i % 8] - (t - bv)) + (v - bv);
+    sum[i % 8] = t;
+  }
+  NeumaierSum total;
+  for (double v : sum) total.add(v);
+  for (double v : comp) total.add(v);
+  return total.value();
+}
+
+TEST(Sketch, BlockMomentsAreTheLaneSumsToTheBit) {
+  for (const auto& [name, g] : distributions()) {
+    for (std::size_t n : {std::size_t(1), std::size_t(7), std::size_t(8), std::size_t(4'093), std::size_t(4'096)}) {
+      const auto x = sample(g, n, 29);
+      const BlockMoments b = BlockMoments::of(x.data(), n);
+      const double sum = reference_lane_sum(x, false, 0.0);
+      const double m2 = reference_lane_sum(x, true, sum / double(n));
+      EXPECT_EQ(std::bit_cast<std::uint64_t>(b.sum), std::bit_cast<std::uint64_t>(sum)) << name << ", n " << n;
+      EXPECT_EQ(std::bit_cast<std::uint64_t>(b.m2), std::bit_cast<std::uint64_t>(m2)) << name << ", n " << n;
+      const auto [lo, hi] = std::minmax_element(x.begin(), x.end());
+      const BlockMoments known = BlockMoments::of(x.data(), n, *lo, *hi);
+      EXPECT_EQ(std::bit_cast<std::uint64_t>(known.sum), std::bit_cast<std::uint64_t>(b.sum)) << name;
+      EXPECT_EQ(std::bit_cast<std::uint64_t>(known.m2), std::bit_cast<std::uint64_t>(b.m2)) << name;
+    }
+  }
+  for (std::size_t n : {std::size_t(1), std::size_t(9), std::size_t(4'096)}) {
+    std::vector<double> zeros(n, 0.0);
+    for (std::size_t i = 0; i < n; i += 2) zeros[i] = -0.0;
+    const BlockMoments passes = BlockMoments::of(zeros.data(), n), known = BlockMoments::of(zeros.data(), n, -0.0, 0.0);
+    EXPECT_EQ(known.n, n);
+    for (double v : {passes.sum, passes.m2, known.sum, known.m2}) EXPECT_EQ(std::bit_cast<std::uint64_t>(v), 0u);
   }
 }
 

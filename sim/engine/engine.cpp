@@ -1223,23 +1223,29 @@ void sketch_msp(std::size_t m, Eigen::Index n, const BlockOutputs& out, std::spa
                 std::size_t formula_moments, Workspace& w, RunResult& r, const SketchSink& sink) {
   MspSketch& msp = *r.msps[m].sketch;
   std::uint64_t done_by = 0;
+  // Each block is sketched first: the sketch's min and max then let an
+  // all-zero block's moments skip their passes (BlockMoments::of). The
+  // outputs were checked finite (run_msp), so were the cost formulas (their
+  // sum is in total_cost), and x - origin of a finite x is finite.
   for (std::size_t k = 0; k < formula_out.size(); ++k) {
-    w.moments[formula_moments + k] = BlockMoments::of(formula_out[k], std::size_t(n));
     QuantileSketch& local = w.local[std::size_t(output_count) + k];
     local.clear();
-    local.add(formula_out[k], std::size_t(n));
+    local.add_finite(formula_out[k], std::size_t(n));
+    w.moments[formula_moments + k] = BlockMoments::of(formula_out[k], std::size_t(n), local.min(), local.max());
   }
   for (int o = 0; o < output_count; ++o) {
     const double* v = out[std::size_t(o)];
-    w.moments[m * std::size_t(output_count) + std::size_t(o)] = BlockMoments::of(v, std::size_t(n));
     QuantileSketch& local = w.local[std::size_t(o)];
     local.clear();
     const double origin = r.sketch_origin[std::size_t(o)];
+    BlockMoments& moments = w.moments[m * std::size_t(output_count) + std::size_t(o)];
     if (origin == 0) {
-      local.add(v, std::size_t(n));
+      local.add_finite(v, std::size_t(n));
+      moments = BlockMoments::of(v, std::size_t(n), local.min(), local.max());
     } else {
       w.shifted = Eigen::Map<const Column>(v, n) - origin;
-      local.add(w.shifted.data(), std::size_t(n));
+      local.add_finite(w.shifted.data(), std::size_t(n));
+      moments = BlockMoments::of(v, std::size_t(n));
     }
   }
   const double* done = out[std::size_t(Output::completion_day)];

@@ -94,6 +94,9 @@ class QuantileSketch {
   // non-finite value adds nothing).
   void add(double x);
   void add(const double* x, std::size_t n);
+  // The same for x known to be all finite (the caller checked: not checked
+  // again; a non-finite value would be miscounted, never written out of bounds).
+  void add_finite(const double* x, std::size_t n);
   // Adds other's counts; both must have the same parameters (else
   // std::invalid_argument).
   void merge(const QuantileSketch& other);
@@ -169,6 +172,9 @@ struct BlockMoments {
   double sum = 0;  // compensated sum of x
   double m2 = 0;   // compensated sum of (x - sum / n)^2
   static BlockMoments of(const double* x, std::size_t n);
+  // The same bits, given the least and the greatest of x (n > 0): a block of
+  // zeros (min = max = 0) without a pass over it.
+  static BlockMoments of(const double* x, std::size_t n, double min, double max);
 };
 
 // Exact mean, sd and SE of a series from its blocks, added in block order
