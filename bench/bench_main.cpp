@@ -216,15 +216,20 @@ BENCHMARK(BM_Model_Pricing_RatePerTrial);
 void BM_Model_PricingSchedule(benchmark::State& state) {
   auto in = pricing_inputs();
   auto labor = labor_inputs(block);
-  std::mt19937_64 rng(20);
-  std::uniform_real_distribution<double> u(0.0, 1.0);
+  // Six uniforms per trial from the engine's own generator (fixed stream).
+  std::array<std::vector<double>, 6> u;
+  for (std::uint32_t k = 0; k < u.size(); ++k) {
+    u[k].resize(block);
+    sim::fill_uniforms(sim::Stream{20, sim::variable_id("bench-schedule")}, 0, block, k, u[k].data());
+  }
   models::Column delay(block);
-  for (Eigen::Index i = 0; i < Eigen::Index(block); ++i) {
-    labor.first_endpoint_hours[i] = 0.25 + 0.75 * u(rng);
-    labor.learning_rate[i] = 0.75 + 0.2 * u(rng);
-    labor.capacity_hours_per_week[i] = 10.0 + 30.0 * u(rng);
-    delay[i] = 120.0 * u(rng) * u(rng);
-    in.overlap_months[i] = 2.0 * u(rng);
+  for (std::size_t i = 0; i < block; ++i) {
+    const auto t = Eigen::Index(i);
+    labor.first_endpoint_hours[t] = 0.25 + 0.75 * u[0][i];
+    labor.learning_rate[t] = 0.75 + 0.2 * u[1][i];
+    labor.capacity_hours_per_week[t] = 10.0 + 30.0 * u[2][i];
+    delay[t] = 120.0 * u[3][i] * u[4][i];
+    in.overlap_months[t] = 2.0 * u[5][i];
   }
   in.new_minimum_term_months.setZero();
   models::LaborResult labor_out;
