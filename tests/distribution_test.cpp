@@ -1258,7 +1258,7 @@ TEST(BetaTable, PrebuiltTablesAreTheRunTimeBits) {
 #ifdef SWITCHCOST_PREBUILT_BETA_TABLES
   ASSERT_GE(prebuilt.size(), 22u) << "the default scenario alone has 22 shapes";
 #endif
-  const std::size_t values = 4 * std::size_t(BetaTable::intervals);
+  const std::size_t values = BetaTable::values;
   for (const auto& t : prebuilt) {
     const std::vector<double> fresh = beta_table_nodes(t.alpha, t.beta);
     ASSERT_EQ(fresh.size(), values);
@@ -1276,6 +1276,29 @@ TEST(BetaTable, PrebuiltTablesAreTheRunTimeBits) {
     return t.alpha == 3 && t.beta == 3;
   }));
 #endif
+}
+
+// The nodes' layout (BetaTable::stride): interval i's Q0 at 3 i, its Q1 at
+// 3 i + 3 (the next interval's Q0, or the final node), the quantiles at the
+// grid's nodes, rising with u; for a symmetric shape Q(u) + Q(1 - u) = 1.
+TEST(BetaTable, NodesHoldEachQuantileOnceInTheStatedLayout) {
+  using T = BetaTable;
+  const std::vector<double> sym = beta_table_nodes(3, 3);
+  ASSERT_EQ(sym.size(), T::values);
+  ASSERT_EQ(T::values, 3 * std::size_t(T::intervals) + 1);
+  for (std::size_t p = 0; p <= std::size_t(T::intervals); ++p) {
+    const double q = sym[T::stride * p], mirror = sym[T::values - 1 - T::stride * p];
+    ASSERT_NEAR(q + mirror, 1.0, 1e-12) << "node " << p;
+    if (p > 0) {
+      ASSERT_GT(q, sym[T::stride * (p - 1)]) << "node " << p;
+    }
+  }
+  const std::vector<double> skew = beta_table_nodes(1.3, 17.5);
+  ASSERT_EQ(skew.size(), T::values);
+  EXPECT_NEAR(skew.front(), beta_quantile_exact(1.3, 17.5, T::w_min), 1e-12);
+  EXPECT_NEAR(skew.back(), beta_quantile_exact(1.3, 17.5, 1 - T::w_min), 1e-12);
+  // c1 = h Q'0 > 0 in every interval.
+  for (std::size_t i = 0; i < std::size_t(T::intervals); ++i) ASSERT_GT(skew[T::stride * i + 1], 0.0) << i;
 }
 
 // Error of a double result in ulps of the long double reference (x87 expm1l / log1pl

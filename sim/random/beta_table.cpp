@@ -17,16 +17,18 @@ namespace switchcost::sim {
 
 namespace {
 
-// The Hermite step in one interval a (see BetaTable), in Horner form: with
-// the interval's Q0, Q1, c1 = h Q'0 and c2 = 3 (Q1 - Q0) - 2 h Q'0 - h Q'1,
-// and c3 = (Q1 - Q0) - c1 - c2 (= h Q'0 + h Q'1 - 2 (Q1 - Q0)),
+// The Hermite step in one interval a = node + 3 i (see BetaTable), in Horner
+// form: with the interval's a[0] = Q0, a[1] = c1 = h Q'0, a[2] = c2 =
+// 3 (Q1 - Q0) - 2 h Q'0 - h Q'1 and a[3] = Q1 (the next interval's Q0, or
+// the final node), and c3 = (Q1 - Q0) - c1 - c2 (= h Q'0 + h Q'1 - 2 (Q1 - Q0)),
 //   Q(f) = Q0 + f (c1 + f (c2 + f c3)),
 // the cubic Hermite interpolant at position f in [0, 1], clamped to [Q0,
 // Q1]; then scaled to the distribution's [lo, hi] (beta_to_range).
 inline double beta_table_hermite(const double* a, double f, double lo, double width, double hi) noexcept {
-  const double c3 = ((a[1] - a[0]) - a[2]) - a[3];
-  const double v = a[0] + f * (a[2] + f * (a[3] + f * c3));
-  const double q = v < a[0] ? a[0] : (v > a[1] ? a[1] : v);
+  const double q0 = a[0], c1 = a[1], c2 = a[2], q1 = a[3];
+  const double c3 = ((q1 - q0) - c1) - c2;
+  const double v = q0 + f * (c1 + f * (c2 + f * c3));
+  const double q = v < q0 ? q0 : (v > q1 ? q1 : v);
   return beta_to_range(q, lo, width, hi);
 }
 
@@ -61,7 +63,7 @@ inline double beta_table_point(const double* node, double u, double lo, double w
   const double frac = std::bit_cast<double>(one | ((bits & position_mask) << Table::log2_per_octave)) - 1.0;
   const std::uint64_t i = upper ? last_interval - j : j;
   const double f = upper ? 1.0 - frac : frac;
-  return beta_table_hermite(node + 4 * i, f, lo, width, hi);
+  return beta_table_hermite(node + Table::stride * i, f, lo, width, hi);
 }
 
 // beta_table_point on n draws; returns how many are outside (NaN).
@@ -76,8 +78,9 @@ std::size_t beta_table_body_scalar(const double* node, const double* u, double* 
 }
 
 #ifdef SWITCHCOST_X86_INTRINSICS
-// Four draws at a time: the four values of each lane's interval are one
-// unaligned load, transposed into Q0, Q1, c1, c2. Returns how many are outside.
+// Four draws at a time: the four values of each lane's interval (Q0, c1, c2,
+// Q1) are one unaligned load at node + 3 i, transposed into a vector of each.
+// Returns how many are outside.
 __attribute__((target("avx2"))) std::size_t beta_table_body_avx2(const double* node, const double* u, double* out,
                                                                  std::size_t n, double lo, double width,
                                                                  double hi) noexcept {
@@ -104,17 +107,19 @@ __attribute__((target("avx2"))) std::size_t beta_table_body_avx2(const double* n
     const __m256d f = _mm256_blendv_pd(frac, _mm256_sub_pd(one_d, frac), upper);
     alignas(32) std::int64_t idx[4];
     _mm256_store_si256(reinterpret_cast<__m256i*>(idx), i);
-    const __m256d r0 = _mm256_loadu_pd(node + 4 * idx[0]), r1 = _mm256_loadu_pd(node + 4 * idx[1]),
-                  r2 = _mm256_loadu_pd(node + 4 * idx[2]), r3 = _mm256_loadu_pd(node + 4 * idx[3]);
+    const __m256d r0 = _mm256_loadu_pd(node + Table::stride * idx[0]),
+                  r1 = _mm256_loadu_pd(node + Table::stride * idx[1]),
+                  r2 = _mm256_loadu_pd(node + Table::stride * idx[2]),
+                  r3 = _mm256_loadu_pd(node + Table::stride * idx[3]);
     const __m256d t0 = _mm256_unpacklo_pd(r0, r1), t1 = _mm256_unpackhi_pd(r0, r1);
     const __m256d t2 = _mm256_unpacklo_pd(r2, r3), t3 = _mm256_unpackhi_pd(r2, r3);
-    const __m256d a0 = _mm256_permute2f128_pd(t0, t2, 0x20), a1 = _mm256_permute2f128_pd(t1, t3, 0x20);
-    const __m256d a2 = _mm256_permute2f128_pd(t0, t2, 0x31), a3 = _mm256_permute2f128_pd(t1, t3, 0x31);
-    const __m256d c3 = _mm256_sub_pd(_mm256_sub_pd(_mm256_sub_pd(a1, a0), a2), a3);
-    const __m256d inner = _mm256_add_pd(a3, _mm256_mul_pd(f, c3));
-    const __m256d v = _mm256_add_pd(a0, _mm256_mul_pd(f, _mm256_add_pd(a2, _mm256_mul_pd(f, inner))));
-    __m256d q = _mm256_blendv_pd(v, a1, _mm256_cmp_pd(v, a1, _CMP_GT_OQ));
-    q = _mm256_blendv_pd(q, a0, _mm256_cmp_pd(v, a0, _CMP_LT_OQ));
+    const __m256d q0 = _mm256_permute2f128_pd(t0, t2, 0x20), c1 = _mm256_permute2f128_pd(t1, t3, 0x20);
+    const __m256d c2 = _mm256_permute2f128_pd(t0, t2, 0x31), q1 = _mm256_permute2f128_pd(t1, t3, 0x31);
+    const __m256d c3 = _mm256_sub_pd(_mm256_sub_pd(_mm256_sub_pd(q1, q0), c1), c2);
+    const __m256d inner = _mm256_add_pd(c2, _mm256_mul_pd(f, c3));
+    const __m256d v = _mm256_add_pd(q0, _mm256_mul_pd(f, _mm256_add_pd(c1, _mm256_mul_pd(f, inner))));
+    __m256d q = _mm256_blendv_pd(v, q1, _mm256_cmp_pd(v, q1, _CMP_GT_OQ));
+    q = _mm256_blendv_pd(q, q0, _mm256_cmp_pd(v, q0, _CMP_LT_OQ));
     // beta_to_range: std::clamp(x, lo, hi) is x < lo ? lo : (hi < x ? hi : x).
     const __m256d x = _mm256_add_pd(low, _mm256_mul_pd(q, wide));
     __m256d r = _mm256_blendv_pd(x, high, _mm256_cmp_pd(high, x, _CMP_LT_OQ));
@@ -126,8 +131,8 @@ __attribute__((target("avx2"))) std::size_t beta_table_body_avx2(const double* n
 }
 
 // The same on eight draws at a time (AVX-512F): the four values of lanes k
-// and k + 4 are one 512-bit row, and the rows are transposed into Q0, Q1,
-// c1, c2 by unpacks and two-source permutes. The last n mod 8 draws go to
+// and k + 4 are one 512-bit row, and the rows are transposed into Q0, c1,
+// c2, Q1 by unpacks and two-source permutes. The last n mod 8 draws go to
 // the AVX2 body.
 __attribute__((target("avx512f"))) std::size_t beta_table_body_avx512(const double* node, const double* u,
                                                                       double* out, std::size_t n, double lo,
@@ -158,17 +163,17 @@ __attribute__((target("avx512f"))) std::size_t beta_table_body_avx512(const doub
     _mm512_store_si512(idx, i);
     __m512d z[4];  // z[m]: the interval of lane m, then of lane m + 4
     for (int m = 0; m < 4; ++m)
-      z[m] = _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_loadu_pd(node + 4 * idx[m])),
-                                _mm256_loadu_pd(node + 4 * idx[m + 4]), 1);
+      z[m] = _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_loadu_pd(node + Table::stride * idx[m])),
+                                _mm256_loadu_pd(node + Table::stride * idx[m + 4]), 1);
     const __m512d t0 = _mm512_unpacklo_pd(z[0], z[1]), t1 = _mm512_unpackhi_pd(z[0], z[1]);
     const __m512d t2 = _mm512_unpacklo_pd(z[2], z[3]), t3 = _mm512_unpackhi_pd(z[2], z[3]);
-    const __m512d a0 = _mm512_permutex2var_pd(t0, even_lanes, t2), a1 = _mm512_permutex2var_pd(t1, even_lanes, t3);
-    const __m512d a2 = _mm512_permutex2var_pd(t0, odd_lanes, t2), a3 = _mm512_permutex2var_pd(t1, odd_lanes, t3);
-    const __m512d c3 = _mm512_sub_pd(_mm512_sub_pd(_mm512_sub_pd(a1, a0), a2), a3);
-    const __m512d inner = _mm512_add_pd(a3, _mm512_mul_pd(f, c3));
-    const __m512d v = _mm512_add_pd(a0, _mm512_mul_pd(f, _mm512_add_pd(a2, _mm512_mul_pd(f, inner))));
-    __m512d q = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(v, a1, _CMP_GT_OQ), v, a1);
-    q = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(v, a0, _CMP_LT_OQ), q, a0);
+    const __m512d q0 = _mm512_permutex2var_pd(t0, even_lanes, t2), c1 = _mm512_permutex2var_pd(t1, even_lanes, t3);
+    const __m512d c2 = _mm512_permutex2var_pd(t0, odd_lanes, t2), q1 = _mm512_permutex2var_pd(t1, odd_lanes, t3);
+    const __m512d c3 = _mm512_sub_pd(_mm512_sub_pd(_mm512_sub_pd(q1, q0), c1), c2);
+    const __m512d inner = _mm512_add_pd(c2, _mm512_mul_pd(f, c3));
+    const __m512d v = _mm512_add_pd(q0, _mm512_mul_pd(f, _mm512_add_pd(c1, _mm512_mul_pd(f, inner))));
+    __m512d q = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(v, q1, _CMP_GT_OQ), v, q1);
+    q = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(v, q0, _CMP_LT_OQ), q, q0);
     const __m512d x = _mm512_add_pd(low, _mm512_mul_pd(q, wide));
     __m512d r = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(high, x, _CMP_LT_OQ), x, high);
     r = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(x, low, _CMP_LT_OQ), r, low);
@@ -277,7 +282,7 @@ std::vector<double> beta_table_nodes(double alpha, double beta) {
     return std::ldexp(1.0 + double(p % per_octave) / per_octave, min_exponent + p / per_octave);
   };
   auto u_node = [&](int p) { return p <= side ? w_node(p) : 1.0 - w_node(2 * side - p); };
-  std::vector<double> table(4 * std::size_t(intervals));
+  std::vector<double> table(BetaTable::values);
   std::vector<double> q(intervals + 1), slope(intervals + 1);  // Q and dQ/du = 1 / pdf(Q)
   for (int p = 0; p <= intervals; ++p) {
     const double u = u_node(p);
@@ -299,12 +304,12 @@ std::vector<double> beta_table_nodes(double alpha, double beta) {
     const int in_side = i < side ? i : 2 * side - 1 - i;
     const double h = std::ldexp(1.0 / per_octave, min_exponent + in_side / per_octave);
     const double d0 = h * slope[i], d1 = h * slope[i + 1];
-    double* a = table.data() + 4 * std::size_t(i);
+    double* a = table.data() + BetaTable::stride * std::size_t(i);
     a[0] = q[i];
-    a[1] = q[i + 1];
-    a[2] = d0;
-    a[3] = 3 * (q[i + 1] - q[i]) - 2 * d0 - d1;
+    a[1] = d0;
+    a[2] = 3 * (q[i + 1] - q[i]) - 2 * d0 - d1;
   }
+  table[BetaTable::values - 1] = q[intervals];  // the final node: the last interval's Q1
   return table;
 }
 

@@ -62,13 +62,23 @@ struct BetaTable {
   static constexpr int min_exponent = -1 - octaves;  // the binades of w below 1/2
   static constexpr double w_min = 1.0 / double(std::uint64_t{1} << -min_exponent);
   static constexpr double max_shape = 64;
+  // The nodes' layout: interval i's Q0, c1, c2 at node[3 i .. 3 i + 2], and
+  // its Q1 (the next interval's Q0) at node[3 i + 3], the last interval's in
+  // a final node, so that one 4-double load at node + 3 i gives the
+  // interval's (Q0, c1, c2, Q1): 3 x 2,048 + 1 doubles = 48 KiB + 8 bytes a
+  // shape, against 64 KiB when each interval also held its own Q1 (the
+  // lookups at random rows then overflowed the 48 KiB L1d of the
+  // development VM's AMD EPYC).
+  static constexpr int stride = 3;
+  static constexpr std::size_t values = std::size_t(stride) * intervals + 1;
   double alpha = 1, beta = 1;
 
   // The quantiles of u scaled to [lo, hi]: clamp(lo + Q(u) (hi - lo), lo, hi).
   // Returns how many u were outside the body (tails, the ends, NaN).
   std::size_t quantiles(const double* u, double* out, std::size_t n, double lo, double hi) const;
 
-  // Per interval: Q0, Q1 at its ends, c1, c2 (see beta_table_hermite). Built
+  // The `values` nodes (see stride): per interval Q0, c1, c2, the next one's
+  // Q0 being its Q1 (see beta_table_hermite). Built
   // on first use, or ahead of it by build_beta_tables() (several tables on
   // several threads): about 0.8 ms a shape (2,049 exact inverses; msp-350
   // has 20 shapes, 16 ms, which was most of loading it). Either way by fill()
@@ -121,10 +131,11 @@ std::size_t build_beta_tables(unsigned threads);
 // default scenario was a quarter of a default run's instructions.
 struct PrebuiltBetaTable {
   double alpha = 1, beta = 1;
-  const double* node = nullptr;  // BetaTable::intervals * 4 values, static storage
+  const double* node = nullptr;  // BetaTable::values values, static storage
 };
-// The nodes fill() computes for the shape, 4 per interval, from scratch
-// (for the table generator and the tests).
+// The nodes fill() computes for the shape, BetaTable::values of them in the
+// layout of BetaTable::stride, from scratch (for the table generator and the
+// tests).
 std::vector<double> beta_table_nodes(double alpha, double beta);
 // Registers prebuilt tables: shapes registered afterwards by beta_table()
 // use them. Called by static initialisers, before any table is made.
