@@ -1258,7 +1258,7 @@ TEST(BetaTable, PrebuiltTablesAreTheRunTimeBits) {
 #ifdef SWITCHCOST_PREBUILT_BETA_TABLES
   ASSERT_GE(prebuilt.size(), 22u) << "the default scenario alone has 22 shapes";
 #endif
-  const std::size_t values = BetaTable::values;
+  const std::size_t values = 4 * std::size_t(BetaTable::intervals);
   for (const auto& t : prebuilt) {
     const std::vector<double> fresh = beta_table_nodes(t.alpha, t.beta);
     ASSERT_EQ(fresh.size(), values);
@@ -1278,37 +1278,13 @@ TEST(BetaTable, PrebuiltTablesAreTheRunTimeBits) {
 #endif
 }
 
-// The nodes' layout (BetaTable::stride): node p's Q at 2 p and dQ/du at
-// 2 p + 1, p in [0, 2N], the quantiles at the grid's nodes rising with u; for
-// a symmetric shape Q(u) + Q(1 - u) = 1.
-TEST(BetaTable, NodesHoldEachQuantileOnceInTheStatedLayout) {
-  using T = BetaTable;
-  const std::vector<double> sym = beta_table_nodes(3, 3);
-  ASSERT_EQ(sym.size(), T::values);
-  ASSERT_EQ(T::values, 2 * (std::size_t(T::intervals) + 1));
-  for (std::size_t p = 0; p <= std::size_t(T::intervals); ++p) {
-    const double q = sym[T::stride * p], mirror = sym[T::values - T::stride - T::stride * p];
-    ASSERT_NEAR(q + mirror, 1.0, 1e-12) << "node " << p;
-    ASSERT_NEAR(sym[T::stride * p + 1], sym[T::values - 1 - T::stride * p], 1e-9 * sym[T::stride * p + 1])
-        << "node " << p;
-    if (p > 0) {
-      ASSERT_GT(q, sym[T::stride * (p - 1)]) << "node " << p;
-    }
-  }
-  const std::vector<double> skew = beta_table_nodes(1.3, 17.5);
-  ASSERT_EQ(skew.size(), T::values);
-  EXPECT_NEAR(skew.front(), beta_quantile_exact(1.3, 17.5, T::w_min), 1e-12);
-  EXPECT_NEAR(skew[T::values - 2], beta_quantile_exact(1.3, 17.5, 1 - T::w_min), 1e-12);
-  // dQ/du = 1 / pdf(Q) > 0 at every node.
-  for (std::size_t p = 0; p <= std::size_t(T::intervals); ++p) ASSERT_GT(skew[T::stride * p + 1], 0.0) << p;
-}
-
-// The tables' draws are the bits of the per-interval tables of 0.5.1 (Q0,
-// Q1, c1 = h Q'0, c2 = 3 (Q1 - Q0) - 2 h Q'0 - h Q'1 stored per interval),
-// recomputed here from the nodes as that builder did and evaluated as its
-// Hermite step did, at random u, at every binade edge of w on both sides,
-// next to them, and at u = 1/2 (the end of interval N - 1 at f = 1).
-TEST(BetaTable, DrawsAreThoseOfThePerIntervalTables) {
+// The tables' draws, block and single, are the Hermite step of
+// beta_table.h evaluated here from the nodes (Q0, Q1, c1, c2 per interval)
+// as written, with the interval and position read off w = min(u, 1 - u) by
+// its binade; at random u, at every binade edge of w on both sides, next to
+// them, at u = 1/2 (the end of interval N - 1, f = 1), and on ranges whose
+// ends the scaled values reach (the vector kernels' clamps).
+TEST(BetaTable, DrawsAreTheHermiteStepOfTheNodes) {
   using T = BetaTable;
   std::vector<double> us(20'000);
   fill_uniforms(Stream{7, variable_id("beta-table-layout")}, 0, us.size(), 0, us.data());
@@ -1318,30 +1294,33 @@ TEST(BetaTable, DrawsAreThoseOfThePerIntervalTables) {
       for (const double u : {w, 1 - w}) us.push_back(u);
   for (const auto& [a, b] : {std::pair{3.0, 3.0}, std::pair{1.3, 17.5}, std::pair{64.0, 1.0}, std::pair{1.0, 1.0}}) {
     const std::vector<double> node = beta_table_nodes(a, b);
-    const Distribution d = Distribution::beta(a, b);
-    std::vector<double> block(us.size());
-    d.quantiles(us.data(), block.data(), us.size());
-    for (std::size_t k = 0; k < us.size(); ++k) {
-      const double u = us[k];
-      const bool upper = u >= 0.5;
-      const double w = upper ? 1 - u : u;
-      if (!(w >= T::w_min)) continue;
-      const int e = std::ilogb(w);
-      const double scaled = (std::ldexp(w, -e) - 1) * T::per_octave;  // exact
-      const double m = std::floor(scaled);
-      const int j = (e - T::min_exponent) * T::per_octave + int(m);
-      const int i = upper ? T::intervals - 1 - j : j;
-      const double f = upper ? 1 - (scaled - m) : scaled - m;
-      const int in_side = i < T::side_intervals ? i : T::intervals - 1 - i;
-      const double h = std::ldexp(1.0 / T::per_octave, T::min_exponent + in_side / T::per_octave);
-      const double q0 = node[T::stride * i], q1 = node[T::stride * (i + 1)];
-      const double d0 = h * node[T::stride * i + 1], d1 = h * node[T::stride * (i + 1) + 1];
-      const double c1 = d0, c2 = 3 * (q1 - q0) - 2 * d0 - d1, c3 = ((q1 - q0) - c1) - c2;
-      const double v = q0 + f * (c1 + f * (c2 + f * c3));
-      const double expected = std::clamp(v < q0 ? q0 : (v > q1 ? q1 : v), 0.0, 1.0);
-      const double single = d.quantile(u);
-      ASSERT_EQ(std::memcmp(&expected, &single, sizeof single), 0) << a << ", " << b << " u " << u;
-      ASSERT_EQ(std::memcmp(&expected, &block[k], sizeof single), 0) << a << ", " << b << " u " << u;
+    ASSERT_EQ(node.size(), 4 * std::size_t(T::intervals));
+    for (const auto& [lo, hi] : {std::pair{0.0, 1.0}, std::pair{-0.0, 1e-300}, std::pair{10.0, 40.0},
+                                 std::pair{0.1, 0.1 + 0x1p-40}, std::pair{-3.0, 7.0}}) {
+      const Distribution d = Distribution::beta(a, b, lo, hi);
+      std::vector<double> block(us.size());
+      d.quantiles(us.data(), block.data(), us.size());
+      for (std::size_t k = 0; k < us.size(); ++k) {
+        const double u = us[k];
+        const bool upper = u >= 0.5;
+        const double w = upper ? 1 - u : u;
+        if (!(w >= T::w_min)) continue;
+        const int e = std::ilogb(w);
+        const double scaled = (std::ldexp(w, -e) - 1) * T::per_octave;  // exact
+        const double m = std::floor(scaled);
+        const int j = (e - T::min_exponent) * T::per_octave + int(m);
+        const int i = upper ? T::intervals - 1 - j : j;
+        const double f = upper ? 1 - (scaled - m) : scaled - m;
+        const double q0 = node[4 * i], q1 = node[4 * i + 1], c1 = node[4 * i + 2], c2 = node[4 * i + 3];
+        const double c3 = ((q1 - q0) - c1) - c2;
+        const double v = q0 + f * (c1 + f * (c2 + f * c3));
+        const double expected = std::clamp(lo + (v < q0 ? q0 : (v > q1 ? q1 : v)) * (hi - lo), lo, hi);
+        const double single = d.quantile(u);
+        ASSERT_EQ(std::memcmp(&expected, &single, sizeof single), 0) << a << ", " << b << " on " << lo << ", " << hi
+                                                                     << " u " << u;
+        ASSERT_EQ(std::memcmp(&expected, &block[k], sizeof single), 0) << a << ", " << b << " on " << lo << ", " << hi
+                                                                       << " u " << u;
+      }
     }
   }
 }

@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
     const std::vector<double> nodes = beta_table_nodes(shapes[s].first, shapes[s].second);
     std::fprintf(out, "alignas(64) const double table_%zu[%zu] = {\n", s, nodes.size());
     for (std::size_t i = 0; i < nodes.size(); ++i)
-      std::fprintf(out, "%a,%s", nodes[i], i % BetaTable::stride == BetaTable::stride - 1 ? "\n" : " ");
+      std::fprintf(out, "%a,%s", nodes[i], i % 4 == 3 ? "\n" : " ");
     std::fprintf(out, "};\n\n");
   }
   std::fprintf(out, "const switchcost::sim::PrebuiltBetaTable tables[] = {\n");

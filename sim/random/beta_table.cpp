@@ -17,23 +17,16 @@ namespace switchcost::sim {
 
 namespace {
 
-// The Hermite step in interval i, a = node + 2 i (see BetaTable): from the
-// quantiles Q0 = a[0], Q1 = a[2] at its ends and their slopes dQ/du = a[1],
-// a[3], and the interval's width h in u, its coefficients c1 = h Q'0 and
-// c2 = 3 (Q1 - Q0) - 2 h Q'0 - h Q'1 (the operations, in the same order,
-// that built them when the tables stored them, so the same bits: h is a
-// power of 2 and contraction is off), and c3 = (Q1 - Q0) - c1 - c2
-// (= h Q'0 + h Q'1 - 2 (Q1 - Q0)),
+// The Hermite step in one interval a (see BetaTable), in Horner form: with
+// the interval's Q0, Q1, c1 = h Q'0 and c2 = 3 (Q1 - Q0) - 2 h Q'0 - h Q'1,
+// and c3 = (Q1 - Q0) - c1 - c2 (= h Q'0 + h Q'1 - 2 (Q1 - Q0)),
 //   Q(f) = Q0 + f (c1 + f (c2 + f c3)),
 // the cubic Hermite interpolant at position f in [0, 1], clamped to [Q0,
 // Q1]; then scaled to the distribution's [lo, hi] (beta_to_range).
-inline double beta_table_hermite(const double* a, double h, double f, double lo, double width, double hi) noexcept {
-  const double q0 = a[0], q1 = a[2];
-  const double c1 = h * a[1], d1 = h * a[3];
-  const double c2 = 3 * (q1 - q0) - 2 * c1 - d1;
-  const double c3 = ((q1 - q0) - c1) - c2;
-  const double v = q0 + f * (c1 + f * (c2 + f * c3));
-  const double q = v < q0 ? q0 : (v > q1 ? q1 : v);
+inline double beta_table_hermite(const double* a, double f, double lo, double width, double hi) noexcept {
+  const double c3 = ((a[1] - a[0]) - a[2]) - a[3];
+  const double v = a[0] + f * (a[2] + f * (a[3] + f * c3));
+  const double q = v < a[0] ? a[0] : (v > a[1] ? a[1] : v);
   return beta_to_range(q, lo, width, hi);
 }
 
@@ -52,11 +45,6 @@ constexpr std::uint64_t first = std::bit_cast<std::uint64_t>(Table::w_min) >> sh
 constexpr std::uint64_t position_mask = (std::uint64_t{1} << shift) - 1;
 constexpr std::uint64_t one = std::bit_cast<std::uint64_t>(1.0);
 constexpr std::uint64_t last_interval = Table::intervals - 1;  // 2N - 1
-// The interval's width h = 2^(min_exponent + b - log2_per_octave) in its
-// binade b = min(j, N - 1) / per_octave of w (w = 1/2, u = 1/2, lies at the
-// end of interval N - 1): the bits of h are (b + h_bias) << 52.
-constexpr std::uint64_t last_in_side = Table::side_intervals - 1;  // N - 1
-constexpr std::uint64_t h_bias = 1023 + Table::min_exponent - Table::log2_per_octave;
 }  // namespace beta_bits
 
 // One draw: u < 1/2 lies in interval j of its side, position f in [0, 1);
@@ -73,8 +61,7 @@ inline double beta_table_point(const double* node, double u, double lo, double w
   const double frac = std::bit_cast<double>(one | ((bits & position_mask) << Table::log2_per_octave)) - 1.0;
   const std::uint64_t i = upper ? last_interval - j : j;
   const double f = upper ? 1.0 - frac : frac;
-  const double h = std::bit_cast<double>(((std::min(j, last_in_side) >> Table::log2_per_octave) + h_bias) << 52);
-  return beta_table_hermite(node + Table::stride * i, h, f, lo, width, hi);
+  return beta_table_hermite(node + 4 * i, f, lo, width, hi);
 }
 
 // beta_table_point on n draws; returns how many are outside (NaN).
@@ -89,9 +76,8 @@ std::size_t beta_table_body_scalar(const double* node, const double* u, double* 
 }
 
 #ifdef SWITCHCOST_X86_INTRINSICS
-// Four draws at a time: the four values of each lane's interval (Q0, Q'0,
-// Q1, Q'1) are one unaligned load at node + 2 i, transposed into a vector of
-// each. Returns how many are outside.
+// Four draws at a time: the four values of each lane's interval are one
+// unaligned load, transposed into Q0, Q1, c1, c2. Returns how many are outside.
 __attribute__((target("avx2"))) std::size_t beta_table_body_avx2(const double* node, const double* u, double* out,
                                                                  std::size_t n, double lo, double width,
                                                                  double hi) noexcept {
@@ -102,10 +88,7 @@ __attribute__((target("avx2"))) std::size_t beta_table_body_avx2(const double* n
                 not_a_number = _mm256_set1_pd(std::numeric_limits<double>::quiet_NaN());
   const __m256i first_v = _mm256_set1_epi64x(std::int64_t(first)),
                 mask_v = _mm256_set1_epi64x(std::int64_t(position_mask)), one_v = _mm256_set1_epi64x(std::int64_t(one)),
-                last_v = _mm256_set1_epi64x(std::int64_t(last_interval)),
-                last_in_side_v = _mm256_set1_epi64x(std::int64_t(last_in_side)),
-                h_bias_v = _mm256_set1_epi64x(std::int64_t(h_bias));
-  const __m256d two = _mm256_set1_pd(2.0), three = _mm256_set1_pd(3.0);
+                last_v = _mm256_set1_epi64x(std::int64_t(last_interval));
   for (; k + 4 <= n; k += 4) {
     const __m256d uu = _mm256_loadu_pd(u + k);
     const __m256d upper = _mm256_cmp_pd(uu, half, _CMP_GE_OQ);
@@ -119,32 +102,23 @@ __attribute__((target("avx2"))) std::size_t beta_table_body_avx2(const double* n
     __m256i i = _mm256_blendv_epi8(j, _mm256_sub_epi64(last_v, j), upper_i);
     i = _mm256_and_si256(i, inside_i);  // interval 0 for lanes outside (result discarded)
     const __m256d f = _mm256_blendv_pd(frac, _mm256_sub_pd(one_d, frac), upper);
-    // min(j, N - 1), signed: lanes outside may be negative (their h is discarded).
-    const __m256i in_side = _mm256_blendv_epi8(j, last_in_side_v, _mm256_cmpgt_epi64(j, last_in_side_v));
-    const __m256d h = _mm256_castsi256_pd(
-        _mm256_slli_epi64(_mm256_add_epi64(_mm256_srli_epi64(in_side, Table::log2_per_octave), h_bias_v), 52));
     alignas(32) std::int64_t idx[4];
     _mm256_store_si256(reinterpret_cast<__m256i*>(idx), i);
-    const __m256d r0 = _mm256_loadu_pd(node + Table::stride * idx[0]),
-                  r1 = _mm256_loadu_pd(node + Table::stride * idx[1]),
-                  r2 = _mm256_loadu_pd(node + Table::stride * idx[2]),
-                  r3 = _mm256_loadu_pd(node + Table::stride * idx[3]);
+    const __m256d r0 = _mm256_loadu_pd(node + 4 * idx[0]), r1 = _mm256_loadu_pd(node + 4 * idx[1]),
+                  r2 = _mm256_loadu_pd(node + 4 * idx[2]), r3 = _mm256_loadu_pd(node + 4 * idx[3]);
     const __m256d t0 = _mm256_unpacklo_pd(r0, r1), t1 = _mm256_unpackhi_pd(r0, r1);
     const __m256d t2 = _mm256_unpacklo_pd(r2, r3), t3 = _mm256_unpackhi_pd(r2, r3);
-    const __m256d q0 = _mm256_permute2f128_pd(t0, t2, 0x20), s0 = _mm256_permute2f128_pd(t1, t3, 0x20);
-    const __m256d q1 = _mm256_permute2f128_pd(t0, t2, 0x31), s1 = _mm256_permute2f128_pd(t1, t3, 0x31);
-    const __m256d c1 = _mm256_mul_pd(h, s0), d1 = _mm256_mul_pd(h, s1);
-    const __m256d c2 =
-        _mm256_sub_pd(_mm256_sub_pd(_mm256_mul_pd(three, _mm256_sub_pd(q1, q0)), _mm256_mul_pd(two, c1)), d1);
-    const __m256d c3 = _mm256_sub_pd(_mm256_sub_pd(_mm256_sub_pd(q1, q0), c1), c2);
-    const __m256d inner = _mm256_add_pd(c2, _mm256_mul_pd(f, c3));
-    const __m256d v = _mm256_add_pd(q0, _mm256_mul_pd(f, _mm256_add_pd(c1, _mm256_mul_pd(f, inner))));
-    __m256d q = _mm256_blendv_pd(v, q1, _mm256_cmp_pd(v, q1, _CMP_GT_OQ));
-    q = _mm256_blendv_pd(q, q0, _mm256_cmp_pd(v, q0, _CMP_LT_OQ));
-    // beta_to_range: std::clamp(x, lo, hi) is x < lo ? lo : (hi < x ? hi : x).
+    const __m256d a0 = _mm256_permute2f128_pd(t0, t2, 0x20), a1 = _mm256_permute2f128_pd(t1, t3, 0x20);
+    const __m256d a2 = _mm256_permute2f128_pd(t0, t2, 0x31), a3 = _mm256_permute2f128_pd(t1, t3, 0x31);
+    const __m256d c3 = _mm256_sub_pd(_mm256_sub_pd(_mm256_sub_pd(a1, a0), a2), a3);
+    const __m256d inner = _mm256_add_pd(a3, _mm256_mul_pd(f, c3));
+    const __m256d v = _mm256_add_pd(a0, _mm256_mul_pd(f, _mm256_add_pd(a2, _mm256_mul_pd(f, inner))));
+    // v > Q1 ? Q1 : v is min(Q1, v) (vminpd a, b: a < b ? a : b), then Q0 where v < Q0.
+    const __m256d q = _mm256_blendv_pd(_mm256_min_pd(a1, v), a0, _mm256_cmp_pd(v, a0, _CMP_LT_OQ));
+    // beta_to_range: std::clamp(x, lo, hi) is x < lo ? lo : (hi < x ? hi : x),
+    // which is max(lo, min(hi, x)) (vmaxpd a, b: a > b ? a : b) as lo <= hi.
     const __m256d x = _mm256_add_pd(low, _mm256_mul_pd(q, wide));
-    __m256d r = _mm256_blendv_pd(x, high, _mm256_cmp_pd(high, x, _CMP_LT_OQ));
-    r = _mm256_blendv_pd(r, low, _mm256_cmp_pd(x, low, _CMP_LT_OQ));
+    const __m256d r = _mm256_max_pd(low, _mm256_min_pd(high, x));
     _mm256_storeu_pd(out + k, _mm256_blendv_pd(not_a_number, r, inside));
     outside += std::size_t(4 - std::popcount(unsigned(_mm256_movemask_pd(inside))));
   }
@@ -152,8 +126,8 @@ __attribute__((target("avx2"))) std::size_t beta_table_body_avx2(const double* n
 }
 
 // The same on eight draws at a time (AVX-512F): the four values of lanes k
-// and k + 4 are one 512-bit row, and the rows are transposed into Q0, Q'0,
-// Q1, Q'1 by unpacks and two-source permutes. The last n mod 8 draws go to
+// and k + 4 are one 512-bit row, and the rows are transposed into Q0, Q1,
+// c1, c2 by unpacks and two-source permutes. The last n mod 8 draws go to
 // the AVX2 body.
 __attribute__((target("avx512f"))) std::size_t beta_table_body_avx512(const double* node, const double* u,
                                                                       double* out, std::size_t n, double lo,
@@ -165,10 +139,7 @@ __attribute__((target("avx512f"))) std::size_t beta_table_body_avx512(const doub
                 not_a_number = _mm512_set1_pd(std::numeric_limits<double>::quiet_NaN());
   const __m512i first_v = _mm512_set1_epi64(std::int64_t(first)),
                 mask_v = _mm512_set1_epi64(std::int64_t(position_mask)), one_v = _mm512_set1_epi64(std::int64_t(one)),
-                last_v = _mm512_set1_epi64(std::int64_t(last_interval)),
-                last_in_side_v = _mm512_set1_epi64(std::int64_t(last_in_side)),
-                h_bias_v = _mm512_set1_epi64(std::int64_t(h_bias));
-  const __m512d two = _mm512_set1_pd(2.0), three = _mm512_set1_pd(3.0);
+                last_v = _mm512_set1_epi64(std::int64_t(last_interval));
   // 128-bit lanes: (t0.0, t2.0, t0.2, t2.2) and (t0.1, t2.1, t0.3, t2.3).
   const __m512i even_lanes = _mm512_set_epi64(13, 12, 5, 4, 9, 8, 1, 0);
   const __m512i odd_lanes = _mm512_set_epi64(15, 14, 7, 6, 11, 10, 3, 2);
@@ -183,30 +154,23 @@ __attribute__((target("avx512f"))) std::size_t beta_table_body_avx512(const doub
     const __m512d frac = _mm512_sub_pd(_mm512_castsi512_pd(_mm512_or_si512(one_v, position)), one_d);
     const __m512i i = _mm512_maskz_mov_epi64(inside, _mm512_mask_sub_epi64(j, upper, last_v, j));  // 0 outside
     const __m512d f = _mm512_mask_sub_pd(frac, upper, one_d, frac);
-    const __m512d h = _mm512_castsi512_pd(_mm512_slli_epi64(
-        _mm512_add_epi64(_mm512_srli_epi64(_mm512_min_epu64(j, last_in_side_v), Table::log2_per_octave), h_bias_v),
-        52));
     alignas(64) std::int64_t idx[8];
     _mm512_store_si512(idx, i);
     __m512d z[4];  // z[m]: the interval of lane m, then of lane m + 4
     for (int m = 0; m < 4; ++m)
-      z[m] = _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_loadu_pd(node + Table::stride * idx[m])),
-                                _mm256_loadu_pd(node + Table::stride * idx[m + 4]), 1);
+      z[m] = _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_loadu_pd(node + 4 * idx[m])),
+                                _mm256_loadu_pd(node + 4 * idx[m + 4]), 1);
     const __m512d t0 = _mm512_unpacklo_pd(z[0], z[1]), t1 = _mm512_unpackhi_pd(z[0], z[1]);
     const __m512d t2 = _mm512_unpacklo_pd(z[2], z[3]), t3 = _mm512_unpackhi_pd(z[2], z[3]);
-    const __m512d q0 = _mm512_permutex2var_pd(t0, even_lanes, t2), s0 = _mm512_permutex2var_pd(t1, even_lanes, t3);
-    const __m512d q1 = _mm512_permutex2var_pd(t0, odd_lanes, t2), s1 = _mm512_permutex2var_pd(t1, odd_lanes, t3);
-    const __m512d c1 = _mm512_mul_pd(h, s0), d1 = _mm512_mul_pd(h, s1);
-    const __m512d c2 =
-        _mm512_sub_pd(_mm512_sub_pd(_mm512_mul_pd(three, _mm512_sub_pd(q1, q0)), _mm512_mul_pd(two, c1)), d1);
-    const __m512d c3 = _mm512_sub_pd(_mm512_sub_pd(_mm512_sub_pd(q1, q0), c1), c2);
-    const __m512d inner = _mm512_add_pd(c2, _mm512_mul_pd(f, c3));
-    const __m512d v = _mm512_add_pd(q0, _mm512_mul_pd(f, _mm512_add_pd(c1, _mm512_mul_pd(f, inner))));
-    __m512d q = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(v, q1, _CMP_GT_OQ), v, q1);
-    q = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(v, q0, _CMP_LT_OQ), q, q0);
+    const __m512d a0 = _mm512_permutex2var_pd(t0, even_lanes, t2), a1 = _mm512_permutex2var_pd(t1, even_lanes, t3);
+    const __m512d a2 = _mm512_permutex2var_pd(t0, odd_lanes, t2), a3 = _mm512_permutex2var_pd(t1, odd_lanes, t3);
+    const __m512d c3 = _mm512_sub_pd(_mm512_sub_pd(_mm512_sub_pd(a1, a0), a2), a3);
+    const __m512d inner = _mm512_add_pd(a3, _mm512_mul_pd(f, c3));
+    const __m512d v = _mm512_add_pd(a0, _mm512_mul_pd(f, _mm512_add_pd(a2, _mm512_mul_pd(f, inner))));
+    // As in the AVX2 body: the clamps as min, a masked move and max.
+    const __m512d q = _mm512_mask_mov_pd(_mm512_min_pd(a1, v), _mm512_cmp_pd_mask(v, a0, _CMP_LT_OQ), a0);
     const __m512d x = _mm512_add_pd(low, _mm512_mul_pd(q, wide));
-    __m512d r = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(high, x, _CMP_LT_OQ), x, high);
-    r = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(x, low, _CMP_LT_OQ), r, low);
+    const __m512d r = _mm512_max_pd(low, _mm512_min_pd(high, x));
     _mm512_storeu_pd(out + k, _mm512_mask_blend_pd(inside, not_a_number, r));
     outside += std::size_t(8 - std::popcount(unsigned(inside)));
   }
@@ -312,7 +276,7 @@ std::vector<double> beta_table_nodes(double alpha, double beta) {
     return std::ldexp(1.0 + double(p % per_octave) / per_octave, min_exponent + p / per_octave);
   };
   auto u_node = [&](int p) { return p <= side ? w_node(p) : 1.0 - w_node(2 * side - p); };
-  std::vector<double> table(BetaTable::values);
+  std::vector<double> table(4 * std::size_t(intervals));
   std::vector<double> q(intervals + 1), slope(intervals + 1);  // Q and dQ/du = 1 / pdf(Q)
   for (int p = 0; p <= intervals; ++p) {
     const double u = u_node(p);
@@ -329,11 +293,16 @@ std::vector<double> beta_table_nodes(double alpha, double beta) {
     const double pdf = beta_pdf(alpha, beta, q[p]);
     slope[p] = pdf > 0 ? 1 / pdf : 0;
   }
-  // Stored per node (the kernels derive each interval's coefficients, see
-  // beta_table_hermite).
-  for (int p = 0; p <= intervals; ++p) {
-    table[BetaTable::stride * std::size_t(p)] = q[p];
-    table[BetaTable::stride * std::size_t(p) + 1] = slope[p];
+  for (int i = 0; i < intervals; ++i) {
+    // The interval's width in u: that of the binade of w it lies in.
+    const int in_side = i < side ? i : 2 * side - 1 - i;
+    const double h = std::ldexp(1.0 / per_octave, min_exponent + in_side / per_octave);
+    const double d0 = h * slope[i], d1 = h * slope[i + 1];
+    double* a = table.data() + 4 * std::size_t(i);
+    a[0] = q[i];
+    a[1] = q[i + 1];
+    a[2] = d0;
+    a[3] = 3 * (q[i + 1] - q[i]) - 2 * d0 - d1;
   }
   return table;
 }

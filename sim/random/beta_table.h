@@ -38,12 +38,12 @@ inline double beta_to_range(double q, double lo, double width, double hi) noexce
 // The u < 1/2 side maps to intervals [0, N) and the u >= 1/2 side, mirrored,
 // to [N, 2N), N = octaves * per_octave, so that the position rises with u
 // across the whole table. Each interval is built from the exact Q at its two
-// ends and the exact derivatives dQ/du = 1 / pdf(Q) there, stored per node
-// and scaled by the interval's width h in u when used (h is a power of 2 read
-// off w's exponent; the widths double from one binade to the next, so a
-// node on a binade's edge has a different scaled derivative on each side),
-// and Q is evaluated by cubic Hermite interpolation (beta_table_hermite),
-// clamped between the two ends so it stays monotone.
+// ends and the exact derivatives h dQ/du = h / pdf(Q) there (h the interval's
+// width in u: the widths double from one binade to the next, so a node on a
+// binade's edge has a different scaled derivative on each side, hence stored
+// per interval, not per node), and Q is evaluated by cubic Hermite
+// interpolation (beta_table_hermite), clamped between the two ends so it
+// stays monotone.
 // Shapes are in [1, max_shape], which PERT always has (alpha, beta in
 // [1, 1 + lambda]). Outside the body (w < 2^-17, a share 1.5e-5 of draws) and
 // for other shapes the exact inverse is used. Accuracy
@@ -62,22 +62,13 @@ struct BetaTable {
   static constexpr int min_exponent = -1 - octaves;  // the binades of w below 1/2
   static constexpr double w_min = 1.0 / double(std::uint64_t{1} << -min_exponent);
   static constexpr double max_shape = 64;
-  // The nodes' layout: node p's Q and dQ/du at node[2 p] and node[2 p + 1],
-  // p in [0, 2N], so that one 4-double load at node + 2 i gives interval i's
-  // (Q0, Q'0, Q1, Q'1): 2 x 2,049 doubles = 32 KiB + 16 bytes a shape, which
-  // fits the 48 KiB L1d of the development VM's AMD EPYC. The kernels derive
-  // the Hermite coefficients from them (beta_table_hermite) with the
-  // operations that made the 64 KiB per-interval tables of 0.5.1 (Q0, Q1,
-  // c1, c2 per interval), so the same bits.
-  static constexpr int stride = 2;
-  static constexpr std::size_t values = std::size_t(stride) * (intervals + 1);
   double alpha = 1, beta = 1;
 
   // The quantiles of u scaled to [lo, hi]: clamp(lo + Q(u) (hi - lo), lo, hi).
   // Returns how many u were outside the body (tails, the ends, NaN).
   std::size_t quantiles(const double* u, double* out, std::size_t n, double lo, double hi) const;
 
-  // The `values` nodes (see stride): per node Q and dQ/du. Built
+  // Per interval: Q0, Q1 at its ends, c1, c2 (see beta_table_hermite). Built
   // on first use, or ahead of it by build_beta_tables() (several tables on
   // several threads): about 0.8 ms a shape (2,049 exact inverses; msp-350
   // has 20 shapes, 16 ms, which was most of loading it). Either way by fill()
@@ -130,11 +121,10 @@ std::size_t build_beta_tables(unsigned threads);
 // default scenario was a quarter of a default run's instructions.
 struct PrebuiltBetaTable {
   double alpha = 1, beta = 1;
-  const double* node = nullptr;  // BetaTable::values values, static storage
+  const double* node = nullptr;  // BetaTable::intervals * 4 values, static storage
 };
-// The nodes fill() computes for the shape, BetaTable::values of them in the
-// layout of BetaTable::stride, from scratch (for the table generator and the
-// tests).
+// The nodes fill() computes for the shape, 4 per interval, from scratch
+// (for the table generator and the tests).
 std::vector<double> beta_table_nodes(double alpha, double beta);
 // Registers prebuilt tables: shapes registered afterwards by beta_table()
 // use them. Called by static initialisers, before any table is made.
