@@ -167,11 +167,12 @@ __attribute__((target("avx512f"))) std::size_t beta_table_body_avx512(const doub
     const __m512d c3 = _mm512_sub_pd(_mm512_sub_pd(_mm512_sub_pd(a1, a0), a2), a3);
     const __m512d inner = _mm512_add_pd(a3, _mm512_mul_pd(f, c3));
     const __m512d v = _mm512_add_pd(a0, _mm512_mul_pd(f, _mm512_add_pd(a2, _mm512_mul_pd(f, inner))));
-    // As in the AVX2 body: the clamps as min, a masked move and max.
-    const __m512d q = _mm512_mask_mov_pd(_mm512_min_pd(a1, v), _mm512_cmp_pd_mask(v, a0, _CMP_LT_OQ), a0);
+    // As in the AVX2 body, the clamps as min and max, with the blends folded
+    // into them: min(Q1, v) where not v < Q0 (NLT_UQ, as the scalar test
+    // fails), else Q0; max(lo, min(hi, x)) where inside, else NaN.
+    const __m512d q = _mm512_mask_min_pd(a0, _mm512_cmp_pd_mask(v, a0, _CMP_NLT_UQ), a1, v);
     const __m512d x = _mm512_add_pd(low, _mm512_mul_pd(q, wide));
-    const __m512d r = _mm512_max_pd(low, _mm512_min_pd(high, x));
-    _mm512_storeu_pd(out + k, _mm512_mask_blend_pd(inside, not_a_number, r));
+    _mm512_storeu_pd(out + k, _mm512_mask_max_pd(not_a_number, inside, low, _mm512_min_pd(high, x)));
     outside += std::size_t(8 - std::popcount(unsigned(inside)));
   }
   return outside + beta_table_body_avx2(node, u + k, out + k, n - k, lo, width, hi);
