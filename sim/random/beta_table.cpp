@@ -123,7 +123,8 @@ __attribute__((target("avx2"))) std::size_t beta_table_body_avx2(const double* n
     // v > Q1 ? Q1 : v is min(Q1, v) (vminpd a, b: a < b ? a : b), then Q0 where v < Q0.
     const __m256d q = _mm256_blendv_pd(_mm256_min_pd(a1, v), a0, _mm256_cmp_pd(v, a0, _CMP_LT_OQ));
     // beta_to_range: std::clamp(x, lo, hi) is x < lo ? lo : (hi < x ? hi : x),
-    // which is max(lo, min(hi, x)) (vmaxpd a, b: a > b ? a : b) as lo <= hi.
+    // which is max(lo, min(hi, x)) (vmaxpd a, b: a > b ? a : b) as lo <= hi
+    // (BetaTable::quantiles' contract).
     const __m256d x = _mm256_add_pd(low, _mm256_mul_pd(q, wide));
     const __m256d r = _mm256_max_pd(low, _mm256_min_pd(high, x));
     _mm256_storeu_pd(out + k, _mm256_blendv_pd(not_a_number, r, inside));
