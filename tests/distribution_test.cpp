@@ -1278,6 +1278,53 @@ TEST(BetaTable, PrebuiltTablesAreTheRunTimeBits) {
 #endif
 }
 
+// The tables' draws, block and single, are the Hermite step of
+// beta_table.h evaluated here from the nodes (Q0, Q1, c1, c2 per interval)
+// as written, with the interval and position read off w = min(u, 1 - u) by
+// its binade; at random u, at every binade edge of w on both sides, next to
+// them, at u = 1/2 (the end of interval N - 1, f = 1), and on ranges whose
+// ends the scaled values reach (the vector kernels' clamps).
+TEST(BetaTable, DrawsAreTheHermiteStepOfTheNodes) {
+  using T = BetaTable;
+  std::vector<double> us(20'000);
+  fill_uniforms(Stream{7, variable_id("beta-table-layout")}, 0, us.size(), 0, us.data());
+  for (int e = T::min_exponent; e <= -1; ++e)
+    for (const double w : {std::ldexp(1.0, e), std::nextafter(std::ldexp(1.0, e), 0.0),
+                           std::nextafter(std::ldexp(1.0, e), 1.0), std::ldexp(1.5, e)})
+      for (const double u : {w, 1 - w}) us.push_back(u);
+  for (const auto& [a, b] : {std::pair{3.0, 3.0}, std::pair{1.3, 17.5}, std::pair{64.0, 1.0}, std::pair{1.0, 1.0}}) {
+    const std::vector<double> node = beta_table_nodes(a, b);
+    ASSERT_EQ(node.size(), 4 * std::size_t(T::intervals));
+    for (const auto& [lo, hi] : {std::pair{0.0, 1.0}, std::pair{-0.0, 1e-300}, std::pair{10.0, 40.0},
+                                 std::pair{0.1, 0.1 + 0x1p-40}, std::pair{-3.0, 7.0}}) {
+      const Distribution d = Distribution::beta(a, b, lo, hi);
+      std::vector<double> block(us.size());
+      d.quantiles(us.data(), block.data(), us.size());
+      for (std::size_t k = 0; k < us.size(); ++k) {
+        const double u = us[k];
+        const bool upper = u >= 0.5;
+        const double w = upper ? 1 - u : u;
+        if (!(w >= T::w_min)) continue;
+        const int e = std::ilogb(w);
+        const double scaled = (std::ldexp(w, -e) - 1) * T::per_octave;  // exact
+        const double m = std::floor(scaled);
+        const int j = (e - T::min_exponent) * T::per_octave + int(m);
+        const int i = upper ? T::intervals - 1 - j : j;
+        const double f = upper ? 1 - (scaled - m) : scaled - m;
+        const double q0 = node[4 * i], q1 = node[4 * i + 1], c1 = node[4 * i + 2], c2 = node[4 * i + 3];
+        const double c3 = ((q1 - q0) - c1) - c2;
+        const double v = q0 + f * (c1 + f * (c2 + f * c3));
+        const double expected = std::clamp(lo + (v < q0 ? q0 : (v > q1 ? q1 : v)) * (hi - lo), lo, hi);
+        const double single = d.quantile(u);
+        ASSERT_EQ(std::memcmp(&expected, &single, sizeof single), 0) << a << ", " << b << " on " << lo << ", " << hi
+                                                                     << " u " << u;
+        ASSERT_EQ(std::memcmp(&expected, &block[k], sizeof single), 0) << a << ", " << b << " on " << lo << ", " << hi
+                                                                       << " u " << u;
+      }
+    }
+  }
+}
+
 // Error of a double result in ulps of the long double reference (x87 expm1l / log1pl
 // are good to about 2^-11 of a double ulp, so they serve as the exact value).
 double ulps_off(double got, long double exact) {

@@ -102,10 +102,17 @@ __attribute__((target("avx2"))) std::size_t beta_table_body_avx2(const double* n
     __m256i i = _mm256_blendv_epi8(j, _mm256_sub_epi64(last_v, j), upper_i);
     i = _mm256_and_si256(i, inside_i);  // interval 0 for lanes outside (result discarded)
     const __m256d f = _mm256_blendv_pd(frac, _mm256_sub_pd(one_d, frac), upper);
-    alignas(32) std::int64_t idx[4];
-    _mm256_store_si256(reinterpret_cast<__m256i*>(idx), i);
-    const __m256d r0 = _mm256_loadu_pd(node + 4 * idx[0]), r1 = _mm256_loadu_pd(node + 4 * idx[1]),
-                  r2 = _mm256_loadu_pd(node + 4 * idx[2]), r3 = _mm256_loadu_pd(node + 4 * idx[3]);
+    // The rows' byte offsets (32 bytes an interval) go through memory: the
+    // compiler otherwise extracts them lane by lane (shuffles and moves,
+    // against one store and four loads on the load ports).
+    alignas(32) std::int64_t offset[4];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(offset), _mm256_slli_epi64(i, 5));
+    asm volatile("" : : "m"(offset) : "memory");  // keeps the loads of offset[]
+    const char* base = reinterpret_cast<const char*>(node);
+    const __m256d r0 = _mm256_loadu_pd(reinterpret_cast<const double*>(base + offset[0])),
+                  r1 = _mm256_loadu_pd(reinterpret_cast<const double*>(base + offset[1])),
+                  r2 = _mm256_loadu_pd(reinterpret_cast<const double*>(base + offset[2])),
+                  r3 = _mm256_loadu_pd(reinterpret_cast<const double*>(base + offset[3]));
     const __m256d t0 = _mm256_unpacklo_pd(r0, r1), t1 = _mm256_unpackhi_pd(r0, r1);
     const __m256d t2 = _mm256_unpacklo_pd(r2, r3), t3 = _mm256_unpackhi_pd(r2, r3);
     const __m256d a0 = _mm256_permute2f128_pd(t0, t2, 0x20), a1 = _mm256_permute2f128_pd(t1, t3, 0x20);
@@ -113,12 +120,13 @@ __attribute__((target("avx2"))) std::size_t beta_table_body_avx2(const double* n
     const __m256d c3 = _mm256_sub_pd(_mm256_sub_pd(_mm256_sub_pd(a1, a0), a2), a3);
     const __m256d inner = _mm256_add_pd(a3, _mm256_mul_pd(f, c3));
     const __m256d v = _mm256_add_pd(a0, _mm256_mul_pd(f, _mm256_add_pd(a2, _mm256_mul_pd(f, inner))));
-    __m256d q = _mm256_blendv_pd(v, a1, _mm256_cmp_pd(v, a1, _CMP_GT_OQ));
-    q = _mm256_blendv_pd(q, a0, _mm256_cmp_pd(v, a0, _CMP_LT_OQ));
-    // beta_to_range: std::clamp(x, lo, hi) is x < lo ? lo : (hi < x ? hi : x).
+    // v > Q1 ? Q1 : v is min(Q1, v) (vminpd a, b: a < b ? a : b), then Q0 where v < Q0.
+    const __m256d q = _mm256_blendv_pd(_mm256_min_pd(a1, v), a0, _mm256_cmp_pd(v, a0, _CMP_LT_OQ));
+    // beta_to_range: std::clamp(x, lo, hi) is x < lo ? lo : (hi < x ? hi : x),
+    // which is max(lo, min(hi, x)) (vmaxpd a, b: a > b ? a : b) as lo <= hi
+    // (BetaTable::quantiles' contract).
     const __m256d x = _mm256_add_pd(low, _mm256_mul_pd(q, wide));
-    __m256d r = _mm256_blendv_pd(x, high, _mm256_cmp_pd(high, x, _CMP_LT_OQ));
-    r = _mm256_blendv_pd(r, low, _mm256_cmp_pd(x, low, _CMP_LT_OQ));
+    const __m256d r = _mm256_max_pd(low, _mm256_min_pd(high, x));
     _mm256_storeu_pd(out + k, _mm256_blendv_pd(not_a_number, r, inside));
     outside += std::size_t(4 - std::popcount(unsigned(_mm256_movemask_pd(inside))));
   }
@@ -154,12 +162,18 @@ __attribute__((target("avx512f"))) std::size_t beta_table_body_avx512(const doub
     const __m512d frac = _mm512_sub_pd(_mm512_castsi512_pd(_mm512_or_si512(one_v, position)), one_d);
     const __m512i i = _mm512_maskz_mov_epi64(inside, _mm512_mask_sub_epi64(j, upper, last_v, j));  // 0 outside
     const __m512d f = _mm512_mask_sub_pd(frac, upper, one_d, frac);
-    alignas(64) std::int64_t idx[8];
-    _mm512_store_si512(idx, i);
+    // The rows' byte offsets through memory, as in the AVX2 body (12
+    // extracts otherwise, against one store and eight loads).
+    alignas(64) std::int64_t offset[8];
+    _mm512_store_si512(offset, _mm512_slli_epi64(i, 5));
+    asm volatile("" : : "m"(offset) : "memory");  // keeps the loads of offset[]
+    const char* base = reinterpret_cast<const char*>(node);
     __m512d z[4];  // z[m]: the interval of lane m, then of lane m + 4
-    for (int m = 0; m < 4; ++m)
-      z[m] = _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_loadu_pd(node + 4 * idx[m])),
-                                _mm256_loadu_pd(node + 4 * idx[m + 4]), 1);
+    for (int m = 0; m < 4; ++m) {
+      const __m256d low_row = _mm256_loadu_pd(reinterpret_cast<const double*>(base + offset[m]));
+      const __m256d high_row = _mm256_loadu_pd(reinterpret_cast<const double*>(base + offset[m + 4]));
+      z[m] = _mm512_insertf64x4(_mm512_castpd256_pd512(low_row), high_row, 1);
+    }
     const __m512d t0 = _mm512_unpacklo_pd(z[0], z[1]), t1 = _mm512_unpackhi_pd(z[0], z[1]);
     const __m512d t2 = _mm512_unpacklo_pd(z[2], z[3]), t3 = _mm512_unpackhi_pd(z[2], z[3]);
     const __m512d a0 = _mm512_permutex2var_pd(t0, even_lanes, t2), a1 = _mm512_permutex2var_pd(t1, even_lanes, t3);
@@ -167,12 +181,12 @@ __attribute__((target("avx512f"))) std::size_t beta_table_body_avx512(const doub
     const __m512d c3 = _mm512_sub_pd(_mm512_sub_pd(_mm512_sub_pd(a1, a0), a2), a3);
     const __m512d inner = _mm512_add_pd(a3, _mm512_mul_pd(f, c3));
     const __m512d v = _mm512_add_pd(a0, _mm512_mul_pd(f, _mm512_add_pd(a2, _mm512_mul_pd(f, inner))));
-    __m512d q = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(v, a1, _CMP_GT_OQ), v, a1);
-    q = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(v, a0, _CMP_LT_OQ), q, a0);
+    // As in the AVX2 body, the clamps as min and max, with the blends folded
+    // into them: min(Q1, v) where not v < Q0 (NLT_UQ, as the scalar test
+    // fails), else Q0; max(lo, min(hi, x)) where inside, else NaN.
+    const __m512d q = _mm512_mask_min_pd(a0, _mm512_cmp_pd_mask(v, a0, _CMP_NLT_UQ), a1, v);
     const __m512d x = _mm512_add_pd(low, _mm512_mul_pd(q, wide));
-    __m512d r = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(high, x, _CMP_LT_OQ), x, high);
-    r = _mm512_mask_blend_pd(_mm512_cmp_pd_mask(x, low, _CMP_LT_OQ), r, low);
-    _mm512_storeu_pd(out + k, _mm512_mask_blend_pd(inside, not_a_number, r));
+    _mm512_storeu_pd(out + k, _mm512_mask_max_pd(not_a_number, inside, low, _mm512_min_pd(high, x)));
     outside += std::size_t(8 - std::popcount(unsigned(inside)));
   }
   return outside + beta_table_body_avx2(node, u + k, out + k, n - k, lo, width, hi);

@@ -64,8 +64,9 @@ struct BetaTable {
   static constexpr double max_shape = 64;
   double alpha = 1, beta = 1;
 
-  // The quantiles of u scaled to [lo, hi]: clamp(lo + Q(u) (hi - lo), lo, hi).
-  // Returns how many u were outside the body (tails, the ends, NaN).
+  // The quantiles of u scaled to [lo, hi]: clamp(lo + Q(u) (hi - lo), lo, hi),
+  // lo <= hi, both finite (the vector kernels' clamps rely on it). Returns
+  // how many u were outside the body (tails, the ends, NaN).
   std::size_t quantiles(const double* u, double* out, std::size_t n, double lo, double hi) const;
 
   // Per interval: Q0, Q1 at its ends, c1, c2 (see beta_table_hermite). Built
