@@ -363,7 +363,7 @@ struct ScheduleMarket {
   const double* old_annual_escalation;  // g_old
 };
 
-constexpr std::size_t chunk_trials = 16;
+constexpr std::size_t chunk_trials = 16;  // the trials of a chunk (chunk_gaps)
 
 // Each lane's leading and curve months for both licences, as chunk_gaps'
 // month loop found them: over the lane's own months m < M (and m < months,
@@ -412,22 +412,24 @@ SWITCHCOST_SIMD_CLONES void leading_months(const ScheduleColumns& c, int months,
 }
 
 // G_new and G_old of a chunk of chunk_trials trials, each over its own months
-// m < M (`months` is the chunk's largest M), in two passes (the scheduled form
-// in models/pricing.h):
-//  * every month, cheap: where n = 0 at the month's point (t <= t_setup and
-//    t < duration_days: the gap is E) its weighted E is added, and each trial
-//    counts its months with 0 < n < E possible (t_setup < t < duration_days:
-//    the curve months, consecutive) and keeps v^m and the year factors at the
-//    first of them;
+// m < M (`months` is the chunk's largest M), in three steps (the scheduled
+// form in models/pricing.h):
+//  * leading_months: each trial's leading months (n = 0 at the month's point:
+//    the gap is E) and its curve months after them (0 < n < E possible),
+//    per licence, by comparisons only;
+//  * the leading months' weighted E, per licence to the chunk's largest count
+//    of leading months (not to its largest M), each lane stepping v^m and its
+//    year factor to its own first curve month;
 //  * then the curve months only, n(t) by migrated_by, each trial from its own
 //    first curve month on: the chunk loops to its largest count of curve months
 //    (about duration / D + 1, which the start delay does not spread) instead of
 //    to its largest M. Later months have n = E: gaps of 0.
 // Each trial's terms are those of the plain month loop, added in month order
-// (v^m and the year factors by the same products), so the same bits; and
-// each lane's sums read its own columns only, so they do not depend on the
-// other trials of the chunk. 16 lanes: two AVX-512 vectors (8 and 32
-// measured no better: docs/performance.md).
+// (v^m and the year factors by the same products; a lane's steps past its own
+// months multiply by 1), so the same bits; and each lane's sums read its own
+// columns only, so they do not depend on the other trials of the chunk.
+// 16 lanes: two AVX-512 vectors (8 and 32 measured no better:
+// docs/performance.md).
 SWITCHCOST_SIMD_CLONES void chunk_gaps(const ScheduleColumns& c, const ScheduleMarket& mk, int months,
                                        double* __restrict g_new, double* __restrict g_old) noexcept {
   constexpr std::size_t n = chunk_trials;  // a whole chunk: the loops need no remainder
