@@ -449,9 +449,9 @@ SWITCHCOST_SIMD_CLONES void chunk_gaps(const ScheduleColumns& c, const ScheduleM
   const double* __restrict new_escalation = mk.new_annual_escalation;
   const double* __restrict old_escalation = mk.old_annual_escalation;
   using Lanes = std::array<double, chunk_trials>;
-  // Per product: its leading months (n = 0: the gap is E) from month 0, its
-  // curve months after them (leading_months()), and v^m, (1 + g)^y(m) and
-  // 12 (y(m) + 1) at its first curve month (leading_sums()).
+  // Per product: its leading months (n = 0: the gap is E) from month 0 and
+  // its curve months after them (leading_months), and v^m, (1 + g)^y(m) and
+  // 12 (y(m) + 1) at its first curve month (the leading sums below).
   Lanes new_first, new_count, new_discount, new_factor, new_next_year;
   Lanes old_first, old_count, old_discount, old_factor, old_next_year;
   Lanes sum_new, sum_old;
