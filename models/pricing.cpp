@@ -399,10 +399,10 @@ SWITCHCOST_SIMD_CLONES void leading_months(const ScheduleColumns& c, int months,
       const bool live = month < gap_months[i];
       const double new_day = point_day(month, delay[i], days_per_month);
       const double old_day = point_day(month, delay[i], -overlap[i]);
-      new_first[i] += live & none_migrated(new_day, setup[i], duration[i]) ? 1.0 : 0.0;
-      new_end[i] += live & (new_day < duration[i]) ? 1.0 : 0.0;
-      old_first[i] += live & none_migrated(old_day, setup[i], duration[i]) ? 1.0 : 0.0;
-      old_end[i] += live & (old_day < duration[i]) ? 1.0 : 0.0;
+      new_first[i] += (live & none_migrated(new_day, setup[i], duration[i])) ? 1.0 : 0.0;
+      new_end[i] += (live & (new_day < duration[i])) ? 1.0 : 0.0;
+      old_first[i] += (live & none_migrated(old_day, setup[i], duration[i])) ? 1.0 : 0.0;
+      old_end[i] += (live & (old_day < duration[i])) ? 1.0 : 0.0;
     }
   }
   for (std::size_t i = 0; i < n; ++i) {
