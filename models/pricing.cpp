@@ -363,24 +363,73 @@ struct ScheduleMarket {
   const double* old_annual_escalation;  // g_old
 };
 
+constexpr std::size_t chunk_trials = 16;  // the trials of a chunk (chunk_gaps)
+
+// Each lane's leading and curve months for both licences, as chunk_gaps'
+// month loop found them: over the lane's own months m < M (and m < months,
+// the chunk's largest M), with the month's point day(m) = s_m + D (new) or
+// s_m - L (old), by the same operations as the curve pass,
+//   first = #{m : n = 0 at day(m), i.e. !(day > t_setup) & !(day >= t_end)}
+//   count = #{m : not so, and day < t_end}   (the curve months, after them).
+// day(m) never decreases with m, so each condition holds on a prefix of the
+// months (NaNs included: a comparison with NaN is the same every month), and
+// count = max(0, #{m : day < t_end} - first). A loop of comparisons only: a
+// closed form checked exactly took more instructions at the few months
+// (4.4 on average) the chunks have (docs/performance.md).
+inline double point_day(double month, double delay_days, double shift_days) noexcept {
+  return month * days_per_month - delay_days + shift_days;  // x - L and x + (-L): the same bits
+}
+inline bool none_migrated(double day, double setup_days, double duration_days) noexcept {
+  return !(day > setup_days) & !(day >= duration_days);  // migrated_by's selects: n = 0
+}
+SWITCHCOST_SIMD_CLONES void leading_months(const ScheduleColumns& c, int months, double* __restrict new_first,
+                                           double* __restrict new_count, double* __restrict old_first,
+                                           double* __restrict old_count) noexcept {
+  constexpr std::size_t n = chunk_trials;
+  const double* __restrict setup = c.setup_days;
+  const double* __restrict duration = c.duration_days;
+  const double* __restrict delay = c.delay_days;
+  const double* __restrict overlap = c.overlap_days;
+  const double* __restrict gap_months = c.months;
+  std::array<double, chunk_trials> new_end, old_end;
+  for (std::size_t i = 0; i < n; ++i) new_first[i] = old_first[i] = new_end[i] = old_end[i] = 0.0;
+  for (int m = 0; m < months; ++m) {
+    const double month = double(m);
+    for (std::size_t i = 0; i < n; ++i) {
+      const bool live = month < gap_months[i];
+      const double new_day = point_day(month, delay[i], days_per_month);
+      const double old_day = point_day(month, delay[i], -overlap[i]);
+      new_first[i] += (live & none_migrated(new_day, setup[i], duration[i])) ? 1.0 : 0.0;
+      new_end[i] += (live & (new_day < duration[i])) ? 1.0 : 0.0;
+      old_first[i] += (live & none_migrated(old_day, setup[i], duration[i])) ? 1.0 : 0.0;
+      old_end[i] += (live & (old_day < duration[i])) ? 1.0 : 0.0;
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    new_count[i] = std::max(0.0, new_end[i] - new_first[i]);
+    old_count[i] = std::max(0.0, old_end[i] - old_first[i]);
+  }
+}
+
 // G_new and G_old of a chunk of chunk_trials trials, each over its own months
-// m < M (`months` is the chunk's largest M), in two passes (the scheduled form
-// in models/pricing.h):
-//  * every month, cheap: where n = 0 at the month's point (t <= t_setup and
-//    t < duration_days: the gap is E) its weighted E is added, and each trial
-//    counts its months with 0 < n < E possible (t_setup < t < duration_days:
-//    the curve months, consecutive) and keeps v^m and the year factors at the
-//    first of them;
+// m < M (`months` is the chunk's largest M), in three steps (the scheduled
+// form in models/pricing.h):
+//  * leading_months: each trial's leading months (n = 0 at the month's point:
+//    the gap is E) and its curve months after them (0 < n < E possible),
+//    per licence, by comparisons only;
+//  * the leading months' weighted E, per licence to the chunk's largest count
+//    of leading months (not to its largest M), each lane stepping v^m and its
+//    year factor to its own first curve month;
 //  * then the curve months only, n(t) by migrated_by, each trial from its own
 //    first curve month on: the chunk loops to its largest count of curve months
 //    (about duration / D + 1, which the start delay does not spread) instead of
 //    to its largest M. Later months have n = E: gaps of 0.
 // Each trial's terms are those of the plain month loop, added in month order
-// (v^m and the year factors by the same products), so the same bits; and
-// each lane's sums read its own columns only, so they do not depend on the
-// other trials of the chunk. 16 lanes: two AVX-512 vectors (8 and 32
-// measured no better: docs/performance.md).
-constexpr std::size_t chunk_trials = 16;
+// (v^m and the year factors by the same products; a lane's steps past its own
+// months multiply by 1), so the same bits; and each lane's sums read its own
+// columns only, so they do not depend on the other trials of the chunk.
+// 16 lanes: two AVX-512 vectors (8 and 32 measured no better:
+// docs/performance.md).
 SWITCHCOST_SIMD_CLONES void chunk_gaps(const ScheduleColumns& c, const ScheduleMarket& mk, int months,
                                        double* __restrict g_new, double* __restrict g_old) noexcept {
   constexpr std::size_t n = chunk_trials;  // a whole chunk: the loops need no remainder
@@ -394,68 +443,65 @@ SWITCHCOST_SIMD_CLONES void chunk_gaps(const ScheduleColumns& c, const ScheduleM
   const double* __restrict delay = c.delay_days;
   const double* __restrict overlap = c.overlap_days;
   const double* __restrict term = c.term_days;
-  const double* __restrict gap_months = c.months;
   const double* __restrict v = mk.monthly_discount;
   const double* __restrict promo_months = mk.promo_months;
   const double* __restrict promo_discount = mk.promo_discount;
   const double* __restrict new_escalation = mk.new_annual_escalation;
   const double* __restrict old_escalation = mk.old_annual_escalation;
   using Lanes = std::array<double, chunk_trials>;
-  // Month m's v^m and year factors (1 + g)^y(m).
-  Lanes discount, new_year, old_year;
-  // Per product: its first curve month, the count of curve months, and v^m,
-  // (1 + g)^y(m) and 12 (y(m) + 1) at the first curve month.
+  // Per product: its leading months (n = 0: the gap is E) from month 0 and
+  // its curve months after them (leading_months), and v^m, (1 + g)^y(m) and
+  // 12 (y(m) + 1) at its first curve month (the leading sums below).
   Lanes new_first, new_count, new_discount, new_factor, new_next_year;
   Lanes old_first, old_count, old_discount, old_factor, old_next_year;
   Lanes sum_new, sum_old;
+  leading_months(c, months, new_first.data(), new_count.data(), old_first.data(), old_count.data());
+  // The leading months' sums, each product to its chunk's largest count of
+  // them: a month m < first adds its weighted E (0 where the new contract's
+  // term bills every seat). Each lane steps v^m and its year factor only up
+  // to its own first curve month (a step past it multiplies by 1: the same
+  // bits), which leaves them there for the curve pass.
+  double new_leading = 0.0, old_leading = 0.0;
   for (std::size_t i = 0; i < n; ++i) {
-    discount[i] = new_year[i] = old_year[i] = 1.0;
-    new_first[i] = new_count[i] = old_first[i] = old_count[i] = 0.0;
+    new_leading = std::max(new_leading, new_first[i]);
+    old_leading = std::max(old_leading, old_first[i]);
     new_discount[i] = new_factor[i] = old_discount[i] = old_factor[i] = 1.0;
-    new_next_year[i] = old_next_year[i] = double(year_months);
     sum_new[i] = sum_old[i] = 0.0;
   }
-  for (int m = 0; m < months; ++m) {
-    if (m > 0 && m % year_months == 0) {
-      for (std::size_t i = 0; i < n; ++i) {
-        new_year[i] *= 1.0 + new_escalation[i];
-        old_year[i] *= 1.0 + old_escalation[i];
-      }
-    }
+  for (int m = 0; m <= int(new_leading); ++m) {
     const double month = double(m);
-    const double next_year = double((m / year_months + 1) * year_months);
+    if (m > 0 && m % year_months == 0) {
+      for (std::size_t i = 0; i < n; ++i) new_factor[i] *= month <= new_first[i] ? 1.0 + new_escalation[i] : 1.0;
+    }
+    if (m == int(new_leading)) break;  // the year step at the largest first month only
     for (std::size_t i = 0; i < n; ++i) {
-      // Only the trial's own months m < M count, whatever its chunk-mates' M:
-      // its sums do not depend on which trials share its chunk.
-      const bool live = month < gap_months[i];
+      const bool leading = month < new_first[i];
       const double start = month * days_per_month - delay[i];  // s_m
       const double t = term[i];
       const bool committed = (t > 0.0) & (start + days_per_month > 0.0) & (start < t);
-      const double e = endpoints[i];
-      const double new_day = start + days_per_month, old_day = start - overlap[i];
-      // n = 0 (migrated_by's selects): the gap is E.
-      const bool new_none = live & !(new_day > setup[i]) & !(new_day >= duration[i]);
-      const bool old_none = live & !(old_day > setup[i]) & !(old_day >= duration[i]);
-      const double gap_new = committed ? 0.0 : e;
+      const double gap_new = committed ? 0.0 : endpoints[i];
       const double f_promo = std::clamp(promo_months[i] - month, 0.0, 1.0);
-      const double new_term = discount[i] * new_year[i] * (1.0 - promo_discount[i] * f_promo) * gap_new;
-      const double old_term = discount[i] * old_year[i] * e;
-      sum_new[i] += new_none ? new_term : 0.0;
-      sum_old[i] += old_none ? old_term : 0.0;
-      const bool new_here = !new_none & (month == new_first[i]);  // the first month with n > 0 possible
-      new_discount[i] = new_here ? discount[i] : new_discount[i];
-      new_factor[i] = new_here ? new_year[i] : new_factor[i];
-      new_next_year[i] = new_here ? next_year : new_next_year[i];
-      const bool old_here = !old_none & (month == old_first[i]);
-      old_discount[i] = old_here ? discount[i] : old_discount[i];
-      old_factor[i] = old_here ? old_year[i] : old_factor[i];
-      old_next_year[i] = old_here ? next_year : old_next_year[i];
-      new_first[i] += new_none ? 1.0 : 0.0;
-      old_first[i] += old_none ? 1.0 : 0.0;
-      new_count[i] += (live & !new_none & (new_day < duration[i])) ? 1.0 : 0.0;
-      old_count[i] += (live & !old_none & (old_day < duration[i])) ? 1.0 : 0.0;
-      discount[i] *= v[i];
+      const double new_term = new_discount[i] * new_factor[i] * (1.0 - promo_discount[i] * f_promo) * gap_new;
+      sum_new[i] += leading ? new_term : 0.0;
+      new_discount[i] *= leading ? v[i] : 1.0;
     }
+  }
+  for (int m = 0; m <= int(old_leading); ++m) {
+    const double month = double(m);
+    if (m > 0 && m % year_months == 0) {
+      for (std::size_t i = 0; i < n; ++i) old_factor[i] *= month <= old_first[i] ? 1.0 + old_escalation[i] : 1.0;
+    }
+    if (m == int(old_leading)) break;
+    for (std::size_t i = 0; i < n; ++i) {
+      const bool leading = month < old_first[i];
+      const double old_term = old_discount[i] * old_factor[i] * endpoints[i];
+      sum_old[i] += leading ? old_term : 0.0;
+      old_discount[i] *= leading ? v[i] : 1.0;
+    }
+  }
+  for (std::size_t i = 0; i < n; ++i) {
+    new_next_year[i] = (std::floor(new_first[i] / double(year_months)) + 1.0) * double(year_months);
+    old_next_year[i] = (std::floor(old_first[i] / double(year_months)) + 1.0) * double(year_months);
   }
   double new_months = 0.0, old_months = 0.0;
   for (std::size_t i = 0; i < n; ++i) {

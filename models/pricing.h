@@ -58,10 +58,12 @@
 //   log1p and expm1.
 // So G = sum over the leading months of w(m) E + sum over the curve months
 // of w(m) gap(m), w(m) = v^m (1 + g)^y(m) (times 1 - promo_discount f_promo(m)
-// for the new licence). The engine runs chunks of 16 trials: one cheap pass
-// over months 0 .. max M adds the leading months' w(m) E, counts each
-// trial's curve months and keeps v^m, (1 + g)^y(m) and 12 (y(m) + 1) at its
-// first; then N(s) is evaluated only at each trial's own curve months (the
+// for the new licence). The engine runs chunks of 16 trials: a loop of
+// comparisons over months 0 .. max M counts each trial's leading and curve
+// months per licence; a loop per licence over the chunk's largest count of
+// leading months adds their w(m) E, each trial stepping v^m and (1 + g)^y(m)
+// to its own first curve month (steps past it multiply by 1); then N(s) is
+// evaluated only at each trial's own curve months (the
 // chunk loops to its largest count of them), the weights stepping
 // v^(m+1) = v^m v and multiplying by 1 + g where m + 1 reaches the next year.
 // Each trial's terms are those of a loop over every month with the same

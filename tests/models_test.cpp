@@ -1118,57 +1118,112 @@ struct ScheduleBlock {
 // over them: no delay, no overlap, a minimum term, a promotion ending inside
 // the curve months, learning rate 1, no endpoints, a migration of 0 days, a
 // start past the horizon; and horizons that cut the migration short.
+// That check for one block: returns the worst relative error and adds the
+// trials compared. With to_gap_months the loop stops at the model's M =
+// min(H, ceil((d + L + duration_days) / D)) instead of H.
+double expect_gaps_match_month_loop(const ScheduleBlock& block, int horizon, int& compared,
+                                    bool to_gap_months = false) {
+  const Eigen::Index n = block.in.endpoints.size();
+  double worst = 0.0;
+  const LaborInputs& labor = block.labor;
+  const LaborResult& labor_out = block.labor_out;
+  const PricingInputs& in = block.in;
+  const Column& delay = block.delay;
+  PricingResult r;
+  competitor_pricing(in, labor, labor_out, delay, r);
+  EXPECT_EQ(r.gap_new_pv.size(), n);
+  EXPECT_EQ(r.gap_old_pv.size(), n);
+  if (r.gap_new_pv.size() != n || r.gap_old_pv.size() != n) return worst;
+  for (int i = 0; i < n; ++i) {
+    const double e = in.endpoints[i];
+    const double v = std::pow(1.0 + in.discount_rate_per_year[i], -1.0 / 12.0);
+    double g_new = 0.0, g_old = 0.0, most = 0.0;  // most: every month's weighted E, the largest a gap sum can be
+    const double overlap_days = in.overlap_months[i] * days_per_month;
+    const double gap_months = std::ceil((delay[i] + overlap_days + labor_out.duration_days[i]) / days_per_month);
+    const int last = to_gap_months ? int(std::min(double(horizon), std::max(gap_months, 0.0))) : horizon;
+    for (int m = 0; m < last; ++m) {
+      const double s = m * days_per_month - delay[i];
+      const double year = std::floor(m / 12.0);
+      const double f_promo = std::clamp(in.promo_months[i] - m, 0.0, 1.0);
+      const double w_new = std::pow(v, m) * std::pow(1.0 + in.new_annual_escalation[i], year) *
+                           (1.0 - in.promo_discount[i] * f_promo);
+      const double w_old = std::pow(v, m) * std::pow(1.0 + in.old_annual_escalation[i], year);
+      const double term = in.new_minimum_term_months[i] * days_per_month;
+      const bool committed = term > 0.0 && s + days_per_month > 0.0 && s < term;
+      const double new_gap = committed ? 0.0 : e - endpoints_migrated_by(labor, labor_out, i, s + days_per_month);
+      const double old_gap = e - endpoints_migrated_by(labor, labor_out, i, s - in.overlap_months[i] * days_per_month);
+      g_new += w_new * new_gap;
+      g_old += w_old * old_gap;
+      most += (w_new + w_old) * e;
+    }
+    // 1e-9 relative; and 1e-12 of the largest sum where E - n(t) cancels (n(t) within a
+    // few ulp of E, where the model's fastmath and libm differ by ulps of E).
+    const double tolerance_new = 1e-9 * g_new + 1e-12 * most;
+    const double tolerance_old = 1e-9 * g_old + 1e-12 * most;
+    EXPECT_NEAR(r.gap_new_pv[i], g_new, tolerance_new) << "horizon " << horizon << " trial " << i;
+    EXPECT_NEAR(r.gap_old_pv[i], g_old, tolerance_old) << "horizon " << horizon << " trial " << i;
+    if (g_new > 0.0) worst = std::max(worst, std::fabs(r.gap_new_pv[i] / g_new - 1.0));
+    if (g_old > 0.0) worst = std::max(worst, std::fabs(r.gap_old_pv[i] / g_old - 1.0));
+    if (e == 0.0 || horizon == 0) {
+      EXPECT_EQ(r.gap_new_pv[i], 0.0);
+      EXPECT_EQ(r.gap_old_pv[i], 0.0);
+    }
+    ++compared;
+  }
+  return worst;
+}
+
 TEST(PricingSchedule, GapsMatchPlainMonthLoop) {
   std::mt19937_64 rng(2024);
-  std::uniform_real_distribution<double> u(0.0, 1.0);
   const int n = 1007;
   double worst = 0.0;
   int compared = 0;
-  for (const int horizon : {0, 1, 2, 3, 7, 13, 36, 61}) {
-    const ScheduleBlock block(rng, n, horizon);
-    const LaborInputs& labor = block.labor;
-    const LaborResult& labor_out = block.labor_out;
-    const PricingInputs& in = block.in;
-    const Column& delay = block.delay;
-    PricingResult r;
-    competitor_pricing(in, labor, labor_out, delay, r);
-    ASSERT_EQ(r.gap_new_pv.size(), n);
-    ASSERT_EQ(r.gap_old_pv.size(), n);
-    for (int i = 0; i < n; ++i) {
-      const double e = in.endpoints[i];
-      const double v = std::pow(1.0 + in.discount_rate_per_year[i], -1.0 / 12.0);
-      double g_new = 0.0, g_old = 0.0, most = 0.0;  // most: every month's weighted E, the largest a gap sum can be
-      for (int m = 0; m < horizon; ++m) {
-        const double s = m * days_per_month - delay[i];
-        const double year = std::floor(m / 12.0);
-        const double f_promo = std::clamp(in.promo_months[i] - m, 0.0, 1.0);
-        const double w_new = std::pow(v, m) * std::pow(1.0 + in.new_annual_escalation[i], year) *
-                             (1.0 - in.promo_discount[i] * f_promo);
-        const double w_old = std::pow(v, m) * std::pow(1.0 + in.old_annual_escalation[i], year);
-        const double term = in.new_minimum_term_months[i] * days_per_month;
-        const bool committed = term > 0.0 && s + days_per_month > 0.0 && s < term;
-        const double new_gap = committed ? 0.0 : e - endpoints_migrated_by(labor, labor_out, i, s + days_per_month);
-        const double old_gap = e - endpoints_migrated_by(labor, labor_out, i, s - in.overlap_months[i] * days_per_month);
-        g_new += w_new * new_gap;
-        g_old += w_old * old_gap;
-        most += (w_new + w_old) * e;
-      }
-      // 1e-9 relative; and 1e-12 of the largest sum where E - n(t) cancels (n(t) within a
-      // few ulp of E, where the model's fastmath and libm differ by ulps of E).
-      const double tolerance_new = 1e-9 * g_new + 1e-12 * most;
-      const double tolerance_old = 1e-9 * g_old + 1e-12 * most;
-      ASSERT_NEAR(r.gap_new_pv[i], g_new, tolerance_new) << "horizon " << horizon << " trial " << i;
-      ASSERT_NEAR(r.gap_old_pv[i], g_old, tolerance_old) << "horizon " << horizon << " trial " << i;
-      if (g_new > 0.0) worst = std::max(worst, std::fabs(r.gap_new_pv[i] / g_new - 1.0));
-      if (g_old > 0.0) worst = std::max(worst, std::fabs(r.gap_old_pv[i] / g_old - 1.0));
-      if (e == 0.0 || horizon == 0) {
-        EXPECT_EQ(r.gap_new_pv[i], 0.0);
-        EXPECT_EQ(r.gap_old_pv[i], 0.0);
-      }
-      ++compared;
+  for (const int horizon : {0, 1, 2, 3, 7, 13, 36, 61})
+    worst = std::max(worst, expect_gaps_match_month_loop(ScheduleBlock(rng, n, horizon), horizon, compared));
+  std::printf("scheduled gaps vs the plain month loop, %d trials: worst relative error %.2e\n", compared, worst);
+}
+
+// The months on the edges of the schedule: trials whose month points fall
+// (to the bit or within an ulp) on t_setup or t_end, for the new licence (by
+// the start delay) and the old (by the overlap), and minimum terms that end
+// exactly at a month's start (the term's s_m < T D), against the plain
+// month loop: each month on the right side of n = 0, 0 < n < E or n = E.
+// The loop stops at the model's M: where a point falls on t_end within an
+// ulp, M's real-arithmetic formula can end the gaps a month before the
+// month-by-month test does (a month of gap E when t_setup = t_end).
+TEST(PricingSchedule, MonthsOnTheScheduleBoundariesMatchPlainMonthLoop) {
+  std::mt19937_64 rng(20261206);
+  std::uniform_int_distribution<int> months(0, 3);
+  const int horizon = 36;
+  ScheduleBlock block(rng, 1007, horizon);
+  for (int i = 0; i < 1007; ++i) {
+    const double setup = block.labor_out.setup_days[i], end = block.labor_out.duration_days[i];
+    const int k = months(rng);
+    switch (i % 5) {
+      case 0:  // new licence: month point (m + 1) D - d on t_setup
+        block.delay[i] = (std::ceil(setup / days_per_month) + k) * days_per_month - setup;
+        break;
+      case 1:  // new licence: on t_end
+        block.delay[i] = (std::ceil(end / days_per_month) + k) * days_per_month - end;
+        break;
+      case 2:  // old licence: m D - d - L on t_setup, no delay
+        block.delay[i] = 0.0;
+        block.in.overlap_months[i] = std::ceil(setup / days_per_month) + k - setup / days_per_month;
+        break;
+      case 3:  // old licence: on t_end
+        block.delay[i] = 0.0;
+        block.in.overlap_months[i] = std::ceil(end / days_per_month) + k - end / days_per_month;
+        break;
+      default:  // a whole-month delay and minimum term: the term ends at a month's start
+        block.delay[i] = double(k) * days_per_month;
+        block.in.new_minimum_term_months[i] = double(1 + k);
+        break;
     }
   }
-  std::printf("scheduled gaps vs the plain month loop, %d trials: worst relative error %.2e\n", compared, worst);
+  int compared = 0;
+  const double worst = expect_gaps_match_month_loop(block, horizon, compared, true);
+  EXPECT_EQ(compared, 1007);
+  EXPECT_LT(worst, 1e-9);
 }
 
 // The scheduled form runs a block's trials grouped by their work, in chunks:
