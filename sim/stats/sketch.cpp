@@ -1,6 +1,7 @@
 #include "sim/stats/sketch.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -67,6 +68,16 @@ SWITCHCOST_SIMD_CLONES IndexRange bucket_indices(const double* __restrict x, std
     index[k] = i;
     first = i < first ? i : first;
     last = i > last ? i : last;
+  }
+  return {first, last};
+}
+
+// The least and the greatest of index[0..n), n > 0 (a loop that vectorises).
+SWITCHCOST_SIMD_CLONES IndexRange index_range(const std::int32_t* __restrict index, std::size_t n) noexcept {
+  std::int32_t first = index[0], last = index[0];
+  for (std::size_t k = 1; k < n; ++k) {
+    first = index[k] < first ? index[k] : first;
+    last = index[k] > last ? index[k] : last;
   }
   return {first, last};
 }
@@ -278,37 +289,59 @@ void QuantileSketch::add_finite(const double* x, std::size_t n) {
       continue;
     }
     const IndexRange range = bucket_indices(v, m, floor_, multiplier_, index);
-    if (unchecked && lo >= floor_) {
-      if (positive_.cover(range.first, range.last, max_buckets_, false)) {
-        std::uint32_t* counts = positive_.counts.data();
-        const std::int32_t offset = positive_.offset;
-        for (std::size_t k = 0; k < m; ++k) ++counts[index[k] - offset];
-        positive_.total += m;
-        continue;
-      }
+    if (lo >= floor_) {  // all positive, the common case: no partition needed
+      count_chunk(positive_, index, m, range.first, range.last, unchecked);
+      continue;
     }
-    // The totals of this loop's fast path are tallied in registers (an
-    // increment in memory per value is a chain of store-to-load forwards).
-    std::uint64_t zeros = 0, tally[2] = {0, 0};  // negative, positive
+    // Zeros or both signs: the indices split by sign in one pass without
+    // branches (a branch per value on an unpredictable sign was the cost
+    // before): each index is stored to both lists and the list of its sign
+    // advanced, on the bits of x (|x| >= zero floor compares as integers for
+    // finite x; a counted x is positive when its sign bit is clear, as x > 0
+    // is). Then each list is counted as an all-positive chunk is. Positives
+    // are compacted to the front of `index` (np <= k: nothing unread is
+    // overwritten).
+    std::int32_t negative_index[chunk];
+    const std::uint64_t floor_bits = std::bit_cast<std::uint64_t>(floor_);
+    constexpr std::uint64_t magnitude_mask = ~std::uint64_t(0) >> 1;
+    std::size_t np = 0, nn = 0;
     for (std::size_t k = 0; k < m; ++k) {
-      if (std::fabs(v[k]) < floor_) {
-        ++zeros;
-        continue;
-      }
-      const bool positive = v[k] > 0;
-      Store& store = positive ? positive_ : negative_;
+      std::uint64_t bits;
+      std::memcpy(&bits, v + k, sizeof bits);
+      const std::size_t counted = (bits & magnitude_mask) >= floor_bits;
+      const std::size_t negative = counted & std::size_t(bits >> 63);
       const std::int32_t i = index[k];
-      if (unchecked && i >= store.offset && i <= store.top && !store.counts.empty()) {
-        ++store.counts[std::size_t(i - store.offset)];
-        ++tally[positive ? 1 : 0];
-      } else {
-        count_at(store, i);
-      }
+      index[np] = i;
+      negative_index[nn] = i;
+      np += counted ^ negative;
+      nn += negative;
     }
-    zero_ += zeros;
-    negative_.total += tally[0];
-    positive_.total += tally[1];
+    zero_ += m - np - nn;
+    if (np > 0) {
+      const IndexRange r = index_range(index, np);
+      count_chunk(positive_, index, np, r.first, r.last, unchecked);
+    }
+    if (nn > 0) {
+      const IndexRange r = index_range(negative_index, nn);
+      count_chunk(negative_, negative_index, nn, r.first, r.last, unchecked);
+    }
   }
+}
+
+void QuantileSketch::count_chunk(Store& store, const std::int32_t* index, std::size_t m, std::int32_t first,
+                                 std::int32_t last, bool unchecked) {
+  // The store grows once to hold the chunk's range, and the counts are
+  // incremented with no per-value range check, unless a bucket could pass
+  // 2^32 - 1 or the range needs collapsing: then one checked count each,
+  // as single adds do (collapsing gives the same buckets in any order).
+  if (unchecked && store.cover(first, last, max_buckets_, false)) {
+    std::uint32_t* counts = store.counts.data();
+    const std::int32_t offset = store.offset;
+    for (std::size_t k = 0; k < m; ++k) ++counts[index[k] - offset];
+    store.total += m;
+    return;
+  }
+  for (std::size_t k = 0; k < m; ++k) count_at(store, index[k]);
 }
 
 void QuantileSketch::add_at(double x, std::int32_t index) {
