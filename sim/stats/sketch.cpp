@@ -329,6 +329,22 @@ void QuantileSketch::add(const double* x, std::size_t n) {
   add_finite(x, n);
 }
 
+[[gnu::always_inline]] inline void QuantileSketch::count_chunk(Store& store, const std::int32_t* index, std::size_t m, std::int32_t first,
+                                 std::int32_t last, bool unchecked) {
+  // The store grows once to hold the chunk's range, and the counts are
+  // incremented with no per-value range check, unless a bucket could pass
+  // 2^32 - 1 or the range needs collapsing: then one checked count each,
+  // as single adds do (collapsing gives the same buckets in any order).
+  if (unchecked && store.cover(first, last, max_buckets_, false)) {
+    std::uint32_t* counts = store.counts.data();
+    const std::int32_t offset = store.offset;
+    for (std::size_t k = 0; k < m; ++k) ++counts[index[k] - offset];
+    store.total += m;
+    return;
+  }
+  for (std::size_t k = 0; k < m; ++k) count_at(store, index[k]);
+}
+
 void QuantileSketch::add_finite(const double* x, std::size_t n) {
   if (n == 0) return;
   // No bucket can pass 2^32 - 1 when the whole sketch stays below it: then
@@ -381,22 +397,6 @@ void QuantileSketch::add_finite(const double* x, std::size_t n) {
       count_chunk(negative_, negative_index, nn, r.first, r.last, unchecked);
     }
   }
-}
-
-void QuantileSketch::count_chunk(Store& store, const std::int32_t* index, std::size_t m, std::int32_t first,
-                                 std::int32_t last, bool unchecked) {
-  // The store grows once to hold the chunk's range, and the counts are
-  // incremented with no per-value range check, unless a bucket could pass
-  // 2^32 - 1 or the range needs collapsing: then one checked count each,
-  // as single adds do (collapsing gives the same buckets in any order).
-  if (unchecked && store.cover(first, last, max_buckets_, false)) {
-    std::uint32_t* counts = store.counts.data();
-    const std::int32_t offset = store.offset;
-    for (std::size_t k = 0; k < m; ++k) ++counts[index[k] - offset];
-    store.total += m;
-    return;
-  }
-  for (std::size_t k = 0; k < m; ++k) count_at(store, index[k]);
 }
 
 void QuantileSketch::add_at(double x, std::int32_t index) {
