@@ -329,8 +329,9 @@ void QuantileSketch::add(const double* x, std::size_t n) {
   add_finite(x, n);
 }
 
-[[gnu::always_inline]] inline void QuantileSketch::count_chunk(Store& store, const std::int32_t* index, std::size_t m, std::int32_t first,
-                                 std::int32_t last, bool unchecked) {
+// Inlined: called through a function, the all-positive chunks took 5% longer.
+[[gnu::always_inline]] inline void QuantileSketch::count_chunk(Store& store, const std::int32_t* index, std::size_t m,
+                                                               std::int32_t first, std::int32_t last, bool unchecked) {
   // The store grows once to hold the chunk's range, and the counts are
   // incremented with no per-value range check, unless a bucket could pass
   // 2^32 - 1 or the range needs collapsing: then one checked count each,
