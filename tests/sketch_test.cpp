@@ -292,6 +292,51 @@ TEST(Sketch, BlockFastPathsCountAsSingleAdds) {
   }
 }
 
+// Chunks with zeros or both signs are split by sign on the bits of each
+// value and each sign's indices counted in one go: the same counts, the same
+// allocation and the same bytes as single adds, for random patterns of
+// signs (positive, negative, +-0, values on and just below the zero floor,
+// subnormals), narrow and wide ranges, one sign alone, and stores that
+// collapse (few buckets).
+TEST(Sketch, ChunksSplitBySignCountAsSingleAdds) {
+  const double below_floor = std::nextafter(floor_, 0.0);
+  const std::array<Generator, 5> magnitudes = {
+      [](double u) { return 1000 * (1 + 0.01 * u); },                // narrow: a few buckets
+      [](double u) { return std::exp(3 * normal_quantile(u)); },       // a cost's spread
+      [](double u) { return std::pow(10.0, 60 * u - 30); },            // 60 decades: collapses at 8192 buckets
+      [](double u) { return std::pow(10.0, 2 * u - 9); },              // near the zero floor
+      [](double u) { return u < 0.5 ? 1.0 : 1e12 * u; }};              // two clusters far apart
+  // Signs: u picks zero-like values, negatives, positives in these shares.
+  const std::array<std::array<double, 2>, 5> shares = {
+      {{0.34, 0.67}, {0.5, 0.5}, {0.0, 0.5}, {0.1, 1.0}, {0.9, 0.95}}};  // (zeros, +) and (-) alone too
+  const std::array<double, 6> zero_like = {0.0, -0.0, below_floor, -below_floor, 4.9e-324, -1e-310};
+  std::uint64_t seed = 100;
+  for (const std::size_t max_buckets : {std::size_t(64), std::size_t(700), QuantileSketch::default_max_buckets}) {
+    for (const Generator& magnitude : magnitudes) {
+      for (const auto& share : shares) {
+        const auto kind = sample([](double u) { return u; }, 3'001, ++seed);
+        const auto size = sample(magnitude, 3'001, ++seed);
+        std::vector<double> x(kind.size());
+        for (std::size_t i = 0; i < x.size(); ++i) {
+          const double u = kind[i];
+          x[i] = u < share[0] ? zero_like[i % zero_like.size()] : u < share[1] ? -size[i] : size[i];
+          if (i % 97 == 0) x[i] = i % 2 ? floor_ : -floor_;  // on the floor: counted, not zero
+        }
+        QuantileSketch block(alpha, floor_, max_buckets), single(alpha, floor_, max_buckets);
+        block.add_finite(x.data(), x.size());
+        for (double v : x) single.add(v);
+        const std::string what = "max_buckets " + std::to_string(max_buckets) + ", seed " + std::to_string(seed);
+        EXPECT_TRUE(block.same_counts(single)) << what;
+        EXPECT_EQ(block.bucket_count(), single.bucket_count()) << what;
+        std::vector<unsigned char> block_bytes, single_bytes;
+        block.append_bytes(block_bytes);
+        single.append_bytes(single_bytes);
+        EXPECT_EQ(block_bytes, single_bytes) << what;
+      }
+    }
+  }
+}
+
 TEST(Sketch, RefusesWhatItCannotHold) {
   QuantileSketch s;
   EXPECT_THROW(s.add(std::nan("")), std::invalid_argument);

@@ -1,6 +1,7 @@
 #include "sim/stats/sketch.h"
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -69,6 +70,87 @@ SWITCHCOST_SIMD_CLONES IndexRange bucket_indices(const double* __restrict x, std
     last = i > last ? i : last;
   }
   return {first, last};
+}
+
+// The least and the greatest of index[0..n), n > 0 (a loop that vectorises).
+SWITCHCOST_SIMD_CLONES IndexRange index_range(const std::int32_t* __restrict index, std::size_t n) noexcept {
+  std::int32_t first = index[0], last = index[0];
+  for (std::size_t k = 1; k < n; ++k) {
+    first = index[k] < first ? index[k] : first;
+    last = index[k] > last ? index[k] : last;
+  }
+  return {first, last};
+}
+
+// How many of a chunk's values split_by_sign() found positive and negative
+// (the rest are below the zero floor).
+struct SignSplit {
+  std::size_t positive = 0, negative = 0;
+};
+
+// Splits the bucket indices index[0..m) of v[0..m) (finite) by sign, as
+// single adds count them: |v| < zero_floor counts as zero (in neither list),
+// else v > 0 goes to the positive list, compacted to the front of `index`,
+// and v < 0 to `negative`, each in order. Decided on the bits of v:
+// |v| >= zero_floor compares as integers for finite v, and a counted v is
+// positive when its sign bit is clear. Scalar: each index is stored to both
+// lists and the list of its sign advanced (writing index[np] with np <= k
+// overwrites nothing unread). Values from `start` on; `split` holds the
+// counts of those before.
+SignSplit split_by_sign_from(const double* v, std::size_t start, std::size_t m, double zero_floor,
+                             std::int32_t* index, std::int32_t* negative, SignSplit split) noexcept {
+  const std::uint64_t floor_bits = std::bit_cast<std::uint64_t>(zero_floor);
+  constexpr std::uint64_t magnitude_mask = ~std::uint64_t(0) >> 1;
+  std::size_t np = split.positive, nn = split.negative;
+  for (std::size_t k = start; k < m; ++k) {
+    std::uint64_t bits;
+    std::memcpy(&bits, v + k, sizeof bits);
+    const std::size_t counted = (bits & magnitude_mask) >= floor_bits;
+    const std::size_t is_negative = counted & std::size_t(bits >> 63);
+    const std::int32_t i = index[k];
+    index[np] = i;
+    negative[nn] = i;
+    np += counted ^ is_negative;
+    nn += is_negative;
+  }
+  return {np, nn};
+}
+
+#if defined(SWITCHCOST_X86_INTRINSICS) && !defined(SWITCHCOST_SANITIZED_BUILD)
+// The same with AVX-512, 16 values a step: the same bit tests as masks, and
+// each list's indices compressed into a register and stored whole (16
+// lanes from index[np] and negative[nn]; np, nn <= k, so within the chunk
+// and over nothing unread), then the scalar loop for the last m mod 16.
+[[gnu::target("avx512f")]] SignSplit split_by_sign_avx512(const double* v, std::size_t m, double zero_floor,
+                                                           std::int32_t* index, std::int32_t* negative) noexcept {
+  const __m512i floor_bits = _mm512_set1_epi64(std::bit_cast<std::int64_t>(zero_floor));
+  const __m512i magnitude_mask = _mm512_set1_epi64(std::numeric_limits<std::int64_t>::max());
+  const __m512i zero = _mm512_setzero_si512();
+  std::size_t np = 0, nn = 0, k = 0;
+  for (; k + 16 <= m; k += 16) {
+    const __m512i lo = _mm512_loadu_si512(v + k), hi = _mm512_loadu_si512(v + k + 8);
+    const auto counted = __mmask16(
+        _mm512_cmpge_epu64_mask(_mm512_and_si512(lo, magnitude_mask), floor_bits) |
+        (unsigned(_mm512_cmpge_epu64_mask(_mm512_and_si512(hi, magnitude_mask), floor_bits)) << 8));
+    const auto sign =
+        __mmask16(_mm512_cmplt_epi64_mask(lo, zero) | (unsigned(_mm512_cmplt_epi64_mask(hi, zero)) << 8));
+    const __mmask16 is_negative = counted & sign, is_positive = counted & __mmask16(~sign);
+    const __m512i i = _mm512_loadu_si512(index + k);
+    _mm512_storeu_si512(index + np, _mm512_maskz_compress_epi32(is_positive, i));
+    _mm512_storeu_si512(negative + nn, _mm512_maskz_compress_epi32(is_negative, i));
+    np += std::size_t(__builtin_popcount(is_positive));
+    nn += std::size_t(__builtin_popcount(is_negative));
+  }
+  return split_by_sign_from(v, k, m, zero_floor, index, negative, {np, nn});
+}
+#endif
+
+SignSplit split_by_sign(const double* v, std::size_t m, double zero_floor, std::int32_t* index,
+                        std::int32_t* negative) noexcept {
+#if defined(SWITCHCOST_X86_INTRINSICS) && !defined(SWITCHCOST_SANITIZED_BUILD)
+  if (cpu_has_avx512f()) return split_by_sign_avx512(v, m, zero_floor, index, negative);
+#endif
+  return split_by_sign_from(v, 0, m, zero_floor, index, negative, {});
 }
 
 // Four doubles as one value (GCC/clang vector extension): one AVX2 register,
@@ -247,6 +329,23 @@ void QuantileSketch::add(const double* x, std::size_t n) {
   add_finite(x, n);
 }
 
+// Inlined: called through a function, the all-positive chunks took 5% longer.
+[[gnu::always_inline]] inline void QuantileSketch::count_chunk(Store& store, const std::int32_t* index, std::size_t m,
+                                                               std::int32_t first, std::int32_t last, bool unchecked) {
+  // The store grows once to hold the chunk's range, and the counts are
+  // incremented with no per-value range check, unless a bucket could pass
+  // 2^32 - 1 or the range needs collapsing: then one checked count each,
+  // as single adds do (collapsing gives the same buckets in any order).
+  if (unchecked && store.cover(first, last, max_buckets_, false)) {
+    std::uint32_t* counts = store.counts.data();
+    const std::int32_t offset = store.offset;
+    for (std::size_t k = 0; k < m; ++k) ++counts[index[k] - offset];
+    store.total += m;
+    return;
+  }
+  for (std::size_t k = 0; k < m; ++k) count_at(store, index[k]);
+}
+
 void QuantileSketch::add_finite(const double* x, std::size_t n) {
   if (n == 0) return;
   // No bucket can pass 2^32 - 1 when the whole sketch stays below it: then
@@ -278,36 +377,26 @@ void QuantileSketch::add_finite(const double* x, std::size_t n) {
       continue;
     }
     const IndexRange range = bucket_indices(v, m, floor_, multiplier_, index);
-    if (unchecked && lo >= floor_) {
-      if (positive_.cover(range.first, range.last, max_buckets_, false)) {
-        std::uint32_t* counts = positive_.counts.data();
-        const std::int32_t offset = positive_.offset;
-        for (std::size_t k = 0; k < m; ++k) ++counts[index[k] - offset];
-        positive_.total += m;
-        continue;
-      }
+    if (lo >= floor_) {  // all positive, the common case: no partition needed
+      count_chunk(positive_, index, m, range.first, range.last, unchecked);
+      continue;
     }
-    // The totals of this loop's fast path are tallied in registers (an
-    // increment in memory per value is a chain of store-to-load forwards).
-    std::uint64_t zeros = 0, tally[2] = {0, 0};  // negative, positive
-    for (std::size_t k = 0; k < m; ++k) {
-      if (std::fabs(v[k]) < floor_) {
-        ++zeros;
-        continue;
-      }
-      const bool positive = v[k] > 0;
-      Store& store = positive ? positive_ : negative_;
-      const std::int32_t i = index[k];
-      if (unchecked && i >= store.offset && i <= store.top && !store.counts.empty()) {
-        ++store.counts[std::size_t(i - store.offset)];
-        ++tally[positive ? 1 : 0];
-      } else {
-        count_at(store, i);
-      }
+    // Zeros or both signs: the indices split by sign without a branch per
+    // value (an unpredictable sign made that the cost before), positives
+    // compacted to the front of `index`, then each list counted as an
+    // all-positive chunk is.
+    std::int32_t negative_index[chunk];
+    const SignSplit split = split_by_sign(v, m, floor_, index, negative_index);
+    const std::size_t np = split.positive, nn = split.negative;
+    zero_ += m - np - nn;
+    if (np > 0) {
+      const IndexRange r = index_range(index, np);
+      count_chunk(positive_, index, np, r.first, r.last, unchecked);
     }
-    zero_ += zeros;
-    negative_.total += tally[0];
-    positive_.total += tally[1];
+    if (nn > 0) {
+      const IndexRange r = index_range(negative_index, nn);
+      count_chunk(negative_, negative_index, nn, r.first, r.last, unchecked);
+    }
   }
 }
 

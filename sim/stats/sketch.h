@@ -155,6 +155,10 @@ class QuantileSketch {
   std::int32_t index_of(double magnitude) const noexcept;  // magnitude >= floor_
   void add_at(double x, std::int32_t index);               // x finite, index = index_of(|x|) if |x| >= floor_
   void count_at(Store& store, std::int32_t index);         // one more in a bucket (checked)
+  // One more in the bucket of each of index[0..m) (m > 0, all in
+  // [first, last]); unchecked: no bucket can pass 2^32 - 1.
+  void count_chunk(Store& store, const std::int32_t* index, std::size_t m, std::int32_t first, std::int32_t last,
+                   bool unchecked);
   double value_of(std::int32_t index) const noexcept;      // harmonic mean of the bucket's ends
   double clamped(double v) const noexcept { return v < min_ ? min_ : v > max_ ? max_ : v; }
 
