@@ -19,6 +19,7 @@
 #include "models/lost_updates.h"
 #include "models/pricing.h"
 #include "models/stranded.h"
+#include "sim/base/intrinsics.h"
 #include "sim/base/parallel.h"
 #include "sim/random/random.h"
 
@@ -749,6 +750,8 @@ struct Workspace {
   Column shifted;  // x - RunResult::sketch_origin[o] of one output
   // Sketch mode: this block's moments, [msp * output_count + output].
   std::vector<BlockMoments> moments;
+  // run_msp: the block's trials with some incidents expected, by index.
+  std::vector<std::uint32_t> incident_trials;
   Eigen::Index trials = 0;  // the block size its columns were last sized for
 };
 
@@ -1069,6 +1072,43 @@ void draw_labor(const CompiledMsp& cm, const TrialSet& t, const Market& mk, Work
 // FormulaSet::costs order) into formula_out when given (empty: not wanted).
 // With reuse (see MspReuse), the parts it names are taken as the workspace
 // holds them.
+// run_msp's six fixed costs: each copied to its output, and both totals
+// written, for n trials. Distinct columns (none overlaps another).
+struct FixedCosts {
+  const double *labor, *pricing, *lost, *stranded, *refunds, *extras;
+  const double* expected_incidents;
+  double incident_cost_mean;
+  double *labor_out, *pricing_out, *stranded_out, *refunds_out, *extras_out, *total_out, *lost_expected_out,
+      *total_expected_out;
+};
+// A function of its own, with AVX-512 and AVX2 clones, and the columns'
+// independence stated (ivdep): in run_msp, with restrict-qualified locals,
+// GCC left this loop scalar. Per trial the same operations in the same order.
+SWITCHCOST_SIMD_CLONES void write_fixed_costs(const FixedCosts& f, std::size_t n) noexcept {
+  const double incident_cost_mean = f.incident_cost_mean;
+#pragma GCC ivdep
+  for (std::size_t i = 0; i < n; ++i) {
+    const double labor = f.labor[i];
+    const double pricing = f.pricing[i];
+    const double lost = f.lost[i];
+    const double stranded = f.stranded[i];
+    const double refunds = f.refunds[i];
+    const double extras = f.extras[i];
+    f.labor_out[i] = labor;
+    f.pricing_out[i] = pricing;
+    f.stranded_out[i] = stranded;
+    f.refunds_out[i] = refunds;
+    f.extras_out[i] = extras;
+    // The conditional expectation of the compound cost given the trial's
+    // inputs (E[count] x E[cost], the count and the costs independent), and
+    // the total with it in place of the draw, summed in the same order.
+    const double lost_expected = f.expected_incidents[i] * incident_cost_mean;
+    f.total_out[i] = labor + pricing + lost + stranded + refunds + extras;
+    f.total_expected_out[i] = labor + pricing + lost_expected + stranded + refunds + extras;
+    f.lost_expected_out[i] = lost_expected;
+  }
+}
+
 void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& mk, Workspace& w,
              const BlockOutputs& out, const MspReuse& reuse = {}, std::span<double* const> formula_out = {}) {
   const Eigen::Index n = t.n;
@@ -1132,50 +1172,39 @@ void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& 
   // The incidents first: a count and, per incident, a draw (calls that may
   // stop the block), so that the loop below is straight-line arithmetic over
   // columns, which GCC vectorises (each trial's sums in the same order).
+  // Where none are expected (about half the trials of the shipped MSPs:
+  // those done before the cut-off) the count and the cost are 0, as
+  // incident_count and incident_cost_total give them; the other trials are
+  // listed first, without a branch per trial (a branch on it was
+  // mispredicted often), and only they take the calls.
   double* __restrict incidents = at(Output::incidents);
   double* __restrict lost_cost = at(Output::lost_updates_cost);
-  for (Eigen::Index i = 0; i < n; ++i) {
-    if (i % 256 == 255) check_block_stop();
-    const double expected = w.lost_out.expected_incidents[i];
-    const double count = expected == 0 ? 0.0 : incident_count(expected, u[std::size_t(i)]);
-    incidents[i] = count;
-    lost_cost[i] = incident_cost_total(c, cm.incident_cost, t[i], count);
-  }
   const double* __restrict expected_incidents = w.lost_out.expected_incidents.data();
-  const double* __restrict labor_cost = lo.cost.data();
-  const double* __restrict pricing_cost = w.pricing_out.cost.data();
-  const double* __restrict stranded_cost = w.stranded_out.stranded_cost.data();
-  const double* __restrict refund_cost = w.stranded_out.refund_cost.data();
-  const double* __restrict extras_cost = w.extras.data();
-  double* __restrict labor_out = at(Output::labor_cost);
-  double* __restrict pricing_out = at(Output::pricing_cost);
-  double* __restrict stranded_out = at(Output::stranded_cost);
-  double* __restrict refund_out = at(Output::refund_cost);
-  double* __restrict extras_out = at(Output::extras_cost);
-  double* __restrict total_out = at(Output::total_cost);
-  double* __restrict lost_expected_out = at(Output::lost_updates_expected_cost);
-  double* __restrict total_expected_out = at(Output::total_expected_cost);
-  const double incident_cost_mean = c.incident_cost_mean;
+  auto& some = w.incident_trials;
+  some.resize(std::size_t(n));
+  std::size_t listed = 0;
   for (Eigen::Index i = 0; i < n; ++i) {
-    const double labor = labor_cost[i];
-    const double pricing = pricing_cost[i];
-    const double lost = lost_cost[i];
-    const double stranded = stranded_cost[i];
-    const double refunds = refund_cost[i];
-    const double extras = extras_cost[i];
-    labor_out[i] = labor;
-    pricing_out[i] = pricing;
-    stranded_out[i] = stranded;
-    refund_out[i] = refunds;
-    extras_out[i] = extras;
-    // The conditional expectation of the compound cost given the trial's
-    // inputs (E[count] x E[cost], the count and the costs independent), and
-    // the total with it in place of the draw, summed in the same order.
-    const double lost_expected = expected_incidents[i] * incident_cost_mean;
-    total_out[i] = labor + pricing + lost + stranded + refunds + extras;
-    total_expected_out[i] = labor + pricing + lost_expected + stranded + refunds + extras;
-    lost_expected_out[i] = lost_expected;
+    incidents[i] = 0.0;
+    lost_cost[i] = 0.0;
+    some[listed] = std::uint32_t(i);
+    listed += expected_incidents[i] == 0 ? 0 : 1;  // a NaN is listed, as before
   }
+  for (std::size_t k = 0; k < listed; ++k) {
+    if (k % 256 == 255) check_block_stop();
+    const std::size_t i = some[k];
+    const double count = incident_count(expected_incidents[i], u[i]);
+    incidents[i] = count;
+    lost_cost[i] = incident_cost_total(c, cm.incident_cost, t[Eigen::Index(i)], count);
+  }
+  double* __restrict total_out = at(Output::total_cost);
+  double* __restrict total_expected_out = at(Output::total_expected_cost);
+  write_fixed_costs(FixedCosts{lo.cost.data(), w.pricing_out.cost.data(), lost_cost, w.stranded_out.stranded_cost.data(),
+                               w.stranded_out.refund_cost.data(), w.extras.data(),
+                               w.lost_out.expected_incidents.data(), c.incident_cost_mean, at(Output::labor_cost),
+                               at(Output::pricing_cost), at(Output::stranded_cost), at(Output::refund_cost),
+                               at(Output::extras_cost), total_out, at(Output::lost_updates_expected_cost),
+                               total_expected_out},
+                    std::size_t(n));
   // The cost lines after the six fixed costs, in line order, in both totals.
   for (std::size_t k = 0; k < line_count; ++k) {
     const double* __restrict line = w.line_cost[k].data();
