@@ -1082,11 +1082,16 @@ struct FixedCosts {
       *total_expected_out;
 };
 // A function of its own, with AVX-512 and AVX2 clones, and the columns'
-// independence stated (ivdep): in run_msp, with restrict-qualified locals,
-// GCC left this loop scalar. Per trial the same operations in the same order.
+// independence stated (GCC's ivdep, clang's assume_safety): in run_msp,
+// with restrict-qualified locals, GCC left this loop scalar. Per trial the
+// same operations in the same order.
 SWITCHCOST_SIMD_CLONES void write_fixed_costs(const FixedCosts& f, std::size_t n) noexcept {
   const double incident_cost_mean = f.incident_cost_mean;
+#if defined(__clang__)
+#pragma clang loop vectorize(assume_safety)
+#else
 #pragma GCC ivdep
+#endif
   for (std::size_t i = 0; i < n; ++i) {
     const double labor = f.labor[i];
     const double pricing = f.pricing[i];
