@@ -1067,11 +1067,6 @@ void draw_labor(const CompiledMsp& cm, const TrialSet& t, const Market& mk, Work
   models::migration_labor(li, w.labor_out);
 }
 
-// MSP m's outputs for the trials of t into out (exact mode: straight into
-// the kept series, no copy), checked finite; its cost formulas' (in
-// FormulaSet::costs order) into formula_out when given (empty: not wanted).
-// With reuse (see MspReuse), the parts it names are taken as the workspace
-// holds them.
 // run_msp's six fixed costs: each copied to its output, and both totals
 // written, for n trials. Distinct columns (none overlaps another).
 struct FixedCosts {
@@ -1114,6 +1109,11 @@ SWITCHCOST_SIMD_CLONES void write_fixed_costs(const FixedCosts& f, std::size_t n
   }
 }
 
+// MSP m's outputs for the trials of t into out (exact mode: straight into
+// the kept series, no copy), checked finite; its cost formulas' (in
+// FormulaSet::costs order) into formula_out when given (empty: not wanted).
+// With reuse (see MspReuse), the parts it names are taken as the workspace
+// holds them.
 void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& mk, Workspace& w,
              const BlockOutputs& out, const MspReuse& reuse = {}, std::span<double* const> formula_out = {}) {
   const Eigen::Index n = t.n;
@@ -1175,8 +1175,8 @@ void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& 
   auto at = [&](Output o) { return out[std::size_t(o)]; };
   const auto& lo = w.labor_out;
   // The incidents first: a count and, per incident, a draw (calls that may
-  // stop the block), so that the loop below is straight-line arithmetic over
-  // columns, which GCC vectorises (each trial's sums in the same order).
+  // stop the block), so that write_fixed_costs is straight-line arithmetic
+  // over columns, which GCC vectorises (each trial's sums in the same order).
   // Where none are expected (about half the trials of the shipped MSPs:
   // those done before the cut-off) the count and the cost are 0, as
   // incident_count and incident_cost_total give them; the other trials are
@@ -1205,7 +1205,7 @@ void run_msp(const Compiled& c, std::size_t m, const TrialSet& t, const Market& 
   double* __restrict total_expected_out = at(Output::total_expected_cost);
   write_fixed_costs(FixedCosts{lo.cost.data(), w.pricing_out.cost.data(), lost_cost, w.stranded_out.stranded_cost.data(),
                                w.stranded_out.refund_cost.data(), w.extras.data(),
-                               w.lost_out.expected_incidents.data(), c.incident_cost_mean, at(Output::labor_cost),
+                               expected_incidents, c.incident_cost_mean, at(Output::labor_cost),
                                at(Output::pricing_cost), at(Output::stranded_cost), at(Output::refund_cost),
                                at(Output::extras_cost), total_out, at(Output::lost_updates_expected_cost),
                                total_expected_out},
